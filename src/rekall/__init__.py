@@ -1,0 +1,3 @@
+"""Rekall: a local-first knowledge base for developers."""
+
+__version__ = "0.4.0"

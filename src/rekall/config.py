@@ -1,0 +1,185 @@
+"""Typed, validated configuration from TOML, overridden by REKALL_* environment variables."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rekall import paths
+from rekall.core.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+BACKENDS = ("auto", "numpy", "sqlite-vec")
+SEARCH_MODES = ("hybrid", "semantic", "keyword")
+
+
+@dataclass(frozen=True)
+class KeySpec:
+    """One config key: its TOML section, type, default and allowed values."""
+
+    section: str
+    name: str
+    kind: type
+    default: Any
+    choices: tuple[str, ...] = ()
+    minimum: float | None = None
+    help: str = ""
+
+    @property
+    def env_var(self) -> str:
+        return f"REKALL_{self.name.upper()}"
+
+    @property
+    def dotted(self) -> str:
+        return f"{self.section}.{self.name}"
+
+
+KEYS: tuple[KeySpec, ...] = (
+    KeySpec("performance", "cache_max_size", int, 1000, minimum=1,
+            help="query vectors kept in memory"),
+    KeySpec("performance", "cache_ttl_seconds", int, 600, minimum=0,
+            help="seconds a cached query vector lives (0: no expiry)"),
+    KeySpec("performance", "model_idle_timeout_minutes", float, 10.0, minimum=0,
+            help="minutes of inactivity before a long-lived process unloads the model (0: never)"),
+    KeySpec("performance", "vector_index_backend", str, "auto", choices=BACKENDS,
+            help="vector search engine"),
+    KeySpec("model", "model_path", str, "", help="folder holding the model files"),
+    KeySpec("model", "allow_download", bool, True,
+            help="download the model from the Hugging Face hub when missing"),
+    KeySpec("search", "default_mode", str, "hybrid", choices=SEARCH_MODES,
+            help="search mode when --mode is not given"),
+    KeySpec("search", "default_limit", int, 10, minimum=1, help="results shown by default"),
+)
+
+
+@dataclass(frozen=True)
+class Config:
+    """Every setting Rekall reads, already validated."""
+
+    cache_max_size: int = 1000
+    cache_ttl_seconds: int = 600
+    model_idle_timeout_minutes: float = 10.0
+    vector_index_backend: str = "auto"
+    model_path: str = ""
+    allow_download: bool = True
+    default_mode: str = "hybrid"
+    default_limit: int = 10
+    source: str = ""
+
+
+def find_key(dotted_or_name: str) -> KeySpec:
+    """Find a key by 'section.name' or bare name. Raises ConfigError listing the known keys."""
+    for spec in KEYS:
+        if dotted_or_name in (spec.dotted, spec.name):
+            return spec
+    known = ", ".join(spec.dotted for spec in KEYS)
+    raise ConfigError(f"unknown config key '{dotted_or_name}'; known keys: {known}")
+
+
+def parse_value(spec: KeySpec, raw: Any, origin: str) -> Any:
+    """Convert and check one value. Raises ConfigError naming origin, key and allowed values."""
+    try:
+        value = _convert(spec, raw)
+    except (TypeError, ValueError):
+        raise ConfigError(_bad_value(spec, raw, origin)) from None
+    if spec.choices and value not in spec.choices:
+        raise ConfigError(_bad_value(spec, raw, origin))
+    if spec.minimum is not None and value < spec.minimum:
+        raise ConfigError(_bad_value(spec, raw, origin))
+    return value
+
+
+def load_config(path: Path | None = None, environ: dict[str, str] | None = None) -> Config:
+    """Read the TOML file (if any) then the environment. Raises ConfigError on any bad value."""
+    path = path or paths.config_path()
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    document = read_toml(path)
+    for spec in KEYS:
+        section = document.get(spec.section, {})
+        if spec.name in section:
+            values[spec.name] = parse_value(spec, section[spec.name], f"{path}")
+        if spec.env_var in env:
+            values[spec.name] = parse_value(spec, env[spec.env_var], f"${spec.env_var}")
+    _reject_unknown_keys(document, path)
+    return Config(**values, source=str(path) if path.exists() else "")
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Parse the config file; a missing file is empty. Raises ConfigError on bad TOML."""
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        return {}
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML ({exc}); fix or delete the file") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc}") from exc
+
+
+def _convert(spec: KeySpec, raw: Any) -> Any:
+    if spec.kind is bool:
+        if isinstance(raw, bool):
+            return raw
+        lowered = str(raw).strip().lower()
+        if lowered in ("true", "1", "yes", "on"):
+            return True
+        if lowered in ("false", "0", "no", "off"):
+            return False
+        raise ValueError(raw)
+    if isinstance(raw, bool) or (spec.kind is not str and isinstance(raw, str) and not raw.strip()):
+        raise ValueError(raw)
+    if spec.kind is int and isinstance(raw, float):
+        raise ValueError(raw)
+    if spec.kind is str and not isinstance(raw, str):
+        raise ValueError(raw)
+    return spec.kind(raw)
+
+
+def _bad_value(spec: KeySpec, raw: Any, origin: str) -> str:
+    if spec.choices:
+        allowed = "one of " + ", ".join(f'"{c}"' for c in spec.choices)
+    elif spec.kind is bool:
+        allowed = "true or false"
+    elif spec.minimum is not None:
+        allowed = f"a {'whole ' if spec.kind is int else ''}number >= {spec.minimum:g}"
+    else:
+        allowed = f"a {spec.kind.__name__}"
+    return f"{origin}: invalid value {raw!r} for {spec.dotted}; allowed: {allowed}"
+
+
+def _reject_unknown_keys(document: dict[str, Any], path: Path) -> None:
+    known = {(spec.section, spec.name) for spec in KEYS}
+    for section, table in document.items():
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: '{section}' must be a [section] of keys")
+        for name in table:
+            if (section, name) not in known:
+                listed = ", ".join(spec.dotted for spec in KEYS)
+                raise ConfigError(f"{path}: unknown key {section}.{name}; known keys: {listed}")
+
+
+def write_key(spec: KeySpec, value: Any, path: Path | None = None) -> Path:
+    """Set one key in the TOML file, keeping the others; atomic replace. Raises ConfigError."""
+    import tomli_w
+
+    path = path or paths.config_path()
+    document = read_toml(path)
+    load_config(path, environ={})  # refuse to build on top of an invalid file
+    document.setdefault(spec.section, {})[spec.name] = value
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(path.name + ".tmp")
+        temporary.write_text(tomli_w.dumps(document), encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError as exc:
+        raise ConfigError(f"cannot write {path}: {exc.strerror}") from exc
+    return path

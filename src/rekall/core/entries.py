@@ -1,0 +1,215 @@
+"""Entries and links: the domain records and the rules that make them valid."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from rekall.core.errors import ValidationError
+
+ENTRY_TYPES = ("bug", "pattern", "decision", "pitfall", "config", "reference", "snippet", "til")
+STATUSES = ("active", "deprecated")
+LINK_TYPES = ("related", "supersedes", "derived_from", "contradicts")
+MAX_TITLE_CHARS = 300
+MAX_CONTENT_BYTES = 1_000_000
+MAX_TAGS = 50
+MAX_TAG_CHARS = 64
+MAX_PROJECT_CHARS = 100
+CONFIDENCE_RANGE = (0, 5)
+DEFAULT_CONFIDENCE = 3
+
+
+@dataclass(frozen=True)
+class NewEntry:
+    """What a user supplies to create an entry, already validated."""
+
+    type: str
+    title: str
+    content: str = ""
+    tags: tuple[str, ...] = ()
+    project: str | None = None
+    confidence: int = DEFAULT_CONFIDENCE
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A stored entry as read back from the database."""
+
+    id: str
+    type: str
+    title: str
+    content: str
+    tags: tuple[str, ...]
+    project: str | None
+    status: str
+    confidence: int
+    created_at: str
+    updated_at: str
+    superseded_by: str | None = None
+    access_count: int = 0
+    last_accessed: str | None = None
+    context: dict[str, object] = field(default_factory=dict)
+
+    def embedding_text(self) -> str:
+        """The text whose meaning is embedded: title, tags and content."""
+        return compose_embedding_text(self.title, self.tags, self.content)
+
+
+@dataclass(frozen=True)
+class Link:
+    """A typed, directed relation between two entries."""
+
+    source_id: str
+    target_id: str
+    type: str
+    reason: str | None
+    created_at: str
+
+
+def compose_embedding_text(title: str, tags: Iterable[str], content: str) -> str:
+    """Join the fields that carry meaning; the title first, as it is the densest."""
+    tag_line = ", ".join(tags)
+    parts = [title.strip(), tag_line, content.strip()]
+    return "\n".join(part for part in parts if part)
+
+
+def content_hash(text: str) -> str:
+    """A short stable fingerprint of embedded text: unchanged text is never re-embedded."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def validate_type(value: str) -> str:
+    """Return the entry type in lower case. Raises ValidationError naming the valid types."""
+    lowered = value.strip().lower()
+    if lowered not in ENTRY_TYPES:
+        raise ValidationError(
+            f"unknown entry type '{value}'; use one of: {', '.join(ENTRY_TYPES)}"
+        )
+    return lowered
+
+
+def validate_title(value: str) -> str:
+    """Return the stripped title. Raises ValidationError when empty or too long."""
+    title = " ".join(value.split())
+    if not title:
+        raise ValidationError("the title is empty; give a short summary such as 'CORS fails on Safari'")
+    if len(title) > MAX_TITLE_CHARS:
+        raise ValidationError(
+            f"the title has {len(title)} characters; keep it under {MAX_TITLE_CHARS} "
+            "and put details in the content"
+        )
+    return title
+
+
+def validate_content(value: str) -> str:
+    """Return the content unchanged. Raises ValidationError past the size limit or on NUL."""
+    size = len(value.encode("utf-8", errors="surrogatepass"))
+    if size > MAX_CONTENT_BYTES:
+        raise ValidationError(
+            f"the content is {size:,} bytes; the limit is {MAX_CONTENT_BYTES:,} bytes. "
+            "Store a summary and link to the full document"
+        )
+    if "\x00" in value:
+        raise ValidationError("the content contains a NUL character; remove binary data")
+    _reject_surrogates(value, "content")
+    return value
+
+
+def validate_tags(values: Iterable[str]) -> tuple[str, ...]:
+    """Return tags lower-cased, stripped, de-duplicated and sorted. Raises ValidationError."""
+    tags: set[str] = set()
+    for raw in values:
+        for piece in raw.split(","):
+            tag = piece.strip().lower()
+            if not tag:
+                continue
+            if len(tag) > MAX_TAG_CHARS or any(c.isspace() for c in tag):
+                raise ValidationError(
+                    f"invalid tag '{tag}': tags are single words of at most {MAX_TAG_CHARS} "
+                    "characters, separated by commas"
+                )
+            _reject_surrogates(tag, "tag")
+            tags.add(tag)
+    if len(tags) > MAX_TAGS:
+        raise ValidationError(f"{len(tags)} tags given; the limit is {MAX_TAGS}")
+    return tuple(sorted(tags))
+
+
+def validate_project(value: str | None) -> str | None:
+    """Return the stripped project name or None. Raises ValidationError when too long."""
+    if value is None:
+        return None
+    project = value.strip()
+    if not project:
+        return None
+    if len(project) > MAX_PROJECT_CHARS:
+        raise ValidationError(f"the project name is longer than {MAX_PROJECT_CHARS} characters")
+    _reject_surrogates(project, "project")
+    return project
+
+
+def validate_confidence(value: int) -> int:
+    """Return the confidence. Raises ValidationError outside 0..5."""
+    low, high = CONFIDENCE_RANGE
+    if not low <= value <= high:
+        raise ValidationError(f"confidence {value} is out of range; use a whole number {low}-{high}")
+    return value
+
+
+def validate_status(value: str) -> str:
+    """Return the status in lower case. Raises ValidationError naming the valid ones."""
+    lowered = value.strip().lower()
+    if lowered not in STATUSES:
+        raise ValidationError(f"unknown status '{value}'; use one of: {', '.join(STATUSES)}")
+    return lowered
+
+
+def validate_link_type(value: str) -> str:
+    """Return the link type in lower case. Raises ValidationError naming the valid ones."""
+    lowered = value.strip().lower().replace("-", "_")
+    if lowered not in LINK_TYPES:
+        raise ValidationError(f"unknown link type '{value}'; use one of: {', '.join(LINK_TYPES)}")
+    return lowered
+
+
+def build_new_entry(
+    type: str,
+    title: str,
+    content: str = "",
+    tags: Iterable[str] = (),
+    project: str | None = None,
+    confidence: int = DEFAULT_CONFIDENCE,
+) -> NewEntry:
+    """Validate every field and return a NewEntry. Raises ValidationError on the first bad field."""
+    _reject_surrogates(title, "title")
+    return NewEntry(
+        type=validate_type(type),
+        title=validate_title(title),
+        content=validate_content(content),
+        tags=validate_tags(tags),
+        project=validate_project(project),
+        confidence=validate_confidence(confidence),
+    )
+
+
+def _reject_surrogates(value: str, what: str) -> None:
+    """Lone surrogates come from undecodable bytes and cannot be stored as UTF-8."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValidationError(f"the {what} is not valid UTF-8 text") from exc
+
+
+@dataclass(frozen=True)
+class EntryFilter:
+    """Which entries a search or listing may return; applied before any top-k."""
+
+    types: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    project: str | None = None
+    status: str | None = "active"
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.types and not self.tags and self.project is None and self.status is None

@@ -1,0 +1,63 @@
+"""Every error Rekall raises on purpose, each with a message a user can act on.
+
+RekallError
+ ├── UsageError              bad input from the user (CLI exit code 2)
+ │    ├── ValidationError    an entry, link or query field is invalid
+ │    ├── NotFoundError      no entry matches an id or prefix
+ │    ├── AmbiguousIdError   a prefix matches several entries
+ │    └── ConfigError        a config file, key or value is invalid
+ ├── StorageError            the database cannot be opened, read or written
+ │    ├── MigrationError     a schema upgrade failed (the database is rolled back)
+ │    └── NewerSchemaError   the database was written by a newer Rekall
+ └── ModelError              the embedding model is missing, partial or wrong
+"""
+
+from __future__ import annotations
+
+
+class RekallError(Exception):
+    """Base of all deliberate Rekall errors; the message is shown to the user as is."""
+
+
+class UsageError(RekallError):
+    """The user asked for something invalid; fixing the input fixes the problem."""
+
+
+class ValidationError(UsageError):
+    """A field of an entry, link or query is invalid."""
+
+
+class NotFoundError(UsageError):
+    """No entry has this id or id prefix."""
+
+
+class AmbiguousIdError(UsageError):
+    """An id prefix matches more than one entry."""
+
+    def __init__(self, prefix: str, candidates: list[tuple[str, str]]) -> None:
+        lines = "\n".join(f"  {entry_id}  {title}" for entry_id, title in candidates)
+        super().__init__(
+            f"id prefix '{prefix}' matches {len(candidates)} entries; type more characters:\n"
+            f"{lines}"
+        )
+        self.candidates = candidates
+
+
+class ConfigError(UsageError):
+    """A configuration file, key or value is invalid."""
+
+
+class StorageError(RekallError):
+    """The database cannot be opened, read or written."""
+
+
+class MigrationError(StorageError):
+    """A schema migration failed; the database was rolled back to its previous state."""
+
+
+class NewerSchemaError(StorageError):
+    """The database schema is newer than this version of Rekall understands."""
+
+
+class ModelError(RekallError):
+    """The embedding model is missing, incomplete or not the expected one."""

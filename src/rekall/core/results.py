@@ -1,0 +1,46 @@
+"""What a search returns: ranked entries with scores that say what they mean."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rekall.core.entries import Entry
+
+# Snippet highlight markers: control characters no entry text contains, rendered by each edge.
+HIGHLIGHT_OPEN = "\x02"
+HIGHLIGHT_CLOSE = "\x03"
+
+SCORE_MEANINGS = {
+    "keyword": "BM25 keyword relevance: higher is better, not bounded; compare within one search",
+    "semantic": "cosine similarity of meaning: 1.0 identical, above ~0.5 closely related, "
+    "below ~0.2 unrelated",
+    "hybrid": "fused rank score (weighted reciprocal rank of keyword and semantic lists): "
+    "higher is better; compare within one search",
+}
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """One ranked entry, with the ranks and raw scores from each side that found it."""
+
+    entry: Entry
+    score: float
+    snippet: str = ""
+    keyword_rank: int | None = None
+    semantic_rank: int | None = None
+    similarity: float | None = None
+
+
+@dataclass(frozen=True)
+class SearchResponse:
+    """A search's results plus what was actually done (mode used, notices for the user)."""
+
+    query: str
+    mode: str
+    results: list[SearchResult]
+    notices: list[str] = field(default_factory=list)
+    elapsed_ms: float = 0.0
+
+    @property
+    def score_meaning(self) -> str:
+        return SCORE_MEANINGS[self.mode]

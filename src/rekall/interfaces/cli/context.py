@@ -1,0 +1,82 @@
+"""Shared CLI plumbing: the service for this invocation, stdin reading, option types."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+import click
+
+from rekall.core.entries import ENTRY_TYPES, STATUSES, EntryFilter
+from rekall.core.errors import ValidationError
+
+if TYPE_CHECKING:
+    from rekall.service import Rekall
+
+
+def get_service(ctx: click.Context | None = None) -> Rekall:
+    """The Rekall facade for this invocation, opened once and closed when the command ends."""
+    ctx = ctx or click.get_current_context()
+    root = ctx.find_root()
+    service = root.meta.get("rekall.service")
+    if service is None:
+        from rekall.service import Rekall
+
+        service = Rekall(notify=lambda message: click.echo(message, err=True))
+        root.meta["rekall.service"] = service
+        root.call_on_close(service.close)
+    return service  # type: ignore[no-any-return]
+
+
+def read_stdin_text() -> str:
+    """All of stdin as UTF-8. Raises ValidationError naming the bad byte."""
+    data = sys.stdin.buffer.read()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValidationError(
+            f"stdin is not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+            "convert it first, e.g. with iconv -f latin1 -t utf-8"
+        ) from exc
+
+
+def content_from(option: str | None) -> str:
+    """Content from -c, else from piped stdin, else empty."""
+    if option is not None:
+        return option
+    if not sys.stdin.isatty():
+        return read_stdin_text()
+    return ""
+
+
+def build_filter(types: tuple[str, ...], tags: tuple[str, ...], project: str | None,
+                 status: str) -> EntryFilter:
+    """An EntryFilter from CLI options; status 'all' lifts the status filter."""
+    tag_list = tuple(t.strip().lower() for raw in tags for t in raw.split(",") if t.strip())
+    return EntryFilter(types=types, tags=tag_list, project=project,
+                       status=None if status == "all" else status)
+
+
+TYPE_CHOICE = click.Choice(ENTRY_TYPES, case_sensitive=False)
+STATUS_CHOICE = click.Choice((*STATUSES, "all"), case_sensitive=False)
+
+
+def filter_options(default_status: str) -> list[click.Option]:
+    """--type/--tag/--project/--status, shared by list, search and similar."""
+    return [
+        click.Option(["--type", "types"], type=TYPE_CHOICE, multiple=True,
+                     help="Only this type (repeatable)."),
+        click.Option(["--tag", "tags"], multiple=True,
+                     help="Only entries with this tag (repeatable, or comma list; all must match)."),
+        click.Option(["--project", "-p"], default=None, help="Only this project."),
+        click.Option(["--status"], type=STATUS_CHOICE, default=default_status, show_default=True,
+                     help="Only this status; 'all' for every status."),
+    ]
+
+
+def with_filters(default_status: str):  # type: ignore[no-untyped-def]
+    """Decorator adding the shared filter options to a command."""
+    def decorate(command: click.Command) -> click.Command:
+        command.params.extend(filter_options(default_status))
+        return command
+    return decorate

@@ -1,0 +1,126 @@
+"""How the CLI prints: plain text or JSON on stdout, colour only when wanted."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any
+
+import click
+
+from rekall.core.entries import Entry, Link
+from rekall.core.results import HIGHLIGHT_CLOSE, HIGHLIGHT_OPEN, SearchResponse, SearchResult
+
+
+
+def use_color() -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
+    return "NO_COLOR" not in os.environ and sys.stdout.isatty()
+
+
+def style(text: str, **kwargs: Any) -> str:
+    """click.style when colour is wanted, else the text unchanged."""
+    return click.style(text, **kwargs) if use_color() else text
+
+
+def entry_to_dict(entry: Entry) -> dict[str, Any]:
+    """The JSON shape of an entry."""
+    return {
+        "id": entry.id, "type": entry.type, "title": entry.title, "content": entry.content,
+        "tags": list(entry.tags), "project": entry.project, "status": entry.status,
+        "confidence": entry.confidence, "superseded_by": entry.superseded_by,
+        "created_at": entry.created_at, "updated_at": entry.updated_at,
+        "access_count": entry.access_count, "last_accessed": entry.last_accessed,
+    }
+
+
+def link_to_dict(link: Link) -> dict[str, Any]:
+    """The JSON shape of a link."""
+    return {"source": link.source_id, "target": link.target_id, "type": link.type,
+            "reason": link.reason, "created_at": link.created_at}
+
+
+def result_to_dict(result: SearchResult) -> dict[str, Any]:
+    """The JSON shape of a search result (snippet markers removed)."""
+    data = entry_to_dict(result.entry)
+    data.pop("content")
+    data.update({
+        "score": round(result.score, 6), "snippet": plain_snippet(result.snippet),
+        "keyword_rank": result.keyword_rank, "semantic_rank": result.semantic_rank,
+        "similarity": None if result.similarity is None else round(result.similarity, 6),
+    })
+    return data
+
+
+def print_json(data: Any) -> None:
+    """Pretty JSON on stdout, non-ASCII kept readable."""
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def plain_snippet(snippet: str) -> str:
+    """A snippet with highlight markers turned into [brackets]."""
+    return snippet.replace(HIGHLIGHT_OPEN, "[").replace(HIGHLIGHT_CLOSE, "]")
+
+
+def styled_snippet(snippet: str) -> str:
+    """A one-line snippet with matched words in bold (or [brackets] without colour)."""
+    flat = " ".join(snippet.split())
+    if not use_color():
+        return plain_snippet(flat)
+    parts = flat.replace(HIGHLIGHT_CLOSE, HIGHLIGHT_OPEN).split(HIGHLIGHT_OPEN)
+    return "".join(
+        style(part, bold=True, fg="yellow") if index % 2 else part
+        for index, part in enumerate(parts)
+    )
+
+
+def entry_line(entry: Entry) -> str:
+    """One line for listings: id, type, title, tags, project, date."""
+    tags = style(" #" + " #".join(entry.tags), fg="cyan") if entry.tags else ""
+    project = style(f" ({entry.project})", fg="magenta") if entry.project else ""
+    deprecated = style(" [deprecated]", fg="red") if entry.status == "deprecated" else ""
+    return (f"{style(entry.id, dim=True)}  {entry.type:<9} {style(entry.title, bold=True)}"
+            f"{deprecated}{tags}{project}  {style(entry.updated_at[:10], dim=True)}")
+
+
+def print_entry(entry: Entry, links: list[Link]) -> None:
+    """The full view of one entry."""
+    click.echo(style(entry.title, bold=True))
+    click.echo(f"id:         {entry.id}")
+    click.echo(f"type:       {entry.type}    status: {entry.status}    "
+               f"confidence: {entry.confidence}/5")
+    click.echo(f"tags:       {', '.join(entry.tags) or '-'}")
+    click.echo(f"project:    {entry.project or '-'}")
+    if entry.superseded_by:
+        click.echo(f"superseded by: {entry.superseded_by}")
+    click.echo(f"created:    {entry.created_at}    updated: {entry.updated_at}    "
+               f"accessed: {entry.access_count}x")
+    for link in links:
+        arrow = "->" if link.source_id == entry.id else "<-"
+        other = link.target_id if link.source_id == entry.id else link.source_id
+        reason = f"  ({link.reason})" if link.reason else ""
+        click.echo(f"link:       {arrow} {link.type} {other}{reason}")
+    if entry.content:
+        click.echo("")
+        click.echo(entry.content.rstrip("\n"))
+
+
+def print_search(response: SearchResponse) -> None:
+    """Ranked results on stdout; what the scores mean on stderr."""
+    for rank, result in enumerate(response.results, start=1):
+        entry = result.entry
+        head = (f"{rank:>2}. [{entry.type}] {style(entry.title, bold=True)}"
+                f"{style(' [deprecated]', fg='red') if entry.status == 'deprecated' else ''}")
+        click.echo(f"{head}  {style(entry.id, dim=True)}  score {result.score:.4g}")
+        snippet = styled_snippet(result.snippet) if result.snippet else ""
+        if snippet:
+            click.echo(f"    {snippet}")
+    for notice in response.notices:
+        click.echo(notice, err=True)
+    count = len(response.results)
+    click.echo(
+        style(f"{response.mode}: {count} result{'s' if count != 1 else ''} in "
+              f"{response.elapsed_ms:.0f} ms; score = {response.score_meaning}", dim=True),
+        err=True,
+    )

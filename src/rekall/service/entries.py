@@ -1,0 +1,155 @@
+"""Entry and link operations of the facade: validate, write in one transaction, read back."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from rekall.core import entries as core
+from rekall.core.entries import Entry, EntryFilter, Link, NewEntry
+from rekall.core.errors import ValidationError
+from rekall.core.ids import new_id
+from rekall.storage import entries_repo, links_repo
+from rekall.storage.database import Database
+
+Clock = Callable[[], str]
+
+
+class EntryOperations:
+    """Create, read, update, delete, list and link entries."""
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+
+    def resolve(self, id_or_prefix: str) -> str:
+        """Full id for an id or unique prefix. Raises NotFoundError, AmbiguousIdError."""
+        with self.db.read() as conn:
+            return entries_repo.resolve_id(conn, id_or_prefix)
+
+    def insert(self, new: NewEntry) -> tuple[Entry, int, int]:
+        """Write a validated entry; return it with its seq and the write generation."""
+        entry_id = new_id()
+        with self.db.write() as (conn, generation):
+            seq = entries_repo.insert_entry(conn, entry_id, new, self.clock())
+            entry = entries_repo.fetch_entry(conn, entry_id)
+        return entry, seq, generation
+
+    def get(self, id_or_prefix: str, record_access: bool = False) -> Entry:
+        """Read one entry, counting the access when asked. Raises NotFound/Ambiguous."""
+        entry_id = self.resolve(id_or_prefix)
+        if record_access:
+            with self.db.write() as (conn, _):
+                entries_repo.record_access(conn, entry_id, self.clock())
+        with self.db.read() as conn:
+            return entries_repo.fetch_entry(conn, entry_id)
+
+    def update(self, id_or_prefix: str, changes: dict[str, Any]) -> tuple[Entry, int, int]:
+        """Validate and apply field changes (tags included). Raises ValidationError."""
+        entry_id = self.resolve(id_or_prefix)
+        fields, tags = validate_changes(changes)
+        with self.db.write() as (conn, generation):
+            if "superseded_by" in fields and fields["superseded_by"] is not None:
+                fields["superseded_by"] = entries_repo.resolve_id(conn, fields["superseded_by"])
+            entries_repo.update_entry(conn, entry_id, fields, self.clock())
+            if tags is not None:
+                entries_repo.replace_tags(conn, entry_id, tags)
+            entry = entries_repo.fetch_entry(conn, entry_id)
+            seq = entries_repo.seq_of(conn, entry_id)
+        return entry, seq, generation
+
+    def delete(self, id_or_prefix: str) -> Entry:
+        """Delete an entry and everything hanging off it. Raises NotFound/Ambiguous."""
+        entry_id = self.resolve(id_or_prefix)
+        with self.db.write() as (conn, _):
+            entry = entries_repo.fetch_entry(conn, entry_id)
+            entries_repo.delete_entry(conn, entry_id)
+        return entry
+
+    def deprecate(self, id_or_prefix: str, superseded_by: str | None) -> Entry:
+        """Mark deprecated, optionally superseded by another entry (linked as 'supersedes')."""
+        entry_id = self.resolve(id_or_prefix)
+        with self.db.write() as (conn, _):
+            replacement = None
+            if superseded_by:
+                replacement = entries_repo.resolve_id(conn, superseded_by)
+                if replacement == entry_id:
+                    raise ValidationError("an entry cannot supersede itself")
+            entries_repo.update_entry(
+                conn, entry_id, {"status": "deprecated", "superseded_by": replacement},
+                self.clock(),
+            )
+            if replacement and not _has_link(conn, replacement, entry_id, "supersedes"):
+                links_repo.add_link(conn, replacement, entry_id, "supersedes",
+                                    "deprecated in favour of the newer entry", self.clock())
+            return entries_repo.fetch_entry(conn, entry_id)
+
+    def list(self, filters: EntryFilter, sort: str, limit: int, offset: int = 0) -> list[Entry]:
+        """Entries matching filters, sorted."""
+        with self.db.read() as conn:
+            return entries_repo.list_entries(conn, filters, sort, limit, offset)
+
+    def link(self, a: str, b: str, link_type: str, reason: str | None) -> Link:
+        """Link entry a to b. Raises ValidationError for self-links, duplicates, bad types."""
+        kind = core.validate_link_type(link_type)
+        source, target = self.resolve(a), self.resolve(b)
+        now = self.clock()
+        with self.db.write() as (conn, _):
+            links_repo.add_link(conn, source, target, kind, reason or None, now)
+        return Link(source, target, kind, reason or None, now)
+
+    def unlink(self, a: str, b: str, link_type: str | None) -> int:
+        """Remove links between a and b. Raises NotFoundError when there are none."""
+        kind = core.validate_link_type(link_type) if link_type else None
+        source, target = self.resolve(a), self.resolve(b)
+        with self.db.write() as (conn, _):
+            return links_repo.remove_link(conn, source, target, kind)
+
+    def links(self, id_or_prefix: str) -> list[Link]:
+        """Links touching an entry."""
+        entry_id = self.resolve(id_or_prefix)
+        with self.db.read() as conn:
+            return links_repo.links_of(conn, entry_id)
+
+    def related(self, id_or_prefix: str, depth: int) -> list[tuple[Entry, int]]:
+        """Entries within depth link hops, nearest first. Raises ValidationError on depth < 1."""
+        if not 1 <= depth <= 10:
+            raise ValidationError("depth must be between 1 and 10")
+        entry_id = self.resolve(id_or_prefix)
+        with self.db.read() as conn:
+            found = links_repo.related_ids(conn, entry_id, depth)
+            return [(entries_repo.fetch_entry(conn, other), hop) for other, hop in found]
+
+
+def validate_changes(changes: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, ...] | None]:
+    """Validate edited fields; return (column values, tags or None). Raises ValidationError."""
+    validators: dict[str, Callable[[Any], Any]] = {
+        "type": core.validate_type, "title": core.validate_title,
+        "content": core.validate_content, "project": core.validate_project,
+        "confidence": core.validate_confidence, "status": core.validate_status,
+        "superseded_by": lambda value: value,
+    }
+    fields: dict[str, Any] = {}
+    tags: tuple[str, ...] | None = None
+    for name, value in changes.items():
+        if name == "tags":
+            tags = core.validate_tags(value if not isinstance(value, str) else [value])
+        elif name in validators:
+            fields[name] = validators[name](value)
+        else:
+            raise ValidationError(f"'{name}' cannot be edited")
+    if not fields and tags is None:
+        raise ValidationError("nothing to change; give at least one field to edit")
+    return fields, tags
+
+
+def _has_link(conn: Any, source: str, target: str, link_type: str) -> bool:
+    return any(
+        link.source_id == source and link.target_id == target and link.type == link_type
+        for link in links_repo.links_of(conn, source)
+    )
+
+
+def split_tags(values: Iterable[str]) -> tuple[str, ...]:
+    """Tags given as repeated options or comma lists, validated."""
+    return core.validate_tags(values)

@@ -1,0 +1,110 @@
+"""Opening the database: pragmas, write transactions and the write generation."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from rekall.core.errors import StorageError
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
+    """Open path with Rekall's pragmas. Raises StorageError with what to do on failure."""
+    if not readonly:
+        _ensure_writable_dir(path.parent)
+    elif not path.exists():
+        raise StorageError(f"database {path} does not exist")
+    uri = f"{path.resolve().as_uri()}?mode={'ro' if readonly else 'rwc'}"
+    try:
+        conn = sqlite3.connect(
+            uri, uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000,
+            check_same_thread=False,
+        )
+        conn.row_factory = sqlite3.Row
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        if not readonly:
+            _set_journal_mode(conn)
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()
+    except sqlite3.DatabaseError as exc:
+        raise describe_database_error(path, exc) from exc
+    return conn
+
+
+def describe_database_error(path: Path, exc: sqlite3.Error) -> StorageError:
+    """Turn a sqlite3 error into a message that says what is wrong and what to do."""
+    text = str(exc)
+    if "not a database" in text or "malformed" in text or "disk image" in text:
+        return StorageError(
+            f"{path} is not a valid Rekall database or is corrupt ({text}); "
+            "restore a backup with 'rekall restore', or move the file away to start fresh"
+        )
+    if "locked" in text or "busy" in text:
+        return StorageError(
+            f"{path} stayed locked by another process for {BUSY_TIMEOUT_MS // 1000} s; "
+            "close the other Rekall process or try again"
+        )
+    if "readonly" in text or "read-only" in text:
+        return StorageError(f"{path} is read-only; make it writable or set REKALL_HOME elsewhere")
+    if "disk is full" in text or "full" in text:
+        return StorageError(f"the disk holding {path} is full; free space and try again")
+    if "unable to open" in text:
+        return StorageError(
+            f"cannot open {path} ({text}); check the directory exists and is writable, "
+            "or set REKALL_HOME"
+        )
+    return StorageError(f"database error on {path}: {text}")
+
+
+@contextmanager
+def write_transaction(conn: sqlite3.Connection) -> Iterator[int]:
+    """BEGIN IMMEDIATE, bump the write generation, yield it; commit or roll back.
+
+    Taking the write lock first avoids the deadlock-prone upgrade from a read lock, and
+    bumping the generation inside the same transaction lets every cache in every process
+    tell that something changed.
+    """
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
+        generation = int(
+            conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[0]
+        )
+        yield generation
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def read_generation(conn: sqlite3.Connection) -> int:
+    """The current write generation; any write by any process increases it."""
+    row = conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def read_uid(conn: sqlite3.Connection) -> int:
+    """The database's random identity, fixed at creation."""
+    row = conn.execute("SELECT value FROM meta WHERE key = 'uid'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _set_journal_mode(conn: sqlite3.Connection) -> None:
+    mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+    if str(mode).lower() != "wal":
+        conn.execute("PRAGMA journal_mode = WAL")
+
+
+def _ensure_writable_dir(directory: Path) -> None:
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StorageError(
+            f"cannot create the data directory {directory} ({exc.strerror}); "
+            "set REKALL_HOME to a writable directory"
+        ) from exc

@@ -1,0 +1,77 @@
+"""One open Rekall database: a migrated connection, a lock for threads, read and write scopes."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from rekall.core.errors import StorageError
+from rekall.storage import migrations
+from rekall.storage.connection import (
+    connect,
+    describe_database_error,
+    read_generation,
+    write_transaction,
+)
+
+
+class Database:
+    """A thread-safe handle on the SQLite file; every SQL call goes through read() or write()."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.RLock()
+        self._conn = connect(path)
+        try:
+            self.snapshot_taken = migrations.migrate(self._conn, path)
+        except BaseException:
+            self._conn.close()
+            raise
+
+    @contextmanager
+    def read(self) -> Iterator[sqlite3.Connection]:
+        """A consistent read: one transaction, so several SELECTs see the same state."""
+        with self._lock, self._translate_errors():
+            self._conn.execute("BEGIN")
+            try:
+                yield self._conn
+            finally:
+                self._conn.execute("COMMIT")
+
+    @contextmanager
+    def write(self) -> Iterator[tuple[sqlite3.Connection, int]]:
+        """BEGIN IMMEDIATE with the generation bumped; yields (connection, new generation)."""
+        with self._lock, self._translate_errors(), write_transaction(self._conn) as generation:
+            yield self._conn, generation
+
+    def generation(self) -> int:
+        """The current write generation (cheap: one indexed row)."""
+        with self._lock, self._translate_errors():
+            return read_generation(self._conn)
+
+    def close(self) -> None:
+        """Close the connection; the WAL is checkpointed by SQLite on last close."""
+        with self._lock:
+            self._conn.close()
+
+    @contextmanager
+    def _translate_errors(self) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.IntegrityError:
+            raise
+        except sqlite3.OperationalError as exc:
+            raise describe_database_error(self.path, exc) from exc
+        except sqlite3.DatabaseError as exc:
+            raise describe_database_error(self.path, exc) from exc
+
+
+def open_database(path: Path) -> Database:
+    """Open (creating and migrating as needed) the database at path. Raises StorageError."""
+    try:
+        return Database(path)
+    except sqlite3.Error as exc:
+        raise StorageError(f"cannot open {path}: {exc}") from exc

@@ -1,0 +1,99 @@
+"""SQL for stored vectors: one per entry, with its model id, content hash and generation."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class StoredVector:
+    """A vector row as raw float32 bytes; numpy lives in the search layer."""
+
+    seq: int
+    blob: bytes
+
+
+@dataclass(frozen=True)
+class PendingText:
+    """An entry whose vector is missing or stale, with the text to embed."""
+
+    seq: int
+    title: str
+    tags_text: str
+    content: str
+
+
+def upsert_vectors(
+    conn: sqlite3.Connection, rows: Sequence[tuple[int, str, int, str, bytes]], generation: int
+) -> None:
+    """Store (seq, model_id, dimensions, content_hash, vector bytes) rows at this generation."""
+    conn.executemany(
+        "INSERT INTO embeddings (entry_seq, model_id, dimensions, content_hash, vector, "
+        "generation) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (entry_seq) DO UPDATE SET "
+        "model_id = excluded.model_id, dimensions = excluded.dimensions, "
+        "content_hash = excluded.content_hash, vector = excluded.vector, "
+        "generation = excluded.generation",
+        [(*row, generation) for row in rows],
+    )
+
+
+def vectors_for_model(conn: sqlite3.Connection, model_id: str) -> Iterator[StoredVector]:
+    """Every stored vector of a model, in seq order."""
+    for row in conn.execute(
+        "SELECT entry_seq, vector FROM embeddings WHERE model_id = ? ORDER BY entry_seq",
+        (model_id,),
+    ):
+        yield StoredVector(int(row[0]), bytes(row[1]))
+
+
+def vectors_changed_since(
+    conn: sqlite3.Connection, model_id: str, generation: int
+) -> tuple[list[StoredVector], list[int]]:
+    """Vectors written and seqs deleted (or now of another model) after a generation."""
+    changed: list[StoredVector] = []
+    removed: list[int] = [
+        int(r[0]) for r in conn.execute(
+            "SELECT entry_seq FROM vector_tombstones WHERE generation > ?", (generation,)
+        )
+    ]
+    for row in conn.execute(
+        "SELECT entry_seq, vector, model_id FROM embeddings WHERE generation > ?", (generation,)
+    ):
+        if row[2] == model_id:
+            changed.append(StoredVector(int(row[0]), bytes(row[1])))
+        else:
+            removed.append(int(row[0]))
+    return changed, removed
+
+
+def texts_with_hashes(
+    conn: sqlite3.Connection, model_id: str
+) -> Iterator[tuple[PendingText, str | None]]:
+    """Every entry's embeddable text with the content hash of its vector for this model."""
+    for row in conn.execute(
+        "SELECT e.seq, e.title, e.tags_text, e.content, v.content_hash FROM entries e "
+        "LEFT JOIN embeddings v ON v.entry_seq = e.seq AND v.model_id = ? ORDER BY e.seq",
+        (model_id,),
+    ):
+        yield PendingText(int(row[0]), row[1], row[2], row[3]), row[4]
+
+
+def all_texts(conn: sqlite3.Connection) -> Iterator[PendingText]:
+    """The embeddable text of every entry, in seq order."""
+    for row in conn.execute("SELECT seq, title, tags_text, content FROM entries ORDER BY seq"):
+        yield PendingText(int(row[0]), row[1], row[2], row[3])
+
+
+def count_vectors(conn: sqlite3.Connection) -> dict[str, int]:
+    """Number of stored vectors per model id."""
+    return {
+        str(r[0]): int(r[1])
+        for r in conn.execute("SELECT model_id, count(*) FROM embeddings GROUP BY model_id")
+    }
+
+
+def prune_tombstones(conn: sqlite3.Connection, keep_after: int) -> None:
+    """Forget deletion records at or before a generation no reader can still hold."""
+    conn.execute("DELETE FROM vector_tombstones WHERE generation <= ?", (keep_after,))

@@ -1,0 +1,189 @@
+"""SQL for entries and their tags: insert, read, resolve ids, update, delete, list, filter."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from rekall.core.entries import Entry, EntryFilter, NewEntry
+from rekall.core.errors import AmbiguousIdError, NotFoundError, ValidationError
+from rekall.core.ids import looks_like_id_prefix, normalize_id_prefix
+
+ENTRY_COLUMNS = (
+    "seq, id, type, title, content, tags_text, project, status, confidence, superseded_by, "
+    "created_at, updated_at, access_count, last_accessed"
+)
+SORT_COLUMNS = {
+    "updated": "updated_at DESC",
+    "created": "created_at DESC",
+    "title": "title COLLATE NOCASE ASC",
+    "type": "type ASC, updated_at DESC",
+    "accessed": "access_count DESC, updated_at DESC",
+    "confidence": "confidence DESC, updated_at DESC",
+}
+UPDATABLE = frozenset({"type", "title", "content", "project", "confidence", "status",
+                       "superseded_by"})
+
+
+def insert_entry(conn: sqlite3.Connection, entry_id: str, new: NewEntry, now: str) -> int:
+    """Insert an entry with its tags; return its integer seq."""
+    cursor = conn.execute(
+        "INSERT INTO entries (id, type, title, content, tags_text, project, confidence, "
+        "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (entry_id, new.type, new.title, new.content, " ".join(new.tags), new.project,
+         new.confidence, now, now),
+    )
+    conn.executemany(
+        "INSERT INTO tags (entry_id, tag) VALUES (?, ?)", [(entry_id, t) for t in new.tags]
+    )
+    return int(cursor.lastrowid or 0)
+
+
+def row_to_entry(row: sqlite3.Row) -> Entry:
+    """Build an Entry from a row selected with ENTRY_COLUMNS."""
+    tags = tuple(row["tags_text"].split()) if row["tags_text"] else ()
+    return Entry(
+        id=row["id"], type=row["type"], title=row["title"], content=row["content"],
+        tags=tags, project=row["project"], status=row["status"],
+        confidence=row["confidence"], created_at=row["created_at"],
+        updated_at=row["updated_at"], superseded_by=row["superseded_by"],
+        access_count=row["access_count"], last_accessed=row["last_accessed"],
+    )
+
+
+def fetch_entry(conn: sqlite3.Connection, entry_id: str) -> Entry:
+    """Read one entry by full id. Raises NotFoundError."""
+    row = conn.execute(f"SELECT {ENTRY_COLUMNS} FROM entries WHERE id = ?", (entry_id,)).fetchone()
+    if row is None:
+        raise NotFoundError(f"no entry with id {entry_id}; 'rekall list' shows the ids")
+    return row_to_entry(row)
+
+
+def fetch_by_seqs(conn: sqlite3.Connection, seqs: Sequence[int]) -> dict[int, Entry]:
+    """Read entries by seq; missing seqs are simply absent from the result."""
+    found: dict[int, Entry] = {}
+    for start in range(0, len(seqs), 500):
+        chunk = list(seqs[start:start + 500])
+        marks = ",".join("?" * len(chunk))
+        for row in conn.execute(
+            f"SELECT {ENTRY_COLUMNS} FROM entries WHERE seq IN ({marks})", chunk
+        ):
+            found[row["seq"]] = row_to_entry(row)
+    return found
+
+
+def seq_of(conn: sqlite3.Connection, entry_id: str) -> int:
+    """The integer seq of an entry. Raises NotFoundError."""
+    row = conn.execute("SELECT seq FROM entries WHERE id = ?", (entry_id,)).fetchone()
+    if row is None:
+        raise NotFoundError(f"no entry with id {entry_id}")
+    return int(row[0])
+
+
+def resolve_id(conn: sqlite3.Connection, text: str) -> str:
+    """Resolve a full id or unique prefix. Raises NotFoundError or AmbiguousIdError."""
+    if not looks_like_id_prefix(text):
+        raise NotFoundError(
+            f"'{text}' is not an entry id; ids look like 01JD3K... ('rekall list' shows them)"
+        )
+    prefix = normalize_id_prefix(text)
+    rows = conn.execute(
+        "SELECT id, title FROM entries WHERE id >= ? AND id < ? ORDER BY id LIMIT 11",
+        (prefix, prefix + "~"),
+    ).fetchall()
+    if not rows:
+        raise NotFoundError(f"no entry id starts with '{text}'; 'rekall list' shows the ids")
+    if len(rows) > 1:
+        raise AmbiguousIdError(text, [(r["id"], r["title"]) for r in rows[:10]])
+    return str(rows[0]["id"])
+
+
+def update_entry(
+    conn: sqlite3.Connection, entry_id: str, fields: Mapping[str, Any], now: str
+) -> None:
+    """Update the given columns and updated_at. Raises ValidationError on unknown columns."""
+    unknown = set(fields) - UPDATABLE
+    if unknown:
+        raise ValidationError(f"cannot update {', '.join(sorted(unknown))}")
+    assignments = ", ".join(f"{name} = ?" for name in fields)
+    values = [*fields.values(), now, entry_id]
+    conn.execute(
+        f"UPDATE entries SET {assignments}{', ' if fields else ''}updated_at = ? WHERE id = ?",
+        values,
+    )
+
+
+def replace_tags(conn: sqlite3.Connection, entry_id: str, tags: Iterable[str]) -> None:
+    """Replace the tags of an entry (and the denormalised tags_text FTS indexes)."""
+    tag_list = sorted(set(tags))
+    conn.execute("DELETE FROM tags WHERE entry_id = ?", (entry_id,))
+    conn.executemany("INSERT INTO tags (entry_id, tag) VALUES (?, ?)",
+                     [(entry_id, t) for t in tag_list])
+    conn.execute("UPDATE entries SET tags_text = ? WHERE id = ?", (" ".join(tag_list), entry_id))
+
+
+def delete_entry(conn: sqlite3.Connection, entry_id: str) -> None:
+    """Delete an entry; tags, links and its vector go with it (foreign keys cascade)."""
+    conn.execute("DELETE FROM entries WHERE id = ?", (entry_id,))
+
+
+def record_access(conn: sqlite3.Connection, entry_id: str, now: str) -> None:
+    """Count one more access of an entry."""
+    conn.execute(
+        "UPDATE entries SET access_count = access_count + 1, last_accessed = ? WHERE id = ?",
+        (now, entry_id),
+    )
+
+
+def filter_clause(filters: EntryFilter, alias: str = "e") -> tuple[str, list[Any]]:
+    """A WHERE fragment (starting with ' AND' or empty) restricting entries to the filter."""
+    parts: list[str] = []
+    params: list[Any] = []
+    if filters.types:
+        parts.append(f"{alias}.type IN ({','.join('?' * len(filters.types))})")
+        params.extend(filters.types)
+    if filters.project is not None:
+        parts.append(f"{alias}.project = ?")
+        params.append(filters.project)
+    if filters.status is not None:
+        parts.append(f"{alias}.status = ?")
+        params.append(filters.status)
+    for tag in filters.tags:
+        parts.append(f"EXISTS (SELECT 1 FROM tags t WHERE t.entry_id = {alias}.id AND t.tag = ?)")
+        params.append(tag)
+    clause = "".join(f" AND {part}" for part in parts)
+    return clause, params
+
+
+def list_entries(
+    conn: sqlite3.Connection, filters: EntryFilter, sort: str = "updated",
+    limit: int = 20, offset: int = 0,
+) -> list[Entry]:
+    """Entries matching the filter, sorted. Raises ValidationError on an unknown sort."""
+    if sort not in SORT_COLUMNS:
+        raise ValidationError(f"unknown sort '{sort}'; use one of: {', '.join(SORT_COLUMNS)}")
+    clause, params = filter_clause(filters)
+    rows = conn.execute(
+        f"SELECT {ENTRY_COLUMNS} FROM entries e WHERE 1 = 1{clause} "
+        f"ORDER BY {SORT_COLUMNS[sort]}, seq DESC LIMIT ? OFFSET ?",
+        [*params, limit, offset],
+    ).fetchall()
+    return [row_to_entry(row) for row in rows]
+
+
+def filtered_seqs(conn: sqlite3.Connection, filters: EntryFilter) -> list[int]:
+    """The seqs of every entry the filter allows (for filtering vectors before top-k)."""
+    clause, params = filter_clause(filters)
+    return [row[0] for row in conn.execute(f"SELECT seq FROM entries e WHERE 1 = 1{clause}",
+                                           params)]
+
+
+def count_entries(conn: sqlite3.Connection) -> dict[str, int]:
+    """Entry counts per type and status, plus the total under 'total'."""
+    counts: dict[str, int] = {"total": 0}
+    for row in conn.execute("SELECT type, status, count(*) FROM entries GROUP BY type, status"):
+        counts[row[0]] = counts.get(row[0], 0) + row[2]
+        counts[row[1]] = counts.get(row[1], 0) + row[2]
+        counts["total"] += row[2]
+    return counts

@@ -1,0 +1,76 @@
+"""SQL for typed links between entries."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from rekall.core.entries import Link
+from rekall.core.errors import NotFoundError, ValidationError
+
+
+def add_link(
+    conn: sqlite3.Connection, source_id: str, target_id: str, link_type: str,
+    reason: str | None, now: str,
+) -> None:
+    """Create a link. Raises ValidationError for a self-link or an existing identical link."""
+    if source_id == target_id:
+        raise ValidationError("an entry cannot be linked to itself; give two different ids")
+    try:
+        conn.execute(
+            "INSERT INTO links (source_id, target_id, type, reason, created_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (source_id, target_id, link_type, reason, now),
+        )
+    except sqlite3.IntegrityError as exc:
+        raise ValidationError(
+            f"{source_id} is already linked to {target_id} as '{link_type}'"
+        ) from exc
+
+
+def remove_link(
+    conn: sqlite3.Connection, source_id: str, target_id: str, link_type: str | None
+) -> int:
+    """Remove links between two entries (either direction); return how many. Raises NotFound."""
+    type_clause = " AND type = ?" if link_type else ""
+    params: list[str] = [source_id, target_id, target_id, source_id]
+    if link_type:
+        params = [source_id, target_id, link_type, target_id, source_id, link_type]
+    removed = conn.execute(
+        f"DELETE FROM links WHERE (source_id = ? AND target_id = ?{type_clause}) "
+        f"OR (source_id = ? AND target_id = ?{type_clause})",
+        params,
+    ).rowcount
+    if removed == 0:
+        raise NotFoundError(f"no link between {source_id} and {target_id}")
+    return int(removed)
+
+
+def links_of(conn: sqlite3.Connection, entry_id: str) -> list[Link]:
+    """Every link touching an entry, outgoing and incoming."""
+    rows = conn.execute(
+        "SELECT source_id, target_id, type, reason, created_at FROM links "
+        "WHERE source_id = ? OR target_id = ? ORDER BY created_at",
+        (entry_id, entry_id),
+    ).fetchall()
+    return [Link(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+
+
+def related_ids(conn: sqlite3.Connection, entry_id: str, depth: int) -> list[tuple[str, int]]:
+    """Entries reachable through links within depth hops, with their distance, nearest first."""
+    seen = {entry_id: 0}
+    frontier = [entry_id]
+    for hop in range(1, depth + 1):
+        next_frontier: list[str] = []
+        for current in frontier:
+            for link in links_of(conn, current):
+                other = link.target_id if link.source_id == current else link.source_id
+                if other not in seen:
+                    seen[other] = hop
+                    next_frontier.append(other)
+        frontier = next_frontier
+    return [(other, hop) for other, hop in seen.items() if other != entry_id]
+
+
+def count_links(conn: sqlite3.Connection) -> int:
+    """Number of links in the database."""
+    return int(conn.execute("SELECT count(*) FROM links").fetchone()[0])

@@ -1,0 +1,79 @@
+"""Bringing a database to the current schema: snapshot, one transaction per step, refusal of newer."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+
+from rekall.core.errors import MigrationError, NewerSchemaError
+from rekall.storage.schema import MIGRATIONS, Migration
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    """The schema version recorded in PRAGMA user_version (0 for a new file)."""
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(
+    conn: sqlite3.Connection, db_file: Path, migrations: Sequence[Migration] = MIGRATIONS
+) -> Path | None:
+    """Apply pending migrations; return the snapshot path taken first, if any.
+
+    Raises NewerSchemaError when the file is newer than this code, MigrationError when a
+    step fails (that step is rolled back; the snapshot is kept beside the database).
+    """
+    current = schema_version(conn)
+    target = len(migrations)
+    if current > target:
+        raise NewerSchemaError(
+            f"{db_file} has schema version {current} but this Rekall understands up to "
+            f"{target}; upgrade Rekall (pip install -U rekall) to open it"
+        )
+    if current == target:
+        return None
+    snapshot = _take_snapshot(conn, db_file, current) if current > 0 else None
+    for version in range(current + 1, target + 1):
+        _apply_one(conn, migrations[version - 1], version, db_file, snapshot)
+    return snapshot
+
+
+def _apply_one(
+    conn: sqlite3.Connection, step: Migration, version: int, db_file: Path,
+    snapshot: Path | None,
+) -> None:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        # Another process may have migrated while we waited for the lock.
+        if schema_version(conn) >= version:
+            conn.execute("ROLLBACK")
+            return
+        step(conn)
+        conn.execute(f"PRAGMA user_version = {version}")
+    except Exception as exc:
+        conn.execute("ROLLBACK")
+        kept = f"; a copy from before the upgrade is at {snapshot}" if snapshot else ""
+        raise MigrationError(
+            f"upgrading {db_file} to schema version {version} ({step.__name__}) failed: "
+            f"{exc}. The database was left as it was{kept}"
+        ) from exc
+    conn.execute("COMMIT")
+
+
+def _take_snapshot(conn: sqlite3.Connection, db_file: Path, version: int) -> Path:
+    """VACUUM INTO a consistent copy beside the database before changing its schema."""
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+    target = db_file.with_name(f"{db_file.name}.v{version}-{stamp}.bak")
+    counter = 1
+    while target.exists():
+        target = db_file.with_name(f"{db_file.name}.v{version}-{stamp}-{counter}.bak")
+        counter += 1
+    try:
+        conn.execute("VACUUM INTO ?", (str(target),))
+    except sqlite3.Error as exc:
+        raise MigrationError(
+            f"could not write a snapshot of {db_file} to {target} before upgrading ({exc}); "
+            "free disk space or make the directory writable, then try again"
+        ) from exc
+    return target

@@ -1,0 +1,137 @@
+"""The schema, as numbered migrations: each one a function run in its own transaction."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+from rekall.core.entries import ENTRY_TYPES, LINK_TYPES, STATUSES
+
+Migration = Callable[[sqlite3.Connection], None]
+
+
+def _sql_list(values: tuple[str, ...]) -> str:
+    return ", ".join(f"'{value}'" for value in values)
+
+
+def run_script(conn: sqlite3.Connection, script: str) -> None:
+    """Run statements one by one inside the caller's transaction.
+
+    sqlite3's executescript() commits any open transaction first, which would break the
+    all-or-nothing promise of a migration.
+    """
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            conn.execute(statement)
+            statement = ""
+    if statement.strip():
+        conn.execute(statement)
+
+
+def m001_create_entries(conn: sqlite3.Connection) -> None:
+    """Entries, tags, links, the FTS5 index kept in sync by triggers, and the meta table."""
+    run_script(conn, 
+        f"""
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+        INSERT INTO meta (key, value) VALUES ('generation', 0);
+        -- A random identity: derived files (vector snapshots) built from another database
+        -- that happens to reach the same generation are never mistaken for this one's.
+        INSERT INTO meta (key, value) VALUES ('uid', abs(random()));
+
+        -- seq is the stable integer rowid: FTS5 and vectors key on it, and AUTOINCREMENT
+        -- guarantees a deleted entry's number is never reused by a new one.
+        CREATE TABLE entries (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            id TEXT NOT NULL UNIQUE,
+            type TEXT NOT NULL CHECK (type IN ({_sql_list(ENTRY_TYPES)})),
+            title TEXT NOT NULL CHECK (length(trim(title)) > 0),
+            content TEXT NOT NULL DEFAULT '',
+            tags_text TEXT NOT NULL DEFAULT '',
+            project TEXT,
+            status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ({_sql_list(STATUSES)})),
+            confidence INTEGER NOT NULL DEFAULT 3 CHECK (confidence BETWEEN 0 AND 5),
+            superseded_by TEXT REFERENCES entries(id) ON DELETE SET NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            access_count INTEGER NOT NULL DEFAULT 0,
+            last_accessed TEXT
+        );
+        CREATE INDEX entries_type ON entries(type);
+        CREATE INDEX entries_project ON entries(project);
+        CREATE INDEX entries_updated ON entries(updated_at);
+
+        CREATE TABLE tags (
+            entry_id TEXT NOT NULL REFERENCES entries(id) ON DELETE CASCADE,
+            tag TEXT NOT NULL,
+            PRIMARY KEY (entry_id, tag)
+        ) WITHOUT ROWID;
+        CREATE INDEX tags_tag ON tags(tag);
+
+        CREATE TABLE links (
+            source_id TEXT NOT NULL REFERENCES entries(id) ON DELETE CASCADE,
+            target_id TEXT NOT NULL REFERENCES entries(id) ON DELETE CASCADE,
+            type TEXT NOT NULL CHECK (type IN ({_sql_list(LINK_TYPES)})),
+            reason TEXT,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (source_id, target_id, type),
+            CHECK (source_id <> target_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX links_target ON links(target_id);
+
+        CREATE VIRTUAL TABLE entries_fts USING fts5(
+            title, content, tags_text, project,
+            content='entries', content_rowid='seq', tokenize='porter unicode61'
+        );
+        CREATE TRIGGER entries_fts_insert AFTER INSERT ON entries BEGIN
+            INSERT INTO entries_fts (rowid, title, content, tags_text, project)
+            VALUES (new.seq, new.title, new.content, new.tags_text, coalesce(new.project, ''));
+        END;
+        CREATE TRIGGER entries_fts_delete AFTER DELETE ON entries BEGIN
+            INSERT INTO entries_fts (entries_fts, rowid, title, content, tags_text, project)
+            VALUES ('delete', old.seq, old.title, old.content, old.tags_text,
+                    coalesce(old.project, ''));
+        END;
+        CREATE TRIGGER entries_fts_update AFTER UPDATE OF title, content, tags_text, project
+        ON entries BEGIN
+            INSERT INTO entries_fts (entries_fts, rowid, title, content, tags_text, project)
+            VALUES ('delete', old.seq, old.title, old.content, old.tags_text,
+                    coalesce(old.project, ''));
+            INSERT INTO entries_fts (rowid, title, content, tags_text, project)
+            VALUES (new.seq, new.title, new.content, new.tags_text, coalesce(new.project, ''));
+        END;
+        """
+    )
+
+
+def m002_create_embeddings(conn: sqlite3.Connection) -> None:
+    """Stored vectors keyed by entry, with model id and content hash, plus deletion records."""
+    run_script(conn, 
+        """
+        CREATE TABLE embeddings (
+            entry_seq INTEGER PRIMARY KEY REFERENCES entries(seq) ON DELETE CASCADE,
+            model_id TEXT NOT NULL,
+            dimensions INTEGER NOT NULL CHECK (dimensions > 0),
+            content_hash TEXT NOT NULL,
+            vector BLOB NOT NULL CHECK (length(vector) = dimensions * 4),
+            generation INTEGER NOT NULL
+        );
+        CREATE INDEX embeddings_generation ON embeddings(generation);
+
+        -- A reader that cached the vectors at generation G applies the rows and
+        -- deletions newer than G instead of reloading everything.
+        CREATE TABLE vector_tombstones (
+            entry_seq INTEGER PRIMARY KEY,
+            generation INTEGER NOT NULL
+        );
+        CREATE TRIGGER embeddings_tombstone AFTER DELETE ON embeddings BEGIN
+            INSERT OR REPLACE INTO vector_tombstones (entry_seq, generation)
+            VALUES (old.entry_seq, (SELECT value FROM meta WHERE key = 'generation'));
+        END;
+        """
+    )
+
+
+MIGRATIONS: tuple[Migration, ...] = (m001_create_entries, m002_create_embeddings)
+SCHEMA_VERSION = len(MIGRATIONS)
