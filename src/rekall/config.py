@@ -42,19 +42,49 @@ class KeySpec:
 
 
 KEYS: tuple[KeySpec, ...] = (
-    KeySpec("performance", "cache_max_size", int, 1000, minimum=1,
-            help="query vectors kept in memory"),
-    KeySpec("performance", "cache_ttl_seconds", int, 600, minimum=0,
-            help="seconds a cached query vector lives (0: no expiry)"),
-    KeySpec("performance", "model_idle_timeout_minutes", float, 10.0, minimum=0,
-            help="minutes of inactivity before a long-lived process unloads the model (0: never)"),
-    KeySpec("performance", "vector_index_backend", str, "auto", choices=BACKENDS,
-            help="vector search engine"),
+    KeySpec(
+        "performance", "cache_max_size", int, 1000, minimum=1, help="query vectors kept in memory"
+    ),
+    KeySpec(
+        "performance",
+        "cache_ttl_seconds",
+        int,
+        600,
+        minimum=0,
+        help="seconds a cached query vector lives (0: no expiry)",
+    ),
+    KeySpec(
+        "performance",
+        "model_idle_timeout_minutes",
+        float,
+        10.0,
+        minimum=0,
+        help="minutes of inactivity before a long-lived process unloads the model (0: never)",
+    ),
+    KeySpec(
+        "performance",
+        "vector_index_backend",
+        str,
+        "auto",
+        choices=BACKENDS,
+        help="vector search engine",
+    ),
     KeySpec("model", "model_path", str, "", help="folder holding the model files"),
-    KeySpec("model", "allow_download", bool, True,
-            help="download the model from the Hugging Face hub when missing"),
-    KeySpec("search", "default_mode", str, "hybrid", choices=SEARCH_MODES,
-            help="search mode when --mode is not given"),
+    KeySpec(
+        "model",
+        "allow_download",
+        bool,
+        True,
+        help="download the model from the Hugging Face hub when missing",
+    ),
+    KeySpec(
+        "search",
+        "default_mode",
+        str,
+        "hybrid",
+        choices=SEARCH_MODES,
+        help="search mode when --mode is not given",
+    ),
     KeySpec("search", "default_limit", int, 10, minimum=1, help="results shown by default"),
 )
 

@@ -83,17 +83,18 @@ def validate_type(value: str) -> str:
     """Return the entry type in lower case. Raises ValidationError naming the valid types."""
     lowered = value.strip().lower()
     if lowered not in ENTRY_TYPES:
-        raise ValidationError(
-            f"unknown entry type '{value}'; use one of: {', '.join(ENTRY_TYPES)}"
-        )
+        raise ValidationError(f"unknown entry type '{value}'; use one of: {', '.join(ENTRY_TYPES)}")
     return lowered
 
 
 def validate_title(value: str) -> str:
-    """Return the stripped title. Raises ValidationError when empty or too long."""
+    """Return the stripped title. Raises ValidationError when empty, too long or binary."""
+    _reject_binary(value, "title")
     title = " ".join(value.split())
     if not title:
-        raise ValidationError("the title is empty; give a short summary such as 'CORS fails on Safari'")
+        raise ValidationError(
+            "the title is empty; give a short summary such as 'CORS fails on Safari'"
+        )
     if len(title) > MAX_TITLE_CHARS:
         raise ValidationError(
             f"the title has {len(title)} characters; keep it under {MAX_TITLE_CHARS} "
@@ -129,7 +130,7 @@ def validate_tags(values: Iterable[str]) -> tuple[str, ...]:
                     f"invalid tag '{tag}': tags are single words of at most {MAX_TAG_CHARS} "
                     "characters, separated by commas"
                 )
-            _reject_surrogates(tag, "tag")
+            _reject_binary(tag, "tag")
             tags.add(tag)
     if len(tags) > MAX_TAGS:
         raise ValidationError(f"{len(tags)} tags given; the limit is {MAX_TAGS}")
@@ -145,7 +146,7 @@ def validate_project(value: str | None) -> str | None:
         return None
     if len(project) > MAX_PROJECT_CHARS:
         raise ValidationError(f"the project name is longer than {MAX_PROJECT_CHARS} characters")
-    _reject_surrogates(project, "project")
+    _reject_binary(project, "project")
     return project
 
 
@@ -153,7 +154,9 @@ def validate_confidence(value: int) -> int:
     """Return the confidence. Raises ValidationError outside 0..5."""
     low, high = CONFIDENCE_RANGE
     if not low <= value <= high:
-        raise ValidationError(f"confidence {value} is out of range; use a whole number {low}-{high}")
+        raise ValidationError(
+            f"confidence {value} is out of range; use a whole number {low}-{high}"
+        )
     return value
 
 
@@ -182,7 +185,6 @@ def build_new_entry(
     confidence: int = DEFAULT_CONFIDENCE,
 ) -> NewEntry:
     """Validate every field and return a NewEntry. Raises ValidationError on the first bad field."""
-    _reject_surrogates(title, "title")
     return NewEntry(
         type=validate_type(type),
         title=validate_title(title),
@@ -191,6 +193,13 @@ def build_new_entry(
         project=validate_project(project),
         confidence=validate_confidence(confidence),
     )
+
+
+def _reject_binary(value: str, what: str) -> None:
+    """NUL and lone surrogates come from binary input; NUL also cuts text short in SQLite."""
+    if "\x00" in value:
+        raise ValidationError(f"the {what} contains a NUL character; remove binary data")
+    _reject_surrogates(value, what)
 
 
 def _reject_surrogates(value: str, what: str) -> None:

@@ -19,7 +19,9 @@ class LRUCache(Generic[V]):
     """
 
     def __init__(
-        self, max_size: int, ttl_seconds: float = 0,
+        self,
+        max_size: int,
+        ttl_seconds: float = 0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.max_size = max_size

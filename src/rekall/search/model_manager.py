@@ -37,7 +37,9 @@ class ModelManager:
     """
 
     def __init__(
-        self, loader: Loader, idle_timeout_seconds: float | None = None,
+        self,
+        loader: Loader,
+        idle_timeout_seconds: float | None = None,
         on_loading: Callable[[str], None] | None = None,
     ) -> None:
         self._loader = loader
@@ -119,8 +121,14 @@ class ModelManager:
     def status(self) -> ModelStatus:
         """Loaded or not, how long idle, and the timeout."""
         idle = time.monotonic() - self._last_used if self._embedder is not None else None
-        return ModelStatus(self._embedder is not None, self._loading, self._loads,
-                           self._unloads, idle, self._idle_timeout)
+        return ModelStatus(
+            self._embedder is not None,
+            self._loading,
+            self._loads,
+            self._unloads,
+            idle,
+            self._idle_timeout,
+        )
 
     def _watch_loop(self, interval: float) -> None:
         while not self._stop.wait(interval):

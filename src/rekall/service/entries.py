@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 from rekall.core import entries as core
@@ -13,6 +13,8 @@ from rekall.storage import entries_repo, links_repo
 from rekall.storage.database import Database
 
 Clock = Callable[[], str]
+# Called inside the write transaction with (connection, seq, entry as written, generation).
+AfterWrite = Callable[[Any, int, Entry, int], None]
 
 
 class EntryOperations:
@@ -27,13 +29,15 @@ class EntryOperations:
         with self.db.read() as conn:
             return entries_repo.resolve_id(conn, id_or_prefix)
 
-    def insert(self, new: NewEntry) -> tuple[Entry, int, int]:
-        """Write a validated entry; return it with its seq and the write generation."""
+    def insert(self, new: NewEntry, after_write: AfterWrite | None = None) -> Entry:
+        """Write a validated entry (and whatever after_write adds, atomically); return it."""
         entry_id = new_id()
         with self.db.write() as (conn, generation):
             seq = entries_repo.insert_entry(conn, entry_id, new, self.clock())
             entry = entries_repo.fetch_entry(conn, entry_id)
-        return entry, seq, generation
+            if after_write:
+                after_write(conn, seq, entry, generation)
+        return entry
 
     def get(self, id_or_prefix: str, record_access: bool = False) -> Entry:
         """Read one entry, counting the access when asked. Raises NotFound/Ambiguous."""
@@ -44,10 +48,14 @@ class EntryOperations:
         with self.db.read() as conn:
             return entries_repo.fetch_entry(conn, entry_id)
 
-    def update(self, id_or_prefix: str, changes: dict[str, Any]) -> tuple[Entry, int, int]:
-        """Validate and apply field changes (tags included). Raises ValidationError."""
-        entry_id = self.resolve(id_or_prefix)
-        fields, tags = validate_changes(changes)
+    def update(
+        self,
+        entry_id: str,
+        fields: dict[str, Any],
+        tags: tuple[str, ...] | None,
+        after_write: AfterWrite | None = None,
+    ) -> Entry:
+        """Apply validated field changes (tags included) to a resolved id; return the entry."""
         with self.db.write() as (conn, generation):
             if "superseded_by" in fields and fields["superseded_by"] is not None:
                 fields["superseded_by"] = entries_repo.resolve_id(conn, fields["superseded_by"])
@@ -55,8 +63,9 @@ class EntryOperations:
             if tags is not None:
                 entries_repo.replace_tags(conn, entry_id, tags)
             entry = entries_repo.fetch_entry(conn, entry_id)
-            seq = entries_repo.seq_of(conn, entry_id)
-        return entry, seq, generation
+            if after_write:
+                after_write(conn, entries_repo.seq_of(conn, entry_id), entry, generation)
+        return entry
 
     def delete(self, id_or_prefix: str) -> Entry:
         """Delete an entry and everything hanging off it. Raises NotFound/Ambiguous."""
@@ -76,15 +85,23 @@ class EntryOperations:
                 if replacement == entry_id:
                     raise ValidationError("an entry cannot supersede itself")
             entries_repo.update_entry(
-                conn, entry_id, {"status": "deprecated", "superseded_by": replacement},
+                conn,
+                entry_id,
+                {"status": "deprecated", "superseded_by": replacement},
                 self.clock(),
             )
             if replacement and not _has_link(conn, replacement, entry_id, "supersedes"):
-                links_repo.add_link(conn, replacement, entry_id, "supersedes",
-                                    "deprecated in favour of the newer entry", self.clock())
+                links_repo.add_link(
+                    conn,
+                    replacement,
+                    entry_id,
+                    "supersedes",
+                    "deprecated in favour of the newer entry",
+                    self.clock(),
+                )
             return entries_repo.fetch_entry(conn, entry_id)
 
-    def list(self, filters: EntryFilter, sort: str, limit: int, offset: int = 0) -> list[Entry]:
+    def list_entries(self, filters: EntryFilter, sort: str, limit: int, offset: int = 0) -> list[Entry]:
         """Entries matching filters, sorted."""
         with self.db.read() as conn:
             return entries_repo.list_entries(conn, filters, sort, limit, offset)
@@ -124,9 +141,12 @@ class EntryOperations:
 def validate_changes(changes: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, ...] | None]:
     """Validate edited fields; return (column values, tags or None). Raises ValidationError."""
     validators: dict[str, Callable[[Any], Any]] = {
-        "type": core.validate_type, "title": core.validate_title,
-        "content": core.validate_content, "project": core.validate_project,
-        "confidence": core.validate_confidence, "status": core.validate_status,
+        "type": core.validate_type,
+        "title": core.validate_title,
+        "content": core.validate_content,
+        "project": core.validate_project,
+        "confidence": core.validate_confidence,
+        "status": core.validate_status,
         "superseded_by": lambda value: value,
     }
     fields: dict[str, Any] = {}
@@ -148,8 +168,3 @@ def _has_link(conn: Any, source: str, target: str, link_type: str) -> bool:
         link.source_id == source and link.target_id == target and link.type == link_type
         for link in links_repo.links_of(conn, source)
     )
-
-
-def split_tags(values: Iterable[str]) -> tuple[str, ...]:
-    """Tags given as repeated options or comma lists, validated."""
-    return core.validate_tags(values)

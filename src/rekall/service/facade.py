@@ -12,15 +12,20 @@ from rekall import paths
 from rekall.config import Config, load_config
 from rekall.core import entries as core
 from rekall.core.entries import Entry, EntryFilter, Link
-from rekall.core.errors import ValidationError
-from rekall.core.results import SearchResponse, SearchResult
-from rekall.service.entries import EntryOperations
-from rekall.service.keyword import KeywordPlan, run_keyword
+from rekall.core.errors import ModelError, ValidationError
+from rekall.core.results import SearchResponse
+from rekall.service import searching
+from rekall.service.entries import EntryOperations, validate_changes
+from rekall.service.generation import GenerationReport, generate
+from rekall.service.indexing import Indexer, Progress, RebuildReport
+from rekall.service.semantic import SemanticEngine
+from rekall.service.stats import memory_figures, storage_figures
 from rekall.storage import entries_repo
-from rekall.storage.database import Database, open_database
+from rekall.storage.database import open_database
 
 SEARCH_MODES = ("hybrid", "semantic", "keyword")
 MAX_LIMIT = 1000
+KEYWORD_FALLBACK = "Semantic search is unavailable, so these are keyword results only: {}"
 
 
 def utc_now() -> str:
@@ -29,37 +34,72 @@ def utc_now() -> str:
 
 
 class Rekall:
-    """A knowledge base on one SQLite file. Thread-safe; close() when done."""
+    """A knowledge base on one SQLite file. Thread-safe; close() when done.
+
+    long_lived: a TUI or server process, where the model is unloaded after idling.
+    notify: where user-facing notices go (stderr for the CLI, a toast for the TUI).
+    """
 
     def __init__(
-        self, config: Config | None = None, db_file: Path | None = None,
-        clock: Callable[[], str] = utc_now, long_lived: bool = False,
+        self,
+        config: Config | None = None,
+        db_file: Path | None = None,
+        clock: Callable[[], str] = utc_now,
+        long_lived: bool = False,
         notify: Callable[[str], None] | None = None,
     ) -> None:
         self.config = config or load_config()
-        self.db_file = db_file or paths.db_path()
-        self.db: Database = open_database(self.db_file)
+        self.db = open_database(db_file or paths.db_path())
+        self.clock = clock
         self.entries = EntryOperations(self.db, clock)
         self.notify = notify or (lambda message: None)
-        self.long_lived = long_lived
-        self._semantic: Any = None
+        self.semantic = SemanticEngine(self.db, self.config, long_lived, self.notify)
+        self.indexer = Indexer(self.db, self.semantic, self.notify)
 
     # -- entries -------------------------------------------------------------------------
-    def add(self, type: str, title: str, content: str = "", tags: tuple[str, ...] = (),
-            project: str | None = None, confidence: int = core.DEFAULT_CONFIDENCE) -> Entry:
-        """Validate and store a new entry, embedded when the model is available."""
+    def add(
+        self,
+        type: str,
+        title: str,
+        content: str = "",
+        tags: tuple[str, ...] = (),
+        project: str | None = None,
+        confidence: int = core.DEFAULT_CONFIDENCE,
+    ) -> Entry:
+        """Validate and store a new entry, embedded in the same transaction when possible."""
         new = core.build_new_entry(type, title, content, tags, project, confidence)
-        entry, _seq, _gen = self.entries.insert(new)
-        return entry
+        rows = self.indexer.vectors_for(
+            [core.compose_embedding_text(new.title, new.tags, new.content)]
+        )
+        row = rows[0] if rows else None
+        return self.entries.insert(
+            new, lambda conn, seq, entry, gen: self.indexer.store(conn, seq, entry, row, gen)
+        )
 
     def get(self, id_or_prefix: str, record_access: bool = True) -> Entry:
         """One entry by id or unique prefix; showing it counts as an access."""
         return self.entries.get(id_or_prefix, record_access)
 
     def update(self, id_or_prefix: str, **changes: Any) -> Entry:
-        """Edit fields of an entry; a changed text is re-embedded."""
-        entry, _seq, _gen = self.entries.update(id_or_prefix, changes)
-        return entry
+        """Edit fields of an entry; changed text is re-embedded, never left with an old vector."""
+        entry_id = self.entries.resolve(id_or_prefix)
+        fields, tags = validate_changes(changes)
+        before = self.entries.get(entry_id)
+        text = core.compose_embedding_text(
+            fields.get("title", before.title),
+            before.tags if tags is None else tags,
+            fields.get("content", before.content),
+        )
+        row = None
+        if text != before.embedding_text():
+            rows = self.indexer.vectors_for([text])
+            row = rows[0] if rows else None
+        return self.entries.update(
+            entry_id,
+            fields,
+            tags,
+            lambda conn, seq, entry, gen: self.indexer.store(conn, seq, entry, row, gen),
+        )
 
     def delete(self, id_or_prefix: str) -> Entry:
         """Delete an entry with its tags, links and vector; returns what was deleted."""
@@ -69,10 +109,15 @@ class Rekall:
         """Mark an entry deprecated, optionally superseded by another."""
         return self.entries.deprecate(id_or_prefix, superseded_by)
 
-    def list(self, filters: EntryFilter | None = None, sort: str = "updated",
-             limit: int = 20, offset: int = 0) -> list[Entry]:
+    def list_entries(
+        self,
+        filters: EntryFilter | None = None,
+        sort: str = "updated",
+        limit: int = 20,
+        offset: int = 0,
+    ) -> list[Entry]:
         """Entries matching filters (all statuses unless the filter says)."""
-        return self.entries.list(filters or EntryFilter(status=None), sort, limit, offset)
+        return self.entries.list_entries(filters or EntryFilter(status=None), sort, limit, offset)
 
     def link(self, a: str, b: str, link_type: str = "related", reason: str | None = None) -> Link:
         """Link a to b with a typed relation."""
@@ -91,37 +136,107 @@ class Rekall:
         return self.entries.related(id_or_prefix, depth)
 
     # -- search --------------------------------------------------------------------------
-    def search(self, query: str, mode: str | None = None, filters: EntryFilter | None = None,
-               limit: int | None = None) -> SearchResponse:
-        """Find entries by keywords, meaning, or both. Raises ValidationError on bad args."""
+    def search(
+        self,
+        query: str,
+        mode: str | None = None,
+        filters: EntryFilter | None = None,
+        limit: int | None = None,
+    ) -> SearchResponse:
+        """Find entries by keywords, meaning, or both (default: config's default_mode).
+
+        Raises ValidationError on an empty query, unknown mode or bad limit. Without a model,
+        hybrid and semantic searches fall back to keywords and say so in the notices.
+        """
         started = time.perf_counter()
         mode = check_mode(mode or self.config.default_mode)
         limit = check_limit(limit or self.config.default_limit)
         filters = filters or EntryFilter()
         if not query.strip():
             raise ValidationError("the query is empty; type what you are looking for")
-        results = self._keyword_results(query, filters, limit)
+        notices: list[str] = []
+        ranking = None
+        if mode != "keyword":
+            try:
+                ranking = self._semantic_ranking(mode, query, filters, limit)
+            except ModelError as exc:
+                notices.append(KEYWORD_FALLBACK.format(exc))
+                mode = "keyword"
+        if ranking is None:
+            ranking = searching.keyword_ranking(self.db, query, filters, limit)
+        results = searching.build_results(self.db, ranking)
         elapsed = (time.perf_counter() - started) * 1000
-        return SearchResponse(query, "keyword", results, [], elapsed)
+        return SearchResponse(query, mode, results, notices, elapsed)
 
-    def _keyword_results(self, query: str, filters: EntryFilter, limit: int) -> list[SearchResult]:
-        hits = run_keyword(self.db, KeywordPlan.from_query(query), filters, limit)
+    def _semantic_ranking(
+        self, mode: str, query: str, filters: EntryFilter, limit: int
+    ) -> searching.Ranking:
+        if mode == "semantic":
+            return searching.semantic_ranking(self.semantic, self.db, query, filters, limit)
+        return searching.hybrid_ranking(self.semantic, self.db, query, filters, limit)
+
+    def similar(
+        self, id_or_prefix: str, limit: int = 10, filters: EntryFilter | None = None
+    ) -> SearchResponse:
+        """Entries nearest in meaning to one entry, itself excluded. Raises ModelError."""
+        started = time.perf_counter()
+        limit = check_limit(limit)
+        entry = self.entries.get(id_or_prefix)
         with self.db.read() as conn:
-            found = entries_repo.fetch_by_seqs(conn, [hit.seq for hit in hits])
-        return [
-            SearchResult(found[hit.seq], -hit.bm25, hit.snippet, keyword_rank=rank)
-            for rank, hit in enumerate(hits, start=1) if hit.seq in found
+            seq = entries_repo.seq_of(conn, entry.id)
+        vector = self.semantic.embed_texts([entry.embedding_text()])[0]
+        allowed = searching.allowed_seqs(self.db, filters or EntryFilter())
+        hits = [hit for hit in self.semantic.nearest(vector, limit + 1, allowed) if hit[0] != seq][
+            :limit
         ]
+        evidence = {
+            s: searching.Evidence(semantic_rank=r, similarity=score)
+            for r, (s, score) in enumerate(hits, start=1)
+        }
+        results = searching.build_results(self.db, (hits, evidence))
+        return SearchResponse(
+            entry.title, "semantic", results, [], (time.perf_counter() - started) * 1000
+        )
+
+    # -- index and stats -----------------------------------------------------------------
+    def rebuild_index(
+        self, progress: Progress | None = None, backend: str | None = None
+    ) -> RebuildReport:
+        """Embed what is missing or stale, then rebuild the vector index from scratch."""
+        report = self.indexer.rebuild(progress)
+        self.semantic.rebuild_index(backend)
+        return report
+
+    def generate_test_data(
+        self, count: int, seed: int = 42, progress: Progress | None = None
+    ) -> GenerationReport:
+        """Add count synthetic entries (embedded in batches) and their links."""
+        return generate(self.indexer, self.entries, count, seed, progress)
+
+    def model_status(self) -> dict[str, Any]:
+        """Where the model is, or how to get it, and whether it loads."""
+        return self.semantic.model_status()
+
+    def stats(self, memory: bool = False) -> dict[str, Any]:
+        """Counts, sizes, model and index state; with memory, RSS figures."""
+        figures = storage_figures(self.db)
+        figures.update(self.semantic.stats())
+        if memory:
+            figures.update(memory_figures())
+        return figures
 
     def close(self) -> None:
-        """Release the database (and the model, if loaded)."""
+        """Release the model, the index and the database."""
+        self.semantic.close()
         self.db.close()
 
 
 def check_mode(mode: str) -> str:
     """Return the mode. Raises ValidationError naming the valid modes."""
     if mode not in SEARCH_MODES:
-        raise ValidationError(f"unknown search mode '{mode}'; use one of: {', '.join(SEARCH_MODES)}")
+        raise ValidationError(
+            f"unknown search mode '{mode}'; use one of: {', '.join(SEARCH_MODES)}"
+        )
     return mode
 
 

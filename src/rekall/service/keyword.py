@@ -25,8 +25,12 @@ class KeywordPlan:
 
 
 def run_keyword(
-    db: Database, plan: KeywordPlan, filters: EntryFilter, limit: int,
-    require_all: bool = False, prefix_last: bool = False,
+    db: Database,
+    plan: KeywordPlan,
+    filters: EntryFilter,
+    limit: int,
+    require_all: bool = False,
+    prefix_last: bool = False,
 ) -> list[KeywordHit]:
     """Best keyword matches; with require_all, only entries holding every term."""
     match = fts.build_match(plan.terms, "AND" if require_all else "OR", prefix_last)

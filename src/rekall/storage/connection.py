@@ -21,7 +21,10 @@ def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
     uri = f"{path.resolve().as_uri()}?mode={'ro' if readonly else 'rwc'}"
     try:
         conn = sqlite3.connect(
-            uri, uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000,
+            uri,
+            uri=True,
+            isolation_level=None,
+            timeout=BUSY_TIMEOUT_MS / 1000,
             check_same_thread=False,
         )
         conn.row_factory = sqlite3.Row
@@ -42,7 +45,8 @@ def describe_database_error(path: Path, exc: sqlite3.Error) -> StorageError:
     if "not a database" in text or "malformed" in text or "disk image" in text:
         return StorageError(
             f"{path} is not a valid Rekall database or is corrupt ({text}); "
-            "restore a backup with 'rekall restore', or move the file away to start fresh"
+            "restore it from a backup (such as a .bak snapshot beside it), or move it away "
+            "to start fresh"
         )
     if "locked" in text or "busy" in text:
         return StorageError(

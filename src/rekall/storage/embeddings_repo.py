@@ -6,6 +6,8 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from rekall.core.entries import compose_embedding_text
+
 
 @dataclass(frozen=True)
 class StoredVector:
@@ -54,7 +56,8 @@ def vectors_changed_since(
     """Vectors written and seqs deleted (or now of another model) after a generation."""
     changed: list[StoredVector] = []
     removed: list[int] = [
-        int(r[0]) for r in conn.execute(
+        int(r[0])
+        for r in conn.execute(
             "SELECT entry_seq FROM vector_tombstones WHERE generation > ?", (generation,)
         )
     ]
@@ -97,3 +100,29 @@ def count_vectors(conn: sqlite3.Connection) -> dict[str, int]:
 def prune_tombstones(conn: sqlite3.Connection, keep_after: int) -> None:
     """Forget deletion records at or before a generation no reader can still hold."""
     conn.execute("DELETE FROM vector_tombstones WHERE generation <= ?", (keep_after,))
+
+
+def stored_hash(conn: sqlite3.Connection, seq: int, model_id: str) -> str | None:
+    """The content hash of an entry's vector for this model, if it has one."""
+    row = conn.execute(
+        "SELECT content_hash FROM embeddings WHERE entry_seq = ? AND model_id = ?",
+        (seq, model_id),
+    ).fetchone()
+    return None if row is None else str(row[0])
+
+
+def delete_vectors(conn: sqlite3.Connection, seqs: Sequence[int]) -> None:
+    """Drop vectors (a tombstone is recorded for each by trigger)."""
+    conn.executemany("DELETE FROM embeddings WHERE entry_seq = ?", [(seq,) for seq in seqs])
+
+
+def current_texts(conn: sqlite3.Connection, seqs: Sequence[int]) -> dict[int, str]:
+    """seq → embeddable text as it is now, for checking a vector still matches its entry."""
+    texts: dict[int, str] = {}
+    for seq in seqs:
+        row = conn.execute(
+            "SELECT title, tags_text, content FROM entries WHERE seq = ?", (seq,)
+        ).fetchone()
+        if row is not None:
+            texts[seq] = compose_embedding_text(row[0], row[1].split(), row[2])
+    return texts

@@ -22,8 +22,9 @@ SORT_COLUMNS = {
     "accessed": "access_count DESC, updated_at DESC",
     "confidence": "confidence DESC, updated_at DESC",
 }
-UPDATABLE = frozenset({"type", "title", "content", "project", "confidence", "status",
-                       "superseded_by"})
+UPDATABLE = frozenset(
+    {"type", "title", "content", "project", "confidence", "status", "superseded_by"}
+)
 
 
 def insert_entry(conn: sqlite3.Connection, entry_id: str, new: NewEntry, now: str) -> int:
@@ -31,8 +32,17 @@ def insert_entry(conn: sqlite3.Connection, entry_id: str, new: NewEntry, now: st
     cursor = conn.execute(
         "INSERT INTO entries (id, type, title, content, tags_text, project, confidence, "
         "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (entry_id, new.type, new.title, new.content, " ".join(new.tags), new.project,
-         new.confidence, now, now),
+        (
+            entry_id,
+            new.type,
+            new.title,
+            new.content,
+            " ".join(new.tags),
+            new.project,
+            new.confidence,
+            now,
+            now,
+        ),
     )
     conn.executemany(
         "INSERT INTO tags (entry_id, tag) VALUES (?, ?)", [(entry_id, t) for t in new.tags]
@@ -44,11 +54,19 @@ def row_to_entry(row: sqlite3.Row) -> Entry:
     """Build an Entry from a row selected with ENTRY_COLUMNS."""
     tags = tuple(row["tags_text"].split()) if row["tags_text"] else ()
     return Entry(
-        id=row["id"], type=row["type"], title=row["title"], content=row["content"],
-        tags=tags, project=row["project"], status=row["status"],
-        confidence=row["confidence"], created_at=row["created_at"],
-        updated_at=row["updated_at"], superseded_by=row["superseded_by"],
-        access_count=row["access_count"], last_accessed=row["last_accessed"],
+        id=row["id"],
+        type=row["type"],
+        title=row["title"],
+        content=row["content"],
+        tags=tags,
+        project=row["project"],
+        status=row["status"],
+        confidence=row["confidence"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        superseded_by=row["superseded_by"],
+        access_count=row["access_count"],
+        last_accessed=row["last_accessed"],
     )
 
 
@@ -64,7 +82,7 @@ def fetch_by_seqs(conn: sqlite3.Connection, seqs: Sequence[int]) -> dict[int, En
     """Read entries by seq; missing seqs are simply absent from the result."""
     found: dict[int, Entry] = {}
     for start in range(0, len(seqs), 500):
-        chunk = list(seqs[start:start + 500])
+        chunk = list(seqs[start : start + 500])
         marks = ",".join("?" * len(chunk))
         for row in conn.execute(
             f"SELECT {ENTRY_COLUMNS} FROM entries WHERE seq IN ({marks})", chunk
@@ -118,8 +136,9 @@ def replace_tags(conn: sqlite3.Connection, entry_id: str, tags: Iterable[str]) -
     """Replace the tags of an entry (and the denormalised tags_text FTS indexes)."""
     tag_list = sorted(set(tags))
     conn.execute("DELETE FROM tags WHERE entry_id = ?", (entry_id,))
-    conn.executemany("INSERT INTO tags (entry_id, tag) VALUES (?, ?)",
-                     [(entry_id, t) for t in tag_list])
+    conn.executemany(
+        "INSERT INTO tags (entry_id, tag) VALUES (?, ?)", [(entry_id, t) for t in tag_list]
+    )
     conn.execute("UPDATE entries SET tags_text = ? WHERE id = ?", (" ".join(tag_list), entry_id))
 
 
@@ -157,8 +176,11 @@ def filter_clause(filters: EntryFilter, alias: str = "e") -> tuple[str, list[Any
 
 
 def list_entries(
-    conn: sqlite3.Connection, filters: EntryFilter, sort: str = "updated",
-    limit: int = 20, offset: int = 0,
+    conn: sqlite3.Connection,
+    filters: EntryFilter,
+    sort: str = "updated",
+    limit: int = 20,
+    offset: int = 0,
 ) -> list[Entry]:
     """Entries matching the filter, sorted. Raises ValidationError on an unknown sort."""
     if sort not in SORT_COLUMNS:
@@ -175,8 +197,9 @@ def list_entries(
 def filtered_seqs(conn: sqlite3.Connection, filters: EntryFilter) -> list[int]:
     """The seqs of every entry the filter allows (for filtering vectors before top-k)."""
     clause, params = filter_clause(filters)
-    return [row[0] for row in conn.execute(f"SELECT seq FROM entries e WHERE 1 = 1{clause}",
-                                           params)]
+    return [
+        row[0] for row in conn.execute(f"SELECT seq FROM entries e WHERE 1 = 1{clause}", params)
+    ]
 
 
 def count_entries(conn: sqlite3.Connection) -> dict[str, int]:

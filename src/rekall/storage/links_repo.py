@@ -9,8 +9,12 @@ from rekall.core.errors import NotFoundError, ValidationError
 
 
 def add_link(
-    conn: sqlite3.Connection, source_id: str, target_id: str, link_type: str,
-    reason: str | None, now: str,
+    conn: sqlite3.Connection,
+    source_id: str,
+    target_id: str,
+    link_type: str,
+    reason: str | None,
+    now: str,
 ) -> None:
     """Create a link. Raises ValidationError for a self-link or an existing identical link."""
     if source_id == target_id:

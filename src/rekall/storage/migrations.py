@@ -1,4 +1,4 @@
-"""Bringing a database to the current schema: snapshot, one transaction per step, refusal of newer."""
+"""Schema upgrades: snapshot first, one transaction per step, refusal of newer files."""
 
 from __future__ import annotations
 
@@ -40,7 +40,10 @@ def migrate(
 
 
 def _apply_one(
-    conn: sqlite3.Connection, step: Migration, version: int, db_file: Path,
+    conn: sqlite3.Connection,
+    step: Migration,
+    version: int,
+    db_file: Path,
     snapshot: Path | None,
 ) -> None:
     conn.execute("BEGIN IMMEDIATE")
@@ -54,9 +57,11 @@ def _apply_one(
     except Exception as exc:
         conn.execute("ROLLBACK")
         kept = f"; a copy from before the upgrade is at {snapshot}" if snapshot else ""
+        # Earlier steps of this run are committed: say where the file really stands.
         raise MigrationError(
             f"upgrading {db_file} to schema version {version} ({step.__name__}) failed: "
-            f"{exc}. The database was left as it was{kept}"
+            f"{exc}. That step was rolled back and the database is at schema version "
+            f"{version - 1}{kept}"
         ) from exc
     conn.execute("COMMIT")
 

@@ -32,7 +32,8 @@ def run_script(conn: sqlite3.Connection, script: str) -> None:
 
 def m001_create_entries(conn: sqlite3.Connection) -> None:
     """Entries, tags, links, the FTS5 index kept in sync by triggers, and the meta table."""
-    run_script(conn, 
+    run_script(
+        conn,
         f"""
         CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
         INSERT INTO meta (key, value) VALUES ('generation', 0);
@@ -101,13 +102,14 @@ def m001_create_entries(conn: sqlite3.Connection) -> None:
             INSERT INTO entries_fts (rowid, title, content, tags_text, project)
             VALUES (new.seq, new.title, new.content, new.tags_text, coalesce(new.project, ''));
         END;
-        """
+        """,
     )
 
 
 def m002_create_embeddings(conn: sqlite3.Connection) -> None:
     """Stored vectors keyed by entry, with model id and content hash, plus deletion records."""
-    run_script(conn, 
+    run_script(
+        conn,
         """
         CREATE TABLE embeddings (
             entry_seq INTEGER PRIMARY KEY REFERENCES entries(seq) ON DELETE CASCADE,
@@ -129,7 +131,7 @@ def m002_create_embeddings(conn: sqlite3.Connection) -> None:
             INSERT OR REPLACE INTO vector_tombstones (entry_seq, generation)
             VALUES (old.entry_seq, (SELECT value FROM meta WHERE key = 'generation'));
         END;
-        """
+        """,
     )
 
 

@@ -11,13 +11,15 @@ from rekall.config import KEYS, find_key, load_config, parse_value, write_key
 from rekall.interfaces.cli import render
 
 
-@click.group(epilog="""\b
+@click.group(
+    epilog="""\b
 Examples:
   rekall config path
   rekall config show
   rekall config set performance.model_idle_timeout_minutes 5
 Every key can also be set by an environment variable, e.g. REKALL_VECTOR_INDEX_BACKEND=numpy.
-""")
+"""
+)
 def config() -> None:
     """Show or change settings (TOML file, overridden by REKALL_* variables)."""
 
@@ -38,8 +40,15 @@ def config_show(as_json: bool) -> None:
         origin = "env" if spec.env_var in os.environ else "default"
         if origin == "default" and getattr(settings, spec.name) != spec.default:
             origin = "file"
-        rows.append({"key": spec.dotted, "value": getattr(settings, spec.name),
-                     "source": origin, "env": spec.env_var, "help": spec.help})
+        rows.append(
+            {
+                "key": spec.dotted,
+                "value": getattr(settings, spec.name),
+                "source": origin,
+                "env": spec.env_var,
+                "help": spec.help,
+            }
+        )
     if as_json:
         render.print_json({"path": str(paths.config_path()), "settings": rows})
         return

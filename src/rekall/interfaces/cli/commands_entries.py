@@ -1,4 +1,4 @@
-"""Commands that create, read, change and remove entries: add, show, edit, delete, list, deprecate."""
+"""Entry commands: add, show, edit, delete, list, deprecate."""
 
 from __future__ import annotations
 
@@ -19,22 +19,34 @@ from rekall.interfaces.cli.context import (
 from rekall.interfaces.cli.editing import edit_in_editor
 
 
-@click.command(epilog="""\b
+@click.command(
+    epilog="""\b
 Examples:
   rekall add bug "CORS fails on Safari" -t cors,safari -p webapp -c "Add credentials"
   git diff | rekall add snippet "Patch for the retry loop" -t retry
-""")
+"""
+)
 @click.argument("entry_type", metavar="TYPE")
 @click.argument("title")
 @click.option("-t", "--tags", multiple=True, help="Tags, comma separated (repeatable).")
 @click.option("-p", "--project", default=None, help="Project the entry belongs to.")
-@click.option("-c", "--content", default=None,
-              help="Markdown content; read from stdin when piped and not given.")
-@click.option("--confidence", type=int, default=3, show_default=True,
-              help="How sure you are, 0-5.")
+@click.option(
+    "-c",
+    "--content",
+    default=None,
+    help="Markdown content; read from stdin when piped and not given.",
+)
+@click.option("--confidence", type=int, default=3, show_default=True, help="How sure you are, 0-5.")
 @click.option("--json", "as_json", is_flag=True, help="Print the new entry as JSON.")
-def add(entry_type: str, title: str, tags: tuple[str, ...], project: str | None,
-        content: str | None, confidence: int, as_json: bool) -> None:
+def add(
+    entry_type: str,
+    title: str,
+    tags: tuple[str, ...],
+    project: str | None,
+    content: str | None,
+    confidence: int,
+    as_json: bool,
+) -> None:
     """Record a new entry and print its id."""
     body = content_from(content)
     entry = get_service().add(entry_type, title, body, tags, project, confidence)
@@ -63,11 +75,13 @@ def show(entry_id: str, as_json: bool) -> None:
         render.print_entry(entry, links)
 
 
-@click.command(epilog="""\b
+@click.command(
+    epilog="""\b
 Examples:
   rekall edit 01JD3K --title "CORS fails on Safari 17" -t cors,safari,fetch
   rekall edit 01JD3K            # opens $EDITOR on the entry as Markdown
-""")
+"""
+)
 @click.argument("entry_id")
 @click.option("--title", default=None, help="New title.")
 @click.option("--type", "entry_type", type=TYPE_CHOICE, default=None, help="New type.")
@@ -75,16 +89,27 @@ Examples:
 @click.option("-p", "--project", default=None, help="New project ('' to clear).")
 @click.option("-c", "--content", default=None, help="New content ('-' reads stdin).")
 @click.option("--confidence", type=int, default=None, help="New confidence, 0-5.")
-def edit(entry_id: str, title: str | None, entry_type: str | None, tags: tuple[str, ...],
-         project: str | None, content: str | None, confidence: int | None) -> None:
+def edit(
+    entry_id: str,
+    title: str | None,
+    entry_type: str | None,
+    tags: tuple[str, ...],
+    project: str | None,
+    content: str | None,
+    confidence: int | None,
+) -> None:
     """Change an entry; with no option, edit it in $EDITOR."""
     service = get_service()
     changes: dict[str, object] = {
-        name: value for name, value in (
-            ("title", title), ("type", entry_type), ("project", project),
+        name: value
+        for name, value in (
+            ("title", title),
+            ("type", entry_type),
+            ("project", project),
             ("content", content_from(None) if content == "-" else content),
             ("confidence", confidence),
-        ) if value is not None
+        )
+        if value is not None
     }
     if tags:
         changes["tags"] = tags
@@ -117,29 +142,50 @@ def delete(entry_id: str, yes: bool) -> None:
 
 
 @with_filters(default_status="all")
-@click.command("list", epilog="""\b
+@click.command(
+    "list",
+    epilog="""\b
 Examples:
   rekall list --type bug --project webapp --sort created --limit 50
   rekall list --tag docker --json
-""")
-@click.option("--sort", type=click.Choice(["updated", "created", "title", "type", "accessed",
-                                           "confidence"]),
-              default="updated", show_default=True, help="Sort order.")
-@click.option("-n", "--limit", type=click.IntRange(1, 100_000), default=20, show_default=True,
-              help="How many entries.")
+""",
+)
+@click.option(
+    "--sort",
+    type=click.Choice(["updated", "created", "title", "type", "accessed", "confidence"]),
+    default="updated",
+    show_default=True,
+    help="Sort order.",
+)
+@click.option(
+    "-n",
+    "--limit",
+    type=click.IntRange(1, 100_000),
+    default=20,
+    show_default=True,
+    help="How many entries.",
+)
 @click.option("--offset", type=click.IntRange(0), default=0, help="Skip this many first.")
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
-def list_command(sort: str, limit: int, offset: int, as_json: bool, types: tuple[str, ...],
-                 tags: tuple[str, ...], project: str | None, status: str) -> None:
+def list_command(
+    sort: str,
+    limit: int,
+    offset: int,
+    as_json: bool,
+    types: tuple[str, ...],
+    tags: tuple[str, ...],
+    project: str | None,
+    status: str,
+) -> None:
     """List entries, newest first, with filters."""
-    entries = get_service().list(build_filter(types, tags, project, status), sort, limit, offset)
+    entries = get_service().list_entries(build_filter(types, tags, project, status), sort, limit, offset)
     if as_json:
         render.print_json([render.entry_to_dict(entry) for entry in entries])
         return
     for entry in entries:
         click.echo(render.entry_line(entry))
     if not entries:
-        click.echo("No entries. Add one with: rekall add TYPE \"TITLE\"", err=True)
+        click.echo('No entries. Add one with: rekall add TYPE "TITLE"', err=True)
 
 
 @click.command(epilog="Example:\n\n  rekall deprecate 01JD3K --superseded-by 01JF9Q")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import click
@@ -25,7 +26,7 @@ def get_service(ctx: click.Context | None = None) -> Rekall:
         service = Rekall(notify=lambda message: click.echo(message, err=True))
         root.meta["rekall.service"] = service
         root.call_on_close(service.close)
-    return service  # type: ignore[no-any-return]
+    return service
 
 
 def read_stdin_text() -> str:
@@ -49,12 +50,14 @@ def content_from(option: str | None) -> str:
     return ""
 
 
-def build_filter(types: tuple[str, ...], tags: tuple[str, ...], project: str | None,
-                 status: str) -> EntryFilter:
+def build_filter(
+    types: tuple[str, ...], tags: tuple[str, ...], project: str | None, status: str
+) -> EntryFilter:
     """An EntryFilter from CLI options; status 'all' lifts the status filter."""
     tag_list = tuple(t.strip().lower() for raw in tags for t in raw.split(",") if t.strip())
-    return EntryFilter(types=types, tags=tag_list, project=project,
-                       status=None if status == "all" else status)
+    return EntryFilter(
+        types=types, tags=tag_list, project=project, status=None if status == "all" else status
+    )
 
 
 TYPE_CHOICE = click.Choice(ENTRY_TYPES, case_sensitive=False)
@@ -64,19 +67,33 @@ STATUS_CHOICE = click.Choice((*STATUSES, "all"), case_sensitive=False)
 def filter_options(default_status: str) -> list[click.Option]:
     """--type/--tag/--project/--status, shared by list, search and similar."""
     return [
-        click.Option(["--type", "types"], type=TYPE_CHOICE, multiple=True,
-                     help="Only this type (repeatable)."),
-        click.Option(["--tag", "tags"], multiple=True,
-                     help="Only entries with this tag (repeatable, or comma list; all must match)."),
+        click.Option(
+            ["--type", "types"],
+            type=TYPE_CHOICE,
+            multiple=True,
+            help="Only this type (repeatable).",
+        ),
+        click.Option(
+            ["--tag", "tags"],
+            multiple=True,
+            help="Only entries with this tag (repeatable, or comma list; all must match).",
+        ),
         click.Option(["--project", "-p"], default=None, help="Only this project."),
-        click.Option(["--status"], type=STATUS_CHOICE, default=default_status, show_default=True,
-                     help="Only this status; 'all' for every status."),
+        click.Option(
+            ["--status"],
+            type=STATUS_CHOICE,
+            default=default_status,
+            show_default=True,
+            help="Only this status; 'all' for every status.",
+        ),
     ]
 
 
-def with_filters(default_status: str):  # type: ignore[no-untyped-def]
+def with_filters(default_status: str) -> Callable[[click.Command], click.Command]:
     """Decorator adding the shared filter options to a command."""
+
     def decorate(command: click.Command) -> click.Command:
         command.params.extend(filter_options(default_status))
         return command
+
     return decorate

@@ -53,8 +53,11 @@ def parse_document(text: str) -> dict[str, Any]:
 def changed_fields(entry: Entry, fields: dict[str, Any]) -> dict[str, Any]:
     """Only what differs from the entry, with tags as a tuple."""
     current = {
-        "title": entry.title, "type": entry.type, "tags": ", ".join(entry.tags),
-        "project": entry.project or "", "confidence": entry.confidence,
+        "title": entry.title,
+        "type": entry.type,
+        "tags": ", ".join(entry.tags),
+        "project": entry.project or "",
+        "confidence": entry.confidence,
         "content": entry.content,
     }
     changes = {key: value for key, value in fields.items() if current.get(key) != value}

@@ -35,8 +35,12 @@ class RekallGroup(click.Group):
             sys.exit(130)
 
 
-@click.group(cls=RekallGroup, invoke_without_command=True, epilog=EPILOG,
-             context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=RekallGroup,
+    invoke_without_command=True,
+    epilog=EPILOG,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.version_option(__version__, "-V", "--version", prog_name="rekall")
 @click.pass_context
 def cli(ctx: click.Context) -> None:
@@ -61,8 +65,14 @@ def register_commands() -> None:
         commands_tui,
     )
 
-    for module in (commands_entries, commands_links, commands_search, commands_config,
-                   commands_index, commands_tui):
+    for module in (
+        commands_entries,
+        commands_links,
+        commands_search,
+        commands_config,
+        commands_index,
+        commands_tui,
+    ):
         for command in module.COMMANDS:
             cli.add_command(command)
 

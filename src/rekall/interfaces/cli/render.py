@@ -13,7 +13,6 @@ from rekall.core.entries import Entry, Link
 from rekall.core.results import HIGHLIGHT_CLOSE, HIGHLIGHT_OPEN, SearchResponse, SearchResult
 
 
-
 def use_color() -> bool:
     """Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
     return "NO_COLOR" not in os.environ and sys.stdout.isatty()
@@ -27,29 +26,46 @@ def style(text: str, **kwargs: Any) -> str:
 def entry_to_dict(entry: Entry) -> dict[str, Any]:
     """The JSON shape of an entry."""
     return {
-        "id": entry.id, "type": entry.type, "title": entry.title, "content": entry.content,
-        "tags": list(entry.tags), "project": entry.project, "status": entry.status,
-        "confidence": entry.confidence, "superseded_by": entry.superseded_by,
-        "created_at": entry.created_at, "updated_at": entry.updated_at,
-        "access_count": entry.access_count, "last_accessed": entry.last_accessed,
+        "id": entry.id,
+        "type": entry.type,
+        "title": entry.title,
+        "content": entry.content,
+        "tags": list(entry.tags),
+        "project": entry.project,
+        "status": entry.status,
+        "confidence": entry.confidence,
+        "superseded_by": entry.superseded_by,
+        "created_at": entry.created_at,
+        "updated_at": entry.updated_at,
+        "access_count": entry.access_count,
+        "last_accessed": entry.last_accessed,
     }
 
 
 def link_to_dict(link: Link) -> dict[str, Any]:
     """The JSON shape of a link."""
-    return {"source": link.source_id, "target": link.target_id, "type": link.type,
-            "reason": link.reason, "created_at": link.created_at}
+    return {
+        "source": link.source_id,
+        "target": link.target_id,
+        "type": link.type,
+        "reason": link.reason,
+        "created_at": link.created_at,
+    }
 
 
 def result_to_dict(result: SearchResult) -> dict[str, Any]:
     """The JSON shape of a search result (snippet markers removed)."""
     data = entry_to_dict(result.entry)
     data.pop("content")
-    data.update({
-        "score": round(result.score, 6), "snippet": plain_snippet(result.snippet),
-        "keyword_rank": result.keyword_rank, "semantic_rank": result.semantic_rank,
-        "similarity": None if result.similarity is None else round(result.similarity, 6),
-    })
+    data.update(
+        {
+            "score": round(result.score, 6),
+            "snippet": plain_snippet(result.snippet),
+            "keyword_rank": result.keyword_rank,
+            "semantic_rank": result.semantic_rank,
+            "similarity": None if result.similarity is None else round(result.similarity, 6),
+        }
+    )
     return data
 
 
@@ -80,22 +96,27 @@ def entry_line(entry: Entry) -> str:
     tags = style(" #" + " #".join(entry.tags), fg="cyan") if entry.tags else ""
     project = style(f" ({entry.project})", fg="magenta") if entry.project else ""
     deprecated = style(" [deprecated]", fg="red") if entry.status == "deprecated" else ""
-    return (f"{style(entry.id, dim=True)}  {entry.type:<9} {style(entry.title, bold=True)}"
-            f"{deprecated}{tags}{project}  {style(entry.updated_at[:10], dim=True)}")
+    return (
+        f"{style(entry.id, dim=True)}  {entry.type:<9} {style(entry.title, bold=True)}"
+        f"{deprecated}{tags}{project}  {style(entry.updated_at[:10], dim=True)}"
+    )
 
 
 def print_entry(entry: Entry, links: list[Link]) -> None:
     """The full view of one entry."""
     click.echo(style(entry.title, bold=True))
     click.echo(f"id:         {entry.id}")
-    click.echo(f"type:       {entry.type}    status: {entry.status}    "
-               f"confidence: {entry.confidence}/5")
+    click.echo(
+        f"type:       {entry.type}    status: {entry.status}    confidence: {entry.confidence}/5"
+    )
     click.echo(f"tags:       {', '.join(entry.tags) or '-'}")
     click.echo(f"project:    {entry.project or '-'}")
     if entry.superseded_by:
         click.echo(f"superseded by: {entry.superseded_by}")
-    click.echo(f"created:    {entry.created_at}    updated: {entry.updated_at}    "
-               f"accessed: {entry.access_count}x")
+    click.echo(
+        f"created:    {entry.created_at}    updated: {entry.updated_at}    "
+        f"accessed: {entry.access_count}x"
+    )
     for link in links:
         arrow = "->" if link.source_id == entry.id else "<-"
         other = link.target_id if link.source_id == entry.id else link.source_id
@@ -110,8 +131,10 @@ def print_search(response: SearchResponse) -> None:
     """Ranked results on stdout; what the scores mean on stderr."""
     for rank, result in enumerate(response.results, start=1):
         entry = result.entry
-        head = (f"{rank:>2}. [{entry.type}] {style(entry.title, bold=True)}"
-                f"{style(' [deprecated]', fg='red') if entry.status == 'deprecated' else ''}")
+        head = (
+            f"{rank:>2}. [{entry.type}] {style(entry.title, bold=True)}"
+            f"{style(' [deprecated]', fg='red') if entry.status == 'deprecated' else ''}"
+        )
         click.echo(f"{head}  {style(entry.id, dim=True)}  score {result.score:.4g}")
         snippet = styled_snippet(result.snippet) if result.snippet else ""
         if snippet:
@@ -120,7 +143,10 @@ def print_search(response: SearchResponse) -> None:
         click.echo(notice, err=True)
     count = len(response.results)
     click.echo(
-        style(f"{response.mode}: {count} result{'s' if count != 1 else ''} in "
-              f"{response.elapsed_ms:.0f} ms; score = {response.score_meaning}", dim=True),
+        style(
+            f"{response.mode}: {count} result{'s' if count != 1 else ''} in "
+            f"{response.elapsed_ms:.0f} ms; score = {response.score_meaning}",
+            dim=True,
+        ),
         err=True,
     )

@@ -1,0 +1,317 @@
+"""Vector index on sqlite-vec's vec0 table, in its own derived database file beside the main one."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import importlib
+import json
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from rekall.core.errors import StorageError
+from rekall.search.vectors import Hit, as_ids, as_matrix, as_query, last_occurrences
+
+INSTALL_HINT = "pip install 'rekall[sqlite-vec]'"
+# sqlite-vec 0.1.9 refuses a KNN `k` above this; larger requests take the exact scan.
+KNN_LIMIT = 4096
+# Tried in order; the stdlib module first because it costs no extra import when it works.
+# Each driver: module to import, name to report, package that provides it.
+DRIVERS: tuple[tuple[str, str, str], ...] = (
+    ("sqlite3", "stdlib sqlite3", "a Python built with sqlite3"),
+    ("sqlean", "sqlean", "sqlean.py"),
+    ("pysqlite3.dbapi2", "pysqlite3", "pysqlite3"),
+)
+_TABLE = "vec_items"
+
+
+class VecConnection(Protocol):
+    """The DB-API surface used here, shared by sqlite3, sqlean and pysqlite3 connections."""
+
+    def execute(self, sql: str, parameters: Sequence[Any] = ..., /) -> Any: ...
+
+    def executemany(self, sql: str, parameters: Any, /) -> Any: ...
+
+    def close(self) -> None: ...
+
+
+@functools.cache
+def find_vec_driver() -> tuple[ModuleType | None, str]:
+    """The first DB-API module that can load sqlite-vec, with its name; else None and why."""
+    try:
+        import sqlite_vec
+    except ImportError:
+        return None, f"the sqlite-vec package is not installed: {INSTALL_HINT}"
+    extension = sqlite_vec.loadable_path()
+    problems: list[str] = []
+    for module_name, label, package in DRIVERS:
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            problems.append(f"{package} is not installed")
+            continue
+        problem = _probe(module, extension)
+        if problem is None:
+            return module, label
+        problems.append(f"{label} {problem}")
+    return None, _explain(problems)
+
+
+def sqlite_vec_status() -> tuple[bool, str]:
+    """(True, driver name) when sqlite-vec can be used, else (False, why not and how to fix it)."""
+    module, reason = find_vec_driver()
+    return module is not None, reason
+
+
+def open_vec_connection(path: Path) -> VecConnection:
+    """Open `path` (created if missing) with sqlite-vec loaded, in autocommit mode.
+
+    Raises:
+        StorageError: no driver can load sqlite-vec, or the file cannot be opened.
+    """
+    module, reason = find_vec_driver()
+    if module is None:
+        raise StorageError(f"sqlite-vec is unavailable: {reason}")
+    import sqlite_vec
+
+    try:
+        connection = module.connect(str(path), isolation_level=None, check_same_thread=False)
+        _load_extension(connection, sqlite_vec.loadable_path())
+        connection.execute("PRAGMA busy_timeout = 5000")
+        connection.execute("PRAGMA journal_mode = WAL")
+        # Derived data, rebuildable from the main database: durability can be relaxed.
+        connection.execute("PRAGMA synchronous = NORMAL")
+    except module.Error as error:
+        raise StorageError(f"cannot open the vector index {path}: {error}") from error
+    result: VecConnection = connection
+    return result
+
+
+class SqliteVecIndex:
+    """Exact cosine search by sqlite-vec; vectors live on disk, not in this process's memory."""
+
+    name = "sqlite-vec"
+
+    def __init__(self, path: Path, dimensions: int) -> None:
+        """Raises StorageError if sqlite-vec is unavailable or the file cannot be opened."""
+        self.path = path
+        self.dimensions = dimensions
+        self._lock = threading.RLock()
+        self._connection = open_vec_connection(path)
+        module, _ = find_vec_driver()
+        self._error: type[Exception] = getattr(module, "Error", Exception)
+        try:
+            with self._write():
+                self._ensure_schema()
+        except StorageError:
+            self._connection.close()
+            raise
+
+    def __len__(self) -> int:
+        with self._read():
+            return int(self._connection.execute(f"SELECT count(*) FROM {_TABLE}").fetchone()[0])
+
+    def built_generation(self) -> int | None:
+        """The main database generation this index was last brought up to, if recorded."""
+        with self._read():
+            row = self._connection.execute("SELECT generation FROM vec_meta").fetchone()
+        return None if row is None or row[0] is None else int(row[0])
+
+    def set_built_generation(self, generation: int | None) -> None:
+        """Record which main database generation the index now reflects."""
+        with self._write():
+            self._connection.execute("UPDATE vec_meta SET generation = ?", (generation,))
+
+    def upsert(self, ids: npt.ArrayLike, vectors: npt.ArrayLike) -> None:
+        """Add or replace vectors; a later duplicate id wins.
+
+        Raises:
+            ValueError: the shapes disagree.
+            StorageError: the index cannot be written.
+        """
+        id_array = as_ids(ids)
+        matrix = as_matrix(vectors, self.dimensions, id_array.size)
+        keep = last_occurrences(id_array)
+        id_array, matrix = id_array[keep], matrix[keep]
+        with self._write():
+            self._delete_rows(id_array)
+            self._insert_rows(id_array, matrix)
+
+    def delete(self, ids: npt.ArrayLike) -> None:
+        """Remove these ids; unknown ids are ignored.
+
+        Raises:
+            StorageError: the index cannot be written.
+        """
+        id_array = np.unique(as_ids(ids))
+        with self._write():
+            self._delete_rows(id_array)
+
+    def rebuild(
+        self, ids: npt.ArrayLike, vectors: npt.ArrayLike, generation: int | None = None
+    ) -> None:
+        """Replace everything and record `generation` (None: unknown), in one transaction.
+
+        Raises:
+            ValueError: the shapes disagree or an id repeats.
+            StorageError: the index cannot be written.
+        """
+        id_array = as_ids(ids)
+        matrix = as_matrix(vectors, self.dimensions, id_array.size)
+        if np.unique(id_array).size != id_array.size:
+            raise ValueError("ids must be unique")
+        with self._write():
+            self._connection.execute(f"DROP TABLE IF EXISTS {_TABLE}")
+            self._create_table()
+            self._insert_rows(id_array, matrix)
+            self._connection.execute("UPDATE vec_meta SET generation = ?", (generation,))
+
+    def search(
+        self, query: npt.ArrayLike, k: int, allowed: npt.ArrayLike | None = None
+    ) -> list[Hit]:
+        """The `k` most similar ids among `allowed` (all if None), best first, ties by id.
+
+        The `allowed` ids constrain sqlite-vec's scan itself (`rowid IN`), so filtering happens
+        before the top-k and a filtered search still returns k hits when k are allowed.
+
+        Raises:
+            ValueError: the query has the wrong number of dimensions.
+            StorageError: the index cannot be read.
+        """
+        blob = as_query(query, self.dimensions).tobytes()
+        where, arguments = "", []
+        if allowed is not None:
+            allowed_ids = np.unique(as_ids(allowed))
+            if allowed_ids.size == 0:
+                return []
+            where, arguments = (
+                " AND rowid IN (SELECT value FROM json_each(?))",
+                [json.dumps(allowed_ids.tolist())],
+            )
+        if k <= 0:
+            return []
+        with self._read():
+            if k < KNN_LIMIT:
+                rows = self._connection.execute(
+                    f"SELECT rowid, distance FROM {_TABLE} WHERE embedding MATCH ? AND k = ?"
+                    f"{where} ORDER BY distance",
+                    [blob, k + 1, *arguments],
+                ).fetchall()
+                # One row past k tells whether a tie straddles the cut; only then is the scan
+                # needed to break it by id.
+                if len(rows) <= k or rows[k][1] != rows[k - 1][1]:
+                    return _to_hits(rows[:k])
+            rows = self._connection.execute(
+                f"SELECT rowid, vec_distance_cosine(embedding, ?) AS distance FROM {_TABLE}"
+                f" WHERE 1{where} ORDER BY distance, rowid LIMIT ?",
+                [blob, *arguments, k],
+            ).fetchall()
+        return _to_hits(rows)
+
+    def close(self) -> None:
+        """Close the connection; the file stays for the next process."""
+        with self._lock:
+            self._connection.close()
+
+    def _ensure_schema(self) -> None:
+        connection = self._connection
+        connection.execute(
+            "CREATE TABLE IF NOT EXISTS vec_meta (id INTEGER PRIMARY KEY CHECK (id = 1),"
+            " dimensions INTEGER NOT NULL, generation INTEGER)"
+        )
+        row = connection.execute("SELECT dimensions FROM vec_meta").fetchone()
+        if row is not None and int(row[0]) == self.dimensions:
+            self._create_table()
+            return
+        # A different dimension count means a different model: the old vectors are useless.
+        connection.execute(f"DROP TABLE IF EXISTS {_TABLE}")
+        connection.execute("DELETE FROM vec_meta")
+        connection.execute(
+            "INSERT INTO vec_meta (id, dimensions, generation) VALUES (1, ?, NULL)",
+            (self.dimensions,),
+        )
+        self._create_table()
+
+    def _create_table(self) -> None:
+        self._connection.execute(
+            f"CREATE VIRTUAL TABLE IF NOT EXISTS {_TABLE} USING vec0("
+            f"embedding float[{self.dimensions}] distance_metric=cosine)"
+        )
+
+    def _delete_rows(self, ids: npt.NDArray[np.int64]) -> None:
+        self._connection.executemany(
+            f"DELETE FROM {_TABLE} WHERE rowid = ?", [(key,) for key in ids.tolist()]
+        )
+
+    def _insert_rows(self, ids: npt.NDArray[np.int64], matrix: npt.NDArray[np.float32]) -> None:
+        self._connection.executemany(
+            f"INSERT INTO {_TABLE} (rowid, embedding) VALUES (?, ?)",
+            zip(ids.tolist(), (row.tobytes() for row in matrix), strict=True),
+        )
+
+    @contextlib.contextmanager
+    def _read(self) -> Iterator[None]:
+        with self._lock:
+            try:
+                yield
+            except self._error as error:
+                raise StorageError(f"cannot read the vector index {self.path}: {error}") from error
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[None]:
+        with self._lock:
+            try:
+                self._connection.execute("BEGIN IMMEDIATE")
+                try:
+                    yield
+                except BaseException:
+                    self._connection.execute("ROLLBACK")
+                    raise
+                self._connection.execute("COMMIT")
+            except self._error as error:
+                raise StorageError(f"cannot write the vector index {self.path}: {error}") from error
+
+
+def _to_hits(rows: list[tuple[int, float]]) -> list[Hit]:
+    """Cosine distance to similarity, ordered by score then id as the numpy backend does."""
+    hits = [(int(rowid), 1.0 - float(distance)) for rowid, distance in rows]
+    return sorted(hits, key=lambda hit: (-hit[1], hit[0]))
+
+
+def _probe(module: ModuleType, extension: str) -> str | None:
+    """None if `module` loads sqlite-vec, else what went wrong."""
+    if not hasattr(module.Connection, "enable_load_extension"):
+        return "cannot load extensions"
+    try:
+        connection = module.connect(":memory:")
+        try:
+            _load_extension(connection, extension)
+            connection.execute("SELECT vec_version()").fetchone()
+        finally:
+            connection.close()
+    except (module.Error, AttributeError, OSError) as error:
+        return f"could not load sqlite-vec ({error})"
+    return None
+
+
+def _load_extension(connection: Any, extension: str) -> None:
+    connection.enable_load_extension(True)
+    try:
+        connection.load_extension(extension)
+    finally:
+        connection.enable_load_extension(False)
+
+
+def _explain(problems: list[str]) -> str:
+    """Join the drivers' problems into one sentence, ending with how to fix it."""
+    missing = {"sqlean.py is not installed", "pysqlite3 is not installed"}
+    if missing <= set(problems):
+        problems = [p for p in problems if p not in missing]
+        problems.append("neither sqlean.py nor pysqlite3 is installed")
+    return " and ".join(problems) + f": {INSTALL_HINT}"

@@ -1,0 +1,135 @@
+"""Embedding entries as they are written, and re-embedding what is missing or stale."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from rekall.core.entries import Entry, NewEntry, compose_embedding_text, content_hash
+from rekall.core.errors import ModelError
+from rekall.core.ids import new_id
+from rekall.search.model_files import MODEL_ID
+from rekall.service.semantic import SemanticEngine
+from rekall.storage import embeddings_repo, entries_repo
+from rekall.storage.database import Database
+
+VectorRow = tuple[str, int, str, bytes]  # model id, dimensions, content hash, float32 bytes
+Progress = Callable[[int, int], None]
+REBUILD_BATCH = 64
+NO_MODEL_NOTICE = (
+    "Saved without a vector: the embedding model is not available, so semantic search "
+    "will not find this entry yet. Get the model (rekall model status says how), then run "
+    "'rekall index rebuild'."
+)
+
+
+@dataclass(frozen=True)
+class RebuildReport:
+    """What `rekall index rebuild` did."""
+
+    embedded: int
+    up_to_date: int
+    total: int
+
+
+class Indexer:
+    """Turns entry text into stored vectors, inside the same transactions as the entries."""
+
+    def __init__(self, db: Database, engine: SemanticEngine, notify: Callable[[str], None]):
+        self.db = db
+        self.engine = engine
+        self.notify = notify
+        self._told = False
+
+    def vectors_for(self, texts: Sequence[str]) -> list[VectorRow] | None:
+        """Vectors for texts, or None (after telling the user once) when there is no model."""
+        if not self.engine.model_ready():
+            self._tell_once(NO_MODEL_NOTICE)
+            return None
+        try:
+            matrix = self.engine.embed_texts(texts)
+        except ModelError as exc:
+            self._tell_once(f"{NO_MODEL_NOTICE}\n{exc}")
+            return None
+        return [
+            (MODEL_ID, int(row.size), content_hash(text), row.tobytes())
+            for text, row in zip(texts, matrix, strict=True)
+        ]
+
+    def store(
+        self,
+        conn: sqlite3.Connection,
+        seq: int,
+        entry: Entry,
+        row: VectorRow | None,
+        generation: int,
+    ) -> None:
+        """Inside a write: store the vector if it matches the entry's text, else drop stale ones."""
+        current = content_hash(entry.embedding_text())
+        if row is not None and row[2] == current:
+            embeddings_repo.upsert_vectors(conn, [(seq, *row)], generation)
+        else:
+            stored = embeddings_repo.stored_hash(conn, seq, MODEL_ID)
+            if stored is not None and stored != current:
+                embeddings_repo.delete_vectors(conn, [seq])
+
+    def insert_many(self, entries: Sequence[NewEntry], now: str) -> list[str]:
+        """Insert entries with their vectors in one transaction; return their ids."""
+        texts = [compose_embedding_text(e.title, e.tags, e.content) for e in entries]
+        rows = self.vectors_for(texts)
+        ids = [new_id() for _ in entries]
+        with self.db.write() as (conn, generation):
+            seqs = [
+                entries_repo.insert_entry(conn, entry_id, entry, now)
+                for entry_id, entry in zip(ids, entries, strict=True)
+            ]
+            if rows is not None:
+                embeddings_repo.upsert_vectors(
+                    conn, [(seq, *row) for seq, row in zip(seqs, rows, strict=True)], generation
+                )
+        return ids
+
+    def rebuild(self, progress: Progress | None = None) -> RebuildReport:
+        """Embed every entry whose vector is missing, of another model, or of older text."""
+        with self.db.read() as conn:
+            pairs = list(embeddings_repo.texts_with_hashes(conn, MODEL_ID))
+        todo = [
+            (p.seq, text)
+            for p, stored in pairs
+            if (text := compose_embedding_text(p.title, p.tags_text.split(), p.content))
+            and content_hash(text) != stored
+        ]
+        if todo and not self.engine.model_ready():
+            raise ModelError(self.engine.model_problem or "the embedding model is not available")
+        done = 0
+        for batch in _chunks(todo, REBUILD_BATCH):
+            self._store_batch(batch)
+            done += len(batch)
+            if progress:
+                progress(done, len(todo))
+        return RebuildReport(len(todo), len(pairs) - len(todo), len(pairs))
+
+    def _store_batch(self, batch: list[tuple[int, str]]) -> None:
+        rows = self.vectors_for([text for _, text in batch])
+        if rows is None:
+            raise ModelError(self.engine.model_problem or "the embedding model is not available")
+        with self.db.write() as (conn, generation):
+            # Only rows whose text did not change while we were embedding.
+            live = embeddings_repo.current_texts(conn, [seq for seq, _ in batch])
+            fresh = [
+                (seq, *row)
+                for (seq, text), row in zip(batch, rows, strict=True)
+                if live.get(seq) == text
+            ]
+            embeddings_repo.upsert_vectors(conn, fresh, generation)
+
+    def _tell_once(self, message: str) -> None:
+        if not self._told:
+            self._told = True
+            self.notify(message)
+
+
+def _chunks(items: list[tuple[int, str]], size: int) -> Iterable[list[tuple[int, str]]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -1,0 +1,186 @@
+"""Meaning-based search for the facade: the model, query-vector cache and the synced index."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+from rekall import paths
+from rekall.config import Config
+from rekall.core.errors import ModelError
+from rekall.search.cache import LRUCache
+from rekall.search.model_files import MODEL_ID, ModelLocation, locate_model
+from rekall.search.model_manager import ModelManager
+from rekall.service.vector_sync import VectorSync
+from rekall.storage.connection import read_uid
+from rekall.storage.database import Database
+
+if TYPE_CHECKING:
+    from rekall.search.embedder import Embedder
+
+DIMENSIONS = 384
+
+
+@dataclass(frozen=True)
+class Backend:
+    """The vector backend in use and why it was chosen."""
+
+    name: str
+    reason: str
+
+
+def find_model(config: Config) -> ModelLocation:
+    """Locate the model files as configured. Raises ModelError naming every place looked at."""
+    explicit = os.environ.get("REKALL_MODEL_PATH") or config.model_path
+    source: Literal["config", "env"] = "env" if os.environ.get("REKALL_MODEL_PATH") else "config"
+    return locate_model(
+        paths.cache_dir() / "models",
+        Path(explicit).expanduser() if explicit else None,
+        source,
+        config.allow_download,
+    )
+
+
+class SemanticEngine:
+    """Everything semantic search needs, created lazily so keyword work never pays for it."""
+
+    def __init__(
+        self, db: Database, config: Config, long_lived: bool, notify: Callable[[str], None]
+    ) -> None:
+        self.db = db
+        self.config = config
+        self.location: ModelLocation | None = None
+        self.model_problem: str | None = None
+        timeout = config.model_idle_timeout_minutes * 60 if long_lived else None
+        # A CLI process loads the model in ~0.1 s: only long-lived ones announce the wait.
+        self.models = ModelManager(self._load, timeout, on_loading=notify if long_lived else None)
+        if long_lived:
+            self.models.start_idle_watch()
+        self.query_cache: LRUCache[np.ndarray] = LRUCache(
+            config.cache_max_size, config.cache_ttl_seconds
+        )
+        self._sync: VectorSync | None = None
+        self.backend: Backend | None = None
+
+    def _load(self) -> Embedder:
+        from rekall.search.embedder import load_embedder
+
+        self.location = find_model(self.config)
+        return load_embedder(self.location.path, MODEL_ID)
+
+    def model_ready(self) -> bool:
+        """True when the model is loaded or can be; remembers why not otherwise."""
+        if self.models.loaded:
+            return True
+        try:
+            self.location = self.location or find_model(self.config)
+        except ModelError as exc:
+            self.model_problem = str(exc)
+            return False
+        return True
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """The vector of a query, from the cache when this model embedded it before."""
+        key = (MODEL_ID, text)
+        cached = self.query_cache.get(key)
+        if cached is not None:
+            return cached
+        vector: np.ndarray = self.models.get().embed([text])[0]
+        self.query_cache.put(key, vector)
+        return vector
+
+    def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
+        """Vectors for entry texts (batched on all cores)."""
+        return self.models.get().embed(list(texts))
+
+    def sync(self) -> VectorSync:
+        """The vector index, brought up to the database's current generation."""
+        if self._sync is None:
+            self._sync = self._open_sync()
+        self._sync.refresh()
+        return self._sync
+
+    def nearest(
+        self, vector: np.ndarray, k: int, allowed: Sequence[int] | None
+    ) -> list[tuple[int, float]]:
+        """The k nearest entry seqs among allowed (all when None), best first."""
+        mask = None if allowed is None else np.asarray(allowed, dtype=np.int64)
+        return self.sync().index.search(vector, k, mask)
+
+    def stats(self) -> dict[str, Any]:
+        """Model, backend and cache figures for `rekall stats`."""
+        status = self.models.status()
+        self.model_ready()
+        sync = self.sync()
+        return {
+            "model_id": MODEL_ID,
+            "model_path": str(self.location.path) if self.location else None,
+            "model_source": self.location.source if self.location else None,
+            "model_problem": self.model_problem,
+            "model_loaded": status.loaded,
+            "model_loads": status.loads,
+            "model_unloads": status.unloads,
+            "model_idle_seconds": status.idle_seconds,
+            "model_idle_timeout_seconds": status.idle_timeout_seconds,
+            "backend": self.backend.name if self.backend else None,
+            "backend_reason": self.backend.reason if self.backend else None,
+            "index_vectors": len(sync.index) if sync else None,
+            "index_loaded_from": sync.loaded_from if sync else None,
+            "index_generation": sync.generation if sync else None,
+            "snapshot_error": sync.snapshot_error if sync else None,
+            "query_cache_size": len(self.query_cache),
+            "query_cache_hits": self.query_cache.hits,
+            "query_cache_misses": self.query_cache.misses,
+        }
+
+    def close(self) -> None:
+        """Unload the model and close the index."""
+        self.models.stop()
+        if self._sync is not None:
+            self._sync.index.close()
+
+    def rebuild_index(self, setting: str | None = None) -> None:
+        """Throw the derived index away and build it again from the stored vectors."""
+        if self._sync is not None:
+            self._sync.index.close()
+        self._sync = self._open_sync(setting)
+        self._sync.discard_persisted()
+        self._sync.refresh()
+
+    def model_status(self) -> dict[str, Any]:
+        """Where the model is (or how to get it) and whether it loads."""
+        status: dict[str, Any] = {"model_id": MODEL_ID, "loaded": self.models.loaded}
+        try:
+            location = find_model(self.config)
+        except ModelError as exc:
+            return {**status, "available": False, "problem": str(exc)}
+        status.update(available=True, path=str(location.path), source=location.source)
+        try:
+            embedder = self.models.get()
+            status.update(loads=True, dimensions=embedder.dimensions)
+        except ModelError as exc:
+            status.update(available=False, loads=False, problem=str(exc))
+        return status
+
+    def _open_sync(self, setting: str | None = None) -> VectorSync:
+        from rekall.search.backends import choose_backend
+        from rekall.search.vectors import NumpyIndex
+
+        with self.db.read() as conn:
+            uid = read_uid(conn)
+            count = conn.execute("SELECT count(*) FROM embeddings").fetchone()[0]
+        name, reason = choose_backend(setting or self.config.vector_index_backend, int(count))
+        self.backend = Backend(name, reason)
+        index_dir = self.db.path.parent / "index"
+        if name == "sqlite-vec":
+            from rekall.search.sqlite_vec_index import SqliteVecIndex
+
+            index_dir.mkdir(parents=True, exist_ok=True)
+            index = SqliteVecIndex(index_dir / f"vectors-{uid}.sqlite-vec.db", DIMENSIONS)
+            return VectorSync(self.db, index, MODEL_ID, DIMENSIONS, None)
+        return VectorSync(self.db, NumpyIndex(DIMENSIONS), MODEL_ID, DIMENSIONS, index_dir)
