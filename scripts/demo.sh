@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Install, generate a realistic 1,000-entry base in ./.demo, and search it by meaning.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install.sh
+export REKALL_HOME="$PWD/.demo" REKALL_CONFIG="$PWD/.demo/config.toml"
+rm -rf .demo
+.venv/bin/rekall test generate --count "${COUNT:-1000}"
+.venv/bin/rekall add bug "CORS fails on Safari" -t cors,safari -p webapp \
+  -c "Safari drops cross-site cookies: call fetch with credentials: 'include'."
+echo "\$ rekall search \"browser blocks cross-origin request\""
+time .venv/bin/rekall search "browser blocks cross-origin request" --limit 5
+.venv/bin/rekall stats --memory

@@ -1,0 +1,62 @@
+"""Fixtures for service tests: a small realistic base and a second process to write with."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from rekall.config import Config
+from rekall.service import Rekall
+
+BASE = [
+    ("bug", "CORS fails on Safari", "cors,safari,fetch", "webapp",
+     "Safari drops cross-site cookies unless fetch is called with credentials: 'include'."),
+    ("til", "nohup keeps a job alive after logout", "shell,linux", None,
+     "Closing the terminal sends SIGHUP to its jobs. Start with `nohup cmd &` or `disown -h`."),
+    ("pitfall", "useEffect runs twice in StrictMode", "react", "webapp",
+     "React 18 mounts, unmounts and remounts components in development to surface bugs."),
+    ("config", "Postgres max_connections too low", "postgres", "api",
+     "FATAL: sorry, too many clients already. Raise max_connections or use pgbouncer."),
+    ("snippet", "Retry with exponential backoff in Python", "python,retry", "api",
+     "```python\nfor attempt in range(5):\n    time.sleep(2 ** attempt)\n```"),
+    ("bug", "ENOSPC: file watchers limit reached", "linux,node", "webapp",
+     "Increase fs.inotify.max_user_watches with sysctl when the dev server crashes."),
+]
+
+
+def fill(service: Rekall) -> dict[str, str]:
+    """Add the base; return title → id."""
+    ids = {}
+    for kind, title, tags, project, content in BASE:
+        ids[title] = service.add(kind, title, content, (tags,), project).id
+    return ids
+
+
+@pytest.fixture
+def filled(service: Rekall) -> dict[str, str]:
+    """The service fixture, filled with the small base."""
+    return fill(service)
+
+
+def run_cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the installed `rekall` in a separate process on this test's data dir."""
+    command = [str(Path(sys.executable).parent / "rekall"), *args]
+    result = subprocess.run(command, input=stdin, capture_output=True, text=True,
+                            env=dict(os.environ), timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+@pytest.fixture
+def long_lived() -> Iterator[Rekall]:
+    """A long-lived service (as in the TUI or MCP server) with a tiny query cache."""
+    service = Rekall(Config(cache_max_size=2), long_lived=True)
+    try:
+        yield service
+    finally:
+        service.close()
