@@ -171,7 +171,12 @@ def _convert(spec: KeySpec, raw: Any) -> Any:
         raise ValueError(raw)
     if spec.kind is str and not isinstance(raw, str):
         raise ValueError(raw)
-    return spec.kind(raw)
+    if isinstance(raw, str):
+        raw.encode("utf-8")  # lone surrogates (undecodable argv bytes) cannot go into TOML
+    value = spec.kind(raw)
+    if value != value:  # NaN passes every minimum check
+        raise ValueError(raw)
+    return value
 
 
 def _bad_value(spec: KeySpec, raw: Any, origin: str) -> str:

@@ -176,6 +176,19 @@ def validate_link_type(value: str) -> str:
     return lowered
 
 
+def validate_reason(value: str | None) -> str | None:
+    """Return the stripped link reason or None. Raises ValidationError on bad text."""
+    if value is None or not value.strip():
+        return None
+    reason = value.strip()
+    if len(reason) > MAX_TITLE_CHARS * 4:
+        raise ValidationError(f"the link reason is longer than {MAX_TITLE_CHARS * 4} characters")
+    if "\x00" in reason:
+        raise ValidationError("the link reason contains a NUL character")
+    _reject_surrogates(reason, "link reason")
+    return reason
+
+
 def build_new_entry(
     type: str,
     title: str,

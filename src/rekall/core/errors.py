@@ -36,8 +36,9 @@ class AmbiguousIdError(UsageError):
 
     def __init__(self, prefix: str, candidates: list[tuple[str, str]]) -> None:
         lines = "\n".join(f"  {entry_id}  {title}" for entry_id, title in candidates)
+        count = f"{len(candidates)}" if len(candidates) < 10 else "10 or more"
         super().__init__(
-            f"id prefix '{prefix}' matches {len(candidates)} entries; type more characters:\n"
+            f"id prefix '{prefix}' matches {count} entries; type more characters:\n"
             f"{lines}"
         )
         self.candidates = candidates

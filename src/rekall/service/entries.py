@@ -109,11 +109,12 @@ class EntryOperations:
     def link(self, a: str, b: str, link_type: str, reason: str | None) -> Link:
         """Link entry a to b. Raises ValidationError for self-links, duplicates, bad types."""
         kind = core.validate_link_type(link_type)
+        reason = core.validate_reason(reason)
         source, target = self.resolve(a), self.resolve(b)
         now = self.clock()
         with self.db.write() as (conn, _):
-            links_repo.add_link(conn, source, target, kind, reason or None, now)
-        return Link(source, target, kind, reason or None, now)
+            links_repo.add_link(conn, source, target, kind, reason, now)
+        return Link(source, target, kind, reason, now)
 
     def unlink(self, a: str, b: str, link_type: str | None) -> int:
         """Remove links between a and b. Raises NotFoundError when there are none."""

@@ -150,7 +150,7 @@ class Rekall:
         """
         started = time.perf_counter()
         mode = check_mode(mode or self.config.default_mode)
-        limit = check_limit(limit or self.config.default_limit)
+        limit = check_limit(self.config.default_limit if limit is None else limit)
         filters = filters or EntryFilter()
         if not query.strip():
             raise ValidationError("the query is empty; type what you are looking for")

@@ -8,20 +8,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
-
 from rekall import paths
 from rekall.config import Config
 from rekall.core.errors import ModelError
 from rekall.search.cache import LRUCache
 from rekall.search.model_files import MODEL_ID, ModelLocation, locate_model
 from rekall.search.model_manager import ModelManager
-from rekall.service.vector_sync import VectorSync
 from rekall.storage.connection import read_uid
 from rekall.storage.database import Database
 
 if TYPE_CHECKING:
+    # numpy and the index code load with the first semantic search, never for keyword work.
+    import numpy as np
+
     from rekall.search.embedder import Embedder
+    from rekall.service.vector_sync import VectorSync
 
 DIMENSIONS = 384
 
@@ -109,6 +110,8 @@ class SemanticEngine:
         self, vector: np.ndarray, k: int, allowed: Sequence[int] | None
     ) -> list[tuple[int, float]]:
         """The k nearest entry seqs among allowed (all when None), best first."""
+        import numpy as np
+
         mask = None if allowed is None else np.asarray(allowed, dtype=np.int64)
         return self.sync().index.search(vector, k, mask)
 
@@ -170,6 +173,7 @@ class SemanticEngine:
     def _open_sync(self, setting: str | None = None) -> VectorSync:
         from rekall.search.backends import choose_backend
         from rekall.search.vectors import NumpyIndex
+        from rekall.service.vector_sync import VectorSync
 
         with self.db.read() as conn:
             uid = read_uid(conn)

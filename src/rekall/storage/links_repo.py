@@ -16,7 +16,8 @@ def add_link(
     reason: str | None,
     now: str,
 ) -> None:
-    """Create a link. Raises ValidationError for a self-link or an existing identical link."""
+    """Create a link. Raises ValidationError for a self-link or an existing identical link,
+    NotFoundError when either entry does not exist (it may have just been deleted)."""
     if source_id == target_id:
         raise ValidationError("an entry cannot be linked to itself; give two different ids")
     try:
@@ -26,6 +27,10 @@ def add_link(
             (source_id, target_id, link_type, reason, now),
         )
     except sqlite3.IntegrityError as exc:
+        if "FOREIGN KEY" in str(exc):
+            raise NotFoundError(
+                f"cannot link {source_id} to {target_id}: one of them no longer exists"
+            ) from exc
         raise ValidationError(
             f"{source_id} is already linked to {target_id} as '{link_type}'"
         ) from exc

@@ -24,13 +24,13 @@ def config() -> None:
     """Show or change settings (TOML file, overridden by REKALL_* variables)."""
 
 
-@config.command("path")
+@config.command("path", epilog='Example:\n\n  $EDITOR "$(rekall config path)"')
 def config_path() -> None:
     """Print the config file's path."""
     click.echo(str(paths.config_path()))
 
 
-@config.command("show")
+@config.command("show", epilog="Example:\n\n  rekall config show --json")
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 def config_show(as_json: bool) -> None:
     """Print every setting in effect, and where it comes from."""

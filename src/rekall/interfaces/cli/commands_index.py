@@ -104,7 +104,7 @@ def model() -> None:
     """The embedding model: where it is and whether it is usable."""
 
 
-@model.command("status")
+@model.command("status", epilog="Example:\n\n  rekall model status --json")
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 def model_status(as_json: bool) -> None:
     """Where the model was found (or how to get it), and whether it loads."""

@@ -67,8 +67,20 @@ def changed_fields(entry: Entry, fields: dict[str, Any]) -> dict[str, Any]:
 
 
 def edit_in_editor(entry: Entry) -> dict[str, Any]:
-    """Open $EDITOR on the entry; return the changed fields (empty when unchanged)."""
-    edited = click.edit(entry_to_document(entry), extension=".md", require_save=True)
+    """Open $EDITOR on the entry; return the changed fields (empty when unchanged).
+
+    Raises ValidationError when the saved file is not UTF-8 or its header is broken.
+    """
+    document = entry_to_document(entry)
+    try:
+        edited = click.edit(document, extension=".md", require_save=True)
+    except UnicodeDecodeError as exc:
+        raise ValidationError(
+            f"the edited text is not valid UTF-8 (byte {exc.start}); edit aborted"
+        ) from exc
     if edited is None:
         return {}
+    if not document.endswith("\n") and edited.endswith("\n"):
+        # click.edit (and most editors) end the file with a newline the content never had.
+        edited = edited[:-1]
     return changed_fields(entry, parse_document(edited))

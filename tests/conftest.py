@@ -1,0 +1,127 @@
+"""Shared fixtures: every test gets its own data, config and cache directories."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from click.testing import CliRunner, Result
+
+from rekall.interfaces.cli.main import cli as rekall_cli
+
+if TYPE_CHECKING:
+    from rekall.service import Rekall
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point every Rekall and XDG directory into tmp_path; return the data dir.
+
+    Any other REKALL_* variable inherited from the developer's shell (a model path, a
+    backend choice) or NO_COLOR would change what is tested, so they are removed.
+    """
+    for name in list(os.environ):
+        if name == "NO_COLOR" or name.startswith("REKALL_"):
+            monkeypatch.delenv(name)
+    for name in ("VISUAL", "EDITOR"):
+        monkeypatch.delenv(name, raising=False)
+    home = tmp_path / "home"
+    monkeypatch.setenv("REKALL_HOME", str(home / "data"))
+    monkeypatch.setenv("REKALL_CONFIG", str(home / "config" / "config.toml"))
+    monkeypatch.setenv("REKALL_CACHE_DIR", str(home / "cache"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "xdg-config"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "xdg-cache"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "xdg-data"))
+    # A test never reaches the network, even when no model is installed.
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    return home / "data"
+
+
+@pytest.fixture
+def db_file(isolated_env: Path) -> Path:
+    """Where the database of this test lives (created on first use)."""
+    return isolated_env / "rekall.db"
+
+
+@pytest.fixture
+def service() -> Iterator[Rekall]:
+    """The facade on this test's own database, closed afterwards."""
+    from rekall.service import Rekall
+
+    rekall = Rekall()
+    try:
+        yield rekall
+    finally:
+        rekall.close()
+
+
+class CliInvoker:
+    """Runs `rekall ARGS...` in process; unexpected exceptions fail the test with a traceback."""
+
+    def __init__(self) -> None:
+        self.runner = CliRunner()
+
+    def __call__(
+        self, *args: str, input: str | bytes | None = None, env: dict[str, str] | None = None
+    ) -> Result:
+        return self.runner.invoke(
+            rekall_cli, list(args), input=input, env=env, catch_exceptions=False, prog_name="rekall"
+        )
+
+
+@pytest.fixture
+def cli() -> CliInvoker:
+    """Invoke the click command group; result.stdout and result.stderr are separate."""
+    return CliInvoker()
+
+
+def db_fingerprint(path: Path) -> str:
+    """A sha256 of the committed state of a database file, comparable before and after.
+
+    Committed pages may sit in the -wal file rather than the main file, so when a non-empty
+    -wal exists it is first checkpointed into the main file (which moves committed frames
+    and nothing else); then the main file's bytes are hashed. Without a -wal, SQLite is not
+    opened at all, so a corrupt file is hashed as is. A missing file hashes as "missing".
+    """
+    if not path.exists():
+        return "missing"
+    wal = path.with_name(path.name + "-wal")
+    if wal.exists() and wal.stat().st_size > 0:
+        conn = sqlite3.connect(path)
+        try:
+            busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        finally:
+            conn.close()
+        assert busy == 0, f"could not checkpoint {wal}: another connection holds it"
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(name="db_fingerprint")
+def db_fingerprint_fixture() -> Callable[[Path], str]:
+    """db_fingerprint as a fixture, for test modules."""
+    return db_fingerprint
+
+
+def logical_dump(path: Path) -> Sequence[str]:
+    """Every schema statement and row of a database, as SQL text (iterdump)."""
+    conn = sqlite3.connect(path)
+    try:
+        return list(conn.iterdump())
+    finally:
+        conn.close()
+
+
+@pytest.fixture(name="logical_dump")
+def logical_dump_fixture() -> Callable[[Path], Sequence[str]]:
+    """logical_dump as a fixture, for test modules."""
+    return logical_dump
+
+
+# -- embedding model ----------------------------------------------------------------------
+# Fixtures for the real all-MiniLM-L6-v2 weights (loaded once per run, marked `model`) and for a
+# deterministic fake embedder go here.
