@@ -101,7 +101,9 @@ class EntryOperations:
                 )
             return entries_repo.fetch_entry(conn, entry_id)
 
-    def list_entries(self, filters: EntryFilter, sort: str, limit: int, offset: int = 0) -> list[Entry]:
+    def list_entries(
+        self, filters: EntryFilter, sort: str, limit: int, offset: int = 0
+    ) -> list[Entry]:
         """Entries matching filters, sorted."""
         with self.db.read() as conn:
             return entries_repo.list_entries(conn, filters, sort, limit, offset)

@@ -178,7 +178,9 @@ def list_command(
     status: str,
 ) -> None:
     """List entries, newest first, with filters."""
-    entries = get_service().list_entries(build_filter(types, tags, project, status), sort, limit, offset)
+    entries = get_service().list_entries(
+        build_filter(types, tags, project, status), sort, limit, offset
+    )
     if as_json:
         render.print_json([render.entry_to_dict(entry) for entry in entries])
         return
