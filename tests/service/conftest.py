@@ -14,18 +14,48 @@ from rekall.config import Config
 from rekall.service import Rekall
 
 BASE = [
-    ("bug", "CORS fails on Safari", "cors,safari,fetch", "webapp",
-     "Safari drops cross-site cookies unless fetch is called with credentials: 'include'."),
-    ("til", "nohup keeps a job alive after logout", "shell,linux", None,
-     "Closing the terminal sends SIGHUP to its jobs. Start with `nohup cmd &` or `disown -h`."),
-    ("pitfall", "useEffect runs twice in StrictMode", "react", "webapp",
-     "React 18 mounts, unmounts and remounts components in development to surface bugs."),
-    ("config", "Postgres max_connections too low", "postgres", "api",
-     "FATAL: sorry, too many clients already. Raise max_connections or use pgbouncer."),
-    ("snippet", "Retry with exponential backoff in Python", "python,retry", "api",
-     "```python\nfor attempt in range(5):\n    time.sleep(2 ** attempt)\n```"),
-    ("bug", "ENOSPC: file watchers limit reached", "linux,node", "webapp",
-     "Increase fs.inotify.max_user_watches with sysctl when the dev server crashes."),
+    (
+        "bug",
+        "CORS fails on Safari",
+        "cors,safari,fetch",
+        "webapp",
+        "Safari drops cross-site cookies unless fetch is called with credentials: 'include'.",
+    ),
+    (
+        "til",
+        "nohup keeps a job alive after logout",
+        "shell,linux",
+        None,
+        "Closing the terminal sends SIGHUP to its jobs. Start with `nohup cmd &` or `disown -h`.",
+    ),
+    (
+        "pitfall",
+        "useEffect runs twice in StrictMode",
+        "react",
+        "webapp",
+        "React 18 mounts, unmounts and remounts components in development to surface bugs.",
+    ),
+    (
+        "config",
+        "Postgres max_connections too low",
+        "postgres",
+        "api",
+        "FATAL: sorry, too many clients already. Raise max_connections or use pgbouncer.",
+    ),
+    (
+        "snippet",
+        "Retry with exponential backoff in Python",
+        "python,retry",
+        "api",
+        "```python\nfor attempt in range(5):\n    time.sleep(2 ** attempt)\n```",
+    ),
+    (
+        "bug",
+        "ENOSPC: file watchers limit reached",
+        "linux,node",
+        "webapp",
+        "Increase fs.inotify.max_user_watches with sysctl when the dev server crashes.",
+    ),
 ]
 
 
@@ -46,8 +76,15 @@ def filled(service: Rekall) -> dict[str, str]:
 def run_cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     """Run the installed `rekall` in a separate process on this test's data dir."""
     command = [str(Path(sys.executable).parent / "rekall"), *args]
-    result = subprocess.run(command, input=stdin, capture_output=True, text=True,
-                            env=dict(os.environ), timeout=120, check=False)
+    result = subprocess.run(
+        command,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ),
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     return result
 

@@ -21,12 +21,17 @@ def test_edited_entry_is_found_by_new_text_not_old(long_lived: Rekall) -> None:
     ids = fill(long_lived)
     entry_id = ids["Retry with exponential backoff in Python"]
     assert semantic_titles(long_lived, "wait longer between attempts", 1) == [
-        "Retry with exponential backoff in Python"]
-    long_lived.update(entry_id, title="Kubernetes pod stuck in CrashLoopBackOff",
-                      content="The container exits at start; read `kubectl logs --previous`.",
-                      tags=("k8s",))
+        "Retry with exponential backoff in Python"
+    ]
+    long_lived.update(
+        entry_id,
+        title="Kubernetes pod stuck in CrashLoopBackOff",
+        content="The container exits at start; read `kubectl logs --previous`.",
+        tags=("k8s",),
+    )
     assert semantic_titles(long_lived, "my container keeps restarting", 1) == [
-        "Kubernetes pod stuck in CrashLoopBackOff"]
+        "Kubernetes pod stuck in CrashLoopBackOff"
+    ]
     hits = long_lived.search("wait longer between attempts", mode="semantic", limit=6)
     edited = next(r for r in hits.results if r.entry.id == entry_id)
     assert edited.similarity is not None and edited.similarity < 0.3
@@ -35,17 +40,32 @@ def test_edited_entry_is_found_by_new_text_not_old(long_lived: Rekall) -> None:
 def test_writes_by_another_process_are_seen(long_lived: Rekall) -> None:
     ids = fill(long_lived)
     assert semantic_titles(long_lived, "browser blocks cross-origin request", 1) == [
-        "CORS fails on Safari"]
-    added = run_cli("add", "bug", "Kubernetes pod stuck in CrashLoopBackOff", "-c",
-                    "The container keeps restarting; check kubectl logs --previous.").stdout
+        "CORS fails on Safari"
+    ]
+    added = run_cli(
+        "add",
+        "bug",
+        "Kubernetes pod stuck in CrashLoopBackOff",
+        "-c",
+        "The container keeps restarting; check kubectl logs --previous.",
+    ).stdout
     assert semantic_titles(long_lived, "my container keeps restarting", 1) == [
-        "Kubernetes pod stuck in CrashLoopBackOff"]
-    run_cli("edit", added.strip(), "--title", "Redis eviction policy allkeys-lru",
-            "-c", "Set maxmemory-policy so the cache evicts instead of failing writes.")
+        "Kubernetes pod stuck in CrashLoopBackOff"
+    ]
+    run_cli(
+        "edit",
+        added.strip(),
+        "--title",
+        "Redis eviction policy allkeys-lru",
+        "-c",
+        "Set maxmemory-policy so the cache evicts instead of failing writes.",
+    )
     assert semantic_titles(long_lived, "my container keeps restarting", 1) != [
-        "Redis eviction policy allkeys-lru"]
+        "Redis eviction policy allkeys-lru"
+    ]
     assert semantic_titles(long_lived, "cache runs out of memory", 1) == [
-        "Redis eviction policy allkeys-lru"]
+        "Redis eviction policy allkeys-lru"
+    ]
     run_cli("delete", ids["CORS fails on Safari"], "--yes")
     found = semantic_titles(long_lived, "browser blocks cross-origin request", 10)
     assert "CORS fails on Safari" not in found
@@ -65,12 +85,14 @@ def test_base_larger_than_cache_is_searched_whole(long_lived: Rekall) -> None:
 def test_cold_process_uses_snapshot_and_catches_up(service: Rekall) -> None:
     fill(service)
     service.search("warm up", mode="semantic")  # builds the index and writes the snapshot
-    service.add("bug", "Kubernetes pod stuck in CrashLoopBackOff",
-                "The container keeps restarting.")
+    service.add(
+        "bug", "Kubernetes pod stuck in CrashLoopBackOff", "The container keeps restarting."
+    )
     cold = Rekall()
     try:
         assert semantic_titles(cold, "my container keeps restarting", 1) == [
-            "Kubernetes pod stuck in CrashLoopBackOff"]
+            "Kubernetes pod stuck in CrashLoopBackOff"
+        ]
         assert cold.stats()["index_loaded_from"] == "snapshot"
         assert cold.stats()["index_vectors"] == 7
     finally:
@@ -101,8 +123,9 @@ def test_sqlite_vec_backend_gives_same_results_as_numpy(service: Rekall) -> None
     try:
         by_vec = semantic_titles(other, "server rejects too many connections", 6)
         assert other.stats()["backend"] == "sqlite-vec"
-        filtered = other.search("crash", mode="semantic",
-                                filters=EntryFilter(project="webapp"), limit=6)
+        filtered = other.search(
+            "crash", mode="semantic", filters=EntryFilter(project="webapp"), limit=6
+        )
         assert {r.entry.project for r in filtered.results} == {"webapp"}
     finally:
         other.close()

@@ -24,8 +24,7 @@ def test_keyword_work_never_loads_the_model(service: Rekall) -> None:
 
 def test_idle_unload_releases_memory() -> None:
     told: list[str] = []
-    service = Rekall(Config(model_idle_timeout_minutes=0.01), long_lived=True,
-                     notify=told.append)
+    service = Rekall(Config(model_idle_timeout_minutes=0.01), long_lived=True, notify=told.append)
     try:
         service.add("til", "nohup survives logout", "SIGHUP")
         gc.collect()

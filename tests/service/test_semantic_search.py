@@ -16,8 +16,9 @@ def titles(response) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("mode", ["semantic", "hybrid"])
-def test_meaning_finds_entry_sharing_no_words(service: Rekall, filled: dict[str, str],
-                                              mode: str) -> None:
+def test_meaning_finds_entry_sharing_no_words(
+    service: Rekall, filled: dict[str, str], mode: str
+) -> None:
     response = service.search("browser blocks cross-origin request", mode=mode)
     assert response.mode == mode
     assert titles(response)[0] == "CORS fails on Safari"
@@ -28,15 +29,15 @@ def test_question_finds_nohup(service: Rekall, filled: dict[str, str]) -> None:
     assert titles(response)[0] == "nohup keeps a job alive after logout"
 
 
-def test_identifier_ranks_exact_match_first_in_hybrid(service: Rekall,
-                                                      filled: dict[str, str]) -> None:
+def test_identifier_ranks_exact_match_first_in_hybrid(
+    service: Rekall, filled: dict[str, str]
+) -> None:
     response = service.search("ENOSPC")
     assert titles(response)[0] == "ENOSPC: file watchers limit reached"
     assert response.results[0].keyword_rank == 1
 
 
-def test_semantic_scores_are_cosine_similarities(service: Rekall,
-                                                 filled: dict[str, str]) -> None:
+def test_semantic_scores_are_cosine_similarities(service: Rekall, filled: dict[str, str]) -> None:
     response = service.search("react component mounted twice", mode="semantic")
     scores = [result.score for result in response.results]
     assert scores == sorted(scores, reverse=True)
@@ -46,15 +47,28 @@ def test_semantic_scores_are_cosine_similarities(service: Rekall,
 
 
 @pytest.mark.parametrize("mode", ["semantic", "hybrid", "keyword"])
-def test_filters_apply_before_top_k(service: Rekall, filled: dict[str, str],
-                                    mode: str) -> None:
+def test_filters_apply_before_top_k(service: Rekall, filled: dict[str, str], mode: str) -> None:
     for index in range(15):
-        service.add("bug", f"CORS preflight failure number {index}",
-                    "Browser blocks the cross-origin request.", ("cors",), "webapp")
-    service.add("bug", "CORS error from the internal admin tool",
-                "Cross-origin request rejected by the gateway.", ("cors",), "admin")
-    response = service.search("cors cross-origin request blocked", mode=mode, limit=3,
-                              filters=EntryFilter(project="admin"))
+        service.add(
+            "bug",
+            f"CORS preflight failure number {index}",
+            "Browser blocks the cross-origin request.",
+            ("cors",),
+            "webapp",
+        )
+    service.add(
+        "bug",
+        "CORS error from the internal admin tool",
+        "Cross-origin request rejected by the gateway.",
+        ("cors",),
+        "admin",
+    )
+    response = service.search(
+        "cors cross-origin request blocked",
+        mode=mode,
+        limit=3,
+        filters=EntryFilter(project="admin"),
+    )
     assert titles(response) == ["CORS error from the internal admin tool"]
 
 
@@ -66,8 +80,13 @@ def test_deprecated_entries_hidden_by_default(service: Rekall, filled: dict[str,
 
 
 def test_similar_excludes_itself(service: Rekall, filled: dict[str, str]) -> None:
-    service.add("bug", "Safari rejects cookies on cross-site fetch",
-                "Use credentials include and SameSite=None; Secure.", ("safari",), "webapp")
+    service.add(
+        "bug",
+        "Safari rejects cookies on cross-site fetch",
+        "Use credentials include and SameSite=None; Secure.",
+        ("safari",),
+        "webapp",
+    )
     response = service.similar(filled["CORS fails on Safari"], limit=3)
     found = titles(response)
     assert "CORS fails on Safari" not in found

@@ -20,12 +20,12 @@ MIN_CANDIDATES = 50
 
 @dataclass(frozen=True)
 class FusionWeights:
-    """How much vote each list gets in hybrid search."""
+    """How much vote each list gets in hybrid search (docs/decisions/002-hybrid-fusion.md)."""
 
     semantic: float = 1.0
     keyword_all_terms: float = 1.0
-    keyword_any_term: float = 0.25
-    keyword_identifier: float = 1.0
+    keyword_any_term: float = 0.1
+    keyword_identifier: float = 1.5
 
 
 WEIGHTS = FusionWeights()

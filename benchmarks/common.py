@@ -1,0 +1,106 @@
+"""Shared benchmark plumbing: timed subprocess runs with their peak RSS, bases, medians."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_DIR = ROOT / ".bench"
+REKALL = str(Path(sys.executable).parent / "rekall")
+
+
+def bench_env(home: Path, **extra: str) -> dict[str, str]:
+    """Environment for a rekall process on the base in home (offline, default config)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REKALL_")}
+    env.update(
+        REKALL_HOME=str(home),
+        REKALL_CONFIG=str(home / "config.toml"),
+        REKALL_CACHE_DIR=str(home / "cache"),
+        HF_HUB_OFFLINE="1",
+        NO_COLOR="1",
+    )
+    env.update(extra)
+    return env
+
+
+def run_measured(args: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Run a command; return (wall ms, peak RSS MB) of that one child process."""
+    started = time.perf_counter()
+    process = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = (time.perf_counter() - started) * 1000
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)} failed: {process.stderr.read().decode()}")
+    rss_kb = usage.ru_maxrss if sys.platform != "darwin" else usage.ru_maxrss / 1024
+    return wall, rss_kb / 1024
+
+
+def median_run(args: list[str], env: dict[str, str], runs: int) -> tuple[float, float]:
+    """Median wall ms and median peak RSS MB over runs (after one warm-up for the OS cache)."""
+    run_measured(args, env)
+    results = [run_measured(args, env) for _ in range(runs)]
+    return (statistics.median(r[0] for r in results), statistics.median(r[1] for r in results))
+
+
+def generated_base(count: int, seed: int = 42) -> Path:
+    """A data dir holding a generated, embedded base of count entries (made once, cached).
+
+    Smaller bases are cut from a bigger cached one with the same seed, so embedding 50K
+    entries once serves the 1K and 10K figures too.
+    """
+    home = BENCH_DIR / f"base-{count}-{seed}"
+    if (home / "rekall.db").exists():
+        return home
+    bigger = sorted(
+        p
+        for p in BENCH_DIR.glob(f"base-*-{seed}")
+        if (p / "rekall.db").exists() and int(p.name.split("-")[1]) > count
+    )
+    if bigger:
+        return _cut_base(bigger[0], home, count)
+    home.mkdir(parents=True, exist_ok=True)
+    print(f"  generating a {count:,}-entry base in {home} (once)...", file=sys.stderr)
+    subprocess.run(
+        [REKALL, "test", "generate", "--count", str(count), "--seed", str(seed)],
+        env=bench_env(home),
+        check=True,
+    )
+    return home
+
+
+def _cut_base(source: Path, home: Path, count: int) -> Path:
+    home.mkdir(parents=True, exist_ok=True)
+    target = home / "rekall.db"
+    with sqlite3.connect(source / "rekall.db") as conn:
+        conn.execute("VACUUM INTO ?", (str(target),))
+    with sqlite3.connect(target) as conn:
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("DELETE FROM entries WHERE seq > ?", (count,))
+        conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
+        conn.execute("UPDATE meta SET value = abs(random()) WHERE key = 'uid'")
+    with sqlite3.connect(target) as conn:
+        conn.execute("VACUUM")
+    shutil.rmtree(home / "index", ignore_errors=True)
+    return home
+
+
+def copy_base(source: Path, name: str) -> Path:
+    """A scratch copy of a base, for benchmarks that write."""
+    target = BENCH_DIR / name
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(source, target)
+    return target
+
+
+def command_line() -> str:
+    """How this benchmark was started, to print beside its figures."""
+    script = Path(sys.argv[0]).resolve().relative_to(ROOT)
+    return " ".join(["python", str(script), *sys.argv[1:]])
