@@ -45,16 +45,16 @@ def load_corpus(path: Path) -> list[dict[str, Any]]:
     return data
 
 
-def fill_corpus(service: object, corpus: Sequence[dict[str, object]]) -> dict[str, str]:
+def fill_corpus(service: Any, corpus: Sequence[dict[str, Any]]) -> dict[str, str]:
     """Add every corpus entry through the facade; return entry id → corpus key."""
     keys = {}
     for item in corpus:
-        entry = service.add(  # type: ignore[attr-defined]
+        entry = service.add(
             str(item["type"]),
             str(item["title"]),
             str(item["content"]),
             tuple(item["tags"]),
-            item.get("project"),  # type: ignore[arg-type]
+            item.get("project"),
         )
         keys[entry.id] = str(item["key"])
     return keys
@@ -67,7 +67,7 @@ def facade_searcher(service: Any, keys: dict[str, str]) -> Searcher:
         response = service.search(
             query,
             mode=mode,
-            limit=limit,  # type: ignore[attr-defined]
+            limit=limit,
             filters=EntryFilter(status=None),
         )
         return [keys[result.entry.id] for result in response.results]
