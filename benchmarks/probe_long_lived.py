@@ -1,0 +1,88 @@
+"""Run inside a fresh process: warm-search latency, add latency and RSS of a long-lived service.
+
+Prints one JSON object. Called by bench_search.py with REKALL_HOME set to a base.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import statistics
+import sys
+import time
+
+import psutil
+
+from rekall.config import load_config
+from rekall.service import Rekall
+
+QUERIES = [
+    "browser blocks cross-origin request",
+    "container keeps restarting",
+    "ENOSPC",
+    "how to keep a job running after logout",
+    "deadlock between two transactions",
+    "retry with exponential backoff",
+    "useEffect dependency array",
+    "disk full on server",
+    "slow query missing index",
+    "TLS certificate expired",
+    "git rebase conflict",
+    "memory leak in node",
+    "docker build cache",
+    "CORS preflight",
+    "timeout connecting",
+]
+
+
+def rss_mb() -> float:
+    gc.collect()
+    return psutil.Process().memory_info().rss / 1e6
+
+
+def timed_ms(action) -> float:  # type: ignore[no-untyped-def]
+    started = time.perf_counter()
+    action()
+    return (time.perf_counter() - started) * 1000
+
+
+def main() -> None:
+    backend = sys.argv[1] if len(sys.argv) > 1 else "auto"
+    config = load_config()
+    config = type(config)(**{**config.__dict__, "vector_index_backend": backend})
+    figures: dict[str, float | str] = {"rss_start_mb": rss_mb()}
+    service = Rekall(config, long_lived=True)
+    service.search("warm up the keyword path", mode="keyword")
+    figures["rss_open_mb"] = rss_mb()
+    figures["first_search_ms"] = timed_ms(lambda: service.search(QUERIES[0]))
+    figures["rss_loaded_mb"] = rss_mb()
+    fresh = [timed_ms(lambda q=q: service.search(q)) for q in QUERIES * 3]
+    figures["warm_search_new_query_ms"] = statistics.median(fresh[len(QUERIES) :])
+    repeated = [timed_ms(lambda: service.search(QUERIES[1])) for _ in range(30)]
+    figures["warm_search_repeat_ms"] = statistics.median(repeated)
+    semantic = [timed_ms(lambda q=q: service.search(q, mode="semantic")) for q in QUERIES]
+    figures["warm_semantic_ms"] = statistics.median(semantic)
+    adds = []
+    for index in range(9):
+        adds.append(
+            timed_ms(
+                lambda i=index: service.add(
+                    "til",
+                    f"Benchmark note {i} about connection pool sizing",
+                    "Size the pool to the number of cores times two.",
+                    ("bench",),
+                )
+            )
+        )
+        service.search(f"benchmark note {index} connection pool")
+    figures["warm_add_ms"] = statistics.median(adds)
+    figures["backend"] = str(service.stats()["backend"])
+    figures["peak_rss_mb"] = float(service.stats(memory=True)["peak_rss_mb"] or 0)
+    service.semantic.models.unload()
+    figures["rss_model_unloaded_mb"] = rss_mb()
+    service.close()
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()

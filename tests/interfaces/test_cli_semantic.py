@@ -1,0 +1,94 @@
+"""The semantic commands from the CLI: test generate, search modes, similar, stats, index, model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import CliInvoker
+
+pytestmark = pytest.mark.model
+
+
+@pytest.fixture
+def generated(cli: CliInvoker) -> CliInvoker:
+    """A base of 40 generated entries (all embedded)."""
+    result = cli("test", "generate", "--count", "40", "--seed", "3")
+    assert result.exit_code == 0, result.stderr
+    assert "Added 40 entries" in result.stderr
+    return cli
+
+
+def stats(cli: CliInvoker) -> dict[str, object]:
+    result = cli("stats", "--memory", "--json")
+    assert result.exit_code == 0, result.stderr
+    data: dict[str, object] = json.loads(result.stdout)
+    return data
+
+
+def test_generate_embeds_every_entry_and_links_some(generated: CliInvoker) -> None:
+    figures = stats(generated)
+    assert figures["entries"] == 40
+    assert figures["vectors"] == 40
+    assert figures["entries_without_vector"] == 0
+    assert figures["links"] == 4
+    assert figures["backend"] == "numpy"
+    assert "auto" in str(figures["backend_reason"])
+    assert isinstance(figures["rss_mb"], float) and isinstance(figures["peak_rss_mb"], float)
+
+
+def test_generate_is_deterministic_for_a_seed(
+    cli: CliInvoker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    titles = []
+    for name in ("a", "b"):
+        monkeypatch.setenv("REKALL_HOME", str(tmp_path / name))
+        assert cli("test", "generate", "--count", "15", "--seed", "9").exit_code == 0
+        listed = json.loads(cli("list", "--json", "--sort", "title", "-n", "50").stdout)
+        titles.append([entry["title"] for entry in listed])
+    assert titles[0] == titles[1] and len(titles[0]) == 15
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "semantic", "keyword"])
+def test_search_json_says_what_scores_mean(generated: CliInvoker, mode: str) -> None:
+    generated("add", "bug", "CORS fails on Safari", "-c", "Use credentials include.")
+    result = generated("search", "cors safari", "--mode", mode, "--json", "-n", "5")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["mode"] == mode
+    assert data["score_meaning"]
+    assert data["results"][0]["title"] == "CORS fails on Safari"
+    assert len(data["results"]) <= 5
+
+
+def test_similar_lists_neighbours(generated: CliInvoker) -> None:
+    first = json.loads(generated("list", "--json", "-n", "1").stdout)[0]
+    result = generated("similar", first["id"][:12], "--json", "-n", "3")
+    assert result.exit_code == 0, result.stderr
+    ids = [item["id"] for item in json.loads(result.stdout)["results"]]
+    assert len(ids) == 3 and first["id"] not in ids
+
+
+def test_index_rebuild_reports_up_to_date(generated: CliInvoker) -> None:
+    result = generated("index", "rebuild", "--backend", "sqlite-vec")
+    assert result.exit_code == 0, result.stderr
+    assert "Embedded 0 entries; 40 were up to date" in result.stderr
+
+
+def test_model_status_says_where_the_model_is(cli: CliInvoker) -> None:
+    result = cli("model", "status", "--json")
+    assert result.exit_code == 0, result.stderr
+    status = json.loads(result.stdout)
+    assert status["available"] is True and status["source"] == "package"
+    assert status["dimensions"] == 384
+
+
+def test_model_status_without_model_exits_1(
+    cli: CliInvoker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REKALL_MODEL_PATH", str(tmp_path))
+    result = cli("model", "status")
+    assert result.exit_code == 1
+    assert "config.json" in result.stdout
