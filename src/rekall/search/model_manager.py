@@ -79,8 +79,12 @@ class ModelManager:
     def loaded(self) -> bool:
         return self._embedder is not None
 
-    def unload(self) -> bool:
-        """Drop the embedder now and release its memory; True if one was loaded."""
+    def unload(self, collect: bool = True) -> bool:
+        """Drop the embedder now and release its memory; True if one was loaded.
+
+        collect=False skips the garbage collection that gives memory back at once, for a
+        process that is about to exit anyway.
+        """
         with self._lock:
             embedder, self._embedder = self._embedder, None
             if embedder is None:
@@ -90,7 +94,8 @@ class ModelManager:
                 close()
             del embedder
             self._unloads += 1
-        gc.collect()
+        if collect:
+            gc.collect()
         return True
 
     def unload_if_idle(self, now: float | None = None) -> bool:
@@ -116,7 +121,7 @@ class ModelManager:
         if self._watch is not None:
             self._watch.join(timeout=5)
             self._watch = None
-        self.unload()
+        self.unload(collect=False)
 
     def status(self) -> ModelStatus:
         """Loaded or not, how long idle, and the timeout."""

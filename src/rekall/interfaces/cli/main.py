@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -82,4 +83,7 @@ register_commands()
 
 def main() -> None:
     """Console-script entry point."""
+    # Rekall never asks BLAS for more than one thread (a batch runs one worker thread per
+    # core instead), and OpenBLAS starting its own thread pool doubles numpy's import time.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     cli(prog_name="rekall")
