@@ -26,7 +26,9 @@ def test_idle_unload_releases_memory() -> None:
     told: list[str] = []
     service = Rekall(Config(model_idle_timeout_minutes=0.01), long_lived=True, notify=told.append)
     try:
-        service.add("til", "nohup survives logout", "SIGHUP")
+        service.add("til", "Postgres deadlock detected", "Two transactions lock rows")
+        service.search("anything", mode="semantic")  # loads the index; the snapshot follows
+        service.add("til", "nohup survives logout", "SIGHUP")  # the snapshot is now behind
         gc.collect()
         loaded_rss = psutil.Process().memory_info().rss
         assert service.stats()["model_loaded"] is True
@@ -36,10 +38,12 @@ def test_idle_unload_releases_memory() -> None:
             time.sleep(0.1)
         assert service.stats()["model_loaded"] is False
         assert service.stats()["model_unloads"] == 1
+        assert service.stats()["index_vectors"] is None  # the index is released too
         released = (loaded_rss - psutil.Process().memory_info().rss) / 1e6
         assert released > 30, f"only {released:.1f} MB released"
         response = service.search("job dies when the terminal closes", mode="semantic")
         assert response.results[0].entry.title == "nohup survives logout"
+        assert service.stats()["index_loaded_from"] == "snapshot"
     finally:
         service.close()
 

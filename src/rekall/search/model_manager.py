@@ -41,8 +41,10 @@ class ModelManager:
         loader: Loader,
         idle_timeout_seconds: float | None = None,
         on_loading: Callable[[str], None] | None = None,
+        on_idle: Callable[[], None] | None = None,
     ) -> None:
         self._loader = loader
+        self._on_idle = on_idle
         self._idle_timeout = idle_timeout_seconds or None
         self._on_loading = on_loading
         self._lock = threading.Lock()
@@ -103,7 +105,11 @@ class ModelManager:
         if self._idle_timeout is None or self._embedder is None:
             return False
         idle = (time.monotonic() if now is None else now) - self._last_used
-        return idle >= self._idle_timeout and self.unload()
+        if idle < self._idle_timeout:
+            return False
+        if self._on_idle is not None:
+            self._on_idle()
+        return self.unload()
 
     def start_idle_watch(self, interval_seconds: float | None = None) -> None:
         """Check for idleness in a daemon thread (for the TUI and the MCP server)."""

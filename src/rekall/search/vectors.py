@@ -231,12 +231,16 @@ class NumpyIndex:
         return self._rows
 
     def _reserve(self, needed: int) -> None:
-        """Own writable storage for at least `needed` rows, doubling capacity when it grows."""
+        """Own writable storage for at least `needed` rows, with 1/8 spare when it grows.
+
+        Growing by 1/8 rather than doubling keeps the first write after a snapshot from
+        holding twice the matrix: at 50K vectors, 86 MB instead of 154 MB.
+        """
         capacity = self._ids.size
         if self._owned and needed <= capacity:
             return
         if needed > capacity:
-            capacity = max(needed, 2 * capacity, 16)
+            capacity = max(needed + needed // 8, 16)
         ids = np.empty(capacity, dtype=np.int64)
         matrix = np.empty((capacity, self.dimensions), dtype=np.float32)
         ids[: self._count] = self._ids[: self._count]

@@ -6,10 +6,12 @@ from dataclasses import dataclass
 
 from rekall.core.entries import EntryFilter
 from rekall.core.results import SearchResult
+from rekall.search.cache import LRUCache
 from rekall.search.hybrid import RankedList, reciprocal_rank_fusion
 from rekall.service.keyword import KeywordPlan, run_keyword
 from rekall.service.semantic import SemanticEngine
 from rekall.storage import entries_repo
+from rekall.storage.connection import read_generation
 from rekall.storage.database import Database
 from rekall.storage.fts_repo import KeywordHit
 
@@ -31,12 +33,24 @@ class FusionWeights:
 WEIGHTS = FusionWeights()
 
 
-def allowed_seqs(db: Database, filters: EntryFilter) -> list[int] | None:
-    """Seqs the filter allows, or None when it allows everything (no mask needed)."""
+def allowed_seqs(
+    db: Database, filters: EntryFilter, cache: LRUCache[tuple[list[int] | None]] | None = None
+) -> list[int] | None:
+    """Seqs the filter allows, or None when it allows everything (no mask needed).
+
+    Cached per write generation: a search-as-you-type session reuses the same filter for
+    every keystroke, and any write makes the cached list invalid by changing the key.
+    """
     if filters.is_empty:
         return None
     with db.read() as conn:
-        return entries_repo.filtered_seqs(conn, filters)
+        key = (read_generation(conn), filters)
+        if cache is not None and (found := cache.get(key)) is not None:
+            return found[0]
+        allowed = entries_repo.filtered_seqs(conn, filters)
+    if cache is not None:
+        cache.put(key, (allowed,))
+    return allowed
 
 
 def semantic_hits(
@@ -44,7 +58,7 @@ def semantic_hits(
 ) -> list[tuple[int, float]]:
     """Nearest entries by meaning, filters applied before the top-k."""
     vector = engine.embed_query(query)
-    return engine.nearest(vector, k, allowed_seqs(db, filters))
+    return engine.nearest(vector, k, allowed_seqs(db, filters, engine.filter_cache))
 
 
 def keyword_lists(

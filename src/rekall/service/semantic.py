@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,13 +60,21 @@ class SemanticEngine:
         self.model_problem: str | None = None
         timeout = config.model_idle_timeout_minutes * 60 if long_lived else None
         # A CLI process loads the model in ~0.1 s: only long-lived ones announce the wait.
-        self.models = ModelManager(self._load, timeout, on_loading=notify if long_lived else None)
+        self.models = ModelManager(
+            self._load,
+            timeout,
+            on_loading=notify if long_lived else None,
+            on_idle=self.release_index,
+        )
         if long_lived:
             self.models.start_idle_watch()
         self.query_cache: LRUCache[np.ndarray] = LRUCache(
             config.cache_max_size, config.cache_ttl_seconds
         )
+        # Allowed-seq lists per (write generation, filter); see searching.allowed_seqs.
+        self.filter_cache: LRUCache[tuple[list[int] | None]] = LRUCache(32)
         self._sync: VectorSync | None = None
+        self._index_lock = threading.RLock()
         self.backend: Backend | None = None
 
     def _load(self) -> Embedder:
@@ -101,10 +110,11 @@ class SemanticEngine:
 
     def sync(self) -> VectorSync:
         """The vector index, brought up to the database's current generation."""
-        if self._sync is None:
-            self._sync = self._open_sync()
-        self._sync.refresh()
-        return self._sync
+        with self._index_lock:
+            if self._sync is None:
+                self._sync = self._open_sync()
+            self._sync.refresh()
+            return self._sync
 
     def nearest(
         self, vector: np.ndarray, k: int, allowed: Sequence[int] | None
@@ -113,13 +123,25 @@ class SemanticEngine:
         import numpy as np
 
         mask = None if allowed is None else np.asarray(allowed, dtype=np.int64)
-        return self.sync().index.search(vector, k, mask)
+        with self._index_lock:
+            return self.sync().index.search(vector, k, mask)
+
+    def release_index(self) -> None:
+        """Drop the in-memory index when idle, leaving a current snapshot to reopen from."""
+        with self._index_lock:
+            if self._sync is None:
+                return
+            self._sync.save_if_changed()
+            self._sync.index.close()
+            self._sync = None
 
     def stats(self) -> dict[str, Any]:
         """Model, backend and cache figures for `rekall stats`."""
         status = self.models.status()
         self.model_ready()
-        sync = self.sync()
+        sync = self._sync
+        if self.backend is None:
+            self.choose_backend()
         return {
             "model_id": MODEL_ID,
             "model_path": str(self.location.path) if self.location else None,
@@ -144,16 +166,18 @@ class SemanticEngine:
     def close(self) -> None:
         """Unload the model and close the index."""
         self.models.stop()
-        if self._sync is not None:
-            self._sync.index.close()
+        with self._index_lock:
+            if self._sync is not None:
+                self._sync.index.close()
 
     def rebuild_index(self, setting: str | None = None) -> None:
         """Throw the derived index away and build it again from the stored vectors."""
-        if self._sync is not None:
-            self._sync.index.close()
-        self._sync = self._open_sync(setting)
-        self._sync.discard_persisted()
-        self._sync.refresh()
+        with self._index_lock:
+            if self._sync is not None:
+                self._sync.index.close()
+            self._sync = self._open_sync(setting)
+            self._sync.discard_persisted()
+            self._sync.refresh()
 
     def model_status(self) -> dict[str, Any]:
         """Where the model is (or how to get it) and whether it loads."""
@@ -170,16 +194,24 @@ class SemanticEngine:
             status.update(available=False, loads=False, problem=str(exc))
         return status
 
-    def _open_sync(self, setting: str | None = None) -> VectorSync:
+    def choose_backend(self, setting: str | None = None) -> Backend:
+        """Pick the vector backend for the current number of vectors, with the reason."""
         from rekall.search.backends import choose_backend
+
+        with self.db.read() as conn:
+            count = conn.execute("SELECT count(*) FROM embeddings").fetchone()[0]
+        self.backend = Backend(
+            *choose_backend(setting or self.config.vector_index_backend, int(count))
+        )
+        return self.backend
+
+    def _open_sync(self, setting: str | None = None) -> VectorSync:
         from rekall.search.vectors import NumpyIndex
         from rekall.service.vector_sync import VectorSync
 
         with self.db.read() as conn:
             uid = read_uid(conn)
-            count = conn.execute("SELECT count(*) FROM embeddings").fetchone()[0]
-        name, reason = choose_backend(setting or self.config.vector_index_backend, int(count))
-        self.backend = Backend(name, reason)
+        name = self.choose_backend(setting).name
         index_dir = self.db.path.parent / "index"
         if name == "sqlite-vec":
             from rekall.search.sqlite_vec_index import SqliteVecIndex

@@ -138,6 +138,13 @@ class VectorSync:
         if self._snapshot_is_behind(len(changed) + len(removed)):
             self._save_snapshot(stamp, *self._index_arrays())
 
+    def save_if_changed(self) -> None:
+        """Write a snapshot of the current index if the saved one is older."""
+        if self._snapshot_generation != self.generation and hasattr(self.index, "arrays"):
+            with self.db.read() as conn:
+                stamp = f"{self.model_id}@{read_uid(conn)}"
+            self._save_snapshot(stamp, *self._index_arrays())
+
     def _snapshot_is_behind(self, changed_rows: int) -> bool:
         if self.snapshot_dir is None or not hasattr(self.index, "arrays"):
             return False
