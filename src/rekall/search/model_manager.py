@@ -62,8 +62,6 @@ class ModelManager:
         embedder = self._embedder
         if embedder is not None:
             return embedder
-        if self._loading and self._on_loading:
-            self._on_loading(LOADING_MESSAGE)
         with self._lock:
             if self._embedder is None:
                 self._loading = True

@@ -62,6 +62,7 @@ def register_commands() -> None:
         commands_entries,
         commands_index,
         commands_links,
+        commands_mcp,
         commands_search,
         commands_tui,
     )
@@ -72,6 +73,7 @@ def register_commands() -> None:
         commands_search,
         commands_config,
         commands_index,
+        commands_mcp,
         commands_tui,
     ):
         for command in module.COMMANDS:

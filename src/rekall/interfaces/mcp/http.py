@@ -1,0 +1,98 @@
+"""Streamable HTTP on a loopback address, refusing requests from pages that are not local."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from mcp.server.transport_security import TransportSecuritySettings
+from starlette.datastructures import Headers
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from rekall.interfaces.mcp.server import build_server, open_service, tell_stderr
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+DEFAULT_PORT = 8765
+PATH = "/mcp"
+
+
+def is_local_origin(origin: str) -> bool:
+    """True for an http(s) Origin on a loopback host (any port), such as a local dev page.
+
+    A browser sends Origin with every cross-site request; one from any other site must not
+    reach a server that can read and delete the user's entries.
+    """
+    try:
+        parts = urlsplit(origin.strip())
+        port_ok = parts.port is None or parts.port > 0  # .port raises on a malformed port
+    except ValueError:
+        return False
+    if not port_ok or parts.scheme not in ("http", "https") or parts.username or parts.password:
+        return False
+    return parts.hostname in LOOPBACK_HOSTS and parts.path in ("", "/")
+
+
+class LocalOriginOnly:
+    """ASGI middleware answering 403 to any request whose Origin header is not local."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            origin = Headers(scope=scope).get("origin")
+            if origin is not None and not is_local_origin(origin):
+                response = JSONResponse(
+                    {
+                        "jsonrpc": "2.0",
+                        "id": None,
+                        "error": {
+                            "code": -32600,
+                            "message": f"Origin {origin!r} is not local; Rekall only answers "
+                            "clients on this machine",
+                        },
+                    },
+                    status_code=403,
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def transport_security() -> TransportSecuritySettings:
+    """The SDK's own Host and Origin checks, set to the same loopback names."""
+    hosts = ["127.0.0.1", "localhost", "[::1]"]
+    return TransportSecuritySettings(
+        enable_dns_rebinding_protection=True,
+        allowed_hosts=[f"{host}:*" for host in hosts],
+        allowed_origins=[
+            f"{scheme}://{host}{port}"
+            for scheme in ("http", "https")
+            for host in hosts
+            for port in ("", ":*")
+        ],
+    )
+
+
+def url(host: str, port: int) -> str:
+    """Where clients connect."""
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}{PATH}"
+
+
+def serve_http(host: str = "127.0.0.1", port: int = DEFAULT_PORT) -> None:
+    """Serve streamable HTTP on a loopback host until interrupted. Raises RekallError on open."""
+    import uvicorn
+
+    if host not in LOOPBACK_HOSTS:
+        raise ValueError(f"{host} is not a loopback address")
+    service = open_service()
+    try:
+        server = build_server(service)
+        app = server.streamable_http_app(
+            streamable_http_path=PATH, host=host, transport_security=transport_security()
+        )
+        tell_stderr(f"Rekall MCP server on {url(host, port)} (Ctrl+C to stop)")
+        uvicorn.run(LocalOriginOnly(app), host=host, port=port, log_level="warning")
+    finally:
+        service.close()

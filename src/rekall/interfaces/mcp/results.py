@@ -1,0 +1,269 @@
+"""What the MCP tools return: small, structured records shaped from the facade's results."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from rekall.core.entries import Entry, Link
+from rekall.core.results import HIGHLIGHT_CLOSE, HIGHLIGHT_OPEN, SearchResponse, SearchResult
+
+# Bounds that keep every answer small enough for a model's context window.
+SNIPPET_CHARS = 240
+CONTENT_CHARS = 20_000
+MAX_LINKS_SHOWN = 50
+
+
+class EntrySummary(BaseModel):
+    """An entry without its content: enough to decide whether to read it."""
+
+    id: str = Field(description="full entry id; any unique prefix also works as input")
+    type: str
+    title: str
+    tags: list[str]
+    project: str | None
+    status: str = Field(description="active, or deprecated (outdated; prefer its replacement)")
+    updated_at: str
+
+
+class SearchHit(EntrySummary):
+    """One ranked search result."""
+
+    score: float = Field(description="see score_meaning; compare scores within one answer only")
+    snippet: str = Field(description="a short extract; matched words are in **bold**")
+    matched_by: list[str] = Field(description="which sides found it: keywords, meaning")
+    similarity: float | None = Field(
+        default=None, description="cosine similarity of meaning, 0-1, when known"
+    )
+
+
+class SearchOutput(BaseModel):
+    """Ranked results of a search, with what the scores mean."""
+
+    query: str
+    mode: str = Field(description="the mode actually used (keyword if meaning was unavailable)")
+    score_meaning: str
+    notices: list[str] = Field(description="anything the user should know about this search")
+    results: list[SearchHit]
+
+
+class SimilarOutput(BaseModel):
+    """Entries closest in meaning to one entry."""
+
+    entry_id: str
+    entry_title: str
+    score_meaning: str
+    results: list[SearchHit]
+
+
+class LinkInfo(BaseModel):
+    """A typed link seen from one entry."""
+
+    direction: Literal["outgoing", "incoming"]
+    type: str
+    other_id: str
+    other_title: str
+    reason: str | None
+
+
+class EntryDetail(EntrySummary):
+    """A whole entry, its content paged when very long."""
+
+    content: str = Field(description="Markdown content, from content_offset on")
+    content_chars: int = Field(description="length of the whole content in characters")
+    content_offset: int
+    next_offset: int | None = Field(
+        description="pass as offset to read the rest; null when the content is complete"
+    )
+    confidence: int = Field(description="0-5, how sure the author was")
+    superseded_by: str | None
+    created_at: str
+    access_count: int
+    links: list[LinkInfo]
+
+
+class ChangeOutput(BaseModel):
+    """What a write did, and the entry as it now is (or was, when deleted)."""
+
+    action: Literal["added", "updated", "deprecated", "deleted"]
+    entry: EntrySummary
+    message: str
+
+
+class LinkOutput(BaseModel):
+    """A link that now exists."""
+
+    source_id: str
+    target_id: str
+    type: str
+    reason: str | None
+    created_at: str
+
+
+class UnlinkOutput(BaseModel):
+    """How many links were removed between two entries."""
+
+    source_id: str
+    target_id: str
+    removed: int
+
+
+class RelatedEntry(EntrySummary):
+    """An entry reachable through links."""
+
+    hops: int = Field(description="1 for a direct link, 2 for a link of a link, ...")
+    via: list[str] = Field(
+        description="the direct links to it, e.g. 'supersedes ->' or '<- related'"
+    )
+
+
+class RelatedOutput(BaseModel):
+    """Entries linked to one entry, nearest first."""
+
+    entry_id: str
+    results: list[RelatedEntry]
+
+
+class RecentOutput(BaseModel):
+    """Entries in the asked order, newest first unless sorted otherwise."""
+
+    sort: str
+    results: list[EntrySummary]
+
+
+class StatsOutput(BaseModel):
+    """The knowledge base at a glance."""
+
+    entries: int
+    active: int
+    deprecated: int
+    entries_by_type: dict[str, int]
+    links: int
+    entries_without_vector: int = Field(description="not findable by meaning until re-indexed")
+    model_loaded: bool
+    model_problem: str | None
+    vector_backend: str | None
+    database: str
+    write_generation: int
+    rss_mb: float | None = Field(description="memory used by this server process")
+
+
+def summary(entry: Entry) -> EntrySummary:
+    """The summary of an entry."""
+    return EntrySummary(**summary_fields(entry))
+
+
+def summary_fields(entry: Entry) -> dict[str, Any]:
+    """The fields every entry record shares."""
+    return {
+        "id": entry.id,
+        "type": entry.type,
+        "title": entry.title,
+        "tags": list(entry.tags),
+        "project": entry.project,
+        "status": entry.status,
+        "updated_at": entry.updated_at,
+    }
+
+
+def shorten(text: str, limit: int) -> str:
+    """Whitespace collapsed to single spaces, cut at limit characters with an ellipsis."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def snippet_text(snippet: str) -> str:
+    """A snippet with the highlight markers as Markdown bold, bounded in length."""
+    marked = snippet.replace(HIGHLIGHT_OPEN, "**").replace(HIGHLIGHT_CLOSE, "**")
+    return shorten(marked, SNIPPET_CHARS)
+
+
+def search_hit(result: SearchResult) -> SearchHit:
+    """One result as the model sees it."""
+    sides = [
+        side
+        for side, rank in (("keywords", result.keyword_rank), ("meaning", result.semantic_rank))
+        if rank is not None
+    ]
+    similarity = None if result.similarity is None else round(result.similarity, 4)
+    return SearchHit(
+        **summary_fields(result.entry),
+        score=round(result.score, 4),
+        snippet=snippet_text(result.snippet),
+        matched_by=sides,
+        similarity=similarity,
+    )
+
+
+def search_output(response: SearchResponse) -> SearchOutput:
+    """A search response as the model sees it."""
+    return SearchOutput(
+        query=response.query,
+        mode=response.mode,
+        score_meaning=response.score_meaning,
+        notices=list(response.notices),
+        results=[search_hit(result) for result in response.results],
+    )
+
+
+def entry_detail(
+    entry: Entry, links: list[LinkInfo], offset: int = 0, max_chars: int = CONTENT_CHARS
+) -> EntryDetail:
+    """The whole entry, its content from offset on and at most max_chars of it."""
+    total = len(entry.content)
+    start = min(max(offset, 0), total)
+    end = min(start + max_chars, total)
+    return EntryDetail(
+        **summary_fields(entry),
+        content=entry.content[start:end],
+        content_chars=total,
+        content_offset=start,
+        next_offset=end if end < total else None,
+        confidence=entry.confidence,
+        superseded_by=entry.superseded_by,
+        created_at=entry.created_at,
+        access_count=entry.access_count,
+        links=links[:MAX_LINKS_SHOWN],
+    )
+
+
+def link_info(entry_id: str, link: Link, other_title: str) -> LinkInfo:
+    """A link as seen from entry_id."""
+    outgoing = link.source_id == entry_id
+    return LinkInfo(
+        direction="outgoing" if outgoing else "incoming",
+        type=link.type,
+        other_id=link.target_id if outgoing else link.source_id,
+        other_title=other_title,
+        reason=link.reason,
+    )
+
+
+def link_output(link: Link) -> LinkOutput:
+    """A created link."""
+    return LinkOutput(
+        source_id=link.source_id,
+        target_id=link.target_id,
+        type=link.type,
+        reason=link.reason,
+        created_at=link.created_at,
+    )
+
+
+def stats_output(figures: dict[str, Any]) -> StatsOutput:
+    """The facade's stats, trimmed to what helps a model (and a user) decide."""
+    return StatsOutput(
+        entries=figures["entries"],
+        active=figures["active"],
+        deprecated=figures["deprecated"],
+        entries_by_type=figures["entries_by_type"],
+        links=figures["links"],
+        entries_without_vector=figures["entries_without_vector"],
+        model_loaded=figures["model_loaded"],
+        model_problem=figures.get("model_problem"),
+        vector_backend=figures.get("backend"),
+        database=figures["database"],
+        write_generation=figures["write_generation"],
+        rss_mb=figures.get("rss_mb"),
+    )
