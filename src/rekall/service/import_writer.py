@@ -1,0 +1,124 @@
+"""The vector and write steps of an import: embed (or reuse) first, then one transaction."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from rekall.core.entries import content_hash
+from rekall.core.import_plan import ImportPlan
+from rekall.core.records import EntryRecord
+from rekall.search.model_files import MODEL_ID
+from rekall.service.indexing import Indexer, Progress, VectorRow
+from rekall.storage import context_repo, embeddings_repo, transfer_repo
+
+EMBED_BATCH = 64
+
+
+@dataclass(frozen=True)
+class VectorSupply:
+    """Vectors that arrive with an import (from an earlier database), by entry id.
+
+    summary holds float32 bytes of the current model's vectors, reused instead of
+    re-embedding; context holds (model id, dimensions, bytes) of context-text vectors.
+    """
+
+    summary: Mapping[str, bytes] = field(default_factory=dict)
+    context: Mapping[str, tuple[str, int, bytes]] = field(default_factory=dict)
+
+
+@dataclass
+class PreparedVectors:
+    """Vector rows ready to store, by entry id, and what it took to get them."""
+
+    rows: dict[str, VectorRow] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    notices: list[str] = field(default_factory=list)
+
+
+def prepare_vectors(
+    indexer: Indexer,
+    writes: Sequence[EntryRecord],
+    stored: Mapping[str, tuple[int, str | None]],
+    supply: VectorSupply,
+    progress: Progress | None,
+    dry_run: bool,
+) -> PreparedVectors:
+    """Vectors for every written entry whose stored vector is missing or of other text.
+
+    Supplied vectors are reused as they are; the rest are embedded in batches (or, in a dry
+    run, only counted). Without a model, entries are written without a vector.
+    """
+    prepared = PreparedVectors()
+    todo: list[tuple[str, str]] = []
+    for record in writes:
+        text = record.embedding_text()
+        digest = content_hash(text)
+        if stored.get(record.id, (0, None))[1] == digest:
+            continue
+        blob = supply.summary.get(record.id)
+        if blob is not None:
+            prepared.rows[record.id] = (MODEL_ID, len(blob) // 4, digest, blob)
+        else:
+            todo.append((record.id, text))
+    written = {record.id for record in writes}
+    prepared.counts = {
+        "vectors_reused": len(prepared.rows),
+        "context_vectors": len(written & set(supply.context)),
+        "embedded": len(todo) if dry_run else _embed(indexer, todo, prepared.rows, progress),
+    }
+    prepared.counts["without_vector"] = 0 if dry_run else len(todo) - prepared.counts["embedded"]
+    return prepared
+
+
+def _embed(
+    indexer: Indexer,
+    todo: list[tuple[str, str]],
+    rows: dict[str, VectorRow],
+    progress: Progress | None,
+) -> int:
+    done = 0
+    for start in range(0, len(todo), EMBED_BATCH):
+        batch = todo[start : start + EMBED_BATCH]
+        vectors = indexer.vectors_for([text for _, text in batch])
+        if vectors is None:
+            break  # no model: the indexer has told the user how to embed later
+        rows.update((entry_id, row) for (entry_id, _), row in zip(batch, vectors, strict=True))
+        done += len(batch)
+        if progress:
+            progress(done, len(todo))
+    return done
+
+
+def write_plan(
+    conn: sqlite3.Connection,
+    plan: ImportPlan,
+    vectors: PreparedVectors,
+    supply: VectorSupply,
+    generation: int,
+) -> None:
+    """Inside the caller's write transaction: entries, links, then vectors that still match."""
+    # superseded_by may name an entry inserted later in this same transaction.
+    conn.execute("PRAGMA defer_foreign_keys = ON")
+    before = transfer_repo.seqs_and_hashes(conn, [r.id for r in plan.writes], MODEL_ID)
+    upserts: list[tuple[int, str, int, str, bytes]] = []
+    stale: list[int] = []
+    for record in plan.writes:
+        existing = before.get(record.id)
+        if existing is None:
+            seq = transfer_repo.insert_record(conn, record)
+        else:
+            seq = transfer_repo.update_record(conn, record)
+        current = content_hash(record.embedding_text())
+        row = vectors.rows.get(record.id)
+        if row is not None and row[2] == current:
+            upserts.append((seq, *row))
+        elif existing is not None and existing[1] not in (None, current):
+            stale.append(seq)  # never leave a vector of the old text behind
+        if record.id in supply.context:
+            context_repo.upsert_context_vector(conn, record.id, *supply.context[record.id])
+    transfer_repo.remove_links(conn, plan.links_removed)
+    transfer_repo.add_links(conn, plan.links_added)
+    embeddings_repo.delete_vectors(conn, stale)
+    embeddings_repo.upsert_vectors(conn, upserts, generation)

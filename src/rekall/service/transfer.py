@@ -1,0 +1,182 @@
+"""Export the base to JSON or Markdown, and import either back by a chosen strategy."""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rekall.core.errors import StorageError, ValidationError
+from rekall.core.export_format import build_document, document_to_json, parse_json_document
+from rekall.core.import_plan import BaseState, ImportPlan, plan_import
+from rekall.core.markdown_format import entry_to_markdown, markdown_file_name, parse_markdown_entry
+from rekall.core.records import EntryRecord, ExportDocument, LinkRecord
+from rekall.search.model_files import MODEL_ID
+from rekall.service.import_writer import VectorSupply, prepare_vectors, write_plan
+from rekall.service.indexing import Indexer, Progress
+from rekall.storage import transfer_repo
+from rekall.storage.database import Database
+
+EXPORT_FORMATS = ("json", "markdown")
+MAX_IMPORT_BYTES = 2_000_000_000
+
+
+@dataclass
+class ImportReport:
+    """What an import changed (or, in a dry run, would change)."""
+
+    source: str
+    strategy: str
+    dry_run: bool
+    added: int = 0
+    replaced: int = 0
+    merged: int = 0
+    skipped: int = 0
+    unchanged: int = 0
+    links_added: int = 0
+    links_removed: int = 0
+    embedded: int = 0
+    vectors_reused: int = 0
+    without_vector: int = 0
+    context_vectors: int = 0
+    notices: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def read_document(db: Database) -> ExportDocument:
+    """The whole base as one consistent document, entries and links in id order."""
+    with db.read() as conn:
+        records = transfer_repo.read_records(conn)
+        links = transfer_repo.read_links(conn)
+    return ExportDocument(tuple(records.values()), tuple(links))
+
+
+def export_json(db: Database, output: Path | None) -> tuple[str, ExportDocument]:
+    """The base as export JSON, also written atomically to output when given."""
+    document = read_document(db)
+    text = document_to_json(document)
+    if output is not None:
+        partial = output.with_name(output.name + ".partial")
+        try:
+            partial.write_text(text, encoding="utf-8")
+            os.replace(partial, output)
+        except OSError as exc:
+            raise StorageError(f"cannot write {output}: {exc.strerror or exc}") from exc
+    return text, document
+
+
+def export_markdown(db: Database, directory: Path) -> ExportDocument:
+    """One Markdown file per entry in directory, which must be new or empty."""
+    if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
+        raise ValidationError(
+            f"{directory} exists and is not an empty directory; choose a new one so no file "
+            "of yours is overwritten"
+        )
+    document = read_document(db)
+    outgoing: dict[str, list[LinkRecord]] = defaultdict(list)
+    for link in document.links:
+        outgoing[link.source].append(link)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        for record in document.entries:
+            text = entry_to_markdown(record, outgoing.get(record.id, []))
+            (directory / markdown_file_name(record)).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise StorageError(f"cannot write to {directory}: {exc.strerror or exc}") from exc
+    return document
+
+
+def load_document(path: Path) -> ExportDocument:
+    """Read and validate an export file, or a directory of exported Markdown files.
+
+    Raises ValidationError naming the file and what is wrong with it.
+    """
+    if path.is_dir():
+        return _load_markdown_dir(path)
+    data = _read_bytes(path)
+    if path.suffix.lower() in (".md", ".markdown"):
+        record, links = parse_markdown_entry(data, str(path))
+        return build_document([record], links, str(path))
+    return parse_json_document(data, str(path))
+
+
+def _load_markdown_dir(directory: Path) -> ExportDocument:
+    files = sorted(p for p in directory.iterdir() if p.suffix.lower() == ".md" and p.is_file())
+    if not files:
+        raise ValidationError(f"{directory}: no .md files to import")
+    records: list[EntryRecord] = []
+    links: list[LinkRecord] = []
+    for path in files:
+        record, outgoing = parse_markdown_entry(_read_bytes(path), str(path))
+        records.append(record)
+        links.extend(outgoing)
+    return build_document(records, links, str(directory))
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        if path.stat().st_size > MAX_IMPORT_BYTES:
+            raise ValidationError(f"{path}: larger than {MAX_IMPORT_BYTES:,} bytes")
+        return path.read_bytes()
+    except FileNotFoundError as exc:
+        raise ValidationError(f"{path}: no such file or directory") from exc
+    except OSError as exc:
+        raise ValidationError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
+
+
+def read_state(conn: Any, document: ExportDocument) -> BaseState:
+    """What the base holds for the entries and links a document mentions."""
+    ids = [record.id for record in document.entries]
+    sources = sorted({*ids, *(link.source for link in document.links)})
+    referenced = {r.superseded_by for r in document.entries if r.superseded_by}
+    referenced |= {end for link in document.links for end in (link.source, link.target)}
+    return BaseState(
+        records=transfer_repo.read_records(conn, ids),
+        links=tuple(transfer_repo.read_links(conn, sources)),
+        known_ids=frozenset(transfer_repo.existing_ids(conn, referenced)),
+    )
+
+
+def import_document(
+    db: Database,
+    indexer: Indexer,
+    document: ExportDocument,
+    *,
+    source: str,
+    strategy: str,
+    dry_run: bool,
+    progress: Progress | None = None,
+    supply: VectorSupply | None = None,
+) -> ImportReport:
+    """Plan, embed, then write everything in one transaction.
+
+    Nothing is written when planning fails (ValidationError names the problem) or in a dry
+    run. Vectors are embedded before the write, in batches, reporting to progress.
+    """
+    supply = supply or VectorSupply()
+    with db.read() as conn:
+        plan = plan_import(document, read_state(conn, document), strategy, source)
+        hashes = transfer_repo.seqs_and_hashes(conn, [r.id for r in plan.writes], MODEL_ID)
+    report = ImportReport(source, strategy, dry_run)
+    vectors = prepare_vectors(indexer, plan.writes, hashes, supply, progress, dry_run)
+    if not dry_run and (plan.writes or plan.links_added or plan.links_removed):
+        with db.write() as (conn, generation):
+            # Re-plan on what the base holds now: another process may have written meanwhile.
+            plan = plan_import(document, read_state(conn, document), strategy, source)
+            write_plan(conn, plan, vectors, supply, generation)
+    _fill_report(report, plan, vectors.counts)
+    report.notices.extend(vectors.notices)
+    return report
+
+
+def _fill_report(report: ImportReport, plan: ImportPlan, counts: dict[str, int]) -> None:
+    for outcome in ("added", "replaced", "merged", "skipped", "unchanged"):
+        setattr(report, outcome, plan.count(outcome))
+    report.links_added = len(plan.links_added)
+    report.links_removed = len(plan.links_removed)
+    for name, value in counts.items():
+        setattr(report, name, value)

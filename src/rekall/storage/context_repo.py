@@ -1,0 +1,80 @@
+"""SQL for entry context: structured JSON, legacy text, trigger keywords and context vectors."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import defaultdict
+from collections.abc import Sequence
+
+from rekall.core.records import EntryContext
+
+
+def read_contexts(
+    conn: sqlite3.Connection, ids: Sequence[str] | None = None
+) -> dict[str, EntryContext]:
+    """entry id → context, for the given ids (or every entry); entries without one are absent."""
+    where, params = _id_filter(ids)
+    keywords: dict[str, list[str]] = defaultdict(list)
+    for row in conn.execute(
+        f"SELECT entry_id, keyword FROM context_keywords{where} ORDER BY entry_id, keyword", params
+    ):
+        keywords[row[0]].append(row[1])
+    found: dict[str, EntryContext] = {}
+    for row in conn.execute(
+        f"SELECT entry_id, structured, legacy_text FROM entry_context{where}", params
+    ):
+        structured = json.loads(row[1]) if row[1] is not None else None
+        found[row[0]] = EntryContext(structured, row[2], tuple(keywords.pop(row[0], [])))
+    for entry_id, words in keywords.items():
+        found[entry_id] = EntryContext(None, None, tuple(words))
+    return found
+
+
+def write_context(conn: sqlite3.Connection, entry_id: str, context: EntryContext | None) -> None:
+    """Replace an entry's context and keywords (None removes them)."""
+    conn.execute("DELETE FROM entry_context WHERE entry_id = ?", (entry_id,))
+    conn.execute("DELETE FROM context_keywords WHERE entry_id = ?", (entry_id,))
+    if context is None:
+        return
+    if context.structured is not None or context.legacy_text is not None:
+        structured = (
+            None
+            if context.structured is None
+            else json.dumps(context.structured, ensure_ascii=False)
+        )
+        conn.execute(
+            "INSERT INTO entry_context (entry_id, structured, legacy_text) VALUES (?, ?, ?)",
+            (entry_id, structured, context.legacy_text),
+        )
+    conn.executemany(
+        "INSERT INTO context_keywords (entry_id, keyword) VALUES (?, ?)",
+        [(entry_id, keyword) for keyword in context.keywords],
+    )
+
+
+def upsert_context_vector(
+    conn: sqlite3.Connection, entry_id: str, model_id: str, dimensions: int, vector: bytes
+) -> None:
+    """Keep the vector of an entry's context text (from an imported database)."""
+    conn.execute(
+        "INSERT INTO context_vectors (entry_id, model_id, dimensions, vector) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (entry_id) DO UPDATE SET model_id = excluded.model_id, "
+        "dimensions = excluded.dimensions, vector = excluded.vector",
+        (entry_id, model_id, dimensions, vector),
+    )
+
+
+def context_vectors(conn: sqlite3.Connection) -> dict[str, tuple[str, bytes]]:
+    """entry id → (model id, float32 bytes) of every kept context vector."""
+    return {
+        str(row[0]): (str(row[1]), bytes(row[2]))
+        for row in conn.execute("SELECT entry_id, model_id, vector FROM context_vectors")
+    }
+
+
+def _id_filter(ids: Sequence[str] | None) -> tuple[str, list[str]]:
+    if ids is None:
+        return "", []
+    # A temporary table would be faster for huge lists; imports pass ids in chunks instead.
+    return f" WHERE entry_id IN ({','.join('?' * len(ids))})", list(ids)

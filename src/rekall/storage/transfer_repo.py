@@ -1,0 +1,162 @@
+"""SQL for whole entry records and links, as export reads them and import writes them."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+
+from rekall.core.records import EntryRecord, LinkRecord
+from rekall.storage import context_repo
+
+CHUNK = 500
+RECORD_COLUMNS = (
+    "id",
+    "type",
+    "title",
+    "content",
+    "project",
+    "status",
+    "confidence",
+    "superseded_by",
+    "created_at",
+    "updated_at",
+    "access_count",
+    "last_accessed",
+    "memory_type",
+    "consolidation_score",
+    "next_review",
+    "review_interval",
+    "ease_factor",
+    "centrality_score",
+)
+LINK_SELECT = "SELECT source_id, target_id, type, reason, created_at FROM links"
+
+
+def _chunks(ids: Sequence[str]) -> Iterator[list[str]]:
+    for start in range(0, len(ids), CHUNK):
+        yield list(ids[start : start + CHUNK])
+
+
+def _marks(items: Sequence[str]) -> str:
+    return ",".join("?" * len(items))
+
+
+def read_records(
+    conn: sqlite3.Connection, ids: Sequence[str] | None = None
+) -> dict[str, EntryRecord]:
+    """id → full record (tags and context included), for ids or for every entry, by id."""
+    if ids is None:
+        return _read_some(conn, None)
+    found: dict[str, EntryRecord] = {}
+    for chunk in _chunks(ids):
+        found.update(_read_some(conn, chunk))
+    return found
+
+
+def _read_some(conn: sqlite3.Connection, ids: list[str] | None) -> dict[str, EntryRecord]:
+    params = ids or []
+    tag_where = "" if ids is None else f" WHERE entry_id IN ({_marks(ids)})"
+    tags: dict[str, list[str]] = defaultdict(list)
+    for row in conn.execute(f"SELECT entry_id, tag FROM tags{tag_where} ORDER BY tag", params):
+        tags[row[0]].append(row[1])
+    contexts = context_repo.read_contexts(conn, ids)
+    where = "" if ids is None else f" WHERE id IN ({_marks(ids)})"
+    records: dict[str, EntryRecord] = {}
+    for row in conn.execute(
+        f"SELECT {', '.join(RECORD_COLUMNS)} FROM entries{where} ORDER BY id", params
+    ):
+        values = dict(zip(RECORD_COLUMNS, tuple(row), strict=True))
+        records[row[0]] = EntryRecord(
+            **values, tags=tuple(tags.get(row[0], ())), context=contexts.get(row[0])
+        )
+    return records
+
+
+def existing_ids(conn: sqlite3.Connection, ids: Iterable[str]) -> set[str]:
+    """Which of ids are entries in the base."""
+    found: set[str] = set()
+    for chunk in _chunks(sorted(set(ids))):
+        found.update(
+            row[0]
+            for row in conn.execute(f"SELECT id FROM entries WHERE id IN ({_marks(chunk)})", chunk)
+        )
+    return found
+
+
+def read_links(conn: sqlite3.Connection, sources: Sequence[str] | None = None) -> list[LinkRecord]:
+    """Links starting at sources (or every link), ordered by source, target and type."""
+    order = " ORDER BY source_id, target_id, type"
+    if sources is None:
+        return [LinkRecord(*row) for row in conn.execute(LINK_SELECT + order)]
+    found: list[LinkRecord] = []
+    for chunk in _chunks(sources):
+        query = f"{LINK_SELECT} WHERE source_id IN ({_marks(chunk)}){order}"
+        found += [LinkRecord(*row) for row in conn.execute(query, chunk)]
+    return found
+
+
+def _values(record: EntryRecord) -> list[object]:
+    return [getattr(record, name) for name in RECORD_COLUMNS]
+
+
+def insert_record(conn: sqlite3.Connection, record: EntryRecord) -> int:
+    """Insert a record as is (timestamps and counters kept); return its seq."""
+    columns = ", ".join((*RECORD_COLUMNS, "tags_text"))
+    cursor = conn.execute(
+        f"INSERT INTO entries ({columns}) VALUES ({_marks(RECORD_COLUMNS)}, ?)",
+        [*_values(record), " ".join(record.tags)],
+    )
+    _write_tags(conn, record)
+    return int(cursor.lastrowid or 0)
+
+
+def update_record(conn: sqlite3.Connection, record: EntryRecord) -> int:
+    """Overwrite an existing entry's fields, tags and context in place; return its seq."""
+    assignments = ", ".join(f"{name} = ?" for name in RECORD_COLUMNS[1:])
+    conn.execute(
+        f"UPDATE entries SET {assignments}, tags_text = ? WHERE id = ?",
+        [*_values(record)[1:], " ".join(record.tags), record.id],
+    )
+    conn.execute("DELETE FROM tags WHERE entry_id = ?", (record.id,))
+    _write_tags(conn, record)
+    row = conn.execute("SELECT seq FROM entries WHERE id = ?", (record.id,)).fetchone()
+    return int(row[0])
+
+
+def _write_tags(conn: sqlite3.Connection, record: EntryRecord) -> None:
+    conn.executemany(
+        "INSERT INTO tags (entry_id, tag) VALUES (?, ?)", [(record.id, t) for t in record.tags]
+    )
+    context_repo.write_context(conn, record.id, record.context)
+
+
+def remove_links(conn: sqlite3.Connection, links: Iterable[LinkRecord]) -> None:
+    """Delete links by (source, target, type)."""
+    conn.executemany(
+        "DELETE FROM links WHERE source_id = ? AND target_id = ? AND type = ?",
+        [link.key for link in links],
+    )
+
+
+def add_links(conn: sqlite3.Connection, links: Iterable[LinkRecord]) -> None:
+    """Insert links as they are (reason and created_at kept)."""
+    conn.executemany(
+        "INSERT INTO links (source_id, target_id, type, reason, created_at) VALUES (?, ?, ?, ?, ?)",
+        [(link.source, link.target, link.type, link.reason, link.created_at) for link in links],
+    )
+
+
+def seqs_and_hashes(
+    conn: sqlite3.Connection, ids: Sequence[str], model_id: str
+) -> dict[str, tuple[int, str | None]]:
+    """id → (seq, content hash of its vector for model_id or None)."""
+    found: dict[str, tuple[int, str | None]] = {}
+    for chunk in _chunks(ids):
+        for row in conn.execute(
+            "SELECT e.id, e.seq, v.content_hash FROM entries e LEFT JOIN embeddings v "
+            f"ON v.entry_seq = e.seq AND v.model_id = ? WHERE e.id IN ({_marks(chunk)})",
+            [model_id, *chunk],
+        ):
+            found[row[0]] = (int(row[1]), row[2])
+    return found

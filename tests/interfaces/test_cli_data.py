@@ -1,0 +1,191 @@
+"""The data commands through the CLI: export, import, backup, restore, check; exit codes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+
+Invoke = Callable[..., Result]
+Fingerprint = Callable[[Path], str]
+LEGACY = Path(__file__).resolve().parents[1] / "fixtures" / "original-rekall-v0.3" / "knowledge.db"
+
+
+@pytest.fixture
+def two_entries(cli: Invoke) -> list[str]:
+    """Two entries added through the CLI, linked; return their ids."""
+    first = cli("add", "bug", "CORS fails on Safari", "-t", "cors", "-c", "credentials include")
+    second = cli("add", "til", "nohup survives logout", "-c", "SIGHUP")
+    ids = [first.stdout.strip(), second.stdout.strip()]
+    assert cli("link", *ids, "--reason", "both bit us").exit_code == 0
+    return ids
+
+
+def test_export_json_to_stdout_and_to_a_file(
+    cli: Invoke, two_entries: list[str], tmp_path: Path
+) -> None:
+    result = cli("export")
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert data["format"] == "rekall-export" and len(data["entries"]) == 2
+    assert data["links"][0]["reason"] == "both bit us"
+    target = tmp_path / "export.json"
+    written = cli("export", "--output", str(target))
+    assert written.exit_code == 0 and written.stdout == ""
+    assert target.read_text("utf-8") == result.stdout
+    assert str(target) in written.stderr
+
+
+def test_export_markdown_needs_a_directory(
+    cli: Invoke, two_entries: list[str], tmp_path: Path
+) -> None:
+    refused = cli("export", "--format", "markdown")
+    assert refused.exit_code == 2
+    assert "--output DIR" in refused.stderr
+    done = cli("export", "--format", "markdown", "-o", str(tmp_path / "notes"))
+    assert done.exit_code == 0
+    assert len(list((tmp_path / "notes").glob("*.md"))) == 2
+
+
+def test_import_round_trip_through_the_cli(
+    cli: Invoke, two_entries: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    exported = tmp_path / "export.json"
+    cli("export", "-o", str(exported))
+    monkeypatch.setenv("REKALL_HOME", str(tmp_path / "second"))
+    dry = cli("import", str(exported), "--dry-run")
+    assert dry.exit_code == 0
+    assert "Dry run, nothing written; would add 2" in dry.stderr
+    assert json.loads(cli("export").stdout)["entries"] == []
+    result = cli("import", str(exported), "--json")
+    assert result.exit_code == 0
+    report = json.loads(result.stdout)
+    assert (report["added"], report["links_added"], report["embedded"]) == (2, 1, 2)
+    assert "add 2" in result.stderr
+    assert cli("export").stdout == exported.read_text("utf-8")
+    again = cli("import", str(exported), "--strategy", "replace")
+    assert "leave 2 unchanged" in again.stderr
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b'{"format": "rekall-export", "version": 1, "entries": [', "not valid JSON"),
+        (b'{"format": "other", "version": 1}', "unknown format"),
+        (b"\xff\xfe{}", "not valid UTF-8"),
+    ],
+    ids=["bad-json", "unknown-format", "bad-utf8"],
+)
+def test_import_of_a_malformed_file_exits_2_and_changes_nothing(
+    cli: Invoke,
+    two_entries: list[str],
+    db_file: Path,
+    db_fingerprint: Fingerprint,
+    tmp_path: Path,
+    content: bytes,
+    message: str,
+) -> None:
+    path = tmp_path / "broken.json"
+    path.write_bytes(content)
+    before = db_fingerprint(db_file)
+    result = cli("import", str(path))
+    assert result.exit_code == 2
+    assert "Error:" in result.stderr and str(path) in result.stderr and message in result.stderr
+    assert db_fingerprint(db_file) == before
+
+
+@pytest.mark.parametrize(
+    "args", [[], ["a.json", "--from-db", "b.db"], ["x.json", "--strategy", "newest"]]
+)
+def test_import_usage_errors_exit_2(cli: Invoke, args: list[str]) -> None:
+    result = cli("import", *args)
+    assert result.exit_code == 2
+
+
+def test_import_from_an_earlier_rekall_database(cli: Invoke, tmp_path: Path) -> None:
+    source = tmp_path / "knowledge.db"
+    shutil.copyfile(LEGACY, source)
+    before = source.read_bytes()
+    result = cli("import", "--from-db", str(source))
+    assert result.exit_code == 0, result.stderr
+    assert "add 35" in result.stderr
+    assert "34 vectors reused, 1 embedded" in result.stderr
+    assert source.read_bytes() == before
+    listed = cli("list", "--status", "all", "--limit", "100", "--json")
+    assert len(json.loads(listed.stdout)) == 35
+
+
+def test_first_run_offers_the_import_once_on_stderr(
+    cli: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "home"
+    (home / ".rekall").mkdir(parents=True)
+    shutil.copyfile(LEGACY, home / ".rekall" / "knowledge.db")
+    monkeypatch.setenv("HOME", str(home))
+    first = cli("list")
+    assert first.exit_code == 0
+    offers = [line for line in first.stderr.splitlines() if "rekall import --from-db" in line]
+    assert offers == [line for line in first.stderr.splitlines() if "earlier Rekall" in line]
+    assert len(offers) == 1
+    assert offers[0].endswith(f"rekall import --from-db {home / '.rekall' / 'knowledge.db'}")
+    second = cli("list")
+    assert "rekall import" not in second.stderr
+
+
+def test_backup_and_restore(cli: Invoke, two_entries: list[str], db_file: Path) -> None:
+    made = cli("backup")
+    assert made.exit_code == 0
+    backup = Path(made.stdout.strip())
+    assert backup.parent == db_file.parent and backup.exists()
+    cli("delete", two_entries[0], "--yes")
+    restored = cli("restore", str(backup))
+    assert restored.exit_code == 0, restored.stderr
+    assert "Restored 2 entries" in restored.stderr and "kept at" in restored.stderr
+    assert cli("show", two_entries[0]).exit_code == 0
+
+
+def test_restore_of_a_bad_file_exits_2(
+    cli: Invoke, two_entries: list[str], db_file: Path, db_fingerprint: Fingerprint, tmp_path: Path
+) -> None:
+    bad = tmp_path / "notes.txt"
+    bad.write_text("not a database")
+    before = db_fingerprint(db_file)
+    result = cli("restore", str(bad))
+    assert result.exit_code == 2
+    assert "not an SQLite database" in result.stderr
+    assert db_fingerprint(db_file) == before
+
+
+def test_check_exit_codes_and_repair(cli: Invoke, two_entries: list[str], db_file: Path) -> None:
+    healthy = cli("check")
+    assert healthy.exit_code == 0
+    assert healthy.stdout.count("ok") >= 5
+    conn = sqlite3.connect(db_file)
+    conn.execute(
+        "INSERT INTO entries_fts (rowid, title, content, tags_text, project) "
+        "VALUES (999, 'ghost', 'ghost', '', '')"
+    )
+    conn.execute("DELETE FROM embeddings")
+    conn.commit()
+    conn.close()
+    broken = cli("check", "--json")
+    assert broken.exit_code == 1
+    report = json.loads(broken.stdout)
+    assert report["healthy"] is False
+    assert {f["name"] for f in report["findings"] if not f["ok"]} == {"keyword index", "vectors"}
+    repaired = cli("check", "--repair")
+    assert repaired.exit_code == 0, repaired.stdout
+    assert "repaired: rebuilt the keyword index" in repaired.stderr
+    assert cli("check").exit_code == 0
+
+
+def test_the_cli_offers_every_import_strategy() -> None:
+    from rekall.core.import_plan import STRATEGIES as SERVICE_STRATEGIES
+    from rekall.interfaces.cli.commands_data import STRATEGIES
+
+    assert STRATEGIES == SERVICE_STRATEGIES
