@@ -516,3 +516,43 @@ async def test_a_foreign_origin_is_refused_before_the_app(service: Rekall) -> No
     assert sent[0]["status"] == 403
     assert b"is not local" in sent[1]["body"]
     assert url("::1", 8765) == "http://[::1]:8765/mcp"
+
+
+# -- remembering: lookalikes on add, and which tools count as reading ------------------------
+
+
+async def test_add_offers_existing_lookalikes(service: Rekall) -> None:
+    async with connected(service) as client:
+        first = await add(
+            client,
+            "Default list argument shared between calls",
+            "Never use a mutable default like []; default to None and build a new list inside.",
+            tags=["python", "pitfall"],
+        )
+        added = await call(
+            client,
+            "add_entry",
+            type="pitfall",
+            title="Python mutable default argument pitfall",
+            content="def f(x=[]) shares the list across calls; use None and create it inside.",
+            tags=["python"],
+        )
+        alone = await call(client, "add_entry", type="til", title="nginx 413 too large")
+    [match] = added["similar_existing"]
+    assert match["id"] == first and match["similarity"] >= 0.7
+    assert f"It looks like {first}" in added["message"] and "link_entries" in added["message"]
+    assert alone["similar_existing"] == [] and alone["message"].endswith(".")
+
+
+async def test_get_entry_records_an_access_and_search_tools_do_not(service: Rekall) -> None:
+    async with connected(service) as client:
+        entry_id = await add(client, "Docker layer caching", "Copy requirements first.")
+        other = await add(client, "Docker build context too large", "Use .dockerignore.")
+        await call(client, "search_entries", query="docker")
+        await call(client, "find_similar", id=entry_id)
+        await call(client, "list_recent")
+        await call(client, "get_related", id=entry_id)
+        assert service.get(entry_id, record_access=False).access_count == 0
+        await call(client, "get_entry", id=entry_id)
+    assert service.get(entry_id, record_access=False).access_count == 1
+    assert service.get(other, record_access=False).access_count == 0

@@ -186,6 +186,7 @@ ENTRY_CHECKS: dict[str, Check] = {
     "next_review": _optional(check_timestamp),
     "review_interval": _optional(_check_int(0, None)),
     "ease_factor": _optional(check_float),
+    "review_repetitions": _check_int(0, None),
     "centrality_score": _optional(check_float),
     "context": _optional(check_context),
 }
@@ -195,6 +196,8 @@ ENTRY_DEFAULTS: dict[str, Any] = {
     "status": "active",
     "confidence": 3,
     "access_count": 0,
+    # Optional in version 1: files written before review existed have no repetition count.
+    "review_repetitions": 0,
 }
 
 

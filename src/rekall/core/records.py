@@ -43,6 +43,7 @@ class EntryRecord:
     next_review: str | None = None
     review_interval: int | None = None
     ease_factor: float | None = None
+    review_repetitions: int = 0
     centrality_score: float | None = None
     context: EntryContext | None = field(default=None)
 
@@ -94,6 +95,7 @@ ENTRY_FIELDS = (
     "next_review",
     "review_interval",
     "ease_factor",
+    "review_repetitions",
     "centrality_score",
     "context",
 )

@@ -13,12 +13,13 @@ from rekall.config import Config, load_config
 from rekall.core import entries as core
 from rekall.core.entries import Entry, EntryFilter, Link
 from rekall.core.errors import ModelError, ValidationError
-from rekall.core.results import SearchResponse
+from rekall.core.results import SearchResponse, SearchResult
 from rekall.service import data, searching
 from rekall.service.entries import EntryOperations, validate_changes
 from rekall.service.generation import GenerationReport, generate
 from rekall.service.indexing import Indexer, Progress, RebuildReport
 from rekall.service.legacy_offer import offer_legacy_import
+from rekall.service.review import ReviewMethods, close_matches
 from rekall.service.semantic import SemanticEngine
 from rekall.service.stats import memory_figures, storage_figures
 from rekall.storage import entries_repo
@@ -38,7 +39,7 @@ def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="microseconds")
 
 
-class Rekall:
+class Rekall(ReviewMethods):
     """A knowledge base on one SQLite file. Thread-safe; close() when done.
 
     long_lived: a TUI or server process, where the model is unloaded after idling.
@@ -269,6 +270,16 @@ class Rekall:
     def check(self, repair: bool = False, progress: Progress | None = None) -> CheckReport:
         """Health checks; with repair, rebuild derived data (never entries) and check again."""
         return data.check(self, repair, progress)
+
+    # -- review and upkeep (the rest is in ReviewMethods) ----------------------------------
+    def similar_existing(self, id_or_prefix: str, limit: int = 3) -> list[SearchResult]:
+        """Other entries so close in meaning that this one may repeat them; [] without a model."""
+        if not self.semantic.model_ready():
+            return []
+        try:
+            return close_matches(self.similar(id_or_prefix, limit).results)
+        except ModelError:
+            return []
 
 
 def check_mode(mode: str) -> str:

@@ -175,9 +175,23 @@ def m003_add_memory_and_context(conn: sqlite3.Connection) -> None:
     )
 
 
+def m004_add_review_repetitions(conn: sqlite3.Connection) -> None:
+    """The SM-2 repetition count beside the review schedule, and an index to find due entries."""
+    run_script(
+        conn,
+        """
+        -- Successful reviews in a row: SM-2 needs it to pick the 1-day, 6-day or grown interval.
+        ALTER TABLE entries ADD COLUMN review_repetitions INTEGER NOT NULL DEFAULT 0
+            CHECK (review_repetitions >= 0);
+        CREATE INDEX entries_next_review ON entries(next_review);
+        """,
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     m001_create_entries,
     m002_create_embeddings,
     m003_add_memory_and_context,
+    m004_add_review_repetitions,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

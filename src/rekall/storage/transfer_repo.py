@@ -28,6 +28,7 @@ RECORD_COLUMNS = (
     "next_review",
     "review_interval",
     "ease_factor",
+    "review_repetitions",
     "centrality_score",
 )
 LINK_SELECT = "SELECT source_id, target_id, type, reason, created_at FROM links"

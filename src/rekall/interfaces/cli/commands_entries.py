@@ -49,11 +49,19 @@ def add(
 ) -> None:
     """Record a new entry and print its id."""
     body = content_from(content)
-    entry = get_service().add(entry_type, title, body, tags, project, confidence)
+    service = get_service()
+    entry = service.add(entry_type, title, body, tags, project, confidence)
     if as_json:
         render.print_json(render.entry_to_dict(entry))
     else:
         click.echo(entry.id)
+    for match in service.similar_existing(entry.id):
+        click.echo(
+            f"This looks like {match.entry.id} '{match.entry.title}' "
+            f"(similarity {match.similarity or 0:.2f}): link it with 'rekall link {entry.id} "
+            f"{match.entry.id}', or if it is a duplicate, 'rekall delete {entry.id}'.",
+            err=True,
+        )
 
 
 add.help = f"Record a new entry and print its id.\n\nTYPE is one of: {', '.join(ENTRY_TYPES)}."

@@ -64,6 +64,7 @@ def register_commands() -> None:
         commands_index,
         commands_links,
         commands_mcp,
+        commands_review,
         commands_search,
         commands_tui,
     )
@@ -72,6 +73,7 @@ def register_commands() -> None:
         commands_entries,
         commands_links,
         commands_search,
+        commands_review,
         commands_config,
         commands_index,
         commands_data,

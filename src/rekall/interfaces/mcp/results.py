@@ -91,6 +91,16 @@ class ChangeOutput(BaseModel):
     message: str
 
 
+class AddOutput(ChangeOutput):
+    """A new entry, with the existing entries it closely resembles."""
+
+    similar_existing: list[SearchHit] = Field(
+        default_factory=list,
+        description="existing entries very close in meaning (cosine similarity >= 0.7): "
+        "link the new entry to them, or if it repeats one, delete it and update that one",
+    )
+
+
 class LinkOutput(BaseModel):
     """A link that now exists."""
 
@@ -193,6 +203,23 @@ def search_hit(result: SearchResult) -> SearchHit:
         snippet=snippet_text(result.snippet),
         matched_by=sides,
         similarity=similarity,
+    )
+
+
+def add_output(entry: Entry, matches: list[SearchResult]) -> AddOutput:
+    """An added entry, and what it looks like (if anything) in the base."""
+    message = f"Added {entry.id}."
+    if matches:
+        names = ", ".join(f"{m.entry.id} '{shorten(m.entry.title, 80)}'" for m in matches)
+        message += (
+            f" It looks like {names}: link them with link_entries, or if it is a duplicate, "
+            "delete it and update the existing entry."
+        )
+    return AddOutput(
+        action="added",
+        entry=summary(entry),
+        message=message,
+        similar_existing=[search_hit(match) for match in matches],
     )
 
 

@@ -9,7 +9,7 @@ from pydantic import Field
 from rekall.core.entries import DEFAULT_CONFIDENCE
 from rekall.interfaces.mcp import results
 from rekall.interfaces.mcp.params import EntryId, EntryType, LinkType, Status
-from rekall.interfaces.mcp.results import ChangeOutput, LinkOutput, UnlinkOutput
+from rekall.interfaces.mcp.results import AddOutput, ChangeOutput, LinkOutput, UnlinkOutput
 from rekall.service import Rekall
 
 Title = Annotated[
@@ -44,19 +44,17 @@ class WriteTools:
         tags: TagList = None,
         project: Annotated[str | None, Field(description="the project it belongs to")] = None,
         confidence: Confidence = DEFAULT_CONFIDENCE,
-    ) -> ChangeOutput:
+    ) -> AddOutput:
         """Record a new entry in the developer knowledge base so it can be found again later.
 
         Use it when a bug is solved, a decision is made, a pitfall or useful pattern is found,
         or the user asks to remember something. Types: bug (symptom and fix), pattern,
         decision (what and why), pitfall, config, reference, snippet, til. Search first to
         avoid duplicates: update the existing entry instead when one matches. Returns the new
-        entry's id and summary.
+        entry's id and summary, and in similar_existing the entries it closely resembles.
         """
         entry = self.service.add(type, title, content, tuple(tags or ()), project, confidence)
-        return ChangeOutput(
-            action="added", entry=results.summary(entry), message=f"Added {entry.id}."
-        )
+        return results.add_output(entry, self.service.similar_existing(entry.id))
 
     def update_entry(
         self,

@@ -1,0 +1,128 @@
+"""The facade's review methods: due entries, grading them (SM-2), and entries left idle."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from rekall.core.entries import Entry
+from rekall.core.errors import NotFoundError, ValidationError
+from rekall.core.results import SearchResult
+from rekall.core.review import (
+    DEFAULT_STALE_DAYS,
+    NEW_ENTRY_DELAY,
+    SIMILAR_EXISTING_THRESHOLD,
+    ReviewState,
+    due_at,
+    format_instant,
+    idle_days,
+    parse_instant,
+    schedule,
+    shift,
+    suggest_upkeep,
+)
+from rekall.storage import entries_repo, review_repo
+from rekall.storage.database import Database
+
+MAX_REVIEW_LIMIT = 1000
+MAX_STALE_LIMIT = 100_000
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    """An entry with its review schedule and when it is (or was) due."""
+
+    entry: Entry
+    state: ReviewState
+    due_at: str
+
+
+@dataclass(frozen=True)
+class StaleItem:
+    """An entry nobody opened for a while, and what to do about it."""
+
+    entry: Entry
+    idle_days: int
+    links: int
+    action: str
+    reason: str
+
+
+def _check_limit(limit: int, highest: int) -> int:
+    if not 1 <= limit <= highest:
+        raise ValidationError(f"limit {limit} is out of range; use 1-{highest}")
+    return limit
+
+
+class ReviewMethods:
+    """Spaced repetition and upkeep, mixed into the facade (which supplies db and clock)."""
+
+    db: Database
+    clock: Callable[[], str]
+
+    def review_queue(self, project: str | None = None, limit: int = 20) -> list[ReviewItem]:
+        """Active entries due for review now, most overdue first (new ones a day after writing).
+
+        Raises ValidationError on a limit outside 1-1000.
+        """
+        _check_limit(limit, MAX_REVIEW_LIMIT)
+        now = self._now()
+        created_before = format_instant(parse_instant(now) - NEW_ENTRY_DELAY)
+        with self.db.read() as conn:
+            rows = review_repo.due_entries(conn, now, created_before, project, limit)
+        return [
+            ReviewItem(entry, state, due_at(entry.created_at, state.next_review))
+            for entry, state in rows
+        ]
+
+    def count_due(self, project: str | None = None) -> int:
+        """How many active entries are due for review now."""
+        now = self._now()
+        created_before = format_instant(parse_instant(now) - NEW_ENTRY_DELAY)
+        with self.db.read() as conn:
+            return review_repo.count_due(conn, now, created_before, project)
+
+    def grade_review(self, id_or_prefix: str, grade: int) -> ReviewItem:
+        """Record a review graded 0-5 and schedule the next one; the review counts as an access.
+
+        Raises ValidationError on a bad grade, NotFoundError or AmbiguousIdError on the id.
+        """
+        now = self._now()
+        with self.db.write() as (conn, _):
+            entry_id = entries_repo.resolve_id(conn, id_or_prefix)
+            state = review_repo.read_state(conn, entry_id)
+            if state is None:
+                raise NotFoundError(f"no entry with id {entry_id}")
+            new_state = schedule(state, grade, now)
+            review_repo.write_state(conn, entry_id, new_state)
+            entries_repo.record_access(conn, entry_id, now)
+            entry = entries_repo.fetch_entry(conn, entry_id)
+        return ReviewItem(entry, new_state, due_at(entry.created_at, new_state.next_review))
+
+    def stale_entries(
+        self, days: int = DEFAULT_STALE_DAYS, project: str | None = None, limit: int = 100
+    ) -> list[StaleItem]:
+        """Active entries not opened for `days` days (or since written), longest idle first,
+        each with a suggestion: review, deprecate or link. Raises ValidationError."""
+        if days < 1:
+            raise ValidationError(f"--days must be at least 1, not {days}")
+        _check_limit(limit, MAX_STALE_LIMIT)
+        now = self._now()
+        with self.db.read() as conn:
+            rows = review_repo.idle_entries(conn, shift(now, -days), project, limit)
+        items = []
+        for entry, links in rows:
+            idle = idle_days(entry.created_at, entry.last_accessed, now)
+            action, reason = suggest_upkeep(idle, links, entry.confidence, days)
+            items.append(StaleItem(entry, idle, links, action, reason))
+        return items
+
+    def _now(self) -> str:
+        return format_instant(parse_instant(self.clock()))
+
+
+def close_matches(
+    results: Sequence[SearchResult], threshold: float = SIMILAR_EXISTING_THRESHOLD
+) -> list[SearchResult]:
+    """The results at least threshold similar in meaning: likely duplicates or link targets."""
+    return [r for r in results if r.similarity is not None and r.similarity >= threshold]
