@@ -151,9 +151,10 @@ def validate_project(value: str | None) -> str | None:
 
 
 def validate_confidence(value: int) -> int:
-    """Return the confidence. Raises ValidationError outside 0..5."""
+    """Return the confidence. Raises ValidationError unless a whole number in 0..5."""
     low, high = CONFIDENCE_RANGE
-    if not low <= value <= high:
+    # bool is an int subclass; a library caller passing True means a mistake, not 1.
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
         raise ValidationError(
             f"confidence {value} is out of range; use a whole number {low}-{high}"
         )

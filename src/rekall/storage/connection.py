@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,10 +11,28 @@ from pathlib import Path
 from rekall.core.errors import StorageError
 
 BUSY_TIMEOUT_MS = 10_000
+BUSY_TIMEOUT_ENV = "REKALL_BUSY_TIMEOUT_MS"
+
+
+def busy_timeout_ms() -> int:
+    """How long to wait for another process's lock: REKALL_BUSY_TIMEOUT_MS, else 10 s.
+
+    Raises StorageError when the variable is not a whole number of milliseconds >= 0.
+    """
+    raw = os.environ.get(BUSY_TIMEOUT_ENV, "").strip()
+    if not raw:
+        return BUSY_TIMEOUT_MS
+    if not raw.isdigit() or int(raw) > 3_600_000:
+        raise StorageError(
+            f"{BUSY_TIMEOUT_ENV}={raw!r} is not a number of milliseconds from 0 to 3600000; "
+            "fix or unset it"
+        )
+    return int(raw)
 
 
 def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
     """Open path with Rekall's pragmas. Raises StorageError with what to do on failure."""
+    timeout_ms = busy_timeout_ms()
     if not readonly:
         _ensure_writable_dir(path.parent)
     elif not path.exists():
@@ -24,11 +43,11 @@ def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
             uri,
             uri=True,
             isolation_level=None,
-            timeout=BUSY_TIMEOUT_MS / 1000,
+            timeout=timeout_ms / 1000,
             check_same_thread=False,
         )
         conn.row_factory = sqlite3.Row
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute(f"PRAGMA busy_timeout = {timeout_ms}")
         conn.execute("PRAGMA foreign_keys = ON")
         if not readonly:
             _set_journal_mode(conn)
@@ -50,7 +69,7 @@ def describe_database_error(path: Path, exc: sqlite3.Error) -> StorageError:
         )
     if "locked" in text or "busy" in text:
         return StorageError(
-            f"{path} stayed locked by another process for {BUSY_TIMEOUT_MS // 1000} s; "
+            f"{path} stayed locked by another process for {busy_timeout_ms() / 1000:g} s; "
             "close the other Rekall process or try again"
         )
     if "readonly" in text or "read-only" in text:

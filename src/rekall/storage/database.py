@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from rekall.core.errors import StorageError
 from rekall.storage import migrations
 from rekall.storage.connection import (
     connect,
@@ -74,4 +73,4 @@ def open_database(path: Path) -> Database:
     try:
         return Database(path)
     except sqlite3.Error as exc:
-        raise StorageError(f"cannot open {path}: {exc}") from exc
+        raise describe_database_error(path, exc) from exc

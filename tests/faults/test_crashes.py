@@ -1,0 +1,32 @@
+"""kill -9 of bulk imports and `rekall test generate` at random moments loses nothing."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from tests.faults.crash_harness import REKALL, fill_vectors, run_series
+
+KILLS = 10
+
+
+def make_pristine_base(home: Path, count: int) -> Path:
+    """A base of count generated entries, each with a vector of its current text."""
+    env = {**os.environ, "REKALL_HOME": str(home), "REKALL_MODEL_PATH": str(home / "none")}
+    (home / "none").mkdir(parents=True)
+    args = [REKALL, "test", "generate", "--count", str(count)]
+    subprocess.run(args, env=env, check=True, capture_output=True, timeout=120)
+    fill_vectors(home / "rekall.db")
+    return home / "rekall.db"
+
+
+def test_random_kills_lose_no_committed_write_and_leave_a_sound_database(tmp_path: Path) -> None:
+    pristine = make_pristine_base(tmp_path / "pristine", 1500)
+    work = tmp_path / "work"
+    work.mkdir()
+    tally, durations = run_series(pristine, work, dict(os.environ), KILLS, seed=2024)
+    assert tally.problems == []
+    assert tally.lost_writes == 0
+    assert tally.kills == KILLS and tally.survived == KILLS
+    assert durations["import"] > 0 and durations["generate"] > 0
