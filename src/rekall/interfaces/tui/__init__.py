@@ -1,0 +1,1 @@
+"""The terminal UI (textual): browse, search and edit entries at the speed of typing."""

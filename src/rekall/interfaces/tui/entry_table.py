@@ -1,0 +1,241 @@
+"""The entry list: a table filled a page at a time, so even a 50K base opens at once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from rich.cells import cell_len, set_cell_size
+from rich.text import Text
+from textual import events
+from textual.message import Message
+from textual.widgets import DataTable
+
+from rekall.core.entries import Entry
+from rekall.interfaces.tui.threads import run_in_thread
+
+PAGE_SIZE = 100
+# Fetch the next page while this many loaded rows are still below the cursor.
+PREFETCH_ROWS = 30
+# A result list fetches more only once the cursor is this close to its end.
+RESULTS_PREFETCH_ROWS = 5
+# (header, width at 80 columns, share of any extra width); the title takes what is left.
+FIELDS: tuple[tuple[str, int, float], ...] = (
+    ("Type", 9, 0.0),
+    ("Title", 0, 0.0),
+    ("Tags", 14, 0.25),
+    ("Project", 10, 0.125),
+    ("Updated", 10, 0.0),
+)
+NARROW = 80
+MAX_WIDENING = 16
+GAP = "  "
+MIN_TITLE_WIDTH = 16
+# The scrollbar, and the one-cell padding each side of the table's single column.
+CHROME_WIDTH = 4
+
+# Fetches `limit` entries starting at `offset`.
+PageLoader = Callable[[int, int], list[Entry]]
+Widths = tuple[int, ...]
+
+
+def fit(value: str, width: int) -> str:
+    """value padded or cut (with an ellipsis) to exactly width terminal cells."""
+    if cell_len(value) > width:
+        return set_cell_size(value, width - 1) + "…"
+    return set_cell_size(value, width)
+
+
+def widths_for(total: int) -> Widths:
+    """Each field's width in a table total cells wide: tags and project widen a little on a
+    wide terminal, the title takes the rest."""
+    extra = max(0, total - NARROW)
+    widths = [width + min(MAX_WIDENING, int(extra * share)) for _, width, share in FIELDS]
+    used = sum(widths) + len(GAP) * (len(FIELDS) - 1) + CHROME_WIDTH
+    widths[1] = max(MIN_TITLE_WIDTH, total - used)
+    return tuple(widths)
+
+
+def line_of(values: list[str], widths: Widths, style: str = "") -> Text:
+    """One row (or the header): the fields at their widths, separated by a gap."""
+    return Text(GAP.join(fit(v, w) for v, w in zip(values, widths, strict=True)), style=style)
+
+
+def field_at(x: int, widths: Widths) -> str | None:
+    """The header of the field at cell x of the table (None in a gap or the padding)."""
+    start = 1  # the column's padding cell
+    for (label, _, _), width in zip(FIELDS, widths, strict=True):
+        if start <= x < start + width:
+            return label
+        start += width + len(GAP)
+    return None
+
+
+def entry_line(entry: Entry, widths: Widths) -> Text:
+    """The row of one entry; deprecated entries say so in words, not only in colour."""
+    deprecated = entry.status == "deprecated"
+    title = f"[deprecated] {entry.title}" if deprecated else entry.title
+    values = [entry.type, title, ", ".join(entry.tags), entry.project or "", entry.updated_at[:10]]
+    return line_of(values, widths, "dim" if deprecated else "")
+
+
+class EntryTable(DataTable[Text]):
+    """Entries one per row, keyed by id; a browse listing pages in more as the cursor nears
+    the end, a search result list is shown whole.
+
+    Each row is one pre-formatted cell: rendering five cells per row took three times as long,
+    and repainting after every keystroke is on the search-as-you-type path.
+    """
+
+    class PageAdded(Message):
+        """Another page of the listing was appended."""
+
+    class FieldClicked(Message):
+        """The header of one field was clicked (to sort by it)."""
+
+        def __init__(self, field: str) -> None:
+            super().__init__()
+            self.field = field
+
+    def __init__(self, id: str | None = None) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, id=id)
+        self.entries: list[Entry] = []
+        self._ids: set[str] = set()
+        self._loader: PageLoader | None = None
+        self._more = False
+        self._page_size = PAGE_SIZE
+        self._prefetch = PREFETCH_ROWS
+        self._fetching = False
+        # Bumped whenever the rows are replaced, so a page fetched for older rows is dropped.
+        self._generation = 0
+        self._widths: Widths = ()
+        # The table spans the terminal: starting from its width spares a rebuild on the
+        # first resize, before the first paint.
+        self._set_columns(self._terminal_width())
+
+    def _terminal_width(self) -> int:
+        """The running app's width, or 0 when built outside one."""
+        try:
+            return self.app.size.width
+        except RuntimeError:  # textual's NoActiveAppError
+            return 0
+
+    @property
+    def has_more(self) -> bool:
+        """True while a browse listing has pages not fetched yet."""
+        return self._more
+
+    def browse(self, loader: PageLoader, keep_position: bool = False) -> None:
+        """Show the first page from loader; with keep_position, as many rows as now and the
+        same cursor row. Raises RekallError from the loader."""
+        wanted = max(PAGE_SIZE, len(self.entries)) if keep_position else PAGE_SIZE
+        row = self.cursor_row if keep_position else 0
+        page = loader(0, wanted)
+        self._loader = loader
+        self._page_size, self._prefetch = PAGE_SIZE, PREFETCH_ROWS
+        self._more = len(page) == wanted
+        self._replace(page, row)
+
+    def show_results(
+        self, entries: list[Entry], more: PageLoader | None = None, page_size: int = 0
+    ) -> None:
+        """Show a ranked result list, first row selected; when it is a full page, more
+        fetches further results as the cursor reaches its end."""
+        self._loader = more
+        self._page_size, self._prefetch = page_size, RESULTS_PREFETCH_ROWS
+        self._more = more is not None and len(entries) == page_size
+        self._replace(entries, 0)
+
+    def current_entry(self) -> Entry | None:
+        """The entry under the cursor, if any."""
+        if not self.entries or not 0 <= self.cursor_row < len(self.entries):
+            return None
+        return self.entries[self.cursor_row]
+
+    def load_more(self) -> None:
+        """Fetch the next page of a browse listing off the UI thread, then append it.
+
+        Deep pages with an unindexed sort take SQLite a while (OFFSET rescans), so scrolling
+        never waits for them; errors become a notification.
+        """
+        if not self._more or self._loader is None or self._fetching:
+            return
+        self._fetching = True
+        loader, offset, generation = self._loader, len(self.entries), self._generation
+        size = self._page_size
+        run_in_thread(
+            self.app,
+            lambda: loader(offset, size),
+            lambda page: self._page_arrived(generation, page),
+            lambda error: self._page_failed(generation),
+            group="page",
+        )
+
+    def _page_arrived(self, generation: int, page: list[Entry]) -> None:
+        if generation != self._generation:
+            return
+        self._fetching = False
+        self._more = len(page) == self._page_size
+        self._append(page)
+        self.post_message(self.PageAdded())
+        if self._near_the_end():
+            self.load_more()
+
+    def _page_failed(self, generation: int) -> None:
+        if generation == self._generation:
+            self._fetching = False
+            self._more = False
+
+    def _replace(self, entries: list[Entry], row: int) -> None:
+        self._generation += 1
+        self._fetching = False
+        self.clear()
+        self.entries = []
+        self._ids = set()
+        self._append(entries)
+        if self.entries:
+            self.move_cursor(row=min(row, len(self.entries) - 1), scroll=True)
+
+    def _append(self, entries: Iterable[Entry]) -> None:
+        for entry in entries:
+            # A write elsewhere can shift offsets between pages: never show an entry twice.
+            if entry.id in self._ids:
+                continue
+            self._ids.add(entry.id)
+            self.entries.append(entry)
+            self.add_row(entry_line(entry, self._widths), key=entry.id)
+
+    def _near_the_end(self) -> bool:
+        return self._more and self.cursor_row >= len(self.entries) - self._prefetch
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if self._near_the_end():
+            self.load_more()
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        bottom = new_value + self.scrollable_content_region.height
+        if self._more and bottom >= len(self.entries) - self._prefetch:
+            self.call_later(self.load_more)
+
+    def on_click(self, event: events.Click) -> None:
+        if self.show_header and event.y == 0:
+            field = field_at(event.x + int(self.scroll_x), self._widths)
+            if field:
+                self.post_message(self.FieldClicked(field))
+
+    def on_resize(self, event: events.Resize) -> None:
+        if widths_for(event.size.width) != self._widths:
+            self._set_columns(event.size.width)
+
+    def _set_columns(self, width: int) -> None:
+        """(Re)build the column so the title fills the width; rows are added back."""
+        self._widths = widths_for(width)
+        row, entries = self.cursor_row, self.entries
+        self.clear(columns=True)
+        header = line_of([label for label, _, _ in FIELDS], self._widths)
+        self.add_column(header, width=header.cell_len, key="entry")
+        self._ids = set()
+        self.entries = []
+        self._append(entries)
+        if self.entries:
+            self.move_cursor(row=min(row, len(self.entries) - 1))

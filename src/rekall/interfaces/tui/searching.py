@@ -1,0 +1,112 @@
+"""Search-as-you-type plumbing: requests, their outcomes, and the status they produce."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from textual.message import Message
+
+from rekall.core.entries import Entry, EntryFilter
+from rekall.core.results import SearchResponse
+from rekall.service.facade import MAX_LIMIT
+
+if TYPE_CHECKING:
+    from rekall.interfaces.tui.entry_table import PageLoader
+    from rekall.service import Rekall
+
+MODES = ("hybrid", "keyword", "semantic")
+SORTS = ("updated", "created", "title", "type", "accessed", "confidence")
+# A screenful and some; more are fetched as the cursor reaches the end.
+SEARCH_LIMIT = 25
+LOADING_STATUS = "Loading embedding model… keyword results meanwhile"
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """One search, numbered so an older one's results never replace a newer one's."""
+
+    seq: int
+    query: str
+    mode: str
+    filters: EntryFilter
+    # Keyword results shown while the model loads; the full search follows.
+    provisional: bool = False
+    started: float = field(default_factory=time.perf_counter)
+
+
+class SearchDone(Message):
+    """A search finished (possibly after a newer one started: check the seq)."""
+
+    def __init__(self, request: SearchRequest, response: SearchResponse) -> None:
+        super().__init__()
+        self.request = request
+        self.response = response
+
+
+class SearchFailed(Message):
+    """A search was refused by the facade (for example a bad filter)."""
+
+    def __init__(self, request: SearchRequest, error: str) -> None:
+        super().__init__()
+        self.request = request
+        self.error = error
+
+
+class ModelWarmed(Message):
+    """The first semantic search finished; loaded is False when no model could be used."""
+
+    def __init__(self, loaded: bool) -> None:
+        super().__init__()
+        self.loaded = loaded
+
+
+def more_results(service: Rekall, request: SearchRequest) -> PageLoader:
+    """Further results of one search. The facade has no offset: ask for more and skip those
+    shown (only ever run when the cursor nears the end of a full page)."""
+
+    def fetch(offset: int, limit: int) -> list[Entry]:
+        total = min(offset + limit, MAX_LIMIT)
+        if offset >= total:
+            return []
+        response = service.search(request.query, request.mode, request.filters, total)
+        return [result.entry for result in response.results[offset:]]
+
+    return fetch
+
+
+def next_in(values: tuple[str, ...], current: str) -> str:
+    """The value after current, wrapping around."""
+    index = values.index(current) if current in values else -1
+    return values[(index + 1) % len(values)]
+
+
+def describe_filters(filters: EntryFilter) -> str:
+    """A short summary like 'type:bug tag:cors project:api status:all' ('' when default)."""
+    parts = [f"type:{kind}" for kind in filters.types]
+    parts += [f"tag:{tag}" for tag in filters.tags]
+    if filters.project:
+        parts.append(f"project:{filters.project}")
+    if filters.status != "active":
+        parts.append(f"status:{filters.status or 'all'}")
+    return " ".join(parts)
+
+
+def results_status(request: SearchRequest, response: SearchResponse) -> str:
+    """The status line for a result list."""
+    count = len(response.results)
+    found = f"{count} result{'s' if count != 1 else ''}"
+    if request.provisional:
+        return f"{LOADING_STATUS} · {found}"
+    if not count:
+        return "No results. Try another mode (ctrl+t), other words, or fewer filters (ctrl+f)."
+    return f"{found} · {response.mode} · {response.elapsed_ms:.0f} ms"
+
+
+def list_status(count: int, more: bool, sort: str) -> str:
+    """The status line for the browse listing."""
+    if not count:
+        return "No entries here yet. Press a to add one, or ctrl+f to change the filters."
+    shown = f"{count:,}+" if more else f"{count:,}"
+    return f"{shown} entries · sorted by {sort} (s to change)"

@@ -1,0 +1,66 @@
+"""Running facade calls off the UI thread and handing their outcome back to it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import Any, TypeVar
+
+from textual.app import App
+from textual.message import Message
+
+from rekall.core.errors import RekallError
+
+T = TypeVar("T")
+WRITE_GROUP = "write"
+
+
+class EntriesChanged(Message):
+    """Entries were written: screens showing them read them again."""
+
+    def __init__(self, deleted: str | None = None) -> None:
+        super().__init__()
+        self.deleted = deleted
+
+
+class MainThreadCall(Message):
+    """A callback a worker thread wants run on the UI thread (the app runs it)."""
+
+    def __init__(self, callback: Callable[[], None]) -> None:
+        super().__init__()
+        self.callback = callback
+
+
+def report_error(app: App[Any], error: RekallError) -> None:
+    """Show a facade error as a notification the user can act on."""
+    app.notify(str(error), title="Error", severity="error", timeout=8)
+
+
+def run_in_thread(
+    app: App[Any],
+    work: Callable[[], T],
+    done: Callable[[T], None],
+    failed: Callable[[RekallError], None] | None = None,
+    group: str = WRITE_GROUP,
+) -> None:
+    """Run work in a thread; then done(result), or report the RekallError and call failed.
+
+    Embedding a changed entry can load the model, so writes never block the screen. Posting
+    a message (not call_from_thread) means a result arriving after exit is dropped quietly.
+    """
+
+    def job() -> None:
+        try:
+            result = work()
+        except RekallError as exc:
+            app.post_message(MainThreadCall(partial(_fail, app, exc, failed)))
+            return
+        app.post_message(MainThreadCall(partial(done, result)))
+
+    app.run_worker(job, thread=True, group=group, name=f"rekall-{group}")
+
+
+def _fail(app: App[Any], error: RekallError, failed: Callable[[RekallError], None] | None) -> None:
+    report_error(app, error)
+    if failed is not None:
+        failed(error)
