@@ -8,6 +8,8 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
+from rekall.search.growable import GrowableRows
+
 IdArray = npt.NDArray[np.int64]
 Matrix = npt.NDArray[np.float32]
 Hit = tuple[int, float]
@@ -96,11 +98,12 @@ def top_k(ids: IdArray, scores: Matrix, k: int) -> list[Hit]:
 
 
 class NumpyIndex:
-    """Exact cosine search over a float32 matrix held in memory (or borrowed, e.g. a memmap).
+    """Exact cosine search over a borrowed base matrix plus a small owned tail.
 
-    Arrays passed in are never modified: they are borrowed until the first write, which copies
-    them into owned storage with spare capacity (copy-on-write), so a read-only snapshot costs
-    nothing to open.
+    The base (e.g. a memory-mapped snapshot) is never written or copied: a row that changes is
+    marked dead in the base and its new vector goes to the tail, so a process that catches up
+    on a few writes does not duplicate a matrix of tens of megabytes. The tail is folded into
+    a fresh owned base only when it grows past a quarter of the base.
     """
 
     name = "numpy"
@@ -114,29 +117,29 @@ class NumpyIndex:
         """Raises ValueError if the shapes disagree or an id repeats."""
         self.dimensions = dimensions
         self._lock = threading.RLock()
-        self._ids: IdArray = np.empty(0, dtype=np.int64)
-        self._matrix: Matrix = np.empty((0, dimensions), dtype=np.float32)
-        self._count = 0
-        self._owned = True
-        self._rows: dict[int, int] | None = None
-        if ids is not None or vectors is not None:
-            self.rebuild(
-                np.empty(0) if ids is None else ids,
-                np.empty((0, dimensions)) if vectors is None else vectors,
-            )
+        self.rebuild(
+            np.empty(0) if ids is None else ids,
+            np.empty((0, dimensions)) if vectors is None else vectors,
+        )
 
     def __len__(self) -> int:
-        return self._count
+        return self._base_ids.size - self._dead + len(self._tail)
 
     def arrays(self) -> tuple[IdArray, Matrix]:
         """The live ids and matrix (e.g. to save a snapshot), safe from later writes.
 
-        Borrowed arrays are returned as they are (this index never writes to them); owned
-        storage is copied, since a later upsert or delete would change it in place.
+        An untouched base is returned as it is (this index never writes to it); otherwise the
+        live rows are gathered into new arrays.
         """
         with self._lock:
-            ids, matrix = self._ids[: self._count], self._matrix[: self._count]
-            return (ids.copy(), matrix.copy()) if self._owned else (ids, matrix)
+            if self._dead == 0 and not len(self._tail):
+                return self._base_ids, self._base
+            tail_ids, tail_matrix = self._tail.view()
+            live = self._live_rows()
+            return (
+                np.concatenate([self._base_ids[live], tail_ids]),
+                np.concatenate([self._base[live], tail_matrix]),
+            )
 
     def rebuild(self, ids: npt.ArrayLike, vectors: npt.ArrayLike) -> None:
         """Replace everything; the arrays are borrowed, not copied.
@@ -149,10 +152,11 @@ class NumpyIndex:
         if not _strictly_increasing(id_array) and np.unique(id_array).size != id_array.size:
             raise ValueError("ids must be unique")
         with self._lock:
-            self._ids, self._matrix = id_array, matrix
-            self._count = id_array.size
-            self._owned = False
-            self._rows = None
+            self._base_ids, self._base = id_array, matrix
+            self._alive: npt.NDArray[np.bool_] | None = None
+            self._dead = 0
+            self._base_rows: dict[int, int] | None = None
+            self._tail = GrowableRows(self.dimensions)
 
     def upsert(self, ids: npt.ArrayLike, vectors: npt.ArrayLike) -> None:
         """Add new ids and replace the vectors of existing ones; a later duplicate wins.
@@ -165,39 +169,17 @@ class NumpyIndex:
         if id_array.size == 0:
             return
         keep = last_occurrences(id_array)
-        id_array, matrix = id_array[keep], matrix[keep]
         with self._lock:
-            rows = self._row_map()
-            found = [rows.get(key, -1) for key in id_array.tolist()]
-            existing = np.asarray(found, dtype=np.intp)
-            is_new = existing < 0
-            self._reserve(self._count + int(is_new.sum()))
-            self._matrix[existing[~is_new]] = matrix[~is_new]
-            start, added = self._count, int(is_new.sum())
-            self._matrix[start : start + added] = matrix[is_new]
-            self._ids[start : start + added] = id_array[is_new]
-            for offset, key in enumerate(id_array[is_new].tolist()):
-                rows[key] = start + offset
-            self._count += added
+            self._kill_base_rows(id_array[keep])
+            self._tail.upsert(id_array[keep], matrix[keep])
+            self._fold_tail_if_large()
 
     def delete(self, ids: npt.ArrayLike) -> None:
-        """Remove these ids; unknown ids are ignored. The last row fills each hole."""
+        """Remove these ids; unknown ids are ignored."""
         id_array = as_ids(ids)
         with self._lock:
-            rows = self._row_map()
-            doomed = [key for key in dict.fromkeys(id_array.tolist()) if key in rows]
-            if not doomed:
-                return
-            self._reserve(self._count)
-            for key in doomed:
-                row = rows.pop(key)
-                last = self._count - 1
-                if row != last:
-                    moved = int(self._ids[last])
-                    self._matrix[row] = self._matrix[last]
-                    self._ids[row] = moved
-                    rows[moved] = row
-                self._count = last
+            self._kill_base_rows(id_array)
+            self._tail.delete(id_array)
 
     def search(
         self, query: npt.ArrayLike, k: int, allowed: npt.ArrayLike | None = None
@@ -209,40 +191,60 @@ class NumpyIndex:
         """
         vector = as_query(query, self.dimensions)
         with self._lock:
-            ids, matrix = self._ids[: self._count], self._matrix[: self._count]
-            if k <= 0 or ids.size == 0:
+            if k <= 0 or len(self) == 0:
                 return []
-            if allowed is None:
-                return top_k(ids, matrix @ vector, k)
-            rows = np.flatnonzero(np.isin(ids, as_ids(allowed)))
-            # Few rows: score only those; many: one pass over the whole matrix is cheaper.
-            small = rows.size * 4 < ids.size
-            scores = matrix[rows] @ vector if small else (matrix @ vector)[rows]
-            return top_k(ids[rows], scores, k)
+            allowed_ids = None if allowed is None else as_ids(allowed)
+            base_ids, base_scores = self._scored(
+                self._base_ids, self._base, vector, allowed_ids, self._alive
+            )
+            tail_ids, tail_scores = self._scored(*self._tail.view(), vector, allowed_ids, None)
+            if not tail_ids.size:
+                return top_k(base_ids, base_scores, k)
+            return top_k(
+                np.concatenate([base_ids, tail_ids]), np.concatenate([base_scores, tail_scores]), k
+            )
 
     def close(self) -> None:
         """Drop the arrays (releasing a borrowed memmap)."""
         self.rebuild(np.empty(0, dtype=np.int64), np.empty((0, self.dimensions), np.float32))
 
-    def _row_map(self) -> dict[int, int]:
-        if self._rows is None:
-            live = self._ids[: self._count].tolist()
-            self._rows = dict(zip(live, range(self._count), strict=True))
-        return self._rows
+    @staticmethod
+    def _scored(
+        ids: IdArray,
+        matrix: Matrix,
+        vector: Matrix,
+        allowed: IdArray | None,
+        alive: npt.NDArray[np.bool_] | None,
+    ) -> tuple[IdArray, Matrix]:
+        """Ids and scores of the rows that are alive and allowed."""
+        if allowed is None and alive is None:
+            return ids, matrix @ vector
+        keep = np.ones(ids.size, dtype=bool) if alive is None else alive.copy()
+        if allowed is not None:
+            keep &= np.isin(ids, allowed)
+        rows = np.flatnonzero(keep)
+        # Few rows: score only those; many: one pass over the whole matrix is cheaper.
+        small = rows.size * 4 < ids.size
+        return ids[rows], (matrix[rows] @ vector if small else (matrix @ vector)[rows])
 
-    def _reserve(self, needed: int) -> None:
-        """Own writable storage for at least `needed` rows, with 1/8 spare when it grows.
+    def _kill_base_rows(self, ids: IdArray) -> None:
+        if self._base_rows is None:
+            self._base_rows = dict(
+                zip(self._base_ids.tolist(), range(self._base_ids.size), strict=True)
+            )
+        for key in ids.tolist():
+            row = self._base_rows.pop(key, None)
+            if row is not None:
+                if self._alive is None:
+                    self._alive = np.ones(self._base_ids.size, dtype=bool)
+                self._alive[row] = False
+                self._dead += 1
 
-        Growing by 1/8 rather than doubling keeps the first write after a snapshot from
-        holding twice the matrix: at 50K vectors, 86 MB instead of 154 MB.
-        """
-        capacity = self._ids.size
-        if self._owned and needed <= capacity:
-            return
-        if needed > capacity:
-            capacity = max(needed + needed // 8, 16)
-        ids = np.empty(capacity, dtype=np.int64)
-        matrix = np.empty((capacity, self.dimensions), dtype=np.float32)
-        ids[: self._count] = self._ids[: self._count]
-        matrix[: self._count] = self._matrix[: self._count]
-        self._ids, self._matrix, self._owned = ids, matrix, True
+    def _live_rows(self) -> npt.NDArray[np.intp]:
+        if self._alive is None:
+            return np.arange(self._base_ids.size)
+        return np.flatnonzero(self._alive)
+
+    def _fold_tail_if_large(self) -> None:
+        if len(self._tail) > max(1024, self._base_ids.size // 4):
+            self.rebuild(*self.arrays())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -115,13 +116,22 @@ class VectorSync:
     def _load_all(self) -> None:
         with self.db.read() as conn:
             generation = read_generation(conn)
-            rows = list(embeddings_repo.vectors_for_model(conn, self.model_id))
             stamp = f"{self.model_id}@{read_uid(conn)}"
-        ids, matrix = stack(rows, self.dimensions)
+            ids, matrix = self._read_matrix(conn)
         self.index.rebuild(ids, matrix)
         self.generation = generation
         self.loaded_from = "database"
         self._save_snapshot(stamp, ids, matrix)
+
+    def _read_matrix(self, conn: sqlite3.Connection) -> tuple[np.ndarray, np.ndarray]:
+        """All vectors of the model, filled row by row: no second copy of the matrix."""
+        count = embeddings_repo.count_vectors(conn).get(self.model_id, 0)
+        ids = np.empty(count, dtype=np.int64)
+        matrix = np.empty((count, self.dimensions), dtype=np.float32)
+        for row, stored in enumerate(embeddings_repo.vectors_for_model(conn, self.model_id)):
+            ids[row] = stored.seq
+            matrix[row] = np.frombuffer(stored.blob, dtype=np.float32)
+        return ids, matrix
 
     def _apply_changes(self) -> None:
         with self.db.read() as conn:
@@ -167,3 +177,11 @@ class VectorSync:
             # The snapshot only speeds up cold starts: search goes on, and stats tell why.
             self.snapshot_error = str(exc)
             self._snapshot_generation = -1
+            return
+        # Search from the mapped file rather than a private copy: the pages are the OS's to
+        # reclaim and are shared by every process that maps the same snapshot.
+        mapped = snapshot.load_snapshot(
+            self.snapshot_dir, SNAPSHOT_NAME, self.generation, stamp, self.dimensions
+        )
+        if mapped is not None:
+            self.index.rebuild(*mapped)
