@@ -40,10 +40,11 @@ def cold_search(home: Path, runs: int, backend: str = "auto") -> tuple[float, fl
 
 
 def long_lived(home: Path, backend: str) -> dict[str, float | str]:
-    """Figures of a long-lived service process (see probe_long_lived.py)."""
+    """Figures of a long-lived service process (see probe_long_lived.py), on a copy: it adds."""
+    scratch = copy_base(home, f"scratch-probe-{home.name}")
     result = subprocess.run(
         [sys.executable, str(PROBE), backend],
-        env=bench_env(home),
+        env=bench_env(scratch),
         capture_output=True,
         text=True,
         check=True,
