@@ -81,9 +81,9 @@ def report(sizes: list[int], runs: int) -> None:
             figures = long_lived(home, backend)
             print(
                 f"[{count:>6,}] long-lived, backend {figures['backend']}: "
-                f"warm hybrid new query {figures['warm_search_new_query_ms']:.1f} ms, "
-                f"repeated {figures['warm_search_repeat_ms']:.1f} ms, "
-                f"semantic {figures['warm_semantic_ms']:.1f} ms, "
+                f"warm hybrid, new query {figures['warm_search_new_query_ms']:.1f} ms, "
+                f"repeated query {figures['warm_search_repeat_ms']:.1f} ms, "
+                f"semantic (cached vector) {figures['warm_semantic_cached_ms']:.1f} ms, "
                 f"add {figures['warm_add_ms']:.0f} ms"
             )
             print(

@@ -56,12 +56,13 @@ def main() -> None:
     figures["rss_open_mb"] = rss_mb()
     figures["first_search_ms"] = timed_ms(lambda: service.search(QUERIES[0]))
     figures["rss_loaded_mb"] = rss_mb()
-    fresh = [timed_ms(lambda q=q: service.search(q)) for q in QUERIES * 3]
-    figures["warm_search_new_query_ms"] = statistics.median(fresh[len(QUERIES) :])
+    # First time each query is seen: its vector is embedded. Later: it comes from the cache.
+    fresh = [timed_ms(lambda q=q: service.search(q)) for q in QUERIES[1:]]
+    figures["warm_search_new_query_ms"] = statistics.median(fresh)
     repeated = [timed_ms(lambda: service.search(QUERIES[1])) for _ in range(30)]
     figures["warm_search_repeat_ms"] = statistics.median(repeated)
     semantic = [timed_ms(lambda q=q: service.search(q, mode="semantic")) for q in QUERIES]
-    figures["warm_semantic_ms"] = statistics.median(semantic)
+    figures["warm_semantic_cached_ms"] = statistics.median(semantic)
     adds = []
     for index in range(9):
         adds.append(

@@ -54,7 +54,7 @@ class EntryActionsApp(App[None]):
         self.push_screen(EntryForm("New entry", save), self._saved)
 
     def edit_entry(self, entry_id: str) -> None:
-        from rekall.interfaces.tui.document import changed_fields
+        from rekall.core.editable import changed_fields
         from rekall.interfaces.tui.forms import EntryForm
 
         entry = self.fetch(entry_id)
@@ -72,7 +72,8 @@ class EntryActionsApp(App[None]):
 
     def edit_in_editor(self, entry_id: str) -> None:
         """Hand the terminal to $EDITOR on the entry as Markdown, then save what changed."""
-        from rekall.interfaces.tui.document import edit_text, edited_changes, entry_to_document
+        from rekall.core.editable import edited_changes, entry_to_document
+        from rekall.interfaces.tui.document import edit_text
 
         entry = self.fetch(entry_id)
         if entry is None:

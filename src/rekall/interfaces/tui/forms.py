@@ -11,9 +11,9 @@ from textual.containers import Grid, Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
+from rekall.core.editable import changed_fields
 from rekall.core.entries import DEFAULT_CONFIDENCE, ENTRY_TYPES, STATUSES, Entry, EntryFilter
 from rekall.core.errors import RekallError
-from rekall.interfaces.tui.document import changed_fields
 from rekall.interfaces.tui.threads import run_in_thread
 
 Save = Callable[[dict[str, Any]], Entry]
