@@ -32,6 +32,7 @@ from rekall.interfaces.tui.dialogs import ConfirmScreen, HelpScreen
 from rekall.interfaces.tui.forms import EntryForm, FilterForm
 from rekall.interfaces.tui.link_picker import LinkPicker
 from rekall.interfaces.tui.main_screen import MainScreen
+from rekall.interfaces.tui.review_screen import ReviewScreen
 from rekall.interfaces.tui.searching import SearchDone, SearchRequest
 from rekall.service import Rekall
 
@@ -681,3 +682,80 @@ def test_snapshot_edit_form(snap_compare: Any, snapshot_app: Callable[[str], Rek
 
 def test_snapshot_help(snap_compare: Any, snapshot_app: Callable[[str], RekallApp]) -> None:
     assert snap_compare(snapshot_app("keyword"), press=["f1"], terminal_size=SIZE)
+
+
+# -- review --------------------------------------------------------------------------------
+def review_text(app: RekallApp, part: str) -> str:
+    return str(app.screen.query_one(f"#review-{part}", Static).render())
+
+
+async def test_review_grades_due_entries_one_by_one(
+    make_app: AppFactory, seeded: dict[str, str]
+) -> None:
+    app = make_app()  # the seed was written in 2025: every entry is due
+    async with app.run_test(size=SIZE) as pilot:
+        notices = record_notices(app)
+        await pilot.press("escape", "v")
+        assert isinstance(app.screen, ReviewScreen)
+        assert review_text(app, "title") == "CORS fails on Safari"
+        assert "Review 1/6" in review_text(app, "progress")
+        assert "tags: cors, safari" in review_text(app, "meta")
+        content = app.screen.query_one("#review-content", Markdown)
+        assert "Safari drops cross-site cookies." in content.source
+        await pilot.press("4")
+        await until(pilot, lambda: any("Next review in 1 day." in n for n in notices))
+        assert review_text(app, "title") == "nohup keeps a job alive after logout"
+        await pilot.press("s")
+        assert "Review 3/6" in review_text(app, "progress")
+        other = Rekall()
+        try:
+            assert other.count_due() == 5
+            due = [item.entry.title for item in other.review_queue()]
+            assert "CORS fails on Safari" not in due
+            cors = other.get(seeded["CORS fails on Safari"], record_access=False)
+            assert cors.access_count == 1
+            other.delete(seeded["useEffect runs twice in StrictMode"])
+        finally:
+            other.close()
+        await pilot.press("5")  # the entry on screen is gone: an error, then the next one
+        await until(pilot, lambda: any("no entry" in n.lower() for n in notices))
+        await until(pilot, lambda: "Review 4/6" in review_text(app, "progress"))
+        await pilot.press("s", "s", "s")
+        assert review_text(app, "title") == "Reviewed 1, skipped 5; 4 still due."
+        await pilot.press("3")
+        assert app.screen.reviewed == 1  # type: ignore[attr-defined]
+        await pilot.press("q")
+        assert isinstance(app.screen, MainScreen)
+
+
+async def test_review_with_nothing_due() -> None:
+    app = RekallApp(mode="keyword")
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("escape", "v")
+            assert isinstance(app.screen, ReviewScreen)
+            assert review_text(app, "title").startswith("Nothing to review now")
+            await pilot.press("0", "s", "escape")
+            assert isinstance(app.screen, MainScreen)
+    finally:
+        app.close_service()
+
+
+@pytest.mark.model
+async def test_adding_a_lookalike_names_the_existing_entry(
+    make_app: AppFactory, seeded: dict[str, str]
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        notices = record_notices(app)
+        await pilot.press("escape", "a")
+        form = app.screen
+        assert isinstance(form, EntryForm)
+        await pilot.press(*"CORS requests fail in Safari")
+        form.query_one("#form-tags", Input).value = "cors, safari"
+        form.query_one("#form-content", TextArea).load_text("Safari drops cross-site cookies.")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: any(n.startswith("This looks like:") for n in notices))
+        told = next(n for n in notices if n.startswith("This looks like:"))
+        assert f"CORS fails on Safari ({seeded['CORS fails on Safari'][:12]})" in told
+        assert "press l" in told

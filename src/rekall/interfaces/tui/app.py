@@ -86,6 +86,12 @@ class RekallApp(EntryActionsApp):
 
         self.push_screen(DetailScreen(entry_id))
 
+    def open_review(self) -> None:
+        """Grade the entries due for review, one by one."""
+        from rekall.interfaces.tui.review_screen import ReviewScreen
+
+        self.push_screen(ReviewScreen())
+
     def action_help(self) -> None:
         from rekall.interfaces.tui.dialogs import HelpScreen
 

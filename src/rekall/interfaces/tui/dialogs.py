@@ -29,6 +29,7 @@ HELP: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("ctrl+f  f", "filters: type, tag, project, status"),
             ("s", "change the sort order of the list"),
             ("r", "reload (see changes made elsewhere)"),
+            ("v", "review due entries: 0-5 grade, s skip"),
             ("q", "quit (outside the search box)"),
         ),
     ),

@@ -11,6 +11,7 @@ from rekall.core.errors import RekallError
 from rekall.interfaces.tui.threads import EntriesChanged, report_error, run_in_thread
 
 if TYPE_CHECKING:
+    from rekall.core.results import SearchResult
     from rekall.interfaces.tui.link_picker import LinkChoice
     from rekall.service import Rekall
 
@@ -51,7 +52,28 @@ class EntryActionsApp(App[None]):
                 values["confidence"],
             )
 
-        self.push_screen(EntryForm("New entry", save), self._saved)
+        self.push_screen(EntryForm("New entry", save), self._added)
+
+    def _added(self, entry: Entry | None) -> None:
+        """Saved; then, off the UI thread, point out existing entries it closely resembles."""
+        self._saved(entry)
+        if entry is not None:
+            new_id = entry.id
+            run_in_thread(
+                self,
+                lambda: self.service.similar_existing(new_id),
+                self._looks_like,
+                group="similar",
+            )
+
+    def _looks_like(self, matches: list[SearchResult]) -> None:
+        if matches:
+            names = "; ".join(f"{m.entry.title} ({m.entry.id[:12]})" for m in matches)
+            self.notify(
+                f"This looks like: {names} — press l on it to link them.",
+                title="Similar entries",
+                timeout=10,
+            )
 
     def edit_entry(self, entry_id: str) -> None:
         from rekall.core.editable import changed_fields

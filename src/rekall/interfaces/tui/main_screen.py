@@ -53,6 +53,7 @@ class MainScreen(Screen[None]):
         Binding("x", "deprecate", "Deprecate", show=False),
         Binding("d", "delete", "Delete", show=False),
         Binding("r", "reload", "Reload", show=False),
+        Binding("v", "review", "Review", show=False),
         Binding("down", "focus_results", "Results", show=False),
         Binding("escape", "escape", "Back", show=False),
         Binding("question_mark", "app.help", "Help"),
@@ -255,6 +256,9 @@ class MainScreen(Screen[None]):
 
     def action_reload(self) -> None:
         self.reload()
+
+    def action_review(self) -> None:
+        self.rekall.open_review()
 
     def on_entries_changed(self, message: EntriesChanged) -> None:
         self.reload()
