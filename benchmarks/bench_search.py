@@ -88,7 +88,7 @@ def report(sizes: list[int], runs: int) -> None:
             )
             print(
                 f"[{count:>6,}]   RSS: open {figures['rss_open_mb']:.0f} MB, model+index "
-                f"loaded {figures['rss_loaded_mb']:.0f} MB, model unloaded "
+                f"loaded {figures['rss_loaded_mb']:.0f} MB, after idle unload "
                 f"{figures['rss_model_unloaded_mb']:.0f} MB, peak {figures['peak_rss_mb']:.0f} MB"
             )
         wall, rss = cold_search(home, runs, "sqlite-vec")
