@@ -18,24 +18,8 @@ import psutil
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import REKALL, bench_env, command_line, generated_base  # noqa: E402
+from common import WARM_QUERIES as QUERIES  # noqa: E402
 
-QUERIES = [
-    "browser blocks cross-origin request",
-    "container keeps restarting",
-    "ENOSPC",
-    "how to keep a job running after logout",
-    "deadlock between two transactions",
-    "retry with exponential backoff",
-    "useEffect dependency array",
-    "disk full on server",
-    "slow query missing index",
-    "TLS certificate expired",
-    "git rebase conflict",
-    "memory leak in node",
-    "docker build cache",
-    "CORS preflight",
-    "timeout connecting",
-]
 IDLE_TIMEOUT_MINUTES = "0.05"
 
 

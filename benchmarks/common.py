@@ -14,6 +14,24 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / ".bench"
 REKALL = str(Path(sys.executable).parent / "rekall")
+# Queries for warm-search figures: questions and identifiers a developer types.
+WARM_QUERIES = [
+    "browser blocks cross-origin request",
+    "container keeps restarting",
+    "ENOSPC",
+    "how to keep a job running after logout",
+    "deadlock between two transactions",
+    "retry with exponential backoff",
+    "useEffect dependency array",
+    "disk full on server",
+    "slow query missing index",
+    "TLS certificate expired",
+    "git rebase conflict",
+    "memory leak in node",
+    "docker build cache",
+    "CORS preflight",
+    "timeout connecting",
+]
 
 
 def bench_env(home: Path, **extra: str) -> dict[str, str]:

@@ -10,29 +10,15 @@ import json
 import statistics
 import sys
 import time
+from pathlib import Path
 
 import psutil
 
 from rekall.config import load_config
 from rekall.service import Rekall
 
-QUERIES = [
-    "browser blocks cross-origin request",
-    "container keeps restarting",
-    "ENOSPC",
-    "how to keep a job running after logout",
-    "deadlock between two transactions",
-    "retry with exponential backoff",
-    "useEffect dependency array",
-    "disk full on server",
-    "slow query missing index",
-    "TLS certificate expired",
-    "git rebase conflict",
-    "memory leak in node",
-    "docker build cache",
-    "CORS preflight",
-    "timeout connecting",
-]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import WARM_QUERIES as QUERIES  # noqa: E402
 
 
 def rss_mb() -> float:
