@@ -38,8 +38,7 @@ class AmbiguousIdError(UsageError):
         lines = "\n".join(f"  {entry_id}  {title}" for entry_id, title in candidates)
         count = f"{len(candidates)}" if len(candidates) < 10 else "10 or more"
         super().__init__(
-            f"id prefix '{prefix}' matches {count} entries; type more characters:\n"
-            f"{lines}"
+            f"id prefix '{prefix}' matches {count} entries; type more characters:\n{lines}"
         )
         self.candidates = candidates
 
