@@ -10,13 +10,13 @@ from typing import Any, get_args
 import pytest
 from mcp.client import Client
 
+from rekall.config import SEARCH_MODES
 from rekall.core.entries import ENTRY_TYPES, LINK_TYPES, MAX_CONTENT_BYTES
 from rekall.interfaces.mcp import params
 from rekall.interfaces.mcp.http import LocalOriginOnly, is_local_origin, url
 from rekall.interfaces.mcp.results import CONTENT_CHARS, SNIPPET_CHARS
 from rekall.interfaces.mcp.server import TOOL_HINTS, build_server
 from rekall.service import Rekall
-from rekall.service.facade import SEARCH_MODES
 from tests.conftest import CliInvoker
 from tests.service.conftest import fill
 from tests.test_architecture import heavy_modules_loaded

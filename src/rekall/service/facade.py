@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rekall import paths
-from rekall.config import Config, load_config
+from rekall.config import SEARCH_MODES, Config, load_config
 from rekall.core import entries as core
 from rekall.core.entries import Entry, EntryFilter, Link
 from rekall.core.errors import ModelError, ValidationError
@@ -29,7 +29,6 @@ if TYPE_CHECKING:
     from rekall.service.maintenance import CheckReport, RestoreReport
     from rekall.service.transfer import ImportReport
 
-SEARCH_MODES = ("hybrid", "semantic", "keyword")
 MAX_LIMIT = 1000
 KEYWORD_FALLBACK = "Semantic search is unavailable, so these are keyword results only: {}"
 

@@ -83,23 +83,12 @@ def texts_with_hashes(
         yield PendingText(int(row[0]), row[1], row[2], row[3]), row[4]
 
 
-def all_texts(conn: sqlite3.Connection) -> Iterator[PendingText]:
-    """The embeddable text of every entry, in seq order."""
-    for row in conn.execute("SELECT seq, title, tags_text, content FROM entries ORDER BY seq"):
-        yield PendingText(int(row[0]), row[1], row[2], row[3])
-
-
 def count_vectors(conn: sqlite3.Connection) -> dict[str, int]:
     """Number of stored vectors per model id."""
     return {
         str(r[0]): int(r[1])
         for r in conn.execute("SELECT model_id, count(*) FROM embeddings GROUP BY model_id")
     }
-
-
-def prune_tombstones(conn: sqlite3.Connection, keep_after: int) -> None:
-    """Forget deletion records at or before a generation no reader can still hold."""
-    conn.execute("DELETE FROM vector_tombstones WHERE generation <= ?", (keep_after,))
 
 
 def stored_hash(conn: sqlite3.Connection, seq: int, model_id: str) -> str | None:

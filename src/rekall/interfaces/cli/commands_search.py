@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import click
 
+from rekall.config import SEARCH_MODES
 from rekall.interfaces.cli import render
 from rekall.interfaces.cli.context import build_filter, get_service, with_filters
 
-MODE_CHOICE = click.Choice(["hybrid", "semantic", "keyword"], case_sensitive=False)
+MODE_CHOICE = click.Choice(SEARCH_MODES, case_sensitive=False)
 
 
 @with_filters(default_status="active")
