@@ -1,4 +1,4 @@
-"""Search quality on a labelled set: load the corpus, run the queries, recall@k and MRR."""
+"""Search quality on labelled corpora: load one, fill a base, run the queries, recall@k and MRR."""
 
 from __future__ import annotations
 
@@ -9,10 +9,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rekall.core.entries import EntryFilter
+from rekall.core.entries import (
+    EntryFilter,
+    NewEntry,
+    build_new_entry,
+    compose_embedding_text,
+    content_hash,
+)
 
 Searcher = Callable[[str, str, int], list[str]]  # (query, mode, limit) -> entry ids
 MODES = ("keyword", "semantic", "hybrid")
+# The hand-written set lives in fixtures/eval; the real-text corpora in fixtures/corpora.
+HAND_WRITTEN = "eval"
+REAL_CORPORA = ("pydoc", "debian")
+FILL_BATCH = 256
 
 
 @dataclass(frozen=True)
@@ -45,19 +55,96 @@ def load_corpus(path: Path) -> list[dict[str, Any]]:
     return data
 
 
-def fill_corpus(service: Any, corpus: Sequence[dict[str, Any]]) -> dict[str, str]:
-    """Add every corpus entry through the facade; return entry id → corpus key."""
-    keys = {}
-    for item in corpus:
-        entry = service.add(
-            str(item["type"]),
-            str(item["title"]),
-            str(item["content"]),
-            tuple(item["tags"]),
-            item.get("project"),
+@dataclass(frozen=True)
+class Corpus:
+    """A labelled corpus: documents, queries and, for the big ones, precomputed vectors."""
+
+    name: str
+    documents: list[dict[str, Any]]
+    queries: list[Query]
+    vectors: dict[str, Any] | None  # content hash of the embedded text -> float32 row
+
+
+def load_named(fixtures: Path, name: str) -> Corpus:
+    """The hand-written set ('eval') or a real-text corpus from fixtures/corpora.
+
+    Raises ValueError when stored vectors belong to other texts or another model: rebuild
+    them with benchmarks/corpora/embed_corpora.py.
+    """
+    if name == HAND_WRITTEN:
+        folder = fixtures / "eval"
+        return Corpus(
+            name,
+            load_corpus(folder / "corpus.json"),
+            load_queries(folder / "queries.json"),
+            None,
         )
-        keys[entry.id] = str(item["key"])
+    folder = fixtures / "corpora"
+    raw = json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))
+    documents: list[dict[str, Any]] = raw["documents"]
+    queries = load_queries(folder / f"{name}.queries.json")
+    return Corpus(name, documents, queries, _stored_vectors(folder, name, documents))
+
+
+def _stored_vectors(folder: Path, name: str, documents: list[dict[str, Any]]) -> dict[str, Any]:
+    import numpy as np
+
+    from rekall.search.model_files import MODEL_ID
+
+    meta = json.loads((folder / f"{name}.vectors.json").read_text(encoding="utf-8"))
+    matrix = np.load(folder / f"{name}.vectors.npy").astype(np.float32)
+    hashes = [content_hash(embedding_text(d)) for d in documents]
+    if meta["model_id"] != MODEL_ID or meta["hashes"] != hashes or len(matrix) != len(hashes):
+        raise ValueError(
+            f"{name}: stored vectors are stale; run benchmarks/corpora/embed_corpora.py"
+        )
+    matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)  # float16 storage rounding
+    return dict(zip(hashes, matrix, strict=True))
+
+
+def new_entry(item: dict[str, Any]) -> NewEntry:
+    """The validated entry a corpus document becomes."""
+    return build_new_entry(
+        str(item["type"]), str(item["title"]), str(item["content"]), item["tags"], item["project"]
+    )
+
+
+def embedding_text(item: dict[str, Any]) -> str:
+    """The text Rekall embeds for a corpus document."""
+    entry = new_entry(item)
+    return compose_embedding_text(entry.title, entry.tags, entry.content)
+
+
+def fill_corpus(
+    service: Any, corpus: Sequence[dict[str, Any]], vectors: dict[str, Any] | None = None
+) -> dict[str, str]:
+    """Add every corpus entry through the facade's indexer; return entry id -> corpus key.
+
+    With vectors, texts already embedded by the real model take their stored vector; any
+    other text (a query, say) still goes through the model.
+    """
+    if vectors is not None:
+        _use_stored_vectors(service, vectors)
+    keys = {}
+    for start in range(0, len(corpus), FILL_BATCH):
+        batch = corpus[start : start + FILL_BATCH]
+        ids = service.indexer.insert_many([new_entry(item) for item in batch], service.clock())
+        keys.update({entry_id: str(item["key"]) for entry_id, item in zip(ids, batch, strict=True)})
     return keys
+
+
+def _use_stored_vectors(service: Any, vectors: dict[str, Any]) -> None:
+    import numpy as np
+
+    embed = service.semantic.embed_texts
+
+    def embed_texts(texts: Sequence[str]) -> Any:
+        missing = [text for text in texts if content_hash(text) not in vectors]
+        known: dict[str, Any] = dict(zip(missing, embed(missing), strict=True)) if missing else {}
+        known.update((t, vectors[content_hash(t)]) for t in texts if t not in known)
+        return np.vstack([known[t] for t in texts])
+
+    service.semantic.embed_texts = embed_texts
 
 
 def facade_searcher(service: Any, keys: dict[str, str]) -> Searcher:
@@ -98,3 +185,21 @@ def score_table(
         for mode in MODES:
             table[(kind, mode)] = score(search, group, mode, k)
     return table
+
+
+def open_corpus(fixtures: Path, name: str, db_file: Path) -> tuple[Any, Searcher, Corpus]:
+    """A facade on a fresh base at db_file holding the named corpus, and its searcher.
+
+    The caller closes the facade. REKALL_HOME and REKALL_CONFIG must point somewhere
+    disposable before the call.
+    """
+    from rekall.service import Rekall
+
+    corpus = load_named(fixtures, name)
+    service = Rekall(db_file=db_file)
+    try:
+        keys = fill_corpus(service, corpus.documents, corpus.vectors)
+    except BaseException:
+        service.close()
+        raise
+    return service, facade_searcher(service, keys), corpus
