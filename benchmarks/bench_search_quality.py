@@ -30,6 +30,8 @@ def main() -> None:
         os.environ.update(
             REKALL_HOME=scratch, REKALL_CONFIG=f"{scratch}/config.toml", HF_HUB_OFFLINE="1"
         )
+        from rekall.search.model_files import MODEL_ID
+        from rekall.service import Rekall
         from rekall.testdata import quality
 
         print(
@@ -37,8 +39,9 @@ def main() -> None:
             f"{'MRR@' + str(args.k):>8}"
         )
         for name in args.corpus or [quality.HAND_WRITTEN, *quality.REAL_CORPORA]:
-            service, search, corpus = quality.open_corpus(FIXTURES, name, Path(scratch, name))
+            service = Rekall(db_file=Path(scratch, name))
             try:
+                search, corpus = quality.open_corpus(service, FIXTURES, name, MODEL_ID)
                 table = quality.score_table(search, corpus.queries, args.k)
             finally:
                 service.close()

@@ -43,7 +43,7 @@ PYDOC_QUESTIONS = {
         "pathlib.Path.glob",
         "pathlib.Path.rglob",
     ],
-    "checksum of a file's bytes with sha256": ["hashlib", "hashlib.file_digest"],
+    "checksum of a file's bytes with sha256": ["hashlib", "hashlib.file_digest", "hashlib.sha256"],
     "check two tokens for equality without leaking timing information": [
         "hmac.compare_digest",
         "secrets.compare_digest",

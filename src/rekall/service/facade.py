@@ -14,6 +14,7 @@ from rekall.core import entries as core
 from rekall.core.entries import Entry, EntryFilter, Link
 from rekall.core.errors import ModelError, ValidationError
 from rekall.core.results import SearchResponse, SearchResult
+from rekall.search.hybrid import FusionWeights
 from rekall.service import data, searching
 from rekall.service.entries import EntryOperations, validate_changes
 from rekall.service.generation import GenerationReport, generate
@@ -60,6 +61,8 @@ class Rekall(ReviewMethods):
         self.notify = notify or (lambda message: None)
         self.semantic = SemanticEngine(self.db, self.config, long_lived, self.notify)
         self.indexer = Indexer(self.db, self.semantic, self.notify)
+        # Hybrid and keyword search parameters (docs/decisions/002); the sweep replaces them.
+        self.fusion_weights = FusionWeights()
         offer_legacy_import(self.db, self.notify)
 
     # -- entries -------------------------------------------------------------------------
@@ -169,7 +172,7 @@ class Rekall(ReviewMethods):
                 notices.append(KEYWORD_FALLBACK.format(exc))
                 mode = "keyword"
         if ranking is None:
-            ranking = searching.keyword_ranking(self.db, query, filters, limit)
+            ranking = searching.keyword_ranking(self.db, query, filters, limit, self.fusion_weights)
         results = searching.build_results(self.db, ranking)
         elapsed = (time.perf_counter() - started) * 1000
         return SearchResponse(query, mode, results, notices, elapsed)
@@ -179,7 +182,9 @@ class Rekall(ReviewMethods):
     ) -> searching.Ranking:
         if mode == "semantic":
             return searching.semantic_ranking(self.semantic, self.db, query, filters, limit)
-        return searching.hybrid_ranking(self.semantic, self.db, query, filters, limit)
+        return searching.hybrid_ranking(
+            self.semantic, self.db, query, filters, limit, self.fusion_weights
+        )
 
     def similar(
         self, id_or_prefix: str, limit: int = 10, filters: EntryFilter | None = None

@@ -7,30 +7,16 @@ from dataclasses import dataclass
 from rekall.core.entries import EntryFilter
 from rekall.core.results import SearchResult
 from rekall.search.cache import LRUCache
-from rekall.search.hybrid import RankedList, reciprocal_rank_fusion
-from rekall.service.keyword import KeywordPlan, run_keyword
+from rekall.search.hybrid import FusionWeights, fuse
+from rekall.service.keyword import KeywordMatch, KeywordPlan, run_keyword, weigh_matches
 from rekall.service.semantic import SemanticEngine
 from rekall.storage import entries_repo
 from rekall.storage.connection import read_generation
 from rekall.storage.database import Database
-from rekall.storage.fts_repo import KeywordHit
 
 # How many candidates each side contributes to fusion, relative to the asked limit.
 CANDIDATE_FACTOR = 5
 MIN_CANDIDATES = 50
-
-
-@dataclass(frozen=True)
-class FusionWeights:
-    """How much vote each list gets in hybrid search (docs/decisions/002-hybrid-fusion.md)."""
-
-    semantic: float = 1.0
-    keyword_all_terms: float = 1.0
-    keyword_any_term: float = 0.1
-    keyword_identifier: float = 1.5
-
-
-WEIGHTS = FusionWeights()
 
 
 def allowed_seqs(
@@ -61,25 +47,6 @@ def semantic_hits(
     return engine.nearest(vector, k, allowed_seqs(db, filters, engine.filter_cache))
 
 
-def keyword_lists(
-    db: Database, plan: KeywordPlan, filters: EntryFilter, k: int
-) -> tuple[list[KeywordHit], float]:
-    """The keyword candidates for hybrid search and the weight they have earned.
-
-    A question's words are mostly noise for BM25 ("how do I stop a job…"), so a plain OR of
-    its words only earns a small vote. Entries holding every content word earn a full vote,
-    and so does any match of a code-like identifier (ENOSPC, useEffect), where exact words
-    beat meaning.
-    """
-    if plan.has_identifier:
-        return run_keyword(db, plan, filters, k), WEIGHTS.keyword_identifier
-    if len(plan.terms) > 1:
-        all_terms = run_keyword(db, plan, filters, k, require_all=True)
-        if all_terms:
-            return all_terms, WEIGHTS.keyword_all_terms
-    return run_keyword(db, plan, filters, k), WEIGHTS.keyword_any_term
-
-
 @dataclass
 class Evidence:
     """What each side said about one entry."""
@@ -88,19 +55,31 @@ class Evidence:
     semantic_rank: int | None = None
     similarity: float | None = None
     snippet: str = ""
+    matched: dict[str, list[str]] | None = None  # term -> fields (title, tags, content)
+    keyword_strength: float | None = None
 
 
 Ranking = tuple[list[tuple[int, float]], dict[int, Evidence]]
 
 
-def keyword_ranking(db: Database, query: str, filters: EntryFilter, limit: int) -> Ranking:
+def keyword_ranking(
+    db: Database, query: str, filters: EntryFilter, limit: int, weights: FusionWeights
+) -> Ranking:
     """Keyword mode: BM25 order; the score is BM25 relevance (higher is better)."""
-    hits = run_keyword(db, KeywordPlan.from_query(query), filters, limit)
-    evidence = {
-        hit.seq: Evidence(keyword_rank=rank, snippet=hit.snippet)
-        for rank, hit in enumerate(hits, start=1)
-    }
-    return [(hit.seq, -hit.bm25) for hit in hits], evidence
+    plan = KeywordPlan.from_query(query, weights.prefix_last)
+    matches = weigh_matches(db, plan, run_keyword(db, plan, filters, limit), weights)
+    evidence: dict[int, Evidence] = {}
+    for rank, match in enumerate(matches, start=1):
+        evidence[match.hit.seq] = keyword_said(Evidence(), rank, match)
+    return [(m.hit.seq, -m.hit.bm25) for m in matches], evidence
+
+
+def keyword_said(evidence: Evidence, rank: int, match: KeywordMatch) -> Evidence:
+    """Record a keyword match's rank, snippet and evidence."""
+    evidence.keyword_rank, evidence.snippet = rank, match.hit.snippet
+    evidence.matched = match.evidence.fields
+    evidence.keyword_strength = match.evidence.strength
+    return evidence
 
 
 def semantic_ranking(
@@ -116,24 +95,29 @@ def semantic_ranking(
 
 
 def hybrid_ranking(
-    engine: SemanticEngine, db: Database, query: str, filters: EntryFilter, limit: int
+    engine: SemanticEngine,
+    db: Database,
+    query: str,
+    filters: EntryFilter,
+    limit: int,
+    weights: FusionWeights,
 ) -> Ranking:
-    """Hybrid mode: both sides' candidates fused by weighted reciprocal rank."""
+    """Hybrid mode: semantic ranks fused with keyword ranks weighted by their evidence."""
     k = max(limit * CANDIDATE_FACTOR, MIN_CANDIDATES)
     semantic = semantic_hits(engine, db, query, filters, k)
-    keyword, keyword_weight = keyword_lists(db, KeywordPlan.from_query(query), filters, k)
-    fused = reciprocal_rank_fusion(
-        [
-            RankedList([seq for seq, _ in semantic], WEIGHTS.semantic),
-            RankedList([hit.seq for hit in keyword], keyword_weight),
-        ]
+    plan = KeywordPlan.from_query(query, weights.prefix_last)
+    matches = weigh_matches(db, plan, run_keyword(db, plan, filters, k), weights)
+    fused = fuse(
+        semantic,
+        [m.hit.seq for m in matches],
+        {m.hit.seq: m.evidence.vote for m in matches},
+        weights,
     )
     evidence: dict[int, Evidence] = {}
     for rank, (seq, similarity) in enumerate(semantic, start=1):
         evidence[seq] = Evidence(semantic_rank=rank, similarity=similarity)
-    for rank, hit in enumerate(keyword, start=1):
-        found = evidence.setdefault(hit.seq, Evidence())
-        found.keyword_rank, found.snippet = rank, hit.snippet
+    for rank, match in enumerate(matches, start=1):
+        keyword_said(evidence.setdefault(match.hit.seq, Evidence()), rank, match)
     return fused[:limit], evidence
 
 
@@ -156,6 +140,8 @@ def build_results(db: Database, ranking: Ranking) -> list[SearchResult]:
                 keyword_rank=said.keyword_rank,
                 semantic_rank=said.semantic_rank,
                 similarity=said.similarity,
+                matched=said.matched,
+                keyword_strength=said.keyword_strength,
             )
         )
     return results

@@ -1,16 +1,21 @@
-"""SQL for keyword search over the FTS5 index, ranked by BM25."""
+"""SQL for keyword search over the FTS5 index: BM25 ranking, term rarity, matched fields."""
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rekall.core.entries import EntryFilter
 from rekall.core.results import HIGHLIGHT_CLOSE, HIGHLIGHT_OPEN
 from rekall.storage.entries_repo import filter_clause
 
-# Column weights for bm25(): a word in the title or tags says more than one in the body.
-BM25_WEIGHTS = "10.0, 1.0, 5.0, 2.0"
+# bm25() column weights, in the FTS5 table's column order: a word in the title or the tags
+# says more than one in the body. The one place to weigh a new column.
+BM25_COLUMN_WEIGHTS = {"title": 10.0, "content": 1.0, "tags_text": 5.0, "project": 2.0}
+_BM25_ARGS = ", ".join(str(weight) for weight in BM25_COLUMN_WEIGHTS.values())
+# Counting the entries that hold a term stops here: past it a term is common anyway.
+DOCUMENT_COUNT_CAP = 5000
 
 
 @dataclass(frozen=True)
@@ -22,19 +27,58 @@ class KeywordHit:
     snippet: str
 
 
+@dataclass(frozen=True)
+class EntryFields:
+    """The searchable fields of one entry, to see where each term matched."""
+
+    title: str
+    tags: str
+    content: str
+
+
 def keyword_search(
     conn: sqlite3.Connection, match: str, filters: EntryFilter, limit: int
 ) -> list[KeywordHit]:
     """Run an already-escaped FTS5 MATCH expression; best matches first."""
     clause, params = filter_clause(filters)
     rows = conn.execute(
-        f"SELECT e.seq, bm25(entries_fts, {BM25_WEIGHTS}) AS rank, "
+        f"SELECT e.seq, bm25(entries_fts, {_BM25_ARGS}) AS rank, "
         f"snippet(entries_fts, -1, '{HIGHLIGHT_OPEN}', '{HIGHLIGHT_CLOSE}', '…', 16) "
         "FROM entries_fts JOIN entries e ON e.seq = entries_fts.rowid "
         f"WHERE entries_fts MATCH ?{clause} ORDER BY rank LIMIT ?",
         [match, *params, limit],
     ).fetchall()
     return [KeywordHit(int(r[0]), float(r[1]), str(r[2])) for r in rows]
+
+
+def document_counts(conn: sqlite3.Connection, matches: Sequence[str]) -> tuple[list[int], int]:
+    """How many entries hold each escaped MATCH term (capped), and how many entries there are."""
+    counts = [
+        int(
+            conn.execute(
+                "SELECT count(*) FROM (SELECT 1 FROM entries_fts WHERE entries_fts MATCH ? "
+                "LIMIT ?)",
+                (match, DOCUMENT_COUNT_CAP),
+            ).fetchone()[0]
+        )
+        for match in matches
+    ]
+    total = int(conn.execute("SELECT count(*) FROM entries").fetchone()[0])
+    return counts, total
+
+
+def entry_fields(conn: sqlite3.Connection, seqs: Sequence[int]) -> dict[int, EntryFields]:
+    """Title, tags and content of the given entries, by seq."""
+    found: dict[int, EntryFields] = {}
+    for start in range(0, len(seqs), 500):
+        chunk = list(seqs[start : start + 500])
+        marks = ",".join("?" * len(chunk))
+        rows = conn.execute(
+            f"SELECT seq, title, tags_text, content FROM entries WHERE seq IN ({marks})", chunk
+        ).fetchall()
+        for row in rows:
+            found[int(row[0])] = EntryFields(str(row[1]), str(row[2]), str(row[3]))
+    return found
 
 
 def rebuild_fts(conn: sqlite3.Connection) -> None:

@@ -65,7 +65,7 @@ class Corpus:
     vectors: dict[str, Any] | None  # content hash of the embedded text -> float32 row
 
 
-def load_named(fixtures: Path, name: str) -> Corpus:
+def load_named(fixtures: Path, name: str, model_id: str) -> Corpus:
     """The hand-written set ('eval') or a real-text corpus from fixtures/corpora.
 
     Raises ValueError when stored vectors belong to other texts or another model: rebuild
@@ -83,18 +83,18 @@ def load_named(fixtures: Path, name: str) -> Corpus:
     raw = json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))
     documents: list[dict[str, Any]] = raw["documents"]
     queries = load_queries(folder / f"{name}.queries.json")
-    return Corpus(name, documents, queries, _stored_vectors(folder, name, documents))
+    return Corpus(name, documents, queries, _stored_vectors(folder, name, documents, model_id))
 
 
-def _stored_vectors(folder: Path, name: str, documents: list[dict[str, Any]]) -> dict[str, Any]:
+def _stored_vectors(
+    folder: Path, name: str, documents: list[dict[str, Any]], model_id: str
+) -> dict[str, Any]:
     import numpy as np
-
-    from rekall.search.model_files import MODEL_ID
 
     meta = json.loads((folder / f"{name}.vectors.json").read_text(encoding="utf-8"))
     matrix = np.load(folder / f"{name}.vectors.npy").astype(np.float32)
     hashes = [content_hash(embedding_text(d)) for d in documents]
-    if meta["model_id"] != MODEL_ID or meta["hashes"] != hashes or len(matrix) != len(hashes):
+    if meta["model_id"] != model_id or meta["hashes"] != hashes or len(matrix) != len(hashes):
         raise ValueError(
             f"{name}: stored vectors are stale; run benchmarks/corpora/embed_corpora.py"
         )
@@ -187,19 +187,8 @@ def score_table(
     return table
 
 
-def open_corpus(fixtures: Path, name: str, db_file: Path) -> tuple[Any, Searcher, Corpus]:
-    """A facade on a fresh base at db_file holding the named corpus, and its searcher.
-
-    The caller closes the facade. REKALL_HOME and REKALL_CONFIG must point somewhere
-    disposable before the call.
-    """
-    from rekall.service import Rekall
-
-    corpus = load_named(fixtures, name)
-    service = Rekall(db_file=db_file)
-    try:
-        keys = fill_corpus(service, corpus.documents, corpus.vectors)
-    except BaseException:
-        service.close()
-        raise
-    return service, facade_searcher(service, keys), corpus
+def open_corpus(service: Any, fixtures: Path, name: str, model_id: str) -> tuple[Searcher, Corpus]:
+    """Fill service (a facade on a fresh base) with the named corpus; return its searcher."""
+    corpus = load_named(fixtures, name, model_id)
+    keys = fill_corpus(service, corpus.documents, corpus.vectors)
+    return facade_searcher(service, keys), corpus

@@ -19,7 +19,7 @@ Examples:
   rekall search ENOSPC --mode keyword --type bug
   rekall search "retry with backoff" --tag python --project api --json
 Scores: keyword = BM25 relevance, semantic = cosine similarity,
-hybrid = fused rank score; each is explained on stderr after the results.
+hybrid = similarity plus keyword bonus; each is explained on stderr after the results.
 """
 )
 @click.argument("query")

@@ -64,6 +64,10 @@ def result_to_dict(result: SearchResult) -> dict[str, Any]:
             "keyword_rank": result.keyword_rank,
             "semantic_rank": result.semantic_rank,
             "similarity": None if result.similarity is None else round(result.similarity, 6),
+            "matched": result.matched or {},
+            "keyword_strength": None
+            if result.keyword_strength is None
+            else round(result.keyword_strength, 6),
         }
     )
     return data
