@@ -17,30 +17,28 @@ class ArgumentError(click.ClickException):
     exit_code = 2
 
 
-class Utf8Text(click.ParamType):
+class Utf8Text(click.types.StringParamType):
     """A string argument; refuses undecodable bytes (lone surrogates from a non-UTF-8 argv)."""
 
-    name = "text"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if isinstance(value, str):
-            try:
-                value.encode("utf-8")
-            except UnicodeEncodeError as exc:
-                byte = ord(value[exc.start]) - 0xDC00
-                where = f"byte 0x{byte:02x}" if 0x80 <= byte <= 0xFF else "a lone surrogate"
-                name = param.get_error_hint(ctx) if param is not None and ctx else "an argument"
-                raise ArgumentError(
-                    f"{name} is not valid UTF-8 text ({where} at position {exc.start}); "
-                    "convert it first, e.g. with iconv -f latin1 -t utf-8"
-                ) from None
-        return value
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text: str = super().convert(value, param, ctx)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            byte = ord(text[exc.start]) - 0xDC00
+            where = f"byte 0x{byte:02x}" if 0x80 <= byte <= 0xFF else "a lone surrogate"
+            name = param.get_error_hint(ctx) if param is not None and ctx else "an argument"
+            raise ArgumentError(
+                f"{name} is not valid UTF-8 text ({where} at position {exc.start}); "
+                "convert it first, e.g. with iconv -f latin1 -t utf-8"
+            ) from None
+        return text
 
 
 TEXT = Utf8Text()
 
 
-def bounded(param_type: click.ParamType) -> click.ParamType:
+def bounded(param_type: click.ParamType[Any]) -> click.ParamType[Any]:
     """The same type with every string made UTF-8-checked and every integer made int64-bounded."""
     if param_type is click.STRING:
         return TEXT
