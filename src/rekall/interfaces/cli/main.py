@@ -62,6 +62,7 @@ def register_commands() -> None:
         commands_config,
         commands_data,
         commands_entries,
+        commands_graph,
         commands_index,
         commands_links,
         commands_mcp,
@@ -73,6 +74,7 @@ def register_commands() -> None:
     for module in (
         commands_entries,
         commands_links,
+        commands_graph,
         commands_search,
         commands_review,
         commands_config,
