@@ -63,6 +63,7 @@ def register_commands() -> None:
         commands_entries,
         commands_graph,
         commands_index,
+        commands_install,
         commands_links,
         commands_mcp,
         commands_review,
@@ -80,6 +81,7 @@ def register_commands() -> None:
         commands_index,
         commands_data,
         commands_mcp,
+        commands_install,
         commands_tui,
     ):
         for command in module.COMMANDS:
