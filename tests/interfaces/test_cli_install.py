@@ -287,3 +287,18 @@ def test_installed_command_is_the_real_executable(places: dict[str, Path]) -> No
         [entry["command"], "--version"], capture_output=True, text=True, timeout=120, check=True
     )
     assert version.stdout.startswith("rekall")
+
+
+def test_the_cli_knows_every_client_without_loading_the_service() -> None:
+    from rekall.interfaces.cli.commands_install import CLIENT_NAMES
+    from rekall.service.clients import CLIENTS
+
+    assert tuple(CLIENTS) == CLIENT_NAMES
+    code = (
+        "import sys, rekall.interfaces.cli.main; "
+        "print(any(m.startswith('rekall.service') for m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert result.stdout.strip() == "False"

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from rekall.core.errors import RekallError
 from rekall.interfaces.cli import render
-from rekall.service import install as installer
-from rekall.service.clients import CLIENTS
 
-CLIENT_CHOICE = click.Choice(list(CLIENTS), case_sensitive=False)
+if TYPE_CHECKING:
+    from rekall.service.install import ClientState, ConfigChange
+
+# The names of rekall.service.clients.CLIENTS (a test keeps them equal): importing the service
+# here would load the whole facade for `rekall --help`.
+CLIENT_NAMES = ("claude-code", "claude-desktop", "cursor", "windsurf", "vscode", "zed")
+CLIENT_CHOICE = click.Choice(CLIENT_NAMES, case_sensitive=False)
 
 INSTALL_EPILOG = """\b
 Examples:
@@ -30,7 +34,9 @@ def _project(project: bool) -> Path | None:
     return Path.cwd() if project else None
 
 
-def _report(change: installer.ConfigChange, dry_run: bool) -> None:
+def _report(change: ConfigChange, dry_run: bool) -> None:
+    from rekall.service import install as installer
+
     if dry_run:
         click.echo(change.diff(), nl=False)
         click.echo(f"Dry run: {change.summary[0].lower()}{change.summary[1:]}", err=True)
@@ -70,9 +76,11 @@ def install(
         _print_states(as_json, command_path)
         return
     if client is None:
-        raise click.UsageError(f"name a client ({', '.join(CLIENTS)}) or use --list")
+        raise click.UsageError(f"name a client ({', '.join(CLIENT_NAMES)}) or use --list")
     if as_json:
         raise click.UsageError("--json applies only with --list")
+    from rekall.service import install as installer
+
     command = installer.rekall_executable(command_path)
     _report(installer.plan_install(client.lower(), _project(project), command), dry_run)
 
@@ -89,10 +97,14 @@ Examples:
 @click.option("--dry-run", is_flag=True, help="Print the change as a diff; write nothing.")
 def uninstall(client: str, project: bool, dry_run: bool) -> None:
     """Remove Rekall's MCP server from an AI client's config (other servers stay)."""
+    from rekall.service import install as installer
+
     _report(installer.plan_uninstall(client.lower(), _project(project)), dry_run)
 
 
 def _print_states(as_json: bool, command_path: str | None) -> None:
+    from rekall.service import install as installer
+
     try:
         command: str | None = installer.rekall_executable(command_path)
     except RekallError:
@@ -108,7 +120,7 @@ def _print_states(as_json: bool, command_path: str | None) -> None:
         )
 
 
-def _state_dict(state: installer.ClientState) -> dict[str, Any]:
+def _state_dict(state: ClientState) -> dict[str, Any]:
     return {
         "client": state.client.name,
         "scope": state.scope,
