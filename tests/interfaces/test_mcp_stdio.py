@@ -23,6 +23,8 @@ import pytest
 from mcp.client import Client
 from mcp.client.stdio import StdioServerParameters, stdio_client
 
+from rekall.interfaces.mcp.server import TOOL_HINTS
+
 pytestmark = pytest.mark.model
 
 SCRIPT = Path(sys.executable).parent / ("rekall.exe" if os.name == "nt" else "rekall")
@@ -76,7 +78,7 @@ async def test_stdio_client_lists_adds_searches_and_deletes(tmp_path: Path) -> N
             found = await call(client, "search_entries", query="message queue reader falls behind")
             deleted = await call(client, "delete_entry", id=entry_id)
             after = await call(client, "search_entries", query="kafka", mode="keyword")
-    assert len(names) == 12 and "search_entries" in names
+    assert len(names) == len(TOOL_HINTS) and "search_entries" in names
     assert found["results"][0]["id"] == entry_id and found["mode"] == "hybrid"
     assert deleted["action"] == "deleted"
     assert after["results"] == []
@@ -375,7 +377,7 @@ async def test_http_serves_local_clients_and_refuses_foreign_origins(tmp_path: P
             origin: await anyio.to_thread.run_sync(post, port, origin)
             for origin in (None, "http://localhost:5173", "https://evil.example", "null")
         }
-    assert len(names) == 12
+    assert len(names) == len(TOOL_HINTS)
     assert found["results"][0]["id"] == added["entry"]["id"]
     assert statuses == {
         None: 200,
