@@ -61,9 +61,12 @@ def register_commands() -> None:
         commands_config,
         commands_data,
         commands_entries,
+        commands_graph,
         commands_index,
+        commands_install,
         commands_links,
         commands_mcp,
+        commands_merge,
         commands_review,
         commands_search,
         commands_tui,
@@ -72,12 +75,15 @@ def register_commands() -> None:
     for module in (
         commands_entries,
         commands_links,
+        commands_graph,
+        commands_merge,
         commands_search,
         commands_review,
         commands_config,
         commands_index,
         commands_data,
         commands_mcp,
+        commands_install,
         commands_tui,
     ):
         for command in module.COMMANDS:
