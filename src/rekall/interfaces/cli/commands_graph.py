@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from rekall.core.graph import MAX_GRAPH_DEPTH, GraphNode
 from rekall.interfaces.cli import render
 from rekall.interfaces.cli.context import get_service
-from rekall.service.graph import EntryGraph
+
+if TYPE_CHECKING:
+    from rekall.service.graph import EntryGraph
 
 EPILOG = """\b
 Examples:
