@@ -10,6 +10,7 @@ import click
 
 from rekall import __version__
 from rekall.core.errors import RekallError, UsageError
+from rekall.interfaces.cli.params import harden
 
 EPILOG = """\b
 Examples:
@@ -61,9 +62,12 @@ def register_commands() -> None:
         commands_config,
         commands_data,
         commands_entries,
+        commands_graph,
         commands_index,
+        commands_install,
         commands_links,
         commands_mcp,
+        commands_merge,
         commands_review,
         commands_search,
         commands_tui,
@@ -72,15 +76,19 @@ def register_commands() -> None:
     for module in (
         commands_entries,
         commands_links,
+        commands_graph,
+        commands_merge,
         commands_search,
         commands_review,
         commands_config,
         commands_index,
         commands_data,
         commands_mcp,
+        commands_install,
         commands_tui,
     ):
         for command in module.COMMANDS:
+            harden(command)
             cli.add_command(command)
 
 
