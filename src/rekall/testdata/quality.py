@@ -71,19 +71,22 @@ def load_named(fixtures: Path, name: str, model_id: str) -> Corpus:
     Raises ValueError when stored vectors belong to other texts or another model: rebuild
     them with benchmarks/corpora/embed_corpora.py.
     """
-    if name == HAND_WRITTEN:
-        folder = fixtures / "eval"
-        return Corpus(
-            name,
-            load_corpus(folder / "corpus.json"),
-            load_queries(folder / "queries.json"),
-            None,
-        )
     folder = fixtures / "corpora"
-    raw = json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))
-    documents: list[dict[str, Any]] = raw["documents"]
-    queries = load_queries(folder / f"{name}.queries.json")
+    documents = load_documents(fixtures, name)
+    if name == HAND_WRITTEN:
+        queries = load_queries(fixtures / "eval" / "queries.json")
+    else:
+        queries = load_queries(folder / f"{name}.queries.json")
     return Corpus(name, documents, queries, _stored_vectors(folder, name, documents, model_id))
+
+
+def load_documents(fixtures: Path, name: str) -> list[dict[str, Any]]:
+    """The documents of the hand-written set ('eval') or of a real-text corpus."""
+    if name == HAND_WRITTEN:
+        return load_corpus(fixtures / "eval" / "corpus.json")
+    raw = json.loads((fixtures / "corpora" / f"{name}.json").read_text(encoding="utf-8"))
+    documents: list[dict[str, Any]] = raw["documents"]
+    return documents
 
 
 def _stored_vectors(
