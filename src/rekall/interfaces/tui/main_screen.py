@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, cast
 
 from textual import work
@@ -14,12 +15,16 @@ from textual.worker import get_current_worker
 
 from rekall.core.entries import Entry, EntryFilter
 from rekall.core.errors import RekallError
+from rekall.core.results import SearchResponse
 from rekall.interfaces.tui.entry_table import EntryTable
 from rekall.interfaces.tui.main_widgets import ResultsTable, SearchBox
 from rekall.interfaces.tui.searching import (
+    EMPTY_AFTER,
+    LOADING_STATUS,
     MODES,
     SEARCH_LIMIT,
     SORTS,
+    STALE_AFTER,
     ModelWarmed,
     SearchDone,
     SearchFailed,
@@ -30,7 +35,12 @@ from rekall.interfaces.tui.searching import (
     next_in,
     results_status,
 )
-from rekall.interfaces.tui.threads import EntriesChanged, after_typed_keys, report_error
+from rekall.interfaces.tui.threads import (
+    EntriesChanged,
+    after_typed_keys,
+    report_error,
+    run_in_thread,
+)
 
 if TYPE_CHECKING:
     from rekall.interfaces.tui.app import RekallApp
@@ -62,6 +72,9 @@ class MainScreen(Screen[None]):
         self.model_missing = False
         # The search whose results the table shows (benchmarks time keystrokes with it).
         self.last_shown: SearchRequest | None = None
+        self.last_response: SearchResponse | None = None
+        # How many entries the filters let through (None until counted).
+        self.total: int | None = None
         # The seq whose outcome (results or an error) is on screen: older means searching.
         self.settled = 0
         # Enter was pressed on results still being searched: open the top one when shown.
@@ -95,10 +108,31 @@ class MainScreen(Screen[None]):
     def show_list(self, keep_position: bool = False) -> None:
         """Show the browse listing (first page only; more as the cursor moves down)."""
         try:
-            self.table.browse(self._page, keep_position)
+            self.table.browse(self._page, keep_position, self.sort)
         except RekallError as exc:
             report_error(self.app, exc)
-        self.set_status(list_status(len(self.table.entries), self.table.has_more, self.sort))
+        self._show_list_status()
+        if self.table.has_more:
+            self._count_entries()
+
+    def _count_entries(self) -> None:
+        """Count what the filters let through, off the UI thread (the first page paints
+        without waiting for it); the status line says "100 of 2,003" once known."""
+        filters, service = self.filters, self.rekall.service
+        self.total = None
+
+        def counted(total: int) -> None:
+            if filters == self.filters:
+                self.total = total
+                if not self.query_text.strip():
+                    self._show_list_status()
+
+        run_in_thread(self.app, lambda: service.count_entries(filters), counted, group="count")
+
+    def _show_list_status(self) -> None:
+        table = self.table
+        total = len(table.entries) if not table.has_more else self.total
+        self.set_status(list_status(len(table.entries), total, self.sort))
 
     def set_status(self, text: str) -> None:
         self.query_one("#status", Static).update(text)
@@ -124,12 +158,26 @@ class MainScreen(Screen[None]):
         self.seq += 1
         if not self.query_text.strip():
             self.app.workers.cancel_group(self, "search")
-            self.settled = self.seq
+            self._settle(self.seq)
             self.show_list()
             return
         mode, provisional = self._plan()
         request = SearchRequest(self.seq, self.query_text, mode, self.filters, provisional)
         self.search(request)
+        self.set_timer(STALE_AFTER, partial(self._mark_stale, request.seq))
+
+    def _mark_stale(self, seq: int, why: str = "") -> None:
+        """The list on screen is not the answer to the query as typed: say so (the previous
+        results stay until the new ones arrive, rather than flashing an empty list)."""
+        if seq == self.seq and self.searching:
+            if not why and self.table.has_class("-stale"):
+                return  # already marked, with a more precise reason
+            self.table.add_class("-stale")
+            self.set_status(why or f"Searching “{self.query_text}”… (previous results below)")
+
+    def _settle(self, seq: int) -> None:
+        self.settled = seq
+        self.table.remove_class("-stale")
 
     def _plan(self) -> tuple[str, bool]:
         """While the model is not loaded, search by keywords and load the model aside."""
@@ -178,12 +226,25 @@ class MainScreen(Screen[None]):
         request, response = message.request, message.response
         if request.seq != self.seq:
             return
+        if not response.results and request.provisional:
+            # No keyword match while the model loads: the search by meaning follows.
+            self._mark_stale(request.seq, f"{LOADING_STATUS}: no keyword match yet")
+            return
+        if not response.results and not message.settled:
+            # Likely a word still being typed: show "no results" only if no key follows.
+            message.settled = True
+            self.set_timer(EMPTY_AFTER, partial(self.on_search_done, message))
+            self._mark_stale(request.seq, f"No match for “{request.query}” so far…")
+            return
+        self._show_results(request, response)
+
+    def _show_results(self, request: SearchRequest, response: SearchResponse) -> None:
         entries = [result.entry for result in response.results]
         more = more_results(self.rekall.service, request)
         self.table.show_results(entries, more, SEARCH_LIMIT)
-        self.last_shown = request
-        self.settled = request.seq
-        self.set_status(results_status(request, response))
+        self.last_shown, self.last_response = request, response
+        self._settle(request.seq)
+        self.set_status(results_status(request, response, entries, self.table.has_more))
         for notice in response.notices:
             if notice not in self._told:
                 self._told.add(notice)
@@ -192,7 +253,7 @@ class MainScreen(Screen[None]):
 
     def on_search_failed(self, message: SearchFailed) -> None:
         if message.request.seq == self.seq:
-            self.settled = self.seq
+            self._settle(self.seq)
             self.open_when_shown = False
         if message.request.seq in (self.seq, -1):
             self.notify(message.error, title="Error", severity="error", timeout=8)
@@ -271,7 +332,13 @@ class MainScreen(Screen[None]):
 
     def on_entry_table_page_added(self, event: EntryTable.PageAdded) -> None:
         if not self.query_text.strip():
-            self.set_status(list_status(len(self.table.entries), self.table.has_more, self.sort))
+            self._show_list_status()
+        elif self.last_shown is not None and self.last_response is not None:
+            self.set_status(
+                results_status(
+                    self.last_shown, self.last_response, self.table.entries, self.table.has_more
+                )
+            )
 
     def on_entry_table_field_clicked(self, event: EntryTable.FieldClicked) -> None:
         sort = HEADER_SORTS.get(event.field)

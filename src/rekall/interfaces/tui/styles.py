@@ -17,6 +17,15 @@ STYLESHEET = """
     height: 1fr;
 }
 
+#entries.-stale {
+    text-opacity: 55%;
+}
+
+Toast {
+    padding: 0 1;
+    margin-top: 0;
+}
+
 /* -- entry detail ------------------------------------------------------------------- */
 
 #detail-body {
