@@ -8,11 +8,12 @@ import pytest
 from textual.widgets import Input, TextArea
 from textual.widgets._toast import Toast
 
-from rekall.interfaces.tui import entry_table, main_screen
+from rekall.interfaces.tui import entry_table, search_screen
 from rekall.interfaces.tui.app import RekallApp
 from rekall.interfaces.tui.dialogs import ConfirmScreen
 from rekall.interfaces.tui.forms import EntryForm
 from rekall.interfaces.tui.main_screen import MainScreen
+from rekall.interfaces.tui.preview import Preview
 from tests.interfaces import test_tui
 from tests.interfaces.test_tui import (
     NEWEST_FIRST,
@@ -65,7 +66,7 @@ async def test_the_list_counts_exactly_as_pages_load(
 async def test_the_result_count_grows_as_more_results_load(
     make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(main_screen, "SEARCH_LIMIT", 1)
+    monkeypatch.setattr(search_screen, "SEARCH_LIMIT", 1)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         statuses = record_statuses(app)
@@ -166,7 +167,7 @@ async def test_while_the_model_loads_no_keyword_match_is_not_zero_results(
     async with app.run_test(size=SIZE) as pilot:
         await type_query(pilot, app, "terminal session survives hangup")
         await until(pilot, lambda: "no keyword match yet" in status(app))
-        await pilot.pause(main_screen.STALE_AFTER * 2)
+        await pilot.pause(search_screen.STALE_AFTER * 2)
         assert "no keyword match yet" in status(app)
         assert titles(app) == NEWEST_FIRST, "the list stays until results by meaning arrive"
         assert app.main_screen.table.has_class("-stale")
@@ -210,3 +211,25 @@ async def test_a_lookalike_is_offered_for_linking_with_one_key(
         await until(pilot, lambda: bool(app.service.links(new.id)))
         [link] = app.service.links(new.id)
         assert (link.target_id, link.type) == (seeded["CORS fails on Safari"], "related")
+
+
+# -- better: a preview pane on wide terminals ------------------------------------------------
+async def test_a_wide_terminal_previews_the_entry_under_the_cursor(make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=(130, 30)) as pilot:
+        preview = app.main_screen.query_one(Preview)
+        assert preview.display
+        await type_query(pilot, app, "pgbouncer")
+        await until(pilot, lambda: titles(app) == ["Postgres max_connections too low"])
+        await until(pilot, lambda: "score" in str(preview.text))
+        text = preview.text
+        assert str(text).startswith("Postgres max_connections too low")
+        assert "keyword relevance" in str(text)
+        marked = {
+            str(text)[span.start : span.end] for span in text.spans if span.style == "reverse"
+        }
+        assert {word.lower() for word in marked} == {"pgbouncer"}
+        await pilot.resize_terminal(100, 30)
+        await until(pilot, lambda: not preview.display)
+        table = app.main_screen.table
+        assert next(iter(table.columns.values())).get_render_width(table) >= 96
