@@ -11,7 +11,7 @@ from textual.containers import Grid, Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
-from rekall.core.editable import changed_fields
+from rekall.core.editable import changed_fields, context_block, parse_context_block
 from rekall.core.entries import DEFAULT_CONFIDENCE, ENTRY_TYPES, STATUSES, Entry, EntryFilter
 from rekall.core.errors import RekallError
 from rekall.interfaces.tui.threads import run_in_thread
@@ -71,6 +71,8 @@ class EntryForm(ModalScreen[Entry | None]):
                     id="form-confidence",
                 )
             yield TextArea(entry.content if entry else "", id="form-content")
+            yield Label("Context (key: value lines; error, keyword and file repeat)")
+            yield TextArea(context_block(entry), id="form-context")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Save (ctrl+s)", variant="primary", id="form-save", compact=True)
                 yield Button("Cancel (esc)", id="form-cancel", compact=True)
@@ -79,8 +81,10 @@ class EntryForm(ModalScreen[Entry | None]):
         self.query_one("#form-title", Input).focus()
 
     def values(self) -> dict[str, Any]:
-        """What the form holds, as add/update keyword arguments (tags as one comma list)."""
-        return {
+        """What the form holds, as add/update keyword arguments (tags as one comma list),
+        and the context fields. Raises ValidationError on a broken context line."""
+        context = parse_context_block(self.query_one("#form-context", TextArea).text)
+        return context | {
             "type": self.query_one("#form-type", Select).selection,
             "title": self.query_one("#form-title", Input).value,
             "tags": self.query_one("#form-tags", Input).value,
@@ -92,7 +96,11 @@ class EntryForm(ModalScreen[Entry | None]):
     def action_save(self) -> None:
         if self.saving:
             return
-        values = self.values()
+        try:
+            values = self.values()
+        except RekallError as exc:
+            self.notify(str(exc), severity="error")
+            return
         if self.entry is not None and not changed_fields(self.entry, values):
             self.notify("No changes.")
             self.dismiss(None)
