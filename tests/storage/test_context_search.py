@@ -11,7 +11,7 @@ from rekall.storage.connection import connect
 from rekall.storage.database import open_database
 from rekall.storage.fts_repo import check_fts
 from rekall.storage.migrations import migrate, schema_version
-from rekall.storage.schema import FTS_COLUMNS, MIGRATIONS, SCHEMA_VERSION, m006_search_context
+from rekall.storage.schema import FTS_COLUMNS, MIGRATIONS, SCHEMA_VERSION, m005_search_context
 
 ENTRY = "01TESTCONTEXT0000000000001"
 STRUCTURED = {
@@ -33,9 +33,9 @@ def matches(conn: object, expression: str) -> list[int]:
 
 
 def make_db_before_context_search(path: Path) -> None:
-    """A base at the version before m006, holding an entry with a structured context."""
+    """A base at the version before the context migration, holding an entry with a structured context."""
     conn = connect(path)
-    before = MIGRATIONS[: MIGRATIONS.index(m006_search_context)]
+    before = MIGRATIONS[: MIGRATIONS.index(m005_search_context)]
     migrate(conn, path, before)
     with conn:
         conn.execute(

@@ -215,7 +215,7 @@ def _fts_script(columns: tuple[str, ...]) -> str:
         """
 
 
-def m006_search_context(conn: sqlite3.Connection) -> None:
+def m005_search_context(conn: sqlite3.Connection) -> None:
     """Context searchable by keyword: its text copied onto entries and two more FTS5 columns."""
     run_script(
         conn,
@@ -241,6 +241,6 @@ MIGRATIONS: tuple[Migration, ...] = (
     m002_create_embeddings,
     m003_add_memory_and_context,
     m004_add_review_repetitions,
-    m006_search_context,
+    m005_search_context,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
