@@ -33,7 +33,7 @@ def matches(conn: object, expression: str) -> list[int]:
 
 
 def make_db_before_context_search(path: Path) -> None:
-    """A base at the version before the context migration, holding an entry with a structured context."""
+    """A base one version before the context migration, with an entry that has a context."""
     conn = connect(path)
     before = MIGRATIONS[: MIGRATIONS.index(m005_search_context)]
     migrate(conn, path, before)
