@@ -248,6 +248,14 @@ async def test_search_as_you_type_then_back_to_the_list(make_app: AppFactory) ->
         assert titles(app) == []
 
 
+async def test_a_pasted_query_past_the_limit_says_so(make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await type_query(pilot, app, "safari " * 2_000)
+        await until(pilot, lambda: "the limit is 10,000" in status(app))
+        assert "safari safari" not in status(app)
+
+
 async def test_results_page_in_as_the_cursor_nears_the_end(
     make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -40,6 +40,7 @@ class EntryActionsApp(App[None]):
             return None
 
     def add_entry(self) -> None:
+        from rekall.core.editable import context_of
         from rekall.interfaces.tui.forms import EntryForm
 
         lookalikes: dict[str, list[SearchResult]] = {}
@@ -52,6 +53,7 @@ class EntryActionsApp(App[None]):
                 (values["tags"],),
                 values["project"] or None,
                 values["confidence"],
+                context_of(values),
             )
             # Found before the form closes, so the offer to link shows as it closes rather
             # than popping up later over whatever the user went on to type.
