@@ -1,6 +1,7 @@
 """Embed the real-text corpora once with Rekall's own model and store the vectors as fixtures.
 
-Each ``<corpus>.vectors.npy`` (float16, one row per document, in corpus order) comes with
+The hand-written set (``eval``) gets vectors here too. Each ``<corpus>.vectors.npy`` (float16,
+one row per document, in corpus order) comes with
 ``<corpus>.vectors.json``: the model id and the content hash of every embedded text, so a
 changed corpus or a changed model is detected instead of silently scored with stale vectors.
 The tests and benchmarks embed only the queries, live, with the real model.
@@ -27,9 +28,9 @@ def embed(name: str) -> None:
     from rekall.core.entries import content_hash
     from rekall.search.model_files import MODEL_ID
     from rekall.service import Rekall
-    from rekall.testdata.quality import embedding_text
+    from rekall.testdata.quality import embedding_text, load_documents
 
-    documents = json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))["documents"]
+    documents = load_documents(FIXTURES.parent, name)
     texts = [embedding_text(d) for d in documents]
     service = Rekall()
     started = time.perf_counter()
@@ -45,7 +46,7 @@ def embed(name: str) -> None:
 def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         os.environ.update(REKALL_HOME=scratch, REKALL_CONFIG=f"{scratch}/config.toml")
-        for name in sys.argv[1:] or ["pydoc", "debian"]:
+        for name in sys.argv[1:] or ["pydoc", "debian", "eval"]:
             embed(name)
 
 

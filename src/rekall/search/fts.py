@@ -124,12 +124,15 @@ def typing_terms(text: str) -> list[Term]:
     return content_terms(terms)
 
 
-def build_match(terms: list[Term], operator: str = "OR") -> str | None:
+def build_match(terms: list[Term], operator: str = "OR", column: str | None = None) -> str | None:
     """An FTS5 MATCH expression joining quoted terms; None when there is nothing to match.
 
     Every term is quoted, so punctuation, quotes and FTS5 operators in user text are
-    matched as words and never parsed as query syntax.
+    matched as words and never parsed as query syntax. column limits each term to one column.
     """
     if not terms:
         return None
-    return f" {operator} ".join(term.as_fts() for term in terms)
+    parts = [term.as_fts() for term in terms]
+    if column is not None:
+        parts = [f"{{{column}}} : {part}" for part in parts]
+    return f" {operator} ".join(parts)

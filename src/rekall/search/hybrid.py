@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from rekall.search.fts import Term
 
 RRF_K = 60
+BODY_FIELD = "content"
+CONTEXT_FIELD = "context"
 
 
 @dataclass(frozen=True)
@@ -66,16 +68,18 @@ def keyword_evidence(
     Each term weighs its IDF (identifiers identifier_boost times more). Words of a question
     vote keyword * (matched share) ** power; identifiers, and the single word of a one-word
     lookup, vote exact * (their matched share), wherever in the entry they are.
-    fields maps a field name (title, tags, content) to its folded text.
+    fields maps a field name (title, tags, content, context) to its folded text. A term
+    among the context's error messages, trigger keywords or files is as exact as an
+    identifier: the person typed what was recorded to bring the entry back.
     """
     lookup = len(terms) == 1
     total = words = exact = 0.0
     evidence = KeywordEvidence()
     for term, term_idf in zip(terms, rarity, strict=True):
-        is_exact = lookup or term.is_identifier
         weight = term_idf * (weights.identifier_boost if term.is_identifier else 1.0)
         total += weight
-        credit, where = _term_credit(term, fields, weights, is_exact)
+        credit, where = _term_credit(term, fields, weights, lookup or term.is_identifier)
+        is_exact = lookup or term.is_identifier or CONTEXT_FIELD in where
         if where:
             evidence.fields[term.text] = where
             if is_exact:
@@ -99,7 +103,7 @@ def _term_credit(
         if not pattern.search(text):
             continue
         where.append(name)
-        placed = 1.0 if anywhere or name != "content" else weights.body_match
+        placed = 1.0 if anywhere or name != BODY_FIELD else weights.body_match
         if term.prefix and not exact.search(text):
             placed *= weights.prefix_match
         credit = max(credit, placed)

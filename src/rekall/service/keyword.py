@@ -36,12 +36,14 @@ class KeywordMatch:
 def run_keyword(
     db: Database, plan: KeywordPlan, filters: EntryFilter, limit: int
 ) -> list[KeywordHit]:
-    """Best keyword matches: entries holding any of the terms, by field-weighted BM25."""
+    """Best keyword matches: entries holding any of the terms, by field-weighted BM25, after
+    the entries whose context (errors, trigger keywords, files) holds all of them."""
     match = fts.build_match(plan.terms)
     if match is None:
         return []
+    context_match = fts.build_match(plan.terms, "AND", column="context_keys")
     with db.read() as conn:
-        return fts_repo.keyword_search(conn, match, filters, limit)
+        return fts_repo.keyword_search(conn, match, filters, limit, context_match)
 
 
 def weigh_matches(
@@ -57,14 +59,6 @@ def weigh_matches(
     matches = []
     for hit in hits:
         found = fields.get(hit.seq)
-        texts = (
-            {
-                "title": fts.fold(found.title),
-                "tags": fts.fold(found.tags),
-                "content": fts.fold(found.content),
-            }
-            if found
-            else {}
-        )
+        texts = {name: fts.fold(text) for name, text in vars(found).items()} if found else {}
         matches.append(KeywordMatch(hit, keyword_evidence(plan.terms, rarity, texts, weights)))
     return matches

@@ -10,9 +10,17 @@ from rekall.core.entries import EntryFilter
 from rekall.core.results import HIGHLIGHT_CLOSE, HIGHLIGHT_OPEN
 from rekall.storage.entries_repo import filter_clause
 
-# bm25() column weights, in the FTS5 table's column order: a word in the title or the tags
-# says more than one in the body. The one place to weigh a new column.
-BM25_COLUMN_WEIGHTS = {"title": 10.0, "content": 1.0, "tags_text": 5.0, "project": 2.0}
+# bm25() column weights, in schema.FTS_COLUMNS order: a word in the title or tags says more
+# than one in the body; an error message, trigger keyword or file path of the context is what
+# a person pastes when the problem comes back, so it weighs nearly as much as the title.
+BM25_COLUMN_WEIGHTS = {
+    "title": 10.0,
+    "content": 1.0,
+    "tags_text": 5.0,
+    "project": 2.0,
+    "context_keys": 8.0,
+    "context_story": 1.0,
+}
 _BM25_RANK = "bm25(" + ", ".join(str(w) for w in BM25_COLUMN_WEIGHTS.values()) + ")"
 # Counting the entries that hold a term stops here: past it a term is common anyway.
 DOCUMENT_COUNT_CAP = 5000
@@ -25,6 +33,7 @@ class KeywordHit:
     seq: int
     bm25: float
     snippet: str
+    in_context: bool = False  # every term is among the entry's errors, keywords or files
 
 
 @dataclass(frozen=True)
@@ -34,16 +43,33 @@ class EntryFields:
     title: str
     tags: str
     content: str
+    context: str  # the context's error messages, trigger keywords and files
 
 
 def keyword_search(
-    conn: sqlite3.Connection, match: str, filters: EntryFilter, limit: int
+    conn: sqlite3.Connection,
+    match: str,
+    filters: EntryFilter,
+    limit: int,
+    context_match: str | None = None,
 ) -> list[KeywordHit]:
     """Run an already-escaped FTS5 MATCH expression; best matches first.
 
-    Ranking through FTS5's own rank column lets it sort inside the index and stop at the
-    limit, so snippets are made for the returned rows only (4x faster on common words).
+    Entries that match context_match (the terms within the context's error messages,
+    trigger keywords and files) come first: BM25 saturates term frequency, so no column
+    weight can make a declared error message outrank a title that shares one word with it.
     """
+    first = _ranked(conn, context_match, filters, limit, True) if context_match else []
+    seen = {hit.seq for hit in first}
+    rest = [hit for hit in _ranked(conn, match, filters, limit, False) if hit.seq not in seen]
+    return (first + rest)[:limit]
+
+
+def _ranked(
+    conn: sqlite3.Connection, match: str, filters: EntryFilter, limit: int, in_context: bool
+) -> list[KeywordHit]:
+    """Ranking through FTS5's own rank column lets it sort inside the index and stop at the
+    limit, so snippets are made for the returned rows only (4x faster on common words)."""
     clause, params = filter_clause(filters)
     rows = conn.execute(
         "SELECT e.seq, entries_fts.rank, "
@@ -53,7 +79,7 @@ def keyword_search(
         "ORDER BY entries_fts.rank LIMIT ?",
         [match, *params, limit],
     ).fetchall()
-    return [KeywordHit(int(r[0]), float(r[1]), str(r[2])) for r in rows]
+    return [KeywordHit(int(r[0]), float(r[1]), str(r[2]), in_context) for r in rows]
 
 
 def document_counts(conn: sqlite3.Connection, matches: Sequence[str]) -> tuple[list[int], int]:
@@ -79,10 +105,12 @@ def entry_fields(conn: sqlite3.Connection, seqs: Sequence[int]) -> dict[int, Ent
         chunk = list(seqs[start : start + 500])
         marks = ",".join("?" * len(chunk))
         rows = conn.execute(
-            f"SELECT seq, title, tags_text, content FROM entries WHERE seq IN ({marks})", chunk
+            f"SELECT seq, title, tags_text, content, context_keys FROM entries "
+            f"WHERE seq IN ({marks})",
+            chunk,
         ).fetchall()
         for row in rows:
-            found[int(row[0])] = EntryFields(str(row[1]), str(row[2]), str(row[3]))
+            found[int(row[0])] = EntryFields(str(row[1]), str(row[2]), str(row[3]), str(row[4]))
     return found
 
 
