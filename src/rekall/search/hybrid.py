@@ -28,6 +28,7 @@ class FusionWeights:
     semantic: float = 1.0  # weight of the cosine similarity
     keyword: float = 0.05  # added for matching every word of a question, well placed
     exact: float = 0.5  # added for matching every identifier (or a one-word lookup)
+    context: float = 0.5  # added when the context's errors/keywords/files hold every word
     body_match: float = 0.3  # worth of a word found only in the body (title/tags: 1)
     identifier_boost: float = 3.0  # an identifier term weighs this many times its IDF
     evidence_power: float = 2.0  # words' vote = keyword * share ** power: partial fades fast

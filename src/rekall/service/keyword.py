@@ -60,5 +60,9 @@ def weigh_matches(
     for hit in hits:
         found = fields.get(hit.seq)
         texts = {name: fts.fold(text) for name, text in vars(found).items()} if found else {}
-        matches.append(KeywordMatch(hit, keyword_evidence(plan.terms, rarity, texts, weights)))
+        evidence = keyword_evidence(plan.terms, rarity, texts, weights)
+        if hit.in_context:
+            # The person typed what was recorded to bring this entry back.
+            evidence.vote += weights.context
+        matches.append(KeywordMatch(hit, evidence))
     return matches
