@@ -414,6 +414,16 @@ async def test_bad_input_is_a_tool_error_the_model_can_act_on(
     assert still["title"] == "An entry to point at"
 
 
+async def test_an_oversized_query_is_refused_and_a_long_one_not_echoed(service: Rekall) -> None:
+    async with connected(service) as client:
+        await add(client, "Retry with backoff", "jitter the delay")
+        refused = await fail(client, "search_entries", query="retry " * 3_000)
+        answered = await call(client, "search_entries", query="retry " * 1_500, mode="keyword")
+    assert "the query has 18,000 characters; the limit is 10,000" in refused
+    assert "retry retry" not in refused
+    assert len(answered["results"]) == 1 and len(answered["query"]) <= 200
+
+
 async def test_ambiguous_prefix_lists_the_candidates(service: Rekall) -> None:
     async with connected(service) as client:
         first = await add(client, "First")

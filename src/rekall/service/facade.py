@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from rekall.service.merging import MergeReport
     from rekall.service.transfer import ImportReport
 
-MAX_LIMIT = 1000
+MAX_LIMIT = core.MAX_SEARCH_LIMIT
 KEYWORD_FALLBACK = "Semantic search is unavailable, so these are keyword results only: {}"
 
 
@@ -159,15 +159,15 @@ class Rekall(ReviewMethods):
     ) -> SearchResponse:
         """Find entries by keywords, meaning, or both (default: config's default_mode).
 
-        Raises ValidationError on an empty query, unknown mode or bad limit. Without a model,
-        hybrid and semantic searches fall back to keywords and say so in the notices.
+        Raises ValidationError on an empty, oversized or binary query, unknown mode or bad
+        limit. Without a model, hybrid and semantic searches fall back to keywords and say so
+        in the notices.
         """
         started = time.perf_counter()
         mode = check_mode(mode or self.config.default_mode)
         limit = check_limit(self.config.default_limit if limit is None else limit)
         filters = filters or EntryFilter()
-        if not query.strip():
-            raise ValidationError("the query is empty; type what you are looking for")
+        core.validate_query(query)
         notices: list[str] = []
         ranking = None
         if mode != "keyword":

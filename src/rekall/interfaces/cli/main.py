@@ -10,6 +10,7 @@ import click
 
 from rekall import __version__
 from rekall.core.errors import RekallError, UsageError
+from rekall.interfaces.cli.params import harden
 
 EPILOG = """\b
 Examples:
@@ -87,6 +88,7 @@ def register_commands() -> None:
         commands_tui,
     ):
         for command in module.COMMANDS:
+            harden(command)
             cli.add_command(command)
 
 
