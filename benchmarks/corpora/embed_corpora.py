@@ -1,6 +1,6 @@
 """Embed the real-text corpora once with Rekall's own model and store the vectors as fixtures.
 
-The hand-written set (``eval``) gets vectors here too. Each ``<corpus>.vectors.npy`` (float16,
+Each ``<corpus>.vectors.npy`` (float16,
 one row per document, in corpus order) comes with
 ``<corpus>.vectors.json``: the model id and the content hash of every embedded text, so a
 changed corpus or a changed model is detected instead of silently scored with stale vectors.
@@ -46,7 +46,7 @@ def embed(name: str) -> None:
 def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         os.environ.update(REKALL_HOME=scratch, REKALL_CONFIG=f"{scratch}/config.toml")
-        for name in sys.argv[1:] or ["pydoc", "debian", "eval"]:
+        for name in sys.argv[1:] or ["pydoc", "debian"]:
             embed(name)
 
 

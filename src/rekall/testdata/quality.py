@@ -77,6 +77,8 @@ def load_named(fixtures: Path, name: str, model_id: str) -> Corpus:
         queries = load_queries(fixtures / "eval" / "queries.json")
     else:
         queries = load_queries(folder / f"{name}.queries.json")
+    if not (folder / f"{name}.vectors.npy").exists():
+        return Corpus(name, documents, queries, None)
     return Corpus(name, documents, queries, _stored_vectors(folder, name, documents, model_id))
 
 
@@ -126,13 +128,30 @@ def fill_corpus(
     With vectors, texts already embedded by the real model take their stored vector; any
     other text (a query, say) still goes through the model.
     """
-    if vectors is not None:
-        _use_stored_vectors(service, vectors)
+    if vectors is None:
+        return _add_one_by_one(service, corpus)
+    _use_stored_vectors(service, vectors)
     keys = {}
     for start in range(0, len(corpus), FILL_BATCH):
         batch = corpus[start : start + FILL_BATCH]
         ids = service.indexer.insert_many([new_entry(item) for item in batch], service.clock())
         keys.update({entry_id: str(item["key"]) for entry_id, item in zip(ids, batch, strict=True)})
+    return keys
+
+
+def _add_one_by_one(service: Any, corpus: Sequence[dict[str, Any]]) -> dict[str, str]:
+    """Through the facade's add, context included, each entry embedded by the model."""
+    keys = {}
+    for item in corpus:
+        entry = service.add(
+            str(item["type"]),
+            str(item["title"]),
+            str(item["content"]),
+            tuple(item["tags"]),
+            item.get("project"),
+            context=item.get("context"),
+        )
+        keys[entry.id] = str(item["key"])
     return keys
 
 
