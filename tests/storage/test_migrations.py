@@ -8,11 +8,12 @@ import shutil
 import sqlite3
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from rekall.core.errors import MigrationError, NewerSchemaError, StorageError
-from rekall.storage import entries_repo, links_repo
+from rekall.storage import connection, entries_repo, links_repo
 from rekall.storage.connection import connect, read_generation, read_uid
 from rekall.storage.database import open_database
 from rekall.storage.fts_repo import check_fts
@@ -330,3 +331,24 @@ def test_foreign_sqlite_file_is_refused_without_damage(tmp_path: Path, logical_d
     with pytest.raises(MigrationError, match="m001_create_entries"):
         open_database(path)
     assert logical_dump(path) == before
+
+
+def test_a_corrupt_file_leaves_no_connection_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Python 3.13 warns about a connection left to the garbage collector: close it at once."""
+    path = tmp_path / "rekall.db"
+    path.write_bytes(b"definitely not sqlite" + os.urandom(4096))
+    opened: list[sqlite3.Connection] = []
+    real_connect = sqlite3.connect
+
+    def tracking_connect(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        opened.append(real_connect(*args, **kwargs))
+        return opened[-1]
+
+    monkeypatch.setattr(connection.sqlite3, "connect", tracking_connect)
+    with pytest.raises(StorageError, match="corrupt"):
+        open_database(path)
+    assert len(opened) == 1
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        opened[0].execute("SELECT 1")

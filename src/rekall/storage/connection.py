@@ -46,16 +46,27 @@ def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
             timeout=timeout_ms / 1000,
             check_same_thread=False,
         )
-        conn.row_factory = sqlite3.Row
-        conn.execute(f"PRAGMA busy_timeout = {timeout_ms}")
-        conn.execute("PRAGMA foreign_keys = ON")
-        if not readonly:
-            _set_journal_mode(conn)
-        conn.execute("PRAGMA synchronous = FULL")
-        conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()
     except sqlite3.DatabaseError as exc:
         raise describe_database_error(path, exc) from exc
+    try:
+        _configure(conn, timeout_ms, readonly)
+    except sqlite3.DatabaseError as exc:
+        # A corrupt file fails here, after the open: close at once rather than leave the
+        # handle to the garbage collector (Python 3.13 warns about unclosed connections).
+        conn.close()
+        raise describe_database_error(path, exc) from exc
     return conn
+
+
+def _configure(conn: sqlite3.Connection, timeout_ms: int, readonly: bool) -> None:
+    """Apply the pragmas and read the schema once, so a corrupt file fails here."""
+    conn.row_factory = sqlite3.Row
+    conn.execute(f"PRAGMA busy_timeout = {timeout_ms}")
+    conn.execute("PRAGMA foreign_keys = ON")
+    if not readonly:
+        _set_journal_mode(conn)
+    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()
 
 
 def describe_database_error(path: Path, exc: sqlite3.Error) -> StorageError:
