@@ -65,6 +65,7 @@ class SemanticEngine:
             timeout,
             on_loading=notify if long_lived else None,
             on_idle=self.release_index,
+            on_error=notify if long_lived else None,
         )
         if long_lived:
             self.models.start_idle_watch()
@@ -100,13 +101,15 @@ class SemanticEngine:
         cached = self.query_cache.get(key)
         if cached is not None:
             return cached
-        vector: np.ndarray = self.models.get().embed([text])[0]
+        with self.models.borrow() as embedder:
+            vector: np.ndarray = embedder.embed([text])[0]
         self.query_cache.put(key, vector)
         return vector
 
     def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
         """Vectors for entry texts (batched on all cores)."""
-        return self.models.get().embed(list(texts))
+        with self.models.borrow() as embedder:
+            return embedder.embed(list(texts))
 
     def sync(self) -> VectorSync:
         """The vector index, brought up to the database's current generation."""
