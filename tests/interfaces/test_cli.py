@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
+import subprocess
 import sys
 from collections.abc import Callable
 from os.path import commonprefix
@@ -20,6 +22,7 @@ from rekall.interfaces.cli.main import cli as rekall_group
 from rekall.storage import entries_repo
 from rekall.storage.database import open_database
 from rekall.storage.schema import SCHEMA_VERSION
+from tests.faults.crash_harness import REKALL
 
 Invoke = Callable[..., Result]
 Fingerprint = Callable[[Path], str]
@@ -305,18 +308,36 @@ def test_data_dir_that_cannot_be_created(cli: Invoke, tmp_path: Path) -> None:
     assert blocker.read_text(encoding="utf-8") == "not a directory"
 
 
-@pytest.mark.skipif(
-    os.name == "nt" or (hasattr(os, "geteuid") and os.geteuid() == 0),
-    reason="permission bits do not stop root (or apply on Windows)",
-)
-def test_read_only_data_dir(cli: Invoke, isolated_env: Path) -> None:
+def without_root_privilege() -> list[str]:
+    """A command prefix that makes root obey permission bits, as an ordinary user does.
+
+    CI runs as root, which writes into a mode-555 folder regardless; `setpriv` drops every
+    capability (CAP_DAC_OVERRIDE among them) for the child process only.
+    """
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    assert setpriv, "running as root: install util-linux's setpriv so this test can drop root"
+    return [setpriv, "--bounding-set", "-all", "--inh-caps", "-all"]
+
+
+@pytest.mark.skipif(os.name == "nt", reason="permission bits do not apply on Windows")
+def test_read_only_data_dir(isolated_env: Path) -> None:
     isolated_env.mkdir(parents=True)
     isolated_env.chmod(0o555)
     try:
-        result = cli("list")
+        result = subprocess.run(
+            [*without_root_privilege(), REKALL, "list"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
     finally:
         isolated_env.chmod(0o755)
-    assert_error(result, 1, str(isolated_env))
+    assert (result.returncode, result.stdout) == (1, ""), result.stderr
+    assert result.stderr.startswith("Error: ") and "Traceback" not in result.stderr
+    assert str(isolated_env) in result.stderr
     assert list(isolated_env.iterdir()) == []
 
 
