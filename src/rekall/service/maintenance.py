@@ -144,7 +144,11 @@ def _replace_live(db: Database, staged: Path, kept: Path) -> None:
         generation = read_generation(conn)
         seqs = sorted(maintenance.vector_seqs(conn))
     staged_conn = connect(staged)
-    live = connect(db.path)
+    try:
+        live = connect(db.path)
+    except StorageError:
+        staged_conn.close()
+        raise
     try:
         with write_transaction(staged_conn):
             maintenance.stamp_as_successor(staged_conn, generation, seqs)
