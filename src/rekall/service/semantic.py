@@ -15,7 +15,8 @@ from rekall.core.errors import ModelError
 from rekall.search.cache import LRUCache
 from rekall.search.model_files import MODEL_ID, ModelLocation, locate_model
 from rekall.search.model_manager import ModelManager
-from rekall.storage.connection import read_uid
+from rekall.service.derived_files import COPIED_BACK, distrust_copied_back
+from rekall.storage.connection import read_uid, rotate_token
 from rekall.storage.database import Database
 
 if TYPE_CHECKING:
@@ -69,6 +70,8 @@ class SemanticEngine:
         )
         if long_lived:
             self.models.start_idle_watch()
+        if distrust_copied_back(db, db.path.parent / "index"):
+            notify(COPIED_BACK)
         self.query_cache: LRUCache[np.ndarray] = LRUCache(
             config.cache_max_size, config.cache_ttl_seconds
         )
@@ -174,10 +177,15 @@ class SemanticEngine:
                 self._sync.index.close()
 
     def rebuild_index(self, setting: str | None = None) -> None:
-        """Throw the derived index away and build it again from the stored vectors."""
+        """Throw the derived index away and build it again from the stored vectors.
+
+        A new token makes every process distrust the derived files it holds, not only this one.
+        """
         with self._index_lock:
             if self._sync is not None:
                 self._sync.index.close()
+            with self.db.write() as (conn, _generation):
+                rotate_token(conn)
             self._sync = self._open_sync(setting)
             self._sync.discard_persisted()
             self._sync.refresh()
@@ -221,5 +229,5 @@ class SemanticEngine:
 
             index_dir.mkdir(parents=True, exist_ok=True)
             index = SqliteVecIndex(index_dir / f"vectors-{uid}.sqlite-vec.db", DIMENSIONS)
-            return VectorSync(self.db, index, MODEL_ID, DIMENSIONS, None)
+            return VectorSync(self.db, index, MODEL_ID, DIMENSIONS, None, index_dir)
         return VectorSync(self.db, NumpyIndex(DIMENSIONS), MODEL_ID, DIMENSIONS, index_dir)

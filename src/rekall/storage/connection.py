@@ -6,6 +6,7 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from rekall.core.errors import StorageError
@@ -126,6 +127,46 @@ def read_uid(conn: sqlite3.Connection) -> int:
     """The database's random identity, fixed at creation."""
     row = conn.execute("SELECT value FROM meta WHERE key = 'uid'").fetchone()
     return int(row[0]) if row else 0
+
+
+@dataclass(frozen=True)
+class Identity:
+    """What derived files (vector snapshot, sqlite-vec index) must match to be trusted.
+
+    uid is fixed at creation (and replaced by a restore); token changes on every restore,
+    index rebuild and detected copy-back; generation counts writes.
+    """
+
+    uid: int
+    token: int
+    generation: int
+
+    @property
+    def lineage(self) -> str:
+        """uid and token as one string: one history of this database."""
+        return f"{self.uid}.{self.token}"
+
+
+def read_identity(conn: sqlite3.Connection) -> Identity:
+    """The database's uid, token and generation, read together."""
+    values = {
+        str(row[0]): int(row[1])
+        for row in conn.execute(
+            "SELECT key, value FROM meta WHERE key IN ('uid', 'token', 'generation')"
+        )
+    }
+    return Identity(values.get("uid", 0), values.get("token", 0), values.get("generation", 0))
+
+
+def rotate_token(conn: sqlite3.Connection) -> None:
+    """Give the database a new token (inside the caller's write transaction).
+
+    Every derived file stamped with the old token stops being trusted, in every process.
+    """
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES ('token', abs(random())) "
+        "ON CONFLICT (key) DO UPDATE SET value = abs(random())"
+    )
 
 
 def _set_journal_mode(conn: sqlite3.Connection) -> None:

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from rekall.core.errors import ValidationError
-from rekall.storage.connection import read_generation
+from rekall.storage.connection import read_generation, rotate_token
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 # The tables each schema version must have, beyond those of the versions before it.
@@ -102,6 +102,7 @@ def stamp_as_successor(
     generation = max(read_generation(conn), replaced_generation) + 1
     conn.execute("UPDATE meta SET value = ? WHERE key = 'generation'", (generation,))
     conn.execute("UPDATE meta SET value = abs(random()) WHERE key = 'uid'")
+    rotate_token(conn)
     conn.execute("UPDATE embeddings SET generation = ?", (generation,))
     present = vector_seqs(conn)
     conn.executemany(

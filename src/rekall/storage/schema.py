@@ -188,10 +188,20 @@ def m004_add_review_repetitions(conn: sqlite3.Connection) -> None:
     )
 
 
+def m005_add_derived_token(conn: sqlite3.Connection) -> None:
+    """A random token that every restore and index rebuild changes.
+
+    Derived files carry the token with the generation they were built at; a database copied
+    back from an old file can reach the same generation again, but not with the same past.
+    """
+    conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('token', abs(random()))")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     m001_create_entries,
     m002_create_embeddings,
     m003_add_memory_and_context,
     m004_add_review_repetitions,
+    m005_add_derived_token,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
