@@ -189,6 +189,7 @@ async def test_the_model_unloads_when_idle_and_memory_falls(tmp_path: Path) -> N
     with (tmp_path / "stderr.txt").open("w") as errlog:
         async with rekall_mcp(errlog, REKALL_MODEL_IDLE_TIMEOUT_MINUTES="0.02") as client:
             process = server_process()
+            started = rss_mb(process)
             await call(client, "add_entry", type="til", title="nohup keeps a job alive")
             loaded = rss_mb(process)
             assert (await call(client, "get_stats"))["model_loaded"] is True
@@ -199,6 +200,9 @@ async def test_the_model_unloads_when_idle_and_memory_falls(tmp_path: Path) -> N
             unloaded = rss_mb(process)
             again = await call(client, "search_entries", query="job dies when I log out")
     assert loaded - unloaded > 30, f"RSS {loaded:.0f} MB -> {unloaded:.0f} MB after unload"
+    # The user's ceiling at rest is 100 MB; stay well under it (the SDK alone weighed ~43 MB).
+    assert started < 60, f"RSS {started:.0f} MB before first use"
+    assert unloaded < 85, f"RSS {unloaded:.0f} MB after unload"
     assert again["results"][0]["title"] == "nohup keeps a job alive"
 
 

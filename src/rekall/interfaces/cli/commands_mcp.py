@@ -71,7 +71,7 @@ def mcp(ctx: click.Context, use_http: bool, port: int, host: str, check: bool) -
 
         serve_http(host, port)
     else:
-        from rekall.interfaces.mcp.server import serve_stdio
+        from rekall.interfaces.mcp.stdio import serve_stdio
 
         serve_stdio()
 
