@@ -76,4 +76,6 @@ def check(rekall: Rekall, repair: bool, progress: Progress | None) -> CheckRepor
     """Health checks; with repair, rebuild derived data (never entries) and check again."""
     from rekall.service import maintenance
 
-    return maintenance.check(rekall.db, rekall.rebuild_index if repair else None, progress)
+    return maintenance.check(
+        rekall.db, rekall.rebuild_index if repair else None, progress, rekall.semantic.model_id
+    )

@@ -232,7 +232,7 @@ class Rekall(ReviewMethods):
 
     def stats(self, memory: bool = False) -> dict[str, Any]:
         """Counts, sizes, model and index state; with memory, RSS figures."""
-        figures = storage_figures(self.db)
+        figures = storage_figures(self.db, self.semantic.known_model_id())
         figures.update(self.semantic.stats())
         if memory:
             figures.update(memory_figures())

@@ -20,12 +20,13 @@ EMBED_BATCH = 64
 class VectorSupply:
     """Vectors that arrive with an import (from an earlier database), by entry id.
 
-    summary holds float32 bytes of the current model's vectors, reused instead of
+    summary holds float32 bytes of entry vectors, stored under summary_model_id instead of
     re-embedding; context holds (model id, dimensions, bytes) of context-text vectors.
     """
 
     summary: Mapping[str, bytes] = field(default_factory=dict)
     context: Mapping[str, tuple[str, int, bytes]] = field(default_factory=dict)
+    summary_model_id: str = MODEL_ID
 
 
 @dataclass
@@ -59,7 +60,7 @@ def prepare_vectors(
             continue
         blob = supply.summary.get(record.id)
         if blob is not None:
-            prepared.rows[record.id] = (MODEL_ID, len(blob) // 4, digest, blob)
+            prepared.rows[record.id] = (supply.summary_model_id, len(blob) // 4, digest, blob)
         else:
             todo.append((record.id, text))
     written = {record.id for record in writes}
@@ -97,11 +98,15 @@ def write_plan(
     vectors: PreparedVectors,
     supply: VectorSupply,
     generation: int,
+    model_id: str,
 ) -> None:
-    """Inside the caller's write transaction: entries, links, then vectors that still match."""
+    """Inside the caller's write transaction: entries, links, then vectors that still match.
+
+    model_id is the current model's: a vector of older text under it is dropped.
+    """
     # superseded_by may name an entry inserted later in this same transaction.
     conn.execute("PRAGMA defer_foreign_keys = ON")
-    before = transfer_repo.seqs_and_hashes(conn, [r.id for r in plan.writes], MODEL_ID)
+    before = transfer_repo.seqs_and_hashes(conn, [r.id for r in plan.writes], model_id)
     upserts: list[tuple[int, str, int, str, bytes]] = []
     stale: list[int] = []
     for record in plan.writes:

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from rekall.core.entries import Entry, NewEntry, compose_embedding_text, content_hash
 from rekall.core.errors import ModelError
 from rekall.core.ids import new_id
-from rekall.search.model_files import MODEL_ID
 from rekall.service.semantic import SemanticEngine
 from rekall.storage import embeddings_repo, entries_repo
 from rekall.storage.database import Database
@@ -52,8 +51,9 @@ class Indexer:
         except ModelError as exc:
             self._tell_once(f"{NO_MODEL_NOTICE}\n{exc}")
             return None
+        model_id = self.engine.model_id  # known now: the model is loaded
         return [
-            (MODEL_ID, int(row.size), content_hash(text), row.tobytes())
+            (model_id, int(row.size), content_hash(text), row.tobytes())
             for text, row in zip(texts, matrix, strict=True)
         ]
 
@@ -70,7 +70,7 @@ class Indexer:
         if row is not None and row[2] == current:
             embeddings_repo.upsert_vectors(conn, [(seq, *row)], generation)
         else:
-            stored = embeddings_repo.stored_hash(conn, seq, MODEL_ID)
+            stored = embeddings_repo.stored_hash(conn, seq, self.engine.model_id)
             if stored is not None and stored != current:
                 embeddings_repo.delete_vectors(conn, [seq])
 
@@ -92,8 +92,9 @@ class Indexer:
 
     def rebuild(self, progress: Progress | None = None) -> RebuildReport:
         """Embed every entry whose vector is missing, of another model, or of older text."""
+        model_id = self.engine.model_id
         with self.db.read() as conn:
-            pairs = list(embeddings_repo.texts_with_hashes(conn, MODEL_ID))
+            pairs = list(embeddings_repo.texts_with_hashes(conn, model_id))
         todo = [
             (p.seq, text)
             for p, stored in pairs

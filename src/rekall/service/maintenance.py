@@ -164,8 +164,8 @@ def _replace_live(db: Database, staged: Path, kept: Path) -> None:
         live.close()
 
 
-def run_checks(db: Database) -> list[Finding]:
-    """Every health check, read-only."""
+def run_checks(db: Database, model_id: str = MODEL_ID) -> list[Finding]:
+    """Every health check, read-only; vectors not under model_id count as stale."""
     with db.read() as conn:
         integrity = maintenance.integrity_problems(conn)
         try:
@@ -173,7 +173,8 @@ def run_checks(db: Database) -> list[Finding]:
             fts_problem = ""
         except sqlite3.DatabaseError as exc:
             fts_problem = str(exc)
-        pairs = list(embeddings_repo.texts_with_hashes(conn, MODEL_ID))
+        pairs = list(embeddings_repo.texts_with_hashes(conn, model_id))
+        other = sum(n for k, n in embeddings_repo.count_vectors(conn).items() if k != model_id)
         orphans = maintenance.orphan_links(conn)
         dangling = maintenance.dangling_supersessions(conn)
         orphan_vectors = maintenance.orphan_vectors(conn)
@@ -185,7 +186,9 @@ def run_checks(db: Database) -> list[Finding]:
             not fts_problem,
             f"the FTS index disagrees with the entries ({fts_problem})" if fts_problem else "ok",
         ),
-        _vector_finding(len(pairs), missing, stale, orphan_vectors),
+        _vector_finding(
+            model_id, len(pairs), (max(0, missing - other), stale, other), orphan_vectors
+        ),
         Finding(
             "links",
             not orphans,
@@ -215,23 +218,35 @@ def _missing_and_stale(pairs: list[tuple[PendingText, str | None]]) -> tuple[int
     return missing, stale
 
 
-def _vector_finding(total: int, missing: int, stale: int, orphans: int) -> Finding:
-    if not (missing or stale or orphans):
-        return Finding("vectors", True, f"all {total} entries have a current vector ({MODEL_ID})")
+def _vector_finding(
+    model_id: str, total: int, counts: tuple[int, int, int], orphans: int
+) -> Finding:
+    """counts: entries without a vector, with one of older text, with one of another model."""
+    missing, stale, other = counts
+    if not (missing or stale or other or orphans):
+        return Finding("vectors", True, f"all {total} entries have a current vector ({model_id})")
     parts = [f"{missing} entries have no vector", f"{stale} have a stale vector"]
+    if other:
+        parts.append(f"{other} have a vector of another model or other weights")
     if orphans:
         parts.append(f"{orphans} vectors belong to no entry")
     return Finding("vectors", False, ", ".join(parts) + "; 'rekall check --repair' re-embeds")
 
 
-def check(db: Database, rebuild: Rebuild | None, progress: Progress | None = None) -> CheckReport:
+def check(
+    db: Database,
+    rebuild: Rebuild | None,
+    progress: Progress | None = None,
+    model_id: str = MODEL_ID,
+) -> CheckReport:
     """Run the checks; with rebuild given, repair derived data first and check again.
 
     Repair rebuilds the FTS index, drops vectors of deleted entries, re-embeds missing and
     stale vectors and rebuilds the vector index (its snapshot deleted). Entries are never
-    changed, so broken links or superseded_by remain reported.
+    changed, so broken links or superseded_by remain reported. model_id names the current
+    model and weights: vectors under another id are stale.
     """
-    findings = run_checks(db)
+    findings = run_checks(db, model_id)
     if rebuild is None:
         return CheckReport(findings)
     failed = {finding.name for finding in findings if not finding.ok}
@@ -248,4 +263,4 @@ def check(db: Database, rebuild: Rebuild | None, progress: Progress | None = Non
         repairs.append(f"re-embedded {report.embedded} entries and rebuilt the vector index")
     except ModelError as exc:
         repairs.append(f"could not re-embed: {exc}")
-    return CheckReport(run_checks(db), repairs)
+    return CheckReport(run_checks(db, model_id), repairs)

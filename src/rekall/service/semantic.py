@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Callable, Sequence
@@ -14,6 +15,7 @@ from rekall.config import Config
 from rekall.core.errors import ModelError
 from rekall.search.cache import LRUCache
 from rekall.search.model_files import MODEL_ID, ModelLocation, locate_model
+from rekall.search.model_identity import cached_identity, verify_weights
 from rekall.search.model_manager import ModelManager
 from rekall.service.derived_files import COPIED_BACK, distrust_copied_back
 from rekall.storage.connection import read_uid, rotate_token
@@ -49,6 +51,11 @@ def find_model(config: Config) -> ModelLocation:
     )
 
 
+def verified_weights_cache() -> Path:
+    """Where the fingerprints and self-checks of weights files already verified are kept."""
+    return paths.cache_dir() / "models" / "verified-weights.json"
+
+
 class SemanticEngine:
     """Everything semantic search needs, created lazily so keyword work never pays for it."""
 
@@ -78,14 +85,60 @@ class SemanticEngine:
         # Allowed-seq lists per (write generation, filter); see searching.allowed_seqs.
         self.filter_cache: LRUCache[tuple[list[int] | None]] = LRUCache(32)
         self._sync: VectorSync | None = None
+        self._model_id: str | None = None
         self._index_lock = threading.RLock()
         self.backend: Backend | None = None
 
     def _load(self) -> Embedder:
+        """Load the weights, identified by fingerprint and self-checked once per file.
+
+        Raises ModelError when the model is missing, corrupt or fails the self-check.
+        """
         from rekall.search.embedder import load_embedder
 
         self.location = find_model(self.config)
-        return load_embedder(self.location.path, MODEL_ID)
+        weights, cache = self.location.path / "model.safetensors", verified_weights_cache()
+        identity = cached_identity(weights, cache)
+        embedder = load_embedder(self.location.path, identity.model_id if identity else MODEL_ID)
+        if identity is None:
+            try:
+                identity = verify_weights(weights, embedder.embed, cache)
+            finally:
+                if identity is None or identity.model_id != MODEL_ID:
+                    embedder.close()
+            if identity.model_id != MODEL_ID:
+                embedder = load_embedder(self.location.path, identity.model_id)
+        self._model_id = identity.model_id
+        return embedder
+
+    def known_model_id(self) -> str:
+        """model_id when already known (loaded, or its file verified before), without loading."""
+        if self._model_id is None and self.location is not None:
+            weights = self.location.path / "model.safetensors"
+            with contextlib.suppress(ModelError):
+                cached = cached_identity(weights, verified_weights_cache())
+                self._model_id = cached.model_id if cached else None
+        return self._model_id or MODEL_ID
+
+    @property
+    def model_id(self) -> str:
+        """The id vectors are stored under: the model's name, with a fingerprint of its
+        weights unless they are the published ones. Loads the model once if its file was
+        never verified; the published id when no model is usable."""
+        if self._model_id is None:
+            try:
+                location = self.location or find_model(self.config)
+                cached = cached_identity(
+                    location.path / "model.safetensors", verified_weights_cache()
+                )
+                if cached is not None:
+                    self._model_id = cached.model_id
+                else:
+                    with self.models.borrow():
+                        pass
+            except ModelError:
+                return MODEL_ID
+        return self._model_id or MODEL_ID
 
     def model_ready(self) -> bool:
         """True when the model is loaded or can be; remembers why not otherwise."""
@@ -100,7 +153,7 @@ class SemanticEngine:
 
     def embed_query(self, text: str) -> np.ndarray:
         """The vector of a query, from the cache when this model embedded it before."""
-        key = (MODEL_ID, text)
+        key = (self.model_id, text)
         cached = self.query_cache.get(key)
         if cached is not None:
             return cached
@@ -149,7 +202,7 @@ class SemanticEngine:
         if self.backend is None:
             self.choose_backend()
         return {
-            "model_id": MODEL_ID,
+            "model_id": self._model_id or MODEL_ID,
             "model_path": str(self.location.path) if self.location else None,
             "model_source": self.location.source if self.location else None,
             "model_problem": self.model_problem,
@@ -200,7 +253,7 @@ class SemanticEngine:
         status.update(available=True, path=str(location.path), source=location.source)
         try:
             embedder = self.models.get()
-            status.update(loads=True, dimensions=embedder.dimensions)
+            status.update(loads=True, dimensions=embedder.dimensions, model_id=embedder.model_id)
         except ModelError as exc:
             status.update(available=False, loads=False, problem=str(exc))
         return status
@@ -229,5 +282,5 @@ class SemanticEngine:
 
             index_dir.mkdir(parents=True, exist_ok=True)
             index = SqliteVecIndex(index_dir / f"vectors-{uid}.sqlite-vec.db", DIMENSIONS)
-            return VectorSync(self.db, index, MODEL_ID, DIMENSIONS, None, index_dir)
-        return VectorSync(self.db, NumpyIndex(DIMENSIONS), MODEL_ID, DIMENSIONS, index_dir)
+            return VectorSync(self.db, index, self.model_id, DIMENSIONS, None, index_dir)
+        return VectorSync(self.db, NumpyIndex(DIMENSIONS), self.model_id, DIMENSIONS, index_dir)

@@ -40,14 +40,17 @@ def file_size(path: Path) -> int:
     return total
 
 
-def storage_figures(db: Database) -> dict[str, Any]:
-    """Counts of entries, links and vectors, pending vectors, generation and file size."""
+def storage_figures(db: Database, model_id: str = MODEL_ID) -> dict[str, Any]:
+    """Counts of entries, links and vectors, pending vectors, generation and file size.
+
+    model_id is the current model's (with its weights' fingerprint when not the published).
+    """
     with db.read() as conn:
         counts = entries_repo.count_entries(conn)
         vectors = embeddings_repo.count_vectors(conn)
         links = links_repo.count_links(conn)
         generation = read_generation(conn)
-    current = vectors.get(MODEL_ID, 0)
+    current = vectors.get(model_id, 0)
     return {
         "database": str(db.path),
         "database_bytes": file_size(db.path),
@@ -59,7 +62,7 @@ def storage_figures(db: Database) -> dict[str, Any]:
         "deprecated": counts.get("deprecated", 0),
         "links": links,
         "vectors": current,
-        "vectors_other_models": sum(v for k, v in vectors.items() if k != MODEL_ID),
+        "vectors_other_models": sum(v for k, v in vectors.items() if k != model_id),
         "entries_without_vector": counts.get("total", 0) - current,
         "write_generation": generation,
     }

@@ -13,7 +13,6 @@ from rekall.core.export_format import build_document, document_to_json, parse_js
 from rekall.core.import_plan import BaseState, ImportPlan, plan_import
 from rekall.core.markdown_format import entry_to_markdown, markdown_file_name, parse_markdown_entry
 from rekall.core.records import EntryRecord, ExportDocument, LinkRecord
-from rekall.search.model_files import MODEL_ID
 from rekall.service.import_writer import VectorSupply, prepare_vectors, write_plan
 from rekall.service.indexing import Indexer, Progress
 from rekall.storage import transfer_repo
@@ -158,16 +157,17 @@ def import_document(
     run. Vectors are embedded before the write, in batches, reporting to progress.
     """
     supply = supply or VectorSupply()
+    model_id = indexer.engine.model_id
     with db.read() as conn:
         plan = plan_import(document, read_state(conn, document), strategy, source)
-        hashes = transfer_repo.seqs_and_hashes(conn, [r.id for r in plan.writes], MODEL_ID)
+        hashes = transfer_repo.seqs_and_hashes(conn, [r.id for r in plan.writes], model_id)
     report = ImportReport(source, strategy, dry_run)
     vectors = prepare_vectors(indexer, plan.writes, hashes, supply, progress, dry_run)
     if not dry_run and (plan.writes or plan.links_added or plan.links_removed):
         with db.write() as (conn, generation):
             # Re-plan on what the base holds now: another process may have written meanwhile.
             plan = plan_import(document, read_state(conn, document), strategy, source)
-            write_plan(conn, plan, vectors, supply, generation)
+            write_plan(conn, plan, vectors, supply, generation, model_id)
     _fill_report(report, plan, vectors.counts)
     report.notices.extend(vectors.notices)
     return report
