@@ -13,11 +13,10 @@ import pytest
 from tests.faults.crash_harness import REKALL
 from tests.faults.load_harness import missing_ids, run_load
 
-pytestmark = pytest.mark.model
-
 OPS_PER_WRITER = 5
 
 
+@pytest.mark.model
 def test_concurrent_writers_and_readers_lose_no_write_and_never_report_a_lock(
     tmp_path: Path, isolated_env: Path
 ) -> None:
@@ -28,6 +27,8 @@ def test_concurrent_writers_and_readers_lose_no_write_and_never_report_a_lock(
     assert len(tally.ids) == 4 * OPS_PER_WRITER and len(set(tally.ids)) == len(tally.ids)
     assert missing_ids(isolated_env / "rekall.db", tally.ids) == []
     assert tally.reads > 0 and seconds > 0
+    kinds = " ".join(tally.read_kinds)
+    assert "--mode semantic" in kinds and "--mode hybrid" in kinds, tally.read_kinds
 
 
 @pytest.mark.skipif(

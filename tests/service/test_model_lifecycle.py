@@ -16,15 +16,15 @@ from rekall.core.errors import ModelError
 from rekall.search.model_manager import LOADING_MESSAGE, ModelManager
 from rekall.service import Rekall
 
-pytestmark = pytest.mark.model
 
-
+@pytest.mark.model
 def test_keyword_work_never_loads_the_model(service: Rekall) -> None:
     service.search("anything", mode="keyword")
     service.list_entries()
     assert service.stats()["model_loaded"] is False
 
 
+@pytest.mark.model
 def test_idle_unload_releases_memory() -> None:
     told: list[str] = []
     service = Rekall(Config(model_idle_timeout_minutes=0.05), long_lived=True, notify=told.append)
