@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from rekall import __version__
 from rekall.core.errors import NotFoundError, RekallError
+from rekall.interfaces.mcp.tools_merge import MergeTools
 from rekall.interfaces.mcp.tools_read import ReadTools
 from rekall.interfaces.mcp.tools_write import WriteTools
 from rekall.service import Rekall
@@ -78,7 +79,11 @@ WRITE = {
     "link_entries": Hints("Link two entries", idempotent=True),
     "unlink_entries": Hints("Unlink two entries", destructive=True, idempotent=True),
 }
-TOOL_HINTS = {**READ, **WRITE}
+MERGE = {
+    "find_duplicates": Hints("Find lookalike entries", read_only=True),
+    "merge_entries": Hints("Merge lookalike entries", destructive=True),
+}
+TOOL_HINTS = {**READ, **WRITE, **MERGE}
 
 
 def as_tool(method: Callable[..., BaseModel]) -> Callable[..., CallToolResult]:
@@ -149,7 +154,12 @@ def build_server(service: Rekall) -> MCPServer:
 def tool_methods(service: Rekall) -> list[tuple[str, Callable[..., BaseModel], Hints]]:
     """Every tool as (name, bound method, hints), in the order clients list them."""
     found: list[tuple[str, Callable[..., BaseModel], Hints]] = []
-    for tools, hints in ((ReadTools(service), READ), (WriteTools(service), WRITE)):
+    toolsets = (
+        (ReadTools(service), READ),
+        (WriteTools(service), WRITE),
+        (MergeTools(service), MERGE),
+    )
+    for tools, hints in toolsets:
         found.extend((name, getattr(tools, name), hint) for name, hint in hints.items())
     return found
 
