@@ -30,11 +30,12 @@ class DuplicateReport:
 
 
 def find_duplicates(
-    db: Database, threshold: float, filters: EntryFilter, limit: int
+    db: Database, threshold: float, filters: EntryFilter, limit: int, model_id: str = MODEL_ID
 ) -> DuplicateReport:
     """Clusters of active entries at least threshold similar in meaning, largest first.
 
-    Uses the stored vectors (no model needed). Raises ValidationError on a bad threshold.
+    Uses the stored vectors of model_id (no model needed). Raises ValidationError on a bad
+    threshold.
     """
     if not 0.0 < threshold <= 1.0:
         raise ValidationError(f"threshold {threshold} is out of range; use a cosine in 0-1")
@@ -46,7 +47,7 @@ def find_duplicates(
     with db.read() as conn:
         allowed = entries_repo.filtered_seqs(conn, replace(filters, status="active"))
         total = len(allowed) if allowed is not None else entries_repo.count_entries(conn)["total"]
-        rows = list(embeddings_repo.vectors_for_model(conn, MODEL_ID))
+        rows = list(embeddings_repo.vectors_for_model(conn, model_id))
         if allowed is not None:
             keep = set(allowed)
             rows = [row for row in rows if row.seq in keep]

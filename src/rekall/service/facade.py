@@ -288,7 +288,10 @@ class Rekall(ReviewMethods):
         """Clusters of active entries that look alike (stored vectors, no model needed)."""
         from rekall.service.duplicates import find_duplicates
 
-        return find_duplicates(self.db, threshold, filters or EntryFilter(), check_limit(limit))
+        model_id = self.semantic.known_model_id()
+        return find_duplicates(
+            self.db, threshold, filters or EntryFilter(), check_limit(limit), model_id
+        )
 
     def merge(
         self, keep: str, others: tuple[str, ...], delete: bool = False, dry_run: bool = False

@@ -113,7 +113,7 @@ class SemanticEngine:
 
     def known_model_id(self) -> str:
         """model_id when already known (loaded, or its file verified before), without loading."""
-        if self._model_id is None and self.location is not None:
+        if self._model_id is None and self.model_ready() and self.location is not None:
             weights = self.location.path / "model.safetensors"
             with contextlib.suppress(ModelError):
                 cached = cached_identity(weights, verified_weights_cache())
