@@ -11,14 +11,10 @@ import numpy as np
 import pytest
 
 from rekall.core.errors import StorageError
-from rekall.search import sqlite_vec_index
+from rekall.search import sqlite_vec_driver, sqlite_vec_index
 from rekall.search.backends import MATRIX_BUDGET_BYTES, choose_backend
-from rekall.search.sqlite_vec_index import (
-    SqliteVecIndex,
-    find_vec_driver,
-    open_vec_connection,
-    sqlite_vec_status,
-)
+from rekall.search.sqlite_vec_driver import find_vec_driver, open_vec_connection, sqlite_vec_status
+from rekall.search.sqlite_vec_index import SqliteVecIndex
 from rekall.search.vectors import NumpyIndex, VectorIndex
 
 DIMS = 384
@@ -266,7 +262,7 @@ def test_no_driver_falls_back_with_a_reason(
 ) -> None:
     install_fake(monkeypatch, "fake_stdlib_sqlite3", can_load=False)
     monkeypatch.setattr(
-        sqlite_vec_index,
+        sqlite_vec_driver,
         "DRIVERS",
         (
             ("fake_stdlib_sqlite3", "stdlib sqlite3", "a Python built with sqlite3"),
@@ -304,7 +300,7 @@ def test_driver_that_fails_to_load_is_reported(
 
     module.Error = FakeError  # type: ignore[attr-defined]
     module.connect = connect  # type: ignore[attr-defined]
-    monkeypatch.setattr(sqlite_vec_index, "DRIVERS", (("fake_driver", "sqlean", "sqlean.py"),))
+    monkeypatch.setattr(sqlite_vec_driver, "DRIVERS", (("fake_driver", "sqlean", "sqlean.py"),))
     available, reason = sqlite_vec_status()
     assert not available
     assert "sqlean could not load sqlite-vec (extension loading is disabled)" in reason
