@@ -9,8 +9,6 @@ import pytest
 
 from tests.conftest import CliInvoker
 
-pytestmark = pytest.mark.model
-
 
 @pytest.fixture
 def generated(cli: CliInvoker) -> CliInvoker:
@@ -28,6 +26,7 @@ def stats(cli: CliInvoker) -> dict[str, object]:
     return data
 
 
+@pytest.mark.model
 def test_generate_embeds_every_entry_and_links_some(generated: CliInvoker) -> None:
     figures = stats(generated)
     assert figures["entries"] == 40
@@ -39,6 +38,7 @@ def test_generate_embeds_every_entry_and_links_some(generated: CliInvoker) -> No
     assert isinstance(figures["rss_mb"], float) and isinstance(figures["peak_rss_mb"], float)
 
 
+@pytest.mark.model
 def test_generate_is_deterministic_for_a_seed(
     cli: CliInvoker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -52,6 +52,7 @@ def test_generate_is_deterministic_for_a_seed(
 
 
 @pytest.mark.parametrize("mode", ["hybrid", "semantic", "keyword"])
+@pytest.mark.model
 def test_search_json_says_what_scores_mean(generated: CliInvoker, mode: str) -> None:
     generated("add", "bug", "CORS fails on Safari", "-c", "Use credentials include.")
     result = generated("search", "cors safari", "--mode", mode, "--json", "-n", "5")
@@ -63,6 +64,7 @@ def test_search_json_says_what_scores_mean(generated: CliInvoker, mode: str) -> 
     assert len(data["results"]) <= 5
 
 
+@pytest.mark.model
 def test_similar_lists_neighbours(generated: CliInvoker) -> None:
     first = json.loads(generated("list", "--json", "-n", "1").stdout)[0]
     result = generated("similar", first["id"][:12], "--json", "-n", "3")
@@ -71,12 +73,14 @@ def test_similar_lists_neighbours(generated: CliInvoker) -> None:
     assert len(ids) == 3 and first["id"] not in ids
 
 
+@pytest.mark.model
 def test_index_rebuild_reports_up_to_date(generated: CliInvoker) -> None:
     result = generated("index", "rebuild", "--backend", "sqlite-vec")
     assert result.exit_code == 0, result.stderr
     assert "Embedded 0 entries; 40 were up to date" in result.stderr
 
 
+@pytest.mark.model
 def test_model_status_says_where_the_model_is(cli: CliInvoker) -> None:
     result = cli("model", "status", "--json")
     assert result.exit_code == 0, result.stderr

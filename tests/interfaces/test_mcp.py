@@ -21,8 +21,6 @@ from tests.conftest import CliInvoker
 from tests.service.conftest import fill
 from tests.test_architecture import heavy_modules_loaded
 
-pytestmark = pytest.mark.model
-
 READ_ONLY = {
     "search_entries",
     "get_entry",
@@ -132,6 +130,7 @@ def test_literals_match_the_core_vocabulary() -> None:
 # -- entries ---------------------------------------------------------------------------------
 
 
+@pytest.mark.model
 async def test_add_then_get_returns_the_full_entry(service: Rekall) -> None:
     async with connected(service) as client:
         added = await call(
@@ -159,6 +158,7 @@ async def test_add_then_get_returns_the_full_entry(service: Rekall) -> None:
     assert entry["access_count"] == 1 and entry["links"] == []
 
 
+@pytest.mark.model
 async def test_long_content_comes_in_pages(service: Rekall) -> None:
     content = "".join(f"line {n:05d} of a long runbook\n" for n in range(3000))
     async with connected(service) as client:
@@ -176,6 +176,7 @@ async def test_long_content_comes_in_pages(service: Rekall) -> None:
     assert pages[-1]["access_count"] == 1, "only the first page counts as an access"
 
 
+@pytest.mark.model
 async def test_update_changes_only_the_given_fields(service: Rekall) -> None:
     async with connected(service) as client:
         entry_id = await add(client, "Postgres max_connections", "Raise it.", tags=["postgres"])
@@ -199,6 +200,7 @@ async def test_update_changes_only_the_given_fields(service: Rekall) -> None:
     assert "nothing to change" in nothing
 
 
+@pytest.mark.model
 async def test_update_is_found_by_its_new_words(service: Rekall) -> None:
     async with connected(service) as client:
         entry_id = await add(client, "Slow build", "Cache misses everywhere.")
@@ -209,6 +211,7 @@ async def test_update_is_found_by_its_new_words(service: Rekall) -> None:
     assert gone["results"] == []
 
 
+@pytest.mark.model
 async def test_deprecate_hides_the_entry_and_links_its_replacement(service: Rekall) -> None:
     async with connected(service) as client:
         old = await add(client, "Use npm ci in Docker builds", "npm ci is reproducible")
@@ -226,6 +229,7 @@ async def test_deprecate_hides_the_entry_and_links_its_replacement(service: Reka
     assert [(item["id"], item["via"]) for item in related["results"]] == [(old, ["supersedes ->"])]
 
 
+@pytest.mark.model
 async def test_delete_removes_the_entry_and_says_what_was_deleted(service: Rekall) -> None:
     async with connected(service) as client:
         entry_id = await add(client, "Temporary note")
@@ -238,6 +242,7 @@ async def test_delete_removes_the_entry_and_says_what_was_deleted(service: Rekal
     assert listed["results"] == []
 
 
+@pytest.mark.model
 async def test_link_related_and_unlink(service: Rekall) -> None:
     async with connected(service) as client:
         a = await add(client, "Retry with exponential backoff", type="pattern")
@@ -286,6 +291,7 @@ async def test_link_related_and_unlink(service: Rekall) -> None:
 
 
 @pytest.mark.parametrize("mode", ["hybrid", "semantic", "keyword"])
+@pytest.mark.model
 async def test_search_finds_entries_in_every_mode(service: Rekall, mode: str) -> None:
     ids = fill(service)
     async with connected(service) as client:
@@ -304,6 +310,7 @@ async def test_search_finds_entries_in_every_mode(service: Rekall, mode: str) ->
         assert "meaning" in top["matched_by"] and 0 < top["similarity"] <= 1
 
 
+@pytest.mark.model
 async def test_search_filters_apply(service: Rekall) -> None:
     ids = fill(service)
     async with connected(service) as client:
@@ -317,6 +324,7 @@ async def test_search_filters_apply(service: Rekall) -> None:
     ]
 
 
+@pytest.mark.model
 async def test_search_output_stays_small(service: Rekall) -> None:
     body = "timeout " + "word " * 12_000  # 60 KB per entry
     async with connected(service) as client:
@@ -332,6 +340,7 @@ async def test_search_output_stays_small(service: Rekall) -> None:
     assert len(text) < 12 * 1200, "search answers carry snippets, never whole contents"
 
 
+@pytest.mark.model
 async def test_find_similar_excludes_the_entry_itself(service: Rekall) -> None:
     ids = fill(service)
     cors = ids["CORS fails on Safari"]
@@ -347,6 +356,7 @@ async def test_find_similar_excludes_the_entry_itself(service: Rekall) -> None:
     assert [hit["title"] for hit in bugs["results"]] == ["ENOSPC: file watchers limit reached"]
 
 
+@pytest.mark.model
 async def test_list_recent_sorts_and_filters(service: Rekall) -> None:
     ids = fill(service)
     async with connected(service) as client:
@@ -364,6 +374,7 @@ async def test_list_recent_sorts_and_filters(service: Rekall) -> None:
     assert all("content" not in item for item in recent["results"])
 
 
+@pytest.mark.model
 async def test_get_stats(service: Rekall) -> None:
     fill(service)
     async with connected(service) as client:
@@ -402,6 +413,7 @@ BAD_CALLS = [
 
 
 @pytest.mark.parametrize(("tool", "arguments", "message"), BAD_CALLS, ids=lambda v: str(v)[:30])
+@pytest.mark.model
 async def test_bad_input_is_a_tool_error_the_model_can_act_on(
     service: Rekall, tool: str, arguments: dict[str, Any], message: str
 ) -> None:
@@ -414,6 +426,7 @@ async def test_bad_input_is_a_tool_error_the_model_can_act_on(
     assert still["title"] == "An entry to point at"
 
 
+@pytest.mark.model
 async def test_an_oversized_query_is_refused_and_a_long_one_not_echoed(service: Rekall) -> None:
     async with connected(service) as client:
         await add(client, "Retry with backoff", "jitter the delay")
@@ -424,6 +437,7 @@ async def test_an_oversized_query_is_refused_and_a_long_one_not_echoed(service: 
     assert len(answered["results"]) == 1 and len(answered["query"]) <= 200
 
 
+@pytest.mark.model
 async def test_ambiguous_prefix_lists_the_candidates(service: Rekall) -> None:
     async with connected(service) as client:
         first = await add(client, "First")
@@ -433,6 +447,7 @@ async def test_ambiguous_prefix_lists_the_candidates(service: Rekall) -> None:
     assert "matches 2 entries" in text and first in text and second in text
 
 
+@pytest.mark.model
 async def test_an_unexpected_failure_does_not_stop_the_server(
     service: Rekall, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -451,6 +466,7 @@ async def test_an_unexpected_failure_does_not_stop_the_server(
 # -- the command -----------------------------------------------------------------------------
 
 
+@pytest.mark.model
 def test_check_option_prints_ok(cli: CliInvoker) -> None:
     assert cli("add", "bug", "Flaky error in CI", "-c", "retry the job").exit_code == 0
     result = cli("mcp", "--check")
@@ -532,6 +548,7 @@ async def test_a_foreign_origin_is_refused_before_the_app(service: Rekall) -> No
 # -- remembering: lookalikes on add, and which tools count as reading ------------------------
 
 
+@pytest.mark.model
 async def test_add_offers_existing_lookalikes(service: Rekall) -> None:
     async with connected(service) as client:
         first = await add(
@@ -555,6 +572,7 @@ async def test_add_offers_existing_lookalikes(service: Rekall) -> None:
     assert alone["similar_existing"] == [] and alone["message"].endswith(".")
 
 
+@pytest.mark.model
 async def test_get_entry_records_an_access_and_search_tools_do_not(service: Rekall) -> None:
     async with connected(service) as client:
         entry_id = await add(client, "Docker layer caching", "Copy requirements first.")
