@@ -162,14 +162,16 @@ class ModelManager:
 
     def _drop_embedder(self) -> bool:
         """Close and forget the embedder; the caller holds the lock."""
-        if self._embedder is None:
+        embedder = self._embedder
+        if embedder is None:
             return False
-        # Counted before it disappears, so status() never shows "unloaded" with 0 unloads.
+        # Counted first and forgotten last: whoever sees "not loaded" (status(), a memory
+        # figure) sees it counted and its weights already unmapped.
         self._unloads += 1
-        embedder, self._embedder = self._embedder, None
         close = getattr(embedder, "close", None)
         if close is not None:
             close()
+        self._embedder = None
         return True
 
     def start_idle_watch(self, interval_seconds: float | None = None) -> None:
