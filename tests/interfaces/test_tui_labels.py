@@ -104,6 +104,8 @@ async def test_ages_are_relative(make_app: AppFactory, monkeypatch: pytest.Monke
     assert entry_table.age("2025-01-04T06:59:30+00:00", now) == "just now"
     assert entry_table.age("2024-12-01T00:00:00+00:00", now) == "1 mo ago"
     assert entry_table.age(None, now) == "never"
+    assert entry_table.age("2025-01-04 05:00:00", now) == "2 h ago"  # no offset: UTC
+    assert entry_table.age("last spring", now) == "last sprin"
 
 
 async def test_titles_take_the_free_width(make_app: AppFactory) -> None:
