@@ -86,6 +86,13 @@ KEYS: tuple[KeySpec, ...] = (
         help="search mode when --mode is not given",
     ),
     KeySpec("search", "default_limit", int, 10, minimum=1, help="results shown by default"),
+    KeySpec(
+        "storage",
+        "database_url",
+        str,
+        "",
+        help="postgresql://USER:PASSWORD@HOST/DB for a shared team base (empty: the SQLite file)",
+    ),
 )
 
 
@@ -101,6 +108,7 @@ class Config:
     allow_download: bool = True
     default_mode: str = "hybrid"
     default_limit: int = 10
+    database_url: str = ""
     source: str = ""
 
 

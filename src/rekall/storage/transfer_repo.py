@@ -161,3 +161,32 @@ def seqs_and_hashes(
         ):
             found[row[0]] = (int(row[1]), row[2])
     return found
+
+
+def defer_foreign_keys(conn: sqlite3.Connection) -> None:
+    """Check foreign keys at commit: superseded_by may name an entry inserted later."""
+    conn.execute("PRAGMA defer_foreign_keys = ON")
+
+
+def upsert_context_vector(
+    conn: sqlite3.Connection, entry_id: str, model_id: str, dimensions: int, vector: bytes
+) -> None:
+    """Keep the vector of an entry's context text (from an imported database)."""
+    context_repo.upsert_context_vector(conn, entry_id, model_id, dimensions, vector)
+
+
+def context_vectors(conn: sqlite3.Connection) -> dict[str, tuple[str, bytes]]:
+    """entry id → (model id, float32 bytes) of every kept context vector."""
+    return context_repo.context_vectors(conn)
+
+
+def vectors_by_id(conn: sqlite3.Connection, model_id: str) -> dict[str, tuple[str, bytes]]:
+    """entry id → (content hash, float32 bytes) of every stored vector of a model."""
+    return {
+        str(row[0]): (str(row[1]), bytes(row[2]))
+        for row in conn.execute(
+            "SELECT e.id, v.content_hash, v.vector FROM embeddings v "
+            "JOIN entries e ON e.seq = v.entry_seq WHERE v.model_id = ?",
+            (model_id,),
+        )
+    }
