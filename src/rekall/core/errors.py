@@ -9,7 +9,8 @@ RekallError
  ├── StorageError            the database cannot be opened, read or written
  │    ├── MigrationError     a schema upgrade failed (the database is rolled back)
  │    └── NewerSchemaError   the database was written by a newer Rekall
- └── ModelError              the embedding model is missing, partial or wrong
+ ├── ModelError              the embedding model is missing, partial or wrong
+ └── ClientConfigError       an MCP client's config file cannot be read or safely edited
 """
 
 from __future__ import annotations
@@ -61,3 +62,7 @@ class NewerSchemaError(StorageError):
 
 class ModelError(RekallError):
     """The embedding model is missing, incomplete or not the expected one."""
+
+
+class ClientConfigError(RekallError):
+    """An MCP client's config file is malformed or changed under us; it was left untouched."""

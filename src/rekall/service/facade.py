@@ -17,6 +17,7 @@ from rekall.core.results import SearchResponse, SearchResult
 from rekall.service import data, searching
 from rekall.service.entries import EntryOperations, validate_changes
 from rekall.service.generation import GenerationReport, generate
+from rekall.service.graph import EntryGraph, entry_graph
 from rekall.service.indexing import Indexer, Progress, RebuildReport
 from rekall.service.legacy_offer import offer_legacy_import
 from rekall.service.review import ReviewMethods, close_matches
@@ -142,6 +143,10 @@ class Rekall(ReviewMethods):
     def related(self, id_or_prefix: str, depth: int = 1) -> list[tuple[Entry, int]]:
         """Entries reachable through links, with their distance in hops."""
         return self.entries.related(id_or_prefix, depth)
+
+    def graph(self, id_or_prefix: str, depth: int = 2) -> EntryGraph:
+        """The links around an entry as a tree, up to depth hops."""
+        return entry_graph(self.db, id_or_prefix, depth)
 
     # -- search --------------------------------------------------------------------------
     def search(

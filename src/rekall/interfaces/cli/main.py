@@ -61,7 +61,9 @@ def register_commands() -> None:
         commands_config,
         commands_data,
         commands_entries,
+        commands_graph,
         commands_index,
+        commands_install,
         commands_links,
         commands_mcp,
         commands_review,
@@ -72,12 +74,14 @@ def register_commands() -> None:
     for module in (
         commands_entries,
         commands_links,
+        commands_graph,
         commands_search,
         commands_review,
         commands_config,
         commands_index,
         commands_data,
         commands_mcp,
+        commands_install,
         commands_tui,
     ):
         for command in module.COMMANDS:
