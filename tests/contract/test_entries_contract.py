@@ -134,3 +134,10 @@ def test_stats_count_entries_links_and_vectors(any_backend: Rekall) -> None:
     assert figures["links"] == 1
     assert figures["entries_by_type"] == {"bug": 1, "til": 1}
     assert figures["storage_backend"] in ("sqlite", "postgres")
+
+
+def test_graph_walks_the_links(any_backend: Rekall) -> None:
+    a, b = (any_backend.add("til", f"node {name}") for name in "ab")
+    any_backend.link(a.id, b.id)
+    graph = any_backend.graph(a.id, depth=1)
+    assert set(graph.entries) == {a.id, b.id}
