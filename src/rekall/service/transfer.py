@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -152,11 +153,13 @@ def import_document(
     dry_run: bool,
     progress: Progress | None = None,
     supply: VectorSupply | None = None,
+    verify: Callable[[Any], None] | None = None,
 ) -> ImportReport:
     """Plan, embed, then write everything in one transaction.
 
-    Nothing is written when planning fails (ValidationError names the problem) or in a dry
-    run. Vectors are embedded before the write, in batches, reporting to progress.
+    Nothing is written when planning fails (ValidationError names the problem), in a dry
+    run, or when verify(conn), called before commit, raises. Vectors are embedded before the
+    write, in batches, reporting to progress.
     """
     supply = supply or VectorSupply()
     with db.read() as conn:
@@ -169,6 +172,8 @@ def import_document(
             # Re-plan on what the base holds now: another process may have written meanwhile.
             plan = plan_import(document, read_state(db.repos, conn, document), strategy, source)
             write_plan(db.repos, conn, plan, vectors, supply, generation)
+            if verify is not None:
+                verify(conn)  # raising rolls the whole import back
     _fill_report(report, plan, vectors.counts)
     report.notices.extend(vectors.notices)
     return report

@@ -60,6 +60,7 @@ def register_commands() -> None:
     from rekall.interfaces.cli import (
         commands_config,
         commands_data,
+        commands_db,
         commands_entries,
         commands_graph,
         commands_index,
@@ -80,6 +81,7 @@ def register_commands() -> None:
         commands_config,
         commands_index,
         commands_data,
+        commands_db,
         commands_mcp,
         commands_install,
         commands_tui,

@@ -27,6 +27,8 @@ def _words(column: str) -> str:
 
 
 _PROJECT = "coalesce(project, '')"
+# Rows that belong to an entry go with it; checked at commit when an import asks.
+_OWNED = "REFERENCES entries(id) ON DELETE CASCADE DEFERRABLE"
 SEARCH_VECTOR = (
     f"setweight({_words('title')}, 'A') || setweight({_words('tags_text')}, 'B') || "
     f"setweight({_words(_PROJECT)}, 'C') || setweight({_words('content')}, 'D')"
@@ -37,6 +39,8 @@ def m001_create_entries(conn: Any) -> None:
     """Entries, tags, links, context, vectors with an HNSW index, and the meta counters."""
     conn.execute(
         f"""
+        -- Ids, tags and keywords compare and sort by bytes ("C"), as on SQLite, whatever the
+        -- database's locale: id prefixes are ranges, and exports list tags in one order.
         CREATE TABLE meta (key TEXT PRIMARY KEY, value BIGINT NOT NULL);
         INSERT INTO meta (key, value) VALUES ('generation', 0);
         INSERT INTO meta (key, value) VALUES ('uid', floor(random() * 9e15)::bigint);
@@ -44,7 +48,7 @@ def m001_create_entries(conn: Any) -> None:
         -- seq is an identity: a deleted entry's number is never handed out again.
         CREATE TABLE entries (
             seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-            id TEXT NOT NULL UNIQUE,
+            id TEXT COLLATE "C" NOT NULL UNIQUE,  -- byte order: id prefixes are ranges
             type TEXT NOT NULL CHECK (type IN ({_sql_list(ENTRY_TYPES)})),
             title TEXT NOT NULL CHECK (length(btrim(title)) > 0),
             content TEXT NOT NULL DEFAULT '',
@@ -73,16 +77,16 @@ def m001_create_entries(conn: Any) -> None:
         CREATE INDEX entries_search ON entries USING gin (search);
 
         CREATE TABLE tags (
-            entry_id TEXT NOT NULL REFERENCES entries(id) ON DELETE CASCADE DEFERRABLE,
-            tag TEXT NOT NULL,
+            entry_id TEXT COLLATE "C" NOT NULL {_OWNED},
+            tag TEXT COLLATE "C" NOT NULL,
             PRIMARY KEY (entry_id, tag)
         );
         CREATE INDEX tags_tag ON tags(tag);
 
         CREATE TABLE links (
-            source_id TEXT NOT NULL REFERENCES entries(id) ON DELETE CASCADE DEFERRABLE,
-            target_id TEXT NOT NULL REFERENCES entries(id) ON DELETE CASCADE DEFERRABLE,
-            type TEXT NOT NULL CHECK (type IN ({_sql_list(LINK_TYPES)})),
+            source_id TEXT COLLATE "C" NOT NULL {_OWNED},
+            target_id TEXT COLLATE "C" NOT NULL {_OWNED},
+            type TEXT COLLATE "C" NOT NULL CHECK (type IN ({_sql_list(LINK_TYPES)})),
             reason TEXT,
             created_at TEXT NOT NULL,
             PRIMARY KEY (source_id, target_id, type),
@@ -91,19 +95,19 @@ def m001_create_entries(conn: Any) -> None:
         CREATE INDEX links_target ON links(target_id);
 
         CREATE TABLE entry_context (
-            entry_id TEXT PRIMARY KEY REFERENCES entries(id) ON DELETE CASCADE DEFERRABLE,
+            entry_id TEXT COLLATE "C" PRIMARY KEY {_OWNED},
             structured TEXT,
             legacy_text TEXT,
             CHECK (structured IS NOT NULL OR legacy_text IS NOT NULL)
         );
         CREATE TABLE context_keywords (
-            entry_id TEXT NOT NULL REFERENCES entries(id) ON DELETE CASCADE DEFERRABLE,
-            keyword TEXT NOT NULL,
+            entry_id TEXT COLLATE "C" NOT NULL {_OWNED},
+            keyword TEXT COLLATE "C" NOT NULL,
             PRIMARY KEY (entry_id, keyword)
         );
         CREATE INDEX context_keywords_keyword ON context_keywords(keyword);
         CREATE TABLE context_vectors (
-            entry_id TEXT PRIMARY KEY REFERENCES entries(id) ON DELETE CASCADE DEFERRABLE,
+            entry_id TEXT COLLATE "C" PRIMARY KEY {_OWNED},
             model_id TEXT NOT NULL,
             dimensions INTEGER NOT NULL CHECK (dimensions > 0),
             vector BYTEA NOT NULL CHECK (length(vector) = dimensions * 4)
