@@ -50,6 +50,8 @@ class Entry:
     access_count: int = 0
     last_accessed: str | None = None
     context: dict[str, object] = field(default_factory=dict)
+    created_by: str | None = None
+    updated_by: str | None = None
 
     def embedding_text(self) -> str:
         """The text whose meaning is embedded: title, tags and content."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import getpass
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from rekall.core import entries as core
@@ -14,6 +16,23 @@ if TYPE_CHECKING:
     from rekall.storage.contract import Store
 
 Clock = Callable[[], str]
+# Who is writing: a token's name on the HTTP server (set per tool call), else the local user.
+ACTING_AS: ContextVar[str | None] = ContextVar("rekall_acting_as", default=None)
+
+
+def local_user() -> str:
+    """The operating system's name for the person at this machine ("unknown" without one)."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError, ImportError):
+        return "unknown"
+
+
+def current_author() -> str:
+    """The author recorded on the entries written now."""
+    return ACTING_AS.get() or local_user()
+
+
 # Called inside the write transaction with (connection, seq, entry as written, generation).
 AfterWrite = Callable[[Any, int, Entry, int], None]
 
@@ -35,6 +54,7 @@ class EntryOperations:
         entry_id = new_id()
         with self.db.write() as (conn, generation):
             seq = self.db.repos.entries.insert_entry(conn, entry_id, new, self.clock())
+            self.db.repos.entries.stamp_author(conn, entry_id, current_author(), created=True)
             entry = self.db.repos.entries.fetch_entry(conn, entry_id)
             if after_write:
                 after_write(conn, seq, entry, generation)
@@ -65,6 +85,7 @@ class EntryOperations:
             self.db.repos.entries.update_entry(conn, entry_id, fields, self.clock())
             if tags is not None:
                 self.db.repos.entries.replace_tags(conn, entry_id, tags)
+            self.db.repos.entries.stamp_author(conn, entry_id, current_author(), created=False)
             entry = self.db.repos.entries.fetch_entry(conn, entry_id)
             if after_write:
                 after_write(conn, self.db.repos.entries.seq_of(conn, entry_id), entry, generation)
@@ -93,6 +114,7 @@ class EntryOperations:
                 {"status": "deprecated", "superseded_by": replacement},
                 self.clock(),
             )
+            self.db.repos.entries.stamp_author(conn, entry_id, current_author(), created=False)
             if replacement and not _has_link(self.db, conn, replacement, entry_id, "supersedes"):
                 self.db.repos.links.add_link(
                     conn,

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,7 +16,7 @@ from rekall.core.entries import Entry, EntryFilter, Link
 from rekall.core.errors import ModelError, ValidationError
 from rekall.core.results import SearchResponse, SearchResult
 from rekall.service import data, searching
-from rekall.service.entries import EntryOperations, validate_changes
+from rekall.service.entries import ACTING_AS, EntryOperations, validate_changes
 from rekall.service.generation import GenerationReport, generate
 from rekall.service.graph import EntryGraph, entry_graph
 from rekall.service.indexing import Indexer, Progress, RebuildReport
@@ -23,6 +24,7 @@ from rekall.service.legacy_offer import offer_legacy_import
 from rekall.service.review import ReviewMethods, close_matches
 from rekall.service.semantic import SemanticEngine
 from rekall.service.stats import memory_figures, storage_figures
+from rekall.service.tokens import TokenOperations
 from rekall.storage.opening import open_store
 
 if TYPE_CHECKING:
@@ -62,6 +64,7 @@ class Rekall(ReviewMethods):
         self.notify = notify or (lambda message: None)
         self.semantic = SemanticEngine(self.db, self.config, long_lived, self.notify)
         self.indexer = Indexer(self.db, self.semantic, self.notify)
+        self.tokens = TokenOperations(self.db, clock)
         if self.db.kind == "sqlite":
             offer_legacy_import(self.db, self.notify)
 
@@ -210,6 +213,15 @@ class Rekall(ReviewMethods):
         return SearchResponse(
             entry.title, "semantic", results, [], (time.perf_counter() - started) * 1000
         )
+
+    @contextmanager
+    def acting_as(self, author: str | None) -> Iterator[None]:
+        """Within the block, entries written in this thread or task record author as writer."""
+        token = ACTING_AS.set(author)
+        try:
+            yield
+        finally:
+            ACTING_AS.reset(token)
 
     def watch(self, callback: Callable[[int], None]) -> bool:
         """Call callback(generation) from a background thread after each write by another

@@ -17,6 +17,7 @@ from rekall.core.records import EntryRecord, LinkRecord
 from rekall.core.review import ReviewState
 from rekall.storage.embeddings_repo import PendingText
 from rekall.storage.fts_repo import KeywordHit, KeywordQuery
+from rekall.storage.tokens_repo import TokenRecord
 
 
 class EntriesRepo(Protocol):
@@ -31,6 +32,7 @@ class EntriesRepo(Protocol):
         self, conn: Any, entry_id: str, fields: Mapping[str, Any], now: str
     ) -> None: ...
     def replace_tags(self, conn: Any, entry_id: str, tags: Iterable[str]) -> None: ...
+    def stamp_author(self, conn: Any, entry_id: str, author: str, created: bool) -> None: ...
     def delete_entry(self, conn: Any, entry_id: str) -> None: ...
     def record_access(self, conn: Any, entry_id: str, now: str) -> None: ...
     def list_entries(
@@ -128,6 +130,18 @@ class TransferRepo(Protocol):
     def vectors_by_id(self, conn: Any, model_id: str) -> dict[str, tuple[str, bytes]]: ...
 
 
+class TokensRepo(Protocol):
+    """Bearer tokens: names, hashes and rights; the tokens themselves are never stored."""
+
+    def add_token(
+        self, conn: Any, name: str, token_hash: str, read_only: bool, now: str
+    ) -> None: ...
+    def list_tokens(self, conn: Any) -> list[TokenRecord]: ...
+    def revoke_token(self, conn: Any, name: str, now: str) -> bool: ...
+    def find_token(self, conn: Any, token_hash: str) -> TokenRecord | None: ...
+    def count_active(self, conn: Any) -> int: ...
+
+
 class MetaRepo(Protocol):
     """Small integer settings kept beside the entries."""
 
@@ -147,6 +161,7 @@ class Repositories:
     review: ReviewRepo
     transfer: TransferRepo
     meta: MetaRepo
+    tokens: TokensRepo
     # None: the service searches vectors in its own in-process index (SQLite).
     vector_search: VectorSearch | None = None
 

@@ -75,6 +75,7 @@ class Database:
             links_repo,
             maintenance,
             review_repo,
+            tokens_repo,
             transfer_repo,
         )
         from rekall.storage.contract import Repositories
@@ -87,6 +88,7 @@ class Database:
             review=review_repo,
             transfer=transfer_repo,
             meta=maintenance,
+            tokens=tokens_repo,
         )
 
     def close(self) -> None:

@@ -69,6 +69,7 @@ def register_commands() -> None:
         commands_mcp,
         commands_review,
         commands_search,
+        commands_token,
         commands_tui,
     )
 
@@ -84,6 +85,7 @@ def register_commands() -> None:
         commands_db,
         commands_mcp,
         commands_install,
+        commands_token,
         commands_tui,
     ):
         for command in module.COMMANDS:

@@ -110,6 +110,8 @@ def build_server(service: Rekall) -> MCPServer:
     The SDK logs to stderr; WARNING keeps a failed tool call (already answered to the
     client) out of the user's logs.
     """
+    from rekall.interfaces.mcp.access import TokenRights
+
     server: MCPServer = MCPServer(
         "rekall",
         title="Rekall",
@@ -117,6 +119,7 @@ def build_server(service: Rekall) -> MCPServer:
         instructions=INSTRUCTIONS,
         version=__version__,
         log_level="WARNING",
+        middleware=[TokenRights(service, frozenset(WRITE))],
     )
     for tools, hints in ((ReadTools(service), READ), (WriteTools(service), WRITE)):
         for name, hint in hints.items():

@@ -170,6 +170,7 @@ def _repositories() -> Repositories:
         links_repo,
         meta_repo,
         review_repo,
+        tokens_repo,
         transfer_repo,
         vectors_repo,
     )
@@ -182,5 +183,6 @@ def _repositories() -> Repositories:
         review=review_repo,
         transfer=transfer_repo,
         meta=meta_repo,
+        tokens=tokens_repo,
         vector_search=vectors_repo,
     )

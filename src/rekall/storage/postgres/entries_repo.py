@@ -110,6 +110,13 @@ def replace_tags(conn: Any, entry_id: str, tags: Iterable[str]) -> None:
     conn.execute("UPDATE entries SET tags_text = %s WHERE id = %s", (" ".join(tag_list), entry_id))
 
 
+def stamp_author(conn: Any, entry_id: str, author: str, created: bool) -> None:
+    """Record who wrote an entry: the creator too when created, else only the last editor."""
+    column = "created_by = %s, updated_by = %s" if created else "updated_by = %s"
+    values = (author, author) if created else (author,)
+    conn.execute(f"UPDATE entries SET {column} WHERE id = %s", (*values, entry_id))
+
+
 def delete_entry(conn: Any, entry_id: str) -> None:
     """Delete an entry; tags, links and its vector go with it (foreign keys cascade)."""
     conn.execute("DELETE FROM entries WHERE id = %s", (entry_id,))

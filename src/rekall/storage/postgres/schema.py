@@ -126,5 +126,22 @@ def m001_create_entries(conn: Any) -> None:
     )
 
 
-MIGRATIONS: tuple[Migration, ...] = (m001_create_entries,)
+def m002_add_tokens_and_authors(conn: Any) -> None:
+    """Bearer tokens for the HTTP server (hashes only), and who created and changed entries."""
+    conn.execute(
+        """
+        CREATE TABLE tokens (
+            name TEXT PRIMARY KEY CHECK (length(btrim(name)) > 0),
+            token_hash TEXT NOT NULL UNIQUE,
+            read_only BOOLEAN NOT NULL,
+            created_at TEXT NOT NULL,
+            revoked_at TEXT
+        );
+        ALTER TABLE entries ADD COLUMN created_by TEXT;
+        ALTER TABLE entries ADD COLUMN updated_by TEXT;
+        """
+    )
+
+
+MIGRATIONS: tuple[Migration, ...] = (m001_create_entries, m002_add_tokens_and_authors)
 SCHEMA_VERSION = len(MIGRATIONS)
