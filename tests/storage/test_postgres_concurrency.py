@@ -86,13 +86,15 @@ def test_a_drop_inside_a_transaction_is_reported_and_rolled_back(
     base = Rekall(no_model(postgres_url, tmp_path))
     try:
         entry = base.add("til", "before")
-        with pytest.raises(StorageError, match=r"PostgreSQL at postgresql://"):  # noqa: PT012
-            with base.db.write() as (conn, _):
-                base.db.repos.entries.update_entry(conn, entry.id, {"title": "half"}, "now")
-                pid = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
-                with psycopg.connect(postgres_server, autocommit=True) as admin:
-                    admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
-                base.db.repos.entries.update_entry(conn, entry.id, {"content": "x"}, "now")
+        with (
+            pytest.raises(StorageError, match=r"PostgreSQL at postgresql://"),
+            base.db.write() as (conn, _),
+        ):
+            base.db.repos.entries.update_entry(conn, entry.id, {"title": "half"}, "now")
+            pid = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+            with psycopg.connect(postgres_server, autocommit=True) as admin:
+                admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+            base.db.repos.entries.update_entry(conn, entry.id, {"content": "x"}, "now")
         assert base.get(entry.id, record_access=False).title == "before"
     finally:
         base.close()
