@@ -141,3 +141,22 @@ def test_graph_walks_the_links(any_backend: Rekall) -> None:
     any_backend.link(a.id, b.id)
     graph = any_backend.graph(a.id, depth=1)
     assert set(graph.entries) == {a.id, b.id}
+
+
+def test_merge_moves_links_and_supersedes(any_backend: Rekall) -> None:
+    keep = any_backend.add("bug", "CORS fails on Safari", "Send credentials.", ("cors", "safari"))
+    dup = any_backend.add("bug", "Safari blocks CORS", "Use include.", ("cors", "browser"))
+    other = any_backend.add("til", "VACUUM reclaims space")
+    any_backend.link(keep.id, dup.id)  # would become a self-link
+    any_backend.link(dup.id, other.id)
+    any_backend.get(dup.id)  # one access, added to the kept entry
+    report = any_backend.merge(keep.id, (dup.id,))
+    assert report.links_moved == 1
+    assert report.kept.tags == ("browser", "cors", "safari")
+    assert {(k.source_id, k.target_id, k.type) for k in any_backend.links(keep.id)} == {
+        (keep.id, other.id, "related"),
+        (keep.id, dup.id, "supersedes"),
+    }
+    gone = any_backend.get(dup.id, record_access=False)
+    assert (gone.status, gone.superseded_by) == ("deprecated", keep.id)
+    assert any_backend.get(keep.id, record_access=False).access_count == 1

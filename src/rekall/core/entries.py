@@ -16,6 +16,10 @@ MAX_CONTENT_BYTES = 1_000_000
 MAX_TAGS = 50
 MAX_TAG_CHARS = 64
 MAX_PROJECT_CHARS = 100
+# The embedder reads 256 tokens (~1,000 characters); past this a query is a paste gone
+# wrong, and keyword search over its every word would hold a server for minutes.
+MAX_QUERY_CHARS = 10_000
+MAX_SEARCH_LIMIT = 1000
 CONFIDENCE_RANGE = (0, 5)
 DEFAULT_CONFIDENCE = 3
 
@@ -190,6 +194,19 @@ def validate_reason(value: str | None) -> str | None:
         raise ValidationError("the link reason contains a NUL character")
     _reject_surrogates(reason, "link reason")
     return reason
+
+
+def validate_query(value: str) -> str:
+    """Return the query unchanged. Raises ValidationError when empty, too long or binary."""
+    if not value.strip():
+        raise ValidationError("the query is empty; type what you are looking for")
+    if len(value) > MAX_QUERY_CHARS:
+        raise ValidationError(
+            f"the query has {len(value):,} characters; the limit is {MAX_QUERY_CHARS:,}. "
+            "Search for the distinctive part (an error line, an identifier)"
+        )
+    _reject_binary(value, "query")
+    return value
 
 
 def build_new_entry(

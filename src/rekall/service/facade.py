@@ -15,6 +15,7 @@ from rekall.core import entries as core
 from rekall.core.entries import Entry, EntryFilter, Link
 from rekall.core.errors import ModelError, ValidationError
 from rekall.core.results import SearchResponse, SearchResult
+from rekall.core.review import SIMILAR_EXISTING_THRESHOLD
 from rekall.service import data, searching
 from rekall.service.entries import ACTING_AS, EntryOperations, validate_changes
 from rekall.service.generation import GenerationReport, generate
@@ -28,10 +29,12 @@ from rekall.service.tokens import TokenOperations
 from rekall.storage.opening import open_store
 
 if TYPE_CHECKING:
+    from rekall.service.duplicates import DuplicateReport
     from rekall.service.maintenance import CheckReport, RestoreReport
+    from rekall.service.merging import MergeReport
     from rekall.service.transfer import ImportReport
 
-MAX_LIMIT = 1000
+MAX_LIMIT = core.MAX_SEARCH_LIMIT
 KEYWORD_FALLBACK = "Semantic search is unavailable, so these are keyword results only: {}"
 
 
@@ -161,15 +164,15 @@ class Rekall(ReviewMethods):
     ) -> SearchResponse:
         """Find entries by keywords, meaning, or both (default: config's default_mode).
 
-        Raises ValidationError on an empty query, unknown mode or bad limit. Without a model,
-        hybrid and semantic searches fall back to keywords and say so in the notices.
+        Raises ValidationError on an empty, oversized or binary query, unknown mode or bad
+        limit. Without a model, hybrid and semantic searches fall back to keywords and say so
+        in the notices.
         """
         started = time.perf_counter()
         mode = check_mode(mode or self.config.default_mode)
         limit = check_limit(self.config.default_limit if limit is None else limit)
         filters = filters or EntryFilter()
-        if not query.strip():
-            raise ValidationError("the query is empty; type what you are looking for")
+        core.validate_query(query)
         notices: list[str] = []
         ranking = None
         if mode != "keyword":
@@ -300,6 +303,26 @@ class Rekall(ReviewMethods):
     def check(self, repair: bool = False, progress: Progress | None = None) -> CheckReport:
         """Health checks; with repair, rebuild derived data (never entries) and check again."""
         return data.check(self, repair, progress)
+
+    # -- consolidation: lookalike clusters and merging -------------------------------------
+    def find_duplicates(
+        self,
+        threshold: float = SIMILAR_EXISTING_THRESHOLD,
+        filters: EntryFilter | None = None,
+        limit: int = 50,
+    ) -> DuplicateReport:
+        """Clusters of active entries that look alike (stored vectors, no model needed)."""
+        from rekall.service.duplicates import find_duplicates
+
+        return find_duplicates(self.db, threshold, filters or EntryFilter(), check_limit(limit))
+
+    def merge(
+        self, keep: str, others: tuple[str, ...], delete: bool = False, dry_run: bool = False
+    ) -> MergeReport:
+        """Unite others into keep in one transaction; dry_run rehearses and rolls back."""
+        from rekall.service.merging import merge_entries
+
+        return merge_entries(self.db, self.indexer, self.clock, keep, others, delete, dry_run)
 
     # -- review and upkeep (the rest is in ReviewMethods) ----------------------------------
     def similar_existing(self, id_or_prefix: str, limit: int = 3) -> list[SearchResult]:

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from rekall.core.entries import Entry, EntryFilter, Link, NewEntry
-from rekall.core.records import EntryRecord, LinkRecord
+from rekall.core.records import EntryContext, EntryRecord, LinkRecord
 from rekall.core.review import ReviewState
-from rekall.storage.embeddings_repo import PendingText
+from rekall.storage.embeddings_repo import PendingText, StoredVector
 from rekall.storage.fts_repo import KeywordHit, KeywordQuery
 from rekall.storage.tokens_repo import TokenRecord
 
@@ -83,6 +83,7 @@ class VectorsRepo(Protocol):
     ) -> Iterator[tuple[PendingText, str | None]]: ...
     def current_texts(self, conn: Any, seqs: Sequence[int]) -> dict[int, str]: ...
     def count_vectors(self, conn: Any) -> dict[str, int]: ...
+    def vectors_for_model(self, conn: Any, model_id: str) -> Iterator[StoredVector]: ...
 
 
 class VectorSearch(Protocol):
@@ -122,6 +123,10 @@ class TransferRepo(Protocol):
     def seqs_and_hashes(
         self, conn: Any, ids: Sequence[str], model_id: str
     ) -> dict[str, tuple[int, str | None]]: ...
+    def read_contexts(
+        self, conn: Any, ids: Sequence[str] | None = None
+    ) -> dict[str, EntryContext]: ...
+    def write_context(self, conn: Any, entry_id: str, context: EntryContext | None) -> None: ...
     def defer_foreign_keys(self, conn: Any) -> None: ...
     def upsert_context_vector(
         self, conn: Any, entry_id: str, model_id: str, dimensions: int, vector: bytes
@@ -140,6 +145,15 @@ class TokensRepo(Protocol):
     def revoke_token(self, conn: Any, name: str, now: str) -> bool: ...
     def find_token(self, conn: Any, token_hash: str) -> TokenRecord | None: ...
     def count_active(self, conn: Any) -> int: ...
+
+
+class MergeRepo(Protocol):
+    """Uniting entries: links re-pointed, supersession, accesses added up."""
+
+    def move_links(self, conn: Any, keep: str, others: Sequence[str]) -> int: ...
+    def redirect_superseded(self, conn: Any, keep: str, others: Sequence[str]) -> None: ...
+    def supersede(self, conn: Any, keep: str, other: str, now: str) -> None: ...
+    def absorb_access(self, conn: Any, keep: str, others: Sequence[str]) -> None: ...
 
 
 class MetaRepo(Protocol):
@@ -162,6 +176,7 @@ class Repositories:
     transfer: TransferRepo
     meta: MetaRepo
     tokens: TokensRepo
+    merge: MergeRepo
     # None: the service searches vectors in its own in-process index (SQLite).
     vector_search: VectorSearch | None = None
 

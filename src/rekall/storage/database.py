@@ -74,6 +74,7 @@ class Database:
             fts_repo,
             links_repo,
             maintenance,
+            merge_repo,
             review_repo,
             tokens_repo,
             transfer_repo,
@@ -89,6 +90,7 @@ class Database:
             transfer=transfer_repo,
             meta=maintenance,
             tokens=tokens_repo,
+            merge=merge_repo,
         )
 
     def close(self) -> None:

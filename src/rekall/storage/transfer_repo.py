@@ -6,7 +6,7 @@ import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 
-from rekall.core.records import EntryRecord, LinkRecord
+from rekall.core.records import EntryContext, EntryRecord, LinkRecord
 from rekall.storage import context_repo
 
 CHUNK = 500
@@ -161,6 +161,18 @@ def seqs_and_hashes(
         ):
             found[row[0]] = (int(row[1]), row[2])
     return found
+
+
+def read_contexts(
+    conn: sqlite3.Connection, ids: Sequence[str] | None = None
+) -> dict[str, EntryContext]:
+    """entry id → context, for the given ids (or every entry)."""
+    return context_repo.read_contexts(conn, ids)
+
+
+def write_context(conn: sqlite3.Connection, entry_id: str, context: EntryContext | None) -> None:
+    """Replace an entry's context and keywords (None removes them)."""
+    context_repo.write_context(conn, entry_id, context)
 
 
 def defer_foreign_keys(conn: sqlite3.Connection) -> None:

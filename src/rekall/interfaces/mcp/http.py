@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import errno
+import os
+import socket
 from urllib.parse import urlsplit
 
 from mcp.server.transport_security import TransportSecuritySettings
@@ -9,7 +12,7 @@ from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from rekall.core.errors import UsageError
+from rekall.core.errors import RekallError, UsageError
 from rekall.interfaces.mcp.server import build_server, open_service, tell_stderr
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
@@ -82,13 +85,14 @@ def url(host: str, port: int) -> str:
 
 
 def serve_http(host: str = "127.0.0.1", port: int = DEFAULT_PORT) -> None:
-    """Serve streamable HTTP until interrupted. Raises RekallError on open, UsageError when a
-    non-loopback address is asked for while the base has no token."""
+    """Serve streamable HTTP until interrupted. Raises RekallError on open (a taken port too),
+    UsageError when a non-loopback address is asked for while the base has no token."""
     import uvicorn
 
     from rekall.interfaces.mcp.access import TokenGate
 
     service = open_service()
+    listener = None
     try:
         guarded = service.tokens.any_active()
         if host not in LOOPBACK_HOSTS and not guarded:
@@ -97,6 +101,7 @@ def serve_http(host: str = "127.0.0.1", port: int = DEFAULT_PORT) -> None:
                 "tokens: create one with 'rekall token create NAME' (clients send it as "
                 "'Authorization: Bearer TOKEN'), or serve on 127.0.0.1"
             )
+        listener = bind(host, port)
         server = build_server(service)
         # With tokens the bearer token is the guard, and Host names are whatever a reverse
         # proxy sends; without, only local pages and names may reach the server.
@@ -111,6 +116,31 @@ def serve_http(host: str = "127.0.0.1", port: int = DEFAULT_PORT) -> None:
         gate = TokenGate(app if guarded else LocalOriginOnly(app), service, always=guarded)
         mode = "tokens required" if guarded else "loopback only, no tokens yet"
         tell_stderr(f"Rekall MCP server on {url(host, port)} ({mode}; Ctrl+C to stop)")
-        uvicorn.run(gate, host=host, port=port, log_level="warning")
+        uvicorn.Server(uvicorn.Config(gate, log_level="warning")).run(sockets=[listener])
     finally:
         service.close()
+        if listener is not None:
+            listener.close()
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket on host:port, bound before anything says the server is up.
+
+    Raises RekallError when the port is taken or cannot be bound.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        if os.name != "nt":  # as uvicorn does: restart at once after a stop
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((host, port))
+        listener.listen(128)
+    except OSError as exc:
+        listener.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise RekallError(
+                f"port {port} on {host} is already in use (another server?); "
+                "stop it or choose another port with --port"
+            ) from exc
+        raise RekallError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+    return listener

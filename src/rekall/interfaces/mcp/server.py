@@ -1,4 +1,8 @@
-"""Building the MCP server: every tool with its hints, Rekall errors turned into tool errors."""
+"""The MCP tools with their hints, and the SDK server built on them (HTTP and --check).
+
+The SDK is imported only inside build_server: the stdio server (rekall.interfaces.mcp.stdio)
+serves the same tools without loading it.
+"""
 
 from __future__ import annotations
 
@@ -7,19 +11,23 @@ import inspect
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mcp.server.mcpserver import MCPServer
-from mcp.server.mcpserver.exceptions import ToolError
-from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel
 
 from rekall import __version__
 from rekall.core.errors import NotFoundError, RekallError
+from rekall.interfaces.mcp.tools_merge import MergeTools
 from rekall.interfaces.mcp.tools_read import ReadTools
 from rekall.interfaces.mcp.tools_write import WriteTools
 from rekall.service import Rekall
 
+if TYPE_CHECKING:
+    from mcp.server.mcpserver import MCPServer
+    from mcp_types import CallToolResult, ToolAnnotations
+
+TITLE = "Rekall"
+DESCRIPTION = "Local-first developer knowledge base, searchable by keywords and meaning"
 INSTRUCTIONS = """\
 Rekall is the user's local developer knowledge base: bugs and their fixes, patterns, \
 decisions, pitfalls, configs, references, snippets and TILs, searchable by keywords and by \
@@ -40,13 +48,19 @@ class Hints:
     idempotent: bool = False
 
     def annotations(self) -> ToolAnnotations:
-        return ToolAnnotations(
-            title=self.title,
-            read_only_hint=self.read_only,
-            destructive_hint=self.destructive,
-            idempotent_hint=self.idempotent,
-            open_world_hint=False,
-        )
+        from mcp_types import ToolAnnotations
+
+        return ToolAnnotations.model_validate(self.wire())
+
+    def wire(self) -> dict[str, Any]:
+        """The annotations as they appear in a tools/list answer."""
+        return {
+            "title": self.title,
+            "readOnlyHint": self.read_only,
+            "destructiveHint": self.destructive,
+            "idempotentHint": self.idempotent,
+            "openWorldHint": False,
+        }
 
 
 READ = {
@@ -65,7 +79,13 @@ WRITE = {
     "link_entries": Hints("Link two entries", idempotent=True),
     "unlink_entries": Hints("Unlink two entries", destructive=True, idempotent=True),
 }
-TOOL_HINTS = {**READ, **WRITE}
+MERGE = {
+    "find_duplicates": Hints("Find lookalike entries", read_only=True),
+    "merge_entries": Hints("Merge lookalike entries", destructive=True),
+}
+TOOL_HINTS = {**READ, **WRITE, **MERGE}
+# What a read-only token may not call.
+WRITE_TOOLS = frozenset(name for name, hint in TOOL_HINTS.items() if not hint.read_only)
 
 
 def as_tool(method: Callable[..., BaseModel]) -> Callable[..., CallToolResult]:
@@ -75,6 +95,8 @@ def as_tool(method: Callable[..., BaseModel]) -> Callable[..., CallToolResult]:
     reaches the model as a tool error carrying its message. Any other exception is a bug: the
     SDK logs its traceback to stderr, answers with a generic tool error and keeps serving.
     """
+    from mcp.server.mcpserver.exceptions import ToolError
+    from mcp_types import CallToolResult, TextContent
 
     @functools.wraps(method)
     def call(*args: Any, **kwargs: Any) -> CallToolResult:
@@ -110,28 +132,41 @@ def build_server(service: Rekall) -> MCPServer:
     The SDK logs to stderr; WARNING keeps a failed tool call (already answered to the
     client) out of the user's logs.
     """
+    from mcp.server.mcpserver import MCPServer
+
     from rekall.interfaces.mcp.access import TokenRights
 
     server: MCPServer = MCPServer(
         "rekall",
-        title="Rekall",
-        description="Local-first developer knowledge base, searchable by keywords and meaning",
+        title=TITLE,
+        description=DESCRIPTION,
         instructions=INSTRUCTIONS,
         version=__version__,
         log_level="WARNING",
-        middleware=[TokenRights(service, frozenset(WRITE))],
+        middleware=[TokenRights(service, WRITE_TOOLS)],
     )
-    for tools, hints in ((ReadTools(service), READ), (WriteTools(service), WRITE)):
-        for name, hint in hints.items():
-            method = getattr(tools, name)
-            server.add_tool(
-                as_tool(method),
-                name=name,
-                description=describe(method),
-                annotations=hint.annotations(),
-                structured_output=True,
-            )
+    for name, method, hint in tool_methods(service):
+        server.add_tool(
+            as_tool(method),
+            name=name,
+            description=describe(method),
+            annotations=hint.annotations(),
+            structured_output=True,
+        )
     return server
+
+
+def tool_methods(service: Rekall) -> list[tuple[str, Callable[..., BaseModel], Hints]]:
+    """Every tool as (name, bound method, hints), in the order clients list them."""
+    found: list[tuple[str, Callable[..., BaseModel], Hints]] = []
+    toolsets = (
+        (ReadTools(service), READ),
+        (WriteTools(service), WRITE),
+        (MergeTools(service), MERGE),
+    )
+    for tools, hints in toolsets:
+        found.extend((name, getattr(tools, name), hint) for name, hint in hints.items())
+    return found
 
 
 def tell_stderr(message: str) -> None:
@@ -142,12 +177,3 @@ def tell_stderr(message: str) -> None:
 def open_service() -> Rekall:
     """The long-lived facade a server runs on: the model unloads after idling."""
     return Rekall(long_lived=True, notify=tell_stderr)
-
-
-def serve_stdio() -> None:
-    """Serve over stdin/stdout until the client closes stdin. Raises RekallError on open."""
-    service = open_service()
-    try:
-        build_server(service).run("stdio")
-    finally:
-        service.close()

@@ -62,15 +62,19 @@ class DetailScreen(Screen[None]):
     """An entry; tab reaches its links, enter on one opens that entry."""
 
     BINDINGS = [
-        Binding("escape", "back", "Back"),
-        Binding("e", "edit", "Edit"),
-        Binding("E", "edit_external", "$EDITOR", show=False),
-        Binding("l", "link", "Link"),
-        Binding("S", "similar", "Similar"),
-        Binding("x", "deprecate", "Deprecate", show=False),
-        Binding("d", "delete", "Delete"),
+        Binding("escape,q", "back", "Back", key_display="q", priority=True),
+        Binding("j", "move(1)", "Down", show=False),
+        Binding("k", "move(-1)", "Up", show=False),
+        Binding("space", "page", "Page down", show=False),
+        Binding("g", "edge(False)", "Top", show=False),
+        Binding("G", "edge(True)", "Bottom", show=False),
+        Binding("e", "edit", "Edit", priority=True),
+        Binding("E", "edit_external", "$EDITOR", show=False, priority=True),
+        Binding("l", "link", "Link", priority=True),
+        Binding("S", "similar", "Similar", priority=True),
+        Binding("x", "deprecate", "Deprecate", show=False, priority=True),
+        Binding("d", "delete", "Delete", priority=True),
         Binding("question_mark", "app.help", "Help"),
-        Binding("q", "app.quit", "Quit", show=False),
     ]
 
     def __init__(self, entry_id: str) -> None:
@@ -97,7 +101,7 @@ class DetailScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.load(record_access=True)
-        self.query_one("#detail-body").focus()
+        self.set_focus(self.query_one("#detail-body"))
 
     def load(self, record_access: bool = False) -> None:
         """Read the entry, its links and neighbours again; leave if it cannot be read."""
@@ -186,6 +190,21 @@ class DetailScreen(Screen[None]):
 
     def action_back(self) -> None:
         self.dismiss()
+
+    def action_move(self, step: int) -> None:
+        """j and k: the next or previous link when the links have the focus, else scroll."""
+        links = self.query_one("#detail-links", OptionList)
+        if links.has_focus:
+            links.action_cursor_down() if step > 0 else links.action_cursor_up()
+        else:
+            self.query_one("#detail-body", VerticalScroll).scroll_relative(y=step, animate=False)
+
+    def action_page(self) -> None:
+        self.query_one("#detail-body", VerticalScroll).scroll_page_down(animate=False)
+
+    def action_edge(self, end: bool) -> None:
+        body = self.query_one("#detail-body", VerticalScroll)
+        body.scroll_end(animate=False) if end else body.scroll_home(animate=False)
 
     def action_edit(self) -> None:
         self.rekall.edit_entry(self.entry_id)

@@ -168,6 +168,7 @@ def _repositories() -> Repositories:
         entries_repo,
         keyword_repo,
         links_repo,
+        merge_repo,
         meta_repo,
         review_repo,
         tokens_repo,
@@ -184,5 +185,6 @@ def _repositories() -> Repositories:
         transfer=transfer_repo,
         meta=meta_repo,
         tokens=tokens_repo,
+        merge=merge_repo,
         vector_search=vectors_repo,
     )

@@ -33,7 +33,7 @@ def read_records(conn: Any, ids: Sequence[str] | None = None) -> dict[str, Entry
     return records
 
 
-def read_contexts(conn: Any, ids: Sequence[str] | None) -> dict[str, EntryContext]:
+def read_contexts(conn: Any, ids: Sequence[str] | None = None) -> dict[str, EntryContext]:
     """entry id → context, for the given ids (or every entry); entries without one are absent."""
     where, params = ("", []) if ids is None else (" WHERE entry_id = ANY(%s)", [list(ids)])
     keywords: dict[str, list[str]] = defaultdict(list)

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from rekall.core.entries import EntryFilter, compose_embedding_text
-from rekall.storage.embeddings_repo import PendingText
+from rekall.storage.embeddings_repo import PendingText, StoredVector
 from rekall.storage.postgres.entries_repo import filter_clause
 
 # ef_search bounds the HNSW candidate list: at least twice k keeps recall high for the
@@ -81,6 +81,16 @@ def count_vectors(conn: Any) -> dict[str, int]:
     """Number of stored vectors per model id."""
     rows = conn.execute("SELECT model_id, count(*) FROM embeddings GROUP BY model_id")
     return {str(r[0]): int(r[1]) for r in rows}
+
+
+def vectors_for_model(conn: Any, model_id: str) -> Iterator[StoredVector]:
+    """Every stored vector of a model, in seq order, as float32 bytes."""
+    rows = conn.execute(
+        "SELECT entry_seq, vector::real[] FROM embeddings WHERE model_id = %s ORDER BY entry_seq",
+        (model_id,),
+    )
+    for row in rows:
+        yield StoredVector(int(row[0]), to_blob(row[1]))
 
 
 def nearest(
