@@ -8,6 +8,7 @@ from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from rekall.core import entries as core
+from rekall.core.context import EntryContext
 from rekall.core.entries import Entry, EntryFilter, Link, NewEntry
 from rekall.core.errors import ValidationError
 from rekall.core.ids import new_id
@@ -75,8 +76,12 @@ class EntryOperations:
         fields: dict[str, Any],
         tags: tuple[str, ...] | None,
         after_write: AfterWrite | None = None,
+        context: tuple[EntryContext | None] | None = None,
     ) -> Entry:
-        """Apply validated field changes (tags included) to a resolved id; return the entry."""
+        """Apply validated field changes (tags included) to a resolved id; return the entry.
+
+        context, when given, is a 1-tuple holding the entry's new context (or None to remove it).
+        """
         with self.db.write() as (conn, generation):
             if "superseded_by" in fields and fields["superseded_by"] is not None:
                 fields["superseded_by"] = self.db.repos.entries.resolve_id(
@@ -85,6 +90,8 @@ class EntryOperations:
             self.db.repos.entries.update_entry(conn, entry_id, fields, self.clock())
             if tags is not None:
                 self.db.repos.entries.replace_tags(conn, entry_id, tags)
+            if context is not None:
+                self.db.repos.transfer.write_context(conn, entry_id, context[0])
             self.db.repos.entries.stamp_author(conn, entry_id, current_author(), created=False)
             entry = self.db.repos.entries.fetch_entry(conn, entry_id)
             if after_write:
@@ -166,8 +173,13 @@ class EntryOperations:
             return [(self.db.repos.entries.fetch_entry(conn, other), hop) for other, hop in found]
 
 
-def validate_changes(changes: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, ...] | None]:
-    """Validate edited fields; return (column values, tags or None). Raises ValidationError."""
+def validate_changes(
+    changes: dict[str, Any], allow_empty: bool = False
+) -> tuple[dict[str, Any], tuple[str, ...] | None]:
+    """Validate edited fields; return (column values, tags or None). Raises ValidationError.
+
+    allow_empty: other changes (the context) are made beside these, so none here is fine.
+    """
     validators: dict[str, Callable[[Any], Any]] = {
         "type": core.validate_type,
         "title": core.validate_title,
@@ -186,7 +198,7 @@ def validate_changes(changes: dict[str, Any]) -> tuple[dict[str, Any], tuple[str
             fields[name] = validators[name](value)
         else:
             raise ValidationError(f"'{name}' cannot be edited")
-    if not fields and tags is None:
+    if not fields and tags is None and not allow_empty:
         raise ValidationError("nothing to change; give at least one field to edit")
     return fields, tags
 

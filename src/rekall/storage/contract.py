@@ -12,8 +12,9 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from rekall.core.context import EntryContext
 from rekall.core.entries import Entry, EntryFilter, Link, NewEntry
-from rekall.core.records import EntryContext, EntryRecord, LinkRecord
+from rekall.core.records import EntryRecord, LinkRecord
 from rekall.core.review import ReviewState
 from rekall.storage.embeddings_repo import PendingText, StoredVector
 from rekall.storage.fts_repo import KeywordHit, KeywordQuery

@@ -6,7 +6,8 @@ import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 
-from rekall.core.records import EntryContext, EntryRecord, LinkRecord
+from rekall.core.context import EntryContext
+from rekall.core.records import EntryRecord, LinkRecord
 from rekall.storage import context_repo
 
 CHUNK = 500

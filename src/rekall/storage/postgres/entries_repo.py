@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from rekall.core.entries import Entry, EntryFilter, NewEntry
 from rekall.core.errors import AmbiguousIdError, NotFoundError, ValidationError
 from rekall.core.ids import looks_like_id_prefix, normalize_id_prefix
 from rekall.storage.entries_repo import ENTRY_COLUMNS, UPDATABLE, row_to_entry
+from rekall.storage.postgres.context_repo import read_contexts, write_context
 
 SORT_COLUMNS = {
     "updated": "updated_at DESC",
@@ -38,6 +40,8 @@ def insert_entry(conn: Any, entry_id: str, new: NewEntry, now: str) -> int:
         ),
     ).fetchone()
     _insert_tags(conn, entry_id, new.tags)
+    if new.context is not None:
+        write_context(conn, entry_id, new.context)
     return int(row[0])
 
 
@@ -53,7 +57,7 @@ def fetch_entry(conn: Any, entry_id: str) -> Entry:
     row = conn.execute(f"SELECT {ENTRY_COLUMNS} FROM entries WHERE id = %s", (entry_id,)).fetchone()
     if row is None:
         raise NotFoundError(f"no entry with id {entry_id}; 'rekall list' shows the ids")
-    return row_to_entry(row)
+    return with_contexts(conn, [row_to_entry(row)])[0]
 
 
 def fetch_by_seqs(conn: Any, seqs: Sequence[int]) -> dict[int, Entry]:
@@ -61,7 +65,19 @@ def fetch_by_seqs(conn: Any, seqs: Sequence[int]) -> dict[int, Entry]:
     rows = conn.execute(
         f"SELECT {ENTRY_COLUMNS} FROM entries WHERE seq = ANY(%s)", (list(seqs),)
     ).fetchall()
-    return {int(row["seq"]): row_to_entry(row) for row in rows}
+    entries = with_contexts(conn, [row_to_entry(row) for row in rows])
+    return {int(row["seq"]): entry for row, entry in zip(rows, entries, strict=True)}
+
+
+def with_contexts(conn: Any, entries: list[Entry]) -> list[Entry]:
+    """The entries with their context filled in (one query for all of them)."""
+    contexts = read_contexts(conn, [entry.id for entry in entries]) if entries else {}
+    if not contexts:
+        return entries
+    return [
+        replace(entry, context=contexts[entry.id]) if entry.id in contexts else entry
+        for entry in entries
+    ]
 
 
 def seq_of(conn: Any, entry_id: str) -> int:
@@ -161,7 +177,7 @@ def list_entries(
         f"ORDER BY {SORT_COLUMNS[sort]}, seq DESC LIMIT %s OFFSET %s",
         [*params, limit, offset],
     ).fetchall()
-    return [row_to_entry(row) for row in rows]
+    return with_contexts(conn, [row_to_entry(row) for row in rows])
 
 
 def filtered_seqs(conn: Any, filters: EntryFilter) -> list[int] | None:

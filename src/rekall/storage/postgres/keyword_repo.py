@@ -8,7 +8,7 @@ from rekall.core.entries import EntryFilter
 from rekall.core.results import HIGHLIGHT_CLOSE, HIGHLIGHT_OPEN
 from rekall.storage.fts_repo import KeywordHit, KeywordQuery
 from rekall.storage.postgres.entries_repo import filter_clause
-from rekall.storage.postgres.schema import TS_CONFIG
+from rekall.storage.postgres.schema import TS_CONFIG, words
 
 # Weights for {D, C, B, A} = content, project, tags, title: the SQLite BM25 weights scaled.
 RANK_WEIGHTS = "{0.1, 0.2, 0.5, 1.0}"
@@ -41,18 +41,21 @@ def search_phrases(
     if not query.phrases:
         return []
     expression, params = tsquery(query)
+    every, every_params = tsquery(KeywordQuery(query.phrases, True, query.prefix_last))
     clause, filter_params = filter_clause(filters)
-    # The headline is costly: computed for the top rows only, after the limit.
+    # Entries whose context's errors, keywords or files hold every term come first, as on
+    # SQLite; the headline is costly, so it is computed for the top rows only.
     rows = conn.execute(
-        f"WITH q AS (SELECT {expression} AS query), "
+        f"WITH q AS (SELECT {expression} AS query, {every} AS every), "
         f"top AS (SELECT e.seq, e.content, ts_rank_cd('{RANK_WEIGHTS}', e.search, q.query) "
-        f"AS rank FROM entries e, q WHERE e.search @@ q.query{clause} "
-        "ORDER BY rank DESC, e.seq LIMIT %s) "
-        f"SELECT top.seq, top.rank, ts_headline('{TS_CONFIG}', top.content, q.query, %s) "
-        "FROM top, q ORDER BY top.rank DESC, top.seq",
-        [*params, *filter_params, limit, HEADLINE_OPTIONS],
+        f"AS rank, (e.context_keys <> '' AND {words('e.context_keys')} @@ q.every) AS in_context "
+        f"FROM entries e, q WHERE e.search @@ q.query{clause} "
+        "ORDER BY in_context DESC, rank DESC, e.seq LIMIT %s) "
+        f"SELECT top.seq, top.rank, ts_headline('{TS_CONFIG}', top.content, q.query, %s), "
+        "top.in_context FROM top, q ORDER BY top.in_context DESC, top.rank DESC, top.seq",
+        [*params, *every_params, *filter_params, limit, HEADLINE_OPTIONS],
     ).fetchall()
-    return [KeywordHit(int(r[0]), -float(r[1]), _snippet(str(r[2]))) for r in rows]
+    return [KeywordHit(int(r[0]), -float(r[1]), _snippet(str(r[2])), bool(r[3])) for r in rows]
 
 
 def _snippet(text: str) -> str:

@@ -31,8 +31,14 @@ _PROJECT = "coalesce(project, '')"
 _OWNED = "REFERENCES entries(id) ON DELETE CASCADE DEFERRABLE"
 SEARCH_VECTOR = (
     f"setweight({_words('title')}, 'A') || setweight({_words('tags_text')}, 'B') || "
-    f"setweight({_words(_PROJECT)}, 'C') || setweight({_words('content')}, 'D')"
+    f"setweight({_words('context_keys')}, 'B') || setweight({_words(_PROJECT)}, 'C') || "
+    f"setweight({_words('content')}, 'D') || setweight({_words('context_story')}, 'D')"
 )
+
+
+def words(column: str) -> str:
+    """The tsvector of one column, split as the search column is."""
+    return _words(column)
 
 
 def m001_create_entries(conn: Any) -> None:
@@ -68,6 +74,9 @@ def m001_create_entries(conn: Any) -> None:
             ease_factor DOUBLE PRECISION,
             centrality_score DOUBLE PRECISION,
             review_repetitions INTEGER NOT NULL DEFAULT 0 CHECK (review_repetitions >= 0),
+            -- The context's errors, keywords and files; and its situation, fix and notes.
+            context_keys TEXT NOT NULL DEFAULT '',
+            context_story TEXT NOT NULL DEFAULT '',
             search tsvector GENERATED ALWAYS AS ({SEARCH_VECTOR}) STORED
         );
         CREATE INDEX entries_type ON entries(type);

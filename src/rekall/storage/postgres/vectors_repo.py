@@ -6,6 +6,7 @@ import struct
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from rekall.core.context import embedding_part_of_json
 from rekall.core.entries import EntryFilter, compose_embedding_text
 from rekall.storage.embeddings_repo import PendingText, StoredVector
 from rekall.storage.postgres.entries_repo import filter_clause
@@ -61,20 +62,27 @@ def stored_hash(conn: Any, seq: int, model_id: str) -> str | None:
 def texts_with_hashes(conn: Any, model_id: str) -> Iterator[tuple[PendingText, str | None]]:
     """Every entry's embeddable text with the content hash of its vector for this model."""
     rows = conn.execute(
-        "SELECT e.seq, e.title, e.tags_text, e.content, v.content_hash FROM entries e "
-        "LEFT JOIN embeddings v ON v.entry_seq = e.seq AND v.model_id = %s ORDER BY e.seq",
+        "SELECT e.seq, e.title, e.tags_text, e.content, v.content_hash, c.structured "
+        "FROM entries e LEFT JOIN embeddings v ON v.entry_seq = e.seq AND v.model_id = %s "
+        "LEFT JOIN entry_context c ON c.entry_id = e.id ORDER BY e.seq",
         (model_id,),
     ).fetchall()
     for row in rows:
-        yield PendingText(int(row[0]), row[1], row[2], row[3]), row[4]
+        context = embedding_part_of_json(row[5])
+        yield PendingText(int(row[0]), row[1], row[2], row[3], context), row[4]
 
 
 def current_texts(conn: Any, seqs: Sequence[int]) -> dict[int, str]:
     """seq → embeddable text as it is now, for checking a vector still matches its entry."""
     rows = conn.execute(
-        "SELECT seq, title, tags_text, content FROM entries WHERE seq = ANY(%s)", (list(seqs),)
+        "SELECT e.seq, e.title, e.tags_text, e.content, c.structured FROM entries e "
+        "LEFT JOIN entry_context c ON c.entry_id = e.id WHERE e.seq = ANY(%s)",
+        (list(seqs),),
     ).fetchall()
-    return {int(r[0]): compose_embedding_text(r[1], r[2].split(), r[3]) for r in rows}
+    return {
+        int(r[0]): compose_embedding_text(r[1], r[2].split(), r[3], embedding_part_of_json(r[4]))
+        for r in rows
+    }
 
 
 def count_vectors(conn: Any) -> dict[str, int]:
