@@ -120,3 +120,22 @@ def test_every_entry_gets_a_vector_and_deleted_ones_vanish(any_backend: Rekall) 
     any_backend.delete(entry.id)
     assert any_backend.stats()["vectors"] == 0
     assert any_backend.search("stored vectors", mode="semantic").results == []
+
+
+def test_context_is_stored_read_and_ranks_its_error_first(any_backend: Rekall) -> None:
+    error = "TypeError: Cannot read properties of undefined (reading 'map')"
+    any_backend.add("til", "Array map on undefined", content="Reading map of undefined.")
+    entry = any_backend.add(
+        "bug",
+        "Product list blank after deploy",
+        "Crash",
+        context={"situation": "empty API page", "error_messages": [error]},
+    )
+    got = any_backend.get(entry.id, record_access=False)
+    assert got.context is not None
+    assert got.context.fields()["error_messages"] == [error]
+    hits = any_backend.search(error, mode="keyword").results
+    assert hits[0].entry.id == entry.id
+    changed = any_backend.update(entry.id, title="Product list blank", context={"situation": None})
+    assert changed.context is not None
+    assert changed.context.fields()["situation"] is None

@@ -13,6 +13,7 @@ from rekall.core.errors import StorageError
 from rekall.storage.opening import open_store
 from rekall.storage.postgres.connection import mask_url
 from rekall.storage.postgres.database import PostgresDatabase
+from rekall.storage.postgres.schema import SCHEMA_VERSION
 
 OPEN_AND_REPORT = """
 import sys
@@ -36,7 +37,7 @@ def test_processes_starting_together_migrate_once(postgres_url: str) -> None:
     ]
     outputs = [process.communicate(timeout=120) for process in processes]
     assert [p.returncode for p in processes] == [0, 0, 0], [err for _, err in outputs]
-    assert [out.strip() for out, _ in outputs] == ["1", "1", "1"]
+    assert [out.strip() for out, _ in outputs] == [str(SCHEMA_VERSION)] * 3
 
 
 def test_reopening_keeps_the_data(postgres_url: str) -> None:
