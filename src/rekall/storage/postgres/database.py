@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -15,6 +16,12 @@ from rekall.storage.postgres.migrations import migrate
 
 CHANNEL = "rekall_writes"
 POOL_MAX = 4
+DEFAULT_EF_SEARCH = 100
+READ_BEGIN = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"
+BUMP_AND_NOTIFY = (
+    "WITH bumped AS (UPDATE meta SET value = value + 1 WHERE key = 'generation' "
+    "RETURNING value) SELECT value, pg_notify(%s, value::text) FROM bumped"
+)
 
 
 class PostgresDatabase:
@@ -58,18 +65,20 @@ class PostgresDatabase:
 
         def configure(conn: Any) -> None:
             conn.row_factory = pg.named_rows
+            # Enough candidates for the 50 that hybrid search asks for; more set per query.
+            conn.execute(f"SET hnsw.ef_search = {DEFAULT_EF_SEARCH}")
             if iterative:
                 # Filters apply inside the HNSW scan, which goes on until k rows pass them.
                 conn.execute("SET hnsw.iterative_scan = strict_order")
-            conn.commit()
 
+        # Autocommit connections with explicit BEGIN and COMMIT: each round trip to the server
+        # costs a context switch on both sides, so a read is BEGIN, its queries, COMMIT.
         pool = ConnectionPool(
             self.url,
             min_size=1,
             max_size=POOL_MAX,
-            kwargs={"connect_timeout": pg.CONNECT_TIMEOUT_S},
+            kwargs={"connect_timeout": pg.CONNECT_TIMEOUT_S, "autocommit": True},
             configure=configure,
-            check=ConnectionPool.check_connection,
             open=False,
             name="rekall",
         )
@@ -78,22 +87,45 @@ class PostgresDatabase:
         return pool
 
     @contextmanager
+    def _transaction(self, begin: str) -> Iterator[Any]:
+        """A pooled connection inside BEGIN … COMMIT (ROLLBACK on any exception).
+
+        A connection the server dropped while it sat in the pool fails at BEGIN, before
+        anything ran: that is the one moment a retry is always safe, so it is retried once on
+        a fresh connection. A drop later in the transaction is reported; the server rolls
+        the transaction back, so nothing is half-written.
+        """
+        for attempt in (1, 2):
+            with self._pool.connection() as conn:
+                try:
+                    conn.execute(begin)
+                except self.psycopg.OperationalError:
+                    if attempt == 2:
+                        raise
+                    continue
+                try:
+                    yield conn
+                except BaseException:
+                    if not conn.closed:
+                        with contextlib.suppress(self.psycopg.Error):
+                            conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+                return
+
+    @contextmanager
     def read(self) -> Iterator[Any]:
         """A consistent read-only snapshot: several SELECTs see the same state."""
-        with self._translate_errors(), self._pool.connection() as conn, conn.transaction():
-            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        with self._translate_errors(), self._transaction(READ_BEGIN) as conn:
             yield conn
 
     @contextmanager
     def write(self) -> Iterator[tuple[Any, int]]:
         """A transaction with the generation bumped and announced; yields (connection, gen)."""
-        with self._translate_errors(), self._pool.connection() as conn, conn.transaction():
-            row = conn.execute(
-                "UPDATE meta SET value = value + 1 WHERE key = 'generation' RETURNING value"
-            ).fetchone()
+        with self._translate_errors(), self._transaction("BEGIN") as conn:
+            # The NOTIFY is delivered at commit only: listeners never hear of a rollback.
+            row = conn.execute(BUMP_AND_NOTIFY, (CHANNEL,)).fetchone()
             generation = int(row[0])
-            # Delivered at commit only: listeners never hear of a write that rolled back.
-            conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, str(generation)))
             self._own.append(generation)
             yield conn, generation
 

@@ -15,6 +15,7 @@ from rekall.storage.postgres.entries_repo import filter_clause
 # 50-candidate lists hybrid search asks for.
 MIN_EF_SEARCH = 40
 MAX_EF_SEARCH = 1000
+SESSION_EF_SEARCH = 100  # set on every pooled connection (database.DEFAULT_EF_SEARCH)
 
 
 def to_literal(blob: bytes) -> str:
@@ -106,7 +107,8 @@ def nearest(
 ) -> list[tuple[int, float]]:
     """The k entries nearest in meaning (cosine similarity), the filter applied in the scan."""
     ef_search = max(MIN_EF_SEARCH, min(MAX_EF_SEARCH, 2 * k))
-    conn.execute(f"SET LOCAL hnsw.ef_search = {ef_search}")
+    if ef_search > SESSION_EF_SEARCH:  # the session's own value covers the usual k
+        conn.execute(f"SET LOCAL hnsw.ef_search = {ef_search}")
     literal = to_literal(vector)
     clause, params = filter_clause(filters)
     rows = conn.execute(
