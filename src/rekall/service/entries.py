@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 from collections.abc import Callable
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
@@ -23,6 +22,8 @@ ACTING_AS: ContextVar[str | None] = ContextVar("rekall_acting_as", default=None)
 
 def local_user() -> str:
     """The operating system's name for the person at this machine ("unknown" without one)."""
+    import getpass  # loads termios: only when an entry is written
+
     try:
         return getpass.getuser()
     except (OSError, KeyError, ImportError):

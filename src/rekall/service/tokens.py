@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import secrets
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -37,6 +36,8 @@ class TokenOperations:
                 f"'{name}' is not a token name; use 1-64 letters, digits, '.', '_', '@' or '-' "
                 "(it names the author of the entries written with it)"
             )
+        import secrets  # only here: token creation is rare, and the CLI starts without it
+
         secret = PREFIX + secrets.token_urlsafe(32)
         now = self.clock()
         with self.db.write() as (conn, _):
