@@ -82,3 +82,10 @@ def test_each_write_from_another_process_is_seen_by_the_next_search(postgres_url
         assert reader.stats()["vectors"] == 5
     finally:
         reader.close()
+
+
+def test_config_show_masks_the_password(cli: CliInvoker) -> None:
+    env = {"REKALL_DATABASE_URL": "postgresql://team:s3cret@db.internal/rekall"}
+    shown = cli("config", "show", env=env)
+    assert "postgresql://team:***@db.internal/rekall" in shown.stdout
+    assert "s3cret" not in shown.stdout + shown.stderr
