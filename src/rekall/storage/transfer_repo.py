@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
 
 from rekall.core.context import EntryContext
 from rekall.core.records import EntryRecord, LinkRecord
@@ -174,6 +175,11 @@ def read_contexts(
 def write_context(conn: sqlite3.Connection, entry_id: str, context: EntryContext | None) -> None:
     """Replace an entry's context and keywords (None removes them)."""
     context_repo.write_context(conn, entry_id, context)
+
+
+def batched(conn: sqlite3.Connection) -> AbstractContextManager[None]:
+    """Statements inside run as they come: SQLite has no round trips to save."""
+    return nullcontext()
 
 
 def defer_foreign_keys(conn: sqlite3.Connection) -> None:

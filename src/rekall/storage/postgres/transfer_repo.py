@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 from rekall.core.records import EntryRecord, LinkRecord
@@ -118,6 +119,13 @@ def seqs_and_hashes(
         (model_id, list(ids)),
     )
     return {str(row[0]): (int(row[1]), row[2]) for row in rows}
+
+
+def batched(conn: Any) -> AbstractContextManager[Any]:
+    """Pipeline mode: statements go out without waiting for each answer; a result that is
+    read (a RETURNING seq) waits for everything before it, so errors still surface."""
+    pipeline: AbstractContextManager[Any] = conn.pipeline()
+    return pipeline
 
 
 def defer_foreign_keys(conn: Any) -> None:
