@@ -12,6 +12,7 @@ import json
 import os
 import random
 import shutil
+import socket
 import sqlite3
 import statistics
 import subprocess
@@ -105,6 +106,19 @@ def hnsw_recall(url: str, samples: int) -> float:
         db.close()
 
 
+async def wait_for_port(port: int, server: subprocess.Popen[bytes]) -> None:
+    """Until the server accepts connections (it may take a while on a busy machine)."""
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the HTTP server did not start") from None
+            await asyncio.sleep(0.2)
+
+
 async def http_clients(url: str, home: Path, clients: int, each: int) -> dict[str, float]:
     """clients MCP clients over HTTP with tokens, 80% searches and 20% adds each."""
     import httpx2
@@ -143,7 +157,7 @@ async def http_clients(url: str, home: Path, clients: int, each: int) -> dict[st
                         searches.append((time.perf_counter() - started) * 1000)
 
     try:
-        await asyncio.sleep(8)  # the server opens the base and loads nothing yet
+        await wait_for_port(port, server)
         started = time.perf_counter()
         await asyncio.gather(*(one(n) for n in range(clients)))
         elapsed = time.perf_counter() - started
