@@ -70,3 +70,22 @@ def test_each_error_keyword_and_file_finds_its_entry_first(
 ) -> None:
     results = imported.search(query, mode=mode).results
     assert results[0].entry.id == entry_id, [r.entry.title for r in results[:3]]
+
+
+@pytest.mark.model
+async def test_mcp_get_entry_shows_every_imported_context(imported: Rekall) -> None:
+    from mcp.client import Client
+
+    from rekall.interfaces.mcp.server import build_server
+
+    async with Client(build_server(imported), mode="legacy") as client:
+        for expected in [*WITH_STRUCTURE, *FREE_TEXT_ONLY]:
+            result = await client.call_tool("get_entry", {"id": expected["id"]})
+            assert result.structured_content is not None
+            shown = result.structured_content["context"]
+            structured = expected["structured_context"] or {}
+            for name in ("situation", "solution", "what_failed", "conversation_excerpt"):
+                assert shown[name] == structured.get(name)
+            for name in ("error_messages", "trigger_keywords", "files_modified"):
+                assert shown[name] == (structured.get(name) or [])
+            assert shown["notes"] == (None if structured else expected["context_text"])

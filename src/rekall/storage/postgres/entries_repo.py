@@ -180,6 +180,13 @@ def list_entries(
     return with_contexts(conn, [row_to_entry(row) for row in rows])
 
 
+def count_matching(conn: Any, filters: EntryFilter) -> int:
+    """How many entries the filter lets through."""
+    clause, params = filter_clause(filters)
+    row = conn.execute(f"SELECT count(*) FROM entries e WHERE true{clause}", params).fetchone()
+    return int(row[0])
+
+
 def filtered_seqs(conn: Any, filters: EntryFilter) -> list[int] | None:
     """The seqs of every entry the filter allows (None: the filter is empty)."""
     if filters.is_empty:
