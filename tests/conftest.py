@@ -37,6 +37,10 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "xdg-config"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / "xdg-cache"))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "xdg-data"))
+    # HOME too: MCP clients keep their config files there, and no test may touch them.
+    monkeypatch.setenv("HOME", str(home / "user"))
+    monkeypatch.setenv("USERPROFILE", str(home / "user"))
+    monkeypatch.setenv("APPDATA", str(home / "user" / "AppData" / "Roaming"))
     # A test never reaches the network, even when no model is installed.
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     return home / "data"

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from rekall.core.context import EntryContext, embedding_part
 from rekall.core.entries import Entry, compose_embedding_text
 from rekall.core.errors import ValidationError
 from rekall.core.merge import (
@@ -32,6 +33,15 @@ class MergeReport:
     dry_run: bool
 
 
+@dataclass(frozen=True)
+class _Merged:
+    """KEEP's fields after the merge, worked out before the transaction (to embed them)."""
+
+    content: str
+    tags: tuple[str, ...]
+    context: EntryContext | None
+
+
 class _Rehearsal(Exception):
     """Raised inside the transaction of a dry run, so everything it wrote is rolled back."""
 
@@ -55,15 +65,22 @@ def merge_entries(
     deprecated keep, a result past the size limits, or entries edited while merging.
     """
     keep, others = _read(db, keep_ref, other_refs)
-    content, tags = merged_content(keep, others), merged_tags(keep, others)
+    merged = _Merged(
+        merged_content(keep, others),
+        merged_tags(keep, others),
+        merged_context([keep.context, *(other.context for other in others)]),
+    )
     row = None
     if not dry_run:
-        rows = indexer.vectors_for([compose_embedding_text(keep.title, tags, content)])
+        text = compose_embedding_text(
+            keep.title, merged.tags, merged.content, embedding_part(merged.context)
+        )
+        rows = indexer.vectors_for([text])
         row = rows[0] if rows else None
     try:
         with db.write() as (conn, generation):
             _check_unchanged(db.repos, conn, keep, others)
-            kept, moved = _apply(db.repos, conn, keep, others, content, tags, delete, clock())
+            kept, moved = _apply(db.repos, conn, keep, others, merged, delete, clock())
             indexer.store(conn, db.repos.entries.seq_of(conn, keep.id), kept, row, generation)
             report = MergeReport(kept, others, delete, moved, dry_run)
             if dry_run:
@@ -102,22 +119,19 @@ def _apply(
     conn: Any,
     keep: Entry,
     others: tuple[Entry, ...],
-    content: str,
-    tags: tuple[str, ...],
+    merged: _Merged,
     delete: bool,
     now: str,
 ) -> tuple[Entry, int]:
     """Every write of a merge, inside the caller's transaction: (kept entry, links moved)."""
     ids = [other.id for other in others]
-    repos.entries.update_entry(conn, keep.id, {"content": content}, now)
-    repos.entries.replace_tags(conn, keep.id, tags)
+    repos.entries.update_entry(conn, keep.id, {"content": merged.content}, now)
+    repos.entries.replace_tags(conn, keep.id, merged.tags)
+    if merged.context != keep.context:
+        repos.transfer.write_context(conn, keep.id, merged.context)
     repos.merge.absorb_access(conn, keep.id, ids)
     states = [repos.review.read_state(conn, entry_id) for entry_id in (keep.id, *ids)]
     repos.review.write_state(conn, keep.id, latest_review([s for s in states if s is not None]))
-    contexts = repos.transfer.read_contexts(conn, [keep.id, *ids])
-    context = merged_context([contexts.get(entry_id) for entry_id in (keep.id, *ids)])
-    if context != contexts.get(keep.id):
-        repos.transfer.write_context(conn, keep.id, context)
     moved = repos.merge.move_links(conn, keep.id, ids)
     repos.merge.redirect_superseded(conn, keep.id, ids)
     for other in ids:
