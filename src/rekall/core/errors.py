@@ -7,6 +7,7 @@ RekallError
  │    ├── AmbiguousIdError   a prefix matches several entries
  │    └── ConfigError        a config file, key or value is invalid
  ├── StorageError            the database cannot be opened, read or written
+ │    ├── UnusableDatabaseError  the file is corrupt, another program's, or Rekall 0.3's
  │    ├── MigrationError     a schema upgrade failed (the database is rolled back)
  │    └── NewerSchemaError   the database was written by a newer Rekall
  ├── ModelError              the embedding model is missing, partial or wrong
@@ -50,6 +51,10 @@ class ConfigError(UsageError):
 
 class StorageError(RekallError):
     """The database cannot be opened, read or written."""
+
+
+class UnusableDatabaseError(StorageError):
+    """The database file is corrupt, belongs to another program, or to Rekall 0.3."""
 
 
 class MigrationError(StorageError):

@@ -23,6 +23,7 @@ class Database:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.RLock()
+        migrations.refuse_foreign(path)
         self._conn = connect(path)
         try:
             self.snapshot_taken = migrations.migrate(self._conn, path)

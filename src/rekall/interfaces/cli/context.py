@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from rekall.core.entries import ENTRY_TYPES, STATUSES, EntryFilter
-from rekall.core.errors import ValidationError
+from rekall.core.errors import UsageError, ValidationError
 
 if TYPE_CHECKING:
     from rekall.service import Rekall
@@ -27,6 +27,14 @@ def get_service(ctx: click.Context | None = None) -> Rekall:
         root.meta["rekall.service"] = service
         root.call_on_close(service.close)
     return service
+
+
+def confirm_or_refuse(question: str, refusal: str) -> None:
+    """Ask question on the terminal (abort on no); without a terminal raise UsageError
+    with refusal, which should name --yes."""
+    if not sys.stdin.isatty():
+        raise UsageError(f"{refusal}: stdin is not a terminal; pass --yes")
+    click.confirm(question, abort=True, err=True)
 
 
 def read_stdin_text() -> str:
