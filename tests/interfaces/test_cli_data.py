@@ -145,7 +145,7 @@ def test_backup_and_restore(cli: Invoke, two_entries: list[str], db_file: Path) 
     cli("delete", two_entries[0], "--yes")
     refused = cli("restore", str(backup))  # stdin is not a terminal here
     assert refused.exit_code == 2 and "without confirmation" in refused.stderr
-    assert "pass --yes" in refused.stderr and cli("show", two_entries[0]).exit_code == 2
+    assert "pass --yes" in refused.stderr and cli("show", two_entries[0]).exit_code == 1
     restored = cli("restore", str(backup), "--yes")
     assert restored.exit_code == 0, restored.stderr
     assert "Restored 2 entries" in restored.stderr and "kept at" in restored.stderr

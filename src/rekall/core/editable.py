@@ -40,7 +40,9 @@ def parse_document(text: str) -> dict[str, Any]:
             raise ValidationError(
                 f"unknown header line '{line}'; allowed: {', '.join(HEADER_FIELDS)}"
             )
-        fields[key.strip()] = value.strip()
+        value = value.strip()
+        # `title: ""` means empty, as in YAML front matter, not the two characters "".
+        fields[key.strip()] = "" if value in ('""', "''") else value
     fields["content"] = content[1:] if content.startswith("\n") else content
     return fields
 

@@ -1,9 +1,9 @@
 """Every error Rekall raises on purpose, each with a message a user can act on.
 
 RekallError
+ ├── NotFoundError           no entry matches an id or prefix (CLI exit code 1)
  ├── UsageError              bad input from the user (CLI exit code 2)
  │    ├── ValidationError    an entry, link or query field is invalid
- │    ├── NotFoundError      no entry matches an id or prefix
  │    ├── AmbiguousIdError   a prefix matches several entries
  │    └── ConfigError        a config file, key or value is invalid
  ├── StorageError            the database cannot be opened, read or written
@@ -29,8 +29,9 @@ class ValidationError(UsageError):
     """A field of an entry, link or query is invalid."""
 
 
-class NotFoundError(UsageError):
-    """No entry has this id or id prefix."""
+class NotFoundError(RekallError):
+    """No entry has this id or id prefix: well-formed input that finds nothing, as
+    grep exits 1, not a usage error."""
 
 
 class AmbiguousIdError(UsageError):

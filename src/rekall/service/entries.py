@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from rekall.core import entries as core
-from rekall.core.entries import Entry, EntryFilter, Link, NewEntry
+from rekall.core.entries import Entry, EntryFilter, Link, NewEntry, supersession_cycles
 from rekall.core.errors import ValidationError
 from rekall.core.ids import new_id
 from rekall.storage import entries_repo, links_repo
@@ -84,6 +84,7 @@ class EntryOperations:
                 replacement = entries_repo.resolve_id(conn, superseded_by)
                 if replacement == entry_id:
                     raise ValidationError("an entry cannot supersede itself")
+                _refuse_cycle(conn, entry_id, replacement)
             entries_repo.update_entry(
                 conn,
                 entry_id,
@@ -171,3 +172,17 @@ def _has_link(conn: Any, source: str, target: str, link_type: str) -> bool:
         link.source_id == source and link.target_id == target and link.type == link_type
         for link in links_repo.links_of(conn, source)
     )
+
+
+def _refuse_cycle(conn: Any, entry_id: str, replacement: str) -> None:
+    """Raise ValidationError when the replacement is itself superseded, directly or through
+    others, by the entry being deprecated: readers would be sent round in a ring."""
+    chains = entries_repo.supersessions(conn)
+    chains[entry_id] = replacement
+    for ring in supersession_cycles(chains):
+        if entry_id in ring:
+            path = " -> ".join((*ring[ring.index(entry_id) :], *ring[: ring.index(entry_id)]))
+            raise ValidationError(
+                f"{entry_id} cannot be superseded by {replacement}: that would make a ring "
+                f"({path} -> {entry_id}); deprecate the older entry in favour of the newer one"
+            )

@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from rekall.core.entries import compose_embedding_text, content_hash
+from rekall.core.entries import compose_embedding_text, content_hash, supersession_cycles
 from rekall.core.errors import MigrationError, ModelError, StorageError, ValidationError
 from rekall.search.model_files import MODEL_ID
 from rekall.service.indexing import Progress, RebuildReport
 from rekall.service.leftovers import remove_leftovers
-from rekall.storage import embeddings_repo, fts_repo, maintenance
+from rekall.storage import embeddings_repo, entries_repo, fts_repo, maintenance
 from rekall.storage.connection import connect, read_generation, write_transaction
 from rekall.storage.database import Database
 from rekall.storage.embeddings_repo import PendingText
@@ -209,6 +209,7 @@ def run_checks(db: Database) -> list[Finding]:
         pairs = list(embeddings_repo.texts_with_hashes(conn, MODEL_ID))
         orphans = maintenance.orphan_links(conn)
         dangling = maintenance.dangling_supersessions(conn)
+        cycles = supersession_cycles(entries_repo.supersessions(conn))
         orphan_vectors = maintenance.orphan_vectors(conn)
     missing, stale = _missing_and_stale(pairs)
     return [
@@ -221,13 +222,24 @@ def run_checks(db: Database) -> list[Finding]:
             "; ".join(f"{s} -> {t} ({k}) points to a missing entry" for s, t, k in orphans[:5])
             or "every link joins two existing entries",
         ),
-        Finding(
-            "superseded_by",
-            not dangling,
-            "; ".join(f"{e} is superseded by missing entry {s}" for e, s in dangling[:5])
-            or "every superseded_by names an existing entry",
-        ),
+        _supersession_finding(dangling, cycles),
     ]
+
+
+def _supersession_finding(
+    dangling: list[tuple[str, str]], cycles: list[tuple[str, ...]]
+) -> Finding:
+    problems = [f"{e} is superseded by missing entry {s}" for e, s in dangling[:5]]
+    problems += [
+        f"{' -> '.join((*ring, ring[0]))} supersede each other in a ring; "
+        "deprecate one of them again, superseded by an entry outside the ring"
+        for ring in cycles[:5]
+    ]
+    return Finding(
+        "superseded_by",
+        not problems,
+        "; ".join(problems) or "every superseded_by names an existing, newer entry",
+    )
 
 
 def _fts_problem(db: Database) -> str:

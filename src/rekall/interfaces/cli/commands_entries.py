@@ -14,6 +14,7 @@ from rekall.interfaces.cli.context import (
     build_filter,
     content_from,
     get_service,
+    stdin_is_terminal,
     with_filters,
 )
 from rekall.interfaces.cli.editing import edit_in_editor
@@ -123,6 +124,12 @@ def edit(
         changes["tags"] = tags
     if not changes:
         entry = service.get(entry_id, record_access=False)
+        if not stdin_is_terminal():
+            raise UsageError(
+                "no change given and stdin is not a terminal, so $EDITOR cannot run; "
+                "pass --title, --content (- reads stdin), --tags, --type, --project or "
+                "--confidence"
+            )
         changes = edit_in_editor(entry)
         if not changes:
             click.echo("No changes.", err=True)

@@ -29,10 +29,15 @@ def get_service(ctx: click.Context | None = None) -> Rekall:
     return service
 
 
+def stdin_is_terminal() -> bool:
+    """Whether a person can answer a prompt or use an editor here."""
+    return sys.stdin.isatty()
+
+
 def confirm_or_refuse(question: str, refusal: str) -> None:
     """Ask question on the terminal (abort on no); without a terminal raise UsageError
     with refusal, which should name --yes."""
-    if not sys.stdin.isatty():
+    if not stdin_is_terminal():
         raise UsageError(f"{refusal}: stdin is not a terminal; pass --yes")
     click.confirm(question, abort=True, err=True)
 
