@@ -87,7 +87,7 @@ def generated_base(count: int, seed: int = 42) -> Path:
     home.mkdir(parents=True, exist_ok=True)
     print(f"  generating a {count:,}-entry base in {home} (once)...", file=sys.stderr)
     subprocess.run(
-        [REKALL, "test", "generate", "--count", str(count), "--seed", str(seed)],
+        [REKALL, "test", "generate", "--count", str(count), "--seed", str(seed), "--into-current"],
         env=bench_env(home),
         check=True,
     )

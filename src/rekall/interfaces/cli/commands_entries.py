@@ -56,6 +56,12 @@ def add(
         render.print_json(render.entry_to_dict(entry))
     else:
         click.echo(entry.id)
+    if content is None and not body:
+        click.echo(
+            f"Saved without content (none given with -c or on stdin); add it with "
+            f"'rekall edit {entry.id}'.",
+            err=True,
+        )
     for match in service.similar_existing(entry.id):
         click.echo(
             f"This looks like {match.entry.id} '{match.entry.title}' "
