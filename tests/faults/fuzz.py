@@ -75,7 +75,7 @@ def cli_argv(draw: st.DrawFn) -> list[str]:
 def check_cli(argv: list[str], base: Rekall, db_file: Path, fingerprint: Fingerprint) -> str:
     """Run argv in process; return "ok", "refused" or "traceback: …". Raises AssertionError
     when a refused command changed the database."""
-    entry = base.list_entries(base_filter(), "created", 1)[0].id
+    entry = some_entry_id(base)
     argv = [entry if a == "ENTRY" else entry[:12] if a == "ENTRY_PREFIX" else a for a in argv]
     before = fingerprint(db_file)
     result = CliRunner().invoke(rekall_cli, argv, catch_exceptions=True)
@@ -89,10 +89,12 @@ def check_cli(argv: list[str], base: Rekall, db_file: Path, fingerprint: Fingerp
     return "ok"
 
 
-def base_filter() -> Any:
+def some_entry_id(base: Rekall) -> str:
+    """An existing entry's id (one is added when generated deletes removed them all)."""
     from rekall.core.entries import EntryFilter
 
-    return EntryFilter(status=None)
+    found = base.list_entries(EntryFilter(status=None), "created", 1)
+    return found[0].id if found else base.add("til", "A fresh entry to aim at").id
 
 
 # -- MCP tool arguments ------------------------------------------------------------------------
@@ -136,12 +138,12 @@ def check_mcp_calls(
 
     from rekall.interfaces.mcp.server import build_server
 
-    entry = base.list_entries(base_filter(), "created", 1)[0].id
     outcomes: Counter[str] = Counter()
 
     async def run() -> None:
         async with Client(build_server(base), mode="legacy") as client:
             for tool, arguments in calls:
+                entry = some_entry_id(base)  # an earlier call may have deleted the others
                 arguments = {k: entry if v == "ENTRY" else v for k, v in arguments.items()}
                 before = fingerprint(db_file)
                 result = await client.call_tool(tool, arguments)

@@ -40,6 +40,7 @@ def import_data(
     """
     from rekall.service import legacy_import, transfer
 
+    transfer.check_source(source)
     if legacy:
         return legacy_import.import_legacy(
             rekall.db, rekall.indexer, source, strategy=strategy, dry_run=dry_run, progress=progress
