@@ -31,6 +31,8 @@ READ_ONLY = {
     "list_recent",
     "get_stats",
     "find_duplicates",
+    "due_for_review",
+    "list_stale",
 }
 DESTRUCTIVE = {"delete_entry", "update_entry", "unlink_entries", "merge_entries"}
 
@@ -73,7 +75,7 @@ async def add(client: Client, title: str, content: str = "", **fields: Any) -> s
 async def test_every_tool_is_listed_with_its_hints(service: Rekall) -> None:
     async with connected(service) as client:
         tools = {tool.name: tool for tool in (await client.list_tools()).tools}
-    assert set(tools) == set(TOOL_HINTS) and len(tools) == 14
+    assert set(tools) == set(TOOL_HINTS) and len(tools) == 17
     for name, tool in tools.items():
         hints = tool.annotations
         assert hints is not None and hints.title
@@ -466,7 +468,7 @@ def test_check_option_prints_ok(cli: CliInvoker) -> None:
     result = cli("mcp", "--check")
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("tools: 14 (search_entries, get_entry")
+    assert lines[0].startswith("tools: 17 (search_entries, get_entry")
     assert "(1 entries)" in lines[1]
     assert lines[2].startswith("search 'error': 1 results, hybrid mode")
     assert lines[-1] == "OK"

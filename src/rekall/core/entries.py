@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+from rekall.core.context import EntryContext, embedding_part
 from rekall.core.errors import ValidationError
 
 ENTRY_TYPES = ("bug", "pattern", "decision", "pitfall", "config", "reference", "snippet", "til")
@@ -34,6 +35,13 @@ class NewEntry:
     tags: tuple[str, ...] = ()
     project: str | None = None
     confidence: int = DEFAULT_CONFIDENCE
+    context: EntryContext | None = None
+
+    def embedding_text(self) -> str:
+        """The text whose meaning is embedded, as for the stored entry."""
+        return compose_embedding_text(
+            self.title, self.tags, self.content, embedding_part(self.context)
+        )
 
 
 @dataclass(frozen=True)
@@ -53,11 +61,13 @@ class Entry:
     superseded_by: str | None = None
     access_count: int = 0
     last_accessed: str | None = None
-    context: dict[str, object] = field(default_factory=dict)
+    context: EntryContext | None = None
 
     def embedding_text(self) -> str:
-        """The text whose meaning is embedded: title, tags and content."""
-        return compose_embedding_text(self.title, self.tags, self.content)
+        """The text whose meaning is embedded: title, tags, content, situation and solution."""
+        return compose_embedding_text(
+            self.title, self.tags, self.content, embedding_part(self.context)
+        )
 
 
 @dataclass(frozen=True)
@@ -71,10 +81,14 @@ class Link:
     created_at: str
 
 
-def compose_embedding_text(title: str, tags: Iterable[str], content: str) -> str:
-    """Join the fields that carry meaning; the title first, as it is the densest."""
+def compose_embedding_text(title: str, tags: Iterable[str], content: str, context: str = "") -> str:
+    """Join the fields that carry meaning; the title first, as it is the densest.
+
+    context is the situation and solution of the entry's context; without one the text
+    (and so its hash) is what it was before context was embedded.
+    """
     tag_line = ", ".join(tags)
-    parts = [title.strip(), tag_line, content.strip()]
+    parts = [title.strip(), tag_line, content.strip(), context.strip()]
     return "\n".join(part for part in parts if part)
 
 
@@ -234,9 +248,11 @@ def build_new_entry(
     tags: Iterable[str] = (),
     project: str | None = None,
     confidence: int = DEFAULT_CONFIDENCE,
+    context: EntryContext | None = None,
 ) -> NewEntry:
     """Validate every field and return a NewEntry. Raises ValidationError on the first bad field."""
     return NewEntry(
+        context=context,
         type=validate_type(type),
         title=validate_title(title),
         content=validate_content(content),

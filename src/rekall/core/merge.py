@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from rekall.core.context import EntryContext
 from rekall.core.entries import Entry, validate_content, validate_tags
 from rekall.core.errors import ValidationError
-from rekall.core.records import EntryContext
 from rekall.core.review import ReviewState, parse_instant, shift
 
 SEPARATOR = "\n\n---\n\n"

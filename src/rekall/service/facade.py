@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from rekall import paths
 from rekall.config import SEARCH_MODES, Config, load_config
 from rekall.core import entries as core
+from rekall.core.context import apply_context_changes, embedding_part, validate_context_changes
 from rekall.core.entries import Entry, EntryFilter, Link
 from rekall.core.errors import ModelError, ValidationError
 from rekall.core.results import SearchResponse, SearchResult
@@ -75,12 +76,15 @@ class Rekall(ReviewMethods):
         tags: tuple[str, ...] = (),
         project: str | None = None,
         confidence: int = core.DEFAULT_CONFIDENCE,
+        context: Mapping[str, Any] | None = None,
     ) -> Entry:
-        """Validate and store a new entry, embedded in the same transaction when possible."""
-        new = core.build_new_entry(type, title, content, tags, project, confidence)
-        rows = self.indexer.vectors_for(
-            [core.compose_embedding_text(new.title, new.tags, new.content)]
-        )
+        """Validate and store a new entry, embedded in the same transaction when possible.
+
+        context maps context fields (situation, error_messages, ...) to their values.
+        """
+        story = apply_context_changes(None, validate_context_changes(context or {}))
+        new = core.build_new_entry(type, title, content, tags, project, confidence, story)
+        rows = self.indexer.vectors_for([new.embedding_text()])
         row = rows[0] if rows else None
         return self.entries.insert(
             new, lambda conn, seq, entry, gen: self.indexer.store(conn, seq, entry, row, gen)
@@ -91,14 +95,25 @@ class Rekall(ReviewMethods):
         return self.entries.get(id_or_prefix, record_access)
 
     def update(self, id_or_prefix: str, **changes: Any) -> Entry:
-        """Edit fields of an entry; changed text is re-embedded, never left with an old vector."""
+        """Edit fields of an entry; changed text is re-embedded, never left with an old vector.
+
+        changes["context"], when given, maps the context fields to change to their new
+        values ('' or [] clears one); the other context fields stay as they are.
+        """
         entry_id = self.entries.resolve(id_or_prefix)
-        fields, tags = validate_changes(changes)
+        context_changes = validate_context_changes(changes.pop("context", None) or {})
+        fields, tags = validate_changes(changes, allow_empty=bool(context_changes))
         before = self.entries.get(entry_id)
+        story = (
+            apply_context_changes(before.context, context_changes)
+            if context_changes
+            else before.context
+        )
         text = core.compose_embedding_text(
             fields.get("title", before.title),
             before.tags if tags is None else tags,
             fields.get("content", before.content),
+            embedding_part(story),
         )
         row = None
         if text != before.embedding_text():
@@ -109,6 +124,7 @@ class Rekall(ReviewMethods):
             fields,
             tags,
             lambda conn, seq, entry, gen: self.indexer.store(conn, seq, entry, row, gen),
+            context=(story,) if context_changes else None,
         )
 
     def delete(self, id_or_prefix: str) -> Entry:
@@ -128,6 +144,10 @@ class Rekall(ReviewMethods):
     ) -> list[Entry]:
         """Entries matching filters (all statuses unless the filter says)."""
         return self.entries.list_entries(filters or EntryFilter(status=None), sort, limit, offset)
+
+    def count_entries(self, filters: EntryFilter | None = None) -> int:
+        """How many entries match filters (all statuses unless the filter says)."""
+        return self.entries.count(filters or EntryFilter(status=None))
 
     def link(self, a: str, b: str, link_type: str = "related", reason: str | None = None) -> Link:
         """Link a to b with a typed relation."""

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from rekall.core.entries import Entry, Link
 from rekall.core.results import HIGHLIGHT_CLOSE, HIGHLIGHT_OPEN, SearchResponse, SearchResult
+from rekall.interfaces.mcp.entry_context import ContextView, context_view
 
 # Bounds that keep every answer small enough for a model's context window.
 SNIPPET_CHARS = 240
@@ -83,6 +84,9 @@ class EntryDetail(EntrySummary):
     created_at: str
     access_count: int
     links: list[LinkInfo]
+    context: ContextView | None = Field(
+        default=None, description="the story around the entry: situation, fix, errors, files"
+    )
 
 
 class ChangeOutput(BaseModel):
@@ -254,6 +258,7 @@ def entry_detail(
         created_at=entry.created_at,
         access_count=entry.access_count,
         links=links[:MAX_LINKS_SHOWN],
+        context=context_view(entry.context),
     )
 
 

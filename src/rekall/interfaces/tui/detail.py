@@ -1,4 +1,4 @@
-"""One entry in full: Markdown content, tags, links and related entries to jump to."""
+"""One entry in full: Markdown content, context, tags, links and related entries to jump to."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Markdown, OptionList, Static
 from textual.widgets.option_list import Option
 
+from rekall.core.context import LABELS
 from rekall.core.entries import Entry, Link
 from rekall.core.errors import RekallError
 from rekall.interfaces.tui.threads import EntriesChanged, report_error, run_in_thread
@@ -36,6 +37,20 @@ def meta_text(entry: Entry) -> str:
     if entry.superseded_by:
         third.append(f"superseded by {entry.superseded_by}")
     return "\n".join(" · ".join(line) for line in (first, second, third))
+
+
+def context_text(entry: Entry) -> Text:
+    """The context fields that have a value, each label in bold; empty without context."""
+    text = Text()
+    if entry.context is None:
+        return text
+    for name, value in entry.context.fields().items():
+        if not value:
+            continue
+        items = value if isinstance(value, list) else [value]
+        text.append(f"{LABELS[name]}\n", style="bold")
+        text.append("".join(f"  {line}\n" for item in items for line in item.splitlines()))
+    return text
 
 
 def link_rows(
@@ -91,6 +106,7 @@ class DetailScreen(Screen[None]):
             yield Static("", id="detail-title", markup=False)
             yield Static("", id="detail-meta", markup=False)
             yield Markdown("", id="detail-content")
+            yield Static("", id="detail-context", markup=False)
         yield Static("Links and related · tab, then enter to open", id="detail-links-title")
         yield OptionList(id="detail-links")
         yield Footer()
@@ -114,6 +130,9 @@ class DetailScreen(Screen[None]):
         self.query_one("#detail-title", Static).update(Text(entry.title, style="bold"))
         self.query_one("#detail-meta", Static).update(meta_text(entry))
         self.query_one("#detail-content", Markdown).update(entry.content or "*No content.*")
+        story = self.query_one("#detail-context", Static)
+        story.update(context_text(entry))
+        story.display = entry.context is not None
         self._set_links(link_rows(entry, links, nearby))
 
     def _set_links(self, rows: list[tuple[str, str]]) -> None:

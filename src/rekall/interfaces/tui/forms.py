@@ -10,7 +10,7 @@ from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical
 from textual.widgets import Button, Footer, Input, Label, Select, Static, TextArea
 
-from rekall.core.editable import changed_fields
+from rekall.core.editable import changed_fields, context_block, parse_context_block
 from rekall.core.entries import DEFAULT_CONFIDENCE, ENTRY_TYPES, STATUSES, Entry, EntryFilter
 from rekall.core.errors import RekallError
 from rekall.interfaces.tui.dialogs import Dialog
@@ -85,6 +85,8 @@ class EntryForm(Dialog[Entry | None]):
                     id="form-confidence",
                 )
             yield ContentArea(entry.content if entry else "", id="form-content")
+            yield Label("Context (key: value lines; error, keyword and file repeat)")
+            yield ContentArea(context_block(entry), id="form-context")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Save (ctrl+s)", variant="primary", id="form-save", compact=True)
                 yield Button("Cancel (esc)", id="form-cancel", compact=True)
@@ -95,7 +97,7 @@ class EntryForm(Dialog[Entry | None]):
         self.set_focus(self.query_one("#form-title", Input))
 
     def values(self) -> dict[str, Any]:
-        """What the form holds, as add/update keyword arguments (tags as one comma list)."""
+        """What the form holds, the context as its text (see fields)."""
         return {
             "type": self.query_one("#form-type", Select).selection,
             "title": self.query_one("#form-title", Input).value,
@@ -103,12 +105,23 @@ class EntryForm(Dialog[Entry | None]):
             "project": self.query_one("#form-project", Input).value,
             "confidence": self.query_one("#form-confidence", Select).selection,
             "content": self.query_one("#form-content", TextArea).text,
+            "context": self.query_one("#form-context", TextArea).text,
         }
+
+    def fields(self) -> dict[str, Any]:
+        """The values as add/update keyword arguments (tags as one comma list), the context
+        fields among them. Raises ValidationError on a broken context line."""
+        values = self.values()
+        return values | parse_context_block(values.pop("context"))
 
     def action_submit(self) -> None:
         if self.saving:
             return
-        values = self.values()
+        try:
+            values = self.fields()
+        except RekallError as exc:
+            self.notify(str(exc), severity="error")
+            return
         if self.entry is not None and not changed_fields(self.entry, values):
             self.notify("No changes.")
             self.dismiss(None)
