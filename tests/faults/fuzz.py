@@ -161,10 +161,15 @@ def check_mcp_calls(
 
 
 # -- import files ------------------------------------------------------------------------------
+
+
+def nested(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """Lists and objects of inner values, for st.recursive."""
+    return st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4)
+
+
 JSON_TREE = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | HOSTILE_TEXT,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(HOSTILE_TEXT, inner, max_size=4),
-    max_leaves=20,
+    st.none() | st.booleans() | st.integers() | st.floats() | HOSTILE_TEXT, nested, max_leaves=20
 )
 IMPORT_FILE = st.tuples(
     st.sampled_from([".json", ".md"]),
