@@ -210,7 +210,7 @@ def validate_reason(value: str | None) -> str | None:
 
 
 def validate_query(value: str) -> str:
-    """Return the query unchanged. Raises ValidationError when empty, too long or binary."""
+    """Return the query unchanged. Raises ValidationError when empty, too long or not UTF-8."""
     if not value.strip():
         raise ValidationError("the query is empty; type what you are looking for")
     if len(value) > MAX_QUERY_CHARS:
@@ -218,7 +218,7 @@ def validate_query(value: str) -> str:
             f"the query has {len(value):,} characters; the limit is {MAX_QUERY_CHARS:,}. "
             "Search for the distinctive part (an error line, an identifier)"
         )
-    _reject_binary(value, "query")
+    _reject_surrogates(value, "query")
     return value
 
 
