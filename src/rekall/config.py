@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from rekall import paths
+from rekall.core.entries import MAX_SEARCH_LIMIT
 from rekall.core.errors import ConfigError
 
 if sys.version_info >= (3, 11):
@@ -16,6 +17,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
+INT64_MAX = 2**63 - 1
 BACKENDS = ("auto", "numpy", "sqlite-vec")
 SEARCH_MODES = ("hybrid", "semantic", "keyword")
 
@@ -30,6 +32,8 @@ class KeySpec:
     default: Any
     choices: tuple[str, ...] = ()
     minimum: float | None = None
+    # TOML integers are 64-bit; a key with a tighter rule where it is read says so here.
+    maximum: float = INT64_MAX
     help: str = ""
 
     @property
@@ -85,7 +89,15 @@ KEYS: tuple[KeySpec, ...] = (
         choices=SEARCH_MODES,
         help="search mode when --mode is not given",
     ),
-    KeySpec("search", "default_limit", int, 10, minimum=1, help="results shown by default"),
+    KeySpec(
+        "search",
+        "default_limit",
+        int,
+        10,
+        minimum=1,
+        maximum=MAX_SEARCH_LIMIT,
+        help="results shown by default",
+    ),
 )
 
 
@@ -121,8 +133,10 @@ def parse_value(spec: KeySpec, raw: Any, origin: str) -> Any:
         raise ConfigError(_bad_value(spec, raw, origin)) from None
     if spec.choices and value not in spec.choices:
         raise ConfigError(_bad_value(spec, raw, origin))
-    if spec.minimum is not None and value < spec.minimum:
-        raise ConfigError(_bad_value(spec, raw, origin))
+    if spec.kind is not str and spec.kind is not bool:
+        low = float("-inf") if spec.minimum is None else spec.minimum
+        if not low <= value <= spec.maximum:
+            raise ConfigError(_bad_value(spec, raw, origin))
     return value
 
 
@@ -185,7 +199,9 @@ def _bad_value(spec: KeySpec, raw: Any, origin: str) -> str:
     elif spec.kind is bool:
         allowed = "true or false"
     elif spec.minimum is not None:
-        allowed = f"a {'whole ' if spec.kind is int else ''}number >= {spec.minimum:g}"
+        whole = "whole " if spec.kind is int else ""
+        upper = f" and <= {spec.maximum:g}" if spec.maximum < INT64_MAX else ""
+        allowed = f"a {whole}number >= {spec.minimum:g}{upper}"
     else:
         allowed = f"a {spec.kind.__name__}"
     return f"{origin}: invalid value {raw!r} for {spec.dotted}; allowed: {allowed}"
@@ -218,3 +234,10 @@ def write_key(spec: KeySpec, value: Any, path: Path | None = None) -> Path:
     except OSError as exc:
         raise ConfigError(f"cannot write {path}: {exc.strerror}") from exc
     return path
+
+
+def toml_literal(value: Any) -> str:
+    """A value as it is written in TOML (true, "auto", 10.0), for display."""
+    import tomli_w
+
+    return tomli_w.dumps({"v": value}).strip().removeprefix("v = ")

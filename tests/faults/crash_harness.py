@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rekall.core.entries import compose_embedding_text, content_hash
+from rekall.core.entries import content_hash
 from rekall.search.model_files import MODEL_ID
 from rekall.service.generation import BATCH as GENERATE_BATCH
 from rekall.storage import embeddings_repo, maintenance
@@ -60,7 +60,7 @@ def fill_vectors(db_file: Path, seed: int = 7) -> int:
             pending = [p for p, stored in embeddings_repo.texts_with_hashes(conn, MODEL_ID)]
         rows = []
         for item in pending:
-            text = compose_embedding_text(item.title, item.tags_text.split(), item.content)
+            text = item.embedding_text()
             vector = rng.standard_normal(384).astype(np.float32)
             vector /= np.linalg.norm(vector)
             rows.append((item.seq, MODEL_ID, 384, content_hash(text), vector.tobytes()))

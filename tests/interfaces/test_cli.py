@@ -853,7 +853,7 @@ def test_config_show_defaults_file_and_env(cli: Invoke) -> None:
     )
     text = cli("config", "show").stdout
     assert text.splitlines()[0] == f"# {os.environ['REKALL_CONFIG']}"
-    assert "search.default_mode = 'keyword'  # file" in text
+    assert 'search.default_mode = "keyword"  # file' in text
 
 
 def test_config_set_writes_and_keeps_other_keys(cli: Invoke) -> None:
@@ -881,7 +881,7 @@ def test_config_default_mode_is_used_by_search(cli: Invoke, db_file: Path) -> No
         ("cache_ttl_seconds", "-1", ["performance.cache_ttl_seconds", ">= 0"]),
         ("model_idle_timeout_minutes", "nan", ["model_idle_timeout_minutes", ">= 0"]),
         ("allow_download", "maybe", ["model.allow_download", "true or false"]),
-        ("model_path", "bad \udcff", ["model.model_path"]),
+        ("model_path", "bad \udcff", ["'VALUE' is not valid UTF-8 text (byte 0xff"]),
         ("no_such_key", "1", ["unknown config key 'no_such_key'", "search.default_mode"]),
     ],
 )

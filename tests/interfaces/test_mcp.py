@@ -30,8 +30,11 @@ READ_ONLY = {
     "get_related",
     "list_recent",
     "get_stats",
+    "find_duplicates",
+    "due_for_review",
+    "list_stale",
 }
-DESTRUCTIVE = {"delete_entry", "update_entry", "unlink_entries"}
+DESTRUCTIVE = {"delete_entry", "update_entry", "unlink_entries", "merge_entries"}
 
 
 @asynccontextmanager
@@ -72,7 +75,7 @@ async def add(client: Client, title: str, content: str = "", **fields: Any) -> s
 async def test_every_tool_is_listed_with_its_hints(service: Rekall) -> None:
     async with connected(service) as client:
         tools = {tool.name: tool for tool in (await client.list_tools()).tools}
-    assert set(tools) == set(TOOL_HINTS) and len(tools) == 12
+    assert set(tools) == set(TOOL_HINTS) and len(tools) == 17
     for name, tool in tools.items():
         hints = tool.annotations
         assert hints is not None and hints.title
@@ -413,6 +416,16 @@ async def test_bad_input_is_a_tool_error_the_model_can_act_on(
     assert still["title"] == "An entry to point at"
 
 
+async def test_an_oversized_query_is_refused_and_a_long_one_not_echoed(service: Rekall) -> None:
+    async with connected(service) as client:
+        await add(client, "Retry with backoff", "jitter the delay")
+        refused = await fail(client, "search_entries", query="retry " * 3_000)
+        answered = await call(client, "search_entries", query="retry " * 1_500, mode="keyword")
+    assert "the query has 18,000 characters; the limit is 10,000" in refused
+    assert "retry retry" not in refused
+    assert len(answered["results"]) == 1 and len(answered["query"]) <= 200
+
+
 async def test_ambiguous_prefix_lists_the_candidates(service: Rekall) -> None:
     async with connected(service) as client:
         first = await add(client, "First")
@@ -445,7 +458,7 @@ def test_check_option_prints_ok(cli: CliInvoker) -> None:
     result = cli("mcp", "--check")
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("tools: 12 (search_entries, get_entry")
+    assert lines[0].startswith("tools: 17 (search_entries, get_entry")
     assert "(1 entries)" in lines[1]
     assert lines[2].startswith("search 'error': 1 results, hybrid mode")
     assert lines[-1] == "OK"

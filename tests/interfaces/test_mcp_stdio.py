@@ -23,6 +23,8 @@ import pytest
 from mcp.client import Client
 from mcp.client.stdio import StdioServerParameters, stdio_client
 
+from rekall.interfaces.mcp.server import TOOL_HINTS
+
 pytestmark = pytest.mark.model
 
 SCRIPT = Path(sys.executable).parent / ("rekall.exe" if os.name == "nt" else "rekall")
@@ -76,7 +78,7 @@ async def test_stdio_client_lists_adds_searches_and_deletes(tmp_path: Path) -> N
             found = await call(client, "search_entries", query="message queue reader falls behind")
             deleted = await call(client, "delete_entry", id=entry_id)
             after = await call(client, "search_entries", query="kafka", mode="keyword")
-    assert len(names) == 12 and "search_entries" in names
+    assert len(names) == len(TOOL_HINTS) and "search_entries" in names
     assert found["results"][0]["id"] == entry_id and found["mode"] == "hybrid"
     assert deleted["action"] == "deleted"
     assert after["results"] == []
@@ -375,12 +377,16 @@ async def test_http_serves_local_clients_and_refuses_foreign_origins(tmp_path: P
             names = {tool.name for tool in (await client.list_tools()).tools}
             added = await call(client, "add_entry", type="config", title="HTTP transport works")
             found = await call(client, "search_entries", query="HTTP transport", mode="keyword")
+            # 1 MB would break the client's 1 MiB event limit if the reply echoed it.
+            huge = await client.call_tool("search_entries", {"query": "q" * 1_000_000})
         statuses = {
             origin: await anyio.to_thread.run_sync(post, port, origin)
             for origin in (None, "http://localhost:5173", "https://evil.example", "null")
         }
-    assert len(names) == 12
+    assert len(names) == len(TOOL_HINTS)
     assert found["results"][0]["id"] == added["entry"]["id"]
+    assert huge.is_error and "the limit is 10,000" in huge.content[0].text  # type: ignore[union-attr]
+    assert len(huge.content[0].text) < 500  # type: ignore[union-attr]
     assert statuses == {
         None: 200,
         "http://localhost:5173": 200,
@@ -388,3 +394,14 @@ async def test_http_serves_local_clients_and_refuses_foreign_origins(tmp_path: P
         "null": 403,
     }
     assert f"http://127.0.0.1:{port}/mcp" in (tmp_path / "stderr.txt").read_text()
+
+
+def test_http_on_a_port_in_use_says_so_and_exits_1(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        result = cli("mcp", "--http", "--port", str(port))
+    assert result.returncode == 1
+    assert f"port {port} on 127.0.0.1 is already in use" in result.stderr
+    assert "server on" not in result.stderr and "Traceback" not in result.stderr

@@ -101,7 +101,7 @@ def test_malformed_messages_get_json_rpc_errors_and_notifications_none(service: 
     assert session.answer({"jsonrpc": "2.0", "id": 9, "result": {}}) is None
     assert session.answer([1, 2])["error"]["code"] == -32600  # type: ignore[index]
     assert request(session, "ping")["result"] == {}
-    assert request(session, "prompts/list")["result"] == {"prompts": []}
+    assert request(session, "resources/list")["result"] == {"resources": []}
 
 
 def test_lines_in_lines_out_with_a_parse_error_for_garbage(service: Rekall) -> None:

@@ -223,7 +223,7 @@ async def test_an_empty_base_says_how_to_start() -> None:
         async with app.run_test(size=SIZE) as pilot:
             await pilot.pause()
             assert titles(app) == []
-            assert "Press a to add one" in status(app)
+            assert "Press ctrl+n to add one" in status(app)
             await pilot.press("escape", "enter", "e", "d")
             assert isinstance(app.screen, MainScreen)
     finally:
@@ -245,6 +245,14 @@ async def test_search_as_you_type_then_back_to_the_list(make_app: AppFactory) ->
         await type_query(pilot, app, "kubernetes")
         await until(pilot, lambda: "No results" in status(app))
         assert titles(app) == []
+
+
+async def test_a_pasted_query_past_the_limit_says_so(make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await type_query(pilot, app, "safari " * 2_000)
+        await until(pilot, lambda: "the limit is 10,000" in status(app))
+        assert "safari safari" not in status(app)
 
 
 async def test_results_page_in_as_the_cursor_nears_the_end(
@@ -504,7 +512,7 @@ async def test_link_two_entries(make_app: AppFactory, seeded: dict[str, str]) ->
         await pilot.press(*"nohup")
         candidates = picker.query_one("#link-candidates", OptionList)
         await until(pilot, lambda: candidates.option_count == 1)
-        await pilot.press("enter", "enter")
+        await pilot.press("enter")  # enter in "Find" picks the top candidate
         await until(pilot, lambda: isinstance(app.screen, MainScreen))
         source = seeded[NEWEST_FIRST[0]]
         await until(pilot, lambda: bool(app.service.links(source)))
@@ -546,7 +554,7 @@ async def test_help_screen_lists_the_keys(make_app: AppFactory) -> None:
         await pilot.press("f1")
         assert isinstance(app.screen, HelpScreen)
         text = str(app.screen.query_one("#help-text", Static).render())
-        for fragment in ("ctrl+q", "ctrl+t", "ctrl+f", "delete it", "$EDITOR"):
+        for fragment in ("ctrl+q", "ctrl+t", "ctrl+f", "delete", "$EDITOR"):
             assert fragment in text
         await pilot.press("escape", "escape", "question_mark")
         assert isinstance(app.screen, HelpScreen)

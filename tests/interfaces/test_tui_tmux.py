@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -67,6 +67,15 @@ class Tmux:
             if time.monotonic() > deadline:
                 pytest.fail(f"never saw {fragments!r} on the screen:\n{screen}")
             time.sleep(0.05)
+
+    def wait_until(self, check: Callable[[str], bool], timeout: float = 30.0) -> str:
+        """Poll the pane until check(screen) holds; fail with the screen otherwise."""
+        deadline = time.monotonic() + timeout
+        while not check(screen := self.screen()):
+            if time.monotonic() > deadline:
+                pytest.fail(f"the screen never got there:\n{screen}")
+            time.sleep(0.05)
+        return screen
 
     def keys(self, *keys: str) -> None:
         self.run("send-keys", "-t", "rekall", *keys)
@@ -130,6 +139,30 @@ def test_open_search_open_an_entry_edit_and_quit(tmux: Tmux, tmp_path: Path) -> 
 
     tmux.keys("Escape")
     tmux.wait_for("Search · hybrid")
+
+    # A burst: the query, then enter twice at once; the typed query's top hit opens.
+    tmux.keys("/", "C-u")
+    tmux.text("nohup")
+    tmux.keys("Enter", "Enter")
+    tmux.wait_for("SIGHUP.", "tags: shell")
+    tmux.keys("q")
+    tmux.wait_for("Search · hybrid")
+
+    # A draft is never thrown away without asking. (Escape and a key sent together would
+    # read as alt+key, as in any terminal: wait for the escape to show.)
+    tmux.keys("Escape")
+    tmux.wait_for("2 entries")
+    tmux.keys("a")
+    tmux.wait_for("New entry")
+    tmux.text("Half-written thought")
+    tmux.keys("Escape")
+    tmux.wait_for("Discard your changes")
+    tmux.keys("n")
+    tmux.wait_until(lambda screen: "Discard your" not in screen and "Half-written" in screen)
+    tmux.keys("Escape")
+    tmux.wait_for("Discard your changes")
+    tmux.keys("y")
+    tmux.wait_for("Search · hybrid", "2 entries")
     tmux.keys("q")
     screen = tmux.wait_for("rekall exited with 0")
     assert "Search · hybrid" not in screen, "the terminal was not restored"

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+from rekall.core.context import EntryContext, embedding_part
 from rekall.core.errors import ValidationError
 
 ENTRY_TYPES = ("bug", "pattern", "decision", "pitfall", "config", "reference", "snippet", "til")
@@ -16,6 +17,10 @@ MAX_CONTENT_BYTES = 1_000_000
 MAX_TAGS = 50
 MAX_TAG_CHARS = 64
 MAX_PROJECT_CHARS = 100
+# The embedder reads 256 tokens (~1,000 characters); past this a query is a paste gone
+# wrong, and keyword search over its every word would hold a server for minutes.
+MAX_QUERY_CHARS = 10_000
+MAX_SEARCH_LIMIT = 1000
 CONFIDENCE_RANGE = (0, 5)
 DEFAULT_CONFIDENCE = 3
 
@@ -30,6 +35,13 @@ class NewEntry:
     tags: tuple[str, ...] = ()
     project: str | None = None
     confidence: int = DEFAULT_CONFIDENCE
+    context: EntryContext | None = None
+
+    def embedding_text(self) -> str:
+        """The text whose meaning is embedded, as for the stored entry."""
+        return compose_embedding_text(
+            self.title, self.tags, self.content, embedding_part(self.context)
+        )
 
 
 @dataclass(frozen=True)
@@ -49,11 +61,13 @@ class Entry:
     superseded_by: str | None = None
     access_count: int = 0
     last_accessed: str | None = None
-    context: dict[str, object] = field(default_factory=dict)
+    context: EntryContext | None = None
 
     def embedding_text(self) -> str:
-        """The text whose meaning is embedded: title, tags and content."""
-        return compose_embedding_text(self.title, self.tags, self.content)
+        """The text whose meaning is embedded: title, tags, content, situation and solution."""
+        return compose_embedding_text(
+            self.title, self.tags, self.content, embedding_part(self.context)
+        )
 
 
 @dataclass(frozen=True)
@@ -67,10 +81,14 @@ class Link:
     created_at: str
 
 
-def compose_embedding_text(title: str, tags: Iterable[str], content: str) -> str:
-    """Join the fields that carry meaning; the title first, as it is the densest."""
+def compose_embedding_text(title: str, tags: Iterable[str], content: str, context: str = "") -> str:
+    """Join the fields that carry meaning; the title first, as it is the densest.
+
+    context is the situation and solution of the entry's context; without one the text
+    (and so its hash) is what it was before context was embedded.
+    """
     tag_line = ", ".join(tags)
-    parts = [title.strip(), tag_line, content.strip()]
+    parts = [title.strip(), tag_line, content.strip(), context.strip()]
     return "\n".join(part for part in parts if part)
 
 
@@ -190,6 +208,19 @@ def validate_reason(value: str | None) -> str | None:
     return reason
 
 
+def validate_query(value: str) -> str:
+    """Return the query unchanged. Raises ValidationError when empty, too long or binary."""
+    if not value.strip():
+        raise ValidationError("the query is empty; type what you are looking for")
+    if len(value) > MAX_QUERY_CHARS:
+        raise ValidationError(
+            f"the query has {len(value):,} characters; the limit is {MAX_QUERY_CHARS:,}. "
+            "Search for the distinctive part (an error line, an identifier)"
+        )
+    _reject_binary(value, "query")
+    return value
+
+
 def build_new_entry(
     type: str,
     title: str,
@@ -197,9 +228,11 @@ def build_new_entry(
     tags: Iterable[str] = (),
     project: str | None = None,
     confidence: int = DEFAULT_CONFIDENCE,
+    context: EntryContext | None = None,
 ) -> NewEntry:
     """Validate every field and return a NewEntry. Raises ValidationError on the first bad field."""
     return NewEntry(
+        context=context,
         type=validate_type(type),
         title=validate_title(title),
         content=validate_content(content),

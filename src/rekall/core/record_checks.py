@@ -9,9 +9,10 @@ from datetime import datetime
 from typing import Any
 
 from rekall.core import entries as core
+from rekall.core.context import EntryContext
 from rekall.core.errors import ValidationError
 from rekall.core.ids import ID_LENGTH, looks_like_id_prefix, normalize_id_prefix
-from rekall.core.records import ENTRY_FIELDS, LINK_FIELDS, EntryContext, EntryRecord, LinkRecord
+from rekall.core.records import ENTRY_FIELDS, LINK_FIELDS, EntryRecord, LinkRecord
 
 MAX_TIMESTAMP_CHARS = 64
 MAX_SHORT_TEXT_CHARS = 64

@@ -5,20 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from rekall.core.context import EntryContext, embedding_part
 from rekall.core.entries import compose_embedding_text
-
-
-@dataclass(frozen=True)
-class EntryContext:
-    """Why an entry was written: a structured JSON object, free text, and trigger keywords."""
-
-    structured: dict[str, Any] | None = None
-    legacy_text: str | None = None
-    keywords: tuple[str, ...] = ()
-
-    @property
-    def is_empty(self) -> bool:
-        return self.structured is None and self.legacy_text is None and not self.keywords
 
 
 @dataclass(frozen=True)
@@ -49,7 +37,9 @@ class EntryRecord:
 
     def embedding_text(self) -> str:
         """The text whose meaning is embedded, exactly as for entries added directly."""
-        return compose_embedding_text(self.title, self.tags, self.content)
+        return compose_embedding_text(
+            self.title, self.tags, self.content, embedding_part(self.context)
+        )
 
 
 @dataclass(frozen=True)

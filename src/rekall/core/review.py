@@ -17,6 +17,8 @@ SECOND_INTERVAL_DAYS = 6
 # A new entry is first due this long after it was written, as if learned on that day.
 NEW_ENTRY_DELAY = timedelta(days=FIRST_INTERVAL_DAYS)
 DEFAULT_STALE_DAYS = 90
+# A century: further back than any entry, and far from the calendar's overflow.
+MAX_STALE_DAYS = 36_500
 # Idle this long (and at least twice the asked threshold), knowledge is more likely outdated.
 FORGOTTEN_DAYS = 365
 # Cosine similarity from which a new entry is offered its existing neighbours (link, or a

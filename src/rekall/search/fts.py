@@ -72,15 +72,19 @@ def content_terms(terms: list[Term]) -> list[Term]:
     return kept or terms
 
 
-def build_match(terms: list[Term], operator: str = "OR", prefix_last: bool = False) -> str | None:
+def build_match(
+    terms: list[Term], operator: str = "OR", prefix_last: bool = False, column: str | None = None
+) -> str | None:
     """An FTS5 MATCH expression joining quoted terms; None when there is nothing to match.
 
     Every term is quoted, so punctuation, quotes and FTS5 operators in user text are
-    matched as words and never parsed as query syntax.
+    matched as words and never parsed as query syntax. column limits each term to one column.
     """
     if not terms:
         return None
     parts = [term.as_fts() for term in terms]
     if prefix_last:
         parts[-1] = terms[-1].as_fts(prefix=True)
+    if column is not None:
+        parts = [f"{{{column}}} : {part}" for part in parts]
     return f" {operator} ".join(parts)

@@ -6,10 +6,11 @@ from collections.abc import Callable
 from typing import Any
 
 from rekall.core import entries as core
+from rekall.core.context import EntryContext
 from rekall.core.entries import Entry, EntryFilter, Link, NewEntry
 from rekall.core.errors import ValidationError
 from rekall.core.ids import new_id
-from rekall.storage import entries_repo, links_repo
+from rekall.storage import context_repo, entries_repo, links_repo
 from rekall.storage.database import Database
 
 Clock = Callable[[], str]
@@ -54,14 +55,20 @@ class EntryOperations:
         fields: dict[str, Any],
         tags: tuple[str, ...] | None,
         after_write: AfterWrite | None = None,
+        context: tuple[EntryContext | None] | None = None,
     ) -> Entry:
-        """Apply validated field changes (tags included) to a resolved id; return the entry."""
+        """Apply validated field changes (tags included) to a resolved id; return the entry.
+
+        context, when given, is a 1-tuple holding the entry's new context (or None to remove it).
+        """
         with self.db.write() as (conn, generation):
             if "superseded_by" in fields and fields["superseded_by"] is not None:
                 fields["superseded_by"] = entries_repo.resolve_id(conn, fields["superseded_by"])
             entries_repo.update_entry(conn, entry_id, fields, self.clock())
             if tags is not None:
                 entries_repo.replace_tags(conn, entry_id, tags)
+            if context is not None:
+                context_repo.write_context(conn, entry_id, context[0])
             entry = entries_repo.fetch_entry(conn, entry_id)
             if after_write:
                 after_write(conn, entries_repo.seq_of(conn, entry_id), entry, generation)
@@ -141,8 +148,13 @@ class EntryOperations:
             return [(entries_repo.fetch_entry(conn, other), hop) for other, hop in found]
 
 
-def validate_changes(changes: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, ...] | None]:
-    """Validate edited fields; return (column values, tags or None). Raises ValidationError."""
+def validate_changes(
+    changes: dict[str, Any], allow_empty: bool = False
+) -> tuple[dict[str, Any], tuple[str, ...] | None]:
+    """Validate edited fields; return (column values, tags or None). Raises ValidationError.
+
+    allow_empty: other changes (the context) are made beside these, so none here is fine.
+    """
     validators: dict[str, Callable[[Any], Any]] = {
         "type": core.validate_type,
         "title": core.validate_title,
@@ -161,7 +173,7 @@ def validate_changes(changes: dict[str, Any]) -> tuple[dict[str, Any], tuple[str
             fields[name] = validators[name](value)
         else:
             raise ValidationError(f"'{name}' cannot be edited")
-    if not fields and tags is None:
+    if not fields and tags is None and not allow_empty:
         raise ValidationError("nothing to change; give at least one field to edit")
     return fields, tags
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -11,9 +11,11 @@ from typing import TYPE_CHECKING, Any
 from rekall import paths
 from rekall.config import SEARCH_MODES, Config, load_config
 from rekall.core import entries as core
+from rekall.core.context import apply_context_changes, embedding_part, validate_context_changes
 from rekall.core.entries import Entry, EntryFilter, Link
 from rekall.core.errors import ModelError, ValidationError
 from rekall.core.results import SearchResponse, SearchResult
+from rekall.core.review import SIMILAR_EXISTING_THRESHOLD
 from rekall.service import data, searching
 from rekall.service.entries import EntryOperations, validate_changes
 from rekall.service.generation import GenerationReport, generate
@@ -27,10 +29,12 @@ from rekall.storage import entries_repo
 from rekall.storage.database import open_database
 
 if TYPE_CHECKING:
+    from rekall.service.duplicates import DuplicateReport
     from rekall.service.maintenance import CheckReport, RestoreReport
+    from rekall.service.merging import MergeReport
     from rekall.service.transfer import ImportReport
 
-MAX_LIMIT = 1000
+MAX_LIMIT = core.MAX_SEARCH_LIMIT
 KEYWORD_FALLBACK = "Semantic search is unavailable, so these are keyword results only: {}"
 
 
@@ -72,12 +76,15 @@ class Rekall(ReviewMethods):
         tags: tuple[str, ...] = (),
         project: str | None = None,
         confidence: int = core.DEFAULT_CONFIDENCE,
+        context: Mapping[str, Any] | None = None,
     ) -> Entry:
-        """Validate and store a new entry, embedded in the same transaction when possible."""
-        new = core.build_new_entry(type, title, content, tags, project, confidence)
-        rows = self.indexer.vectors_for(
-            [core.compose_embedding_text(new.title, new.tags, new.content)]
-        )
+        """Validate and store a new entry, embedded in the same transaction when possible.
+
+        context maps context fields (situation, error_messages, ...) to their values.
+        """
+        story = apply_context_changes(None, validate_context_changes(context or {}))
+        new = core.build_new_entry(type, title, content, tags, project, confidence, story)
+        rows = self.indexer.vectors_for([new.embedding_text()])
         row = rows[0] if rows else None
         return self.entries.insert(
             new, lambda conn, seq, entry, gen: self.indexer.store(conn, seq, entry, row, gen)
@@ -88,14 +95,25 @@ class Rekall(ReviewMethods):
         return self.entries.get(id_or_prefix, record_access)
 
     def update(self, id_or_prefix: str, **changes: Any) -> Entry:
-        """Edit fields of an entry; changed text is re-embedded, never left with an old vector."""
+        """Edit fields of an entry; changed text is re-embedded, never left with an old vector.
+
+        changes["context"], when given, maps the context fields to change to their new
+        values ('' or [] clears one); the other context fields stay as they are.
+        """
         entry_id = self.entries.resolve(id_or_prefix)
-        fields, tags = validate_changes(changes)
+        context_changes = validate_context_changes(changes.pop("context", None) or {})
+        fields, tags = validate_changes(changes, allow_empty=bool(context_changes))
         before = self.entries.get(entry_id)
+        story = (
+            apply_context_changes(before.context, context_changes)
+            if context_changes
+            else before.context
+        )
         text = core.compose_embedding_text(
             fields.get("title", before.title),
             before.tags if tags is None else tags,
             fields.get("content", before.content),
+            embedding_part(story),
         )
         row = None
         if text != before.embedding_text():
@@ -106,6 +124,7 @@ class Rekall(ReviewMethods):
             fields,
             tags,
             lambda conn, seq, entry, gen: self.indexer.store(conn, seq, entry, row, gen),
+            context=(story,) if context_changes else None,
         )
 
     def delete(self, id_or_prefix: str) -> Entry:
@@ -156,15 +175,15 @@ class Rekall(ReviewMethods):
     ) -> SearchResponse:
         """Find entries by keywords, meaning, or both (default: config's default_mode).
 
-        Raises ValidationError on an empty query, unknown mode or bad limit. Without a model,
-        hybrid and semantic searches fall back to keywords and say so in the notices.
+        Raises ValidationError on an empty, oversized or binary query, unknown mode or bad
+        limit. Without a model, hybrid and semantic searches fall back to keywords and say so
+        in the notices.
         """
         started = time.perf_counter()
         mode = check_mode(mode or self.config.default_mode)
         limit = check_limit(self.config.default_limit if limit is None else limit)
         filters = filters or EntryFilter()
-        if not query.strip():
-            raise ValidationError("the query is empty; type what you are looking for")
+        core.validate_query(query)
         notices: list[str] = []
         ranking = None
         if mode != "keyword":
@@ -274,6 +293,26 @@ class Rekall(ReviewMethods):
     def check(self, repair: bool = False, progress: Progress | None = None) -> CheckReport:
         """Health checks; with repair, rebuild derived data (never entries) and check again."""
         return data.check(self, repair, progress)
+
+    # -- consolidation: lookalike clusters and merging -------------------------------------
+    def find_duplicates(
+        self,
+        threshold: float = SIMILAR_EXISTING_THRESHOLD,
+        filters: EntryFilter | None = None,
+        limit: int = 50,
+    ) -> DuplicateReport:
+        """Clusters of active entries that look alike (stored vectors, no model needed)."""
+        from rekall.service.duplicates import find_duplicates
+
+        return find_duplicates(self.db, threshold, filters or EntryFilter(), check_limit(limit))
+
+    def merge(
+        self, keep: str, others: tuple[str, ...], delete: bool = False, dry_run: bool = False
+    ) -> MergeReport:
+        """Unite others into keep in one transaction; dry_run rehearses and rolls back."""
+        from rekall.service.merging import merge_entries
+
+        return merge_entries(self.db, self.indexer, self.clock, keep, others, delete, dry_run)
 
     # -- review and upkeep (the rest is in ReviewMethods) ----------------------------------
     def similar_existing(self, id_or_prefix: str, limit: int = 3) -> list[SearchResult]:

@@ -6,7 +6,7 @@ import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from rekall.core.entries import Entry, NewEntry, compose_embedding_text, content_hash
+from rekall.core.entries import Entry, NewEntry, content_hash
 from rekall.core.errors import ModelError
 from rekall.core.ids import new_id
 from rekall.search.model_files import MODEL_ID
@@ -76,7 +76,7 @@ class Indexer:
 
     def insert_many(self, entries: Sequence[NewEntry], now: str) -> list[str]:
         """Insert entries with their vectors in one transaction; return their ids."""
-        texts = [compose_embedding_text(e.title, e.tags, e.content) for e in entries]
+        texts = [entry.embedding_text() for entry in entries]
         rows = self.vectors_for(texts)
         ids = [new_id() for _ in entries]
         with self.db.write() as (conn, generation):
@@ -97,8 +97,7 @@ class Indexer:
         todo = [
             (p.seq, text)
             for p, stored in pairs
-            if (text := compose_embedding_text(p.title, p.tags_text.split(), p.content))
-            and content_hash(text) != stored
+            if (text := p.embedding_text()) and content_hash(text) != stored
         ]
         if todo and not self.engine.model_ready():
             raise ModelError(self.engine.model_problem or "the embedding model is not available")

@@ -36,5 +36,6 @@ def run_keyword(
     match = fts.build_match(plan.terms, "AND" if require_all else "OR", prefix_last)
     if match is None:
         return []
+    context_match = fts.build_match(plan.terms, "AND", prefix_last, column="context_keys")
     with db.read() as conn:
-        return fts_repo.keyword_search(conn, match, filters, limit)
+        return fts_repo.keyword_search(conn, match, filters, limit, context_match)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from rekall.core.entries import compose_embedding_text, content_hash
+from rekall.core.entries import content_hash
 from rekall.core.errors import MigrationError, ModelError, StorageError, ValidationError
 from rekall.search.model_files import MODEL_ID
 from rekall.service.indexing import Progress, RebuildReport
@@ -203,10 +203,7 @@ def _missing_and_stale(pairs: list[tuple[PendingText, str | None]]) -> tuple[int
     for text, stored in pairs:
         if stored is None:
             missing += 1
-        elif (
-            content_hash(compose_embedding_text(text.title, text.tags_text.split(), text.content))
-            != stored
-        ):
+        elif content_hash(text.embedding_text()) != stored:
             stale += 1
     return missing, stale
 

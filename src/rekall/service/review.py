@@ -10,6 +10,7 @@ from rekall.core.errors import NotFoundError, ValidationError
 from rekall.core.results import SearchResult
 from rekall.core.review import (
     DEFAULT_STALE_DAYS,
+    MAX_STALE_DAYS,
     NEW_ENTRY_DELAY,
     SIMILAR_EXISTING_THRESHOLD,
     ReviewState,
@@ -104,8 +105,8 @@ class ReviewMethods:
     ) -> list[StaleItem]:
         """Active entries not opened for `days` days (or since written), longest idle first,
         each with a suggestion: review, deprecate or link. Raises ValidationError."""
-        if days < 1:
-            raise ValidationError(f"--days must be at least 1, not {days}")
+        if not 1 <= days <= MAX_STALE_DAYS:
+            raise ValidationError(f"days must be 1-{MAX_STALE_DAYS:,}, not {days}")
         _check_limit(limit, MAX_STALE_LIMIT)
         now = self._now()
         with self.db.read() as conn:

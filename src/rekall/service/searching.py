@@ -28,6 +28,9 @@ class FusionWeights:
     keyword_all_terms: float = 1.0
     keyword_any_term: float = 0.1
     keyword_identifier: float = 1.5
+    # Entries whose context declares every term (an error message, trigger keyword or file
+    # path): the person typed what was recorded to bring them back, as exact as an identifier.
+    keyword_context: float = 1.5
 
 
 WEIGHTS = FusionWeights()
@@ -126,6 +129,7 @@ def hybrid_ranking(
         [
             RankedList([seq for seq, _ in semantic], WEIGHTS.semantic),
             RankedList([hit.seq for hit in keyword], keyword_weight),
+            RankedList([hit.seq for hit in keyword if hit.in_context], WEIGHTS.keyword_context),
         ]
     )
     evidence: dict[int, Evidence] = {}

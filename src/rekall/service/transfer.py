@@ -20,7 +20,12 @@ from rekall.storage import transfer_repo
 from rekall.storage.database import Database
 
 EXPORT_FORMATS = ("json", "markdown")
-MAX_IMPORT_BYTES = 2_000_000_000
+# An export of 50,000 entries with their vectors is about 200 MB; parsing JSON takes a few
+# times its size in memory, so a larger file is refused before it is read.
+MAX_IMPORT_BYTES = 256 * 1024 * 1024
+# One exported Markdown entry: the content limit plus its front matter.
+MAX_MARKDOWN_BYTES = 2 * 1024 * 1024
+READ_CHUNK = 1024 * 1024
 
 
 @dataclass
@@ -97,11 +102,10 @@ def load_document(path: Path) -> ExportDocument:
     """
     if path.is_dir():
         return _load_markdown_dir(path)
-    data = _read_bytes(path)
     if path.suffix.lower() in (".md", ".markdown"):
-        record, links = parse_markdown_entry(data, str(path))
+        record, links = parse_markdown_entry(read_bounded(path, MAX_MARKDOWN_BYTES), str(path))
         return build_document([record], links, str(path))
-    return parse_json_document(data, str(path))
+    return parse_json_document(read_bounded(path, MAX_IMPORT_BYTES), str(path))
 
 
 def _load_markdown_dir(directory: Path) -> ExportDocument:
@@ -111,21 +115,45 @@ def _load_markdown_dir(directory: Path) -> ExportDocument:
     records: list[EntryRecord] = []
     links: list[LinkRecord] = []
     for path in files:
-        record, outgoing = parse_markdown_entry(_read_bytes(path), str(path))
+        record, outgoing = parse_markdown_entry(read_bounded(path, MAX_MARKDOWN_BYTES), str(path))
         records.append(record)
         links.extend(outgoing)
     return build_document(records, links, str(directory))
 
 
-def _read_bytes(path: Path) -> bytes:
+def read_bounded(path: Path, limit: int) -> bytes:
+    """The file's bytes, read in chunks and never more than limit (a device such as
+    /dev/zero or a pipe has no size to check first). Raises ValidationError when larger,
+    binary (a NUL byte) or unreadable."""
     try:
-        if path.stat().st_size > MAX_IMPORT_BYTES:
-            raise ValidationError(f"{path}: larger than {MAX_IMPORT_BYTES:,} bytes")
-        return path.read_bytes()
+        with path.open("rb") as handle:
+            if path.is_file() and os.fstat(handle.fileno()).st_size > limit:
+                raise ValidationError(_too_large(path, limit))
+            chunks: list[bytes] = []
+            size = 0
+            while chunk := handle.read(READ_CHUNK):
+                size += len(chunk)
+                if size > limit:
+                    raise ValidationError(_too_large(path, limit))
+                if b"\x00" in chunk:
+                    offset = size - len(chunk) + chunk.index(0)
+                    raise ValidationError(
+                        f"{path}: contains a NUL byte at offset {offset}; this is binary data, "
+                        "not a Rekall export"
+                    )
+                chunks.append(chunk)
     except FileNotFoundError as exc:
         raise ValidationError(f"{path}: no such file or directory") from exc
     except OSError as exc:
         raise ValidationError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
+    return b"".join(chunks)
+
+
+def _too_large(path: Path, limit: int) -> str:
+    return (
+        f"{path}: larger than {limit // (1024 * 1024)} MB, the most Rekall imports at once; "
+        "split it into several files, or export and import it as Markdown files"
+    )
 
 
 def read_state(conn: Any, document: ExportDocument) -> BaseState:

@@ -7,7 +7,7 @@ import sqlite3
 from collections import defaultdict
 from collections.abc import Sequence
 
-from rekall.core.records import EntryContext
+from rekall.core.context import EntryContext
 
 
 def read_contexts(
@@ -35,6 +35,7 @@ def write_context(conn: sqlite3.Connection, entry_id: str, context: EntryContext
     """Replace an entry's context and keywords (None removes them)."""
     conn.execute("DELETE FROM entry_context WHERE entry_id = ?", (entry_id,))
     conn.execute("DELETE FROM context_keywords WHERE entry_id = ?", (entry_id,))
+    write_search_columns(conn, entry_id, context)
     if context is None:
         return
     if context.structured is not None or context.legacy_text is not None:
@@ -50,6 +51,19 @@ def write_context(conn: sqlite3.Connection, entry_id: str, context: EntryContext
     conn.executemany(
         "INSERT INTO context_keywords (entry_id, keyword) VALUES (?, ?)",
         [(entry_id, keyword) for keyword in context.keywords],
+    )
+
+
+def write_search_columns(
+    conn: sqlite3.Connection, entry_id: str, context: EntryContext | None
+) -> None:
+    """Copy the context's searchable text onto the entry row, where triggers index it."""
+    keys = "" if context is None else context.search_keys()
+    story = "" if context is None else context.search_story()
+    conn.execute(
+        "UPDATE entries SET context_keys = ?, context_story = ? WHERE id = ? "
+        "AND (context_keys <> ? OR context_story <> ?)",
+        (keys, story, entry_id, keys, story),
     )
 
 

@@ -6,6 +6,7 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from rekall.core.context import embedding_part_of_json
 from rekall.core.entries import compose_embedding_text
 
 
@@ -25,6 +26,12 @@ class PendingText:
     title: str
     tags_text: str
     content: str
+    context: str = ""  # the embedded part of the entry's context
+
+    def embedding_text(self) -> str:
+        return compose_embedding_text(
+            self.title, self.tags_text.split(), self.content, self.context
+        )
 
 
 def upsert_vectors(
@@ -76,11 +83,13 @@ def texts_with_hashes(
 ) -> Iterator[tuple[PendingText, str | None]]:
     """Every entry's embeddable text with the content hash of its vector for this model."""
     for row in conn.execute(
-        "SELECT e.seq, e.title, e.tags_text, e.content, v.content_hash FROM entries e "
-        "LEFT JOIN embeddings v ON v.entry_seq = e.seq AND v.model_id = ? ORDER BY e.seq",
+        "SELECT e.seq, e.title, e.tags_text, e.content, v.content_hash, c.structured "
+        "FROM entries e LEFT JOIN embeddings v ON v.entry_seq = e.seq AND v.model_id = ? "
+        "LEFT JOIN entry_context c ON c.entry_id = e.id ORDER BY e.seq",
         (model_id,),
     ):
-        yield PendingText(int(row[0]), row[1], row[2], row[3]), row[4]
+        context = embedding_part_of_json(row[5])
+        yield PendingText(int(row[0]), row[1], row[2], row[3], context), row[4]
 
 
 def count_vectors(conn: sqlite3.Connection) -> dict[str, int]:
@@ -110,8 +119,11 @@ def current_texts(conn: sqlite3.Connection, seqs: Sequence[int]) -> dict[int, st
     texts: dict[int, str] = {}
     for seq in seqs:
         row = conn.execute(
-            "SELECT title, tags_text, content FROM entries WHERE seq = ?", (seq,)
+            "SELECT e.title, e.tags_text, e.content, c.structured FROM entries e "
+            "LEFT JOIN entry_context c ON c.entry_id = e.id WHERE e.seq = ?",
+            (seq,),
         ).fetchone()
         if row is not None:
-            texts[seq] = compose_embedding_text(row[0], row[1].split(), row[2])
+            context = embedding_part_of_json(row[3])
+            texts[seq] = compose_embedding_text(row[0], row[1].split(), row[2], context)
     return texts

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from rekall.core.entries import Entry, EntryFilter, NewEntry
 from rekall.core.errors import AmbiguousIdError, NotFoundError, ValidationError
 from rekall.core.ids import looks_like_id_prefix, normalize_id_prefix
+from rekall.storage import context_repo
 
 ENTRY_COLUMNS = (
     "seq, id, type, title, content, tags_text, project, status, confidence, superseded_by, "
@@ -47,6 +49,8 @@ def insert_entry(conn: sqlite3.Connection, entry_id: str, new: NewEntry, now: st
     conn.executemany(
         "INSERT INTO tags (entry_id, tag) VALUES (?, ?)", [(entry_id, t) for t in new.tags]
     )
+    if new.context is not None:
+        context_repo.write_context(conn, entry_id, new.context)
     return int(cursor.lastrowid or 0)
 
 
@@ -70,24 +74,39 @@ def row_to_entry(row: sqlite3.Row) -> Entry:
     )
 
 
+def with_contexts(conn: sqlite3.Connection, entries: list[Entry]) -> list[Entry]:
+    """The entries with their context filled in (one query for all of them)."""
+    contexts = {}
+    for start in range(0, len(entries), 500):
+        chunk = [entry.id for entry in entries[start : start + 500]]
+        contexts.update(context_repo.read_contexts(conn, chunk))
+    if not contexts:
+        return entries
+    return [
+        replace(entry, context=contexts[entry.id]) if entry.id in contexts else entry
+        for entry in entries
+    ]
+
+
 def fetch_entry(conn: sqlite3.Connection, entry_id: str) -> Entry:
-    """Read one entry by full id. Raises NotFoundError."""
+    """Read one entry by full id, context included. Raises NotFoundError."""
     row = conn.execute(f"SELECT {ENTRY_COLUMNS} FROM entries WHERE id = ?", (entry_id,)).fetchone()
     if row is None:
         raise NotFoundError(f"no entry with id {entry_id}; 'rekall list' shows the ids")
-    return row_to_entry(row)
+    return with_contexts(conn, [row_to_entry(row)])[0]
 
 
 def fetch_by_seqs(conn: sqlite3.Connection, seqs: Sequence[int]) -> dict[int, Entry]:
-    """Read entries by seq; missing seqs are simply absent from the result."""
+    """Read entries by seq, contexts included; missing seqs are simply absent from the result."""
     found: dict[int, Entry] = {}
     for start in range(0, len(seqs), 500):
         chunk = list(seqs[start : start + 500])
         marks = ",".join("?" * len(chunk))
-        for row in conn.execute(
+        rows = conn.execute(
             f"SELECT {ENTRY_COLUMNS} FROM entries WHERE seq IN ({marks})", chunk
-        ):
-            found[row["seq"]] = row_to_entry(row)
+        ).fetchall()
+        entries = with_contexts(conn, [row_to_entry(row) for row in rows])
+        found.update((row["seq"], entry) for row, entry in zip(rows, entries, strict=True))
     return found
 
 
@@ -191,7 +210,7 @@ def list_entries(
         f"ORDER BY {SORT_COLUMNS[sort]}, seq DESC LIMIT ? OFFSET ?",
         [*params, limit, offset],
     ).fetchall()
-    return [row_to_entry(row) for row in rows]
+    return with_contexts(conn, [row_to_entry(row) for row in rows])
 
 
 def filtered_seqs(conn: sqlite3.Connection, filters: EntryFilter) -> list[int] | None:

@@ -9,8 +9,10 @@ from rekall.core.entries import EntryFilter
 from rekall.core.results import HIGHLIGHT_CLOSE, HIGHLIGHT_OPEN
 from rekall.storage.entries_repo import filter_clause
 
-# Column weights for bm25(): a word in the title or tags says more than one in the body.
-BM25_WEIGHTS = "10.0, 1.0, 5.0, 2.0"
+# Column weights for bm25(), in schema.FTS_COLUMNS order: a word in the title or tags says
+# more than one in the body; an error message, trigger keyword or file path of the context
+# is what a person pastes when the problem comes back, so it weighs nearly as much as the title.
+BM25_WEIGHTS = "10.0, 1.0, 5.0, 2.0, 8.0, 1.0"
 
 
 @dataclass(frozen=True)
@@ -20,21 +22,37 @@ class KeywordHit:
     seq: int
     bm25: float
     snippet: str
+    in_context: bool = False  # every term is among the entry's errors, keywords or files
 
 
 def keyword_search(
-    conn: sqlite3.Connection, match: str, filters: EntryFilter, limit: int
+    conn: sqlite3.Connection,
+    match: str,
+    filters: EntryFilter,
+    limit: int,
+    context_match: str | None = None,
 ) -> list[KeywordHit]:
-    """Run an already-escaped FTS5 MATCH expression; best matches first."""
+    """Run an already-escaped FTS5 MATCH expression; best matches first.
+
+    Entries that also match context_match (the terms within the context's error messages,
+    trigger keywords and files) come first: BM25 saturates term frequency, so no column
+    weight can make a declared error message outrank a title that shares one word with it.
+    """
     clause, params = filter_clause(filters)
+    tier = "0"
+    tier_params: list[str] = []
+    if context_match is not None:
+        tier = "e.seq IN (SELECT rowid FROM entries_fts WHERE entries_fts MATCH ?)"
+        tier_params = [context_match]
     rows = conn.execute(
         f"SELECT e.seq, bm25(entries_fts, {BM25_WEIGHTS}) AS rank, "
-        f"snippet(entries_fts, -1, '{HIGHLIGHT_OPEN}', '{HIGHLIGHT_CLOSE}', '…', 16) "
+        f"snippet(entries_fts, -1, '{HIGHLIGHT_OPEN}', '{HIGHLIGHT_CLOSE}', '…', 16), "
+        f"{tier} AS in_context "
         "FROM entries_fts JOIN entries e ON e.seq = entries_fts.rowid "
-        f"WHERE entries_fts MATCH ?{clause} ORDER BY rank LIMIT ?",
-        [match, *params, limit],
+        f"WHERE entries_fts MATCH ?{clause} ORDER BY in_context DESC, rank LIMIT ?",
+        [*tier_params, match, *params, limit],
     ).fetchall()
-    return [KeywordHit(int(r[0]), float(r[1]), str(r[2])) for r in rows]
+    return [KeywordHit(int(r[0]), float(r[1]), str(r[2]), bool(r[3])) for r in rows]
 
 
 def rebuild_fts(conn: sqlite3.Connection) -> None:

@@ -6,8 +6,11 @@ import sqlite3
 from collections.abc import Callable
 
 from rekall.core.entries import ENTRY_TYPES, LINK_TYPES, STATUSES
+from rekall.storage import context_repo
 
 Migration = Callable[[sqlite3.Connection], None]
+# The FTS5 columns, in order; fts_repo weighs them in this order.
+FTS_COLUMNS = ("title", "content", "tags_text", "project", "context_keys", "context_story")
 
 
 def _sql_list(values: tuple[str, ...]) -> str:
@@ -188,10 +191,56 @@ def m004_add_review_repetitions(conn: sqlite3.Connection) -> None:
     )
 
 
+def _fts_script(columns: tuple[str, ...]) -> str:
+    """The FTS5 table over entries and the triggers that keep it in step, for these columns."""
+    names = ", ".join(columns)
+    new = ", ".join("coalesce(new.project, '')" if c == "project" else f"new.{c}" for c in columns)
+    old = ", ".join("coalesce(old.project, '')" if c == "project" else f"old.{c}" for c in columns)
+    return f"""
+        CREATE VIRTUAL TABLE entries_fts USING fts5(
+            {names}, content='entries', content_rowid='seq', tokenize='porter unicode61'
+        );
+        CREATE TRIGGER entries_fts_insert AFTER INSERT ON entries BEGIN
+            INSERT INTO entries_fts (rowid, {names}) VALUES (new.seq, {new});
+        END;
+        CREATE TRIGGER entries_fts_delete AFTER DELETE ON entries BEGIN
+            INSERT INTO entries_fts (entries_fts, rowid, {names})
+            VALUES ('delete', old.seq, {old});
+        END;
+        CREATE TRIGGER entries_fts_update AFTER UPDATE OF {names} ON entries BEGIN
+            INSERT INTO entries_fts (entries_fts, rowid, {names})
+            VALUES ('delete', old.seq, {old});
+            INSERT INTO entries_fts (rowid, {names}) VALUES (new.seq, {new});
+        END;
+        """
+
+
+def m005_search_context(conn: sqlite3.Connection) -> None:
+    """Context searchable by keyword: its text copied onto entries and two more FTS5 columns."""
+    run_script(
+        conn,
+        """
+        -- Denormalised like tags_text, so the external-content FTS5 table can read them:
+        -- error messages, trigger keywords and files; and the situation, fix and notes.
+        ALTER TABLE entries ADD COLUMN context_keys TEXT NOT NULL DEFAULT '';
+        ALTER TABLE entries ADD COLUMN context_story TEXT NOT NULL DEFAULT '';
+        DROP TRIGGER entries_fts_insert;
+        DROP TRIGGER entries_fts_delete;
+        DROP TRIGGER entries_fts_update;
+        DROP TABLE entries_fts;
+        """,
+    )
+    for entry_id, context in context_repo.read_contexts(conn).items():
+        context_repo.write_search_columns(conn, entry_id, context)
+    run_script(conn, _fts_script(FTS_COLUMNS))
+    conn.execute("INSERT INTO entries_fts (entries_fts) VALUES ('rebuild')")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     m001_create_entries,
     m002_create_embeddings,
     m003_add_memory_and_context,
     m004_add_review_repetitions,
+    m005_search_context,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -7,7 +7,7 @@ import os
 import click
 
 from rekall import paths
-from rekall.config import KEYS, find_key, load_config, parse_value, write_key
+from rekall.config import KEYS, find_key, load_config, parse_value, toml_literal, write_key
 from rekall.interfaces.cli import render
 
 
@@ -54,7 +54,8 @@ def config_show(as_json: bool) -> None:
         return
     click.echo(f"# {paths.config_path()}")
     for row in rows:
-        click.echo(f"{row['key']} = {row['value']!r}  # {row['source']}; {row['help']}")
+        value = toml_literal(row["value"])
+        click.echo(f"{row['key']} = {value}  # {row['source']}; {row['help']}")
 
 
 @config.command("set", epilog="Example:\n\n  rekall config set vector_index_backend numpy")
@@ -65,7 +66,7 @@ def config_set(key: str, value: str) -> None:
     spec = find_key(key)
     parsed = parse_value(spec, value, "value")
     path = write_key(spec, parsed)
-    click.echo(f"{spec.dotted} = {parsed!r} written to {path}", err=True)
+    click.echo(f"{spec.dotted} = {toml_literal(parsed)} written to {path}", err=True)
 
 
 COMMANDS = [config]

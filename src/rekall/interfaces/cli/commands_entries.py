@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
 
@@ -16,14 +17,19 @@ from rekall.interfaces.cli.context import (
     get_service,
     with_filters,
 )
+from rekall.interfaces.cli.context_options import context_changes, with_context_options
 from rekall.interfaces.cli.editing import edit_in_editor
 
 
+@with_context_options(replacing=False)
 @click.command(
     epilog="""\b
 Examples:
   rekall add bug "CORS fails on Safari" -t cors,safari -p webapp -c "Add credentials"
   git diff | rekall add snippet "Patch for the retry loop" -t retry
+  rekall add bug "Hydration mismatch on prices" --situation "French users only" \\
+    --solution "Pass the request locale" --error "Text content does not match" \\
+    --keyword hydration --file components/Price.tsx
 """
 )
 @click.argument("entry_type", metavar="TYPE")
@@ -46,11 +52,13 @@ def add(
     content: str | None,
     confidence: int,
     as_json: bool,
+    **context_options: Any,
 ) -> None:
     """Record a new entry and print its id."""
     body = content_from(content)
     service = get_service()
-    entry = service.add(entry_type, title, body, tags, project, confidence)
+    context = context_changes(context_options)
+    entry = service.add(entry_type, title, body, tags, project, confidence, context)
     if as_json:
         render.print_json(render.entry_to_dict(entry))
     else:
@@ -83,10 +91,12 @@ def show(entry_id: str, as_json: bool) -> None:
         render.print_entry(entry, links)
 
 
+@with_context_options(replacing=True)
 @click.command(
     epilog="""\b
 Examples:
   rekall edit 01JD3K --title "CORS fails on Safari 17" -t cors,safari,fetch
+  rekall edit 01JD3K --error "ECONNRESET" --error "socket hang up"
   rekall edit 01JD3K            # opens $EDITOR on the entry as Markdown
 """
 )
@@ -105,6 +115,7 @@ def edit(
     project: str | None,
     content: str | None,
     confidence: int | None,
+    **context_options: Any,
 ) -> None:
     """Change an entry; with no option, edit it in $EDITOR."""
     service = get_service()
@@ -121,6 +132,8 @@ def edit(
     }
     if tags:
         changes["tags"] = tags
+    if context := context_changes(context_options):
+        changes["context"] = context
     if not changes:
         entry = service.get(entry_id, record_access=False)
         changes = edit_in_editor(entry)

@@ -47,7 +47,8 @@ def mcp(ctx: click.Context, use_http: bool, port: int, host: str, check: bool) -
     """Serve Rekall to MCP clients (editors, coding agents) over stdio.
 
     Tools: search, read, add, update, deprecate, delete, link and unlink entries,
-    similar and related entries, recent entries, stats.
+    similar, related and duplicate entries, merging, recent entries, stats.
+    'rekall install CLIENT' adds this server to an MCP client's config.
     """
     explicit = {
         name

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from rekall.core.errors import UsageError
-from rekall.core.review import DEFAULT_STALE_DAYS, GRADE_MEANINGS
+from rekall.core.review import DEFAULT_STALE_DAYS, GRADE_MEANINGS, MAX_STALE_DAYS
 from rekall.interfaces.cli import render
 from rekall.interfaces.cli.context import get_service
 
@@ -184,7 +184,7 @@ Examples:
 )
 @click.option(
     "--days",
-    type=click.IntRange(1),
+    type=click.IntRange(1, MAX_STALE_DAYS),
     default=DEFAULT_STALE_DAYS,
     show_default=True,
     help="Idle for at least this many days.",

@@ -10,6 +10,7 @@ import click
 
 from rekall import __version__
 from rekall.core.errors import RekallError, UsageError
+from rekall.interfaces.cli.params import harden
 
 EPILOG = """\b
 Examples:
@@ -66,6 +67,7 @@ def register_commands() -> None:
         commands_install,
         commands_links,
         commands_mcp,
+        commands_merge,
         commands_review,
         commands_search,
         commands_tui,
@@ -75,6 +77,7 @@ def register_commands() -> None:
         commands_entries,
         commands_links,
         commands_graph,
+        commands_merge,
         commands_search,
         commands_review,
         commands_config,
@@ -85,6 +88,7 @@ def register_commands() -> None:
         commands_tui,
     ):
         for command in module.COMMANDS:
+            harden(command)
             cli.add_command(command)
 
 

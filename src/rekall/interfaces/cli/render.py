@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from rekall.core.context import LABELS, EntryContext
 from rekall.core.entries import Entry, Link
 from rekall.core.results import HIGHLIGHT_CLOSE, HIGHLIGHT_OPEN, SearchResponse, SearchResult
 
@@ -39,6 +40,7 @@ def entry_to_dict(entry: Entry) -> dict[str, Any]:
         "updated_at": entry.updated_at,
         "access_count": entry.access_count,
         "last_accessed": entry.last_accessed,
+        "context": None if entry.context is None else entry.context.fields(),
     }
 
 
@@ -57,6 +59,7 @@ def result_to_dict(result: SearchResult) -> dict[str, Any]:
     """The JSON shape of a search result (snippet markers removed)."""
     data = entry_to_dict(result.entry)
     data.pop("content")
+    data.pop("context")
     data.update(
         {
             "score": round(result.score, 6),
@@ -125,6 +128,28 @@ def print_entry(entry: Entry, links: list[Link]) -> None:
     if entry.content:
         click.echo("")
         click.echo(entry.content.rstrip("\n"))
+    if entry.context is not None:
+        print_context(entry.context)
+
+
+def print_context(context: EntryContext) -> None:
+    """The context fields that have a value, each under its label."""
+    shown = {name: value for name, value in context.fields().items() if value}
+    if not shown:
+        return
+    click.echo("")
+    click.echo(style("Context", bold=True))
+    for name, value in shown.items():
+        label = f"{LABELS[name]}:"
+        if isinstance(value, list):
+            click.echo(f"{label:<14}{value[0]}")
+            for item in value[1:]:
+                click.echo(f"{'':<14}{item}")
+        else:
+            lines = value.splitlines() or [""]
+            click.echo(f"{label:<14}{lines[0]}")
+            for line in lines[1:]:
+                click.echo(f"{'':<14}{line}")
 
 
 def print_search(response: SearchResponse) -> None:

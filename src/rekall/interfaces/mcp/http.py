@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import errno
+import os
+import socket
 from urllib.parse import urlsplit
 
 from mcp.server.transport_security import TransportSecuritySettings
@@ -9,6 +12,7 @@ from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from rekall.core.errors import RekallError
 from rekall.interfaces.mcp.server import build_server, open_service, tell_stderr
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
@@ -86,6 +90,7 @@ def serve_http(host: str = "127.0.0.1", port: int = DEFAULT_PORT) -> None:
 
     if host not in LOOPBACK_HOSTS:
         raise ValueError(f"{host} is not a loopback address")
+    listener = bind(host, port)
     service = open_service()
     try:
         server = build_server(service)
@@ -93,6 +98,31 @@ def serve_http(host: str = "127.0.0.1", port: int = DEFAULT_PORT) -> None:
             streamable_http_path=PATH, host=host, transport_security=transport_security()
         )
         tell_stderr(f"Rekall MCP server on {url(host, port)} (Ctrl+C to stop)")
-        uvicorn.run(LocalOriginOnly(app), host=host, port=port, log_level="warning")
+        config = uvicorn.Config(LocalOriginOnly(app), log_level="warning")
+        uvicorn.Server(config).run(sockets=[listener])
     finally:
         service.close()
+        listener.close()
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket on host:port, bound before anything says the server is up.
+
+    Raises RekallError when the port is taken or cannot be bound.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        if os.name != "nt":  # as uvicorn does: restart at once after a stop
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((host, port))
+        listener.listen(128)
+    except OSError as exc:
+        listener.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise RekallError(
+                f"port {port} on {host} is already in use (another server?); "
+                "stop it or choose another port with --port"
+            ) from exc
+        raise RekallError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+    return listener

@@ -8,10 +8,13 @@ from pydantic import BaseModel, Field
 
 from rekall.core.entries import Entry, Link
 from rekall.core.results import HIGHLIGHT_CLOSE, HIGHLIGHT_OPEN, SearchResponse, SearchResult
+from rekall.interfaces.mcp.entry_context import ContextView, context_view
 
 # Bounds that keep every answer small enough for a model's context window.
 SNIPPET_CHARS = 240
 CONTENT_CHARS = 20_000
+# The query is echoed so a client can tell replies apart, not to send a paste back twice.
+QUERY_ECHO_CHARS = 200
 MAX_LINKS_SHOWN = 50
 
 
@@ -41,7 +44,7 @@ class SearchHit(EntrySummary):
 class SearchOutput(BaseModel):
     """Ranked results of a search, with what the scores mean."""
 
-    query: str
+    query: str = Field(description="the query, shortened past 200 characters")
     mode: str = Field(description="the mode actually used (keyword if meaning was unavailable)")
     score_meaning: str
     notices: list[str] = Field(description="anything the user should know about this search")
@@ -81,6 +84,9 @@ class EntryDetail(EntrySummary):
     created_at: str
     access_count: int
     links: list[LinkInfo]
+    context: ContextView | None = Field(
+        default=None, description="the story around the entry: situation, fix, errors, files"
+    )
 
 
 class ChangeOutput(BaseModel):
@@ -226,7 +232,7 @@ def add_output(entry: Entry, matches: list[SearchResult]) -> AddOutput:
 def search_output(response: SearchResponse) -> SearchOutput:
     """A search response as the model sees it."""
     return SearchOutput(
-        query=response.query,
+        query=shorten(response.query, QUERY_ECHO_CHARS),
         mode=response.mode,
         score_meaning=response.score_meaning,
         notices=list(response.notices),
@@ -252,6 +258,7 @@ def entry_detail(
         created_at=entry.created_at,
         access_count=entry.access_count,
         links=links[:MAX_LINKS_SHOWN],
+        context=context_view(entry.context),
     )
 
 

@@ -17,7 +17,10 @@ from pydantic import BaseModel
 
 from rekall import __version__
 from rekall.core.errors import NotFoundError, RekallError
+from rekall.interfaces.mcp.prompts import PROMPTS
+from rekall.interfaces.mcp.tools_merge import MergeTools
 from rekall.interfaces.mcp.tools_read import ReadTools
+from rekall.interfaces.mcp.tools_review import ReviewTools
 from rekall.interfaces.mcp.tools_write import WriteTools
 from rekall.service import Rekall
 
@@ -33,8 +36,9 @@ decisions, pitfalls, configs, references, snippets and TILs, searchable by keywo
 meaning. Search it (search_entries) before solving a problem from scratch or when an error \
 looks familiar; read a promising hit in full with get_entry. When a bug is solved or a \
 decision is made, record it (add_entry) or improve the entry that already covers it \
-(update_entry). Entries are found again by their title and words, so write titles the way \
-someone would search for them."""
+(update_entry), with its context: the exact error messages, the files touched, the situation \
+and the fix. Entries are found again by their title, words and recorded errors, so write \
+titles the way someone would search for them."""
 
 
 @dataclass(frozen=True)
@@ -78,7 +82,16 @@ WRITE = {
     "link_entries": Hints("Link two entries", idempotent=True),
     "unlink_entries": Hints("Unlink two entries", destructive=True, idempotent=True),
 }
-TOOL_HINTS = {**READ, **WRITE}
+MERGE = {
+    "find_duplicates": Hints("Find lookalike entries", read_only=True),
+    "merge_entries": Hints("Merge lookalike entries", destructive=True),
+}
+REVIEW = {
+    "due_for_review": Hints("Entries due for review", read_only=True),
+    "grade_review": Hints("Grade a review"),
+    "list_stale": Hints("Entries left idle", read_only=True),
+}
+TOOL_HINTS = {**READ, **WRITE, **MERGE, **REVIEW}
 
 
 def as_tool(method: Callable[..., BaseModel]) -> Callable[..., CallToolResult]:
@@ -126,6 +139,7 @@ def build_server(service: Rekall) -> MCPServer:
     client) out of the user's logs.
     """
     from mcp.server.mcpserver import MCPServer
+    from mcp.server.mcpserver.prompts import Prompt
 
     server: MCPServer = MCPServer(
         "rekall",
@@ -143,13 +157,25 @@ def build_server(service: Rekall) -> MCPServer:
             annotations=hint.annotations(),
             structured_output=True,
         )
+    for spec in PROMPTS:
+        server.add_prompt(
+            Prompt.from_function(
+                spec.render, name=spec.name, title=spec.title, description=spec.description
+            )
+        )
     return server
 
 
 def tool_methods(service: Rekall) -> list[tuple[str, Callable[..., BaseModel], Hints]]:
     """Every tool as (name, bound method, hints), in the order clients list them."""
     found: list[tuple[str, Callable[..., BaseModel], Hints]] = []
-    for tools, hints in ((ReadTools(service), READ), (WriteTools(service), WRITE)):
+    toolsets = (
+        (ReadTools(service), READ),
+        (WriteTools(service), WRITE),
+        (MergeTools(service), MERGE),
+        (ReviewTools(service), REVIEW),
+    )
+    for tools, hints in toolsets:
         found.extend((name, getattr(tools, name), hint) for name, hint in hints.items())
     return found
 

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError, create_model
 
 from rekall import __version__
 from rekall.core.errors import RekallError
+from rekall.interfaces.mcp.prompts import PROMPTS, PromptSpec, argument_model
 from rekall.interfaces.mcp.server import (
     DESCRIPTION,
     INSTRUCTIONS,
@@ -42,7 +43,6 @@ CAPABILITIES = {
     "tools": {"listChanged": False},
 }
 EMPTY_LISTS = {
-    "prompts/list": "prompts",
     "resources/list": "resources",
     "resources/templates/list": "resourceTemplates",
 }
@@ -161,6 +161,10 @@ class Session:
             return {"tools": [tool.listing for tool in self.tools.values()]}
         if method == "tools/call":
             return self.call_tool(params)
+        if method == "prompts/list":
+            return {"prompts": [prompt_listing(spec) for spec in PROMPTS]}
+        if method == "prompts/get":
+            return get_prompt(params)
         if method in EMPTY_LISTS:
             return {EMPTY_LISTS[method]: []}
         raise ProtocolError(METHOD_NOT_FOUND, "Method not found", method)
@@ -173,6 +177,33 @@ class Session:
         if tool is None:
             return tool_error(f"Unknown tool: {name}")
         return tool.call(arguments)
+
+
+def prompt_listing(spec: PromptSpec) -> dict[str, Any]:
+    """A prompt as prompts/list shows it, as the SDK lists it."""
+    return {
+        "name": spec.name,
+        "title": spec.title,
+        "description": spec.description,
+        "arguments": spec.arguments(),
+    }
+
+
+def get_prompt(params: dict[str, Any]) -> dict[str, Any]:
+    """A prompts/get result: the prompt's text as one user message."""
+    spec = next((p for p in PROMPTS if p.name == params.get("name")), None)
+    if spec is None:
+        raise ProtocolError(INVALID_PARAMS, f"Unknown prompt: {params.get('name')}")
+    arguments = params.get("arguments") or {}
+    try:
+        valid = argument_model(spec.render).model_validate(arguments)
+    except ValidationError as exc:
+        raise ProtocolError(INVALID_PARAMS, f"Invalid arguments for {spec.name}: {exc}") from exc
+    text = spec.render(**valid.model_dump())
+    return {
+        "description": spec.description,
+        "messages": [{"role": "user", "content": {"type": "text", "text": text}}],
+    }
 
 
 def initialize_result(requested: Any) -> dict[str, Any]:

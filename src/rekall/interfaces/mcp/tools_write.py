@@ -8,6 +8,7 @@ from pydantic import Field
 
 from rekall.core.entries import DEFAULT_CONFIDENCE
 from rekall.interfaces.mcp import results
+from rekall.interfaces.mcp.entry_context import ContextInput
 from rekall.interfaces.mcp.params import EntryId, EntryType, LinkType, Status
 from rekall.interfaces.mcp.results import AddOutput, ChangeOutput, LinkOutput, UnlinkOutput
 from rekall.service import Rekall
@@ -44,16 +45,30 @@ class WriteTools:
         tags: TagList = None,
         project: Annotated[str | None, Field(description="the project it belongs to")] = None,
         confidence: Confidence = DEFAULT_CONFIDENCE,
+        context: Annotated[
+            ContextInput | None,
+            Field(description="the story: situation, solution, exact errors, keywords, files"),
+        ] = None,
     ) -> AddOutput:
         """Record a new entry in the developer knowledge base so it can be found again later.
 
         Use it when a bug is solved, a decision is made, a pitfall or useful pattern is found,
         or the user asks to remember something. Types: bug (symptom and fix), pattern,
-        decision (what and why), pitfall, config, reference, snippet, til. Search first to
-        avoid duplicates: update the existing entry instead when one matches. Returns the new
-        entry's id and summary, and in similar_existing the entries it closely resembles.
+        decision (what and why), pitfall, config, reference, snippet, til. Give the context
+        too: the exact error messages and the files touched are what finds the entry when the
+        problem comes back. Search first to avoid duplicates: update the existing entry
+        instead when one matches. Returns the new entry's id and summary, and in
+        similar_existing the entries it closely resembles.
         """
-        entry = self.service.add(type, title, content, tuple(tags or ()), project, confidence)
+        entry = self.service.add(
+            type,
+            title,
+            content,
+            tuple(tags or ()),
+            project,
+            confidence,
+            context.changes() if context else None,
+        )
         return results.add_output(entry, self.service.similar_existing(entry.id))
 
     def update_entry(
@@ -74,12 +89,17 @@ class WriteTools:
         status: Annotated[
             Status | None, Field(description="'active' revives a deprecated entry")
         ] = None,
+        context: Annotated[
+            ContextInput | None,
+            Field(description="context fields to change; the ones left out stay as they are"),
+        ] = None,
     ) -> ChangeOutput:
         """Change fields of an existing entry; fields left out stay as they are.
 
-        Use it to correct or complete an entry (a better fix, a new detail) instead of adding
-        a near-duplicate. Content and tags are replaced whole, so read the entry with
-        get_entry first when extending it. Returns the updated summary.
+        Use it to correct or complete an entry (a better fix, a new detail, an error message
+        seen again) instead of adding a near-duplicate. Content, tags and each context list
+        are replaced whole, so read the entry with get_entry first when extending them.
+        Returns the updated summary.
         """
         candidates: dict[str, Any] = {
             "title": title,
@@ -91,8 +111,12 @@ class WriteTools:
             "status": status,
         }
         changes = {name: value for name, value in candidates.items() if value is not None}
+        named = list(changes)
+        if context is not None and context.changes():
+            changes["context"] = context.changes()
+            named += [f"context.{name}" for name in changes["context"]]
         entry = self.service.update(id, **changes)
-        changed = ", ".join(changes) or "nothing"
+        changed = ", ".join(named) or "nothing"
         return ChangeOutput(
             action="updated", entry=results.summary(entry), message=f"Updated {changed}."
         )

@@ -1,4 +1,4 @@
-"""One entry in full: Markdown content, tags, links and related entries to jump to."""
+"""One entry in full: Markdown content, context, tags, links and related entries to jump to."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Markdown, OptionList, Static
 from textual.widgets.option_list import Option
 
+from rekall.core.context import LABELS
 from rekall.core.entries import Entry, Link
 from rekall.core.errors import RekallError
 from rekall.interfaces.tui.threads import EntriesChanged, report_error, run_in_thread
@@ -38,6 +39,20 @@ def meta_text(entry: Entry) -> str:
     return "\n".join(" · ".join(line) for line in (first, second, third))
 
 
+def context_text(entry: Entry) -> Text:
+    """The context fields that have a value, each label in bold; empty without context."""
+    text = Text()
+    if entry.context is None:
+        return text
+    for name, value in entry.context.fields().items():
+        if not value:
+            continue
+        items = value if isinstance(value, list) else [value]
+        text.append(f"{LABELS[name]}\n", style="bold")
+        text.append("".join(f"  {line}\n" for item in items for line in item.splitlines()))
+    return text
+
+
 def link_rows(
     entry: Entry, links: list[Link], nearby: list[tuple[Entry, int]]
 ) -> list[tuple[str, str]]:
@@ -58,15 +73,19 @@ class DetailScreen(Screen[None]):
     """An entry; tab reaches its links, enter on one opens that entry."""
 
     BINDINGS = [
-        Binding("escape", "back", "Back"),
-        Binding("e", "edit", "Edit"),
-        Binding("E", "edit_external", "$EDITOR", show=False),
-        Binding("l", "link", "Link"),
-        Binding("S", "similar", "Similar"),
-        Binding("x", "deprecate", "Deprecate", show=False),
-        Binding("d", "delete", "Delete"),
+        Binding("escape,q", "back", "Back", key_display="q", priority=True),
+        Binding("j", "move(1)", "Down", show=False),
+        Binding("k", "move(-1)", "Up", show=False),
+        Binding("space", "page", "Page down", show=False),
+        Binding("g", "edge(False)", "Top", show=False),
+        Binding("G", "edge(True)", "Bottom", show=False),
+        Binding("e", "edit", "Edit", priority=True),
+        Binding("E", "edit_external", "$EDITOR", show=False, priority=True),
+        Binding("l", "link", "Link", priority=True),
+        Binding("S", "similar", "Similar", priority=True),
+        Binding("x", "deprecate", "Deprecate", show=False, priority=True),
+        Binding("d", "delete", "Delete", priority=True),
         Binding("question_mark", "app.help", "Help"),
-        Binding("q", "app.quit", "Quit", show=False),
     ]
 
     def __init__(self, entry_id: str) -> None:
@@ -87,13 +106,14 @@ class DetailScreen(Screen[None]):
             yield Static("", id="detail-title", markup=False)
             yield Static("", id="detail-meta", markup=False)
             yield Markdown("", id="detail-content")
+            yield Static("", id="detail-context", markup=False)
         yield Static("Links and related · tab, then enter to open", id="detail-links-title")
         yield OptionList(id="detail-links")
         yield Footer()
 
     def on_mount(self) -> None:
         self.load(record_access=True)
-        self.query_one("#detail-body").focus()
+        self.set_focus(self.query_one("#detail-body"))
 
     def load(self, record_access: bool = False) -> None:
         """Read the entry, its links and neighbours again; leave if it cannot be read."""
@@ -110,6 +130,9 @@ class DetailScreen(Screen[None]):
         self.query_one("#detail-title", Static).update(Text(entry.title, style="bold"))
         self.query_one("#detail-meta", Static).update(meta_text(entry))
         self.query_one("#detail-content", Markdown).update(entry.content or "*No content.*")
+        story = self.query_one("#detail-context", Static)
+        story.update(context_text(entry))
+        story.display = entry.context is not None
         self._set_links(link_rows(entry, links, nearby))
 
     def _set_links(self, rows: list[tuple[str, str]]) -> None:
@@ -182,6 +205,21 @@ class DetailScreen(Screen[None]):
 
     def action_back(self) -> None:
         self.dismiss()
+
+    def action_move(self, step: int) -> None:
+        """j and k: the next or previous link when the links have the focus, else scroll."""
+        links = self.query_one("#detail-links", OptionList)
+        if links.has_focus:
+            links.action_cursor_down() if step > 0 else links.action_cursor_up()
+        else:
+            self.query_one("#detail-body", VerticalScroll).scroll_relative(y=step, animate=False)
+
+    def action_page(self) -> None:
+        self.query_one("#detail-body", VerticalScroll).scroll_page_down(animate=False)
+
+    def action_edge(self, end: bool) -> None:
+        body = self.query_one("#detail-body", VerticalScroll)
+        body.scroll_end(animate=False) if end else body.scroll_home(animate=False)
 
     def action_edit(self) -> None:
         self.rekall.edit_entry(self.entry_id)

@@ -40,6 +40,7 @@ class EntryActionsApp(App[None]):
             return None
 
     def add_entry(self) -> None:
+        from rekall.core.editable import context_of
         from rekall.interfaces.tui.forms import EntryForm
 
         def save(values: dict[str, Any]) -> Entry:
@@ -50,6 +51,7 @@ class EntryActionsApp(App[None]):
                 (values["tags"],),
                 values["project"] or None,
                 values["confidence"],
+                context_of(values),
             )
 
         self.push_screen(EntryForm("New entry", save), self._added)

@@ -8,26 +8,39 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical
-from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Select, Static, TextArea
+from textual.widgets import Button, Footer, Input, Label, Select, Static, TextArea
 
-from rekall.core.editable import changed_fields
+from rekall.core.editable import changed_fields, context_block, parse_context_block
 from rekall.core.entries import DEFAULT_CONFIDENCE, ENTRY_TYPES, STATUSES, Entry, EntryFilter
 from rekall.core.errors import RekallError
+from rekall.interfaces.tui.dialogs import Dialog
 from rekall.interfaces.tui.threads import run_in_thread
 
 Save = Callable[[dict[str, Any]], Entry]
 
 
-class EntryForm(ModalScreen[Entry | None]):
-    """Every field of an entry; ctrl+s saves through the facade, which validates.
+class ContentArea(TextArea):
+    """The content box; ctrl+home and ctrl+end reach the start and the end of the text."""
 
-    The form stays open when the facade refuses the values, so nothing typed is lost.
+    BINDINGS = [
+        Binding("ctrl+home", "document_edge(False)", "Start", show=False),
+        Binding("ctrl+end", "document_edge(True)", "End", show=False),
+    ]
+
+    def action_document_edge(self, end: bool) -> None:
+        self.move_cursor(self.document.end if end else (0, 0))
+
+
+class EntryForm(Dialog[Entry | None]):
+    """Every field of an entry; enter (outside the content) or ctrl+s saves through the
+    facade, which validates.
+
+    Nothing typed is lost: the form stays open when the facade refuses the values, and
+    escape asks before throwing changes away.
     """
 
     BINDINGS = [
-        Binding("ctrl+s", "save", "Save", priority=True),
-        Binding("escape", "cancel", "Cancel"),
+        Binding("ctrl+s", "submit", "Save", priority=True),
     ]
 
     def __init__(self, heading: str, save: Save, entry: Entry | None = None) -> None:
@@ -36,6 +49,7 @@ class EntryForm(ModalScreen[Entry | None]):
         self.save = save
         self.entry = entry
         self.saving = False
+        self.initial: dict[str, Any] = {}
 
     def compose(self) -> ComposeResult:
         entry = self.entry
@@ -70,16 +84,20 @@ class EntryForm(ModalScreen[Entry | None]):
                     compact=True,
                     id="form-confidence",
                 )
-            yield TextArea(entry.content if entry else "", id="form-content")
+            yield ContentArea(entry.content if entry else "", id="form-content")
+            yield Label("Context (key: value lines; error, keyword and file repeat)")
+            yield ContentArea(context_block(entry), id="form-context")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Save (ctrl+s)", variant="primary", id="form-save", compact=True)
                 yield Button("Cancel (esc)", id="form-cancel", compact=True)
+        yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#form-title", Input).focus()
+        self.initial = self.values()
+        self.set_focus(self.query_one("#form-title", Input))
 
     def values(self) -> dict[str, Any]:
-        """What the form holds, as add/update keyword arguments (tags as one comma list)."""
+        """What the form holds, the context as its text (see fields)."""
         return {
             "type": self.query_one("#form-type", Select).selection,
             "title": self.query_one("#form-title", Input).value,
@@ -87,12 +105,23 @@ class EntryForm(ModalScreen[Entry | None]):
             "project": self.query_one("#form-project", Input).value,
             "confidence": self.query_one("#form-confidence", Select).selection,
             "content": self.query_one("#form-content", TextArea).text,
+            "context": self.query_one("#form-context", TextArea).text,
         }
 
-    def action_save(self) -> None:
+    def fields(self) -> dict[str, Any]:
+        """The values as add/update keyword arguments (tags as one comma list), the context
+        fields among them. Raises ValidationError on a broken context line."""
+        values = self.values()
+        return values | parse_context_block(values.pop("context"))
+
+    def action_submit(self) -> None:
         if self.saving:
             return
-        values = self.values()
+        try:
+            values = self.fields()
+        except RekallError as exc:
+            self.notify(str(exc), severity="error")
+            return
         if self.entry is not None and not changed_fields(self.entry, values):
             self.notify("No changes.")
             self.dismiss(None)
@@ -108,13 +137,25 @@ class EntryForm(ModalScreen[Entry | None]):
         self.saving = False
 
     def action_cancel(self) -> None:
-        if not self.saving:
+        """Close the form; if anything was typed, ask first (no keeps the draft)."""
+        if self.saving:
+            return
+        if self.values() == self.initial:
             self.dismiss(None)
+            return
+        from rekall.interfaces.tui.dialogs import ConfirmScreen
+
+        def answered(discard: bool | None) -> None:
+            if discard and self.is_attached:
+                self.dismiss(None)
+
+        question = "Discard your changes to this entry?\nn (or escape) keeps editing."
+        self.app.push_screen(ConfirmScreen(question, "Discard"), answered)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
         if event.button.id == "form-save":
-            self.action_save()
+            self.action_submit()
         else:
             self.action_cancel()
 
@@ -122,12 +163,11 @@ class EntryForm(ModalScreen[Entry | None]):
 STATUS_CHOICES = (*STATUSES, "all")
 
 
-class FilterForm(ModalScreen[EntryFilter | None]):
+class FilterForm(Dialog[EntryFilter | None]):
     """Type, tag, project and status filters, applied to both the list and the search."""
 
     BINDINGS = [
-        Binding("escape", "cancel", "Cancel"),
-        Binding("ctrl+s", "apply", "Apply", priority=True),
+        Binding("ctrl+s", "submit", "Apply", priority=True),
     ]
 
     def __init__(self, current: EntryFilter) -> None:
@@ -170,9 +210,11 @@ class FilterForm(ModalScreen[EntryFilter | None]):
                 yield Button("Apply (enter)", variant="primary", id="filter-apply", compact=True)
                 yield Button("Clear", id="filter-clear", compact=True)
                 yield Button("Cancel (esc)", id="filter-cancel", compact=True)
+            yield Static("space or ↓ opens a list · tab next field", classes="dialog-hint")
+        yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#filter-type", Select).focus()
+        self.set_focus(self.query_one("#filter-type", Select))
 
     def chosen(self) -> EntryFilter:
         """The filter the fields describe."""
@@ -187,20 +229,13 @@ class FilterForm(ModalScreen[EntryFilter | None]):
             status=None if status == "all" else str(status),
         )
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.action_apply()
-
-    def action_apply(self) -> None:
+    def action_submit(self) -> None:
         self.dismiss(self.chosen())
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
         if event.button.id == "filter-apply":
-            self.action_apply()
+            self.action_submit()
         elif event.button.id == "filter-clear":
             self.dismiss(EntryFilter())
         else:

@@ -10,12 +10,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Vertical
 from textual.message import Message
-from textual.screen import ModalScreen
-from textual.widgets import Input, Label, OptionList, Select, Static
+from textual.widgets import Footer, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
 from rekall.core.entries import LINK_TYPES, Entry, EntryFilter
 from rekall.core.errors import RekallError
+from rekall.interfaces.tui.dialogs import Dialog
+from rekall.interfaces.tui.threads import after_typed_keys
 
 if TYPE_CHECKING:
     from rekall.service import Rekall
@@ -32,10 +33,15 @@ class LinkChoice:
         self.link_type = link_type
 
 
-class LinkPicker(ModalScreen[LinkChoice | None]):
-    """Find the entry to link to by typing part of its title, tags or content."""
+class LinkPicker(Dialog[LinkChoice | None]):
+    """Find the entry to link to by typing part of its title, tags or content; enter or
+    ctrl+s picks the highlighted candidate (the top one until you move), once the
+    candidates are those of the words as typed."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [
+        Binding("ctrl+s", "submit", "Pick", priority=True),
+        Binding("down", "to_candidates", "Candidates"),
+    ]
 
     class Found(Message):
         """Candidates for one query (dropped unless it is still the latest)."""
@@ -51,6 +57,8 @@ class LinkPicker(ModalScreen[LinkChoice | None]):
         self.service = service
         self.source = source
         self.seq = 0
+        self.shown = 0
+        self.pick_when_shown = False
         self.titles: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
@@ -68,10 +76,11 @@ class LinkPicker(ModalScreen[LinkChoice | None]):
                 yield Label("Find")
                 yield Input(placeholder="words from the other entry", compact=True, id="link-query")
             yield OptionList(id="link-candidates")
-            yield Static("enter picks · escape cancels", classes="dialog-hint")
+            yield Static("enter picks the highlighted one · ↓ to choose", classes="dialog-hint")
+        yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#link-query", Input).focus()
+        self.set_focus(self.query_one("#link-query", Input))
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
@@ -79,14 +88,36 @@ class LinkPicker(ModalScreen[LinkChoice | None]):
         if event.value.strip():
             self.find(self.seq, event.value)
         else:
+            self.shown = self.seq
             self.query_one("#link-candidates", OptionList).clear_options()
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
+    def action_to_candidates(self) -> None:
         candidates = self.query_one("#link-candidates", OptionList)
         if candidates.option_count:
-            candidates.focus()
-            candidates.highlighted = 0
+            self.set_focus(candidates)
+            if candidates.highlighted is None:
+                candidates.highlighted = 0
+
+    def action_submit(self) -> None:
+        """Pick the highlighted candidate, once "Find" has taken in the keys typed before
+        this one and their search has come back."""
+        find = self.query_one("#link-query", Input)
+        if self.focused is find:
+            after_typed_keys(find, self._pick_highlighted)
+        else:
+            self._pick_highlighted()
+
+    def _pick_highlighted(self) -> None:
+        if not self.is_attached:
+            return
+        if self.shown != self.seq:
+            self.pick_when_shown = True
+            return
+        candidates = self.query_one("#link-candidates", OptionList)
+        if candidates.highlighted is None:
+            self.notify("No entry to link to: type words from it.", timeout=3)
+            return
+        self._pick(candidates.get_option_at_index(candidates.highlighted).id)
 
     @work(thread=True, exclusive=True, group="link-search")
     def find(self, seq: int, query: str) -> None:
@@ -103,6 +134,7 @@ class LinkPicker(ModalScreen[LinkChoice | None]):
     def on_link_picker_found(self, message: Found) -> None:
         if message.seq != self.seq:
             return
+        self.shown = message.seq
         if message.error:
             self.notify(message.error, title="Error", severity="error")
         candidates = self.query_one("#link-candidates", OptionList)
@@ -110,14 +142,18 @@ class LinkPicker(ModalScreen[LinkChoice | None]):
         candidates.set_options(
             Option(Text(f"{entry.type:<9} {entry.title}"), id=entry.id) for entry in message.entries
         )
+        if message.entries:
+            candidates.highlighted = 0
+        if self.pick_when_shown:
+            self.pick_when_shown = False
+            self._pick_highlighted()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        if event.option.id is None:
+        self._pick(event.option.id)
+
+    def _pick(self, target: str | None) -> None:
+        if target is None:
             return
         kind = self.query_one("#link-type", Select).selection
-        target = event.option.id
         self.dismiss(LinkChoice(target, self.titles.get(target, target), str(kind or "related")))
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, cast
 
 from textual import work
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
@@ -14,6 +15,7 @@ from textual.worker import get_current_worker
 from rekall.core.entries import Entry, EntryFilter
 from rekall.core.errors import RekallError
 from rekall.interfaces.tui.entry_table import EntryTable
+from rekall.interfaces.tui.main_widgets import ResultsTable, SearchBox
 from rekall.interfaces.tui.searching import (
     MODES,
     SEARCH_LIMIT,
@@ -28,7 +30,7 @@ from rekall.interfaces.tui.searching import (
     next_in,
     results_status,
 )
-from rekall.interfaces.tui.threads import EntriesChanged, report_error
+from rekall.interfaces.tui.threads import EntriesChanged, after_typed_keys, report_error
 
 if TYPE_CHECKING:
     from rekall.interfaces.tui.app import RekallApp
@@ -40,24 +42,13 @@ class MainScreen(Screen[None]):
     """Browse every entry, or search as you type; enter opens the entry under the cursor."""
 
     BINDINGS = [
-        Binding("slash", "focus_search", "Search"),
-        Binding("ctrl+t", "cycle_mode", "Mode"),
-        Binding("m", "cycle_mode", "Mode", show=False),
-        Binding("ctrl+f", "filters", "Filter"),
-        Binding("f", "filters", "Filter", show=False),
-        Binding("s", "cycle_sort", "Sort", show=False),
-        Binding("a", "add", "Add"),
-        Binding("e", "edit", "Edit", show=False),
-        Binding("E", "edit_external", "Edit in $EDITOR", show=False),
-        Binding("l", "link", "Link", show=False),
-        Binding("x", "deprecate", "Deprecate", show=False),
-        Binding("d", "delete", "Delete", show=False),
-        Binding("r", "reload", "Reload", show=False),
-        Binding("v", "review", "Review", show=False),
-        Binding("down", "focus_results", "Results", show=False),
-        Binding("escape", "escape", "Back", show=False),
-        Binding("question_mark", "app.help", "Help"),
-        Binding("q", "app.quit", "Quit"),
+        # Enter is decided here, in the order keys arrive, so that it never acts on a list
+        # an older query left on screen (see action_enter).
+        Binding("enter", "enter", "Open", show=False, priority=True),
+        Binding("ctrl+t", "cycle_mode", "Mode", priority=True),
+        Binding("ctrl+f", "filters", "Filter", priority=True),
+        Binding("ctrl+n", "add", "Add", show=False, priority=True),
+        Binding("escape", "escape", "Back", show=False, priority=True),
     ]
 
     def __init__(self, mode: str) -> None:
@@ -71,6 +62,12 @@ class MainScreen(Screen[None]):
         self.model_missing = False
         # The search whose results the table shows (benchmarks time keystrokes with it).
         self.last_shown: SearchRequest | None = None
+        # The seq whose outcome (results or an error) is on screen: older means searching.
+        self.settled = 0
+        # Enter was pressed on results still being searched: open the top one when shown.
+        self.open_when_shown = False
+        # Enters that left the search box before it took in the keys typed ahead of them.
+        self.unflushed = 0
         self._told: set[str] = set()
 
     @property
@@ -82,9 +79,9 @@ class MainScreen(Screen[None]):
         return self.query_one("#entries", EntryTable)
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="Type to search · ? for help", id="search")
+        yield SearchBox()
         yield Static("", id="status", markup=False)
-        yield EntryTable(id="entries")
+        yield ResultsTable(id="entries")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -117,15 +114,17 @@ class MainScreen(Screen[None]):
             self.query_text = event.value
             self.run_search()
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id == "search":
-            self.action_focus_results()
+    @property
+    def searching(self) -> bool:
+        """True while the results on screen are not yet those of the query as typed."""
+        return self.settled != self.seq or self.unflushed > 0
 
     def run_search(self) -> None:
         """Start a search for the current text; an empty box shows the listing again."""
         self.seq += 1
         if not self.query_text.strip():
             self.app.workers.cancel_group(self, "search")
+            self.settled = self.seq
             self.show_list()
             return
         mode, provisional = self._plan()
@@ -183,28 +182,72 @@ class MainScreen(Screen[None]):
         more = more_results(self.rekall.service, request)
         self.table.show_results(entries, more, SEARCH_LIMIT)
         self.last_shown = request
+        self.settled = request.seq
         self.set_status(results_status(request, response))
         for notice in response.notices:
             if notice not in self._told:
                 self._told.add(notice)
                 self.notify(notice, severity="warning", timeout=8)
+        self._open_if_asked()
 
     def on_search_failed(self, message: SearchFailed) -> None:
+        if message.request.seq == self.seq:
+            self.settled = self.seq
+            self.open_when_shown = False
         if message.request.seq in (self.seq, -1):
             self.notify(message.error, title="Error", severity="error", timeout=8)
             self.set_status(message.error.splitlines()[0])
 
     # -- keys ----------------------------------------------------------------------------
+    def action_enter(self) -> None:
+        """From the search box, go to the results; in them, open the entry under the cursor,
+        or, while the typed query is still being searched, its top result once shown."""
+        search = self.query_one("#search", Input)
+        if self.focused is search:
+            self.set_focus(self.table)  # now, so the next key already goes to the table
+            # The box may still hold keys typed before this enter; until it has taken
+            # them in (and started their search), the results count as stale.
+            self.unflushed += 1
+            after_typed_keys(search, self._search_flushed)
+        elif self.focused is self.table:
+            if self.searching:
+                self.open_when_shown = True
+                self.set_status(f"Searching “{self.query_text}”… enter opens the top result")
+            else:
+                self._open_current()
+        else:
+            raise SkipAction()
+
+    def _search_flushed(self) -> None:
+        self.unflushed -= 1
+        if not self.searching:
+            self._open_if_asked()
+
+    def _open_if_asked(self) -> None:
+        if self.open_when_shown and not self.searching:
+            self.open_when_shown = False
+            if self.table.entries:
+                self._open_current()
+            else:
+                self.notify("Nothing to open: no results.", timeout=3)
+
+    def _open_current(self) -> None:
+        entry = self.table.current_entry()
+        if entry is not None:
+            self.rekall.open_entry(entry.id)
+
     def action_focus_search(self) -> None:
-        self.query_one("#search", Input).focus()
+        self.open_when_shown = False
+        self.set_focus(self.query_one("#search", Input))
 
     def action_focus_results(self) -> None:
-        self.table.focus()
+        self.set_focus(self.table)
 
     def action_escape(self) -> None:
+        self.open_when_shown = False
         search = self.query_one("#search", Input)
         if search.has_focus:
-            self.table.focus()
+            self.set_focus(self.table)
         elif search.value:
             search.value = ""
 

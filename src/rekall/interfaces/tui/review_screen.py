@@ -113,7 +113,7 @@ class ReviewScreen(Screen[None]):
             self.items = self.rekall.service.review_queue(limit=REVIEW_LIMIT)
         except RekallError as exc:
             report_error(self.app, exc)
-        self.query_one("#review-body").focus()
+        self.set_focus(self.query_one("#review-body"))
         self.show_current()
 
     def show_current(self) -> None:

@@ -107,6 +107,6 @@ def results_status(request: SearchRequest, response: SearchResponse) -> str:
 def list_status(count: int, more: bool, sort: str) -> str:
     """The status line for the browse listing."""
     if not count:
-        return "No entries here yet. Press a to add one, or ctrl+f to change the filters."
+        return "No entries here yet. Press ctrl+n to add one, or ctrl+f to change the filters."
     shown = f"{count:,}+" if more else f"{count:,}"
     return f"{shown} entries · sorted by {sort} (s to change)"

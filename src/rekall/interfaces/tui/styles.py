@@ -95,6 +95,7 @@ ModalScreen {
 
 #form-dialog {
     height: 22;
+    max-height: 100%;
 }
 
 #form-fields, #filter-fields, #link-fields {
@@ -108,6 +109,10 @@ ModalScreen {
 #form-content {
     height: 1fr;
     margin-top: 1;
+}
+
+#form-context {
+    height: 1fr;
 }
 
 #filter-dialog {

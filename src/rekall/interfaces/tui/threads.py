@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from textual.app import App
 from textual.message import Message
+from textual.widget import Widget
 
 from rekall.core.errors import RekallError
 
@@ -29,6 +30,20 @@ class MainThreadCall(Message):
     def __init__(self, callback: Callable[[], None]) -> None:
         super().__init__()
         self.callback = callback
+
+
+def after_typed_keys(widget: Widget, callback: Callable[[], None]) -> None:
+    """Run callback on the UI thread once widget has taken in the keys already sent to it
+    and the messages they caused (an Input's Changed) have reached its screen.
+
+    A marker goes through the widget's queue twice: the first pass lands behind the keys,
+    the second behind the messages those keys queued while they were handled.
+    """
+
+    def again() -> None:
+        widget.post_message(MainThreadCall(callback))
+
+    widget.post_message(MainThreadCall(again))
 
 
 def report_error(app: App[Any], error: RekallError) -> None:
