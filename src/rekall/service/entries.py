@@ -115,6 +115,11 @@ class EntryOperations:
         with self.db.read() as conn:
             return entries_repo.list_entries(conn, filters, sort, limit, offset)
 
+    def count(self, filters: EntryFilter) -> int:
+        """How many entries match filters."""
+        with self.db.read() as conn:
+            return entries_repo.count_matching(conn, filters)
+
     def link(self, a: str, b: str, link_type: str, reason: str | None) -> Link:
         """Link entry a to b. Raises ValidationError for self-links, duplicates, bad types."""
         kind = core.validate_link_type(link_type)

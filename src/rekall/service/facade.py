@@ -145,6 +145,10 @@ class Rekall(ReviewMethods):
         """Entries matching filters (all statuses unless the filter says)."""
         return self.entries.list_entries(filters or EntryFilter(status=None), sort, limit, offset)
 
+    def count_entries(self, filters: EntryFilter | None = None) -> int:
+        """How many entries match filters (all statuses unless the filter says)."""
+        return self.entries.count(filters or EntryFilter(status=None))
+
     def link(self, a: str, b: str, link_type: str = "related", reason: str | None = None) -> Link:
         """Link a to b with a typed relation."""
         return self.entries.link(a, b, link_type, reason)

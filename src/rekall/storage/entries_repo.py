@@ -213,6 +213,13 @@ def list_entries(
     return with_contexts(conn, [row_to_entry(row) for row in rows])
 
 
+def count_matching(conn: sqlite3.Connection, filters: EntryFilter) -> int:
+    """How many entries the filter lets through."""
+    clause, params = filter_clause(filters)
+    row = conn.execute(f"SELECT count(*) FROM entries e WHERE 1 = 1{clause}", params).fetchone()
+    return int(row[0])
+
+
 def filtered_seqs(conn: sqlite3.Connection, filters: EntryFilter) -> list[int] | None:
     """The seqs of every entry the filter allows, or None when it lets every entry through.
 

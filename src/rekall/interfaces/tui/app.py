@@ -8,6 +8,7 @@ from typing import cast
 from textual import events
 from textual.binding import Binding
 from textual.message import Message
+from textual.notifications import SeverityLevel
 
 from rekall.interfaces.tui.entry_actions import EntryActionsApp
 from rekall.interfaces.tui.main_screen import MainScreen
@@ -85,6 +86,22 @@ class RekallApp(EntryActionsApp):
     def main_screen(self) -> MainScreen:
         """The list and search screen, at the bottom of the stack once mounted."""
         return next(s for s in self.screen_stack if isinstance(s, MainScreen))
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Show one notification at a time: stacked ones covered half the list at 80x24.
+
+        Notifying is a message to the app, so the older ones are cleared the same way, just
+        before it."""
+        self.call_later(self.clear_notifications)
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     def relay_notice(self, text: str) -> None:
         """Called by the facade from any thread; posting a message is thread-safe.

@@ -43,8 +43,10 @@ class EntryActionsApp(App[None]):
         from rekall.core.editable import context_of
         from rekall.interfaces.tui.forms import EntryForm
 
+        lookalikes: dict[str, list[SearchResult]] = {}
+
         def save(values: dict[str, Any]) -> Entry:
-            return self.service.add(
+            entry = self.service.add(
                 values["type"],
                 values["title"],
                 values["content"],
@@ -53,29 +55,41 @@ class EntryActionsApp(App[None]):
                 values["confidence"],
                 context_of(values),
             )
+            # Found before the form closes, so the offer to link shows as it closes rather
+            # than popping up later over whatever the user went on to type.
+            try:
+                lookalikes[entry.id] = self.service.similar_existing(entry.id)
+            except RekallError:
+                lookalikes[entry.id] = []  # saved all the same; nothing to offer
+            return entry
 
-        self.push_screen(EntryForm("New entry", save), self._added)
+        def added(entry: Entry | None) -> None:
+            self._saved(entry)
+            if entry is not None and lookalikes.get(entry.id):
+                self.offer_link(entry, lookalikes[entry.id])
 
-    def _added(self, entry: Entry | None) -> None:
-        """Saved; then, off the UI thread, point out existing entries it closely resembles."""
-        self._saved(entry)
-        if entry is not None:
-            new_id = entry.id
-            run_in_thread(
-                self,
-                lambda: self.service.similar_existing(new_id),
-                self._looks_like,
-                group="similar",
-            )
+        self.push_screen(EntryForm("New entry", save), added)
 
-    def _looks_like(self, matches: list[SearchResult]) -> None:
-        if matches:
-            names = "; ".join(f"{m.entry.title} ({m.entry.id[:12]})" for m in matches)
-            self.notify(
-                f"This looks like: {names} — press l on it to link them.",
-                title="Similar entries",
-                timeout=10,
-            )
+    def offer_link(self, entry: Entry, matches: list[SearchResult]) -> None:
+        """Offer to link a new entry to the existing one it most resembles: y links."""
+        from rekall.interfaces.tui.dialogs import ConfirmScreen
+
+        best = matches[0].entry
+        others = "".join(f"\n  also like: {m.entry.title}" for m in matches[1:])
+        question = (
+            f"This looks like: {best.title} ({best.id[:12]}){others}\n\n"
+            f"Link “{entry.title}” to it as related?"
+        )
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                run_in_thread(
+                    self,
+                    lambda: self.service.link(entry.id, best.id, "related"),
+                    lambda link: self.changed(f"Linked “{entry.title}” —related→ “{best.title}”"),
+                )
+
+        self.push_screen(ConfirmScreen(question, "Link"), answered)
 
     def edit_entry(self, entry_id: str) -> None:
         from rekall.core.editable import changed_fields

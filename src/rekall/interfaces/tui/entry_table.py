@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import datetime, timezone
 
 from rich.cells import cell_len, set_cell_size
 from rich.text import Text
@@ -19,19 +20,31 @@ PREFETCH_ROWS = 30
 # A result list fetches more only once the cursor is this close to its end.
 RESULTS_PREFETCH_ROWS = 5
 # (header, width at 80 columns, share of any extra width); the title takes what is left.
+# The last field says what the list is sorted by (see SORT_FIELDS).
 FIELDS: tuple[tuple[str, int, float], ...] = (
     ("Type", 9, 0.0),
     ("Title", 0, 0.0),
-    ("Tags", 14, 0.25),
+    ("Tags", 13, 0.25),
     ("Project", 10, 0.125),
     ("Updated", 10, 0.0),
 )
+# The last column's header for each sort; sorts not named here show when it was updated.
+SORT_FIELDS = {"created": "Created", "accessed": "Opened", "confidence": "Confidence"}
 NARROW = 80
 MAX_WIDENING = 16
 GAP = "  "
 MIN_TITLE_WIDTH = 16
 # The scrollbar, and the one-cell padding each side of the table's single column.
 CHROME_WIDTH = 4
+# (seconds, unit): ages are shown in the largest unit they reach, e.g. "3 d ago".
+AGE_UNITS: tuple[tuple[int, str], ...] = (
+    (365 * 86400, "y"),
+    (30 * 86400, "mo"),
+    (7 * 86400, "wk"),
+    (86400, "d"),
+    (3600, "h"),
+    (60, "min"),
+)
 
 # Fetches `limit` entries starting at `offset`.
 PageLoader = Callable[[int, int], list[Entry]]
@@ -65,17 +78,58 @@ def field_at(x: int, widths: Widths) -> str | None:
     start = 1  # the column's padding cell
     for (label, _, _), width in zip(FIELDS, widths, strict=True):
         if start <= x < start + width:
-            return label
+            return label  # the sort column answers to its first name
         start += width + len(GAP)
     return None
 
 
-def entry_line(entry: Entry, widths: Widths) -> Text:
+def utc_now() -> datetime:
+    """Now, for ages (tests pin it)."""
+    return datetime.now(timezone.utc)
+
+
+def age(stamp: str | None, now: datetime) -> str:
+    """How long ago an ISO timestamp was, like "3 d ago" ("never" for None)."""
+    if not stamp:
+        return "never"
+    try:
+        then = datetime.fromisoformat(stamp)
+    except ValueError:
+        return stamp[:10]
+    seconds = (now - then).total_seconds()
+    for size, unit in AGE_UNITS:
+        if seconds >= size:
+            return f"{int(seconds // size)} {unit} ago"
+    return "just now"
+
+
+def sort_value(entry: Entry, sort: str, now: datetime) -> str:
+    """The last column's value: what the list is sorted by."""
+    if sort == "created":
+        return age(entry.created_at, now)
+    if sort == "accessed":
+        return f"{entry.access_count}×"
+    if sort == "confidence":
+        return f"{entry.confidence}/5"
+    return age(entry.updated_at, now)
+
+
+def entry_line(
+    entry: Entry, widths: Widths, sort: str = "updated", now: datetime | None = None
+) -> Text:
     """The row of one entry; deprecated entries say so in words, not only in colour."""
     deprecated = entry.status == "deprecated"
     title = f"[deprecated] {entry.title}" if deprecated else entry.title
-    values = [entry.type, title, ", ".join(entry.tags), entry.project or "", entry.updated_at[:10]]
+    when = sort_value(entry, sort, now or utc_now())
+    values = [entry.type, title, ", ".join(entry.tags), entry.project or "", when]
     return line_of(values, widths, "dim" if deprecated else "")
+
+
+def headers_for(sort: str) -> list[str]:
+    """The column headers, the last one named after the sort."""
+    labels = [label for label, _, _ in FIELDS]
+    labels[-1] = SORT_FIELDS.get(sort, labels[-1])
+    return labels
 
 
 class EntryTable(DataTable[Text]):
@@ -108,6 +162,8 @@ class EntryTable(DataTable[Text]):
         # Bumped whenever the rows are replaced, so a page fetched for older rows is dropped.
         self._generation = 0
         self._widths: Widths = ()
+        # What the list is sorted by: the last column shows it (results: updated).
+        self.sorted_by = "updated"
         # The table spans the terminal: starting from its width spares a rebuild on the
         # first resize, before the first paint.
         self._set_columns(self._terminal_width())
@@ -124,9 +180,12 @@ class EntryTable(DataTable[Text]):
         """True while a browse listing has pages not fetched yet."""
         return self._more
 
-    def browse(self, loader: PageLoader, keep_position: bool = False) -> None:
-        """Show the first page from loader; with keep_position, as many rows as now and the
-        same cursor row. Raises RekallError from the loader."""
+    def browse(
+        self, loader: PageLoader, keep_position: bool = False, sort: str = "updated"
+    ) -> None:
+        """Show the first page from loader, sorted by sort; with keep_position, as many rows
+        as now and the same cursor row. Raises RekallError from the loader."""
+        self._set_sort(sort)
         wanted = max(PAGE_SIZE, len(self.entries)) if keep_position else PAGE_SIZE
         row = self.cursor_row if keep_position else 0
         page = loader(0, wanted)
@@ -140,6 +199,7 @@ class EntryTable(DataTable[Text]):
     ) -> None:
         """Show a ranked result list, first row selected; when it is a full page, more
         fetches further results as the cursor reaches its end."""
+        self._set_sort("updated")
         self._loader = more
         self._page_size, self._prefetch = page_size, RESULTS_PREFETCH_ROWS
         self._more = more is not None and len(entries) == page_size
@@ -195,14 +255,21 @@ class EntryTable(DataTable[Text]):
         if self.entries:
             self.move_cursor(row=min(row, len(self.entries) - 1), scroll=True)
 
+    def _set_sort(self, sort: str) -> None:
+        if headers_for(sort) != headers_for(self.sorted_by):
+            self.sorted_by = sort
+            self._set_columns(self.size.width or self._terminal_width())
+        self.sorted_by = sort
+
     def _append(self, entries: Iterable[Entry]) -> None:
+        now = utc_now()
         for entry in entries:
             # A write elsewhere can shift offsets between pages: never show an entry twice.
             if entry.id in self._ids:
                 continue
             self._ids.add(entry.id)
             self.entries.append(entry)
-            self.add_row(entry_line(entry, self._widths), key=entry.id)
+            self.add_row(entry_line(entry, self._widths, self.sorted_by, now), key=entry.id)
 
     def _near_the_end(self) -> bool:
         return self._more and self.cursor_row >= len(self.entries) - self._prefetch
@@ -232,7 +299,7 @@ class EntryTable(DataTable[Text]):
         self._widths = widths_for(width)
         row, entries = self.cursor_row, self.entries
         self.clear(columns=True)
-        header = line_of([label for label, _, _ in FIELDS], self._widths)
+        header = line_of(headers_for(self.sorted_by), self._widths)
         self.add_column(header, width=header.cell_len, key="entry")
         self._ids = set()
         self.entries = []

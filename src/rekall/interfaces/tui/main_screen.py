@@ -2,43 +2,40 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
-from textual import work
-from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
+from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Input, Static
-from textual.worker import get_current_worker
 
 from rekall.core.entries import Entry, EntryFilter
 from rekall.core.errors import RekallError
 from rekall.interfaces.tui.entry_table import EntryTable
 from rekall.interfaces.tui.main_widgets import ResultsTable, SearchBox
+from rekall.interfaces.tui.preview import PREVIEW_MIN_WIDTH, Preview
+from rekall.interfaces.tui.search_screen import SearchScreen
 from rekall.interfaces.tui.searching import (
     MODES,
-    SEARCH_LIMIT,
     SORTS,
-    ModelWarmed,
-    SearchDone,
-    SearchFailed,
-    SearchRequest,
     describe_filters,
     list_status,
-    more_results,
     next_in,
     results_status,
 )
-from rekall.interfaces.tui.threads import EntriesChanged, after_typed_keys, report_error
+from rekall.interfaces.tui.threads import (
+    EntriesChanged,
+    report_error,
+    run_in_thread,
+)
 
 if TYPE_CHECKING:
-    from rekall.interfaces.tui.app import RekallApp
+    pass
 
 HEADER_SORTS = {"Type": "type", "Title": "title", "Updated": "updated"}
 
 
-class MainScreen(Screen[None]):
+class MainScreen(SearchScreen):
     """Browse every entry, or search as you type; enter opens the entry under the cursor."""
 
     BINDINGS = [
@@ -52,36 +49,17 @@ class MainScreen(Screen[None]):
     ]
 
     def __init__(self, mode: str) -> None:
-        super().__init__()
-        self.mode = mode
-        self.filters = EntryFilter()
+        super().__init__(mode)
         self.sort = "updated"
-        self.query_text = ""
-        self.seq = 0
-        self.warming = False
-        self.model_missing = False
-        # The search whose results the table shows (benchmarks time keystrokes with it).
-        self.last_shown: SearchRequest | None = None
-        # The seq whose outcome (results or an error) is on screen: older means searching.
-        self.settled = 0
-        # Enter was pressed on results still being searched: open the top one when shown.
-        self.open_when_shown = False
-        # Enters that left the search box before it took in the keys typed ahead of them.
-        self.unflushed = 0
-        self._told: set[str] = set()
-
-    @property
-    def rekall(self) -> RekallApp:
-        return cast("RekallApp", self.app)
-
-    @property
-    def table(self) -> EntryTable:
-        return self.query_one("#entries", EntryTable)
+        # How many entries the filters let through (None until counted).
+        self.total: int | None = None
 
     def compose(self) -> ComposeResult:
         yield SearchBox()
         yield Static("", id="status", markup=False)
-        yield ResultsTable(id="entries")
+        with Horizontal(id="panes"):
+            yield ResultsTable(id="entries")
+            yield Preview()
         yield Footer()
 
     def on_mount(self) -> None:
@@ -95,146 +73,36 @@ class MainScreen(Screen[None]):
     def show_list(self, keep_position: bool = False) -> None:
         """Show the browse listing (first page only; more as the cursor moves down)."""
         try:
-            self.table.browse(self._page, keep_position)
+            self.table.browse(self._page, keep_position, self.sort)
         except RekallError as exc:
             report_error(self.app, exc)
-        self.set_status(list_status(len(self.table.entries), self.table.has_more, self.sort))
+        self._show_list_status()
+        if self.table.has_more:
+            self._count_entries()
 
-    def set_status(self, text: str) -> None:
-        self.query_one("#status", Static).update(text)
+    def _count_entries(self) -> None:
+        """Count what the filters let through, off the UI thread (the first page paints
+        without waiting for it); the status line says "100 of 2,003" once known."""
+        filters, service = self.filters, self.rekall.service
+        self.total = None
+
+        def counted(total: int) -> None:
+            if filters == self.filters:
+                self.total = total
+                if not self.query_text.strip():
+                    self._show_list_status()
+
+        run_in_thread(self.app, lambda: service.count_entries(filters), counted, group="count")
+
+    def _show_list_status(self) -> None:
+        table = self.table
+        total = len(table.entries) if not table.has_more else self.total
+        self.set_status(list_status(len(table.entries), total, self.sort))
 
     def _show_search_title(self) -> None:
         search = self.query_one("#search", Input)
         search.border_title = f"Search · {self.mode} (ctrl+t)"
         search.border_subtitle = describe_filters(self.filters)
-
-    # -- searching -----------------------------------------------------------------------
-    def on_input_changed(self, event: Input.Changed) -> None:
-        if event.input.id == "search":
-            self.query_text = event.value
-            self.run_search()
-
-    @property
-    def searching(self) -> bool:
-        """True while the results on screen are not yet those of the query as typed."""
-        return self.settled != self.seq or self.unflushed > 0
-
-    def run_search(self) -> None:
-        """Start a search for the current text; an empty box shows the listing again."""
-        self.seq += 1
-        if not self.query_text.strip():
-            self.app.workers.cancel_group(self, "search")
-            self.settled = self.seq
-            self.show_list()
-            return
-        mode, provisional = self._plan()
-        request = SearchRequest(self.seq, self.query_text, mode, self.filters, provisional)
-        self.search(request)
-
-    def _plan(self) -> tuple[str, bool]:
-        """While the model is not loaded, search by keywords and load the model aside."""
-        if self.mode == "keyword" or self.model_missing:
-            return self.mode, False
-        if self.rekall.service.semantic.models.loaded:
-            return self.mode, False
-        if not self.warming:
-            self.warming = True
-            self.set_status("Loading embedding model…")
-            self.warm_model(self.query_text, self.mode, self.filters)
-        return "keyword", True
-
-    @work(thread=True, exclusive=True, group="search")
-    def search(self, request: SearchRequest) -> None:
-        """Run one search off the UI thread; a newer keystroke cancels this worker, and the
-        seq check drops its results if the facade call finishes anyway."""
-        if get_current_worker().is_cancelled:
-            return
-        service = self.rekall.service
-        try:
-            response = service.search(request.query, request.mode, request.filters, SEARCH_LIMIT)
-        except RekallError as exc:
-            self.post_message(SearchFailed(request, str(exc)))
-            return
-        if not get_current_worker().is_cancelled:
-            self.post_message(SearchDone(request, response))
-
-    @work(thread=True, group="model")
-    def warm_model(self, query: str, mode: str, filters: EntryFilter) -> None:
-        """Load the model with a real search; its results are redone once it is loaded."""
-        service = self.rekall.service
-        try:
-            service.search(query, mode, filters, 1)
-        except RekallError as exc:
-            self.post_message(SearchFailed(SearchRequest(-1, query, mode, filters), str(exc)))
-        self.post_message(ModelWarmed(service.semantic.models.loaded))
-
-    def on_model_warmed(self, message: ModelWarmed) -> None:
-        self.warming = False
-        self.model_missing = not message.loaded
-        if self.query_text.strip():
-            self.run_search()
-
-    def on_search_done(self, message: SearchDone) -> None:
-        request, response = message.request, message.response
-        if request.seq != self.seq:
-            return
-        entries = [result.entry for result in response.results]
-        more = more_results(self.rekall.service, request)
-        self.table.show_results(entries, more, SEARCH_LIMIT)
-        self.last_shown = request
-        self.settled = request.seq
-        self.set_status(results_status(request, response))
-        for notice in response.notices:
-            if notice not in self._told:
-                self._told.add(notice)
-                self.notify(notice, severity="warning", timeout=8)
-        self._open_if_asked()
-
-    def on_search_failed(self, message: SearchFailed) -> None:
-        if message.request.seq == self.seq:
-            self.settled = self.seq
-            self.open_when_shown = False
-        if message.request.seq in (self.seq, -1):
-            self.notify(message.error, title="Error", severity="error", timeout=8)
-            self.set_status(message.error.splitlines()[0])
-
-    # -- keys ----------------------------------------------------------------------------
-    def action_enter(self) -> None:
-        """From the search box, go to the results; in them, open the entry under the cursor,
-        or, while the typed query is still being searched, its top result once shown."""
-        search = self.query_one("#search", Input)
-        if self.focused is search:
-            self.set_focus(self.table)  # now, so the next key already goes to the table
-            # The box may still hold keys typed before this enter; until it has taken
-            # them in (and started their search), the results count as stale.
-            self.unflushed += 1
-            after_typed_keys(search, self._search_flushed)
-        elif self.focused is self.table:
-            if self.searching:
-                self.open_when_shown = True
-                self.set_status(f"Searching “{self.query_text}”… enter opens the top result")
-            else:
-                self._open_current()
-        else:
-            raise SkipAction()
-
-    def _search_flushed(self) -> None:
-        self.unflushed -= 1
-        if not self.searching:
-            self._open_if_asked()
-
-    def _open_if_asked(self) -> None:
-        if self.open_when_shown and not self.searching:
-            self.open_when_shown = False
-            if self.table.entries:
-                self._open_current()
-            else:
-                self.notify("Nothing to open: no results.", timeout=3)
-
-    def _open_current(self) -> None:
-        entry = self.table.current_entry()
-        if entry is not None:
-            self.rekall.open_entry(entry.id)
 
     def action_focus_search(self) -> None:
         self.open_when_shown = False
@@ -271,7 +139,13 @@ class MainScreen(Screen[None]):
 
     def on_entry_table_page_added(self, event: EntryTable.PageAdded) -> None:
         if not self.query_text.strip():
-            self.set_status(list_status(len(self.table.entries), self.table.has_more, self.sort))
+            self._show_list_status()
+        elif self.last_shown is not None and self.last_response is not None:
+            self.set_status(
+                results_status(
+                    self.last_shown, self.last_response, self.table.entries, self.table.has_more
+                )
+            )
 
     def on_entry_table_field_clicked(self, event: EntryTable.FieldClicked) -> None:
         sort = HEADER_SORTS.get(event.field)
@@ -307,6 +181,19 @@ class MainScreen(Screen[None]):
         self.reload()
 
     # -- the entry under the cursor ------------------------------------------------------
+    def on_resize(self) -> None:
+        self.query_one(Preview).display = self.size.width >= PREVIEW_MIN_WIDTH
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        preview = self.query_one(Preview)
+        if not preview.display:
+            return
+        entry = self.table.current_entry()
+        searched = bool(self.query_text.strip()) and self.last_response is not None
+        result = self.found.get(entry.id) if entry and searched else None
+        mode = self.last_response.mode if self.last_response else self.mode
+        preview.show(entry, result, self.query_text if searched else "", mode)
+
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if event.row_key.value:
             self.rekall.open_entry(event.row_key.value)

@@ -21,6 +21,11 @@ SORTS = ("updated", "created", "title", "type", "accessed", "confidence")
 # A screenful and some; more are fetched as the cursor reaches the end.
 SEARCH_LIMIT = 25
 LOADING_STATUS = "Loading embedding model… keyword results meanwhile"
+# A search slower than this marks the list on screen as the previous query's, in seconds.
+STALE_AFTER = 0.15
+# An empty result shows only if no key follows within this many seconds: between
+# keystrokes a half-typed word often matches nothing, and the list should not flash.
+EMPTY_AFTER = 0.4
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,8 @@ class SearchDone(Message):
         super().__init__()
         self.request = request
         self.response = response
+        # An empty answer waits a moment before it shows; True once it has waited.
+        self.settled = False
 
 
 class SearchFailed(Message):
@@ -93,20 +100,28 @@ def describe_filters(filters: EntryFilter) -> str:
     return " ".join(parts)
 
 
-def results_status(request: SearchRequest, response: SearchResponse) -> str:
-    """The status line for a result list."""
-    count = len(response.results)
-    found = f"{count} result{'s' if count != 1 else ''}"
+def results_status(
+    request: SearchRequest, response: SearchResponse, shown: list[Entry], more: bool
+) -> str:
+    """The status line for a result list: "25+ results" while more can load as you scroll."""
+    count = len(shown)
+    found = f"{count:,}{'+' if more else ''} result{'s' if count != 1 or more else ''}"
     if request.provisional:
-        return f"{LOADING_STATUS} · {found}"
+        return f"{LOADING_STATUS} · {found} (keyword)"
     if not count:
         return "No results. Try another mode (ctrl+t), other words, or fewer filters (ctrl+f)."
     return f"{found} · {response.mode} · {response.elapsed_ms:.0f} ms"
 
 
-def list_status(count: int, more: bool, sort: str) -> str:
-    """The status line for the browse listing."""
+def list_status(count: int, total: int | None, sort: str) -> str:
+    """The status line for the browse listing: "100 of 2,003 entries" (total None: not
+    counted yet)."""
     if not count:
         return "No entries here yet. Press ctrl+n to add one, or ctrl+f to change the filters."
-    shown = f"{count:,}+" if more else f"{count:,}"
+    if total is None:
+        shown = f"{count:,}+"
+    elif total == count:
+        shown = f"{count:,}"
+    else:
+        shown = f"{count:,} of {total:,}"
     return f"{shown} entries · sorted by {sort} (s to change)"

@@ -13,8 +13,30 @@ STYLESHEET = """
     color: $text-muted;
 }
 
+#panes {
+    height: 1fr;
+}
+
 #entries {
     height: 1fr;
+    width: 1fr;
+}
+
+#preview {
+    width: 45%;
+    height: 1fr;
+    padding: 0 1;
+    border-left: vkey $panel;
+    overflow-y: auto;
+}
+
+#entries.-stale {
+    text-opacity: 55%;
+}
+
+Toast {
+    padding: 0 1;
+    margin-top: 0;
 }
 
 /* -- entry detail ------------------------------------------------------------------- */
