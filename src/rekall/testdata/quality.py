@@ -17,7 +17,8 @@ MODES = ("keyword", "semantic", "hybrid")
 
 @dataclass(frozen=True)
 class Query:
-    """A labelled query: its kind (question or identifier) and the keys that answer it."""
+    """A labelled query: its kind (question, identifier, or context: an error message or file
+    path found only in an entry's context) and the keys that answer it."""
 
     text: str
     kind: str
@@ -46,7 +47,8 @@ def load_corpus(path: Path) -> list[dict[str, Any]]:
 
 
 def fill_corpus(service: Any, corpus: Sequence[dict[str, Any]]) -> dict[str, str]:
-    """Add every corpus entry through the facade; return entry id → corpus key."""
+    """Add every corpus entry (and its context, if any) through the facade; return entry id
+    → corpus key."""
     keys = {}
     for item in corpus:
         entry = service.add(
@@ -55,6 +57,7 @@ def fill_corpus(service: Any, corpus: Sequence[dict[str, Any]]) -> dict[str, str
             str(item["content"]),
             tuple(item["tags"]),
             item.get("project"),
+            context=item.get("context"),
         )
         keys[entry.id] = str(item["key"])
     return keys

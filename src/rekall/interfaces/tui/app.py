@@ -81,6 +81,12 @@ class RekallApp(EntryActionsApp):
     def on_mount(self) -> None:
         for text in self._early_notices:
             self.notify(text, timeout=8)
+        # On a shared server, show what colleagues write as they write it.
+        self.service.watch(self._written_elsewhere)
+
+    def _written_elsewhere(self, generation: int) -> None:
+        """From the listening thread: reload the list on the UI thread."""
+        self.post_message(MainThreadCall(lambda: self.main_screen.reload()))
 
     @property
     def main_screen(self) -> MainScreen:
