@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -64,13 +65,21 @@ def index() -> None:
 def index_rebuild(backend: str | None) -> None:
     """Embed entries whose vector is missing or stale, then rebuild the index."""
     service = get_service()
+    started = time.perf_counter()
     with progress_bar("Embedding") as advance:
         report = service.rebuild_index(advance, backend=backend)
+    seconds = time.perf_counter() - started
     click.echo(
         f"Embedded {report.embedded} entries; {report.up_to_date} were up to date; "
-        f"backend {service.semantic.backend.name if service.semantic.backend else '-'}.",
+        f"backend {service.semantic.backend.name if service.semantic.backend else '-'}; "
+        f"{seconds:.1f} s{rate(report.embedded, seconds)}.",
         err=True,
     )
+
+
+def rate(embedded: int, seconds: float) -> str:
+    """ ", N entries/s" when anything was embedded: the figure bulk embedding is judged by."""
+    return f", {embedded / seconds:.1f} entries/s" if embedded and seconds > 0 else ""
 
 
 @click.group("test", epilog="Example:\n\n  rekall test generate --count 1000 --seed 7")
@@ -94,7 +103,8 @@ def test_generate(count: int, seed: int) -> None:
         report = service.generate_test_data(count, seed, advance)
     click.echo(
         f"Added {report.entries} entries and {report.links} links "
-        f"({report.embedded} embedded) in {report.seconds:.1f} s.",
+        f"({report.embedded} embedded) in {report.seconds:.1f} s"
+        f"{rate(report.embedded, report.seconds)}.",
         err=True,
     )
 
