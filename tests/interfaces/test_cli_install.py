@@ -302,3 +302,49 @@ def test_the_cli_knows_every_client_without_loading_the_service() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+# Where each client's user file is, per OS, relative to home (APPDATA = home/AppData/Roaming).
+USER_FILES = {
+    "linux": {
+        "claude-code": ".claude.json",
+        "claude-desktop": "xdg/Claude/claude_desktop_config.json",
+        "cursor": ".cursor/mcp.json",
+        "windsurf": ".codeium/windsurf/mcp_config.json",
+        "vscode": "xdg/Code/User/mcp.json",
+        "zed": "xdg/zed/settings.json",
+    },
+    "darwin": {
+        "claude-code": ".claude.json",
+        "claude-desktop": "Library/Application Support/Claude/claude_desktop_config.json",
+        "cursor": ".cursor/mcp.json",
+        "windsurf": ".codeium/windsurf/mcp_config.json",
+        "vscode": "Library/Application Support/Code/User/mcp.json",
+        "zed": ".config/zed/settings.json",
+    },
+    "win32": {
+        "claude-code": ".claude.json",
+        "claude-desktop": "AppData/Roaming/Claude/claude_desktop_config.json",
+        "cursor": ".cursor/mcp.json",
+        "windsurf": ".codeium/windsurf/mcp_config.json",
+        "vscode": "AppData/Roaming/Code/User/mcp.json",
+        "zed": "AppData/Roaming/Zed/settings.json",
+    },
+}
+
+
+@pytest.mark.parametrize("platform", sorted(USER_FILES))
+def test_each_client_file_is_where_the_client_reads_it_on_each_os(
+    places: dict[str, Path], monkeypatch: pytest.MonkeyPatch, platform: str
+) -> None:
+    from rekall.service.clients import CLIENTS
+
+    monkeypatch.setattr(sys, "platform", platform)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(places["home"] / "xdg"))
+    for name, relative in USER_FILES[platform].items():
+        assert CLIENTS[name].user_file() == places["home"] / relative, (platform, name)
+    monkeypatch.delenv("XDG_CONFIG_HOME")
+    monkeypatch.delenv("APPDATA")
+    expected = {"linux": ".config/Code", "darwin": "Library/Application Support/Code"}
+    expected["win32"] = "AppData/Roaming/Code"
+    assert CLIENTS["vscode"].found_at() == places["home"] / expected[platform]

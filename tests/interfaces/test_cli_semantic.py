@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +22,7 @@ def generated(cli: CliInvoker) -> CliInvoker:
     result = cli("test", "generate", "--count", "40", "--seed", "3", "--into-current")
     assert result.exit_code == 0, result.stderr
     assert "Added 40 entries" in result.stderr
+    assert re.search(r"\(40 embedded\) in [\d.]+ s, [\d.]+ entries/s\.", result.stderr)
     return cli
 
 
@@ -79,6 +82,19 @@ def test_index_rebuild_reports_up_to_date(generated: CliInvoker) -> None:
     result = generated("index", "rebuild", "--backend", "sqlite-vec")
     assert result.exit_code == 0, result.stderr
     assert "Embedded 0 entries; 40 were up to date" in result.stderr
+    assert "entries/s" not in result.stderr
+
+
+def test_index_rebuild_says_how_fast_it_embedded(generated: CliInvoker, db_file: Path) -> None:
+    with sqlite3.connect(db_file) as conn:
+        conn.execute(
+            "DELETE FROM embeddings WHERE entry_seq IN (SELECT entry_seq FROM embeddings LIMIT 5)"
+        )
+    result = generated("index", "rebuild")
+    assert result.exit_code == 0, result.stderr
+    assert re.search(
+        r"Embedded 5 entries; 35 were up to date; .* s, [\d.]+ entries/s\.", result.stderr
+    )
 
 
 def test_model_status_says_where_the_model_is(cli: CliInvoker) -> None:

@@ -484,7 +484,7 @@ def test_the_command_help_loads_no_mcp_code() -> None:
         (["--port", "9000"], "--port applies only with --http"),
         (["--host", "::1", "--port", "9000"], "--host and --port apply only with --http"),
         (["--http", "--check"], "--check runs on its own"),
-        (["--http", "--host", "0.0.0.0"], "'0.0.0.0' is not one of"),
+        (["--http", "--host", "0.0.0.0"], "needs tokens: create one with 'rekall token create"),
     ],
 )
 def test_command_options_are_checked(cli: CliInvoker, args: list[str], message: str) -> None:

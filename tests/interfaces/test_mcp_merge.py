@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from rekall.service import Rekall
 from tests.interfaces.test_mcp import add, call, connected, fail
+from tests.interfaces.test_mcp_stdio import call as stdio_call
+from tests.interfaces.test_mcp_stdio import rekall_mcp
 
 pytestmark = pytest.mark.model
 
@@ -41,3 +45,23 @@ async def test_find_then_merge_a_group_of_lookalikes(service: Rekall) -> None:
         deleted = await call(client, "merge_entries", keep=keep, others=[other], delete=True)
         assert deleted["others"] == "deleted"
         assert "no entry" in await fail(client, "get_entry", id=other)
+
+
+async def test_merge_over_a_real_stdio_server(tmp_path: Path) -> None:
+    with (tmp_path / "server.log").open("w") as errlog:
+        async with rekall_mcp(errlog) as client:
+            ids = []
+            for title, tags in (
+                ("CORS fails on Safari", ["cors", "safari"]),
+                ("Safari blocks cross-origin requests", ["cors", "browser"]),
+            ):
+                added = await stdio_call(
+                    client, "add_entry", type="bug", title=title, content="Use include.", tags=tags
+                )
+                ids.append(added["entry"]["id"])
+            [group] = (await stdio_call(client, "find_duplicates"))["groups"]
+            keep = group["keep"]
+            others = [entry_id for entry_id in ids if entry_id != keep]
+            merged = await stdio_call(client, "merge_entries", keep=keep, others=others)
+            assert merged["merged"] == others and not merged["dry_run"]
+            assert (await stdio_call(client, "find_duplicates"))["groups"] == []

@@ -54,16 +54,15 @@ def test_each_cluster_gathers_around_its_most_connected_entry() -> None:
 
 
 def test_a_chain_does_not_become_one_cluster() -> None:
-    # a ~ b and b ~ c, but a is not like c: b is the center and takes both.
-    angle = np.radians(40)
-    a = [1.0, 0.0]
-    b = [np.cos(angle), np.sin(angle)]
-    c = [np.cos(2 * angle), np.sin(2 * angle)]
-    d = [np.cos(3 * angle), np.sin(3 * angle)]
-    matrix = np.array([a, b, c, d], dtype=np.float32)
+    # Unit vectors at 0, 40, 75 and 110 degrees: a~b, b~c, c~d, but a is not like c.
+    matrix = np.array(
+        [[np.cos(np.radians(d)), np.sin(np.radians(d))] for d in (0, 40, 75, 110)],
+        dtype=np.float32,
+    )
     clusters = lookalike_clusters(np.arange(4, dtype=np.int64), matrix, 0.7)
-    # b and c each have two neighbours; b (lower index) is the first center.
-    assert [[seq for seq, _ in group] for group in clusters] == [[1, 0, 2]]
+    # b and c have two lookalikes each; b (first) is a center and takes c (35 degrees away)
+    # then a (40); d's only lookalike is taken, so d stays alone.
+    assert [[seq for seq, _ in group] for group in clusters] == [[1, 2, 0]]
 
 
 def test_nothing_alike_and_an_empty_base_give_no_clusters() -> None:

@@ -177,3 +177,30 @@ def test_find_duplicates_groups_lookalikes_around_the_best_entry(service: Rekall
     assert service.find_duplicates(filters=None, limit=1).compared == 2
     with pytest.raises(ValidationError):
         service.find_duplicates(threshold=1.5)
+
+
+def test_merged_context_is_searchable_and_embedded_with_the_kept_entry(service: Rekall) -> None:
+    keep = service.add(
+        "bug",
+        "Hydration mismatch on prices",
+        "Render prices on the client.",
+        ("react",),
+        context={"situation": "Prices differ between server and client"},
+    ).id
+    dup = service.add(
+        "bug",
+        "Text content does not match on the price tag",
+        "Format on the client.",
+        ("nextjs",),
+        context={"solution": "Use the same locale", "error_messages": ["Error E4217 mismatch"]},
+    ).id
+    service.merge(keep, (dup,), delete=True)
+    kept = service.get(keep, record_access=False)
+    assert kept.context is not None
+    assert kept.context.text("situation") == "Prices differ between server and client"
+    assert kept.context.text("solution") == "Use the same locale"
+    with service.db.read() as conn:
+        stored = embeddings_repo.stored_hash(conn, entries_repo.seq_of(conn, keep), MODEL_ID)
+    assert stored == content_hash(kept.embedding_text())
+    hits = service.search("Error E4217 mismatch", mode="keyword").results
+    assert [hit.entry.id for hit in hits] == [keep]

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from rekall.core.context import validate_context_changes
 from rekall.core.entries import ENTRY_TYPES, build_new_entry
 from rekall.testdata import generate_entries
 
@@ -48,7 +49,8 @@ def test_corpus_is_large_and_keys_are_unique(corpus: list[dict[str, Any]]) -> No
 
 def test_every_entry_has_the_schema_and_is_valid(corpus: list[dict[str, Any]]) -> None:
     for entry in corpus:
-        assert set(entry) == ENTRY_FIELDS, entry["key"]
+        assert set(entry) - {"context"} == ENTRY_FIELDS, entry["key"]
+        validate_context_changes(entry.get("context", {}))
         built = build_new_entry(
             entry["type"], entry["title"], entry["content"], entry["tags"], entry["project"]
         )
@@ -68,12 +70,13 @@ def test_corpus_covers_every_type_and_clusters_topics(corpus: list[dict[str, Any
 def test_queries_have_the_schema_and_enough_of_each_kind(queries: list[dict[str, Any]]) -> None:
     for query in queries:
         assert set(query) == QUERY_FIELDS
-        assert query["kind"] in ("question", "identifier")
+        assert query["kind"] in ("question", "identifier", "context")
         assert 1 <= len(query["relevant"]) <= 3
         assert len(set(query["relevant"])) == len(query["relevant"])
     kinds = Counter(query["kind"] for query in queries)
     assert kinds["question"] >= 25
     assert kinds["identifier"] >= 25
+    assert kinds["context"] >= 10
     texts = [query["query"].lower() for query in queries]
     assert len(set(texts)) == len(texts)
 
@@ -92,6 +95,18 @@ def test_identifiers_occur_literally_in_a_relevant_entry(
         needle = query["query"].lower()
         texts = [f"{by_key[k]['title']}\n{by_key[k]['content']}".lower() for k in query["relevant"]]
         assert any(needle in text for text in texts), query["query"]
+
+
+def test_context_queries_are_answered_only_by_a_context(
+    queries: list[dict[str, Any]], corpus: list[dict[str, Any]], by_key: dict[str, dict[str, Any]]
+) -> None:
+    """An error message or file path that appears in no title or content, only in the
+    context of a relevant entry."""
+    for query in (q for q in queries if q["kind"] == "context"):
+        needle = query["query"].lower()
+        assert not [e["key"] for e in corpus if needle in f"{e['title']}\n{e['content']}".lower()]
+        contexts = [json.dumps(by_key[k].get("context", {})).lower() for k in query["relevant"]]
+        assert any(json.dumps(needle)[1:-1] in text for text in contexts), query["query"]
 
 
 def test_questions_are_phrased_in_natural_language(queries: list[dict[str, Any]]) -> None:

@@ -62,6 +62,8 @@ class Entry:
     access_count: int = 0
     last_accessed: str | None = None
     context: EntryContext | None = None
+    created_by: str | None = None
+    updated_by: str | None = None
 
     def embedding_text(self) -> str:
         """The text whose meaning is embedded: title, tags, content, situation and solution."""

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 
@@ -10,25 +14,38 @@ BLOCK_CELLS = 2_000_000
 
 
 def similar_pairs(
-    matrix: npt.NDArray[np.float32], threshold: float
+    matrix: npt.NDArray[np.float32], threshold: float, workers: int | None = None
 ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], npt.NDArray[np.float32]]:
     """(rows, columns, cosines) of every ordered pair of distinct rows at or above threshold.
 
-    The rows of matrix are L2-normalised, so a dot product is the cosine.
+    The rows of matrix are L2-normalised, so a dot product is the cosine. Only the upper
+    triangle is computed (half the work) and mirrored; blocks run on worker threads with one
+    BLAS thread each (numpy releases the GIL in matmul), as the embedder does.
     """
     count = matrix.shape[0]
     block = max(1, BLOCK_CELLS // max(count, 1))
-    rows, cols, sims = [], [], []
-    for start in range(0, count, block):
-        scores = matrix[start : start + block] @ matrix.T
+
+    def upper_pairs(start: int) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], Any]:
+        scores = matrix[start : start + block] @ matrix[start:].T
         row, col = np.nonzero(scores >= threshold)
-        distinct = row + start != col
-        rows.append(row[distinct] + start)
-        cols.append(col[distinct])
-        sims.append(scores[row[distinct], col[distinct]])
-    if not rows:
+        above = col > row  # column index is relative to start too
+        return row[above] + start, col[above] + start, scores[row[above], col[above]]
+
+    from threadpoolctl import ThreadpoolController
+
+    with (
+        ThreadpoolController().limit(limits=1, user_api="blas"),
+        ThreadPoolExecutor(workers or os.cpu_count() or 1) as pool,
+    ):
+        parts = list(pool.map(upper_pairs, range(0, count, block)))
+    if not parts:
         return np.empty(0, np.intp), np.empty(0, np.intp), np.empty(0, np.float32)
-    return np.concatenate(rows), np.concatenate(cols), np.concatenate(sims)
+    rows, cols, sims = (np.concatenate([part[i] for part in parts]) for i in range(3))
+    return (
+        np.concatenate([rows, cols]),
+        np.concatenate([cols, rows]),
+        np.concatenate([sims, sims]).astype(np.float32, copy=False),
+    )
 
 
 def lookalike_clusters(

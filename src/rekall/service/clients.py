@@ -9,8 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import platformdirs
-
 SERVER_NAME = "rekall"
 SERVER_ARGS = ["mcp"]
 
@@ -20,17 +18,24 @@ def _home() -> Path:
 
 
 def _app_config(app: str) -> Path:
-    """The per-OS settings folder an Electron app keeps: ~/.config/X, Application Support/X,
-    %APPDATA%/X (roaming)."""
-    return Path(platformdirs.user_config_dir(app, appauthor=False, roaming=True))
+    """Where a desktop app keeps its settings: Application Support on macOS, the roaming
+    AppData on Windows, the XDG config folder elsewhere."""
+    if sys.platform == "darwin":
+        return _home() / "Library" / "Application Support" / app
+    if sys.platform == "win32":
+        roaming = os.environ.get("APPDATA")
+        return (Path(roaming) if roaming else _home() / "AppData" / "Roaming") / app
+    xdg = os.environ.get("XDG_CONFIG_HOME")
+    return (Path(xdg) if xdg else _home() / ".config") / app
 
 
 def _zed_dir() -> Path:
     # Zed keeps ~/.config/zed on macOS too, and follows XDG_CONFIG_HOME on Linux.
     if sys.platform == "win32":
         return _app_config("Zed")
-    base = os.environ.get("XDG_CONFIG_HOME") if sys.platform != "darwin" else None
-    return Path(base) / "zed" if base else _home() / ".config" / "zed"
+    if sys.platform == "darwin":
+        return _home() / ".config" / "zed"
+    return _app_config("zed")
 
 
 def _plain(command: str) -> dict[str, Any]:

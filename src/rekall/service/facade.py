@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,7 +18,7 @@ from rekall.core.errors import ModelError, ValidationError
 from rekall.core.results import SearchResponse, SearchResult
 from rekall.core.review import SIMILAR_EXISTING_THRESHOLD
 from rekall.service import data, searching
-from rekall.service.entries import EntryOperations, validate_changes
+from rekall.service.entries import ACTING_AS, EntryOperations, validate_changes
 from rekall.service.generation import GenerationReport, generate
 from rekall.service.graph import EntryGraph, entry_graph
 from rekall.service.indexing import Indexer, Progress, RebuildReport
@@ -25,8 +26,8 @@ from rekall.service.legacy_offer import offer_legacy_import
 from rekall.service.review import ReviewMethods, close_matches
 from rekall.service.semantic import SemanticEngine
 from rekall.service.stats import memory_figures, storage_figures
-from rekall.storage import entries_repo
-from rekall.storage.database import open_database
+from rekall.service.tokens import TokenOperations
+from rekall.storage.opening import open_store
 
 if TYPE_CHECKING:
     from rekall.service.duplicates import DuplicateReport
@@ -59,13 +60,17 @@ class Rekall(ReviewMethods):
         notify: Callable[[str], None] | None = None,
     ) -> None:
         self.config = config or load_config()
-        self.db = open_database(db_file or paths.db_path())
+        # An explicit file wins: tests and tools open a given SQLite file whatever the config.
+        url = "" if db_file is not None else self.config.database_url
+        self.db = open_store(url, db_file or paths.db_path())
         self.clock = clock
         self.entries = EntryOperations(self.db, clock)
         self.notify = notify or (lambda message: None)
         self.semantic = SemanticEngine(self.db, self.config, long_lived, self.notify)
         self.indexer = Indexer(self.db, self.semantic, self.notify)
-        offer_legacy_import(self.db, self.notify)
+        self.tokens = TokenOperations(self.db, clock)
+        if self.db.kind == "sqlite":
+            offer_legacy_import(self.db, self.notify)
 
     # -- entries -------------------------------------------------------------------------
     def add(
@@ -217,14 +222,12 @@ class Rekall(ReviewMethods):
         limit = check_limit(limit)
         entry = self.entries.get(id_or_prefix)
         with self.db.read() as conn:
-            seq = entries_repo.seq_of(conn, entry.id)
+            seq = self.db.repos.entries.seq_of(conn, entry.id)
         vector = self.semantic.embed_texts([entry.embedding_text()])[0]
-        allowed = searching.allowed_seqs(
-            self.db, filters or EntryFilter(), self.semantic.filter_cache
+        nearest = searching.nearest_hits(
+            self.semantic, self.db, vector, filters or EntryFilter(), limit + 1
         )
-        hits = [hit for hit in self.semantic.nearest(vector, limit + 1, allowed) if hit[0] != seq][
-            :limit
-        ]
+        hits = [hit for hit in nearest if hit[0] != seq][:limit]
         evidence = {
             s: searching.Evidence(semantic_rank=r, similarity=score)
             for r, (s, score) in enumerate(hits, start=1)
@@ -233,6 +236,29 @@ class Rekall(ReviewMethods):
         return SearchResponse(
             entry.title, "semantic", results, [], (time.perf_counter() - started) * 1000
         )
+
+    @contextmanager
+    def acting_as(self, author: str | None) -> Iterator[None]:
+        """Within the block, entries written in this thread or task record author as writer."""
+        token = ACTING_AS.set(author)
+        try:
+            yield
+        finally:
+            ACTING_AS.reset(token)
+
+    def watch(self, callback: Callable[[int], None]) -> bool:
+        """Call callback(generation) from a background thread after each write by another
+        process; False when the backend cannot tell (SQLite: the next read sees it anyway)."""
+        listen = getattr(self.db, "listen", None)
+        if listen is None:
+            return False
+
+        def remote_write(generation: int) -> None:
+            self.semantic.filter_cache.clear()
+            callback(generation)
+
+        listen(remote_write)
+        return True
 
     # -- index and stats -----------------------------------------------------------------
     def rebuild_index(

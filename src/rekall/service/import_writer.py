@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from rekall.core.entries import content_hash
 from rekall.core.import_plan import ImportPlan
 from rekall.core.records import EntryRecord
 from rekall.search.model_files import MODEL_ID
 from rekall.service.indexing import Indexer, Progress, VectorRow
-from rekall.storage import context_repo, embeddings_repo, transfer_repo
+
+if TYPE_CHECKING:
+    from rekall.storage.contract import Repositories
 
 EMBED_BATCH = 64
 
@@ -92,7 +94,8 @@ def _embed(
 
 
 def write_plan(
-    conn: sqlite3.Connection,
+    repos: Repositories,
+    conn: Any,
     plan: ImportPlan,
     vectors: PreparedVectors,
     supply: VectorSupply,
@@ -100,25 +103,27 @@ def write_plan(
 ) -> None:
     """Inside the caller's write transaction: entries, links, then vectors that still match."""
     # superseded_by may name an entry inserted later in this same transaction.
-    conn.execute("PRAGMA defer_foreign_keys = ON")
-    before = transfer_repo.seqs_and_hashes(conn, [r.id for r in plan.writes], MODEL_ID)
-    upserts: list[tuple[int, str, int, str, bytes]] = []
-    stale: list[int] = []
-    for record in plan.writes:
-        existing = before.get(record.id)
-        if existing is None:
-            seq = transfer_repo.insert_record(conn, record)
-        else:
-            seq = transfer_repo.update_record(conn, record)
-        current = content_hash(record.embedding_text())
-        row = vectors.rows.get(record.id)
-        if row is not None and row[2] == current:
-            upserts.append((seq, *row))
-        elif existing is not None and existing[1] not in (None, current):
-            stale.append(seq)  # never leave a vector of the old text behind
-        if record.id in supply.context:
-            context_repo.upsert_context_vector(conn, record.id, *supply.context[record.id])
-    transfer_repo.remove_links(conn, plan.links_removed)
-    transfer_repo.add_links(conn, plan.links_added)
-    embeddings_repo.delete_vectors(conn, stale)
-    embeddings_repo.upsert_vectors(conn, upserts, generation)
+    repos.transfer.defer_foreign_keys(conn)
+    # Many small statements: a server backend sends them without waiting for each.
+    with repos.transfer.batched(conn):
+        before = repos.transfer.seqs_and_hashes(conn, [r.id for r in plan.writes], MODEL_ID)
+        upserts: list[tuple[int, str, int, str, bytes]] = []
+        stale: list[int] = []
+        for record in plan.writes:
+            existing = before.get(record.id)
+            if existing is None:
+                seq = repos.transfer.insert_record(conn, record)
+            else:
+                seq = repos.transfer.update_record(conn, record)
+            current = content_hash(record.embedding_text())
+            row = vectors.rows.get(record.id)
+            if row is not None and row[2] == current:
+                upserts.append((seq, *row))
+            elif existing is not None and existing[1] not in (None, current):
+                stale.append(seq)  # never leave a vector of the old text behind
+            if record.id in supply.context:
+                repos.transfer.upsert_context_vector(conn, record.id, *supply.context[record.id])
+        repos.transfer.remove_links(conn, plan.links_removed)
+        repos.transfer.add_links(conn, plan.links_added)
+        repos.vectors.delete_vectors(conn, stale)
+        repos.vectors.upsert_vectors(conn, upserts, generation)

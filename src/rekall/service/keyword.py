@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rekall.core.entries import EntryFilter
 from rekall.search import fts
-from rekall.storage import fts_repo
-from rekall.storage.database import Database
-from rekall.storage.fts_repo import KeywordHit
+from rekall.storage.fts_repo import KeywordHit, KeywordQuery
+
+if TYPE_CHECKING:
+    from rekall.storage.contract import Store
 
 
 @dataclass(frozen=True)
@@ -25,7 +27,7 @@ class KeywordPlan:
 
 
 def run_keyword(
-    db: Database,
+    db: Store,
     plan: KeywordPlan,
     filters: EntryFilter,
     limit: int,
@@ -33,9 +35,8 @@ def run_keyword(
     prefix_last: bool = False,
 ) -> list[KeywordHit]:
     """Best keyword matches; with require_all, only entries holding every term."""
-    match = fts.build_match(plan.terms, "AND" if require_all else "OR", prefix_last)
-    if match is None:
+    if not plan.terms:
         return []
-    context_match = fts.build_match(plan.terms, "AND", prefix_last, column="context_keys")
+    query = KeywordQuery(tuple(term.tokens for term in plan.terms), require_all, prefix_last)
     with db.read() as conn:
-        return fts_repo.keyword_search(conn, match, filters, limit, context_match)
+        return db.repos.keyword.search_phrases(conn, query, filters, limit)

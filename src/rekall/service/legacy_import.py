@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rekall.core.errors import ValidationError
 from rekall.core.export_format import build_document
@@ -23,7 +23,9 @@ from rekall.service.indexing import Indexer, Progress
 from rekall.service.semantic import DIMENSIONS
 from rekall.service.transfer import ImportReport, import_document
 from rekall.storage import legacy_repo
-from rekall.storage.database import Database
+
+if TYPE_CHECKING:
+    from rekall.storage.contract import Store
 
 STATUS_NAMES = {"obsolete": "deprecated"}
 
@@ -38,7 +40,7 @@ class LegacyData:
 
 
 def import_legacy(
-    db: Database,
+    db: Store,
     indexer: Indexer,
     path: Path,
     *,

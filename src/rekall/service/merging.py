@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
+from rekall.core.context import EntryContext, embedding_part
 from rekall.core.entries import Entry, compose_embedding_text
 from rekall.core.errors import ValidationError
 from rekall.core.merge import (
@@ -16,8 +17,9 @@ from rekall.core.merge import (
     merged_tags,
 )
 from rekall.service.indexing import Indexer
-from rekall.storage import context_repo, entries_repo, merge_repo, review_repo
-from rekall.storage.database import Database
+
+if TYPE_CHECKING:
+    from rekall.storage.contract import Repositories, Store
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,15 @@ class MergeReport:
     dry_run: bool
 
 
+@dataclass(frozen=True)
+class _Merged:
+    """KEEP's fields after the merge, worked out before the transaction (to embed them)."""
+
+    content: str
+    tags: tuple[str, ...]
+    context: EntryContext | None
+
+
 class _Rehearsal(Exception):
     """Raised inside the transaction of a dry run, so everything it wrote is rolled back."""
 
@@ -40,7 +51,7 @@ class _Rehearsal(Exception):
 
 
 def merge_entries(
-    db: Database,
+    db: Store,
     indexer: Indexer,
     clock: Callable[[], str],
     keep_ref: str,
@@ -54,16 +65,23 @@ def merge_entries(
     deprecated keep, a result past the size limits, or entries edited while merging.
     """
     keep, others = _read(db, keep_ref, other_refs)
-    content, tags = merged_content(keep, others), merged_tags(keep, others)
+    merged = _Merged(
+        merged_content(keep, others),
+        merged_tags(keep, others),
+        merged_context([keep.context, *(other.context for other in others)]),
+    )
     row = None
     if not dry_run:
-        rows = indexer.vectors_for([compose_embedding_text(keep.title, tags, content)])
+        text = compose_embedding_text(
+            keep.title, merged.tags, merged.content, embedding_part(merged.context)
+        )
+        rows = indexer.vectors_for([text])
         row = rows[0] if rows else None
     try:
         with db.write() as (conn, generation):
-            _check_unchanged(conn, keep, others)
-            kept, moved = _apply(conn, keep, others, content, tags, delete, clock())
-            indexer.store(conn, entries_repo.seq_of(conn, keep.id), kept, row, generation)
+            _check_unchanged(db.repos, conn, keep, others)
+            kept, moved = _apply(db.repos, conn, keep, others, merged, delete, clock())
+            indexer.store(conn, db.repos.entries.seq_of(conn, keep.id), kept, row, generation)
             report = MergeReport(kept, others, delete, moved, dry_run)
             if dry_run:
                 raise _Rehearsal(report)
@@ -72,14 +90,14 @@ def merge_entries(
     return report
 
 
-def _read(
-    db: Database, keep_ref: str, other_refs: tuple[str, ...]
-) -> tuple[Entry, tuple[Entry, ...]]:
+def _read(db: Store, keep_ref: str, other_refs: tuple[str, ...]) -> tuple[Entry, tuple[Entry, ...]]:
     with db.read() as conn:
-        keep_id = entries_repo.resolve_id(conn, keep_ref)
-        other_ids = check_merge_ids(keep_id, [entries_repo.resolve_id(conn, r) for r in other_refs])
-        keep = entries_repo.fetch_entry(conn, keep_id)
-        others = tuple(entries_repo.fetch_entry(conn, other) for other in other_ids)
+        keep_id = db.repos.entries.resolve_id(conn, keep_ref)
+        other_ids = check_merge_ids(
+            keep_id, [db.repos.entries.resolve_id(conn, r) for r in other_refs]
+        )
+        keep = db.repos.entries.fetch_entry(conn, keep_id)
+        others = tuple(db.repos.entries.fetch_entry(conn, other) for other in other_ids)
     if keep.status == "deprecated":
         raise ValidationError(
             f"{keep.id} is deprecated; keep an active entry, or revive it first with "
@@ -88,37 +106,37 @@ def _read(
     return keep, others
 
 
-def _check_unchanged(conn: sqlite3.Connection, keep: Entry, others: tuple[Entry, ...]) -> None:
+def _check_unchanged(
+    repos: Repositories, conn: Any, keep: Entry, others: tuple[Entry, ...]
+) -> None:
     for entry in (keep, *others):
-        if entries_repo.fetch_entry(conn, entry.id).updated_at != entry.updated_at:
+        if repos.entries.fetch_entry(conn, entry.id).updated_at != entry.updated_at:
             raise ValidationError(f"{entry.id} was edited while merging; run the merge again")
 
 
 def _apply(
-    conn: sqlite3.Connection,
+    repos: Repositories,
+    conn: Any,
     keep: Entry,
     others: tuple[Entry, ...],
-    content: str,
-    tags: tuple[str, ...],
+    merged: _Merged,
     delete: bool,
     now: str,
 ) -> tuple[Entry, int]:
     """Every write of a merge, inside the caller's transaction: (kept entry, links moved)."""
     ids = [other.id for other in others]
-    entries_repo.update_entry(conn, keep.id, {"content": content}, now)
-    entries_repo.replace_tags(conn, keep.id, tags)
-    merge_repo.absorb_access(conn, keep.id, ids)
-    states = [review_repo.read_state(conn, entry_id) for entry_id in (keep.id, *ids)]
-    review_repo.write_state(conn, keep.id, latest_review([s for s in states if s is not None]))
-    contexts = context_repo.read_contexts(conn, [keep.id, *ids])
-    context = merged_context([contexts.get(entry_id) for entry_id in (keep.id, *ids)])
-    if context != contexts.get(keep.id):
-        context_repo.write_context(conn, keep.id, context)
-    moved = merge_repo.move_links(conn, keep.id, ids)
-    merge_repo.redirect_superseded(conn, keep.id, ids)
+    repos.entries.update_entry(conn, keep.id, {"content": merged.content}, now)
+    repos.entries.replace_tags(conn, keep.id, merged.tags)
+    if merged.context != keep.context:
+        repos.transfer.write_context(conn, keep.id, merged.context)
+    repos.merge.absorb_access(conn, keep.id, ids)
+    states = [repos.review.read_state(conn, entry_id) for entry_id in (keep.id, *ids)]
+    repos.review.write_state(conn, keep.id, latest_review([s for s in states if s is not None]))
+    moved = repos.merge.move_links(conn, keep.id, ids)
+    repos.merge.redirect_superseded(conn, keep.id, ids)
     for other in ids:
         if delete:
-            entries_repo.delete_entry(conn, other)
+            repos.entries.delete_entry(conn, other)
         else:
-            merge_repo.supersede(conn, keep.id, other, now)
-    return entries_repo.fetch_entry(conn, keep.id), moved
+            repos.merge.supersede(conn, keep.id, other, now)
+    return repos.entries.fetch_entry(conn, keep.id), moved

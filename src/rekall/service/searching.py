@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rekall.core.entries import EntryFilter
 from rekall.core.results import SearchResult
 from rekall.search.cache import LRUCache
 from rekall.search.hybrid import RankedList, reciprocal_rank_fusion
+from rekall.search.model_files import MODEL_ID
 from rekall.service.keyword import KeywordPlan, run_keyword
 from rekall.service.semantic import SemanticEngine
-from rekall.storage import entries_repo
-from rekall.storage.connection import read_generation
-from rekall.storage.database import Database
 from rekall.storage.fts_repo import KeywordHit
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from rekall.storage.contract import Store
 
 # How many candidates each side contributes to fusion, relative to the asked limit.
 CANDIDATE_FACTOR = 5
@@ -37,7 +41,7 @@ WEIGHTS = FusionWeights()
 
 
 def allowed_seqs(
-    db: Database, filters: EntryFilter, cache: LRUCache[tuple[list[int] | None]] | None = None
+    db: Store, filters: EntryFilter, cache: LRUCache[tuple[list[int] | None]] | None = None
 ) -> list[int] | None:
     """Seqs the filter allows, or None when it allows everything (no mask needed).
 
@@ -46,26 +50,41 @@ def allowed_seqs(
     """
     if filters.is_empty:
         return None
+    # Read before the list: a write in between leaves an entry under a key no longer current.
+    key = (db.generation(), filters)
+    if cache is not None and (found := cache.get(key)) is not None:
+        return found[0]
     with db.read() as conn:
-        key = (read_generation(conn), filters)
-        if cache is not None and (found := cache.get(key)) is not None:
-            return found[0]
-        allowed = entries_repo.filtered_seqs(conn, filters)
+        allowed = db.repos.entries.filtered_seqs(conn, filters)
     if cache is not None:
         cache.put(key, (allowed,))
     return allowed
 
 
 def semantic_hits(
-    engine: SemanticEngine, db: Database, query: str, filters: EntryFilter, k: int
+    engine: SemanticEngine, db: Store, query: str, filters: EntryFilter, k: int
 ) -> list[tuple[int, float]]:
     """Nearest entries by meaning, filters applied before the top-k."""
-    vector = engine.embed_query(query)
+    return nearest_hits(engine, db, engine.embed_query(query), filters, k)
+
+
+def nearest_hits(
+    engine: SemanticEngine, db: Store, vector: np.ndarray, filters: EntryFilter, k: int
+) -> list[tuple[int, float]]:
+    """The k entries nearest to a vector among those the filter allows, best first.
+
+    A server backend searches its own vector index with the filter in the same query; the
+    embedded one searches this process's index, restricted to the allowed seqs.
+    """
+    search = db.repos.vector_search
+    if search is not None:
+        with db.read() as conn:
+            return search.nearest(conn, vector.astype("<f4").tobytes(), MODEL_ID, k, filters)
     return engine.nearest(vector, k, allowed_seqs(db, filters, engine.filter_cache))
 
 
 def keyword_lists(
-    db: Database, plan: KeywordPlan, filters: EntryFilter, k: int
+    db: Store, plan: KeywordPlan, filters: EntryFilter, k: int
 ) -> tuple[list[KeywordHit], float]:
     """The keyword candidates for hybrid search and the weight they have earned.
 
@@ -96,7 +115,7 @@ class Evidence:
 Ranking = tuple[list[tuple[int, float]], dict[int, Evidence]]
 
 
-def keyword_ranking(db: Database, query: str, filters: EntryFilter, limit: int) -> Ranking:
+def keyword_ranking(db: Store, query: str, filters: EntryFilter, limit: int) -> Ranking:
     """Keyword mode: BM25 order; the score is BM25 relevance (higher is better)."""
     hits = run_keyword(db, KeywordPlan.from_query(query), filters, limit)
     evidence = {
@@ -107,7 +126,7 @@ def keyword_ranking(db: Database, query: str, filters: EntryFilter, limit: int) 
 
 
 def semantic_ranking(
-    engine: SemanticEngine, db: Database, query: str, filters: EntryFilter, limit: int
+    engine: SemanticEngine, db: Store, query: str, filters: EntryFilter, limit: int
 ) -> Ranking:
     """Semantic mode: cosine order; the score is the cosine similarity."""
     hits = semantic_hits(engine, db, query, filters, limit)
@@ -119,7 +138,7 @@ def semantic_ranking(
 
 
 def hybrid_ranking(
-    engine: SemanticEngine, db: Database, query: str, filters: EntryFilter, limit: int
+    engine: SemanticEngine, db: Store, query: str, filters: EntryFilter, limit: int
 ) -> Ranking:
     """Hybrid mode: both sides' candidates fused by weighted reciprocal rank."""
     k = max(limit * CANDIDATE_FACTOR, MIN_CANDIDATES)
@@ -141,11 +160,11 @@ def hybrid_ranking(
     return fused[:limit], evidence
 
 
-def build_results(db: Database, ranking: Ranking) -> list[SearchResult]:
+def build_results(db: Store, ranking: Ranking) -> list[SearchResult]:
     """SearchResults in ranked order, reading the entries in one query."""
     ranked, evidence = ranking
     with db.read() as conn:
-        found = entries_repo.fetch_by_seqs(conn, [seq for seq, _ in ranked])
+        found = db.repos.entries.fetch_by_seqs(conn, [seq for seq, _ in ranked])
     results = []
     for seq, score in ranked:
         if seq not in found:

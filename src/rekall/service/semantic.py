@@ -15,7 +15,6 @@ from rekall.core.errors import ModelError
 from rekall.search.cache import LRUCache
 from rekall.search.model_files import MODEL_ID, ModelLocation, locate_model
 from rekall.search.model_manager import ModelManager
-from rekall.storage.connection import read_uid
 from rekall.storage.database import Database
 
 if TYPE_CHECKING:
@@ -24,6 +23,7 @@ if TYPE_CHECKING:
 
     from rekall.search.embedder import Embedder
     from rekall.service.vector_sync import VectorSync
+    from rekall.storage.contract import Store
 
 DIMENSIONS = 384
 
@@ -52,7 +52,7 @@ class SemanticEngine:
     """Everything semantic search needs, created lazily so keyword work never pays for it."""
 
     def __init__(
-        self, db: Database, config: Config, long_lived: bool, notify: Callable[[str], None]
+        self, db: Store, config: Config, long_lived: bool, notify: Callable[[str], None]
     ) -> None:
         self.db = db
         self.config = config
@@ -172,6 +172,9 @@ class SemanticEngine:
 
     def rebuild_index(self, setting: str | None = None) -> None:
         """Throw the derived index away and build it again from the stored vectors."""
+        if self.db.repos.vector_search is not None:
+            self.choose_backend()
+            return  # the database keeps its index itself
         with self._index_lock:
             if self._sync is not None:
                 self._sync.index.close()
@@ -200,8 +203,13 @@ class SemanticEngine:
         """Pick the vector backend for the current number of vectors, with the reason."""
         from rekall.search.backends import choose_backend
 
+        if self.db.repos.vector_search is not None:
+            self.backend = Backend(
+                "pgvector", "vectors are searched in PostgreSQL, with pgvector's HNSW index"
+            )
+            return self.backend
         with self.db.read() as conn:
-            count = conn.execute("SELECT count(*) FROM embeddings").fetchone()[0]
+            count = sum(self.db.repos.vectors.count_vectors(conn).values())
         self.backend = Backend(
             *choose_backend(setting or self.config.vector_index_backend, int(count))
         )
@@ -211,8 +219,9 @@ class SemanticEngine:
         from rekall.search.vectors import NumpyIndex
         from rekall.service.vector_sync import VectorSync
 
-        with self.db.read() as conn:
-            uid = read_uid(conn)
+        if not isinstance(self.db, Database):
+            raise TypeError("only the embedded backend keeps a vector index in the process")
+        uid = self.db.uid()
         name = self.choose_backend(setting).name
         index_dir = self.db.path.parent / "index"
         if name == "sqlite-vec":

@@ -16,6 +16,19 @@ BM25_WEIGHTS = "10.0, 1.0, 5.0, 2.0, 8.0, 1.0"
 
 
 @dataclass(frozen=True)
+class KeywordQuery:
+    """The keyword side of a search, backend-neutral: phrases of lowercase word tokens.
+
+    require_all: every phrase must match (AND), else any (OR); prefix_last: the last phrase
+    may end with a prefix of a word, for search as you type.
+    """
+
+    phrases: tuple[tuple[str, ...], ...]
+    require_all: bool = False
+    prefix_last: bool = False
+
+
+@dataclass(frozen=True)
 class KeywordHit:
     """One FTS5 match: BM25 is negative, and more negative means a better match."""
 
@@ -53,6 +66,22 @@ def keyword_search(
         [*tier_params, match, *params, limit],
     ).fetchall()
     return [KeywordHit(int(r[0]), float(r[1]), str(r[2]), bool(r[3])) for r in rows]
+
+
+def search_phrases(
+    conn: sqlite3.Connection, query: KeywordQuery, filters: EntryFilter, limit: int
+) -> list[KeywordHit]:
+    """Best matches of a KeywordQuery; [] when it has no phrase."""
+    if not query.phrases:
+        return []
+    # Every phrase is quoted, so nothing in it is ever parsed as FTS5 query syntax.
+    parts = ['"' + " ".join(phrase) + '"' for phrase in query.phrases]
+    if query.prefix_last:
+        parts[-1] += "*"
+    match = (" AND " if query.require_all else " OR ").join(parts)
+    # Entries whose context's errors, keywords or files hold every term come first.
+    context_match = " AND ".join(f"{{context_keys}} : {part}" for part in parts)
+    return keyword_search(conn, match, filters, limit, context_match)
 
 
 def rebuild_fts(conn: sqlite3.Connection) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -68,16 +69,24 @@ def index() -> None:
 def index_rebuild(backend: str | None) -> None:
     """Embed entries whose vector is missing or stale, then rebuild the index."""
     service = get_service()
+    started = time.perf_counter()
     with progress_bar("Embedding") as advance:
         report = service.rebuild_index(advance, backend=backend)
+    seconds = time.perf_counter() - started
     click.echo(
         f"Embedded {report.embedded} entries; {report.up_to_date} were up to date; "
-        f"backend {service.semantic.backend.name if service.semantic.backend else '-'}.",
+        f"backend {service.semantic.backend.name if service.semantic.backend else '-'}; "
+        f"{seconds:.1f} s{rate(report.embedded, seconds)}.",
         err=True,
     )
 
 
 DEMO_FOLDER = "demo"
+
+
+def rate(embedded: int, seconds: float) -> str:
+    """ ", N entries/s" when anything was embedded: the figure bulk embedding is judged by."""
+    return f", {embedded / seconds:.1f} entries/s" if embedded and seconds > 0 else ""
 
 
 @click.group("test", epilog="Example:\n\n  rekall test generate --count 1000 --seed 7")
@@ -134,7 +143,8 @@ def test_generate(count: int, seed: int, into_current: bool, print_home: bool) -
         where = f"into the demo base {demo_home} (your own base is untouched)"
     click.echo(
         f"Added {report.entries} entries and {report.links} links "
-        f"({report.embedded} embedded) {where} in {report.seconds:.1f} s.",
+        f"({report.embedded} embedded) {where} in {report.seconds:.1f} s"
+        f"{rate(report.embedded, report.seconds)}.",
         err=True,
     )
     if not into_current:

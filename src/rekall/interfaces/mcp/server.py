@@ -92,6 +92,8 @@ REVIEW = {
     "list_stale": Hints("Entries left idle", read_only=True),
 }
 TOOL_HINTS = {**READ, **WRITE, **MERGE, **REVIEW}
+# What a read-only token may not call.
+WRITE_TOOLS = frozenset(name for name, hint in TOOL_HINTS.items() if not hint.read_only)
 
 
 def as_tool(method: Callable[..., BaseModel]) -> Callable[..., CallToolResult]:
@@ -141,6 +143,8 @@ def build_server(service: Rekall) -> MCPServer:
     from mcp.server.mcpserver import MCPServer
     from mcp.server.mcpserver.prompts import Prompt
 
+    from rekall.interfaces.mcp.access import TokenRights
+
     server: MCPServer = MCPServer(
         "rekall",
         title=TITLE,
@@ -148,6 +152,7 @@ def build_server(service: Rekall) -> MCPServer:
         instructions=INSTRUCTIONS,
         version=__version__,
         log_level="WARNING",
+        middleware=[TokenRights(service, WRITE_TOOLS)],
     )
     for name, method, hint in tool_methods(service):
         server.add_tool(

@@ -96,6 +96,8 @@ def age(stamp: str | None, now: datetime) -> str:
         then = datetime.fromisoformat(stamp)
     except ValueError:
         return stamp[:10]
+    if then.tzinfo is None:  # Rekall 0.3 wrote naive UTC times; imports keep them as they were
+        then = then.replace(tzinfo=timezone.utc)
     seconds = (now - then).total_seconds()
     for size, unit in AGE_UNITS:
         if seconds >= size:
