@@ -22,7 +22,9 @@ def generated(cli: CliInvoker) -> CliInvoker:
     result = cli("test", "generate", "--count", "40", "--seed", "3", "--into-current")
     assert result.exit_code == 0, result.stderr
     assert "Added 40 entries" in result.stderr
-    assert re.search(r"\(40 embedded\) in [\d.]+ s, [\d.]+ entries/s\.", result.stderr)
+    assert re.search(
+        r"\(40 embedded\) into the current base in [\d.]+ s, [\d.]+ entries/s\.", result.stderr
+    )
     return cli
 
 
