@@ -89,9 +89,10 @@ def seq_of(conn: Any, entry_id: str) -> int:
 
 
 def resolve_id(conn: Any, text: str) -> str:
-    """Resolve a full id or unique prefix. Raises NotFoundError or AmbiguousIdError."""
+    """Resolve a full id or unique prefix. Raises ValidationError (not an id at all),
+    NotFoundError or AmbiguousIdError."""
     if not looks_like_id_prefix(text):
-        raise NotFoundError(
+        raise ValidationError(
             f"'{text}' is not an entry id; ids look like 01JD3K... ('rekall list' shows them)"
         )
     prefix = normalize_id_prefix(text)
