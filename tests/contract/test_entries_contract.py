@@ -39,7 +39,7 @@ def test_ids_resolve_by_prefix_and_refuse_ambiguity(any_backend: Rekall) -> None
     if common >= 4:
         with pytest.raises(AmbiguousIdError):
             any_backend.get(first.id[:common])
-    with pytest.raises(NotFoundError):
+    with pytest.raises(ValidationError):  # malformed input, not a missing entry
         any_backend.get("not-an-id!")
 
 

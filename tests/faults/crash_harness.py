@@ -224,7 +224,16 @@ def crash_generate(
     before = count_rows(db_file)
     counter = CommittedCounter(db_file)
     counter.start()
-    args = [REKALL, "test", "generate", "--count", str(count), "--seed", str(before)]
+    args = [
+        REKALL,
+        "test",
+        "generate",
+        "--into-current",
+        "--count",
+        str(count),
+        "--seed",
+        str(before),
+    ]
     finished = kill_at_random(args, env, delay)
     counter.stop.set()
     counter.join()
@@ -259,7 +268,9 @@ def run_series(
     generate_db = reset_home(pristine, work / "generate-home")
     generate_env = {**no_model, "REKALL_HOME": str(generate_db.parent)}
     started = time.perf_counter()
-    kill_at_random([REKALL, "test", "generate", "--count", "1500"], generate_env, 600)
+    kill_at_random(
+        [REKALL, "test", "generate", "--into-current", "--count", "1500"], generate_env, 600
+    )
     durations["generate"] = time.perf_counter() - started
     tally = CrashTally()
     while tally.kills < kills:

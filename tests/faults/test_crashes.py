@@ -15,7 +15,7 @@ def make_pristine_base(home: Path, count: int) -> Path:
     """A base of count generated entries, each with a vector of its current text."""
     env = {**os.environ, "REKALL_HOME": str(home), "REKALL_MODEL_PATH": str(home / "none")}
     (home / "none").mkdir(parents=True)
-    args = [REKALL, "test", "generate", "--count", str(count)]
+    args = [REKALL, "test", "generate", "--count", str(count), "--into-current"]
     subprocess.run(args, env=env, check=True, capture_output=True, timeout=120)
     fill_vectors(home / "rekall.db")
     return home / "rekall.db"

@@ -439,6 +439,16 @@ async def test_an_oversized_query_is_refused_and_a_long_one_not_echoed(service: 
     assert len(answered["results"]) == 1 and len(answered["query"]) <= 200
 
 
+async def test_a_deprecation_ring_is_refused(service: Rekall) -> None:
+    async with connected(service) as client:
+        old = await add(client, "Old way")
+        new = await add(client, "New way")
+        await call(client, "deprecate_entry", id=old, superseded_by=new)
+        text = await fail(client, "deprecate_entry", id=new, superseded_by=old)
+    assert f"({new} -> {old} -> {new})" in text and "would make a ring" in text
+    assert service.get(new).status == "active"
+
+
 @pytest.mark.model
 async def test_ambiguous_prefix_lists_the_candidates(service: Rekall) -> None:
     async with connected(service) as client:

@@ -12,7 +12,12 @@ from typing import Any
 
 import pytest
 
-from rekall.core.errors import MigrationError, NewerSchemaError, StorageError
+from rekall.core.errors import (
+    MigrationError,
+    NewerSchemaError,
+    StorageError,
+    UnusableDatabaseError,
+)
 from rekall.storage import connection, entries_repo, links_repo
 from rekall.storage.connection import connect, read_generation, read_uid
 from rekall.storage.database import open_database
@@ -307,7 +312,7 @@ def test_corrupt_file_gives_a_clear_error_and_is_not_modified(tmp_path: Path, si
     message = str(caught.value)
     assert str(path) in message
     assert "not a valid Rekall database or is corrupt" in message
-    assert "move it away" in message
+    assert "rekall restore FILE" in message and "move the file away" in message
     assert path.read_bytes() == data
     assert sorted(p.name for p in tmp_path.iterdir()) == ["rekall.db"]
 
@@ -322,15 +327,16 @@ def test_empty_file_is_initialised(tmp_path: Path) -> None:
 
 
 def test_foreign_sqlite_file_is_refused_without_damage(tmp_path: Path, logical_dump: Dump) -> None:
-    """Another application's database at user_version 0: the first migration fails cleanly."""
+    """Another application's database at user_version 0 is refused before any change."""
     path = tmp_path / "rekall.db"
     conn = sqlite3.connect(path)
     conn.executescript("CREATE TABLE entries (something TEXT); INSERT INTO entries VALUES ('x');")
     conn.close()
     before = logical_dump(path)
-    with pytest.raises(MigrationError, match="m001_create_entries"):
+    raw = path.read_bytes()
+    with pytest.raises(UnusableDatabaseError, match="database of another program"):
         open_database(path)
-    assert logical_dump(path) == before
+    assert logical_dump(path) == before and path.read_bytes() == raw
 
 
 def test_a_corrupt_file_leaves_no_connection_open(

@@ -43,6 +43,9 @@ def import_data(
     """
     from rekall.service import legacy_import, transfer
 
+    transfer.check_source(
+        source, "no such database file" if legacy else "no such file or directory"
+    )
     if legacy:
         return legacy_import.import_legacy(
             rekall.db, rekall.indexer, source, strategy=strategy, dry_run=dry_run, progress=progress

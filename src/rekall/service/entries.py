@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from rekall.core import entries as core
 from rekall.core.context import EntryContext
-from rekall.core.entries import Entry, EntryFilter, Link, NewEntry
+from rekall.core.entries import Entry, EntryFilter, Link, NewEntry, supersession_cycles
 from rekall.core.errors import ValidationError
 from rekall.core.ids import new_id
 
@@ -116,6 +116,7 @@ class EntryOperations:
                 replacement = self.db.repos.entries.resolve_id(conn, superseded_by)
                 if replacement == entry_id:
                     raise ValidationError("an entry cannot supersede itself")
+                _refuse_cycle(self.db.repos.entries, conn, entry_id, replacement)
             self.db.repos.entries.update_entry(
                 conn,
                 entry_id,
@@ -214,3 +215,17 @@ def _has_link(db: Store, conn: Any, source: str, target: str, link_type: str) ->
         link.source_id == source and link.target_id == target and link.type == link_type
         for link in db.repos.links.links_of(conn, source)
     )
+
+
+def _refuse_cycle(repo: Any, conn: Any, entry_id: str, replacement: str) -> None:
+    """Raise ValidationError when the replacement is itself superseded, directly or through
+    others, by the entry being deprecated: readers would be sent round in a ring."""
+    chains = repo.supersessions(conn)
+    chains[entry_id] = replacement
+    for ring in supersession_cycles(chains):
+        if entry_id in ring:
+            path = " -> ".join((*ring[ring.index(entry_id) :], *ring[: ring.index(entry_id)]))
+            raise ValidationError(
+                f"{entry_id} cannot be superseded by {replacement}: that would make a ring "
+                f"({path} -> {entry_id}); deprecate the older entry in favour of the newer one"
+            )

@@ -250,7 +250,9 @@ class SemanticEngine:
 
     def model_status(self) -> dict[str, Any]:
         """Where the model is (or how to get it) and whether it loads."""
-        status: dict[str, Any] = {"model_id": MODEL_ID, "loaded": self.models.loaded}
+        # No "loaded" flag here: this call loads the model to check it, so whether it was
+        # loaded before says nothing useful (`rekall stats` shows it for long-lived processes).
+        status: dict[str, Any] = {"model_id": MODEL_ID}
         try:
             location = find_model(self.config)
         except ModelError as exc:

@@ -28,7 +28,9 @@ def memory_figures() -> dict[str, float | None]:
         # ru_maxrss is in KiB on Linux, in bytes on macOS.
         raw = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         peak = raw / 1e6 if sys.platform == "darwin" else raw * 1024 / 1e6
-    return {"rss_mb": round(info.rss / 1e6, 1), "peak_rss_mb": round(peak, 1) if peak else None}
+    # ru_maxrss is the kernel's high-water mark, updated lazily: it can trail the current RSS.
+    rss = info.rss / 1e6
+    return {"rss_mb": round(rss, 1), "peak_rss_mb": round(max(peak, rss), 1) if peak else None}
 
 
 def file_size(path: Path) -> int:

@@ -122,6 +122,19 @@ def _load_markdown_dir(directory: Path) -> ExportDocument:
     return build_document(records, links, str(directory))
 
 
+def check_source(path: Path, missing: str = "no such file or directory") -> None:
+    """Raise ValidationError unless path names something that exists and can be looked at
+    (a NUL byte or a name past the system's length cannot)."""
+    shown = str(path) if len(str(path)) <= 200 else str(path)[:200] + "…"
+    try:
+        path.stat()
+    except FileNotFoundError:
+        raise ValidationError(f"{shown}: {missing}") from None
+    except (OSError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise ValidationError(f"{shown}: cannot be read ({reason})") from None
+
+
 def read_bounded(path: Path, limit: int) -> bytes:
     """The file's bytes, read in chunks and never more than limit (a device such as
     /dev/zero or a pipe has no size to check first). Raises ValidationError when larger,

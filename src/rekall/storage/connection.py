@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from rekall.core.errors import StorageError
+from rekall.core.errors import StorageError, UnusableDatabaseError
 
 BUSY_TIMEOUT_MS = 10_000
 BUSY_TIMEOUT_ENV = "REKALL_BUSY_TIMEOUT_MS"
@@ -74,10 +74,11 @@ def describe_database_error(path: Path, exc: sqlite3.Error) -> StorageError:
     """Turn a sqlite3 error into a message that says what is wrong and what to do."""
     text = str(exc)
     if "not a database" in text or "malformed" in text or "disk image" in text:
-        return StorageError(
+        return UnusableDatabaseError(
             f"{path} is not a valid Rekall database or is corrupt ({text}); "
-            "restore it from a backup (such as a .bak snapshot beside it), or move it away "
-            "to start fresh"
+            "restore a backup with 'rekall restore FILE' (rekall backup writes "
+            "rekall-backup-*.db beside the database; an upgrade leaves rekall.db.v*.bak), "
+            "or move the file away to start fresh"
         )
     if "locked" in text or "busy" in text:
         return StorageError(

@@ -32,6 +32,7 @@ class Database:
         self.path = path
         self.location = str(path)
         self._lock = threading.RLock()
+        migrations.refuse_foreign(path)
         self._conn = connect(path)
         try:
             self.snapshot_taken = migrations.migrate(self._conn, path)

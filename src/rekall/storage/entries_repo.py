@@ -121,9 +121,10 @@ def seq_of(conn: sqlite3.Connection, entry_id: str) -> int:
 
 
 def resolve_id(conn: sqlite3.Connection, text: str) -> str:
-    """Resolve a full id or unique prefix. Raises NotFoundError or AmbiguousIdError."""
+    """Resolve a full id or unique prefix. Raises ValidationError (not an id at all),
+    NotFoundError or AmbiguousIdError."""
     if not looks_like_id_prefix(text):
-        raise NotFoundError(
+        raise ValidationError(
             f"'{text}' is not an entry id; ids look like 01JD3K... ('rekall list' shows them)"
         )
     prefix = normalize_id_prefix(text)
@@ -264,3 +265,9 @@ def count_entries(conn: sqlite3.Connection) -> dict[str, int]:
         counts[row[1]] = counts.get(row[1], 0) + row[2]
         counts["total"] += row[2]
     return counts
+
+
+def supersessions(conn: sqlite3.Connection) -> dict[str, str]:
+    """Every entry id that is superseded, mapped to the id that supersedes it."""
+    rows = conn.execute("SELECT id, superseded_by FROM entries WHERE superseded_by IS NOT NULL")
+    return {str(row[0]): str(row[1]) for row in rows}

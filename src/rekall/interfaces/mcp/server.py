@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from rekall import __version__
-from rekall.core.errors import NotFoundError, RekallError
+from rekall.core.errors import NotFoundError, RekallError, ValidationError
 from rekall.interfaces.mcp.prompts import PROMPTS
 from rekall.interfaces.mcp.tools_merge import MergeTools
 from rekall.interfaces.mcp.tools_read import ReadTools
@@ -123,7 +123,7 @@ def as_tool(method: Callable[..., BaseModel]) -> Callable[..., CallToolResult]:
 def error_text(exc: RekallError) -> str:
     """The error's message, with how to find ids when it points at the CLI for them."""
     text = str(exc)
-    if isinstance(exc, NotFoundError) and "rekall list" in text:
+    if isinstance(exc, (NotFoundError, ValidationError)) and "rekall list" in text:
         return f"{text}. Find ids with search_entries or list_recent."
     return text
 

@@ -1,0 +1,284 @@
+"""Build the real-text evaluation corpora from what a Debian machine with Python carries.
+
+Two corpora of very mixed length, written by no one here, frozen as fixture files so every
+Python version scores the same text:
+
+- ``pydoc``: the standard library's own docstrings: whole module docstrings (pages of
+  several thousand characters) next to one-line function docstrings.
+- ``debian``: Debian package descriptions: installed packages with their long descriptions
+  (``/var/lib/dpkg/status``) next to packages that carry only their one-line synopsis
+  (the archive's ``Packages`` index, present after ``apt-get update``).
+
+Run: ``python benchmarks/corpora/build_corpora.py`` (then ``embed_corpora.py``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import importlib
+import inspect
+import json
+import re
+import subprocess
+import sys
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+OUT = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "corpora"
+
+# Modules a developer reaches for; each contributes its page and its public names.
+PYDOC_MODULES = [
+    "os",
+    "os.path",
+    "shutil",
+    "subprocess",
+    "signal",
+    "errno",
+    "socket",
+    "ssl",
+    "select",
+    "selectors",
+    "http.client",
+    "http.server",
+    "urllib.request",
+    "urllib.parse",
+    "json",
+    "csv",
+    "configparser",
+    "sqlite3",
+    "pathlib",
+    "glob",
+    "fnmatch",
+    "tempfile",
+    "zipfile",
+    "tarfile",
+    "gzip",
+    "hashlib",
+    "hmac",
+    "secrets",
+    "base64",
+    "re",
+    "string",
+    "textwrap",
+    "difflib",
+    "datetime",
+    "time",
+    "calendar",
+    "zoneinfo",
+    "collections",
+    "heapq",
+    "bisect",
+    "itertools",
+    "functools",
+    "operator",
+    "contextlib",
+    "dataclasses",
+    "enum",
+    "typing",
+    "copy",
+    "pickle",
+    "shlex",
+    "traceback",
+    "warnings",
+    "logging",
+    "argparse",
+    "threading",
+    "queue",
+    "multiprocessing",
+    "concurrent.futures",
+    "asyncio",
+    "weakref",
+    "uuid",
+    "random",
+    "statistics",
+    "decimal",
+    "fractions",
+    "math",
+    "struct",
+    "io",
+    "codecs",
+    "unicodedata",
+    "locale",
+    "gettext",
+    "platform",
+    "sys",
+    "sysconfig",
+    "inspect",
+    "importlib",
+    "ast",
+    "dis",
+    "timeit",
+    "unittest",
+    "doctest",
+    "pdb",
+    "cProfile",
+    "tracemalloc",
+    "gc",
+    "atexit",
+    "smtplib",
+    "email.message",
+    "mimetypes",
+    "ipaddress",
+    "getpass",
+    "pprint",
+    "webbrowser",
+    "wsgiref.simple_server",
+]
+
+
+def pydoc_documents() -> Iterator[dict[str, Any]]:
+    """One document per module page and per public function, class and method."""
+    warnings.simplefilter("ignore", DeprecationWarning)
+    for name in PYDOC_MODULES:
+        module = importlib.import_module(name)
+        page = inspect.cleandoc(module.__doc__ or "")
+        if page:
+            yield _doc(name, "reference", name, page, [name.split(".")[0]])
+        public = getattr(module, "__all__", None)
+        for attr in sorted(public or vars(module)):
+            obj = getattr(module, attr, None)
+            if attr.startswith("_") or not _documented_here(obj, module, public is not None):
+                continue
+            yield from _object_documents(f"{name}.{attr}", obj, name)
+
+
+def _documented_here(obj: Any, module: Any, exported: bool) -> bool:
+    """Functions and classes the module exports, or defines when it declares no __all__."""
+    kinds = (inspect.isfunction, inspect.isclass, inspect.isbuiltin, inspect.ismethod)
+    if not any(kind(obj) for kind in kinds):
+        return False
+    owner = getattr(obj, "__module__", None) or ""
+    base = module.__name__.split(".")[0]
+    return exported or owner in (module.__name__, "posix") or owner.lstrip("_").startswith(base)
+
+
+def _object_documents(qualname: str, obj: Any, module: str) -> Iterator[dict[str, Any]]:
+    doc = _own_doc(obj)
+    if doc:
+        yield _doc(qualname, "snippet", qualname + _signature(obj), doc, [module.split(".")[0]])
+    if inspect.isclass(obj) and not issubclass(obj, BaseException):
+        for attr, member in sorted(vars(obj).items()):
+            if attr.startswith("_") or not callable(member):
+                continue
+            member_doc = _own_doc(member)
+            if member_doc:
+                title = f"{qualname}.{attr}{_signature(member)}"
+                yield _doc(
+                    f"{qualname}.{attr}", "snippet", title, member_doc, [module.split(".")[0]]
+                )
+
+
+def _own_doc(obj: Any) -> str:
+    """The object's own docstring, never one inherited from object or a builtin base."""
+    doc = getattr(obj, "__doc__", None)
+    if not isinstance(doc, str) or not doc.strip():
+        return ""
+    for base in (object, type, Exception, dict, list, int, str, tuple):
+        if doc == getattr(base, "__doc__", None):
+            return ""
+    return inspect.cleandoc(doc)
+
+
+def _signature(obj: Any) -> str:
+    try:
+        text = str(inspect.signature(obj))
+    except (TypeError, ValueError):
+        return ""
+    return text if len(text) <= 120 else "(...)"
+
+
+def _doc(key: str, kind: str, title: str, content: str, tags: list[str]) -> dict[str, Any]:
+    return {
+        "key": key,
+        "type": kind,
+        "title": title[:300],
+        "content": content,
+        "tags": tags,
+        "project": None,
+    }
+
+
+# Debian: every installed package (long descriptions), and a fixed sample of the archive's
+# developer-facing sections (one-line synopses only in the Packages index).
+DEBIAN_SECTIONS = {"devel", "utils", "admin", "net", "database", "vcs", "web", "shells", "editors"}
+DEBIAN_SAMPLE_PER_MILLE = 90
+
+
+def debian_documents(status: Path, packages_lz4: Path) -> Iterator[dict[str, Any]]:
+    """Installed packages in full, then a stable hash sample of synopsis-only packages."""
+    seen: set[str] = set()
+    for record in _deb822(status.read_text(encoding="utf-8", errors="replace")):
+        if "Description" in record and record["Package"] not in seen:
+            seen.add(record["Package"])
+            yield _package(record)
+    index = subprocess.run(["lz4cat", str(packages_lz4)], capture_output=True, check=True)
+    for record in _deb822(index.stdout.decode("utf-8", errors="replace")):
+        name = record.get("Package", "")
+        section = record.get("Section", "").split("/")[-1]
+        if name in seen or section not in DEBIAN_SECTIONS or name.startswith("lib"):
+            continue
+        if int(hashlib.sha256(name.encode()).hexdigest()[:8], 16) % 1000 >= DEBIAN_SAMPLE_PER_MILLE:
+            continue
+        seen.add(name)
+        yield _package(record)
+
+
+def _deb822(text: str) -> Iterator[dict[str, str]]:
+    for paragraph in re.split(r"\n\s*\n", text):
+        record: dict[str, str] = {}
+        field = ""
+        for line in paragraph.splitlines():
+            if line.startswith((" ", "\t")) and field:
+                record[field] += "\n" + line[1:]
+            elif ":" in line:
+                field, _, value = line.partition(":")
+                record[field] = value.strip()
+        if "Package" in record:
+            yield record
+
+
+def _package(record: dict[str, str]) -> dict[str, Any]:
+    synopsis, _, body = record["Description"].partition("\n")
+    lines = ["" if line.strip() == "." else line for line in body.splitlines()]
+    content = (synopsis + "\n\n" + "\n".join(lines)).strip()
+    section = record.get("Section", "misc").split("/")[-1]
+    return _doc(record["Package"], "reference", record["Package"], content, [section])
+
+
+def write(name: str, documents: list[dict[str, Any]], source: str) -> None:
+    """Store the documents as Rekall validates them, so the fixture is what gets indexed."""
+    from rekall.testdata.quality import new_entry
+
+    for document in documents:
+        entry = new_entry(document)
+        document.update(title=entry.title, content=entry.content, tags=list(entry.tags))
+    OUT.mkdir(parents=True, exist_ok=True)
+    payload = {"source": source, "documents": documents}
+    path = OUT / f"{name}.json"
+    path.write_text(json.dumps(payload, ensure_ascii=False, indent=0) + "\n", encoding="utf-8")
+    lengths = sorted(len(d["content"]) for d in documents)
+    print(
+        f"{path.name}: {len(documents)} documents, content length median "
+        f"{lengths[len(lengths) // 2]}, max {lengths[-1]}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--status", type=Path, default=Path("/var/lib/dpkg/status"))
+    parser.add_argument("--packages", type=Path, required=True, help="a Packages.lz4 index")
+    args = parser.parse_args()
+    unique: dict[str, dict[str, Any]] = {}
+    for document in pydoc_documents():
+        unique.setdefault(document["key"], document)
+    version = ".".join(map(str, sys.version_info[:2]))
+    write("pydoc", list(unique.values()), f"docstrings of the Python {version} standard library")
+    debian = list(debian_documents(args.status, args.packages))
+    write("debian", debian, "Debian 12 (bookworm) package descriptions: dpkg status + main index")
+
+
+if __name__ == "__main__":
+    main()
