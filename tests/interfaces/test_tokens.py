@@ -38,7 +38,7 @@ def test_a_token_is_printed_once_and_only_its_hash_kept(cli: CliInvoker, db_file
     assert cli("token", "create", "alice").exit_code == 2
     assert cli("token", "revoke", "alice").exit_code == 0
     assert json.loads(cli("token", "list", "--json").stdout)[0]["revoked_at"]
-    assert cli("token", "revoke", "alice").exit_code == 2
+    assert cli("token", "revoke", "alice").exit_code == 1  # nothing to revoke: not found
 
 
 def test_tokens_and_authors_on_both_backends(any_backend: Rekall) -> None:
