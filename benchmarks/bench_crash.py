@@ -37,9 +37,9 @@ def main() -> None:
         f"generate of 1,500 entries {durations['generate']:.2f} s"
     )
     print(
-        f"kills: {tally.kills}, survived: {tally.survived}, writes lost: {tally.lost_writes}, "
-        f"runs that finished before their kill: {tally.finished}, "
-        f"repaired by check --repair: {tally.repaired} ({seconds:.0f} s)"
+        f"kills: {tally.kills}, survived as they were: {tally.survived}, "
+        f"needed check --repair: {tally.repaired}, writes lost: {tally.lost_writes}, "
+        f"runs that finished before their kill: {tally.finished} ({seconds:.0f} s)"
     )
     for problem in tally.problems:
         print(f"PROBLEM {problem}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -11,12 +12,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import (  # noqa: E402
+    IMPORT_FLOOR,
     REKALL,
     bench_env,
     command_line,
     copy_base,
     extended_base,
     median_run,
+    run_timed,
 )
 
 QUERIES = [
@@ -30,13 +33,35 @@ PROBE = Path(__file__).resolve().parent / "probe_long_lived.py"
 
 def cold_search(home: Path, runs: int, backend: str = "auto") -> tuple[float, float]:
     """Median wall ms and max of median RSS over the queries, each a fresh process."""
+    figures = cold_search_with_floor(home, runs, backend)
+    return figures["wall"], figures["rss"]
+
+
+def cold_search_with_floor(home: Path, runs: int, backend: str = "auto") -> dict[str, float]:
+    """Medians of cold searches (wall, CPU, max RSS) and of the import floor, interleaved.
+
+    Each round runs the floor once and every query once, so a burst of load from other
+    processes hits both sides alike.
+    """
     env = bench_env(home, REKALL_VECTOR_INDEX_BACKEND=backend)
-    walls, rss = [], []
-    for query in QUERIES:
-        wall, peak = median_run([REKALL, "search", query], env, runs)
-        walls.append(wall)
-        rss.append(peak)
-    return sorted(walls)[len(walls) // 2], max(rss)
+    searches = [[REKALL, "search", query] for query in QUERIES]
+    for args in [IMPORT_FLOOR, *searches]:  # warm the OS cache
+        run_timed(args, env)
+    floor, cold = [], []
+    for _ in range(runs):
+        floor.append(run_timed(IMPORT_FLOOR, env))
+        cold.extend(run_timed(args, env) for args in searches)
+
+    def median(rows: list[tuple[float, float, float]], column: int) -> float:
+        return statistics.median(row[column] for row in rows)
+
+    return {
+        "wall": median(cold, 0),
+        "cpu": median(cold, 1),
+        "rss": max(row[2] for row in cold),
+        "floor_wall": median(floor, 0),
+        "floor_cpu": median(floor, 1),
+    }
 
 
 def long_lived(home: Path, backend: str) -> dict[str, float | str]:
@@ -73,8 +98,14 @@ def cold_add(home: Path, runs: int) -> tuple[float, float]:
 def report(sizes: list[int], runs: int) -> None:
     for count in sizes:
         home = extended_base(count)
-        wall, rss = cold_search(home, runs)
-        print(f"[{count:>6,}] cold `rekall search` (hybrid): {wall:.0f} ms, max RSS {rss:.0f} MB")
+        f = cold_search_with_floor(home, runs)
+        print(
+            f"[{count:>6,}] cold `rekall search` (hybrid): {f['wall']:.0f} ms "
+            f"(CPU {f['cpu']:.0f} ms), max RSS {f['rss']:.0f} MB; "
+            f"`import numpy, tokenizers` floor {f['floor_wall']:.0f} ms "
+            f"(CPU {f['floor_cpu']:.0f} ms): {f['wall'] / f['floor_wall']:.2f}x wall, "
+            f"{f['cpu'] / f['floor_cpu']:.2f}x CPU"
+        )
         if count < 10_000:
             continue
         for backend in ("numpy", "sqlite-vec"):

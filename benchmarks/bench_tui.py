@@ -50,6 +50,12 @@ async def until(pilot: Any, check: Any, timeout: float = 60.0) -> None:
         await asyncio.sleep(0.001)
 
 
+def listed(app: Any, main_screen: type) -> bool:
+    """True once the main screen is mounted and shows entries."""
+    screen = app.screen
+    return isinstance(screen, main_screen) and screen.is_mounted and bool(screen.table.entries)
+
+
 async def painted(app: Any) -> float:
     """perf_counter just after the next screen refresh."""
     done: asyncio.Future[float] = asyncio.get_running_loop().create_future()
@@ -67,7 +73,7 @@ def child_first_paint(spawned_at: float) -> dict[str, float]:
 
     async def pilot_run(pilot: Any) -> None:
         app = pilot.app
-        await until(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.table.entries)
+        await until(pilot, lambda: listed(app, MainScreen))
         end = await painted(app)
         figures["in_app_ms"] = (end - started) * 1000
         figures["process_ms"] = (time.time() - spawned_at) * 1000
@@ -103,8 +109,10 @@ async def clear_search(pilot: Any) -> None:
 
 async def type_and_idle(pilot: Any, figures: dict[str, Any]) -> None:
     """Warm the model up, type TYPED key by key, then wait for the idle unload."""
+    from rekall.interfaces.tui.main_screen import MainScreen
+
     app = pilot.app
-    await until(pilot, lambda: app.screen.table.entries)
+    await until(pilot, lambda: listed(app, MainScreen))
     figures["rss_list_open_mb"] = rss_mb()
     for query in WARM_UP:
         app.screen.query_one("#search").value = query

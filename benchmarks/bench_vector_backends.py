@@ -17,7 +17,8 @@ import numpy.typing as npt
 import psutil
 
 from rekall.search.snapshot import load_snapshot, save_snapshot
-from rekall.search.sqlite_vec_index import SqliteVecIndex, sqlite_vec_status
+from rekall.search.sqlite_vec_driver import sqlite_vec_status
+from rekall.search.sqlite_vec_index import SqliteVecIndex
 from rekall.search.vectors import NumpyIndex
 
 DIMENSIONS = 384

@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 bash scripts/install.sh
 export REKALL_HOME="$PWD/.demo" REKALL_CONFIG="$PWD/.demo/config.toml"
 rm -rf .demo
-.venv/bin/rekall test generate --count "${COUNT:-1000}"
+.venv/bin/rekall test generate --count "${COUNT:-1000}" --into-current
 .venv/bin/rekall add bug "CORS fails on Safari" -t cors,safari -p webapp \
   -c "Safari drops cross-site cookies: call fetch with credentials: 'include'."
 echo "\$ rekall search \"browser blocks cross-origin request\""

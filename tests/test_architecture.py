@@ -44,7 +44,17 @@ ALLOWED: dict[str, set[str]] = {
     "rekall.__main__": {"rekall.interfaces"},
 }
 
-HEAVY = ("numpy", "textual", "mcp", "tokenizers", "safetensors", "huggingface_hub", "torch")
+HEAVY = (
+    "numpy",
+    "textual",
+    "mcp",
+    "tokenizers",
+    "safetensors",
+    "huggingface_hub",
+    "torch",
+    "psycopg",
+    "psycopg_pool",
+)
 
 
 def module_name(path: Path) -> str:

@@ -35,7 +35,16 @@ def test_ci_runs_the_readme_test_command() -> None:
     match = re.search(r"^(bash scripts/test\.sh)\s", README, flags=re.MULTILINE)
     assert match, "the README must show the test command"
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
-    assert re.search(rf"^{re.escape(match.group(1))}\s*$", ci, flags=re.MULTILINE)
+    assert re.search(rf"^\s*{re.escape(match.group(1))}\s*$", ci, flags=re.MULTILINE)
+
+
+def test_ci_runs_the_oldest_and_newest_python_the_package_declares() -> None:
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    pythons = re.search(r'^PYTHONS="\$\{PYTHONS:-([0-9. ]+)\}"$', ci, flags=re.MULTILINE)
+    assert pythons, "CI must list the Pythons it tests on"
+    declared = re.search(r'requires-python = ">=(3\.\d+)"', (ROOT / "pyproject.toml").read_text())
+    assert declared
+    assert pythons.group(1).split() == [declared.group(1), "3.11", "3.13"]
 
 
 def test_readme_shows_both_setup_commands() -> None:

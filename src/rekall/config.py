@@ -98,6 +98,13 @@ KEYS: tuple[KeySpec, ...] = (
         maximum=MAX_SEARCH_LIMIT,
         help="results shown by default",
     ),
+    KeySpec(
+        "storage",
+        "database_url",
+        str,
+        "",
+        help="postgresql://USER:PASSWORD@HOST/DB for a shared team base (empty: the SQLite file)",
+    ),
 )
 
 
@@ -113,6 +120,7 @@ class Config:
     allow_download: bool = True
     default_mode: str = "hybrid"
     default_limit: int = 10
+    database_url: str = ""
     source: str = ""
 
 

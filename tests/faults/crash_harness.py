@@ -30,7 +30,11 @@ VECTORS_ONLY_MISSING = re.compile(r"^\d+ entries have no vector, 0 have a stale 
 
 @dataclass
 class CrashTally:
-    """What a series of kills did: kills, runs that finished first, and every problem seen."""
+    """What a series of kills did: kills, runs that finished first, and every problem seen.
+
+    A kill survived when it left a database that `rekall check` passes as it is; one that
+    `check --repair` had to fix is counted apart (repaired), never as survived.
+    """
 
     kills: int = 0
     survived: int = 0
@@ -39,11 +43,12 @@ class CrashTally:
     lost_writes: int = 0
     problems: list[str] = field(default_factory=list)
 
-    def record(self, killed: bool, label: str, problems: list[str]) -> None:
-        """Count one run: a kill survived when it left no problem behind."""
+    def record(self, killed: bool, label: str, problems: list[str], repaired: bool = False) -> None:
+        """Count one run: survived, repaired (fixed by check --repair), or with problems."""
         self.kills += killed
         self.finished += not killed
-        self.survived += killed and not problems
+        self.survived += killed and not problems and not repaired
+        self.repaired += killed and not problems and repaired
         self.problems.extend(f"{label}: {problem}" for problem in problems)
 
 
@@ -113,13 +118,16 @@ def storage_problems(db_file: Path) -> list[str]:
     return problems
 
 
-def check_problems(env: dict[str, str], vectors_complete: bool, tally: CrashTally) -> list[str]:
-    """`rekall check`: exit 0, or fixed by --repair; without a model, only missing vectors."""
+def check_problems(env: dict[str, str], vectors_complete: bool) -> tuple[list[str], bool]:
+    """`rekall check`: exit 0, or fixed by --repair; without a model, only missing vectors.
+
+    Returns the problems left and whether --repair was needed.
+    """
     result = subprocess.run(
         [REKALL, "check", "--json"], env=env, capture_output=True, text=True, timeout=120
     )
     if "Traceback" in result.stderr:
-        return [f"rekall check crashed: {result.stderr[-300:]}"]
+        return [f"rekall check crashed: {result.stderr[-300:]}"], False
     findings = json.loads(result.stdout)["findings"]
     bad = [f for f in findings if not f["ok"]]
     if not vectors_complete:
@@ -128,14 +136,13 @@ def check_problems(env: dict[str, str], vectors_complete: bool, tally: CrashTall
             for f in bad
             if not (f["name"] == "vectors" and VECTORS_ONLY_MISSING.match(f["detail"]))
         ]
-        return [f"check: {f['name']}: {f['detail']}" for f in bad]
+        return [f"check: {f['name']}: {f['detail']}" for f in bad], False
     if result.returncode == 0:
-        return []
+        return [], False
     repaired = subprocess.run(
         [REKALL, "check", "--repair"], env=env, capture_output=True, timeout=600
     )
-    tally.repaired += 1
-    return [] if repaired.returncode == 0 else [f"check --repair failed: {bad}"]
+    return ([] if repaired.returncode == 0 else [f"check --repair failed: {bad}"]), True
 
 
 def kill_at_random(args: list[str], env: dict[str, str], delay: float) -> bool:
@@ -186,8 +193,8 @@ def crash_import(
         problems.append(f"acknowledged import left {marked}/{total} marked")
     elif marked not in (0, total):
         problems.append(f"torn import, {marked}/{total} marked")
-    problems += check_problems(env, True, tally)
-    tally.record(not finished, f"import killed at {delay:.2f} s", problems)
+    found, repaired = check_problems(env, True)
+    tally.record(not finished, f"import killed at {delay:.2f} s", problems + found, repaired)
 
 
 class CommittedCounter(threading.Thread):
@@ -217,7 +224,16 @@ def crash_generate(
     before = count_rows(db_file)
     counter = CommittedCounter(db_file)
     counter.start()
-    args = [REKALL, "test", "generate", "--count", str(count), "--seed", str(before)]
+    args = [
+        REKALL,
+        "test",
+        "generate",
+        "--into-current",
+        "--count",
+        str(count),
+        "--seed",
+        str(before),
+    ]
     finished = kill_at_random(args, env, delay)
     counter.stop.set()
     counter.join()
@@ -230,8 +246,8 @@ def crash_generate(
         problems.append(f"{lost} committed entries lost")
     if added % GENERATE_BATCH and added != count:
         problems.append(f"{added} added, not whole batches of {GENERATE_BATCH}")
-    problems += check_problems(env, False, tally)
-    tally.record(not finished, f"generate killed at {delay:.2f} s", problems)
+    found, repaired = check_problems(env, False)
+    tally.record(not finished, f"generate killed at {delay:.2f} s", problems + found, repaired)
 
 
 def run_series(
@@ -252,7 +268,9 @@ def run_series(
     generate_db = reset_home(pristine, work / "generate-home")
     generate_env = {**no_model, "REKALL_HOME": str(generate_db.parent)}
     started = time.perf_counter()
-    kill_at_random([REKALL, "test", "generate", "--count", "1500"], generate_env, 600)
+    kill_at_random(
+        [REKALL, "test", "generate", "--into-current", "--count", "1500"], generate_env, 600
+    )
     durations["generate"] = time.perf_counter() - started
     tally = CrashTally()
     while tally.kills < kills:

@@ -23,6 +23,7 @@ class LoadTally:
 
     ids: list[str] = field(default_factory=list)
     reads: int = 0
+    read_kinds: set[str] = field(default_factory=set)
     failures: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -91,17 +92,28 @@ def mcp_writer(name: str, ops: int, env: dict[str, str], log: Path, tally: LoadT
             tally.failed(f"{name}: {exc!r}")
 
 
-def reader(env: dict[str, str], stop: threading.Event, tally: LoadTally) -> None:
-    """Keyword searches and lists, one process each, until stop is set."""
-    commands = (["search", "note under load", "--mode", "keyword", "--json"], ["list", "--json"])
-    turn = 0
+READS = (
+    ["search", "note written under load", "--mode", "semantic", "--json"],
+    ["search", "note written under load", "--mode", "hybrid", "--json"],
+    ["search", "note under load", "--mode", "keyword", "--json"],
+    ["list", "--json"],
+)
+
+
+def reader(env: dict[str, str], stop: threading.Event, tally: LoadTally, first: int = 0) -> None:
+    """Semantic, hybrid and keyword searches and lists, one process each, until stop is set.
+
+    first: which of READS to start with, so that several readers cover several kinds at once.
+    """
+    turn = first
     while not stop.is_set():
-        args = [REKALL, *commands[turn % 2]]
+        args = [REKALL, *READS[turn % len(READS)]]
         turn += 1
         result = subprocess.run(args, env=env, capture_output=True, text=True, timeout=300)
         if result.returncode == 0:
             with tally.lock:
                 tally.reads += 1
+                tally.read_kinds.add(" ".join(args[1:]))
         else:
             tally.failed(f"reader: exit {result.returncode}: {result.stderr.strip()}")
 
@@ -120,7 +132,7 @@ def run_load(
         )
         for n in (1, 2)
     ]
-    reading = [threading.Thread(target=reader, args=(env, stop, tally)) for _ in range(readers)]
+    reading = [threading.Thread(target=reader, args=(env, stop, tally, n)) for n in range(readers)]
     started = time.perf_counter()
     for thread in writers + reading:
         thread.start()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import sqlite3
@@ -89,13 +88,10 @@ def test_an_invalid_busy_timeout_is_refused_clearly(value: str) -> None:
     assert_clear_error(rekall("list", REKALL_BUSY_TIMEOUT_MS=value), "REKALL_BUSY_TIMEOUT_MS")
 
 
-def corrupt_model(tmp_path: Path) -> Path:
+def corrupt_model(tmp_path: Path, real_model_dir: Path) -> Path:
     """A copy of the installed model folder with its weights cut in half."""
-    status = json.loads(rekall("model", "status", "--json").stdout)
-    if not status["available"]:
-        pytest.skip("the real model is not installed")
     target = tmp_path / "corrupt-model"
-    shutil.copytree(status["path"], target)
+    shutil.copytree(real_model_dir, target)
     weights = target / "model.safetensors"
     data = weights.read_bytes()
     weights.write_bytes(data[: len(data) // 2])
@@ -105,9 +101,9 @@ def corrupt_model(tmp_path: Path) -> Path:
 @pytest.mark.model
 @pytest.mark.parametrize("kind", ["missing", "corrupt"])
 def test_without_a_usable_model_writes_are_kept_and_search_says_why(
-    kind: str, tmp_path: Path, db_file: Path
+    kind: str, tmp_path: Path, db_file: Path, real_model_dir: Path
 ) -> None:
-    model = tmp_path / "empty" if kind == "missing" else corrupt_model(tmp_path)
+    model = tmp_path / "empty" if kind == "missing" else corrupt_model(tmp_path, real_model_dir)
     model.mkdir(exist_ok=True)
     added = rekall(
         "add",

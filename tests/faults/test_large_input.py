@@ -95,3 +95,14 @@ def test_a_stream_past_the_limit_is_refused_without_reading_it_all(tmp_path: Pat
     finally:
         writer.kill()
         writer.wait(timeout=30)
+
+
+@pytest.mark.parametrize("name", ["bad\x00name.json", "x" * 5000 + ".json"])
+def test_an_impossible_path_is_refused_cleanly(name: str) -> None:
+    from click.testing import CliRunner
+
+    from rekall.interfaces.cli.main import cli
+
+    result = CliRunner().invoke(cli, ["import", name], catch_exceptions=False)
+    assert result.exit_code == 2 and "Error:" in result.stderr
+    assert len(result.stderr) < 400  # the path is shown shortened, never echoed whole

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
+import subprocess
 import sys
 from collections.abc import Callable
 from os.path import commonprefix
@@ -16,10 +18,12 @@ from click.testing import Result
 
 from rekall.core.entries import ENTRY_TYPES, MAX_CONTENT_BYTES, build_new_entry
 from rekall.core.ids import new_id
+from rekall.interfaces.cli import commands_entries
 from rekall.interfaces.cli.main import cli as rekall_group
 from rekall.storage import entries_repo
 from rekall.storage.database import open_database
 from rekall.storage.schema import SCHEMA_VERSION
+from tests.faults.crash_harness import REKALL
 
 Invoke = Callable[..., Result]
 Fingerprint = Callable[[Path], str]
@@ -93,9 +97,9 @@ BAD_INPUT = [
         "the limit is 1,000,000 bytes",
     ),
     ("NUL in content", ["add", "bug", "t", "-c", "a\x00b"], None, 2, "NUL"),
-    ("unknown id", ["show", "ZZZZZZ"], None, 2, "no entry id starts with 'ZZZZZZ'"),
+    ("unknown id", ["show", "ZZZZZZ"], None, 1, "no entry id starts with 'ZZZZZZ'"),
     ("not an id", ["show", "not-an-id"], None, 2, "is not an entry id"),
-    ("edit unknown id", ["edit", "ZZZZZZ", "--title", "x"], None, 2, "no entry id"),
+    ("edit unknown id", ["edit", "ZZZZZZ", "--title", "x"], None, 1, "no entry id"),
     ("edit empty title", ["edit", "{a}", "--title", " "], None, 2, "title is empty"),
     ("edit undecodable title", ["edit", "{a}", "--title", "\udcff"], None, 2, "UTF-8"),
     ("edit confidence", ["edit", "{a}", "--confidence", "9"], None, 2, "out of range"),
@@ -106,12 +110,12 @@ BAD_INPUT = [
         2,
         "the limit is",
     ),
-    ("delete unknown id", ["delete", "ZZZZZZ", "--yes"], None, 2, "no entry id"),
+    ("delete unknown id", ["delete", "ZZZZZZ", "--yes"], None, 1, "no entry id"),
     ("delete without --yes", ["delete", "{a}"], None, 2, "pass --yes"),
     ("self-link", ["link", "{a}", "{a}"], None, 2, "cannot be linked to itself"),
-    ("link unknown id", ["link", "{a}", "ZZZZZZ"], None, 2, "no entry id"),
-    ("unlink without link", ["unlink", "{a}", "{b}"], None, 2, "no link between"),
-    ("related unknown id", ["related", "ZZZZZZ"], None, 2, "no entry id"),
+    ("link unknown id", ["link", "{a}", "ZZZZZZ"], None, 1, "no entry id"),
+    ("unlink without link", ["unlink", "{a}", "{b}"], None, 1, "no link between"),
+    ("related unknown id", ["related", "ZZZZZZ"], None, 1, "no entry id"),
     (
         "self-supersede",
         ["deprecate", "{a}", "--superseded-by", "{a}"],
@@ -119,7 +123,7 @@ BAD_INPUT = [
         2,
         "cannot supersede itself",
     ),
-    ("deprecate unknown", ["deprecate", "ZZZZZZ"], None, 2, "no entry id"),
+    ("deprecate unknown", ["deprecate", "ZZZZZZ"], None, 1, "no entry id"),
     ("blank query", ["search", "   ", "--mode", "keyword"], None, 2, "query is empty"),
 ]
 
@@ -305,18 +309,36 @@ def test_data_dir_that_cannot_be_created(cli: Invoke, tmp_path: Path) -> None:
     assert blocker.read_text(encoding="utf-8") == "not a directory"
 
 
-@pytest.mark.skipif(
-    os.name == "nt" or (hasattr(os, "geteuid") and os.geteuid() == 0),
-    reason="permission bits do not stop root (or apply on Windows)",
-)
-def test_read_only_data_dir(cli: Invoke, isolated_env: Path) -> None:
+def without_root_privilege() -> list[str]:
+    """A command prefix that makes root obey permission bits, as an ordinary user does.
+
+    CI runs as root, which writes into a mode-555 folder regardless; `setpriv` drops every
+    capability (CAP_DAC_OVERRIDE among them) for the child process only.
+    """
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    assert setpriv, "running as root: install util-linux's setpriv so this test can drop root"
+    return [setpriv, "--bounding-set", "-all", "--inh-caps", "-all"]
+
+
+@pytest.mark.skipif(os.name == "nt", reason="permission bits do not apply on Windows")
+def test_read_only_data_dir(isolated_env: Path) -> None:
     isolated_env.mkdir(parents=True)
     isolated_env.chmod(0o555)
     try:
-        result = cli("list")
+        result = subprocess.run(
+            [*without_root_privilege(), REKALL, "list"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
     finally:
         isolated_env.chmod(0o755)
-    assert_error(result, 1, str(isolated_env))
+    assert (result.returncode, result.stdout) == (1, ""), result.stderr
+    assert result.stderr.startswith("Error: ") and "Traceback" not in result.stderr
+    assert str(isolated_env) in result.stderr
     assert list(isolated_env.iterdir()) == []
 
 
@@ -330,7 +352,7 @@ def test_corrupt_database_is_reported_and_left_alone(
     garbage = b"this is not an SQLite file " * 400
     db_file.write_bytes(garbage)
     result = cli(*command)
-    assert_error(result, 1, str(db_file), "corrupt", "move it away")
+    assert_error(result, 1, str(db_file), "corrupt", "move the file away", "rekall restore FILE")
     assert db_file.read_bytes() == garbage
     assert sorted(p.name for p in db_file.parent.iterdir()) == ["rekall.db"]
 
@@ -493,6 +515,11 @@ elif mode == "latin-1":
     sys.exit(0)
 elif mode == "fail":
     sys.exit(3)
+elif mode == "delete":
+    path.unlink()
+    sys.exit(0)
+elif mode == "empty-title":
+    text = text.replace("title: Old title", 'title: ""')
 if mode != "untouched":
     path.write_text(text, encoding="utf-8")
 """
@@ -502,6 +529,8 @@ def set_editor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str) -> No
     script = tmp_path / f"editor_{mode}.py"
     script.write_text(EDITOR_SCRIPT.format(mode=mode), encoding="utf-8")
     monkeypatch.setenv("EDITOR", f'"{Path(sys.executable).as_posix()}" "{script.as_posix()}"')
+    # CliRunner's stdin is never a terminal; here a person sits at one.
+    monkeypatch.setattr(commands_entries, "stdin_is_terminal", lambda: True)
 
 
 def test_edit_in_editor_applies_the_changes(
@@ -553,6 +582,8 @@ def test_editor_that_saves_nothing_changes_nothing(
         ("bad-confidence", 2, "out of range"),
         ("latin-1", 2, "not valid UTF-8"),
         ("fail", 1, "Editing failed"),
+        ("delete", 1, "the edited file could not be read back"),
+        ("empty-title", 2, "the title is empty"),
     ],
 )
 def test_editor_errors_change_nothing(
@@ -587,7 +618,7 @@ def test_delete_with_yes(cli: Invoke) -> None:
     assert result.exit_code == 0
     assert result.stdout == ""
     assert f"Deleted {a} 'Doomed'" in result.stderr
-    assert_error(cli("show", a), 2, "no entry id")
+    assert_error(cli("show", a), 1, "no entry id")
     assert show(cli, b)["links"] == []
     assert cli("delete", b, "-y").exit_code == 0
     assert cli("list", "--json").stdout.strip() == "[]"

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
+from rekall.interfaces.cli import commands_entries
 from tests.interfaces.test_cli import add, assert_error, show
 
 Invoke = Callable[..., Result]
@@ -99,6 +100,8 @@ def test_the_editor_document_carries_the_context(
     script = tmp_path / "editor.py"
     script.write_text(EDITOR, encoding="utf-8")
     monkeypatch.setenv("EDITOR", f'"{Path(sys.executable).as_posix()}" "{script.as_posix()}"')
+    # CliRunner's stdin is never a terminal; here a person sits at one.
+    monkeypatch.setattr(commands_entries, "stdin_is_terminal", lambda: True)
     result = cli("edit", entry_id)
     assert result.exit_code == 0, result.stderr
     context = show(cli, entry_id)["context"]

@@ -143,7 +143,10 @@ def test_backup_and_restore(cli: Invoke, two_entries: list[str], db_file: Path) 
     backup = Path(made.stdout.strip())
     assert backup.parent == db_file.parent and backup.exists()
     cli("delete", two_entries[0], "--yes")
-    restored = cli("restore", str(backup))
+    refused = cli("restore", str(backup))  # stdin is not a terminal here
+    assert refused.exit_code == 2 and "without confirmation" in refused.stderr
+    assert "pass --yes" in refused.stderr and cli("show", two_entries[0]).exit_code == 1
+    restored = cli("restore", str(backup), "--yes")
     assert restored.exit_code == 0, restored.stderr
     assert "Restored 2 entries" in restored.stderr and "kept at" in restored.stderr
     assert cli("show", two_entries[0]).exit_code == 0
@@ -155,7 +158,7 @@ def test_restore_of_a_bad_file_exits_2(
     bad = tmp_path / "notes.txt"
     bad.write_text("not a database")
     before = db_fingerprint(db_file)
-    result = cli("restore", str(bad))
+    result = cli("restore", str(bad), "--yes")
     assert result.exit_code == 2
     assert "not an SQLite database" in result.stderr
     assert db_fingerprint(db_file) == before
@@ -189,3 +192,57 @@ def test_the_cli_offers_every_import_strategy() -> None:
     from rekall.interfaces.cli.commands_data import STRATEGIES
 
     assert STRATEGIES == SERVICE_STRATEGIES
+
+
+def test_restore_replaces_a_corrupt_database_it_cannot_open(
+    cli: Invoke, two_entries: list[str], db_file: Path
+) -> None:
+    backup = Path(cli("backup").stdout.strip())
+    cli("list")  # close cleanly, then damage the file as a disk fault would
+    for side in ("-wal", "-shm"):
+        db_file.with_name(db_file.name + side).unlink(missing_ok=True)
+    db_file.write_bytes(b"garbage, not a database" * 100)
+    broken = cli("list")
+    assert broken.exit_code == 1
+    assert "rekall restore FILE" in broken.stderr and "rekall-backup-*.db" in broken.stderr
+    restored = cli("restore", str(backup), "--yes")
+    assert restored.exit_code == 0, restored.stderr
+    kept = Path(restored.stderr.split("kept at ")[1].strip().rstrip("."))
+    assert kept.read_bytes() == b"garbage, not a database" * 100
+    assert cli("show", two_entries[1]).exit_code == 0
+    assert cli("check").exit_code == 0
+
+
+def make_foreign(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL)")
+    conn.execute("INSERT INTO invoices (total) VALUES (12.5)")
+    conn.commit()
+    conn.close()
+
+
+@pytest.mark.parametrize("args", [["list"], ["add", "bug", "t"], ["check"], ["stats"]])
+def test_a_foreign_sqlite_file_is_refused_and_left_unchanged(
+    cli: Invoke, db_file: Path, args: list[str]
+) -> None:
+    make_foreign(db_file)
+    before = db_file.read_bytes()
+    result = cli(*args)
+    assert result.exit_code == 1
+    assert "an SQLite database of another program (tables: invoices)" in result.stderr
+    assert db_file.read_bytes() == before
+    assert sorted(p.name for p in db_file.parent.iterdir()) == ["rekall.db"]
+
+
+def test_a_rekall_03_database_in_place_is_pointed_to_import_from_db(
+    cli: Invoke, db_file: Path
+) -> None:
+    db_file.parent.mkdir(parents=True)
+    shutil.copyfile(LEGACY, db_file)
+    before = db_file.read_bytes()
+    result = cli("list")
+    assert result.exit_code == 1
+    assert "Rekall 0.3" in result.stderr and "rekall import --from-db" in result.stderr
+    assert "pip install -U" not in result.stderr
+    assert db_file.read_bytes() == before

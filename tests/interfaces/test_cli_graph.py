@@ -60,9 +60,9 @@ def test_graph_of_a_lone_entry_says_so(cli: Invoke) -> None:
     assert "No links." in result.stderr
 
 
-def test_graph_bad_input_is_a_usage_error(cli: Invoke) -> None:
+def test_graph_bad_input_is_refused(cli: Invoke) -> None:
     result = cli("graph", "ZZZZZZ")
-    assert result.exit_code == 2 and "no entry id" in result.stderr
+    assert result.exit_code == 1 and "no entry id" in result.stderr
     a = add(cli, "Alpha")
     result = cli("graph", a, "--depth", "11")
     assert result.exit_code == 2 and "--depth" in result.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
@@ -99,3 +100,49 @@ def test_config_show_prints_toml_values(cli: CliInvoker) -> None:
     assert "model.allow_download = true " in text
     assert 'performance.vector_index_backend = "auto" ' in text
     assert not any(" = '" in line or " = True" in line for line in text.splitlines())
+
+
+def test_deprecation_rings_are_refused_and_existing_ones_reported(
+    cli: CliInvoker, db_file: Path, db_fingerprint: Fingerprint
+) -> None:
+    a, b, c = (cli("add", "til", title).stdout.strip() for title in ("Old", "Newer", "Newest"))
+    assert cli("deprecate", a, "--superseded-by", b).exit_code == 0
+    assert cli("deprecate", b, "--superseded-by", c).exit_code == 0
+    for entry, replacement in ((b, a), (c, a), (c, b)):
+        before = db_fingerprint(db_file)
+        result = cli("deprecate", entry, "--superseded-by", replacement)
+        assert result.exit_code == 2 and "would make a ring" in result.stderr, result.stderr
+        assert db_fingerprint(db_file) == before
+    assert cli("check").exit_code == 0
+    conn = sqlite3.connect(db_file)  # as an import of hand-edited files could leave it
+    conn.execute("UPDATE entries SET superseded_by = ? WHERE id = ?", (a, c))
+    conn.commit()
+    conn.close()
+    report = cli("check")
+    assert report.exit_code == 1
+    assert f"{a} -> {b} -> {c} -> {a} supersede each other in a ring" in report.stdout
+
+
+def test_show_of_an_unknown_id_is_an_error_not_a_usage_error(cli: CliInvoker) -> None:
+    result = cli("show", "01ZZZZZZ")
+    assert result.exit_code == 1 and "no entry id starts with '01ZZZZZZ'" in result.stderr
+    assert cli("show", "not-an-id!").exit_code == 2
+
+
+def test_edit_without_options_and_without_a_terminal_says_why(
+    cli: CliInvoker, db_file: Path, db_fingerprint: Fingerprint
+) -> None:
+    entry_id = cli("add", "til", "Kept as is").stdout.strip()
+    before = db_fingerprint(db_file)
+    result = cli("edit", entry_id)  # CliRunner's stdin, like </dev/null, is no terminal
+    assert result.exit_code == 2
+    assert "stdin is not a terminal, so $EDITOR cannot run" in result.stderr
+    assert db_fingerprint(db_file) == before
+
+
+def test_project_names_are_one_line_like_titles(cli: CliInvoker) -> None:
+    entry_id = cli("add", "bug", "t", "-p", "web\napp\r\n").stdout.strip()
+    assert cli("edit", entry_id, "-p", " mobile\n\tapp ").exit_code == 0
+    lines = cli("list").stdout.splitlines()
+    assert len(lines) == 1 and "mobile app" in lines[0]
+    assert cli("list", "--project", "mobile app").stdout.count(entry_id) == 1

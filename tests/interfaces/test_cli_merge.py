@@ -83,7 +83,7 @@ def test_merge_dry_run_then_merge_then_delete(
     data = json.loads(cli("merge", keep, other, "--delete", "--json").stdout)
     assert data["others"] == "deleted" and data["merged"] == [other] and not data["dry_run"]
     assert data["kept"]["tags"] == ["browser", "cors", "postgres", "safari"]
-    assert cli("show", other).exit_code == 2
+    assert cli("show", other).exit_code == 1
 
 
 def test_bad_merges_are_usage_errors_and_change_nothing(
@@ -91,12 +91,12 @@ def test_bad_merges_are_usage_errors_and_change_nothing(
 ) -> None:
     keep, dup, _ = lookalikes(cli)
     before = db_fingerprint(db_file)
-    for args, message in (
-        ([keep, keep], "entry to keep"),
-        ([keep, "ZZZZZZZZ"], "no entry id"),
-        ([keep], "Missing argument"),
+    for args, code, message in (
+        ([keep, keep], 2, "entry to keep"),
+        ([keep, "ZZZZZZZZ"], 1, "no entry id"),  # well-formed, finds nothing: not usage
+        ([keep], 2, "Missing argument"),
     ):
         result = cli("merge", *args)
-        assert result.exit_code == 2 and message in result.stderr, result.stderr
+        assert result.exit_code == code and message in result.stderr, result.stderr
         assert "Traceback" not in result.stderr
     assert db_fingerprint(db_file) == before

@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import json
+import re
+import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import CliInvoker
 
-pytestmark = pytest.mark.model
-
 
 @pytest.fixture
 def generated(cli: CliInvoker) -> CliInvoker:
     """A base of 40 generated entries (all embedded)."""
-    result = cli("test", "generate", "--count", "40", "--seed", "3")
+    result = cli("test", "generate", "--count", "40", "--seed", "3", "--into-current")
     assert result.exit_code == 0, result.stderr
     assert "Added 40 entries" in result.stderr
+    assert re.search(
+        r"\(40 embedded\) into the current base in [\d.]+ s, [\d.]+ entries/s\.", result.stderr
+    )
     return cli
 
 
@@ -28,6 +33,7 @@ def stats(cli: CliInvoker) -> dict[str, object]:
     return data
 
 
+@pytest.mark.model
 def test_generate_embeds_every_entry_and_links_some(generated: CliInvoker) -> None:
     figures = stats(generated)
     assert figures["entries"] == 40
@@ -39,19 +45,23 @@ def test_generate_embeds_every_entry_and_links_some(generated: CliInvoker) -> No
     assert isinstance(figures["rss_mb"], float) and isinstance(figures["peak_rss_mb"], float)
 
 
+@pytest.mark.model
 def test_generate_is_deterministic_for_a_seed(
     cli: CliInvoker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     titles = []
     for name in ("a", "b"):
         monkeypatch.setenv("REKALL_HOME", str(tmp_path / name))
-        assert cli("test", "generate", "--count", "15", "--seed", "9").exit_code == 0
+        assert (
+            cli("test", "generate", "--count", "15", "--seed", "9", "--into-current").exit_code == 0
+        )
         listed = json.loads(cli("list", "--json", "--sort", "title", "-n", "50").stdout)
         titles.append([entry["title"] for entry in listed])
     assert titles[0] == titles[1] and len(titles[0]) == 15
 
 
 @pytest.mark.parametrize("mode", ["hybrid", "semantic", "keyword"])
+@pytest.mark.model
 def test_search_json_says_what_scores_mean(generated: CliInvoker, mode: str) -> None:
     generated("add", "bug", "CORS fails on Safari", "-c", "Use credentials include.")
     result = generated("search", "cors safari", "--mode", mode, "--json", "-n", "5")
@@ -63,6 +73,7 @@ def test_search_json_says_what_scores_mean(generated: CliInvoker, mode: str) -> 
     assert len(data["results"]) <= 5
 
 
+@pytest.mark.model
 def test_similar_lists_neighbours(generated: CliInvoker) -> None:
     first = json.loads(generated("list", "--json", "-n", "1").stdout)[0]
     result = generated("similar", first["id"][:12], "--json", "-n", "3")
@@ -71,18 +82,45 @@ def test_similar_lists_neighbours(generated: CliInvoker) -> None:
     assert len(ids) == 3 and first["id"] not in ids
 
 
+@pytest.mark.model
 def test_index_rebuild_reports_up_to_date(generated: CliInvoker) -> None:
     result = generated("index", "rebuild", "--backend", "sqlite-vec")
     assert result.exit_code == 0, result.stderr
     assert "Embedded 0 entries; 40 were up to date" in result.stderr
+    assert "entries/s" not in result.stderr
 
 
+def test_index_rebuild_says_how_fast_it_embedded(generated: CliInvoker, db_file: Path) -> None:
+    with sqlite3.connect(db_file) as conn:
+        conn.execute(
+            "DELETE FROM embeddings WHERE entry_seq IN (SELECT entry_seq FROM embeddings LIMIT 5)"
+        )
+    result = generated("index", "rebuild")
+    assert result.exit_code == 0, result.stderr
+    assert re.search(
+        r"Embedded 5 entries; 35 were up to date; .* s, [\d.]+ entries/s\.", result.stderr
+    )
+
+
+@pytest.mark.model
 def test_model_status_says_where_the_model_is(cli: CliInvoker) -> None:
     result = cli("model", "status", "--json")
     assert result.exit_code == 0, result.stderr
     status = json.loads(result.stdout)
     assert status["available"] is True and status["source"] == "package"
-    assert status["dimensions"] == 384
+    assert status["dimensions"] == 384 and status["loads"] is True
+    assert "loaded" not in status  # "loaded False" beside "loads True" read as a contradiction
+
+
+def test_stats_memory_peak_is_never_below_the_current_rss(cli: CliInvoker) -> None:
+    cli("add", "til", "one entry", "-c", "so the base exists")
+    script = Path(sys.executable).parent / "rekall"
+    for _ in range(3):  # a fresh process, where the kernel's high-water mark trails the RSS
+        done = subprocess.run(
+            [str(script), "stats", "--memory", "--json"], capture_output=True, timeout=120
+        )
+        figures = json.loads(done.stdout)
+        assert figures["peak_rss_mb"] >= figures["rss_mb"]
 
 
 def test_model_status_without_model_exits_1(

@@ -67,10 +67,10 @@ def test_add_list_and_keyword_search(isolated_env: Path) -> None:
 
 
 def test_errors_go_to_stderr_with_exit_codes() -> None:
-    usage = run("show", "ZZZZZZ")
-    assert usage.returncode == 2
-    assert usage.stdout == b""
-    assert usage.stderr.decode().startswith("Error: no entry id starts with 'ZZZZZZ'")
+    missing = run("show", "ZZZZZZ")
+    assert missing.returncode == 1  # not found is an error, not a usage error
+    assert missing.stdout == b""
+    assert missing.stderr.decode().startswith("Error: no entry id starts with 'ZZZZZZ'")
 
     bad_stdin = run("add", "bug", "t", input=b"caf\xe9")
     assert bad_stdin.returncode == 2

@@ -21,8 +21,6 @@ from tests.conftest import CliInvoker
 from tests.service.conftest import fill
 from tests.test_architecture import heavy_modules_loaded
 
-pytestmark = pytest.mark.model
-
 READ_ONLY = {
     "search_entries",
     "get_entry",
@@ -134,6 +132,7 @@ def test_literals_match_the_core_vocabulary() -> None:
 # -- entries ---------------------------------------------------------------------------------
 
 
+@pytest.mark.model
 async def test_add_then_get_returns_the_full_entry(service: Rekall) -> None:
     async with connected(service) as client:
         added = await call(
@@ -161,6 +160,7 @@ async def test_add_then_get_returns_the_full_entry(service: Rekall) -> None:
     assert entry["access_count"] == 1 and entry["links"] == []
 
 
+@pytest.mark.model
 async def test_long_content_comes_in_pages(service: Rekall) -> None:
     content = "".join(f"line {n:05d} of a long runbook\n" for n in range(3000))
     async with connected(service) as client:
@@ -178,6 +178,7 @@ async def test_long_content_comes_in_pages(service: Rekall) -> None:
     assert pages[-1]["access_count"] == 1, "only the first page counts as an access"
 
 
+@pytest.mark.model
 async def test_update_changes_only_the_given_fields(service: Rekall) -> None:
     async with connected(service) as client:
         entry_id = await add(client, "Postgres max_connections", "Raise it.", tags=["postgres"])
@@ -201,6 +202,7 @@ async def test_update_changes_only_the_given_fields(service: Rekall) -> None:
     assert "nothing to change" in nothing
 
 
+@pytest.mark.model
 async def test_update_is_found_by_its_new_words(service: Rekall) -> None:
     async with connected(service) as client:
         entry_id = await add(client, "Slow build", "Cache misses everywhere.")
@@ -211,6 +213,7 @@ async def test_update_is_found_by_its_new_words(service: Rekall) -> None:
     assert gone["results"] == []
 
 
+@pytest.mark.model
 async def test_deprecate_hides_the_entry_and_links_its_replacement(service: Rekall) -> None:
     async with connected(service) as client:
         old = await add(client, "Use npm ci in Docker builds", "npm ci is reproducible")
@@ -228,6 +231,7 @@ async def test_deprecate_hides_the_entry_and_links_its_replacement(service: Reka
     assert [(item["id"], item["via"]) for item in related["results"]] == [(old, ["supersedes ->"])]
 
 
+@pytest.mark.model
 async def test_delete_removes_the_entry_and_says_what_was_deleted(service: Rekall) -> None:
     async with connected(service) as client:
         entry_id = await add(client, "Temporary note")
@@ -240,6 +244,7 @@ async def test_delete_removes_the_entry_and_says_what_was_deleted(service: Rekal
     assert listed["results"] == []
 
 
+@pytest.mark.model
 async def test_link_related_and_unlink(service: Rekall) -> None:
     async with connected(service) as client:
         a = await add(client, "Retry with exponential backoff", type="pattern")
@@ -288,6 +293,7 @@ async def test_link_related_and_unlink(service: Rekall) -> None:
 
 
 @pytest.mark.parametrize("mode", ["hybrid", "semantic", "keyword"])
+@pytest.mark.model
 async def test_search_finds_entries_in_every_mode(service: Rekall, mode: str) -> None:
     ids = fill(service)
     async with connected(service) as client:
@@ -307,6 +313,7 @@ async def test_search_finds_entries_in_every_mode(service: Rekall, mode: str) ->
         assert "meaning" in top["matched_by"] and 0 < top["similarity"] <= 1
 
 
+@pytest.mark.model
 async def test_search_filters_apply(service: Rekall) -> None:
     ids = fill(service)
     async with connected(service) as client:
@@ -320,6 +327,7 @@ async def test_search_filters_apply(service: Rekall) -> None:
     ]
 
 
+@pytest.mark.model
 async def test_search_output_stays_small(service: Rekall) -> None:
     body = "timeout " + "word " * 12_000  # 60 KB per entry
     async with connected(service) as client:
@@ -335,6 +343,7 @@ async def test_search_output_stays_small(service: Rekall) -> None:
     assert len(text) < 12 * 1200, "search answers carry snippets, never whole contents"
 
 
+@pytest.mark.model
 async def test_find_similar_excludes_the_entry_itself(service: Rekall) -> None:
     ids = fill(service)
     cors = ids["CORS fails on Safari"]
@@ -350,6 +359,7 @@ async def test_find_similar_excludes_the_entry_itself(service: Rekall) -> None:
     assert [hit["title"] for hit in bugs["results"]] == ["ENOSPC: file watchers limit reached"]
 
 
+@pytest.mark.model
 async def test_list_recent_sorts_and_filters(service: Rekall) -> None:
     ids = fill(service)
     async with connected(service) as client:
@@ -367,6 +377,7 @@ async def test_list_recent_sorts_and_filters(service: Rekall) -> None:
     assert all("content" not in item for item in recent["results"])
 
 
+@pytest.mark.model
 async def test_get_stats(service: Rekall) -> None:
     fill(service)
     async with connected(service) as client:
@@ -405,6 +416,7 @@ BAD_CALLS = [
 
 
 @pytest.mark.parametrize(("tool", "arguments", "message"), BAD_CALLS, ids=lambda v: str(v)[:30])
+@pytest.mark.model
 async def test_bad_input_is_a_tool_error_the_model_can_act_on(
     service: Rekall, tool: str, arguments: dict[str, Any], message: str
 ) -> None:
@@ -417,6 +429,7 @@ async def test_bad_input_is_a_tool_error_the_model_can_act_on(
     assert still["title"] == "An entry to point at"
 
 
+@pytest.mark.model
 async def test_an_oversized_query_is_refused_and_a_long_one_not_echoed(service: Rekall) -> None:
     async with connected(service) as client:
         await add(client, "Retry with backoff", "jitter the delay")
@@ -427,6 +440,17 @@ async def test_an_oversized_query_is_refused_and_a_long_one_not_echoed(service: 
     assert len(answered["results"]) == 1 and len(answered["query"]) <= 200
 
 
+async def test_a_deprecation_ring_is_refused(service: Rekall) -> None:
+    async with connected(service) as client:
+        old = await add(client, "Old way")
+        new = await add(client, "New way")
+        await call(client, "deprecate_entry", id=old, superseded_by=new)
+        text = await fail(client, "deprecate_entry", id=new, superseded_by=old)
+    assert f"({new} -> {old} -> {new})" in text and "would make a ring" in text
+    assert service.get(new).status == "active"
+
+
+@pytest.mark.model
 async def test_ambiguous_prefix_lists_the_candidates(service: Rekall) -> None:
     async with connected(service) as client:
         first = await add(client, "First")
@@ -436,6 +460,7 @@ async def test_ambiguous_prefix_lists_the_candidates(service: Rekall) -> None:
     assert "matches 2 entries" in text and first in text and second in text
 
 
+@pytest.mark.model
 async def test_an_unexpected_failure_does_not_stop_the_server(
     service: Rekall, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -454,6 +479,7 @@ async def test_an_unexpected_failure_does_not_stop_the_server(
 # -- the command -----------------------------------------------------------------------------
 
 
+@pytest.mark.model
 def test_check_option_prints_ok(cli: CliInvoker) -> None:
     assert cli("add", "bug", "Flaky error in CI", "-c", "retry the job").exit_code == 0
     result = cli("mcp", "--check")
@@ -475,7 +501,7 @@ def test_the_command_help_loads_no_mcp_code() -> None:
         (["--port", "9000"], "--port applies only with --http"),
         (["--host", "::1", "--port", "9000"], "--host and --port apply only with --http"),
         (["--http", "--check"], "--check runs on its own"),
-        (["--http", "--host", "0.0.0.0"], "'0.0.0.0' is not one of"),
+        (["--http", "--host", "0.0.0.0"], "needs tokens: create one with 'rekall token create"),
     ],
 )
 def test_command_options_are_checked(cli: CliInvoker, args: list[str], message: str) -> None:
@@ -535,6 +561,7 @@ async def test_a_foreign_origin_is_refused_before_the_app(service: Rekall) -> No
 # -- remembering: lookalikes on add, and which tools count as reading ------------------------
 
 
+@pytest.mark.model
 async def test_add_offers_existing_lookalikes(service: Rekall) -> None:
     async with connected(service) as client:
         first = await add(
@@ -558,6 +585,7 @@ async def test_add_offers_existing_lookalikes(service: Rekall) -> None:
     assert alone["similar_existing"] == [] and alone["message"].endswith(".")
 
 
+@pytest.mark.model
 async def test_get_entry_records_an_access_and_search_tools_do_not(service: Rekall) -> None:
     async with connected(service) as client:
         entry_id = await add(client, "Docker layer caching", "Copy requirements first.")

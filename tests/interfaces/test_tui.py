@@ -660,9 +660,10 @@ class SteadyRekall(Rekall):
 
 @pytest.fixture
 def steady_ids(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Entry ids from a counter instead of the clock and randomness."""
+    """Entry ids from a counter instead of the clock and randomness; one author everywhere."""
     counter = itertools.count(1)
     monkeypatch.setattr("rekall.service.entries.new_id", lambda: f"01JT{next(counter):022d}")
+    monkeypatch.setattr("rekall.service.entries.local_user", lambda: "alice")
     # Ages on screen ("3 d ago") are measured from a pinned now.
     now = datetime(2025, 1, 4, 7, 0, tzinfo=timezone.utc)
     monkeypatch.setattr(entry_table, "utc_now", lambda: now)

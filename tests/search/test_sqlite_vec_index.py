@@ -11,14 +11,10 @@ import numpy as np
 import pytest
 
 from rekall.core.errors import StorageError
-from rekall.search import sqlite_vec_index
+from rekall.search import sqlite_vec_driver, sqlite_vec_index
 from rekall.search.backends import MATRIX_BUDGET_BYTES, choose_backend
-from rekall.search.sqlite_vec_index import (
-    SqliteVecIndex,
-    find_vec_driver,
-    open_vec_connection,
-    sqlite_vec_status,
-)
+from rekall.search.sqlite_vec_driver import find_vec_driver, open_vec_connection, sqlite_vec_status
+from rekall.search.sqlite_vec_index import SqliteVecIndex
 from rekall.search.vectors import NumpyIndex, VectorIndex
 
 DIMS = 384
@@ -153,6 +149,43 @@ def test_rebuild_replaces_everything_and_records_the_generation(
 
 
 @requires_vec
+def test_changes_apply_only_from_the_state_they_were_read_from(
+    vec_index: SqliteVecIndex, corpus: tuple[np.ndarray, ...]
+) -> None:
+    ids, matrix, _ = corpus
+    vec_index.rebuild(ids[:10], matrix[:10], generation=3, lineage="7.1")
+    newer = matrix[20:21]
+    assert vec_index.apply_changes([], ids[:1], newer, ("7.1", 3), ("7.1", 5)) is True
+    older = matrix[30:31]
+    # A second writer read the changes at generation 3 too: it must not move the index back.
+    assert vec_index.apply_changes([ids[1]], ids[:1], older, ("7.1", 3), ("7.1", 4)) is False
+    assert vec_index.built_state() == ("7.1", 5)
+    assert len(vec_index) == 10
+    assert vec_index.search(newer[0], 1)[0] == (int(ids[0]), pytest.approx(1.0, abs=1e-5))
+    assert vec_index.rebuild_if(ids[:2], matrix[:2], ("7.1", 4), ("7.1", 6)) is False
+    assert vec_index.rebuild_if(ids[:2], matrix[:2], ("7.1", 5), ("8.2", 6)) is True
+    assert (len(vec_index), vec_index.built_state()) == (2, ("8.2", 6))
+
+
+@requires_vec
+def test_an_index_file_without_a_lineage_is_emptied(
+    tmp_path: Path, corpus: tuple[np.ndarray, ...]
+) -> None:
+    """A file from before lineages cannot say which history it reflects."""
+    ids, matrix, _ = corpus
+    path = tmp_path / "rekall-vec.db"
+    old = SqliteVecIndex(path, DIMS)
+    old.rebuild(ids[:5], matrix[:5], generation=9)
+    old._connection.execute("ALTER TABLE vec_meta DROP COLUMN lineage")
+    old.close()
+    reopened = SqliteVecIndex(path, DIMS)
+    try:
+        assert (len(reopened), reopened.built_state()) == (0, (None, None))
+    finally:
+        reopened.close()
+
+
+@requires_vec
 def test_index_persists_and_a_dimension_change_resets_it(
     tmp_path: Path, corpus: tuple[np.ndarray, ...]
 ) -> None:
@@ -229,7 +262,7 @@ def test_no_driver_falls_back_with_a_reason(
 ) -> None:
     install_fake(monkeypatch, "fake_stdlib_sqlite3", can_load=False)
     monkeypatch.setattr(
-        sqlite_vec_index,
+        sqlite_vec_driver,
         "DRIVERS",
         (
             ("fake_stdlib_sqlite3", "stdlib sqlite3", "a Python built with sqlite3"),
@@ -267,7 +300,7 @@ def test_driver_that_fails_to_load_is_reported(
 
     module.Error = FakeError  # type: ignore[attr-defined]
     module.connect = connect  # type: ignore[attr-defined]
-    monkeypatch.setattr(sqlite_vec_index, "DRIVERS", (("fake_driver", "sqlean", "sqlean.py"),))
+    monkeypatch.setattr(sqlite_vec_driver, "DRIVERS", (("fake_driver", "sqlean", "sqlean.py"),))
     available, reason = sqlite_vec_status()
     assert not available
     assert "sqlean could not load sqlite-vec (extension loading is disabled)" in reason

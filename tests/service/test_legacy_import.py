@@ -18,6 +18,7 @@ from rekall.core.errors import ValidationError
 from rekall.core.records import EntryRecord, LinkRecord
 from rekall.search.model_files import MODEL_ID
 from rekall.service import Rekall
+from rekall.service.legacy_import import LEGACY_MODEL_ID
 from rekall.service.transfer import ImportReport, read_document
 
 FIXTURE_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "original-rekall-v0.3"
@@ -180,13 +181,28 @@ def test_vectors_of_the_same_model_are_carried_byte_for_byte(imported: Imported)
             model, digest, _ = imported.vectors[row["entry_id"]]
         else:
             model, digest = imported.context_vectors[row["entry_id"]]
-        assert (model, digest) == (MODEL_ID, row["vector_sha256"]), row["entry_id"]
+        assert (model, digest) == (LEGACY_MODEL_ID, row["vector_sha256"]), row["entry_id"]
     assert len(imported.context_vectors) == sum(r["embedding_type"] == "context" for r in rows)
 
 
-def test_reused_vectors_count_as_current_for_their_entry(imported: Imported) -> None:
-    report = imported.service.check()
-    assert report.healthy, report.findings
+def test_vectors_from_0_3_are_kept_apart_and_the_report_says_how_to_replace_them(
+    imported: Imported,
+) -> None:
+    """0.3 embedded slightly different text: its vectors are never taken for current ones."""
+    assert any(
+        "34 vectors from Rekall 0.3" in notice and "rekall index rebuild" in notice
+        for notice in imported.report.notices
+    ), imported.report.notices
+    vectors = next(f for f in imported.service.check().findings if f.name == "vectors")
+    assert "34 have a vector of another model or other weights" in vectors.detail
+
+
+def test_an_index_rebuild_replaces_the_vectors_from_0_3(service: Rekall, tmp_path: Path) -> None:
+    service.import_data(copy_fixture(tmp_path / "old"), legacy=True)
+    assert not service.check().healthy
+    assert service.rebuild_index().embedded == 34
+    assert service.check().healthy
+    assert service.stats()["vectors"] == 35
 
 
 def test_the_entry_without_a_stored_vector_is_embedded(imported: Imported) -> None:

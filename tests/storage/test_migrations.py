@@ -8,11 +8,17 @@ import shutil
 import sqlite3
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from rekall.core.errors import MigrationError, NewerSchemaError, StorageError
-from rekall.storage import entries_repo, links_repo
+from rekall.core.errors import (
+    MigrationError,
+    NewerSchemaError,
+    StorageError,
+    UnusableDatabaseError,
+)
+from rekall.storage import connection, entries_repo, links_repo
 from rekall.storage.connection import connect, read_generation, read_uid
 from rekall.storage.database import open_database
 from rekall.storage.fts_repo import check_fts
@@ -306,7 +312,7 @@ def test_corrupt_file_gives_a_clear_error_and_is_not_modified(tmp_path: Path, si
     message = str(caught.value)
     assert str(path) in message
     assert "not a valid Rekall database or is corrupt" in message
-    assert "move it away" in message
+    assert "rekall restore FILE" in message and "move the file away" in message
     assert path.read_bytes() == data
     assert sorted(p.name for p in tmp_path.iterdir()) == ["rekall.db"]
 
@@ -321,12 +327,35 @@ def test_empty_file_is_initialised(tmp_path: Path) -> None:
 
 
 def test_foreign_sqlite_file_is_refused_without_damage(tmp_path: Path, logical_dump: Dump) -> None:
-    """Another application's database at user_version 0: the first migration fails cleanly."""
+    """Another application's database at user_version 0 is refused before any change."""
     path = tmp_path / "rekall.db"
     conn = sqlite3.connect(path)
     conn.executescript("CREATE TABLE entries (something TEXT); INSERT INTO entries VALUES ('x');")
     conn.close()
     before = logical_dump(path)
-    with pytest.raises(MigrationError, match="m001_create_entries"):
+    raw = path.read_bytes()
+    with pytest.raises(UnusableDatabaseError, match="database of another program"):
         open_database(path)
-    assert logical_dump(path) == before
+    assert logical_dump(path) == before and path.read_bytes() == raw
+
+
+def test_a_corrupt_file_leaves_no_connection_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Python 3.13 warns about a connection left to the garbage collector: close it at once."""
+    path = tmp_path / "rekall.db"
+    path.write_bytes(b"definitely not sqlite" + os.urandom(4096))
+    opened: list[sqlite3.Connection] = []
+    real_connect = sqlite3.connect
+
+    def tracking_connect(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        opened.append(real_connect(*args, **kwargs))
+        return opened[-1]
+
+    monkeypatch.setattr(connection.sqlite3, "connect", tracking_connect)
+    with pytest.raises(StorageError, match="corrupt"):
+        open_database(path)
+    assert opened
+    for conn in opened:  # every connection the failed open made is closed
+        with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+            conn.execute("SELECT 1")

@@ -103,7 +103,8 @@ def _parse_lines(lines: list[str], allowed: tuple[str, ...]) -> dict[str, Any]:
         if last in LIST_FIELDS:
             fields[last] += [value.strip()] if value.strip() else []
         else:
-            fields[last] = value.strip()
+            # `title: ""` means empty, as in YAML front matter, not the two characters "".
+            fields[last] = "" if value.strip() in ('""', "''") else value.strip()
     return fields
 
 

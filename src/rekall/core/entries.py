@@ -62,6 +62,8 @@ class Entry:
     access_count: int = 0
     last_accessed: str | None = None
     context: EntryContext | None = None
+    created_by: str | None = None
+    updated_by: str | None = None
 
     def embedding_text(self) -> str:
         """The text whose meaning is embedded: title, tags, content, situation and solution."""
@@ -156,10 +158,11 @@ def validate_tags(values: Iterable[str]) -> tuple[str, ...]:
 
 
 def validate_project(value: str | None) -> str | None:
-    """Return the stripped project name or None. Raises ValidationError when too long."""
+    """Return the project name, whitespace collapsed, or None. Raises ValidationError."""
     if value is None:
         return None
-    project = value.strip()
+    # Collapsed like titles: a raw newline would split every one-line listing.
+    project = " ".join(value.split())
     if not project:
         return None
     if len(project) > MAX_PROJECT_CHARS:
@@ -209,7 +212,7 @@ def validate_reason(value: str | None) -> str | None:
 
 
 def validate_query(value: str) -> str:
-    """Return the query unchanged. Raises ValidationError when empty, too long or binary."""
+    """Return the query unchanged. Raises ValidationError when empty, too long or not UTF-8."""
     if not value.strip():
         raise ValidationError("the query is empty; type what you are looking for")
     if len(value) > MAX_QUERY_CHARS:
@@ -217,8 +220,27 @@ def validate_query(value: str) -> str:
             f"the query has {len(value):,} characters; the limit is {MAX_QUERY_CHARS:,}. "
             "Search for the distinctive part (an error line, an identifier)"
         )
-    _reject_binary(value, "query")
+    _reject_surrogates(value, "query")
     return value
+
+
+def supersession_cycles(superseded_by: dict[str, str]) -> list[tuple[str, ...]]:
+    """Every ring of entries superseding one another, each once, from its smallest id.
+
+    A ring has no newest entry to send a reader to, so deprecating into one is refused.
+    """
+    cycles: set[tuple[str, ...]] = set()
+    for start in superseded_by:
+        chain = [start]
+        current = superseded_by.get(start)
+        while current is not None and current not in chain and len(chain) <= len(superseded_by):
+            chain.append(current)
+            current = superseded_by.get(current)
+        if current is not None and current in chain:
+            ring = chain[chain.index(current) :]
+            first = ring.index(min(ring))
+            cycles.add(tuple(ring[first:] + ring[:first]))
+    return sorted(cycles)
 
 
 def build_new_entry(

@@ -1,12 +1,13 @@
 """Every error Rekall raises on purpose, each with a message a user can act on.
 
 RekallError
+ ├── NotFoundError           no entry matches an id or prefix (CLI exit code 1)
  ├── UsageError              bad input from the user (CLI exit code 2)
  │    ├── ValidationError    an entry, link or query field is invalid
- │    ├── NotFoundError      no entry matches an id or prefix
  │    ├── AmbiguousIdError   a prefix matches several entries
  │    └── ConfigError        a config file, key or value is invalid
  ├── StorageError            the database cannot be opened, read or written
+ │    ├── UnusableDatabaseError  the file is corrupt, another program's, or Rekall 0.3's
  │    ├── MigrationError     a schema upgrade failed (the database is rolled back)
  │    └── NewerSchemaError   the database was written by a newer Rekall
  ├── ModelError              the embedding model is missing, partial or wrong
@@ -28,8 +29,9 @@ class ValidationError(UsageError):
     """A field of an entry, link or query is invalid."""
 
 
-class NotFoundError(UsageError):
-    """No entry has this id or id prefix."""
+class NotFoundError(RekallError):
+    """No entry has this id or id prefix: well-formed input that finds nothing, as
+    grep exits 1, not a usage error."""
 
 
 class AmbiguousIdError(UsageError):
@@ -50,6 +52,10 @@ class ConfigError(UsageError):
 
 class StorageError(RekallError):
     """The database cannot be opened, read or written."""
+
+
+class UnusableDatabaseError(StorageError):
+    """The database file is corrupt, belongs to another program, or to Rekall 0.3."""
 
 
 class MigrationError(StorageError):

@@ -35,7 +35,7 @@ def choose_backend(setting: str, count: int, dimensions: int = 384) -> tuple[str
             f"auto: numpy exact search is faster than sqlite-vec at this size ({count:,} vectors,"
             f" {matrix_mb:.0f} MB in memory; measured in {BENCHMARK})"
         )
-    from rekall.search.sqlite_vec_index import sqlite_vec_status
+    from rekall.search.sqlite_vec_driver import sqlite_vec_status
 
     available, status = sqlite_vec_status()
     if not available:

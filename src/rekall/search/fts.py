@@ -1,4 +1,4 @@
-"""Turning any text a person types into a safe FTS5 query: terms, stop words, identifiers."""
+"""Turning any text a person types into keyword terms: stop words, identifiers, prefixes."""
 
 from __future__ import annotations
 
@@ -45,10 +45,6 @@ class Term:
     @property
     def text(self) -> str:
         return (self.word or " ".join(self.tokens)) + ("*" if self.prefix else "")
-
-    def as_fts(self) -> str:
-        phrase = '"' + " ".join(self.tokens) + '"'
-        return phrase + "*" if self.prefix else phrase
 
     def pattern(self, exact: bool = False) -> re.Pattern[str]:
         """Where this term occurs in folded text, token boundaries as FTS5 sees them.
@@ -122,17 +118,3 @@ def typing_terms(text: str) -> list[Term]:
         last = terms[-1]
         terms[-1] = Term(last.tokens, last.is_identifier, prefix=True, word=last.word)
     return content_terms(terms)
-
-
-def build_match(terms: list[Term], operator: str = "OR", column: str | None = None) -> str | None:
-    """An FTS5 MATCH expression joining quoted terms; None when there is nothing to match.
-
-    Every term is quoted, so punctuation, quotes and FTS5 operators in user text are
-    matched as words and never parsed as query syntax. column limits each term to one column.
-    """
-    if not terms:
-        return None
-    parts = [term.as_fts() for term in terms]
-    if column is not None:
-        parts = [f"{{{column}}} : {part}" for part in parts]
-    return f" {operator} ".join(parts)

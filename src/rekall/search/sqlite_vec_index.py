@@ -3,94 +3,26 @@
 from __future__ import annotations
 
 import contextlib
-import functools
-import importlib
 import json
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
-from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
 from rekall.core.errors import StorageError
+from rekall.search.sqlite_vec_driver import (
+    find_vec_driver,
+    open_vec_connection,
+)
 from rekall.search.vectors import Hit, as_ids, as_matrix, as_query, last_occurrences
 
-INSTALL_HINT = "pip install 'rekall[sqlite-vec]'"
 # sqlite-vec 0.1.9 refuses a KNN `k` above this; larger requests take the exact scan.
 KNN_LIMIT = 4096
-# Tried in order; the stdlib module first because it costs no extra import when it works.
-# Each driver: module to import, name to report, package that provides it.
-DRIVERS: tuple[tuple[str, str, str], ...] = (
-    ("sqlite3", "stdlib sqlite3", "a Python built with sqlite3"),
-    ("sqlean", "sqlean", "sqlean.py"),
-    ("pysqlite3.dbapi2", "pysqlite3", "pysqlite3"),
-)
 _TABLE = "vec_items"
-
-
-class VecConnection(Protocol):
-    """The DB-API surface used here, shared by sqlite3, sqlean and pysqlite3 connections."""
-
-    def execute(self, sql: str, parameters: Sequence[Any] = ..., /) -> Any: ...
-
-    def executemany(self, sql: str, parameters: Any, /) -> Any: ...
-
-    def close(self) -> None: ...
-
-
-@functools.cache
-def find_vec_driver() -> tuple[ModuleType | None, str]:
-    """The first DB-API module that can load sqlite-vec, with its name; else None and why."""
-    try:
-        import sqlite_vec
-    except ImportError:
-        return None, f"the sqlite-vec package is not installed: {INSTALL_HINT}"
-    extension = sqlite_vec.loadable_path()
-    problems: list[str] = []
-    for module_name, label, package in DRIVERS:
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError:
-            problems.append(f"{package} is not installed")
-            continue
-        problem = _probe(module, extension)
-        if problem is None:
-            return module, label
-        problems.append(f"{label} {problem}")
-    return None, _explain(problems)
-
-
-def sqlite_vec_status() -> tuple[bool, str]:
-    """(True, driver name) when sqlite-vec can be used, else (False, why not and how to fix it)."""
-    module, reason = find_vec_driver()
-    return module is not None, reason
-
-
-def open_vec_connection(path: Path) -> VecConnection:
-    """Open `path` (created if missing) with sqlite-vec loaded, in autocommit mode.
-
-    Raises:
-        StorageError: no driver can load sqlite-vec, or the file cannot be opened.
-    """
-    module, reason = find_vec_driver()
-    if module is None:
-        raise StorageError(f"sqlite-vec is unavailable: {reason}")
-    import sqlite_vec
-
-    try:
-        connection = module.connect(str(path), isolation_level=None, check_same_thread=False)
-        _load_extension(connection, sqlite_vec.loadable_path())
-        connection.execute("PRAGMA busy_timeout = 5000")
-        connection.execute("PRAGMA journal_mode = WAL")
-        # Derived data, rebuildable from the main database: durability can be relaxed.
-        connection.execute("PRAGMA synchronous = NORMAL")
-    except module.Error as error:
-        raise StorageError(f"cannot open the vector index {path}: {error}") from error
-    result: VecConnection = connection
-    return result
+# (lineage, generation) of the main database the index reflects; None where unknown.
+BuiltState = tuple[str | None, int | None]
 
 
 class SqliteVecIndex:
@@ -119,14 +51,49 @@ class SqliteVecIndex:
 
     def built_generation(self) -> int | None:
         """The main database generation this index was last brought up to, if recorded."""
-        with self._read():
-            row = self._connection.execute("SELECT generation FROM vec_meta").fetchone()
-        return None if row is None or row[0] is None else int(row[0])
+        return self.built_state()[1]
 
-    def set_built_generation(self, generation: int | None) -> None:
-        """Record which main database generation the index now reflects."""
+    def built_state(self) -> BuiltState:
+        """(lineage, generation) of the main database this index reflects; None if unknown."""
+        with self._read():
+            return self._state()
+
+    def set_built_generation(self, generation: int | None, lineage: str | None = None) -> None:
+        """Record which main database generation (and lineage) the index now reflects."""
         with self._write():
-            self._connection.execute("UPDATE vec_meta SET generation = ?", (generation,))
+            self._connection.execute(
+                "UPDATE vec_meta SET generation = ?, lineage = ?", (generation, lineage)
+            )
+
+    def apply_changes(
+        self,
+        removed: npt.ArrayLike,
+        ids: npt.ArrayLike,
+        vectors: npt.ArrayLike,
+        expected: BuiltState,
+        reached: BuiltState,
+    ) -> bool:
+        """Delete `removed`, upsert `ids`, and move from `expected` to `reached` state, at once.
+
+        Compare-and-set: nothing is written, and False returned, when the index is no longer
+        at `expected` (another process caught up first, perhaps past these changes).
+
+        Raises:
+            ValueError: the shapes disagree.
+            StorageError: the index cannot be written.
+        """
+        id_array = as_ids(ids)
+        matrix = as_matrix(vectors, self.dimensions, id_array.size)
+        keep = last_occurrences(id_array)
+        id_array, matrix = id_array[keep], matrix[keep]
+        with self._write():
+            if self._state() != expected:
+                return False
+            self._delete_rows(np.unique(as_ids(removed)))
+            self._delete_rows(id_array)
+            self._insert_rows(id_array, matrix)
+            self._set_state(reached)
+        return True
 
     def upsert(self, ids: npt.ArrayLike, vectors: npt.ArrayLike) -> None:
         """Add or replace vectors; a later duplicate id wins.
@@ -154,9 +121,30 @@ class SqliteVecIndex:
             self._delete_rows(id_array)
 
     def rebuild(
-        self, ids: npt.ArrayLike, vectors: npt.ArrayLike, generation: int | None = None
+        self,
+        ids: npt.ArrayLike,
+        vectors: npt.ArrayLike,
+        generation: int | None = None,
+        lineage: str | None = None,
     ) -> None:
-        """Replace everything and record `generation` (None: unknown), in one transaction.
+        """Replace everything and record (lineage, generation) (None: unknown), at once.
+
+        Raises:
+            ValueError: the shapes disagree or an id repeats.
+            StorageError: the index cannot be written.
+        """
+        self.rebuild_if(ids, vectors, None, (lineage, generation))
+
+    def rebuild_if(
+        self,
+        ids: npt.ArrayLike,
+        vectors: npt.ArrayLike,
+        expected: BuiltState | None,
+        reached: BuiltState,
+    ) -> bool:
+        """rebuild() only while the index is in the `expected` state (None: any).
+
+        Compare-and-set: False, and nothing changed, when another process moved it first.
 
         Raises:
             ValueError: the shapes disagree or an id repeats.
@@ -167,10 +155,13 @@ class SqliteVecIndex:
         if np.unique(id_array).size != id_array.size:
             raise ValueError("ids must be unique")
         with self._write():
+            if expected is not None and self._state() != expected:
+                return False
             self._connection.execute(f"DROP TABLE IF EXISTS {_TABLE}")
             self._create_table()
             self._insert_rows(id_array, matrix)
-            self._connection.execute("UPDATE vec_meta SET generation = ?", (generation,))
+            self._set_state(reached)
+        return True
 
     def search(
         self, query: npt.ArrayLike, k: int, allowed: npt.ArrayLike | None = None
@@ -223,20 +214,38 @@ class SqliteVecIndex:
         connection = self._connection
         connection.execute(
             "CREATE TABLE IF NOT EXISTS vec_meta (id INTEGER PRIMARY KEY CHECK (id = 1),"
-            " dimensions INTEGER NOT NULL, generation INTEGER)"
+            " dimensions INTEGER NOT NULL, generation INTEGER, lineage TEXT)"
         )
+        columns = {str(row[1]) for row in connection.execute("PRAGMA table_info(vec_meta)")}
         row = connection.execute("SELECT dimensions FROM vec_meta").fetchone()
-        if row is not None and int(row[0]) == self.dimensions:
+        if "lineage" in columns and row is not None and int(row[0]) == self.dimensions:
             self._create_table()
             return
-        # A different dimension count means a different model: the old vectors are useless.
+        # Another dimension count means another model, and a file without a lineage cannot
+        # say which database history it reflects: either way the old vectors are useless.
         connection.execute(f"DROP TABLE IF EXISTS {_TABLE}")
-        connection.execute("DELETE FROM vec_meta")
+        connection.execute("DROP TABLE vec_meta")
         connection.execute(
-            "INSERT INTO vec_meta (id, dimensions, generation) VALUES (1, ?, NULL)",
+            "CREATE TABLE vec_meta (id INTEGER PRIMARY KEY CHECK (id = 1),"
+            " dimensions INTEGER NOT NULL, generation INTEGER, lineage TEXT)"
+        )
+        connection.execute(
+            "INSERT INTO vec_meta (id, dimensions, generation, lineage) VALUES (1, ?, NULL, NULL)",
             (self.dimensions,),
         )
         self._create_table()
+
+    def _state(self) -> BuiltState:
+        row = self._connection.execute("SELECT lineage, generation FROM vec_meta").fetchone()
+        if row is None:
+            return None, None
+        return (None if row[0] is None else str(row[0])), (None if row[1] is None else int(row[1]))
+
+    def _set_state(self, state: BuiltState) -> None:
+        lineage, generation = state
+        self._connection.execute(
+            "UPDATE vec_meta SET lineage = ?, generation = ?", (lineage, generation)
+        )
 
     def _create_table(self) -> None:
         self._connection.execute(
@@ -282,36 +291,3 @@ def _to_hits(rows: list[tuple[int, float]]) -> list[Hit]:
     """Cosine distance to similarity, ordered by score then id as the numpy backend does."""
     hits = [(int(rowid), 1.0 - float(distance)) for rowid, distance in rows]
     return sorted(hits, key=lambda hit: (-hit[1], hit[0]))
-
-
-def _probe(module: ModuleType, extension: str) -> str | None:
-    """None if `module` loads sqlite-vec, else what went wrong."""
-    if not hasattr(module.Connection, "enable_load_extension"):
-        return "cannot load extensions"
-    try:
-        connection = module.connect(":memory:")
-        try:
-            _load_extension(connection, extension)
-            connection.execute("SELECT vec_version()").fetchone()
-        finally:
-            connection.close()
-    except (module.Error, AttributeError, OSError) as error:
-        return f"could not load sqlite-vec ({error})"
-    return None
-
-
-def _load_extension(connection: Any, extension: str) -> None:
-    connection.enable_load_extension(True)
-    try:
-        connection.load_extension(extension)
-    finally:
-        connection.enable_load_extension(False)
-
-
-def _explain(problems: list[str]) -> str:
-    """Join the drivers' problems into one sentence, ending with how to fix it."""
-    missing = {"sqlean.py is not installed", "pysqlite3 is not installed"}
-    if missing <= set(problems):
-        problems = [p for p in problems if p not in missing]
-        problems.append("neither sqlean.py nor pysqlite3 is installed")
-    return " and ".join(problems) + f": {INSTALL_HINT}"

@@ -5,11 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rekall.core.errors import StorageError
+
 if TYPE_CHECKING:
     from rekall.service.facade import Rekall
     from rekall.service.indexing import Progress
     from rekall.service.maintenance import CheckReport, RestoreReport
     from rekall.service.transfer import ImportReport
+    from rekall.storage.database import Database
 
 
 def export_json(rekall: Rekall, output: Path | None) -> str:
@@ -40,6 +43,9 @@ def import_data(
     """
     from rekall.service import legacy_import, transfer
 
+    transfer.check_source(
+        source, "no such database file" if legacy else "no such file or directory"
+    )
     if legacy:
         return legacy_import.import_legacy(
             rekall.db, rekall.indexer, source, strategy=strategy, dry_run=dry_run, progress=progress
@@ -60,14 +66,14 @@ def backup(rekall: Rekall, target: Path | None) -> Path:
     """A consistent copy of the base (beside it, timestamped, by default)."""
     from rekall.service import maintenance
 
-    return maintenance.backup(rekall.db, target)
+    return maintenance.backup(_embedded(rekall, "backup"), target)
 
 
 def restore(rekall: Rekall, source: Path) -> RestoreReport:
     """Replace the base with a validated backup, then rebuild the vector index from it."""
     from rekall.service import maintenance
 
-    report = maintenance.restore(rekall.db, source)
+    report = maintenance.restore(_embedded(rekall, "restore"), source)
     rekall.semantic.rebuild_index()
     return report
 
@@ -76,4 +82,23 @@ def check(rekall: Rekall, repair: bool, progress: Progress | None) -> CheckRepor
     """Health checks; with repair, rebuild derived data (never entries) and check again."""
     from rekall.service import maintenance
 
-    return maintenance.check(rekall.db, rekall.rebuild_index if repair else None, progress)
+    if rekall.db.kind != "sqlite":
+        from rekall.service.server_check import check_server
+
+        return check_server(rekall.db)
+    db = _embedded(rekall, "check")
+    return maintenance.check(
+        db, rekall.rebuild_index if repair else None, progress, rekall.semantic.model_id
+    )
+
+
+def _embedded(rekall: Rekall, command: str) -> Database:
+    """The SQLite database behind the facade. Raises StorageError on a server backend."""
+    from rekall.storage.database import Database
+
+    if isinstance(rekall.db, Database):
+        return rekall.db
+    raise StorageError(
+        f"rekall {command} works on the SQLite file, but this base is on PostgreSQL at "
+        f"{rekall.db.location}; use the server's own tools there (pg_dump and pg_restore)"
+    )

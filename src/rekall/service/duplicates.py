@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from rekall.core.entries import Entry, EntryFilter
 from rekall.core.errors import ValidationError
 from rekall.search.model_files import MODEL_ID
 from rekall.service.semantic import DIMENSIONS
-from rekall.storage import embeddings_repo, entries_repo
-from rekall.storage.database import Database
+
+if TYPE_CHECKING:
+    from rekall.storage.contract import Store
 
 
 @dataclass(frozen=True)
@@ -30,11 +32,12 @@ class DuplicateReport:
 
 
 def find_duplicates(
-    db: Database, threshold: float, filters: EntryFilter, limit: int
+    db: Store, threshold: float, filters: EntryFilter, limit: int, model_id: str = MODEL_ID
 ) -> DuplicateReport:
     """Clusters of active entries at least threshold similar in meaning, largest first.
 
-    Uses the stored vectors (no model needed). Raises ValidationError on a bad threshold.
+    Uses the stored vectors of model_id (no model needed). Raises ValidationError on a bad
+    threshold.
     """
     if not 0.0 < threshold <= 1.0:
         raise ValidationError(f"threshold {threshold} is out of range; use a cosine in 0-1")
@@ -44,15 +47,17 @@ def find_duplicates(
     from rekall.service.vector_sync import stack
 
     with db.read() as conn:
-        allowed = entries_repo.filtered_seqs(conn, replace(filters, status="active"))
-        total = len(allowed) if allowed is not None else entries_repo.count_entries(conn)["total"]
-        rows = list(embeddings_repo.vectors_for_model(conn, MODEL_ID))
+        allowed = db.repos.entries.filtered_seqs(conn, replace(filters, status="active"))
+        total = (
+            len(allowed) if allowed is not None else db.repos.entries.count_entries(conn)["total"]
+        )
+        rows = list(db.repos.vectors.vectors_for_model(conn, model_id))
         if allowed is not None:
             keep = set(allowed)
             rows = [row for row in rows if row.seq in keep]
         ids, matrix = stack(rows, DIMENSIONS)
         groups = lookalike_clusters(ids, np.ascontiguousarray(matrix), threshold)[:limit]
-        found = entries_repo.fetch_by_seqs(conn, [seq for group in groups for seq, _ in group])
+        found = db.repos.entries.fetch_by_seqs(conn, [seq for group in groups for seq, _ in group])
     clusters = [
         Cluster(tuple(found[seq] for seq, _ in group), tuple(sim for _, sim in group))
         for group in groups

@@ -3,17 +3,38 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any
 
 from rekall.core import entries as core
 from rekall.core.context import EntryContext
-from rekall.core.entries import Entry, EntryFilter, Link, NewEntry
+from rekall.core.entries import Entry, EntryFilter, Link, NewEntry, supersession_cycles
 from rekall.core.errors import ValidationError
 from rekall.core.ids import new_id
-from rekall.storage import context_repo, entries_repo, links_repo
-from rekall.storage.database import Database
+
+if TYPE_CHECKING:
+    from rekall.storage.contract import Store
 
 Clock = Callable[[], str]
+# Who is writing: a token's name on the HTTP server (set per tool call), else the local user.
+ACTING_AS: ContextVar[str | None] = ContextVar("rekall_acting_as", default=None)
+
+
+def local_user() -> str:
+    """The operating system's name for the person at this machine ("unknown" without one)."""
+    import getpass  # loads termios: only when an entry is written
+
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError, ImportError):
+        return "unknown"
+
+
+def current_author() -> str:
+    """The author recorded on the entries written now."""
+    return ACTING_AS.get() or local_user()
+
+
 # Called inside the write transaction with (connection, seq, entry as written, generation).
 AfterWrite = Callable[[Any, int, Entry, int], None]
 
@@ -21,21 +42,22 @@ AfterWrite = Callable[[Any, int, Entry, int], None]
 class EntryOperations:
     """Create, read, update, delete, list and link entries."""
 
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Store, clock: Clock) -> None:
         self.db = db
         self.clock = clock
 
     def resolve(self, id_or_prefix: str) -> str:
         """Full id for an id or unique prefix. Raises NotFoundError, AmbiguousIdError."""
         with self.db.read() as conn:
-            return entries_repo.resolve_id(conn, id_or_prefix)
+            return self.db.repos.entries.resolve_id(conn, id_or_prefix)
 
     def insert(self, new: NewEntry, after_write: AfterWrite | None = None) -> Entry:
         """Write a validated entry (and whatever after_write adds, atomically); return it."""
         entry_id = new_id()
         with self.db.write() as (conn, generation):
-            seq = entries_repo.insert_entry(conn, entry_id, new, self.clock())
-            entry = entries_repo.fetch_entry(conn, entry_id)
+            seq = self.db.repos.entries.insert_entry(conn, entry_id, new, self.clock())
+            self.db.repos.entries.stamp_author(conn, entry_id, current_author(), created=True)
+            entry = self.db.repos.entries.fetch_entry(conn, entry_id)
             if after_write:
                 after_write(conn, seq, entry, generation)
         return entry
@@ -45,9 +67,9 @@ class EntryOperations:
         entry_id = self.resolve(id_or_prefix)
         if record_access:
             with self.db.write() as (conn, _):
-                entries_repo.record_access(conn, entry_id, self.clock())
+                self.db.repos.entries.record_access(conn, entry_id, self.clock())
         with self.db.read() as conn:
-            return entries_repo.fetch_entry(conn, entry_id)
+            return self.db.repos.entries.fetch_entry(conn, entry_id)
 
     def update(
         self,
@@ -63,23 +85,26 @@ class EntryOperations:
         """
         with self.db.write() as (conn, generation):
             if "superseded_by" in fields and fields["superseded_by"] is not None:
-                fields["superseded_by"] = entries_repo.resolve_id(conn, fields["superseded_by"])
-            entries_repo.update_entry(conn, entry_id, fields, self.clock())
+                fields["superseded_by"] = self.db.repos.entries.resolve_id(
+                    conn, fields["superseded_by"]
+                )
+            self.db.repos.entries.update_entry(conn, entry_id, fields, self.clock())
             if tags is not None:
-                entries_repo.replace_tags(conn, entry_id, tags)
+                self.db.repos.entries.replace_tags(conn, entry_id, tags)
             if context is not None:
-                context_repo.write_context(conn, entry_id, context[0])
-            entry = entries_repo.fetch_entry(conn, entry_id)
+                self.db.repos.transfer.write_context(conn, entry_id, context[0])
+            self.db.repos.entries.stamp_author(conn, entry_id, current_author(), created=False)
+            entry = self.db.repos.entries.fetch_entry(conn, entry_id)
             if after_write:
-                after_write(conn, entries_repo.seq_of(conn, entry_id), entry, generation)
+                after_write(conn, self.db.repos.entries.seq_of(conn, entry_id), entry, generation)
         return entry
 
     def delete(self, id_or_prefix: str) -> Entry:
         """Delete an entry and everything hanging off it. Raises NotFound/Ambiguous."""
         entry_id = self.resolve(id_or_prefix)
         with self.db.write() as (conn, _):
-            entry = entries_repo.fetch_entry(conn, entry_id)
-            entries_repo.delete_entry(conn, entry_id)
+            entry = self.db.repos.entries.fetch_entry(conn, entry_id)
+            self.db.repos.entries.delete_entry(conn, entry_id)
         return entry
 
     def deprecate(self, id_or_prefix: str, superseded_by: str | None) -> Entry:
@@ -88,17 +113,19 @@ class EntryOperations:
         with self.db.write() as (conn, _):
             replacement = None
             if superseded_by:
-                replacement = entries_repo.resolve_id(conn, superseded_by)
+                replacement = self.db.repos.entries.resolve_id(conn, superseded_by)
                 if replacement == entry_id:
                     raise ValidationError("an entry cannot supersede itself")
-            entries_repo.update_entry(
+                _refuse_cycle(self.db.repos.entries, conn, entry_id, replacement)
+            self.db.repos.entries.update_entry(
                 conn,
                 entry_id,
                 {"status": "deprecated", "superseded_by": replacement},
                 self.clock(),
             )
-            if replacement and not _has_link(conn, replacement, entry_id, "supersedes"):
-                links_repo.add_link(
+            self.db.repos.entries.stamp_author(conn, entry_id, current_author(), created=False)
+            if replacement and not _has_link(self.db, conn, replacement, entry_id, "supersedes"):
+                self.db.repos.links.add_link(
                     conn,
                     replacement,
                     entry_id,
@@ -106,19 +133,19 @@ class EntryOperations:
                     "deprecated in favour of the newer entry",
                     self.clock(),
                 )
-            return entries_repo.fetch_entry(conn, entry_id)
+            return self.db.repos.entries.fetch_entry(conn, entry_id)
 
     def list_entries(
         self, filters: EntryFilter, sort: str, limit: int, offset: int = 0
     ) -> list[Entry]:
         """Entries matching filters, sorted."""
         with self.db.read() as conn:
-            return entries_repo.list_entries(conn, filters, sort, limit, offset)
+            return self.db.repos.entries.list_entries(conn, filters, sort, limit, offset)
 
     def count(self, filters: EntryFilter) -> int:
         """How many entries match filters."""
         with self.db.read() as conn:
-            return entries_repo.count_matching(conn, filters)
+            return self.db.repos.entries.count_matching(conn, filters)
 
     def link(self, a: str, b: str, link_type: str, reason: str | None) -> Link:
         """Link entry a to b. Raises ValidationError for self-links, duplicates, bad types."""
@@ -127,7 +154,7 @@ class EntryOperations:
         source, target = self.resolve(a), self.resolve(b)
         now = self.clock()
         with self.db.write() as (conn, _):
-            links_repo.add_link(conn, source, target, kind, reason, now)
+            self.db.repos.links.add_link(conn, source, target, kind, reason, now)
         return Link(source, target, kind, reason, now)
 
     def unlink(self, a: str, b: str, link_type: str | None) -> int:
@@ -135,13 +162,13 @@ class EntryOperations:
         kind = core.validate_link_type(link_type) if link_type else None
         source, target = self.resolve(a), self.resolve(b)
         with self.db.write() as (conn, _):
-            return links_repo.remove_link(conn, source, target, kind)
+            return self.db.repos.links.remove_link(conn, source, target, kind)
 
     def links(self, id_or_prefix: str) -> list[Link]:
         """Links touching an entry."""
         entry_id = self.resolve(id_or_prefix)
         with self.db.read() as conn:
-            return links_repo.links_of(conn, entry_id)
+            return self.db.repos.links.links_of(conn, entry_id)
 
     def related(self, id_or_prefix: str, depth: int) -> list[tuple[Entry, int]]:
         """Entries within depth link hops, nearest first. Raises ValidationError on depth < 1."""
@@ -149,8 +176,8 @@ class EntryOperations:
             raise ValidationError("depth must be between 1 and 10")
         entry_id = self.resolve(id_or_prefix)
         with self.db.read() as conn:
-            found = links_repo.related_ids(conn, entry_id, depth)
-            return [(entries_repo.fetch_entry(conn, other), hop) for other, hop in found]
+            found = self.db.repos.links.related_ids(conn, entry_id, depth)
+            return [(self.db.repos.entries.fetch_entry(conn, other), hop) for other, hop in found]
 
 
 def validate_changes(
@@ -183,8 +210,22 @@ def validate_changes(
     return fields, tags
 
 
-def _has_link(conn: Any, source: str, target: str, link_type: str) -> bool:
+def _has_link(db: Store, conn: Any, source: str, target: str, link_type: str) -> bool:
     return any(
         link.source_id == source and link.target_id == target and link.type == link_type
-        for link in links_repo.links_of(conn, source)
+        for link in db.repos.links.links_of(conn, source)
     )
+
+
+def _refuse_cycle(repo: Any, conn: Any, entry_id: str, replacement: str) -> None:
+    """Raise ValidationError when the replacement is itself superseded, directly or through
+    others, by the entry being deprecated: readers would be sent round in a ring."""
+    chains = repo.supersessions(conn)
+    chains[entry_id] = replacement
+    for ring in supersession_cycles(chains):
+        if entry_id in ring:
+            path = " -> ".join((*ring[ring.index(entry_id) :], *ring[: ring.index(entry_id)]))
+            raise ValidationError(
+                f"{entry_id} cannot be superseded by {replacement}: that would make a ring "
+                f"({path} -> {entry_id}); deprecate the older entry in favour of the newer one"
+            )

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,16 +19,17 @@ from rekall.core.results import SearchResponse, SearchResult
 from rekall.core.review import SIMILAR_EXISTING_THRESHOLD
 from rekall.search.hybrid import FusionWeights
 from rekall.service import data, searching
-from rekall.service.entries import EntryOperations, validate_changes
+from rekall.service.entries import ACTING_AS, EntryOperations, validate_changes
 from rekall.service.generation import GenerationReport, generate
 from rekall.service.graph import EntryGraph, entry_graph
 from rekall.service.indexing import Indexer, Progress, RebuildReport
+from rekall.service.keyword import KeywordSide
 from rekall.service.legacy_offer import offer_legacy_import
 from rekall.service.review import ReviewMethods, close_matches
 from rekall.service.semantic import SemanticEngine
 from rekall.service.stats import memory_figures, storage_figures
-from rekall.storage import entries_repo
-from rekall.storage.database import open_database
+from rekall.service.tokens import TokenOperations
+from rekall.storage.opening import open_store
 
 if TYPE_CHECKING:
     from rekall.service.duplicates import DuplicateReport
@@ -60,15 +62,20 @@ class Rekall(ReviewMethods):
         notify: Callable[[str], None] | None = None,
     ) -> None:
         self.config = config or load_config()
-        self.db = open_database(db_file or paths.db_path())
+        # An explicit file wins: tests and tools open a given SQLite file whatever the config.
+        url = "" if db_file is not None else self.config.database_url
+        self.db = open_store(url, db_file or paths.db_path())
         self.clock = clock
         self.entries = EntryOperations(self.db, clock)
         self.notify = notify or (lambda message: None)
         self.semantic = SemanticEngine(self.db, self.config, long_lived, self.notify)
         self.indexer = Indexer(self.db, self.semantic, self.notify)
+        self.keyword = KeywordSide(self.db)
         # Hybrid and keyword search parameters (docs/decisions/002); the sweep replaces them.
         self.fusion_weights = FusionWeights()
-        offer_legacy_import(self.db, self.notify)
+        self.tokens = TokenOperations(self.db, clock)
+        if self.db.kind == "sqlite":
+            offer_legacy_import(self.db, self.notify)
 
     # -- entries -------------------------------------------------------------------------
     def add(
@@ -200,7 +207,9 @@ class Rekall(ReviewMethods):
                 notices.append(KEYWORD_FALLBACK.format(exc))
                 mode = "keyword"
         if ranking is None:
-            ranking = searching.keyword_ranking(self.db, query, filters, limit, self.fusion_weights)
+            ranking = searching.keyword_ranking(
+                self.keyword, query, filters, limit, self.fusion_weights
+            )
         results = searching.build_results(self.db, ranking)
         elapsed = (time.perf_counter() - started) * 1000
         return SearchResponse(query, mode, results, notices, elapsed)
@@ -211,7 +220,7 @@ class Rekall(ReviewMethods):
         if mode == "semantic":
             return searching.semantic_ranking(self.semantic, self.db, query, filters, limit)
         return searching.hybrid_ranking(
-            self.semantic, self.db, query, filters, limit, self.fusion_weights
+            self.semantic, self.keyword, query, filters, limit, self.fusion_weights
         )
 
     def similar(
@@ -222,14 +231,12 @@ class Rekall(ReviewMethods):
         limit = check_limit(limit)
         entry = self.entries.get(id_or_prefix)
         with self.db.read() as conn:
-            seq = entries_repo.seq_of(conn, entry.id)
+            seq = self.db.repos.entries.seq_of(conn, entry.id)
         vector = self.semantic.embed_texts([entry.embedding_text()])[0]
-        allowed = searching.allowed_seqs(
-            self.db, filters or EntryFilter(), self.semantic.filter_cache
+        nearest = searching.nearest_hits(
+            self.semantic, self.db, vector, filters or EntryFilter(), limit + 1
         )
-        hits = [hit for hit in self.semantic.nearest(vector, limit + 1, allowed) if hit[0] != seq][
-            :limit
-        ]
+        hits = [hit for hit in nearest if hit[0] != seq][:limit]
         evidence = {
             s: searching.Evidence(semantic_rank=r, similarity=score)
             for r, (s, score) in enumerate(hits, start=1)
@@ -238,6 +245,29 @@ class Rekall(ReviewMethods):
         return SearchResponse(
             entry.title, "semantic", results, [], (time.perf_counter() - started) * 1000
         )
+
+    @contextmanager
+    def acting_as(self, author: str | None) -> Iterator[None]:
+        """Within the block, entries written in this thread or task record author as writer."""
+        token = ACTING_AS.set(author)
+        try:
+            yield
+        finally:
+            ACTING_AS.reset(token)
+
+    def watch(self, callback: Callable[[int], None]) -> bool:
+        """Call callback(generation) from a background thread after each write by another
+        process; False when the backend cannot tell (SQLite: the next read sees it anyway)."""
+        listen = getattr(self.db, "listen", None)
+        if listen is None:
+            return False
+
+        def remote_write(generation: int) -> None:
+            self.semantic.filter_cache.clear()
+            callback(generation)
+
+        listen(remote_write)
+        return True
 
     # -- index and stats -----------------------------------------------------------------
     def rebuild_index(
@@ -260,7 +290,7 @@ class Rekall(ReviewMethods):
 
     def stats(self, memory: bool = False) -> dict[str, Any]:
         """Counts, sizes, model and index state; with memory, RSS figures."""
-        figures = storage_figures(self.db)
+        figures = storage_figures(self.db, self.semantic.known_model_id())
         figures.update(self.semantic.stats())
         if memory:
             figures.update(memory_figures())
@@ -313,7 +343,10 @@ class Rekall(ReviewMethods):
         """Clusters of active entries that look alike (stored vectors, no model needed)."""
         from rekall.service.duplicates import find_duplicates
 
-        return find_duplicates(self.db, threshold, filters or EntryFilter(), check_limit(limit))
+        model_id = self.semantic.known_model_id()
+        return find_duplicates(
+            self.db, threshold, filters or EntryFilter(), check_limit(limit), model_id
+        )
 
     def merge(
         self, keep: str, others: tuple[str, ...], delete: bool = False, dry_run: bool = False

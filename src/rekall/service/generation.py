@@ -9,7 +9,6 @@ from itertools import islice
 from rekall.core.errors import ValidationError
 from rekall.service.entries import EntryOperations
 from rekall.service.indexing import Indexer, Progress
-from rekall.storage import links_repo
 
 BATCH = 256
 
@@ -45,7 +44,7 @@ def generate(
     with entries.db.write() as (conn, _):
         for source_index, target_index, link_type, reason in plan_links(count, seed):
             try:
-                links_repo.add_link(
+                entries.db.repos.links.add_link(
                     conn, ids[source_index], ids[target_index], link_type, reason, now
                 )
                 links += 1

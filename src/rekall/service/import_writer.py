@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from rekall.core.entries import content_hash
 from rekall.core.import_plan import ImportPlan
 from rekall.core.records import EntryRecord
 from rekall.search.model_files import MODEL_ID
 from rekall.service.indexing import Indexer, Progress, VectorRow
-from rekall.storage import context_repo, embeddings_repo, transfer_repo
+
+if TYPE_CHECKING:
+    from rekall.storage.contract import Repositories
 
 EMBED_BATCH = 64
 
@@ -20,12 +22,13 @@ EMBED_BATCH = 64
 class VectorSupply:
     """Vectors that arrive with an import (from an earlier database), by entry id.
 
-    summary holds float32 bytes of the current model's vectors, reused instead of
+    summary holds float32 bytes of entry vectors, stored under summary_model_id instead of
     re-embedding; context holds (model id, dimensions, bytes) of context-text vectors.
     """
 
     summary: Mapping[str, bytes] = field(default_factory=dict)
     context: Mapping[str, tuple[str, int, bytes]] = field(default_factory=dict)
+    summary_model_id: str = MODEL_ID
 
 
 @dataclass
@@ -59,7 +62,7 @@ def prepare_vectors(
             continue
         blob = supply.summary.get(record.id)
         if blob is not None:
-            prepared.rows[record.id] = (MODEL_ID, len(blob) // 4, digest, blob)
+            prepared.rows[record.id] = (supply.summary_model_id, len(blob) // 4, digest, blob)
         else:
             todo.append((record.id, text))
     written = {record.id for record in writes}
@@ -92,33 +95,40 @@ def _embed(
 
 
 def write_plan(
-    conn: sqlite3.Connection,
+    repos: Repositories,
+    conn: Any,
     plan: ImportPlan,
     vectors: PreparedVectors,
     supply: VectorSupply,
     generation: int,
+    model_id: str,
 ) -> None:
-    """Inside the caller's write transaction: entries, links, then vectors that still match."""
+    """Inside the caller's write transaction: entries, links, then vectors that still match.
+
+    model_id is the current model's: a vector of older text under it is dropped.
+    """
     # superseded_by may name an entry inserted later in this same transaction.
-    conn.execute("PRAGMA defer_foreign_keys = ON")
-    before = transfer_repo.seqs_and_hashes(conn, [r.id for r in plan.writes], MODEL_ID)
-    upserts: list[tuple[int, str, int, str, bytes]] = []
-    stale: list[int] = []
-    for record in plan.writes:
-        existing = before.get(record.id)
-        if existing is None:
-            seq = transfer_repo.insert_record(conn, record)
-        else:
-            seq = transfer_repo.update_record(conn, record)
-        current = content_hash(record.embedding_text())
-        row = vectors.rows.get(record.id)
-        if row is not None and row[2] == current:
-            upserts.append((seq, *row))
-        elif existing is not None and existing[1] not in (None, current):
-            stale.append(seq)  # never leave a vector of the old text behind
-        if record.id in supply.context:
-            context_repo.upsert_context_vector(conn, record.id, *supply.context[record.id])
-    transfer_repo.remove_links(conn, plan.links_removed)
-    transfer_repo.add_links(conn, plan.links_added)
-    embeddings_repo.delete_vectors(conn, stale)
-    embeddings_repo.upsert_vectors(conn, upserts, generation)
+    repos.transfer.defer_foreign_keys(conn)
+    # Many small statements: a server backend sends them without waiting for each.
+    with repos.transfer.batched(conn):
+        before = repos.transfer.seqs_and_hashes(conn, [r.id for r in plan.writes], model_id)
+        upserts: list[tuple[int, str, int, str, bytes]] = []
+        stale: list[int] = []
+        for record in plan.writes:
+            existing = before.get(record.id)
+            if existing is None:
+                seq = repos.transfer.insert_record(conn, record)
+            else:
+                seq = repos.transfer.update_record(conn, record)
+            current = content_hash(record.embedding_text())
+            row = vectors.rows.get(record.id)
+            if row is not None and row[2] == current:
+                upserts.append((seq, *row))
+            elif existing is not None and existing[1] not in (None, current):
+                stale.append(seq)  # never leave a vector of the old text behind
+            if record.id in supply.context:
+                repos.transfer.upsert_context_vector(conn, record.id, *supply.context[record.id])
+        repos.transfer.remove_links(conn, plan.links_removed)
+        repos.transfer.add_links(conn, plan.links_added)
+        repos.vectors.delete_vectors(conn, stale)
+        repos.vectors.upsert_vectors(conn, upserts, generation)

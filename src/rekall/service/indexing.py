@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from rekall.core.entries import Entry, NewEntry, content_hash
 from rekall.core.errors import ModelError
 from rekall.core.ids import new_id
-from rekall.search.model_files import MODEL_ID
 from rekall.service.semantic import SemanticEngine
-from rekall.storage import embeddings_repo, entries_repo
-from rekall.storage.database import Database
+
+if TYPE_CHECKING:
+    from rekall.storage.contract import Store
 
 VectorRow = tuple[str, int, str, bytes]  # model id, dimensions, content hash, float32 bytes
 Progress = Callable[[int, int], None]
@@ -36,7 +36,7 @@ class RebuildReport:
 class Indexer:
     """Turns entry text into stored vectors, inside the same transactions as the entries."""
 
-    def __init__(self, db: Database, engine: SemanticEngine, notify: Callable[[str], None]):
+    def __init__(self, db: Store, engine: SemanticEngine, notify: Callable[[str], None]):
         self.db = db
         self.engine = engine
         self.notify = notify
@@ -52,14 +52,15 @@ class Indexer:
         except ModelError as exc:
             self._tell_once(f"{NO_MODEL_NOTICE}\n{exc}")
             return None
+        model_id = self.engine.model_id  # known now: the model is loaded
         return [
-            (MODEL_ID, int(row.size), content_hash(text), row.tobytes())
+            (model_id, int(row.size), content_hash(text), row.tobytes())
             for text, row in zip(texts, matrix, strict=True)
         ]
 
     def store(
         self,
-        conn: sqlite3.Connection,
+        conn: Any,
         seq: int,
         entry: Entry,
         row: VectorRow | None,
@@ -68,11 +69,11 @@ class Indexer:
         """Inside a write: store the vector if it matches the entry's text, else drop stale ones."""
         current = content_hash(entry.embedding_text())
         if row is not None and row[2] == current:
-            embeddings_repo.upsert_vectors(conn, [(seq, *row)], generation)
+            self.db.repos.vectors.upsert_vectors(conn, [(seq, *row)], generation)
         else:
-            stored = embeddings_repo.stored_hash(conn, seq, MODEL_ID)
+            stored = self.db.repos.vectors.stored_hash(conn, seq, self.engine.model_id)
             if stored is not None and stored != current:
-                embeddings_repo.delete_vectors(conn, [seq])
+                self.db.repos.vectors.delete_vectors(conn, [seq])
 
     def insert_many(self, entries: Sequence[NewEntry], now: str) -> list[str]:
         """Insert entries with their vectors in one transaction; return their ids."""
@@ -81,19 +82,20 @@ class Indexer:
         ids = [new_id() for _ in entries]
         with self.db.write() as (conn, generation):
             seqs = [
-                entries_repo.insert_entry(conn, entry_id, entry, now)
+                self.db.repos.entries.insert_entry(conn, entry_id, entry, now)
                 for entry_id, entry in zip(ids, entries, strict=True)
             ]
             if rows is not None:
-                embeddings_repo.upsert_vectors(
+                self.db.repos.vectors.upsert_vectors(
                     conn, [(seq, *row) for seq, row in zip(seqs, rows, strict=True)], generation
                 )
         return ids
 
     def rebuild(self, progress: Progress | None = None) -> RebuildReport:
         """Embed every entry whose vector is missing, of another model, or of older text."""
+        model_id = self.engine.model_id
         with self.db.read() as conn:
-            pairs = list(embeddings_repo.texts_with_hashes(conn, MODEL_ID))
+            pairs = list(self.db.repos.vectors.texts_with_hashes(conn, model_id))
         todo = [
             (p.seq, text)
             for p, stored in pairs
@@ -115,13 +117,13 @@ class Indexer:
             raise ModelError(self.engine.model_problem or "the embedding model is not available")
         with self.db.write() as (conn, generation):
             # Only rows whose text did not change while we were embedding.
-            live = embeddings_repo.current_texts(conn, [seq for seq, _ in batch])
+            live = self.db.repos.vectors.current_texts(conn, [seq for seq, _ in batch])
             fresh = [
                 (seq, *row)
                 for (seq, text), row in zip(batch, rows, strict=True)
                 if live.get(seq) == text
             ]
-            embeddings_repo.upsert_vectors(conn, fresh, generation)
+            self.db.repos.vectors.upsert_vectors(conn, fresh, generation)
 
     def _tell_once(self, message: str) -> None:
         if not self._told:

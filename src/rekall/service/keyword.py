@@ -1,15 +1,21 @@
-"""Keyword search through FTS5: the user's text as a query, BM25 hits and their evidence."""
+"""Keyword search: the user's text as a query, BM25 hits and the evidence each one carries."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rekall.core.entries import EntryFilter
 from rekall.search import fts
+from rekall.search.cache import LRUCache
 from rekall.search.hybrid import FusionWeights, KeywordEvidence, idf, keyword_evidence
-from rekall.storage import fts_repo
-from rekall.storage.database import Database
-from rekall.storage.fts_repo import KeywordHit
+from rekall.storage.fts_repo import KeywordHit, KeywordQuery
+
+if TYPE_CHECKING:
+    from rekall.storage.contract import Store
+
+# Document counts of this many distinct terms are kept; a typing session needs a few dozen.
+COUNT_CACHE_SIZE = 4096
 
 
 @dataclass(frozen=True)
@@ -24,6 +30,11 @@ class KeywordPlan:
             return cls(fts.typing_terms(query))
         return cls(fts.content_terms(fts.extract_terms(query)))
 
+    def query(self) -> KeywordQuery:
+        """The backend-neutral query: any term may match, the last maybe as a prefix."""
+        prefix = bool(self.terms) and self.terms[-1].prefix
+        return KeywordQuery(tuple(term.tokens for term in self.terms), False, prefix)
+
 
 @dataclass(frozen=True)
 class KeywordMatch:
@@ -33,36 +44,58 @@ class KeywordMatch:
     evidence: KeywordEvidence
 
 
-def run_keyword(
-    db: Database, plan: KeywordPlan, filters: EntryFilter, limit: int
-) -> list[KeywordHit]:
-    """Best keyword matches: entries holding any of the terms, by field-weighted BM25, after
-    the entries whose context (errors, trigger keywords, files) holds all of them."""
-    match = fts.build_match(plan.terms)
-    if match is None:
-        return []
-    context_match = fts.build_match(plan.terms, "AND", column="context_keys")
-    with db.read() as conn:
-        return fts_repo.keyword_search(conn, match, filters, limit, context_match)
+class KeywordSide:
+    """Keyword search on one base; how many entries hold a term is cached per generation."""
 
+    def __init__(self, db: Store) -> None:
+        self.db = db
+        self.counts: LRUCache[int] = LRUCache(COUNT_CACHE_SIZE)
 
-def weigh_matches(
-    db: Database, plan: KeywordPlan, hits: list[KeywordHit], weights: FusionWeights
-) -> list[KeywordMatch]:
-    """Each hit with its evidence: how rare its matched terms are and where they matched."""
-    if not hits:
-        return []
-    with db.read() as conn:
-        counts, total = fts_repo.document_counts(conn, [t.as_fts() for t in plan.terms])
-        fields = fts_repo.entry_fields(conn, [hit.seq for hit in hits])
-    rarity = [idf(count, total) for count in counts]
-    matches = []
-    for hit in hits:
-        found = fields.get(hit.seq)
-        texts = {name: fts.fold(text) for name, text in vars(found).items()} if found else {}
-        evidence = keyword_evidence(plan.terms, rarity, texts, weights)
-        if hit.in_context:
-            # The person typed what was recorded to bring this entry back.
-            evidence.vote += weights.context
-        matches.append(KeywordMatch(hit, evidence))
-    return matches
+    def hits(self, plan: KeywordPlan, filters: EntryFilter, limit: int) -> list[KeywordHit]:
+        """Best keyword matches: entries holding any of the terms, by field-weighted rank,
+        after the entries whose context (errors, trigger keywords, files) holds all of them."""
+        if not plan.terms:
+            return []
+        with self.db.read() as conn:
+            return self.db.repos.keyword.search_phrases(conn, plan.query(), filters, limit)
+
+    def weigh(
+        self, plan: KeywordPlan, hits: list[KeywordHit], weights: FusionWeights
+    ) -> list[KeywordMatch]:
+        """Each hit with its evidence: how rare its matched terms are and where they matched."""
+        if not hits:
+            return []
+        rarity = self.rarity(plan)
+        with self.db.read() as conn:
+            fields = self.db.repos.keyword.entry_fields(conn, [hit.seq for hit in hits])
+        matches = []
+        for hit in hits:
+            found = fields.get(hit.seq)
+            texts = {name: fts.fold(text) for name, text in vars(found).items()} if found else {}
+            evidence = keyword_evidence(plan.terms, rarity, texts, weights)
+            if hit.in_context:
+                # The person typed what was recorded to bring this entry back.
+                evidence.vote += weights.context
+            matches.append(KeywordMatch(hit, evidence))
+        return matches
+
+    def rarity(self, plan: KeywordPlan) -> list[float]:
+        """The IDF of each term; counts are read in one query for the terms not cached yet.
+
+        The generation is read first: a write in between leaves counts under a stale key.
+        """
+        generation = self.db.generation()
+        keys = [(generation, term.tokens, term.prefix) for term in plan.terms]
+        found = {key: count for key in keys if (count := self.counts.get(key)) is not None}
+        total = self.counts.get((generation, "total"))
+        missing = [term for term, key in zip(plan.terms, keys, strict=True) if key not in found]
+        if missing or total is None:
+            with self.db.read() as conn:
+                counts, total = self.db.repos.keyword.document_counts(
+                    conn, KeywordPlan(missing).query()
+                )
+            self.counts.put((generation, "total"), total)
+            for term, count in zip(missing, counts, strict=True):
+                found[(generation, term.tokens, term.prefix)] = count
+                self.counts.put((generation, term.tokens, term.prefix), count)
+        return [idf(found[key], total) for key in keys]

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rekall.core.errors import ValidationError
 from rekall.core.export_format import build_document
@@ -23,9 +23,20 @@ from rekall.service.indexing import Indexer, Progress
 from rekall.service.semantic import DIMENSIONS
 from rekall.service.transfer import ImportReport, import_document
 from rekall.storage import legacy_repo
-from rekall.storage.database import Database
+
+if TYPE_CHECKING:
+    from rekall.storage.contract import Store
 
 STATUS_NAMES = {"obsolete": "deprecated"}
+
+# Rekall 0.3 embedded slightly different text (cosine 0.963-0.997 against ours): its vectors
+# are kept, but under an id of their own, so they are never taken for current ones.
+LEGACY_MODEL_ID = f"{MODEL_ID}@rekall-0.3"
+LEGACY_VECTORS_NOTICE = (
+    f"{{count}} vectors from Rekall 0.3 were kept as another model's ({LEGACY_MODEL_ID}): "
+    "they were computed from slightly different text, so semantic search does not use them. "
+    "Run 'rekall index rebuild' to embed those entries with the current model."
+)
 
 
 @dataclass(frozen=True)
@@ -38,7 +49,7 @@ class LegacyData:
 
 
 def import_legacy(
-    db: Database,
+    db: Store,
     indexer: Indexer,
     path: Path,
     *,
@@ -58,6 +69,8 @@ def import_legacy(
         progress=progress,
         supply=data.supply,
     )
+    if report.vectors_reused:
+        report.notices.append(LEGACY_VECTORS_NOTICE.format(count=report.vectors_reused))
     if data.other_model_vectors:
         report.notices.append(
             f"{data.other_model_vectors} stored vectors came from another model and were "
@@ -179,7 +192,7 @@ def _structured(row: dict[str, Any], where: str) -> dict[str, Any] | None:
 
 
 def _vectors(conn: sqlite3.Connection, entry_ids: set[str]) -> tuple[VectorSupply, int]:
-    """Vectors of this model (reused byte for byte) and how many others were left behind."""
+    """Vectors of this model (kept byte for byte, as Rekall 0.3's) and how many others were left."""
     summary: dict[str, bytes] = {}
     context: dict[str, tuple[str, int, bytes]] = {}
     other = 0
@@ -197,5 +210,5 @@ def _vectors(conn: sqlite3.Connection, entry_ids: set[str]) -> tuple[VectorSuppl
         elif row["embedding_type"] == "summary":
             summary[row["entry_id"]] = blob
         elif row["embedding_type"] == "context":
-            context[row["entry_id"]] = (MODEL_ID, DIMENSIONS, blob)
-    return VectorSupply(summary, context), other
+            context[row["entry_id"]] = (LEGACY_MODEL_ID, DIMENSIONS, blob)
+    return VectorSupply(summary, context, LEGACY_MODEL_ID), other

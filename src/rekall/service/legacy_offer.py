@@ -5,12 +5,14 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import platformdirs
 
 from rekall.core.errors import StorageError
-from rekall.storage import maintenance
-from rekall.storage.database import Database
+
+if TYPE_CHECKING:
+    from rekall.storage.contract import Store
 
 LEGACY_FILENAME = "knowledge.db"
 OFFER_KEY = "legacy_import_offered"
@@ -27,10 +29,10 @@ def legacy_locations() -> list[Path]:
     return list(dict.fromkeys(candidates))
 
 
-def offer_legacy_import(db: Database, notify: Callable[[str], None]) -> None:
+def offer_legacy_import(db: Store, notify: Callable[[str], None]) -> None:
     """Once, on an empty base, point at an earlier Rekall database if one is found."""
     with db.read() as conn:
-        if maintenance.meta_value(conn, OFFER_KEY) or not maintenance.is_empty(conn):
+        if db.repos.meta.meta_value(conn, OFFER_KEY) or not db.repos.meta.is_empty(conn):
             return
     found = next((path for path in legacy_locations() if path.is_file()), None)
     if found is None:
@@ -42,6 +44,6 @@ def offer_legacy_import(db: Database, notify: Callable[[str], None]) -> None:
     )
     try:
         with db.write() as (conn, _):
-            maintenance.set_meta_value(conn, OFFER_KEY, 1)
+            db.repos.meta.set_meta_value(conn, OFFER_KEY, 1)
     except StorageError:
         pass  # a read-only base: the offer simply shows again next time

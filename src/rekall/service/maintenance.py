@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
 import sqlite3
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from rekall.core.entries import content_hash
+from rekall.core.entries import content_hash, supersession_cycles
 from rekall.core.errors import MigrationError, ModelError, StorageError, ValidationError
 from rekall.search.model_files import MODEL_ID
 from rekall.service.indexing import Progress, RebuildReport
-from rekall.storage import embeddings_repo, fts_repo, maintenance
+from rekall.service.leftovers import remove_leftovers
+from rekall.storage import embeddings_repo, entries_repo, fts_repo, maintenance
 from rekall.storage.connection import connect, read_generation, write_transaction
 from rekall.storage.database import Database
 from rekall.storage.embeddings_repo import PendingText
@@ -22,6 +25,7 @@ from rekall.storage.migrations import migrate
 from rekall.storage.schema import SCHEMA_VERSION
 
 Rebuild = Callable[[Progress | None], RebuildReport]
+FTS_CHECK_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,7 @@ def backup(db: Database, target: Path | None = None) -> Path:
 
     Raises ValidationError when target already exists as a file, StorageError on I/O errors.
     """
+    remove_leftovers(db.path.parent)
     if target is None:
         target = stamped_path(db.path, "backup")
     elif target.is_dir():
@@ -96,22 +101,58 @@ def restore(db: Database, source: Path) -> RestoreReport:
     open or upgrade, integrity_check ok) before anything changes. Raises ValidationError
     naming the problem, and then nothing has changed.
     """
-    if not source.is_file():
-        raise ValidationError(f"{source}: no such backup file")
-    if not maintenance.has_sqlite_header(source):
-        raise ValidationError(f"{source} is not an SQLite database, so not a Rekall backup")
-    with tempfile.TemporaryDirectory(prefix=".restore-", dir=db.path.parent) as folder:
-        staged = Path(folder) / "staged.db"
-        shutil.copyfile(source, staged)
-        wal = source.with_name(source.name + "-wal")
-        if wal.exists():
-            shutil.copyfile(wal, staged.with_name(staged.name + "-wal"))
-        version = _validate_staged(staged, source)
+    with staged_backup(db.path, source) as (staged, version):
         kept = stamped_path(db.path, "before-restore")
         _replace_live(db, staged, kept)
     with db.read() as conn:
         entries = int(conn.execute("SELECT count(*) FROM entries").fetchone()[0])
     return RestoreReport(source, kept, version, entries)
+
+
+def restore_over_unusable(db_path: Path, source: Path) -> RestoreReport:
+    """Restore when the live file cannot be opened (corrupt, another program's, Rekall
+    0.3's): it is moved aside unchanged and the checked backup takes its place.
+
+    Raises ValidationError on a bad backup (nothing changed), StorageError on I/O errors.
+    """
+    with staged_backup(db_path, source) as (staged, version):
+        conn = connect(staged)
+        try:
+            with write_transaction(conn):  # a new identity: no derived file matches it
+                maintenance.stamp_as_successor(conn, 0, [])
+            entries = int(conn.execute("SELECT count(*) FROM entries").fetchone()[0])
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            conn.close()
+        kept = stamped_path(db_path, "unusable")
+        try:
+            os.replace(db_path, kept)
+            for suffix in ("-wal", "-shm"):
+                side = db_path.with_name(db_path.name + suffix)
+                if side.exists():
+                    os.replace(side, kept.with_name(kept.name + suffix))
+            os.replace(staged, db_path)
+        except OSError as exc:
+            raise StorageError(f"restoring into {db_path} failed: {exc}") from exc
+    return RestoreReport(source, kept, version, entries)
+
+
+@contextlib.contextmanager
+def staged_backup(db_path: Path, source: Path) -> Iterator[tuple[Path, int]]:
+    """A checked private copy of the backup beside the database, and its schema version."""
+    if not source.is_file():
+        raise ValidationError(f"{source}: no such backup file")
+    if not maintenance.has_sqlite_header(source):
+        raise ValidationError(f"{source} is not an SQLite database, so not a Rekall backup")
+    remove_leftovers(db_path.parent)
+    prefix = f"{maintenance.RESTORE_DIR_PREFIX}{os.getpid()}-"
+    with tempfile.TemporaryDirectory(prefix=prefix, dir=db_path.parent) as folder:
+        staged = Path(folder) / "staged.db"
+        shutil.copyfile(source, staged)
+        wal = source.with_name(source.name + "-wal")
+        if wal.exists():
+            shutil.copyfile(wal, staged.with_name(staged.name + "-wal"))
+        yield staged, _validate_staged(staged, source)
 
 
 def _validate_staged(staged: Path, source: Path) -> int:
@@ -144,7 +185,11 @@ def _replace_live(db: Database, staged: Path, kept: Path) -> None:
         generation = read_generation(conn)
         seqs = sorted(maintenance.vector_seqs(conn))
     staged_conn = connect(staged)
-    live = connect(db.path)
+    try:
+        live = connect(db.path)
+    except StorageError:
+        staged_conn.close()
+        raise
     try:
         with write_transaction(staged_conn):
             maintenance.stamp_as_successor(staged_conn, generation, seqs)
@@ -160,41 +205,69 @@ def _replace_live(db: Database, staged: Path, kept: Path) -> None:
         live.close()
 
 
-def run_checks(db: Database) -> list[Finding]:
-    """Every health check, read-only."""
+def run_checks(db: Database, model_id: str = MODEL_ID) -> list[Finding]:
+    """Every health check, read-only; vectors not under model_id count as stale."""
+    fts_problem = _fts_problem(db)
     with db.read() as conn:
         integrity = maintenance.integrity_problems(conn)
-        try:
-            fts_repo.check_fts(conn)
-            fts_problem = ""
-        except sqlite3.DatabaseError as exc:
-            fts_problem = str(exc)
-        pairs = list(embeddings_repo.texts_with_hashes(conn, MODEL_ID))
+        pairs = list(embeddings_repo.texts_with_hashes(conn, model_id))
+        other = sum(n for k, n in embeddings_repo.count_vectors(conn).items() if k != model_id)
         orphans = maintenance.orphan_links(conn)
         dangling = maintenance.dangling_supersessions(conn)
+        cycles = supersession_cycles(entries_repo.supersessions(conn))
         orphan_vectors = maintenance.orphan_vectors(conn)
     missing, stale = _missing_and_stale(pairs)
     return [
         Finding("integrity", not integrity, "; ".join(integrity[:5]) or "SQLite reports ok"),
-        Finding(
-            "keyword index",
-            not fts_problem,
-            f"the FTS index disagrees with the entries ({fts_problem})" if fts_problem else "ok",
+        Finding("keyword index", not fts_problem, fts_problem or "ok"),
+        _vector_finding(
+            model_id, len(pairs), (max(0, missing - other), stale, other), orphan_vectors
         ),
-        _vector_finding(len(pairs), missing, stale, orphan_vectors),
         Finding(
             "links",
             not orphans,
             "; ".join(f"{s} -> {t} ({k}) points to a missing entry" for s, t, k in orphans[:5])
             or "every link joins two existing entries",
         ),
-        Finding(
-            "superseded_by",
-            not dangling,
-            "; ".join(f"{e} is superseded by missing entry {s}" for e, s in dangling[:5])
-            or "every superseded_by names an existing entry",
-        ),
+        _supersession_finding(dangling, cycles),
     ]
+
+
+def _supersession_finding(
+    dangling: list[tuple[str, str]], cycles: list[tuple[str, ...]]
+) -> Finding:
+    problems = [f"{e} is superseded by missing entry {s}" for e, s in dangling[:5]]
+    problems += [
+        f"{' -> '.join((*ring, ring[0]))} supersede each other in a ring; "
+        "deprecate one of them again, superseded by an entry outside the ring"
+        for ring in cycles[:5]
+    ]
+    return Finding(
+        "superseded_by",
+        not problems,
+        "; ".join(problems) or "every superseded_by names an existing, newer entry",
+    )
+
+
+def _fts_problem(db: Database) -> str:
+    """What is wrong with the FTS index, or "" when it matches the entries.
+
+    FTS5's integrity check is an INSERT, so it needs the write lock. Run as the first
+    statement of its own transaction it waits for other writers (busy_timeout); after a read
+    in the same transaction it would fail at once whenever another process had committed
+    meanwhile, and a busy database would be reported as a corrupt index.
+    """
+    problem = ""
+    for _attempt in range(FTS_CHECK_ATTEMPTS):
+        with db.read() as conn:
+            try:
+                fts_repo.check_fts(conn)
+                return ""
+            except sqlite3.DatabaseError as exc:
+                problem = str(exc)
+        if "locked" not in problem and "busy" not in problem:
+            return f"the FTS index disagrees with the entries ({problem})"
+    return f"not checked: the database stayed busy with other writers ({problem}); run it again"
 
 
 def _missing_and_stale(pairs: list[tuple[PendingText, str | None]]) -> tuple[int, int]:
@@ -208,27 +281,43 @@ def _missing_and_stale(pairs: list[tuple[PendingText, str | None]]) -> tuple[int
     return missing, stale
 
 
-def _vector_finding(total: int, missing: int, stale: int, orphans: int) -> Finding:
-    if not (missing or stale or orphans):
-        return Finding("vectors", True, f"all {total} entries have a current vector ({MODEL_ID})")
+def _vector_finding(
+    model_id: str, total: int, counts: tuple[int, int, int], orphans: int
+) -> Finding:
+    """counts: entries without a vector, with one of older text, with one of another model."""
+    missing, stale, other = counts
+    if not (missing or stale or other or orphans):
+        return Finding("vectors", True, f"all {total} entries have a current vector ({model_id})")
     parts = [f"{missing} entries have no vector", f"{stale} have a stale vector"]
+    if other:
+        parts.append(f"{other} have a vector of another model or other weights")
     if orphans:
         parts.append(f"{orphans} vectors belong to no entry")
     return Finding("vectors", False, ", ".join(parts) + "; 'rekall check --repair' re-embeds")
 
 
-def check(db: Database, rebuild: Rebuild | None, progress: Progress | None = None) -> CheckReport:
+def check(
+    db: Database,
+    rebuild: Rebuild | None,
+    progress: Progress | None = None,
+    model_id: str = MODEL_ID,
+) -> CheckReport:
     """Run the checks; with rebuild given, repair derived data first and check again.
 
     Repair rebuilds the FTS index, drops vectors of deleted entries, re-embeds missing and
     stale vectors and rebuilds the vector index (its snapshot deleted). Entries are never
-    changed, so broken links or superseded_by remain reported.
+    changed, so broken links or superseded_by remain reported. model_id names the current
+    model and weights: vectors under another id are stale.
     """
-    findings = run_checks(db)
+    cleaned = [
+        f"removed {path.name}, left by an interrupted restore or backup"
+        for path in remove_leftovers(db.path.parent)
+    ]
+    findings = run_checks(db, model_id)
     if rebuild is None:
-        return CheckReport(findings)
+        return CheckReport(findings, cleaned)
     failed = {finding.name for finding in findings if not finding.ok}
-    repairs: list[str] = []
+    repairs = cleaned
     with db.write() as (conn, _):
         if failed & {"integrity", "keyword index"}:
             fts_repo.rebuild_fts(conn)
@@ -241,4 +330,4 @@ def check(db: Database, rebuild: Rebuild | None, progress: Progress | None = Non
         repairs.append(f"re-embedded {report.embedded} entries and rebuilt the vector index")
     except ModelError as exc:
         repairs.append(f"could not re-embed: {exc}")
-    return CheckReport(run_checks(db), repairs)
+    return CheckReport(run_checks(db, model_id), repairs)

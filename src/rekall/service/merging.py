@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from rekall.core.context import EntryContext, embedding_part
 from rekall.core.entries import Entry, compose_embedding_text
@@ -17,8 +17,9 @@ from rekall.core.merge import (
     merged_tags,
 )
 from rekall.service.indexing import Indexer
-from rekall.storage import context_repo, entries_repo, merge_repo, review_repo
-from rekall.storage.database import Database
+
+if TYPE_CHECKING:
+    from rekall.storage.contract import Repositories, Store
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ class _Rehearsal(Exception):
 
 
 def merge_entries(
-    db: Database,
+    db: Store,
     indexer: Indexer,
     clock: Callable[[], str],
     keep_ref: str,
@@ -78,9 +79,9 @@ def merge_entries(
         row = rows[0] if rows else None
     try:
         with db.write() as (conn, generation):
-            _check_unchanged(conn, keep, others)
-            kept, moved = _apply(conn, keep, others, merged, delete, clock())
-            indexer.store(conn, entries_repo.seq_of(conn, keep.id), kept, row, generation)
+            _check_unchanged(db.repos, conn, keep, others)
+            kept, moved = _apply(db.repos, conn, keep, others, merged, delete, clock())
+            indexer.store(conn, db.repos.entries.seq_of(conn, keep.id), kept, row, generation)
             report = MergeReport(kept, others, delete, moved, dry_run)
             if dry_run:
                 raise _Rehearsal(report)
@@ -89,14 +90,14 @@ def merge_entries(
     return report
 
 
-def _read(
-    db: Database, keep_ref: str, other_refs: tuple[str, ...]
-) -> tuple[Entry, tuple[Entry, ...]]:
+def _read(db: Store, keep_ref: str, other_refs: tuple[str, ...]) -> tuple[Entry, tuple[Entry, ...]]:
     with db.read() as conn:
-        keep_id = entries_repo.resolve_id(conn, keep_ref)
-        other_ids = check_merge_ids(keep_id, [entries_repo.resolve_id(conn, r) for r in other_refs])
-        keep = entries_repo.fetch_entry(conn, keep_id)
-        others = tuple(entries_repo.fetch_entry(conn, other) for other in other_ids)
+        keep_id = db.repos.entries.resolve_id(conn, keep_ref)
+        other_ids = check_merge_ids(
+            keep_id, [db.repos.entries.resolve_id(conn, r) for r in other_refs]
+        )
+        keep = db.repos.entries.fetch_entry(conn, keep_id)
+        others = tuple(db.repos.entries.fetch_entry(conn, other) for other in other_ids)
     if keep.status == "deprecated":
         raise ValidationError(
             f"{keep.id} is deprecated; keep an active entry, or revive it first with "
@@ -105,14 +106,17 @@ def _read(
     return keep, others
 
 
-def _check_unchanged(conn: sqlite3.Connection, keep: Entry, others: tuple[Entry, ...]) -> None:
+def _check_unchanged(
+    repos: Repositories, conn: Any, keep: Entry, others: tuple[Entry, ...]
+) -> None:
     for entry in (keep, *others):
-        if entries_repo.fetch_entry(conn, entry.id).updated_at != entry.updated_at:
+        if repos.entries.fetch_entry(conn, entry.id).updated_at != entry.updated_at:
             raise ValidationError(f"{entry.id} was edited while merging; run the merge again")
 
 
 def _apply(
-    conn: sqlite3.Connection,
+    repos: Repositories,
+    conn: Any,
     keep: Entry,
     others: tuple[Entry, ...],
     merged: _Merged,
@@ -121,18 +125,18 @@ def _apply(
 ) -> tuple[Entry, int]:
     """Every write of a merge, inside the caller's transaction: (kept entry, links moved)."""
     ids = [other.id for other in others]
-    entries_repo.update_entry(conn, keep.id, {"content": merged.content}, now)
-    entries_repo.replace_tags(conn, keep.id, merged.tags)
+    repos.entries.update_entry(conn, keep.id, {"content": merged.content}, now)
+    repos.entries.replace_tags(conn, keep.id, merged.tags)
     if merged.context != keep.context:
-        context_repo.write_context(conn, keep.id, merged.context)
-    merge_repo.absorb_access(conn, keep.id, ids)
-    states = [review_repo.read_state(conn, entry_id) for entry_id in (keep.id, *ids)]
-    review_repo.write_state(conn, keep.id, latest_review([s for s in states if s is not None]))
-    moved = merge_repo.move_links(conn, keep.id, ids)
-    merge_repo.redirect_superseded(conn, keep.id, ids)
+        repos.transfer.write_context(conn, keep.id, merged.context)
+    repos.merge.absorb_access(conn, keep.id, ids)
+    states = [repos.review.read_state(conn, entry_id) for entry_id in (keep.id, *ids)]
+    repos.review.write_state(conn, keep.id, latest_review([s for s in states if s is not None]))
+    moved = repos.merge.move_links(conn, keep.id, ids)
+    repos.merge.redirect_superseded(conn, keep.id, ids)
     for other in ids:
         if delete:
-            entries_repo.delete_entry(conn, other)
+            repos.entries.delete_entry(conn, other)
         else:
-            merge_repo.supersede(conn, keep.id, other, now)
-    return entries_repo.fetch_entry(conn, keep.id), moved
+            repos.merge.supersede(conn, keep.id, other, now)
+    return repos.entries.fetch_entry(conn, keep.id), moved

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rekall.core.entries import Entry
 from rekall.core.errors import NotFoundError, ValidationError
@@ -22,8 +23,9 @@ from rekall.core.review import (
     shift,
     suggest_upkeep,
 )
-from rekall.storage import entries_repo, review_repo
-from rekall.storage.database import Database
+
+if TYPE_CHECKING:
+    from rekall.storage.contract import Store
 
 MAX_REVIEW_LIMIT = 1000
 MAX_STALE_LIMIT = 100_000
@@ -58,7 +60,7 @@ def _check_limit(limit: int, highest: int) -> int:
 class ReviewMethods:
     """Spaced repetition and upkeep, mixed into the facade (which supplies db and clock)."""
 
-    db: Database
+    db: Store
     clock: Callable[[], str]
 
     def review_queue(self, project: str | None = None, limit: int = 20) -> list[ReviewItem]:
@@ -70,7 +72,7 @@ class ReviewMethods:
         now = self._now()
         created_before = format_instant(parse_instant(now) - NEW_ENTRY_DELAY)
         with self.db.read() as conn:
-            rows = review_repo.due_entries(conn, now, created_before, project, limit)
+            rows = self.db.repos.review.due_entries(conn, now, created_before, project, limit)
         return [
             ReviewItem(entry, state, due_at(entry.created_at, state.next_review))
             for entry, state in rows
@@ -81,7 +83,7 @@ class ReviewMethods:
         now = self._now()
         created_before = format_instant(parse_instant(now) - NEW_ENTRY_DELAY)
         with self.db.read() as conn:
-            return review_repo.count_due(conn, now, created_before, project)
+            return self.db.repos.review.count_due(conn, now, created_before, project)
 
     def grade_review(self, id_or_prefix: str, grade: int) -> ReviewItem:
         """Record a review graded 0-5 and schedule the next one; the review counts as an access.
@@ -90,14 +92,14 @@ class ReviewMethods:
         """
         now = self._now()
         with self.db.write() as (conn, _):
-            entry_id = entries_repo.resolve_id(conn, id_or_prefix)
-            state = review_repo.read_state(conn, entry_id)
+            entry_id = self.db.repos.entries.resolve_id(conn, id_or_prefix)
+            state = self.db.repos.review.read_state(conn, entry_id)
             if state is None:
                 raise NotFoundError(f"no entry with id {entry_id}")
             new_state = schedule(state, grade, now)
-            review_repo.write_state(conn, entry_id, new_state)
-            entries_repo.record_access(conn, entry_id, now)
-            entry = entries_repo.fetch_entry(conn, entry_id)
+            self.db.repos.review.write_state(conn, entry_id, new_state)
+            self.db.repos.entries.record_access(conn, entry_id, now)
+            entry = self.db.repos.entries.fetch_entry(conn, entry_id)
         return ReviewItem(entry, new_state, due_at(entry.created_at, new_state.next_review))
 
     def stale_entries(
@@ -110,7 +112,7 @@ class ReviewMethods:
         _check_limit(limit, MAX_STALE_LIMIT)
         now = self._now()
         with self.db.read() as conn:
-            rows = review_repo.idle_entries(conn, shift(now, -days), project, limit)
+            rows = self.db.repos.review.idle_entries(conn, shift(now, -days), project, limit)
         items = []
         for entry, links in rows:
             idle = idle_days(entry.created_at, entry.last_accessed, now)

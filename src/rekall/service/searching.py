@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rekall.core.entries import EntryFilter
 from rekall.core.results import SearchResult
 from rekall.search.cache import LRUCache
 from rekall.search.hybrid import FusionWeights, fuse
-from rekall.service.keyword import KeywordMatch, KeywordPlan, run_keyword, weigh_matches
+from rekall.search.model_files import MODEL_ID
+from rekall.service.keyword import KeywordMatch, KeywordPlan, KeywordSide
 from rekall.service.semantic import SemanticEngine
-from rekall.storage import entries_repo
-from rekall.storage.connection import read_generation
-from rekall.storage.database import Database
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from rekall.storage.contract import Store
 
 # How many candidates each side contributes to fusion, relative to the asked limit.
 CANDIDATE_FACTOR = 5
@@ -20,7 +24,7 @@ MIN_CANDIDATES = 50
 
 
 def allowed_seqs(
-    db: Database, filters: EntryFilter, cache: LRUCache[tuple[list[int] | None]] | None = None
+    db: Store, filters: EntryFilter, cache: LRUCache[tuple[list[int] | None]] | None = None
 ) -> list[int] | None:
     """Seqs the filter allows, or None when it allows everything (no mask needed).
 
@@ -29,21 +33,36 @@ def allowed_seqs(
     """
     if filters.is_empty:
         return None
+    # Read before the list: a write in between leaves an entry under a key no longer current.
+    key = (db.generation(), filters)
+    if cache is not None and (found := cache.get(key)) is not None:
+        return found[0]
     with db.read() as conn:
-        key = (read_generation(conn), filters)
-        if cache is not None and (found := cache.get(key)) is not None:
-            return found[0]
-        allowed = entries_repo.filtered_seqs(conn, filters)
+        allowed = db.repos.entries.filtered_seqs(conn, filters)
     if cache is not None:
         cache.put(key, (allowed,))
     return allowed
 
 
 def semantic_hits(
-    engine: SemanticEngine, db: Database, query: str, filters: EntryFilter, k: int
+    engine: SemanticEngine, db: Store, query: str, filters: EntryFilter, k: int
 ) -> list[tuple[int, float]]:
     """Nearest entries by meaning, filters applied before the top-k."""
-    vector = engine.embed_query(query)
+    return nearest_hits(engine, db, engine.embed_query(query), filters, k)
+
+
+def nearest_hits(
+    engine: SemanticEngine, db: Store, vector: np.ndarray, filters: EntryFilter, k: int
+) -> list[tuple[int, float]]:
+    """The k entries nearest to a vector among those the filter allows, best first.
+
+    A server backend searches its own vector index with the filter in the same query; the
+    embedded one searches this process's index, restricted to the allowed seqs.
+    """
+    search = db.repos.vector_search
+    if search is not None:
+        with db.read() as conn:
+            return search.nearest(conn, vector.astype("<f4").tobytes(), MODEL_ID, k, filters)
     return engine.nearest(vector, k, allowed_seqs(db, filters, engine.filter_cache))
 
 
@@ -63,11 +82,11 @@ Ranking = tuple[list[tuple[int, float]], dict[int, Evidence]]
 
 
 def keyword_ranking(
-    db: Database, query: str, filters: EntryFilter, limit: int, weights: FusionWeights
+    keyword: KeywordSide, query: str, filters: EntryFilter, limit: int, weights: FusionWeights
 ) -> Ranking:
     """Keyword mode: BM25 order; the score is BM25 relevance (higher is better)."""
     plan = KeywordPlan.from_query(query, weights.prefix_last)
-    matches = weigh_matches(db, plan, run_keyword(db, plan, filters, limit), weights)
+    matches = keyword.weigh(plan, keyword.hits(plan, filters, limit), weights)
     evidence: dict[int, Evidence] = {}
     for rank, match in enumerate(matches, start=1):
         evidence[match.hit.seq] = keyword_said(Evidence(), rank, match)
@@ -83,7 +102,7 @@ def keyword_said(evidence: Evidence, rank: int, match: KeywordMatch) -> Evidence
 
 
 def semantic_ranking(
-    engine: SemanticEngine, db: Database, query: str, filters: EntryFilter, limit: int
+    engine: SemanticEngine, db: Store, query: str, filters: EntryFilter, limit: int
 ) -> Ranking:
     """Semantic mode: cosine order; the score is the cosine similarity."""
     hits = semantic_hits(engine, db, query, filters, limit)
@@ -96,7 +115,7 @@ def semantic_ranking(
 
 def hybrid_ranking(
     engine: SemanticEngine,
-    db: Database,
+    keyword: KeywordSide,
     query: str,
     filters: EntryFilter,
     limit: int,
@@ -104,9 +123,9 @@ def hybrid_ranking(
 ) -> Ranking:
     """Hybrid mode: semantic ranks fused with keyword ranks weighted by their evidence."""
     k = max(limit * CANDIDATE_FACTOR, MIN_CANDIDATES)
-    semantic = semantic_hits(engine, db, query, filters, k)
+    semantic = semantic_hits(engine, keyword.db, query, filters, k)
     plan = KeywordPlan.from_query(query, weights.prefix_last)
-    matches = weigh_matches(db, plan, run_keyword(db, plan, filters, k), weights)
+    matches = keyword.weigh(plan, keyword.hits(plan, filters, k), weights)
     fused = fuse(
         semantic,
         [m.hit.seq for m in matches],
@@ -121,11 +140,11 @@ def hybrid_ranking(
     return fused[:limit], evidence
 
 
-def build_results(db: Database, ranking: Ranking) -> list[SearchResult]:
+def build_results(db: Store, ranking: Ranking) -> list[SearchResult]:
     """SearchResults in ranked order, reading the entries in one query."""
     ranked, evidence = ranking
     with db.read() as conn:
-        found = entries_repo.fetch_by_seqs(conn, [seq for seq, _ in ranked])
+        found = db.repos.entries.fetch_by_seqs(conn, [seq for seq, _ in ranked])
     results = []
     for seq, score in ranked:
         if seq not in found:

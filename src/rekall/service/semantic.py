@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Callable, Sequence
@@ -14,8 +15,10 @@ from rekall.config import Config
 from rekall.core.errors import ModelError
 from rekall.search.cache import LRUCache
 from rekall.search.model_files import MODEL_ID, ModelLocation, locate_model
+from rekall.search.model_identity import cached_identity, verify_weights
 from rekall.search.model_manager import ModelManager
-from rekall.storage.connection import read_uid
+from rekall.service.derived_files import COPIED_BACK, distrust_copied_back
+from rekall.storage.connection import rotate_token
 from rekall.storage.database import Database
 
 if TYPE_CHECKING:
@@ -24,6 +27,7 @@ if TYPE_CHECKING:
 
     from rekall.search.embedder import Embedder
     from rekall.service.vector_sync import VectorSync
+    from rekall.storage.contract import Store
 
 DIMENSIONS = 384
 
@@ -48,11 +52,16 @@ def find_model(config: Config) -> ModelLocation:
     )
 
 
+def verified_weights_cache() -> Path:
+    """Where the fingerprints and self-checks of weights files already verified are kept."""
+    return paths.cache_dir() / "models" / "verified-weights.json"
+
+
 class SemanticEngine:
     """Everything semantic search needs, created lazily so keyword work never pays for it."""
 
     def __init__(
-        self, db: Database, config: Config, long_lived: bool, notify: Callable[[str], None]
+        self, db: Store, config: Config, long_lived: bool, notify: Callable[[str], None]
     ) -> None:
         self.db = db
         self.config = config
@@ -65,23 +74,73 @@ class SemanticEngine:
             timeout,
             on_loading=notify if long_lived else None,
             on_idle=self.release_index,
+            on_error=notify if long_lived else None,
         )
         if long_lived:
             self.models.start_idle_watch()
+        # Only the embedded backend keeps derived vector files beside the database.
+        if isinstance(db, Database) and distrust_copied_back(db, db.path.parent / "index"):
+            notify(COPIED_BACK)
         self.query_cache: LRUCache[np.ndarray] = LRUCache(
             config.cache_max_size, config.cache_ttl_seconds
         )
         # Allowed-seq lists per (write generation, filter); see searching.allowed_seqs.
         self.filter_cache: LRUCache[tuple[list[int] | None]] = LRUCache(32)
         self._sync: VectorSync | None = None
+        self._model_id: str | None = None
         self._index_lock = threading.RLock()
         self.backend: Backend | None = None
 
     def _load(self) -> Embedder:
+        """Load the weights, identified by fingerprint and self-checked once per file.
+
+        Raises ModelError when the model is missing, corrupt or fails the self-check.
+        """
         from rekall.search.embedder import load_embedder
 
         self.location = find_model(self.config)
-        return load_embedder(self.location.path, MODEL_ID)
+        weights, cache = self.location.path / "model.safetensors", verified_weights_cache()
+        identity = cached_identity(weights, cache)
+        embedder = load_embedder(self.location.path, identity.model_id if identity else MODEL_ID)
+        if identity is None:
+            try:
+                identity = verify_weights(weights, embedder.embed, cache)
+            finally:
+                if identity is None or identity.model_id != MODEL_ID:
+                    embedder.close()
+            if identity.model_id != MODEL_ID:
+                embedder = load_embedder(self.location.path, identity.model_id)
+        self._model_id = identity.model_id
+        return embedder
+
+    def known_model_id(self) -> str:
+        """model_id when already known (loaded, or its file verified before), without loading."""
+        if self._model_id is None and self.model_ready() and self.location is not None:
+            weights = self.location.path / "model.safetensors"
+            with contextlib.suppress(ModelError):
+                cached = cached_identity(weights, verified_weights_cache())
+                self._model_id = cached.model_id if cached else None
+        return self._model_id or MODEL_ID
+
+    @property
+    def model_id(self) -> str:
+        """The id vectors are stored under: the model's name, with a fingerprint of its
+        weights unless they are the published ones. Loads the model once if its file was
+        never verified; the published id when no model is usable."""
+        if self._model_id is None:
+            try:
+                location = self.location or find_model(self.config)
+                cached = cached_identity(
+                    location.path / "model.safetensors", verified_weights_cache()
+                )
+                if cached is not None:
+                    self._model_id = cached.model_id
+                else:
+                    with self.models.borrow():
+                        pass
+            except ModelError:
+                return MODEL_ID
+        return self._model_id or MODEL_ID
 
     def model_ready(self) -> bool:
         """True when the model is loaded or can be; remembers why not otherwise."""
@@ -96,17 +155,19 @@ class SemanticEngine:
 
     def embed_query(self, text: str) -> np.ndarray:
         """The vector of a query, from the cache when this model embedded it before."""
-        key = (MODEL_ID, text)
+        key = (self.model_id, text)
         cached = self.query_cache.get(key)
         if cached is not None:
             return cached
-        vector: np.ndarray = self.models.get().embed([text])[0]
+        with self.models.borrow() as embedder:
+            vector: np.ndarray = embedder.embed([text])[0]
         self.query_cache.put(key, vector)
         return vector
 
     def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
         """Vectors for entry texts (batched on all cores)."""
-        return self.models.get().embed(list(texts))
+        with self.models.borrow() as embedder:
+            return embedder.embed(list(texts))
 
     def sync(self) -> VectorSync:
         """The vector index, brought up to the database's current generation."""
@@ -143,7 +204,7 @@ class SemanticEngine:
         if self.backend is None:
             self.choose_backend()
         return {
-            "model_id": MODEL_ID,
+            "model_id": self._model_id or MODEL_ID,
             "model_path": str(self.location.path) if self.location else None,
             "model_source": self.location.source if self.location else None,
             "model_problem": self.model_problem,
@@ -171,17 +232,27 @@ class SemanticEngine:
                 self._sync.index.close()
 
     def rebuild_index(self, setting: str | None = None) -> None:
-        """Throw the derived index away and build it again from the stored vectors."""
+        """Throw the derived index away and build it again from the stored vectors.
+
+        A new token makes every process distrust the derived files it holds, not only this one.
+        """
+        if self.db.repos.vector_search is not None:
+            self.choose_backend()
+            return  # the database keeps its index itself
         with self._index_lock:
             if self._sync is not None:
                 self._sync.index.close()
+            with self.db.write() as (conn, _generation):
+                rotate_token(conn)
             self._sync = self._open_sync(setting)
             self._sync.discard_persisted()
             self._sync.refresh()
 
     def model_status(self) -> dict[str, Any]:
         """Where the model is (or how to get it) and whether it loads."""
-        status: dict[str, Any] = {"model_id": MODEL_ID, "loaded": self.models.loaded}
+        # No "loaded" flag here: this call loads the model to check it, so whether it was
+        # loaded before says nothing useful (`rekall stats` shows it for long-lived processes).
+        status: dict[str, Any] = {"model_id": MODEL_ID}
         try:
             location = find_model(self.config)
         except ModelError as exc:
@@ -189,7 +260,7 @@ class SemanticEngine:
         status.update(available=True, path=str(location.path), source=location.source)
         try:
             embedder = self.models.get()
-            status.update(loads=True, dimensions=embedder.dimensions)
+            status.update(loads=True, dimensions=embedder.dimensions, model_id=embedder.model_id)
         except ModelError as exc:
             status.update(available=False, loads=False, problem=str(exc))
         return status
@@ -198,8 +269,13 @@ class SemanticEngine:
         """Pick the vector backend for the current number of vectors, with the reason."""
         from rekall.search.backends import choose_backend
 
+        if self.db.repos.vector_search is not None:
+            self.backend = Backend(
+                "pgvector", "vectors are searched in PostgreSQL, with pgvector's HNSW index"
+            )
+            return self.backend
         with self.db.read() as conn:
-            count = conn.execute("SELECT count(*) FROM embeddings").fetchone()[0]
+            count = sum(self.db.repos.vectors.count_vectors(conn).values())
         self.backend = Backend(
             *choose_backend(setting or self.config.vector_index_backend, int(count))
         )
@@ -209,8 +285,9 @@ class SemanticEngine:
         from rekall.search.vectors import NumpyIndex
         from rekall.service.vector_sync import VectorSync
 
-        with self.db.read() as conn:
-            uid = read_uid(conn)
+        if not isinstance(self.db, Database):
+            raise TypeError("only the embedded backend keeps a vector index in the process")
+        uid = self.db.uid()
         name = self.choose_backend(setting).name
         index_dir = self.db.path.parent / "index"
         if name == "sqlite-vec":
@@ -218,5 +295,5 @@ class SemanticEngine:
 
             index_dir.mkdir(parents=True, exist_ok=True)
             index = SqliteVecIndex(index_dir / f"vectors-{uid}.sqlite-vec.db", DIMENSIONS)
-            return VectorSync(self.db, index, MODEL_ID, DIMENSIONS, None)
-        return VectorSync(self.db, NumpyIndex(DIMENSIONS), MODEL_ID, DIMENSIONS, index_dir)
+            return VectorSync(self.db, index, self.model_id, DIMENSIONS, None, index_dir)
+        return VectorSync(self.db, NumpyIndex(DIMENSIONS), self.model_id, DIMENSIONS, index_dir)

@@ -6,12 +6,12 @@ import contextlib
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rekall.search.model_files import MODEL_ID
-from rekall.storage import embeddings_repo, entries_repo, links_repo
-from rekall.storage.connection import read_generation
-from rekall.storage.database import Database
+
+if TYPE_CHECKING:
+    from rekall.storage.contract import Store
 
 
 def memory_figures() -> dict[str, float | None]:
@@ -28,7 +28,9 @@ def memory_figures() -> dict[str, float | None]:
         # ru_maxrss is in KiB on Linux, in bytes on macOS.
         raw = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         peak = raw / 1e6 if sys.platform == "darwin" else raw * 1024 / 1e6
-    return {"rss_mb": round(info.rss / 1e6, 1), "peak_rss_mb": round(peak, 1) if peak else None}
+    # ru_maxrss is the kernel's high-water mark, updated lazily: it can trail the current RSS.
+    rss = info.rss / 1e6
+    return {"rss_mb": round(rss, 1), "peak_rss_mb": round(max(peak, rss), 1) if peak else None}
 
 
 def file_size(path: Path) -> int:
@@ -40,17 +42,35 @@ def file_size(path: Path) -> int:
     return total
 
 
-def storage_figures(db: Database) -> dict[str, Any]:
-    """Counts of entries, links and vectors, pending vectors, generation and file size."""
+def place_figures(db: Store) -> dict[str, Any]:
+    """The file's size on SQLite; server, pgvector and index state on PostgreSQL."""
+    server = getattr(db, "server_figures", None)
+    if server is not None:
+        figures: dict[str, Any] = server()
+        figures["indexes"] = "; ".join(
+            f"{i['name']} ({i['method']}, {i['bytes'] / 1e6:.1f} MB, "
+            f"{'valid' if i['valid'] else 'NOT VALID'})"
+            for i in figures["indexes"]
+        )
+        return figures
+    return {"database_bytes": file_size(Path(db.location))}
+
+
+def storage_figures(db: Store, model_id: str = MODEL_ID) -> dict[str, Any]:
+    """Counts of entries, links and vectors, pending vectors, generation, and where it lives.
+
+    model_id is the current model's (with its weights' fingerprint when not the published).
+    """
+    generation = db.generation()
     with db.read() as conn:
-        counts = entries_repo.count_entries(conn)
-        vectors = embeddings_repo.count_vectors(conn)
-        links = links_repo.count_links(conn)
-        generation = read_generation(conn)
-    current = vectors.get(MODEL_ID, 0)
+        counts = db.repos.entries.count_entries(conn)
+        vectors = db.repos.vectors.count_vectors(conn)
+        links = db.repos.links.count_links(conn)
+    current = vectors.get(model_id, 0)
     return {
-        "database": str(db.path),
-        "database_bytes": file_size(db.path),
+        "storage_backend": db.kind,
+        "database": db.location,
+        **place_figures(db),
         "entries": counts.get("total", 0),
         "entries_by_type": {
             k: v for k, v in counts.items() if k not in ("total", "active", "deprecated")
@@ -59,7 +79,7 @@ def storage_figures(db: Database) -> dict[str, Any]:
         "deprecated": counts.get("deprecated", 0),
         "links": links,
         "vectors": current,
-        "vectors_other_models": sum(v for k, v in vectors.items() if k != MODEL_ID),
+        "vectors_other_models": sum(v for k, v in vectors.items() if k != model_id),
         "entries_without_vector": counts.get("total", 0) - current,
         "write_generation": generation,
     }

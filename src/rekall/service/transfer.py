@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rekall.core.errors import StorageError, ValidationError
 from rekall.core.export_format import build_document, document_to_json, parse_json_document
 from rekall.core.import_plan import BaseState, ImportPlan, plan_import
 from rekall.core.markdown_format import entry_to_markdown, markdown_file_name, parse_markdown_entry
 from rekall.core.records import EntryRecord, ExportDocument, LinkRecord
-from rekall.search.model_files import MODEL_ID
 from rekall.service.import_writer import VectorSupply, prepare_vectors, write_plan
 from rekall.service.indexing import Indexer, Progress
-from rekall.storage import transfer_repo
-from rekall.storage.database import Database
+
+if TYPE_CHECKING:
+    from rekall.storage.contract import Repositories, Store
 
 EXPORT_FORMATS = ("json", "markdown")
 # An export of 50,000 entries with their vectors is about 200 MB; parsing JSON takes a few
@@ -52,15 +53,15 @@ class ImportReport:
         return asdict(self)
 
 
-def read_document(db: Database) -> ExportDocument:
+def read_document(db: Store) -> ExportDocument:
     """The whole base as one consistent document, entries and links in id order."""
     with db.read() as conn:
-        records = transfer_repo.read_records(conn)
-        links = transfer_repo.read_links(conn)
+        records = db.repos.transfer.read_records(conn)
+        links = db.repos.transfer.read_links(conn)
     return ExportDocument(tuple(records.values()), tuple(links))
 
 
-def export_json(db: Database, output: Path | None) -> tuple[str, ExportDocument]:
+def export_json(db: Store, output: Path | None) -> tuple[str, ExportDocument]:
     """The base as export JSON, also written atomically to output when given."""
     document = read_document(db)
     text = document_to_json(document)
@@ -74,7 +75,7 @@ def export_json(db: Database, output: Path | None) -> tuple[str, ExportDocument]
     return text, document
 
 
-def export_markdown(db: Database, directory: Path) -> ExportDocument:
+def export_markdown(db: Store, directory: Path) -> ExportDocument:
     """One Markdown file per entry in directory, which must be new or empty."""
     if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
         raise ValidationError(
@@ -121,6 +122,19 @@ def _load_markdown_dir(directory: Path) -> ExportDocument:
     return build_document(records, links, str(directory))
 
 
+def check_source(path: Path, missing: str = "no such file or directory") -> None:
+    """Raise ValidationError unless path names something that exists and can be looked at
+    (a NUL byte or a name past the system's length cannot)."""
+    shown = str(path) if len(str(path)) <= 200 else str(path)[:200] + "…"
+    try:
+        path.stat()
+    except FileNotFoundError:
+        raise ValidationError(f"{shown}: {missing}") from None
+    except (OSError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise ValidationError(f"{shown}: cannot be read ({reason})") from None
+
+
 def read_bounded(path: Path, limit: int) -> bytes:
     """The file's bytes, read in chunks and never more than limit (a device such as
     /dev/zero or a pipe has no size to check first). Raises ValidationError when larger,
@@ -156,21 +170,21 @@ def _too_large(path: Path, limit: int) -> str:
     )
 
 
-def read_state(conn: Any, document: ExportDocument) -> BaseState:
+def read_state(repos: Repositories, conn: Any, document: ExportDocument) -> BaseState:
     """What the base holds for the entries and links a document mentions."""
     ids = [record.id for record in document.entries]
     sources = sorted({*ids, *(link.source for link in document.links)})
     referenced = {r.superseded_by for r in document.entries if r.superseded_by}
     referenced |= {end for link in document.links for end in (link.source, link.target)}
     return BaseState(
-        records=transfer_repo.read_records(conn, ids),
-        links=tuple(transfer_repo.read_links(conn, sources)),
-        known_ids=frozenset(transfer_repo.existing_ids(conn, referenced)),
+        records=repos.transfer.read_records(conn, ids),
+        links=tuple(repos.transfer.read_links(conn, sources)),
+        known_ids=frozenset(repos.transfer.existing_ids(conn, referenced)),
     )
 
 
 def import_document(
-    db: Database,
+    db: Store,
     indexer: Indexer,
     document: ExportDocument,
     *,
@@ -179,23 +193,28 @@ def import_document(
     dry_run: bool,
     progress: Progress | None = None,
     supply: VectorSupply | None = None,
+    verify: Callable[[Any], None] | None = None,
 ) -> ImportReport:
     """Plan, embed, then write everything in one transaction.
 
-    Nothing is written when planning fails (ValidationError names the problem) or in a dry
-    run. Vectors are embedded before the write, in batches, reporting to progress.
+    Nothing is written when planning fails (ValidationError names the problem), in a dry
+    run, or when verify(conn), called before commit, raises. Vectors are embedded before the
+    write, in batches, reporting to progress.
     """
     supply = supply or VectorSupply()
+    model_id = indexer.engine.model_id
     with db.read() as conn:
-        plan = plan_import(document, read_state(conn, document), strategy, source)
-        hashes = transfer_repo.seqs_and_hashes(conn, [r.id for r in plan.writes], MODEL_ID)
+        plan = plan_import(document, read_state(db.repos, conn, document), strategy, source)
+        hashes = db.repos.transfer.seqs_and_hashes(conn, [r.id for r in plan.writes], model_id)
     report = ImportReport(source, strategy, dry_run)
     vectors = prepare_vectors(indexer, plan.writes, hashes, supply, progress, dry_run)
     if not dry_run and (plan.writes or plan.links_added or plan.links_removed):
         with db.write() as (conn, generation):
             # Re-plan on what the base holds now: another process may have written meanwhile.
-            plan = plan_import(document, read_state(conn, document), strategy, source)
-            write_plan(conn, plan, vectors, supply, generation)
+            plan = plan_import(document, read_state(db.repos, conn, document), strategy, source)
+            write_plan(db.repos, conn, plan, vectors, supply, generation, model_id)
+            if verify is not None:
+                verify(conn)  # raising rolls the whole import back
     _fill_report(report, plan, vectors.counts)
     report.notices.extend(vectors.notices)
     return report

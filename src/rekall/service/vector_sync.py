@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
 from rekall.core.errors import StorageError
+from rekall.search import lineage as seen
 from rekall.search import snapshot
 from rekall.storage import embeddings_repo
-from rekall.storage.connection import read_generation, read_uid
+from rekall.storage.connection import Identity, read_identity
 from rekall.storage.database import Database
 from rekall.storage.embeddings_repo import StoredVector
 
 if TYPE_CHECKING:
+    from rekall.search.sqlite_vec_index import SqliteVecIndex as PersistentIndex
     from rekall.search.vectors import VectorIndex
 
 SNAPSHOT_NAME = "vectors"
@@ -31,12 +33,14 @@ def stack(rows: list[StoredVector], dimensions: int) -> tuple[np.ndarray, np.nda
 
 
 class VectorSync:
-    """An index plus the generation it reflects; refresh() applies what changed since.
+    """An index plus the database state it reflects; refresh() applies what changed since.
 
     Every write bumps the database's generation and stamps the vectors it writes with it, and
     deleted vectors leave a tombstone with theirs; so whichever process wrote, a reader at
     generation G catches up with two indexed queries instead of a reload, and never serves a
-    vector from before an edit.
+    vector from before an edit. Derived files are trusted only for the database's lineage
+    (uid and token, see Identity): a restore, an index rebuild or a detected copy-back changes
+    it, and they are rebuilt.
     """
 
     def __init__(
@@ -46,27 +50,31 @@ class VectorSync:
         model_id: str,
         dimensions: int,
         snapshot_dir: Path | None,
+        seen_dir: Path | None = None,
     ) -> None:
         self.db = db
         self.index = index
         self.model_id = model_id
         self.dimensions = dimensions
         self.snapshot_dir = snapshot_dir
+        self.seen_dir = seen_dir or snapshot_dir
         self.generation = -1
+        self.lineage = ""
         self.loaded_from = "nothing yet"
         self._snapshot_generation = -1
         self.snapshot_error = ""
 
     def refresh(self) -> None:
-        """Bring the index up to the database's current generation."""
-        current = self.db.generation()
-        if current == self.generation:
-            return
-        if self.generation < 0 and not (self._resume_persistent() or self._start_from_snapshot()):
-            self._load_all()
-        else:
+        """Bring the index up to the database's current state."""
+        with self.db.read() as conn:
+            identity = read_identity(conn)
+        if hasattr(self.index, "apply_changes"):
+            self._refresh_persistent(identity)
+        elif identity.lineage != self.lineage or identity.generation < self.generation:
+            if not self._start_from_snapshot(identity):
+                self._load_all()
+        elif identity.generation != self.generation:
             self._apply_changes()
-        self._record_persistent()
 
     def discard_persisted(self) -> None:
         """Forget the on-disk state (snapshot, built generation) so refresh() reloads all."""
@@ -75,53 +83,99 @@ class VectorSync:
         setter = getattr(self.index, "set_built_generation", None)
         if setter is not None:
             setter(None)
-        self.generation = -1
+        self.generation, self.lineage = -1, ""
 
-    def _resume_persistent(self) -> bool:
-        """An index that lives on disk (sqlite-vec) resumes from the generation it was built at."""
-        built = getattr(self.index, "built_generation", None)
-        generation = built() if built is not None else None
-        if generation is None or generation > self.db.generation():
+    # -- an index on disk (sqlite-vec), shared by every process -----------------------------
+    def _refresh_persistent(self, identity: Identity) -> None:
+        """Move the shared index to the database's state, by compare-and-set on its own.
+
+        The file's recorded state is the truth, not this process's memory: another process
+        may have moved it since. Each write names the state its changes were read from and
+        fails if the file moved meanwhile; then the loop reads again.
+        """
+        for _attempt in range(20):
+            lineage, built = self._persistent().built_state()
+            if lineage == identity.lineage and built == identity.generation:
+                if self.generation < 0:
+                    self.loaded_from = "index file"
+                self.generation, self.lineage = built, identity.lineage
+                return
+            if lineage == identity.lineage and built is not None and built < identity.generation:
+                done = self._catch_up_persistent((lineage, built))
+            else:
+                done = self._rebuild_persistent((lineage, built))
+            if done:
+                return
+            with self.db.read() as conn:
+                identity = read_identity(conn)
+        raise StorageError("the vector index kept changing under this process; try again")
+
+    def _persistent(self) -> PersistentIndex:
+        return cast("PersistentIndex", self.index)
+
+    def _catch_up_persistent(self, state: tuple[str | None, int]) -> bool:
+        with self.db.read() as conn:
+            identity = read_identity(conn)
+            changed, removed = embeddings_repo.vectors_changed_since(conn, self.model_id, state[1])
+        if identity.lineage != state[0]:
             return False
-        self.generation = generation
-        self.loaded_from = "index file"
+        ids, matrix = stack(changed, self.dimensions)
+        reached = (identity.lineage, identity.generation)
+        if not self._persistent().apply_changes(removed, ids, matrix, state, reached):
+            return False
+        self._reached(identity, "index file" if self.generation < 0 else self.loaded_from)
         return True
 
-    def _record_persistent(self) -> None:
-        setter = getattr(self.index, "set_built_generation", None)
-        if setter is not None:
-            setter(self.generation)
-
-    def _stamp(self) -> str:
+    def _rebuild_persistent(self, state: tuple[str | None, int | None]) -> bool:
         with self.db.read() as conn:
-            return f"{self.model_id}@{read_uid(conn)}"
+            identity = read_identity(conn)
+            ids, matrix = self._read_matrix(conn)
+        reached = (identity.lineage, identity.generation)
+        if not self._persistent().rebuild_if(ids, matrix, state, reached):
+            return False
+        self._reached(identity, "database")
+        return True
 
-    def _start_from_snapshot(self) -> bool:
+    def _reached(self, identity: Identity, source: str) -> None:
+        self.generation, self.lineage, self.loaded_from = (
+            identity.generation,
+            identity.lineage,
+            source,
+        )
+        if self.seen_dir is not None:
+            seen.record_seen(self.seen_dir, identity.lineage, identity.generation)
+
+    # -- an index in memory (numpy), with its snapshot file ---------------------------------
+    def _stamp(self, lineage: str) -> str:
+        return f"{self.model_id}@{lineage}"
+
+    def _start_from_snapshot(self, identity: Identity) -> bool:
         if self.snapshot_dir is None:
             return False
-        stamp = self._stamp()
         found = snapshot.peek_generation(self.snapshot_dir, SNAPSHOT_NAME)
-        if found is None or found > self.db.generation():
+        if found is None or found > identity.generation:
             return False
         arrays = snapshot.load_snapshot(
-            self.snapshot_dir, SNAPSHOT_NAME, found, stamp, self.dimensions
+            self.snapshot_dir, SNAPSHOT_NAME, found, self._stamp(identity.lineage), self.dimensions
         )
         if arrays is None:
             return False
         self.index.rebuild(*arrays)
-        self.generation = self._snapshot_generation = found
+        self.generation, self.lineage = found, identity.lineage
+        self._snapshot_generation = found
         self.loaded_from = "snapshot"
+        self._apply_changes()
         return True
 
     def _load_all(self) -> None:
         with self.db.read() as conn:
-            generation = read_generation(conn)
-            stamp = f"{self.model_id}@{read_uid(conn)}"
+            identity = read_identity(conn)
             ids, matrix = self._read_matrix(conn)
         self.index.rebuild(ids, matrix)
-        self.generation = generation
+        self.generation, self.lineage = identity.generation, identity.lineage
         self.loaded_from = "database"
-        self._save_snapshot(stamp, ids, matrix)
+        self._snapshot_generation = -1
+        self._save_snapshot(ids, matrix)
 
     def _read_matrix(self, conn: sqlite3.Connection) -> tuple[np.ndarray, np.ndarray]:
         """All vectors of the model, filled row by row: no second copy of the matrix."""
@@ -135,25 +189,25 @@ class VectorSync:
 
     def _apply_changes(self) -> None:
         with self.db.read() as conn:
-            generation = read_generation(conn)
+            identity = read_identity(conn)
             changed, removed = embeddings_repo.vectors_changed_since(
                 conn, self.model_id, self.generation
             )
-            stamp = f"{self.model_id}@{read_uid(conn)}"
+        if identity.lineage != self.lineage:
+            self._load_all()  # restored or rebuilt between two reads: start over
+            return
         if removed:
             self.index.delete(np.asarray(removed, dtype=np.int64))
         if changed:
             self.index.upsert(*stack(changed, self.dimensions))
-        self.generation = generation
+        self.generation = identity.generation
         if self._snapshot_is_behind(len(changed) + len(removed)):
-            self._save_snapshot(stamp, *self._index_arrays())
+            self._save_snapshot(*self._index_arrays())
 
     def save_if_changed(self) -> None:
         """Write a snapshot of the current index if the saved one is older."""
         if self._snapshot_generation != self.generation and hasattr(self.index, "arrays"):
-            with self.db.read() as conn:
-                stamp = f"{self.model_id}@{read_uid(conn)}"
-            self._save_snapshot(stamp, *self._index_arrays())
+            self._save_snapshot(*self._index_arrays())
 
     def _snapshot_is_behind(self, changed_rows: int) -> bool:
         if self.snapshot_dir is None or not hasattr(self.index, "arrays"):
@@ -165,9 +219,10 @@ class VectorSync:
         ids, matrix = self.index.arrays()  # type: ignore[attr-defined]
         return ids, matrix
 
-    def _save_snapshot(self, stamp: str, ids: np.ndarray, matrix: np.ndarray) -> None:
+    def _save_snapshot(self, ids: np.ndarray, matrix: np.ndarray) -> None:
         if self.snapshot_dir is None or not hasattr(self.index, "arrays") or ids.size == 0:
             return
+        stamp = self._stamp(self.lineage)
         try:
             snapshot.save_snapshot(
                 self.snapshot_dir, SNAPSHOT_NAME, self.generation, stamp, ids, matrix
@@ -178,6 +233,7 @@ class VectorSync:
             self.snapshot_error = str(exc)
             self._snapshot_generation = -1
             return
+        seen.record_seen(self.snapshot_dir, self.lineage, self.generation)
         # Search from the mapped file rather than a private copy: the pages are the OS's to
         # reclaim and are shared by every process that maps the same snapshot.
         mapped = snapshot.load_snapshot(

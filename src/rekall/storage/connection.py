@@ -6,9 +6,10 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
-from rekall.core.errors import StorageError
+from rekall.core.errors import StorageError, UnusableDatabaseError
 
 BUSY_TIMEOUT_MS = 10_000
 BUSY_TIMEOUT_ENV = "REKALL_BUSY_TIMEOUT_MS"
@@ -46,26 +47,38 @@ def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
             timeout=timeout_ms / 1000,
             check_same_thread=False,
         )
-        conn.row_factory = sqlite3.Row
-        conn.execute(f"PRAGMA busy_timeout = {timeout_ms}")
-        conn.execute("PRAGMA foreign_keys = ON")
-        if not readonly:
-            _set_journal_mode(conn)
-        conn.execute("PRAGMA synchronous = FULL")
-        conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()
     except sqlite3.DatabaseError as exc:
         raise describe_database_error(path, exc) from exc
+    try:
+        _configure(conn, timeout_ms, readonly)
+    except sqlite3.DatabaseError as exc:
+        # A corrupt file fails here, after the open: close at once rather than leave the
+        # handle to the garbage collector (Python 3.13 warns about unclosed connections).
+        conn.close()
+        raise describe_database_error(path, exc) from exc
     return conn
+
+
+def _configure(conn: sqlite3.Connection, timeout_ms: int, readonly: bool) -> None:
+    """Apply the pragmas and read the schema once, so a corrupt file fails here."""
+    conn.row_factory = sqlite3.Row
+    conn.execute(f"PRAGMA busy_timeout = {timeout_ms}")
+    conn.execute("PRAGMA foreign_keys = ON")
+    if not readonly:
+        _set_journal_mode(conn)
+    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()
 
 
 def describe_database_error(path: Path, exc: sqlite3.Error) -> StorageError:
     """Turn a sqlite3 error into a message that says what is wrong and what to do."""
     text = str(exc)
     if "not a database" in text or "malformed" in text or "disk image" in text:
-        return StorageError(
+        return UnusableDatabaseError(
             f"{path} is not a valid Rekall database or is corrupt ({text}); "
-            "restore it from a backup (such as a .bak snapshot beside it), or move it away "
-            "to start fresh"
+            "restore a backup with 'rekall restore FILE' (rekall backup writes "
+            "rekall-backup-*.db beside the database; an upgrade leaves rekall.db.v*.bak), "
+            "or move the file away to start fresh"
         )
     if "locked" in text or "busy" in text:
         return StorageError(
@@ -115,6 +128,46 @@ def read_uid(conn: sqlite3.Connection) -> int:
     """The database's random identity, fixed at creation."""
     row = conn.execute("SELECT value FROM meta WHERE key = 'uid'").fetchone()
     return int(row[0]) if row else 0
+
+
+@dataclass(frozen=True)
+class Identity:
+    """What derived files (vector snapshot, sqlite-vec index) must match to be trusted.
+
+    uid is fixed at creation (and replaced by a restore); token changes on every restore,
+    index rebuild and detected copy-back; generation counts writes.
+    """
+
+    uid: int
+    token: int
+    generation: int
+
+    @property
+    def lineage(self) -> str:
+        """uid and token as one string: one history of this database."""
+        return f"{self.uid}.{self.token}"
+
+
+def read_identity(conn: sqlite3.Connection) -> Identity:
+    """The database's uid, token and generation, read together."""
+    values = {
+        str(row[0]): int(row[1])
+        for row in conn.execute(
+            "SELECT key, value FROM meta WHERE key IN ('uid', 'token', 'generation')"
+        )
+    }
+    return Identity(values.get("uid", 0), values.get("token", 0), values.get("generation", 0))
+
+
+def rotate_token(conn: sqlite3.Connection) -> None:
+    """Give the database a new token (inside the caller's write transaction).
+
+    Every derived file stamped with the old token stops being trusted, in every process.
+    """
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES ('token', abs(random())) "
+        "ON CONFLICT (key) DO UPDATE SET value = abs(random())"
+    )
 
 
 def _set_journal_mode(conn: sqlite3.Connection) -> None:

@@ -6,23 +6,33 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rekall.storage import migrations
 from rekall.storage.connection import (
     connect,
     describe_database_error,
     read_generation,
+    read_uid,
     write_transaction,
 )
+
+if TYPE_CHECKING:
+    from rekall.storage.contract import Repositories
 
 
 class Database:
     """A thread-safe handle on the SQLite file; every SQL call goes through read() or write()."""
 
+    kind = "sqlite"
+
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.location = str(path)
         self._lock = threading.RLock()
+        migrations.refuse_foreign(path)
         self._conn = connect(path)
         try:
             self.snapshot_taken = migrations.migrate(self._conn, path)
@@ -50,6 +60,39 @@ class Database:
         """The current write generation (cheap: one indexed row)."""
         with self._lock, self._translate_errors():
             return read_generation(self._conn)
+
+    def uid(self) -> int:
+        """The database's random identity, fixed at creation."""
+        with self._lock, self._translate_errors():
+            return read_uid(self._conn)
+
+    @cached_property
+    def repos(self) -> Repositories:
+        """The SQLite implementation of every area of the storage contract."""
+        from rekall.storage import (
+            embeddings_repo,
+            entries_repo,
+            fts_repo,
+            links_repo,
+            maintenance,
+            merge_repo,
+            review_repo,
+            tokens_repo,
+            transfer_repo,
+        )
+        from rekall.storage.contract import Repositories
+
+        return Repositories(
+            entries=entries_repo,
+            links=links_repo,
+            keyword=fts_repo,
+            vectors=embeddings_repo,
+            review=review_repo,
+            transfer=transfer_repo,
+            meta=maintenance,
+            tokens=tokens_repo,
+            merge=merge_repo,
+        )
 
     def close(self) -> None:
         """Close the connection; the WAL is checkpointed by SQLite on last close."""

@@ -14,7 +14,7 @@ from rekall.storage import context_repo
 
 ENTRY_COLUMNS = (
     "seq, id, type, title, content, tags_text, project, status, confidence, superseded_by, "
-    "created_at, updated_at, access_count, last_accessed"
+    "created_at, updated_at, access_count, last_accessed, created_by, updated_by"
 )
 SORT_COLUMNS = {
     "updated": "updated_at DESC",
@@ -71,6 +71,8 @@ def row_to_entry(row: sqlite3.Row) -> Entry:
         superseded_by=row["superseded_by"],
         access_count=row["access_count"],
         last_accessed=row["last_accessed"],
+        created_by=row["created_by"],
+        updated_by=row["updated_by"],
     )
 
 
@@ -119,9 +121,10 @@ def seq_of(conn: sqlite3.Connection, entry_id: str) -> int:
 
 
 def resolve_id(conn: sqlite3.Connection, text: str) -> str:
-    """Resolve a full id or unique prefix. Raises NotFoundError or AmbiguousIdError."""
+    """Resolve a full id or unique prefix. Raises ValidationError (not an id at all),
+    NotFoundError or AmbiguousIdError."""
     if not looks_like_id_prefix(text):
-        raise NotFoundError(
+        raise ValidationError(
             f"'{text}' is not an entry id; ids look like 01JD3K... ('rekall list' shows them)"
         )
     prefix = normalize_id_prefix(text)
@@ -159,6 +162,13 @@ def replace_tags(conn: sqlite3.Connection, entry_id: str, tags: Iterable[str]) -
         "INSERT INTO tags (entry_id, tag) VALUES (?, ?)", [(entry_id, t) for t in tag_list]
     )
     conn.execute("UPDATE entries SET tags_text = ? WHERE id = ?", (" ".join(tag_list), entry_id))
+
+
+def stamp_author(conn: sqlite3.Connection, entry_id: str, author: str, created: bool) -> None:
+    """Record who wrote an entry: the creator too when created, else only the last editor."""
+    column = "created_by = ?, updated_by = ?" if created else "updated_by = ?"
+    values = (author, author) if created else (author,)
+    conn.execute(f"UPDATE entries SET {column} WHERE id = ?", (*values, entry_id))
 
 
 def delete_entry(conn: sqlite3.Connection, entry_id: str) -> None:
@@ -255,3 +265,9 @@ def count_entries(conn: sqlite3.Connection) -> dict[str, int]:
         counts[row[1]] = counts.get(row[1], 0) + row[2]
         counts["total"] += row[2]
     return counts
+
+
+def supersessions(conn: sqlite3.Connection) -> dict[str, str]:
+    """Every entry id that is superseded, mapped to the id that supersedes it."""
+    rows = conn.execute("SELECT id, superseded_by FROM entries WHERE superseded_by IS NOT NULL")
+    return {str(row[0]): str(row[1]) for row in rows}

@@ -27,6 +27,19 @@ DOCUMENT_COUNT_CAP = 5000
 
 
 @dataclass(frozen=True)
+class KeywordQuery:
+    """The keyword side of a search, backend-neutral: phrases of lowercase word tokens.
+
+    require_all: every phrase must match (AND), else any (OR); prefix_last: the last phrase
+    may end with a prefix of a word, for search as you type.
+    """
+
+    phrases: tuple[tuple[str, ...], ...]
+    require_all: bool = False
+    prefix_last: bool = False
+
+
+@dataclass(frozen=True)
 class KeywordHit:
     """One FTS5 match: BM25 is negative, and more negative means a better match."""
 
@@ -82,24 +95,20 @@ def _ranked(
     return [KeywordHit(int(r[0]), float(r[1]), str(r[2]), in_context) for r in rows]
 
 
-def document_counts(conn: sqlite3.Connection, matches: Sequence[str]) -> tuple[list[int], int]:
-    """How many entries hold each escaped MATCH term (capped), and how many entries there are."""
-    counts = [
-        int(
-            conn.execute(
-                "SELECT count(*) FROM (SELECT 1 FROM entries_fts WHERE entries_fts MATCH ? "
-                "LIMIT ?)",
-                (match, DOCUMENT_COUNT_CAP),
-            ).fetchone()[0]
-        )
-        for match in matches
-    ]
-    total = int(conn.execute("SELECT count(*) FROM entries").fetchone()[0])
-    return counts, total
+def document_counts(conn: sqlite3.Connection, query: KeywordQuery) -> tuple[list[int], int]:
+    """How many entries hold each phrase (counting stops at DOCUMENT_COUNT_CAP), and how many
+    entries there are, in one statement."""
+    parts = _quoted(query)
+    count = "(SELECT count(*) FROM (SELECT 1 FROM entries_fts WHERE entries_fts MATCH ? LIMIT ?))"
+    row = conn.execute(
+        "SELECT " + "".join(f"{count}, " for _ in parts) + "(SELECT count(*) FROM entries)",
+        [value for part in parts for value in (part, DOCUMENT_COUNT_CAP)],
+    ).fetchone()
+    return [int(value) for value in row[:-1]], int(row[-1])
 
 
 def entry_fields(conn: sqlite3.Connection, seqs: Sequence[int]) -> dict[int, EntryFields]:
-    """Title, tags and content of the given entries, by seq."""
+    """Title, tags, content and context keys of the given entries, by seq."""
     found: dict[int, EntryFields] = {}
     for start in range(0, len(seqs), 500):
         chunk = list(seqs[start : start + 500])
@@ -112,6 +121,27 @@ def entry_fields(conn: sqlite3.Connection, seqs: Sequence[int]) -> dict[int, Ent
         for row in rows:
             found[int(row[0])] = EntryFields(str(row[1]), str(row[2]), str(row[3]), str(row[4]))
     return found
+
+
+def _quoted(query: KeywordQuery) -> list[str]:
+    # Every phrase is quoted, so nothing in it is ever parsed as FTS5 query syntax.
+    parts = ['"' + " ".join(phrase) + '"' for phrase in query.phrases]
+    if query.prefix_last and parts:
+        parts[-1] += "*"
+    return parts
+
+
+def search_phrases(
+    conn: sqlite3.Connection, query: KeywordQuery, filters: EntryFilter, limit: int
+) -> list[KeywordHit]:
+    """Best matches of a KeywordQuery; [] when it has no phrase."""
+    if not query.phrases:
+        return []
+    parts = _quoted(query)
+    match = (" AND " if query.require_all else " OR ").join(parts)
+    # Entries whose context's errors, keywords or files hold every term come first.
+    context_match = " AND ".join(f"{{context_keys}} : {part}" for part in parts)
+    return keyword_search(conn, match, filters, limit, context_match)
 
 
 def rebuild_fts(conn: sqlite3.Connection) -> None:

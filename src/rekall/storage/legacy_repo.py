@@ -38,8 +38,12 @@ def open_legacy(path: Path, *, immutable: bool) -> sqlite3.Connection:
     flags = "mode=ro&immutable=1" if immutable else "mode=ro"
     try:
         conn = sqlite3.connect(f"{path.resolve().as_uri()}?{flags}", uri=True)
+    except sqlite3.DatabaseError as exc:
+        raise ValidationError(f"{path}: not a readable SQLite database ({exc})") from exc
+    try:
         columns = table_columns(conn, "entries")
     except sqlite3.DatabaseError as exc:
+        conn.close()
         raise ValidationError(f"{path}: not a readable SQLite database ({exc})") from exc
     missing = REQUIRED_ENTRY_COLUMNS - columns
     if missing or "tags" not in table_names(conn):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 
 from rekall.core.entries import Link
 from rekall.core.errors import NotFoundError, ValidationError
@@ -66,12 +67,19 @@ def links_of(conn: sqlite3.Connection, entry_id: str) -> list[Link]:
 
 def related_ids(conn: sqlite3.Connection, entry_id: str, depth: int) -> list[tuple[str, int]]:
     """Entries reachable through links within depth hops, with their distance, nearest first."""
+    return related_through(lambda current: links_of(conn, current), entry_id, depth)
+
+
+def related_through(
+    links_from: Callable[[str], list[Link]], entry_id: str, depth: int
+) -> list[tuple[str, int]]:
+    """Breadth-first walk over links_from(id), shared by both backends."""
     seen = {entry_id: 0}
     frontier = [entry_id]
     for hop in range(1, depth + 1):
         next_frontier: list[str] = []
         for current in frontier:
-            for link in links_of(conn, current):
+            for link in links_from(current):
                 other = link.target_id if link.source_id == current else link.source_id
                 if other not in seen:
                     seen[other] = hop

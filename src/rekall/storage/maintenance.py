@@ -9,9 +9,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from rekall.core.errors import ValidationError
-from rekall.storage.connection import read_generation
+from rekall.storage.connection import read_generation, rotate_token
 
 SQLITE_HEADER = b"SQLite format 3\x00"
+PARTIAL_SUFFIX = ".partial"
+RESTORE_DIR_PREFIX = ".restore-"
 # The tables each schema version must have, beyond those of the versions before it.
 REQUIRED_TABLES: dict[int, set[str]] = {
     1: {"meta", "entries", "tags", "links", "entries_fts"},
@@ -26,7 +28,8 @@ def backup_to(source: sqlite3.Connection, target: Path) -> None:
     The copy is taken in one step inside a read transaction, so writers in other processes
     carry on (WAL) and the copy is one committed state. Raises sqlite3.Error or OSError.
     """
-    partial = target.with_name(target.name + ".partial")
+    # The pid in the name tells a later cleanup whether its writer is still running.
+    partial = target.with_name(f"{target.name}.{os.getpid()}{PARTIAL_SUFFIX}")
     with contextlib.suppress(FileNotFoundError):
         partial.unlink()
     dest = sqlite3.connect(partial)
@@ -102,6 +105,7 @@ def stamp_as_successor(
     generation = max(read_generation(conn), replaced_generation) + 1
     conn.execute("UPDATE meta SET value = ? WHERE key = 'generation'", (generation,))
     conn.execute("UPDATE meta SET value = abs(random()) WHERE key = 'uid'")
+    rotate_token(conn)
     conn.execute("UPDATE embeddings SET generation = ?", (generation,))
     present = vector_seqs(conn)
     conn.executemany(

@@ -7,13 +7,49 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
-from rekall.core.errors import MigrationError, NewerSchemaError
+from rekall.core.errors import MigrationError, NewerSchemaError, UnusableDatabaseError
 from rekall.storage.schema import MIGRATIONS, Migration
 
 
 def schema_version(conn: sqlite3.Connection) -> int:
     """The schema version recorded in PRAGMA user_version (0 for a new file)."""
     return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def refuse_foreign(path: Path) -> None:
+    """Refuse, before anything opens it for writing, a database Rekall must not convert.
+
+    A non-empty SQLite file without a schema version belongs to another program, and
+    Rekall 0.3's knowledge.db is brought over by import, not upgraded in place. Raises
+    UnusableDatabaseError saying what to do; an unreadable file is left to connect() to describe.
+    """
+    if not path.is_file() or path.stat().st_size == 0:
+        return
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return
+    try:
+        version = schema_version(conn)
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_schema WHERE type='table'")}
+        legacy = "context_compressed" in {r[1] for r in conn.execute("PRAGMA table_info(entries)")}
+    except sqlite3.DatabaseError:
+        return
+    finally:
+        conn.close()
+    if legacy:
+        raise UnusableDatabaseError(
+            f"{path} is a knowledge.db of the earlier Rekall 0.3, which this Rekall does not "
+            "open in place; move it elsewhere (or set REKALL_HOME to another folder), then "
+            "bring its entries over with: rekall import --from-db PATH-OF-THE-MOVED-FILE"
+        )
+    if version == 0 and tables:
+        shown = ", ".join(sorted(tables)[:5]) + (", …" if len(tables) > 5 else "")
+        raise UnusableDatabaseError(
+            f"{path} is an SQLite database of another program (tables: {shown}), not a "
+            "Rekall one, and Rekall will not change it; move it away or set REKALL_HOME "
+            "to another folder"
+        )
 
 
 def migrate(

@@ -21,7 +21,8 @@ LINK_COUNT = (
 )
 
 
-def _state(row: sqlite3.Row) -> ReviewState:
+def read_row_state(row: sqlite3.Row) -> ReviewState:
+    """The schedule columns (STATE_COLUMNS) of a row."""
     return ReviewState(
         repetitions=int(row["review_repetitions"]),
         interval=int(row["review_interval"] or 0),
@@ -42,7 +43,7 @@ def due_entries(
         "ORDER BY coalesce(next_review, created_at), seq LIMIT ?",
         (project, project, now, created_before, limit),
     ).fetchall()
-    return [(row_to_entry(row), _state(row)) for row in rows]
+    return [(row_to_entry(row), read_row_state(row)) for row in rows]
 
 
 def count_due(conn: sqlite3.Connection, now: str, created_before: str, project: str | None) -> int:
@@ -57,7 +58,7 @@ def count_due(conn: sqlite3.Connection, now: str, created_before: str, project: 
 def read_state(conn: sqlite3.Connection, entry_id: str) -> ReviewState | None:
     """An entry's schedule, or None when there is no such entry."""
     row = conn.execute(f"SELECT {STATE_COLUMNS} FROM entries WHERE id = ?", (entry_id,)).fetchone()
-    return None if row is None else _state(row)
+    return None if row is None else read_row_state(row)
 
 
 def write_state(conn: sqlite3.Connection, entry_id: str, state: ReviewState) -> None:

@@ -236,11 +236,42 @@ def m005_search_context(conn: sqlite3.Connection) -> None:
     conn.execute("INSERT INTO entries_fts (entries_fts) VALUES ('rebuild')")
 
 
+def m006_add_tokens_and_authors(conn: sqlite3.Connection) -> None:
+    """Bearer tokens for the HTTP server (hashes only), and who created and changed entries."""
+    run_script(
+        conn,
+        """
+        -- The token itself is shown once at creation; only its SHA-256 is kept.
+        CREATE TABLE tokens (
+            name TEXT PRIMARY KEY CHECK (length(trim(name)) > 0),
+            token_hash TEXT NOT NULL UNIQUE,
+            read_only INTEGER NOT NULL CHECK (read_only IN (0, 1)),
+            created_at TEXT NOT NULL,
+            revoked_at TEXT
+        ) WITHOUT ROWID;
+        -- A token's name, or the local user's for the CLI; NULL for entries written before.
+        ALTER TABLE entries ADD COLUMN created_by TEXT;
+        ALTER TABLE entries ADD COLUMN updated_by TEXT;
+        """,
+    )
+
+
+def m007_add_derived_token(conn: sqlite3.Connection) -> None:
+    """A random token that every restore and index rebuild changes.
+
+    Derived files carry the token with the generation they were built at; a database copied
+    back from an old file can reach the same generation again, but not with the same past.
+    """
+    conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('token', abs(random()))")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     m001_create_entries,
     m002_create_embeddings,
     m003_add_memory_and_context,
     m004_add_review_repetitions,
     m005_search_context,
+    m006_add_tokens_and_authors,
+    m007_add_derived_token,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

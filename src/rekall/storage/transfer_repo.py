@@ -5,7 +5,9 @@ from __future__ import annotations
 import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
 
+from rekall.core.context import EntryContext
 from rekall.core.records import EntryRecord, LinkRecord
 from rekall.storage import context_repo
 
@@ -161,3 +163,49 @@ def seqs_and_hashes(
         ):
             found[row[0]] = (int(row[1]), row[2])
     return found
+
+
+def read_contexts(
+    conn: sqlite3.Connection, ids: Sequence[str] | None = None
+) -> dict[str, EntryContext]:
+    """entry id → context, for the given ids (or every entry)."""
+    return context_repo.read_contexts(conn, ids)
+
+
+def write_context(conn: sqlite3.Connection, entry_id: str, context: EntryContext | None) -> None:
+    """Replace an entry's context and keywords (None removes them)."""
+    context_repo.write_context(conn, entry_id, context)
+
+
+def batched(conn: sqlite3.Connection) -> AbstractContextManager[None]:
+    """Statements inside run as they come: SQLite has no round trips to save."""
+    return nullcontext()
+
+
+def defer_foreign_keys(conn: sqlite3.Connection) -> None:
+    """Check foreign keys at commit: superseded_by may name an entry inserted later."""
+    conn.execute("PRAGMA defer_foreign_keys = ON")
+
+
+def upsert_context_vector(
+    conn: sqlite3.Connection, entry_id: str, model_id: str, dimensions: int, vector: bytes
+) -> None:
+    """Keep the vector of an entry's context text (from an imported database)."""
+    context_repo.upsert_context_vector(conn, entry_id, model_id, dimensions, vector)
+
+
+def context_vectors(conn: sqlite3.Connection) -> dict[str, tuple[str, bytes]]:
+    """entry id → (model id, float32 bytes) of every kept context vector."""
+    return context_repo.context_vectors(conn)
+
+
+def vectors_by_id(conn: sqlite3.Connection, model_id: str) -> dict[str, tuple[str, bytes]]:
+    """entry id → (content hash, float32 bytes) of every stored vector of a model."""
+    return {
+        str(row[0]): (str(row[1]), bytes(row[2]))
+        for row in conn.execute(
+            "SELECT e.id, v.content_hash, v.vector FROM embeddings v "
+            "JOIN entries e ON e.seq = v.entry_seq WHERE v.model_id = ?",
+            (model_id,),
+        )
+    }

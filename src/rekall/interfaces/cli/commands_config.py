@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import click
 
@@ -43,7 +44,7 @@ def config_show(as_json: bool) -> None:
         rows.append(
             {
                 "key": spec.dotted,
-                "value": getattr(settings, spec.name),
+                "value": shown(spec.name, getattr(settings, spec.name)),
                 "source": origin,
                 "env": spec.env_var,
                 "help": spec.help,
@@ -66,7 +67,18 @@ def config_set(key: str, value: str) -> None:
     spec = find_key(key)
     parsed = parse_value(spec, value, "value")
     path = write_key(spec, parsed)
-    click.echo(f"{spec.dotted} = {toml_literal(parsed)} written to {path}", err=True)
+    click.echo(
+        f"{spec.dotted} = {toml_literal(shown(spec.name, parsed))} written to {path}", err=True
+    )
 
 
 COMMANDS = [config]
+
+
+def shown(name: str, value: Any) -> Any:
+    """A value as printed: a database URL's password as ***."""
+    if name == "database_url" and value:
+        from rekall.storage.postgres.connection import mask_url
+
+        return mask_url(str(value))
+    return value

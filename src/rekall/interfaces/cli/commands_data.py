@@ -10,7 +10,7 @@ import click
 
 from rekall.interfaces.cli import render
 from rekall.interfaces.cli.commands_index import progress_bar
-from rekall.interfaces.cli.context import get_service
+from rekall.interfaces.cli.context import confirm_or_refuse, get_service
 
 if TYPE_CHECKING:
     from rekall.service.transfer import ImportReport
@@ -134,15 +134,31 @@ def backup(path: Path | None) -> None:
     click.echo(str(target))
 
 
-@click.command(epilog="Example:\n\n  rekall restore ~/backups/rekall-2025-01-31.db")
+@click.command(epilog="Example:\n\n  rekall restore ~/backups/rekall-2025-01-31.db --yes")
 @click.argument("path", type=PATH)
-def restore(path: Path) -> None:
+@click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
+def restore(path: Path, yes: bool) -> None:
     """Replace the database with a backup, after checking the backup is sound.
 
     The database being replaced is kept beside it; a file that is not a sound Rekall
-    database is refused and nothing changes.
+    database is refused and nothing changes. This also works when the current database
+    is corrupt and cannot be opened.
     """
-    report = get_service().restore(path)
+    from rekall import paths
+    from rekall.core.errors import UnusableDatabaseError
+
+    if not yes:
+        confirm_or_refuse(
+            f"Replace the database {paths.db_path()} with {path}? (it is kept beside it)",
+            f"refusing to replace the database with {path} without confirmation",
+        )
+    try:
+        report = get_service().restore(path)
+    except UnusableDatabaseError as exc:
+        from rekall.service.maintenance import restore_over_unusable
+
+        click.echo(f"{str(exc).split(';')[0]}; moving it aside unchanged.", err=True)
+        report = restore_over_unusable(paths.db_path(), path)
     click.echo(
         f"Restored {report.entries} entries from {report.restored_from}. The database it "
         f"replaced is kept at {report.kept_copy}.",

@@ -15,6 +15,7 @@ from rekall.interfaces.cli.context import (
     build_filter,
     content_from,
     get_service,
+    stdin_is_terminal,
     with_filters,
 )
 from rekall.interfaces.cli.context_options import context_changes, with_context_options
@@ -63,6 +64,12 @@ def add(
         render.print_json(render.entry_to_dict(entry))
     else:
         click.echo(entry.id)
+    if content is None and not body:
+        click.echo(
+            f"Saved without content (none given with -c or on stdin); add it with "
+            f"'rekall edit {entry.id}'.",
+            err=True,
+        )
     for match in service.similar_existing(entry.id):
         click.echo(
             f"This looks like {match.entry.id} '{match.entry.title}' "
@@ -136,6 +143,12 @@ def edit(
         changes["context"] = context
     if not changes:
         entry = service.get(entry_id, record_access=False)
+        if not stdin_is_terminal():
+            raise UsageError(
+                "no change given and stdin is not a terminal, so $EDITOR cannot run; "
+                "pass --title, --content (- reads stdin), --tags, --type, --project or "
+                "--confidence"
+            )
         changes = edit_in_editor(entry)
         if not changes:
             click.echo("No changes.", err=True)

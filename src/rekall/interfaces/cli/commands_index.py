@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from rekall.interfaces.cli import render
 from rekall.interfaces.cli.context import get_service
+
+if TYPE_CHECKING:
+    from rekall.service import Rekall
+    from rekall.service.generation import GenerationReport
 
 
 @contextmanager
@@ -64,13 +69,24 @@ def index() -> None:
 def index_rebuild(backend: str | None) -> None:
     """Embed entries whose vector is missing or stale, then rebuild the index."""
     service = get_service()
+    started = time.perf_counter()
     with progress_bar("Embedding") as advance:
         report = service.rebuild_index(advance, backend=backend)
+    seconds = time.perf_counter() - started
     click.echo(
         f"Embedded {report.embedded} entries; {report.up_to_date} were up to date; "
-        f"backend {service.semantic.backend.name if service.semantic.backend else '-'}.",
+        f"backend {service.semantic.backend.name if service.semantic.backend else '-'}; "
+        f"{seconds:.1f} s{rate(report.embedded, seconds)}.",
         err=True,
     )
+
+
+DEMO_FOLDER = "demo"
+
+
+def rate(embedded: int, seconds: float) -> str:
+    """ ", N entries/s" when anything was embedded: the figure bulk embedding is judged by."""
+    return f", {embedded / seconds:.1f} entries/s" if embedded and seconds > 0 else ""
 
 
 @click.group("test", epilog="Example:\n\n  rekall test generate --count 1000 --seed 7")
@@ -78,7 +94,15 @@ def test_group() -> None:
     """Tools for trying Rekall out on a realistic synthetic base."""
 
 
-@test_group.command("generate", epilog="Example:\n\n  rekall test generate --count 10000")
+@test_group.command(
+    "generate",
+    epilog="""\b
+Examples:
+  rekall test generate --count 10000             # into the demo base; yours is untouched
+  REKALL_HOME="$(rekall test generate --print-home)" rekall search "docker layer cache"
+  rekall test generate --count 500 --into-current   # into the base REKALL_HOME points to
+""",
+)
 @click.option(
     "--count",
     type=click.IntRange(1, 1_000_000),
@@ -87,16 +111,51 @@ def test_group() -> None:
     help="How many entries to add.",
 )
 @click.option("--seed", type=int, default=42, show_default=True, help="Same seed, same entries.")
-def test_generate(count: int, seed: int) -> None:
-    """Add COUNT realistic developer entries (embedded, with links) to the base."""
-    service = get_service()
-    with progress_bar("Generating") as advance:
-        report = service.generate_test_data(count, seed, advance)
+@click.option(
+    "--into-current",
+    is_flag=True,
+    help="Add them to the current base instead of the separate demo base.",
+)
+@click.option("--print-home", is_flag=True, help="Print the demo base's folder and exit.")
+def test_generate(count: int, seed: int, into_current: bool, print_home: bool) -> None:
+    """Add COUNT realistic developer entries (embedded, with links) to a demo base.
+
+    The demo base is a separate folder (the data folder's 'demo'), so synthetic entries
+    never mix with yours; point REKALL_HOME at it to try searches, or pass --into-current.
+    """
+    from rekall import paths
+
+    demo_home = paths.data_dir() / DEMO_FOLDER
+    if print_home:
+        click.echo(str(demo_home))
+        return
+    if into_current:
+        report = _generate(get_service(), count, seed)
+        where = "into the current base"
+    else:
+        from rekall.service import Rekall
+
+        demo = Rekall(db_file=demo_home / paths.DB_FILENAME)
+        try:
+            report = _generate(demo, count, seed)
+        finally:
+            demo.close()
+        where = f"into the demo base {demo_home} (your own base is untouched)"
     click.echo(
         f"Added {report.entries} entries and {report.links} links "
-        f"({report.embedded} embedded) in {report.seconds:.1f} s.",
+        f"({report.embedded} embedded) {where} in {report.seconds:.1f} s"
+        f"{rate(report.embedded, report.seconds)}.",
         err=True,
     )
+    if not into_current:
+        click.echo(
+            f'Try it: REKALL_HOME="{demo_home}" rekall search "docker layer cache"', err=True
+        )
+
+
+def _generate(service: Rekall, count: int, seed: int) -> GenerationReport:
+    with progress_bar("Generating") as advance:
+        return service.generate_test_data(count, seed, advance)
 
 
 @click.group(epilog="Example:\n\n  rekall model status")

@@ -15,6 +15,7 @@ Examples:
   rekall mcp                       # stdio: what MCP clients start
   rekall mcp --check               # start the server here, list tools, run a search
   rekall mcp --http --port 8765    # streamable HTTP on http://127.0.0.1:8765/mcp
+  rekall mcp --http --host 0.0.0.0 # a team server: every request needs a token
 On stdio, stdout carries protocol messages only; notices and logs go to stderr.
 The embedding model loads on the first search by meaning and unloads after
 model_idle_timeout_minutes without use.
@@ -32,10 +33,9 @@ model_idle_timeout_minutes without use.
 )
 @click.option(
     "--host",
-    type=click.Choice(LOOPBACK_HOSTS),
     default="127.0.0.1",
     show_default=True,
-    help="Loopback address for --http (never reachable from other machines).",
+    help="Address for --http; any but loopback (e.g. 0.0.0.0) needs tokens (rekall token).",
 )
 @click.option(
     "--check",

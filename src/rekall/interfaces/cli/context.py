@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import os
+import stat
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -9,7 +12,7 @@ from typing import TYPE_CHECKING
 import click
 
 from rekall.core.entries import ENTRY_TYPES, STATUSES, EntryFilter
-from rekall.core.errors import ValidationError
+from rekall.core.errors import UsageError, ValidationError
 
 if TYPE_CHECKING:
     from rekall.service import Rekall
@@ -29,6 +32,19 @@ def get_service(ctx: click.Context | None = None) -> Rekall:
     return service
 
 
+def stdin_is_terminal() -> bool:
+    """Whether a person can answer a prompt or use an editor here."""
+    return sys.stdin.isatty()
+
+
+def confirm_or_refuse(question: str, refusal: str) -> None:
+    """Ask question on the terminal (abort on no); without a terminal raise UsageError
+    with refusal, which should name --yes."""
+    if not stdin_is_terminal():
+        raise UsageError(f"{refusal}: stdin is not a terminal; pass --yes")
+    click.confirm(question, abort=True, err=True)
+
+
 def read_stdin_text() -> str:
     """All of stdin as UTF-8. Raises ValidationError naming the bad byte."""
     data = sys.stdin.buffer.read()
@@ -42,12 +58,31 @@ def read_stdin_text() -> str:
 
 
 def content_from(option: str | None) -> str:
-    """Content from -c, else from piped stdin, else empty."""
+    """Content from -c, else from piped stdin, else empty.
+
+    Raises ValidationError when stdin is a pipe or file that held nothing: `git diff |
+    rekall add snippet …` with an empty diff must not save an empty snippet.
+    """
     if option is not None:
         return option
-    if not sys.stdin.isatty():
-        return read_stdin_text()
-    return ""
+    if stdin_is_terminal():
+        return ""
+    text = read_stdin_text()
+    if not text.strip() and stdin_is_piped():
+        raise ValidationError(
+            "stdin was empty (the command before '|' printed nothing), so nothing was "
+            "saved; pass -c '' to save an entry without content"
+        )
+    return text
+
+
+def stdin_is_piped() -> bool:
+    """Whether stdin is a pipe or a file (not a terminal, /dev/null or nothing at all)."""
+    try:
+        mode = os.fstat(sys.stdin.fileno()).st_mode
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISREG(mode)
 
 
 def build_filter(

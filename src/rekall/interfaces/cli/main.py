@@ -61,6 +61,7 @@ def register_commands() -> None:
     from rekall.interfaces.cli import (
         commands_config,
         commands_data,
+        commands_db,
         commands_entries,
         commands_graph,
         commands_index,
@@ -70,6 +71,7 @@ def register_commands() -> None:
         commands_merge,
         commands_review,
         commands_search,
+        commands_token,
         commands_tui,
     )
 
@@ -83,8 +85,10 @@ def register_commands() -> None:
         commands_config,
         commands_index,
         commands_data,
+        commands_db,
         commands_mcp,
         commands_install,
+        commands_token,
         commands_tui,
     ):
         for command in module.COMMANDS:

@@ -38,6 +38,21 @@ class Utf8Text(click.types.StringParamType):
 TEXT = Utf8Text()
 
 
+class CheckedPath(click.ParamType):  # type: ignore[type-arg]
+    """A click.Path that refuses a NUL byte cleanly (the OS cannot name such a file; click
+    lets os.stat's ValueError through as a traceback)."""
+
+    def __init__(self, inner: click.Path) -> None:
+        self.inner = inner
+        self.name = inner.name
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and "\x00" in value:
+            name = param.get_error_hint(ctx) if param is not None and ctx else "a path"
+            raise ArgumentError(f"{name} contains a NUL byte, which no file name can hold")
+        return self.inner.convert(value, param, ctx)
+
+
 def bounded(param_type: click.ParamType[Any]) -> click.ParamType[Any]:
     """The same type with every string made UTF-8-checked and every integer made int64-bounded."""
     if param_type is click.STRING:
@@ -50,6 +65,8 @@ def bounded(param_type: click.ParamType[Any]) -> click.ParamType[Any]:
         low = INT64_MIN if param_type.min is None else param_type.min
         high = INT64_MAX if param_type.max is None else param_type.max
         return click.IntRange(low, high)
+    if isinstance(param_type, click.Path):
+        return CheckedPath(param_type)
     if isinstance(param_type, click.Tuple):
         return click.Tuple([bounded(item) for item in param_type.types])
     return param_type

@@ -40,6 +40,8 @@ def entry_to_dict(entry: Entry) -> dict[str, Any]:
         "updated_at": entry.updated_at,
         "access_count": entry.access_count,
         "last_accessed": entry.last_accessed,
+        "created_by": entry.created_by,
+        "updated_by": entry.updated_by,
         "context": None if entry.context is None else entry.context.fields(),
     }
 
@@ -124,6 +126,10 @@ def print_entry(entry: Entry, links: list[Link]) -> None:
         f"created:    {entry.created_at}    updated: {entry.updated_at}    "
         f"accessed: {entry.access_count}x"
     )
+    if entry.created_by or entry.updated_by:
+        click.echo(
+            f"by:         {entry.created_by or '-'}    last changed by: {entry.updated_by or '-'}"
+        )
     for link in links:
         arrow = "->" if link.source_id == entry.id else "<-"
         other = link.target_id if link.source_id == entry.id else link.source_id

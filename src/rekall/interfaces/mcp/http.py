@@ -12,7 +12,7 @@ from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from rekall.core.errors import RekallError
+from rekall.core.errors import RekallError, UsageError
 from rekall.interfaces.mcp.server import build_server, open_service, tell_stderr
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
@@ -85,24 +85,42 @@ def url(host: str, port: int) -> str:
 
 
 def serve_http(host: str = "127.0.0.1", port: int = DEFAULT_PORT) -> None:
-    """Serve streamable HTTP on a loopback host until interrupted. Raises RekallError on open."""
+    """Serve streamable HTTP until interrupted. Raises RekallError on open (a taken port too),
+    UsageError when a non-loopback address is asked for while the base has no token."""
     import uvicorn
 
-    if host not in LOOPBACK_HOSTS:
-        raise ValueError(f"{host} is not a loopback address")
-    listener = bind(host, port)
+    from rekall.interfaces.mcp.access import TokenGate
+
     service = open_service()
+    listener = None
     try:
+        guarded = service.tokens.any_active()
+        if host not in LOOPBACK_HOSTS and not guarded:
+            raise UsageError(
+                f"serving on {host} makes the base reachable from other machines, so it needs "
+                "tokens: create one with 'rekall token create NAME' (clients send it as "
+                "'Authorization: Bearer TOKEN'), or serve on 127.0.0.1"
+            )
+        listener = bind(host, port)
         server = build_server(service)
-        app = server.streamable_http_app(
-            streamable_http_path=PATH, host=host, transport_security=transport_security()
+        # With tokens the bearer token is the guard, and Host names are whatever a reverse
+        # proxy sends; without, only local pages and names may reach the server.
+        security = (
+            TransportSecuritySettings(enable_dns_rebinding_protection=False)
+            if guarded
+            else transport_security()
         )
-        tell_stderr(f"Rekall MCP server on {url(host, port)} (Ctrl+C to stop)")
-        config = uvicorn.Config(LocalOriginOnly(app), log_level="warning")
-        uvicorn.Server(config).run(sockets=[listener])
+        app = server.streamable_http_app(
+            streamable_http_path=PATH, host=host, transport_security=security
+        )
+        gate = TokenGate(app if guarded else LocalOriginOnly(app), service, always=guarded)
+        mode = "tokens required" if guarded else "loopback only, no tokens yet"
+        tell_stderr(f"Rekall MCP server on {url(host, port)} ({mode}; Ctrl+C to stop)")
+        uvicorn.Server(uvicorn.Config(gate, log_level="warning")).run(sockets=[listener])
     finally:
         service.close()
-        listener.close()
+        if listener is not None:
+            listener.close()
 
 
 def bind(host: str, port: int) -> socket.socket:

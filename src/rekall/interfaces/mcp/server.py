@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from rekall import __version__
-from rekall.core.errors import NotFoundError, RekallError
+from rekall.core.errors import NotFoundError, RekallError, ValidationError
 from rekall.interfaces.mcp.prompts import PROMPTS
 from rekall.interfaces.mcp.tools_merge import MergeTools
 from rekall.interfaces.mcp.tools_read import ReadTools
@@ -92,6 +92,8 @@ REVIEW = {
     "list_stale": Hints("Entries left idle", read_only=True),
 }
 TOOL_HINTS = {**READ, **WRITE, **MERGE, **REVIEW}
+# What a read-only token may not call.
+WRITE_TOOLS = frozenset(name for name, hint in TOOL_HINTS.items() if not hint.read_only)
 
 
 def as_tool(method: Callable[..., BaseModel]) -> Callable[..., CallToolResult]:
@@ -121,7 +123,7 @@ def as_tool(method: Callable[..., BaseModel]) -> Callable[..., CallToolResult]:
 def error_text(exc: RekallError) -> str:
     """The error's message, with how to find ids when it points at the CLI for them."""
     text = str(exc)
-    if isinstance(exc, NotFoundError) and "rekall list" in text:
+    if isinstance(exc, (NotFoundError, ValidationError)) and "rekall list" in text:
         return f"{text}. Find ids with search_entries or list_recent."
     return text
 
@@ -141,6 +143,8 @@ def build_server(service: Rekall) -> MCPServer:
     from mcp.server.mcpserver import MCPServer
     from mcp.server.mcpserver.prompts import Prompt
 
+    from rekall.interfaces.mcp.access import TokenRights
+
     server: MCPServer = MCPServer(
         "rekall",
         title=TITLE,
@@ -148,6 +152,7 @@ def build_server(service: Rekall) -> MCPServer:
         instructions=INSTRUCTIONS,
         version=__version__,
         log_level="WARNING",
+        middleware=[TokenRights(service, WRITE_TOOLS)],
     )
     for name, method, hint in tool_methods(service):
         server.add_tool(

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import cast
 
-from textual import events
 from textual.binding import Binding
 from textual.message import Message
 from textual.notifications import SeverityLevel
@@ -17,8 +15,6 @@ from rekall.interfaces.tui.threads import MainThreadCall
 from rekall.service import Rekall
 
 Notify = Callable[[str], None]
-# How often keys held for an opening screen check whether it is ready, in seconds.
-KEY_HOLD_POLL = 0.005
 # Builds the facade given where its notices go (tests wrap it to slow searches down).
 ServiceFactory = Callable[[Notify], Rekall]
 
@@ -53,7 +49,6 @@ class RekallApp(EntryActionsApp):
     ) -> None:
         super().__init__()
         self._early_notices: list[str] = []
-        self._held_keys: list[events.Key] = []
         self.service = make_service(self.relay_notice)
         self.start_mode = mode or self.service.config.default_mode
 
@@ -61,26 +56,15 @@ class RekallApp(EntryActionsApp):
         """The list and search screen is the app's base screen: nothing paints before it."""
         return MainScreen(self.start_mode)
 
-    async def on_event(self, event: events.Event) -> None:
-        """Keys typed while a screen opens wait for it to be ready (its first field focused),
-        then go there in order, instead of being lost on a screen with nothing focused."""
-        fresh_key = isinstance(event, events.Key) and not event.is_forwarded
-        if fresh_key and (self._held_keys or not self.screen.is_mounted):
-            if not self._held_keys:
-                self.set_timer(KEY_HOLD_POLL, self._release_keys)
-            self._held_keys.append(cast(events.Key, event))
-            return
-        await super().on_event(event)
-
-    async def _release_keys(self) -> None:
-        while self._held_keys and self.screen.is_mounted:
-            await super().on_event(self._held_keys.pop(0))
-        if self._held_keys:
-            self.set_timer(KEY_HOLD_POLL, self._release_keys)
-
     def on_mount(self) -> None:
         for text in self._early_notices:
             self.notify(text, timeout=8)
+        # On a shared server, show what colleagues write as they write it.
+        self.service.watch(self._written_elsewhere)
+
+    def _written_elsewhere(self, generation: int) -> None:
+        """From the listening thread: reload the list on the UI thread."""
+        self.post_message(MainThreadCall(lambda: self.main_screen.reload()))
 
     @property
     def main_screen(self) -> MainScreen:

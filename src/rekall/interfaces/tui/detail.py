@@ -34,6 +34,10 @@ def meta_text(entry: Entry) -> str:
     tags = ", ".join(entry.tags) or "none"
     second = [f"tags: {tags}", f"updated {entry.updated_at[:10]}", f"opened {entry.access_count}×"]
     third = [f"id {entry.id}"]
+    if entry.created_by:
+        third.append(f"by {entry.created_by}")
+    if entry.updated_by and entry.updated_by != entry.created_by:
+        third.append(f"changed by {entry.updated_by}")
     if entry.superseded_by:
         third.append(f"superseded by {entry.superseded_by}")
     return "\n".join(" · ".join(line) for line in (first, second, third))

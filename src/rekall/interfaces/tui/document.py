@@ -43,5 +43,9 @@ def edit_text(document: str) -> str:
             raise ValidationError(
                 f"the edited text is not valid UTF-8 (byte {exc.start}); edit aborted"
             ) from exc
+        except OSError as exc:  # the editor deleted or moved the file
+            raise ValidationError(
+                f"the edited file could not be read back ({exc.strerror or exc}); edit aborted"
+            ) from exc
     finally:
         path.unlink(missing_ok=True)

@@ -78,13 +78,12 @@ class MainScreen(SearchScreen):
             report_error(self.app, exc)
         self._show_list_status()
         if self.table.has_more:
-            self._count_entries()
+            self.call_after_refresh(self._count_entries)  # after the list is painted
 
     def _count_entries(self) -> None:
         """Count what the filters let through, off the UI thread (the first page paints
         without waiting for it); the status line says "100 of 2,003" once known."""
         filters, service = self.filters, self.rekall.service
-        self.total = None
 
         def counted(total: int) -> None:
             if filters == self.filters:
@@ -161,6 +160,7 @@ class MainScreen(SearchScreen):
         if filters is None:
             return
         self.filters = filters
+        self.total = None  # counted again for these filters
         self._show_search_title()
         self.reload()
 

@@ -1,8 +1,4 @@
-"""Search as you type: the searches behind the main screen, and enter on their results.
-
-A search is numbered (seq); the list on screen is "settled" once it shows the outcome of the
-latest one. Until then it stays, marked stale, and enter waits for the new results.
-"""
+"""Search as you type: the searches behind the main screen, and enter on their results."""
 
 from __future__ import annotations
 
@@ -38,7 +34,11 @@ if TYPE_CHECKING:
 
 
 class SearchScreen(Screen[None]):
-    """A search box (#search), a status line (#status) and an EntryTable (#entries)."""
+    """A search box (#search), a status line (#status) and an EntryTable (#entries).
+
+    Each search is numbered (seq); the list on screen is "settled" once it shows the outcome
+    of the latest one. Until then it stays, marked stale, and enter waits for the new results.
+    """
 
     def __init__(self, mode: str) -> None:
         super().__init__()

@@ -23,6 +23,7 @@ STYLESHEET = """
 }
 
 #preview {
+    display: none;  /* shown from 120 columns (MainScreen.on_resize) */
     width: 45%;
     height: 1fr;
     padding: 0 1;

@@ -1,0 +1,289 @@
+"""PostgreSQL figures: db copy, warm hybrid search, HNSW recall, 8 HTTP clients; SQLite unchanged.
+
+Bases: 1,000 entries embedded for real, the rest generated entries carrying perturbed copies
+of those vectors (see pg_bases.py); the output says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import shutil
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import BENCH_DIR, REKALL, ROOT, WARM_QUERIES, bench_env, command_line, run_measured  # noqa: E402
+from pg_bases import REAL, fresh_database, perturbed_base, start_server  # noqa: E402
+
+MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+BASELINE = "f2e9993"
+# The console script, for either source tree (chosen by PYTHONPATH).
+LAUNCH = "import sys; from rekall.interfaces.cli.main import main; sys.argv[0] = 'rekall'; main()"
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def copy_into(home: Path, url: str) -> dict[str, Any]:
+    """`rekall db copy` from the SQLite base into the server, as a user runs it."""
+    started = time.perf_counter()
+    result = subprocess.run(
+        [REKALL, "db", "copy", "--from", str(home / "rekall.db"), "--to", url, "--json"],
+        env=bench_env(home),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    report: dict[str, Any] = json.loads(result.stdout)
+    report["wall_s"] = time.perf_counter() - started
+    return report
+
+
+def warm_search(url: str, rounds: int) -> dict[str, float]:
+    """Hybrid search through the facade on the server: new queries, then repeated ones."""
+    from rekall.config import Config
+    from rekall.service import Rekall
+
+    rekall = Rekall(Config(database_url=url), long_lived=True)
+    try:
+        rekall.search("warm up the model", mode="hybrid")
+        fresh: list[float] = []
+        for query in WARM_QUERIES:
+            started = time.perf_counter()
+            rekall.search(query, mode="hybrid")
+            fresh.append((time.perf_counter() - started) * 1000)
+        repeated: list[float] = []
+        for _ in range(rounds):
+            for query in WARM_QUERIES:
+                started = time.perf_counter()
+                rekall.search(query, mode="hybrid")
+                repeated.append((time.perf_counter() - started) * 1000)
+        return {
+            "new_p50": statistics.median(fresh),
+            "new_p95": percentile(fresh, 0.95),
+            "repeated_p50": statistics.median(repeated),
+            "repeated_p95": percentile(repeated, 0.95),
+        }
+    finally:
+        rekall.close()
+
+
+def hnsw_recall(url: str, samples: int) -> float:
+    """Mean recall@10 of the HNSW search against an exact scan, over entry vectors."""
+    from rekall.core.entries import EntryFilter
+    from rekall.storage.postgres import vectors_repo
+    from rekall.storage.postgres.database import PostgresDatabase
+
+    db = PostgresDatabase(url)
+    try:
+        with db.read() as conn:
+            rows = conn.execute(
+                "SELECT vector::real[] FROM embeddings ORDER BY random() LIMIT %s", (samples,)
+            ).fetchall()
+        recalls = []
+        for (values,) in rows:
+            blob = vectors_repo.to_blob(values)
+            with db.read() as conn:
+                found = vectors_repo.nearest(conn, blob, MODEL, 10, EntryFilter(status=None))
+            with db.read() as conn:
+                exact = vectors_repo.exact_nearest(conn, blob, MODEL, 10)
+            recalls.append(len({seq for seq, _ in found} & set(exact)) / 10)
+        return statistics.mean(recalls)
+    finally:
+        db.close()
+
+
+async def wait_for_port(port: int, server: subprocess.Popen[bytes]) -> None:
+    """Until the server accepts connections (it may take a while on a busy machine)."""
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the HTTP server did not start") from None
+            await asyncio.sleep(0.2)
+
+
+async def http_clients(url: str, home: Path, clients: int, each: int) -> dict[str, float]:
+    """clients MCP clients over HTTP with tokens, 80% searches and 20% adds each."""
+    import httpx2
+    from mcp.client import Client
+    from mcp.client.streamable_http import streamable_http_client
+
+    env = bench_env(home, REKALL_DATABASE_URL=url)
+    secret = subprocess.run(
+        [REKALL, "token", "create", f"bench-{os.getpid()}"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    port = 18765
+    server = subprocess.Popen(
+        [REKALL, "mcp", "--http", "--port", str(port)], env=env, stderr=subprocess.DEVNULL
+    )
+    searches: list[float] = []
+    adds: list[str] = []
+
+    async def one(number: int) -> None:
+        headers = {"Authorization": f"Bearer {secret}"}
+        async with httpx2.AsyncClient(headers=headers, timeout=120) as http:
+            transport = streamable_http_client(f"http://127.0.0.1:{port}/mcp", http_client=http)
+            async with Client(transport) as client:
+                for step in range(each):
+                    if step % 5 == 4:
+                        title = f"bench client {number} note {step}"
+                        await client.call_tool("add_entry", {"type": "til", "title": title})
+                        adds.append(title)
+                    else:
+                        query = random.choice(WARM_QUERIES)
+                        started = time.perf_counter()
+                        await client.call_tool("search_entries", {"query": query})
+                        searches.append((time.perf_counter() - started) * 1000)
+
+    try:
+        await wait_for_port(port, server)
+        started = time.perf_counter()
+        await asyncio.gather(*(one(n) for n in range(clients)))
+        elapsed = time.perf_counter() - started
+    finally:
+        server.terminate()
+        server.wait(30)
+    listed = subprocess.run(
+        [REKALL, "search", "bench client", "--mode", "keyword", "--limit", "1000", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    stored = {r["title"] for r in json.loads(listed.stdout)["results"]}
+    return {
+        "searches_per_s": len(searches) / elapsed,
+        "search_p50": statistics.median(searches),
+        "search_p95": percentile(searches, 0.95),
+        "adds": len(adds),
+        "adds_lost": len(set(adds) - stored),
+    }
+
+
+def source_tree(commit: str) -> Path:
+    """src/ of a commit, unpacked once under .bench."""
+    tree = BENCH_DIR / f"src-{commit}"
+    if not tree.exists():
+        tree.mkdir(parents=True)
+        archive = subprocess.run(
+            ["git", "-C", str(ROOT), "archive", commit, "src"], capture_output=True, check=True
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+    return tree / "src"
+
+
+def older_schema(db_file: Path, version: int) -> None:
+    """Take away what the migrations after version added, for an older Rekall to open."""
+    with sqlite3.connect(db_file) as conn:
+        conn.execute("DROP TABLE tokens")
+        conn.execute("ALTER TABLE entries DROP COLUMN created_by")
+        conn.execute("ALTER TABLE entries DROP COLUMN updated_by")
+        conn.execute(f"PRAGMA user_version = {version}")
+
+
+def sqlite_unchanged(home: Path, runs: int) -> dict[str, tuple[float, float]]:
+    """Cold `rekall search` on one 10K SQLite base: this code, main, and the starting commit.
+
+    main is what this work merges into (other work included); the starting commit is where
+    this work began. The rounds alternate the three, so load hits them alike.
+    """
+    main = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short", "main"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    variants = {"this branch": (ROOT / "src", None), f"main {main}": (source_tree(main), 5)}
+    variants[f"start {BASELINE}"] = (source_tree(BASELINE), 4)
+    figures: dict[str, list[tuple[float, float]]] = {name: [] for name in variants}
+    for name, (source, version) in variants.items():
+        target = BENCH_DIR / f"sqlite-{name.split()[-1]}"
+        shutil.rmtree(target, ignore_errors=True)
+        target.mkdir(parents=True)
+        with sqlite3.connect(home / "rekall.db") as conn:
+            conn.execute("VACUUM INTO ?", (str(target / "rekall.db"),))
+        if version is not None:
+            older_schema(target / "rekall.db", version)
+        subprocess.run([sys.executable, "-m", "compileall", "-q", str(source)], check=True)
+    for _ in range(runs + 1):  # the first round warms the OS cache
+        for name, (source, _) in variants.items():
+            env = bench_env(BENCH_DIR / f"sqlite-{name.split()[-1]}", PYTHONPATH=str(source))
+            env.pop("PYTHONDONTWRITEBYTECODE", None)
+            args = [sys.executable, "-c", LAUNCH, "search", "browser blocks cross-origin request"]
+            figures[name].append(run_measured(args, env))
+    return {
+        name: (
+            statistics.median(ms for ms, _ in found[1:]),
+            statistics.median(mb for _, mb in found[1:]),
+        )
+        for name, found in figures.items()
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000])
+    parser.add_argument("--rounds", type=int, default=3, help="repeated-query rounds")
+    parser.add_argument("--recall-samples", type=int, default=200)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--ops", type=int, default=25, help="tool calls per HTTP client")
+    parser.add_argument("--runs", type=int, default=5, help="cold runs per side (SQLite)")
+    parser.add_argument("--skip", nargs="*", default=[], choices=["http", "sqlite", "postgres"])
+    args = parser.parse_args()
+    server = start_server()
+    print(f"$ {command_line()}")
+    print(f"bases: {REAL:,} entries embedded for real, the rest with perturbed real vectors")
+    for size in [] if "postgres" in args.skip else args.sizes:
+        home = perturbed_base(size)
+        url = fresh_database(server, f"bench_{size}")
+        copied = copy_into(home, url)
+        print(
+            f"{size:>7,}  db copy: {copied['wall_s']:.1f} s, {copied['vectors_copied']:,} vectors "
+            f"copied, {copied['embedded']} embedded ({copied['added']:,} entries)"
+        )
+        searched = warm_search(url, args.rounds)
+        print(
+            f"{size:>7,}  warm hybrid search p50/p95: new {searched['new_p50']:.1f}/"
+            f"{searched['new_p95']:.1f} ms, repeated {searched['repeated_p50']:.1f}/"
+            f"{searched['repeated_p95']:.1f} ms"
+        )
+        print(f"{size:>7,}  HNSW recall@10 vs exact: {hnsw_recall(url, args.recall_samples):.3f}")
+        if "http" not in args.skip:
+            http = asyncio.run(http_clients(url, home, args.clients, args.ops))
+            print(
+                f"{size:>7,}  {args.clients} HTTP MCP clients with tokens (80% search, 20% add): "
+                f"{http['searches_per_s']:.1f} searches/s, p50/p95 {http['search_p50']:.0f}/"
+                f"{http['search_p95']:.0f} ms, {http['adds']:.0f} adds, "
+                f"{http['adds_lost']:.0f} lost"
+            )
+    if "sqlite" not in args.skip:
+        cold = sqlite_unchanged(perturbed_base(10_000), args.runs)
+        for name, (ms, mb) in cold.items():
+            print(
+                f" 10,000  SQLite cold `rekall search` (hybrid), {name}: {ms:.0f} ms, {mb:.0f} MB"
+            )
+
+
+if __name__ == "__main__":
+    main()

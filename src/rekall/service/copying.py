@@ -1,0 +1,164 @@
+"""`rekall db copy`: one base into another (SQLite file ⇄ PostgreSQL), verified, all or nothing."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rekall.core.entries import content_hash
+from rekall.core.errors import StorageError, ValidationError
+from rekall.core.records import EntryRecord, ExportDocument, LinkRecord
+from rekall.search.model_files import MODEL_ID
+from rekall.service.import_writer import VectorSupply
+from rekall.service.indexing import Progress
+from rekall.service.transfer import import_document
+
+if TYPE_CHECKING:
+    from rekall.service.facade import Rekall
+    from rekall.storage.contract import Store
+
+
+@dataclass
+class CopyReport:
+    """What a copy found in the source and did to the target."""
+
+    source: str
+    target: str
+    entries: int = 0
+    added: int = 0
+    replaced: int = 0
+    unchanged: int = 0
+    links: int = 0
+    links_added: int = 0
+    links_removed: int = 0
+    vectors_copied: int = 0
+    embedded: int = 0
+    context_vectors: int = 0
+    other_target_entries: int = 0
+    seconds: float = 0.0
+    verified: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class SourceData:
+    """Everything read from the source in one consistent snapshot."""
+
+    records: dict[str, EntryRecord]
+    links: list[LinkRecord]
+    supply: VectorSupply
+
+
+def copy_base(source: Rekall, target: Rekall, progress: Progress | None = None) -> CopyReport:
+    """Copy every entry, tag, link, context, review state and vector of source into target.
+
+    Entries are matched by id and made equal to the source's (re-running changes nothing);
+    vectors whose text is unchanged are copied, never re-embedded. Everything is written in
+    one transaction and compared field by field before it commits. Raises StorageError when
+    the comparison fails (nothing is written), ValidationError when both are the same base.
+    """
+    if source.db.location == target.db.location:
+        raise ValidationError(f"the source and the target are the same base ({source.db.location})")
+    started = time.perf_counter()
+    data = read_source(source.db)
+    report = CopyReport(source.db.location, target.db.location, entries=len(data.records))
+    report.links = len(data.links)
+    document = ExportDocument(tuple(data.records.values()), tuple(data.links))
+    imported = import_document(
+        target.db,
+        target.indexer,
+        document,
+        source=source.db.location,
+        strategy="replace",
+        dry_run=False,
+        progress=progress,
+        supply=data.supply,
+        verify=lambda conn: report.verified.extend(verify_copy(target.db, conn, data)),
+    )
+    report.added, report.replaced = imported.added, imported.replaced
+    report.unchanged = imported.unchanged
+    report.links_added, report.links_removed = imported.links_added, imported.links_removed
+    report.vectors_copied, report.embedded = imported.vectors_reused, imported.embedded
+    report.context_vectors = imported.context_vectors
+    if not report.verified:  # nothing needed writing: compare all the same
+        with target.db.read() as conn:
+            report.verified = verify_copy(target.db, conn, data)
+    with target.db.read() as conn:
+        total = target.db.repos.entries.count_entries(conn).get("total", 0)
+    report.other_target_entries = total - len(data.records)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def read_source(db: Store) -> SourceData:
+    """Records, links, and the vectors still matching their entry's text."""
+    with db.read() as conn:
+        records = db.repos.transfer.read_records(conn)
+        links = db.repos.transfer.read_links(conn)
+        vectors = db.repos.transfer.vectors_by_id(conn, MODEL_ID)
+        contexts = db.repos.transfer.context_vectors(conn)
+    summary = {
+        entry_id: blob
+        for entry_id, (digest, blob) in vectors.items()
+        if entry_id in records and digest == content_hash(records[entry_id].embedding_text())
+    }
+    context = {
+        entry_id: (model, len(blob) // 4, blob) for entry_id, (model, blob) in contexts.items()
+    }
+    return SourceData(records, links, VectorSupply(summary, context))
+
+
+def verify_copy(db: Store, conn: Any, data: SourceData) -> list[str]:
+    """Inside the target's write: compare what it now holds with the source, field by field.
+
+    Returns what was checked. Raises StorageError naming the first difference.
+    """
+    ids = list(data.records)
+    stored = db.repos.transfer.read_records(conn, ids)
+    for entry_id, record in data.records.items():
+        differences = _differences(record, stored.get(entry_id))
+        if differences:
+            raise StorageError(
+                f"the copy of entry {entry_id} differs from the source in {differences}; "
+                "nothing was written"
+            )
+    links = {link.key: link for link in db.repos.transfer.read_links(conn, ids)}
+    missing = [link.key for link in data.links if links.get(link.key) != link]
+    if missing:
+        raise StorageError(f"link {missing[0]} did not copy; nothing was written")
+    vectors = db.repos.transfer.vectors_by_id(conn, MODEL_ID)
+    wrong = [i for i, blob in data.supply.summary.items() if vectors.get(i, ("", b""))[1] != blob]
+    if wrong:
+        raise StorageError(f"the vector of entry {wrong[0]} did not copy; nothing was written")
+    return [
+        f"{len(ids)} entries",
+        f"{len(data.links)} links",
+        f"{len(data.supply.summary)} vectors",
+    ]
+
+
+def _differences(expected: EntryRecord, found: EntryRecord | None) -> list[str]:
+    if found is None:
+        return ["existence"]
+    return [
+        item.name
+        for item in dataclasses.fields(EntryRecord)
+        if getattr(expected, item.name) != getattr(found, item.name)
+    ]
+
+
+def open_location(location: str) -> Rekall:
+    """The facade on a PostgreSQL URL or a SQLite file path (created if missing)."""
+    from rekall.config import load_config
+    from rekall.service.facade import Rekall
+    from rekall.storage.postgres.connection import is_postgres_url
+
+    config = load_config()
+    if is_postgres_url(location):
+        return Rekall(dataclasses.replace(config, database_url=location))
+    return Rekall(dataclasses.replace(config, database_url=""), db_file=Path(location).expanduser())

@@ -1,0 +1,44 @@
+"""`rekall check` on a server backend: the server, pgvector, the indexes and the vectors."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rekall.search.model_files import MODEL_ID
+from rekall.service.maintenance import CheckReport, Finding
+
+if TYPE_CHECKING:
+    from rekall.storage.contract import Store
+
+
+def check_server(db: Store) -> CheckReport:
+    """What the server reports: its version, pgvector's, whether each index is usable."""
+    figures: dict[str, Any] = getattr(db, "server_figures")()  # noqa: B009 - server only
+    findings = [
+        Finding("server", True, f"PostgreSQL {figures['server_version']} at {db.location}"),
+        Finding(
+            "pgvector",
+            figures["pgvector_version"] is not None,
+            f"version {figures['pgvector_version']}"
+            if figures["pgvector_version"]
+            else "the vector extension is missing; run CREATE EXTENSION vector",
+        ),
+    ]
+    for index in figures["indexes"]:
+        detail = f"{index['method']}, {index['bytes'] / 1e6:.1f} MB"
+        if not index["valid"]:
+            detail += "; not usable: run REINDEX INDEX " + index["name"]
+        findings.append(Finding(f"index {index['name']}", bool(index["valid"]), detail))
+    with db.read() as conn:
+        entries = db.repos.entries.count_entries(conn).get("total", 0)
+        vectors = db.repos.vectors.count_vectors(conn).get(MODEL_ID, 0)
+    missing = entries - vectors
+    findings.append(
+        Finding(
+            "vectors",
+            missing == 0,
+            f"{vectors} of {entries} entries have a vector"
+            + ("" if missing == 0 else "; run 'rekall index rebuild'"),
+        )
+    )
+    return CheckReport(findings)

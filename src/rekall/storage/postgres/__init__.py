@@ -1,0 +1,1 @@
+"""The PostgreSQL + pgvector implementation of the storage contract (`rekall[postgres]`)."""

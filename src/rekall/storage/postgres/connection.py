@@ -1,0 +1,156 @@
+"""Reaching a PostgreSQL server: URL checks, masked URLs, and errors a user can act on."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from rekall.core.errors import StorageError
+
+MIN_SERVER_VERSION = 140000
+CONNECT_TIMEOUT_S = 5
+INSTALL_HINT = "install it with pip install 'rekall[postgres]'"
+
+
+def is_postgres_url(url: str) -> bool:
+    """True for postgresql:// and postgres:// URLs."""
+    return url.split("://", 1)[0].lower() in ("postgresql", "postgres")
+
+
+def mask_url(url: str) -> str:
+    """The URL with its password replaced by ***, for messages and `rekall stats`."""
+    try:
+        parts = urlsplit(url)
+        if not parts.password:
+            return url
+        user = parts.username or ""
+        host = parts.netloc.rpartition("@")[2]
+        return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+    except ValueError:
+        return "(an unreadable database_url)"
+
+
+def check_url(url: str) -> None:
+    """Raise StorageError when url is not a PostgreSQL URL psycopg can parse."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    if not is_postgres_url(url):
+        raise StorageError(
+            f"database_url {mask_url(url)!r} is not a PostgreSQL URL; "
+            "use postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE"
+        )
+    try:
+        urlsplit(url).port  # noqa: B018 - raises ValueError on a port that is not a number
+        conninfo_to_dict(url)
+    except Exception as exc:  # psycopg raises ProgrammingError for any parse failure
+        raise StorageError(
+            f"database_url {mask_url(url)} cannot be read ({_first_line(exc)}); "
+            "use postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE"
+        ) from None
+
+
+def import_psycopg() -> Any:
+    """The psycopg module. Raises StorageError naming the extra to install."""
+    try:
+        import psycopg
+    except ImportError:
+        raise StorageError(
+            f"database_url points at PostgreSQL, but psycopg is not installed; {INSTALL_HINT}"
+        ) from None
+    return psycopg
+
+
+def describe_error(url: str, exc: Exception) -> StorageError:
+    """Turn a psycopg error into a message naming the (masked) URL and what to do."""
+    text = _first_line(exc)
+    where = mask_url(url)
+    lowered = text.lower()
+    if "password authentication failed" in lowered or "no password supplied" in lowered:
+        return StorageError(
+            f"PostgreSQL at {where} refused the login ({text}); fix the user "
+            "or password in database_url"
+        )
+    if "does not exist" in lowered and "database" in lowered:
+        return StorageError(f"{text} at {where}; create it (createdb NAME) or fix database_url")
+    if any(word in lowered for word in ("connect", "server", "timeout", "resolve", "refused")):
+        return StorageError(
+            f"cannot reach PostgreSQL at {where} ({text}); start the server or fix "
+            "database_url, then try again"
+        )
+    return StorageError(f"database error on {where}: {text}")
+
+
+def check_server(conn: Any, url: str) -> None:
+    """Refuse servers older than PostgreSQL 14. Raises StorageError with the fix."""
+    version = int(conn.info.server_version)
+    if version < MIN_SERVER_VERSION:
+        raise StorageError(
+            f"PostgreSQL at {mask_url(url)} is version {version // 10000}; Rekall needs 14 or "
+            "newer: upgrade the server"
+        )
+
+
+def ensure_vector_extension(conn: Any, url: str) -> None:
+    """CREATE EXTENSION vector when missing. Raises StorageError saying how to get it."""
+    psycopg = import_psycopg()
+    available = conn.execute(
+        "SELECT 1 FROM pg_available_extensions WHERE name = 'vector'"
+    ).fetchone()
+    if available is None:
+        raise StorageError(
+            f"the pgvector extension is not installed on the PostgreSQL server at "
+            f"{mask_url(url)}; install it on the server (the postgresql-NN-pgvector package, "
+            "or build pgvector), then try again"
+        )
+    try:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+    except psycopg.errors.InsufficientPrivilege:
+        raise StorageError(
+            f"the pgvector extension is not enabled in the database at {mask_url(url)} and "
+            "this user may not enable it; ask an administrator to run CREATE EXTENSION vector "
+            "in that database"
+        ) from None
+
+
+def extension_version(conn: Any, name: str) -> str | None:
+    """The installed version of an extension in this database, or None."""
+    row = conn.execute("SELECT extversion FROM pg_extension WHERE extname = %s", (name,)).fetchone()
+    return None if row is None else str(row[0])
+
+
+def version_tuple(text: str | None) -> tuple[int, ...]:
+    """'0.8.2' → (0, 8, 2); None → ()."""
+    if not text:
+        return ()
+    return tuple(int(part) for part in text.split(".") if part.isdigit())
+
+
+class Row(tuple):  # type: ignore[type-arg]
+    """A result row readable by position and by column name, as sqlite3.Row is."""
+
+    names: dict[str, int] = {}
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, str):
+            return tuple.__getitem__(self, self.names[key])
+        return tuple.__getitem__(self, key)
+
+    def keys(self) -> list[str]:
+        return list(self.names)
+
+
+def named_rows(cursor: Any) -> Callable[[Sequence[Any]], Row]:
+    """A psycopg row factory giving Row objects."""
+    names = {column.name: i for i, column in enumerate(cursor.description or ())}
+    row_class = type("NamedRow", (Row,), {"names": names})
+
+    def make(values: Sequence[Any]) -> Row:
+        return row_class(values)  # type: ignore[no-any-return]
+
+    return make
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -1,0 +1,222 @@
+"""One open PostgreSQL base: a small connection pool, read and write scopes, the generation."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from rekall.core.errors import StorageError
+from rekall.storage.contract import Repositories
+from rekall.storage.postgres import connection as pg
+from rekall.storage.postgres.migrations import migrate
+
+CHANNEL = "rekall_writes"
+POOL_MAX = 4
+DEFAULT_EF_SEARCH = 100
+READ_BEGIN = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"
+BUMP_AND_NOTIFY = (
+    "WITH bumped AS (UPDATE meta SET value = value + 1 WHERE key = 'generation' "
+    "RETURNING value) SELECT value, pg_notify(%s, value::text) FROM bumped"
+)
+
+
+class PostgresDatabase:
+    """A thread-safe handle on a PostgreSQL base; every SQL call goes through read() or write().
+
+    Writers serialise on the generation row (taken first in every write), so two edits never
+    interleave and each write transaction sees every write committed before it.
+    """
+
+    kind = "postgres"
+    snapshot_taken = None
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.location = pg.mask_url(url)
+        self.psycopg = pg.import_psycopg()
+        pg.check_url(url)
+        self.pgvector_version = self._prepare()
+        self.repos = _repositories()
+        self._pool = self._open_pool()
+        self._listener: Any = None
+        self._listener_lock = threading.Lock()
+        # Generations this process wrote: listeners hear only of other processes' writes.
+        self._own: deque[int] = deque(maxlen=1024)
+
+    def _prepare(self) -> str:
+        with self._translate_errors(), self._connect(autocommit=True) as conn:
+            pg.check_server(conn, self.url)
+            migrate(conn, self.url, prepare=lambda c: pg.ensure_vector_extension(c, self.url))
+            return pg.extension_version(conn, "vector") or "?"
+
+    def _connect(self, autocommit: bool = False) -> Any:
+        return self.psycopg.connect(
+            self.url, autocommit=autocommit, connect_timeout=pg.CONNECT_TIMEOUT_S
+        )
+
+    def _open_pool(self) -> Any:
+        from psycopg_pool import ConnectionPool
+
+        iterative = pg.version_tuple(self.pgvector_version) >= (0, 8)
+
+        def configure(conn: Any) -> None:
+            conn.row_factory = pg.named_rows
+            # Enough candidates for the 50 that hybrid search asks for; more set per query.
+            conn.execute(f"SET hnsw.ef_search = {DEFAULT_EF_SEARCH}")
+            if iterative:
+                # Filters apply inside the HNSW scan, which goes on until k rows pass them.
+                conn.execute("SET hnsw.iterative_scan = strict_order")
+
+        # Autocommit connections with explicit BEGIN and COMMIT: each round trip to the server
+        # costs a context switch on both sides, so a read is BEGIN, its queries, COMMIT.
+        pool = ConnectionPool(
+            self.url,
+            min_size=1,
+            max_size=POOL_MAX,
+            kwargs={"connect_timeout": pg.CONNECT_TIMEOUT_S, "autocommit": True},
+            configure=configure,
+            open=False,
+            name="rekall",
+        )
+        with self._translate_errors():
+            pool.open(wait=True, timeout=pg.CONNECT_TIMEOUT_S * 2)
+        return pool
+
+    @contextmanager
+    def _transaction(self, begin: str) -> Iterator[Any]:
+        """A pooled connection inside BEGIN … COMMIT (ROLLBACK on any exception).
+
+        A connection the server dropped while it sat in the pool fails at BEGIN, before
+        anything ran: that is the one moment a retry is always safe, so it is retried once on
+        a fresh connection. A drop later in the transaction is reported; the server rolls
+        the transaction back, so nothing is half-written.
+        """
+        for attempt in (1, 2):
+            with self._pool.connection() as conn:
+                try:
+                    conn.execute(begin)
+                except self.psycopg.OperationalError:
+                    if attempt == 2:
+                        raise
+                    continue
+                try:
+                    yield conn
+                except BaseException:
+                    if not conn.closed:
+                        with contextlib.suppress(self.psycopg.Error):
+                            conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+                return
+
+    @contextmanager
+    def read(self) -> Iterator[Any]:
+        """A consistent read-only snapshot: several SELECTs see the same state."""
+        with self._translate_errors(), self._transaction(READ_BEGIN) as conn:
+            yield conn
+
+    @contextmanager
+    def write(self) -> Iterator[tuple[Any, int]]:
+        """A transaction with the generation bumped and announced; yields (connection, gen)."""
+        with self._translate_errors(), self._transaction("BEGIN") as conn:
+            # The NOTIFY is delivered at commit only: listeners never hear of a rollback.
+            row = conn.execute(BUMP_AND_NOTIFY, (CHANNEL,)).fetchone()
+            generation = int(row[0])
+            self._own.append(generation)
+            yield conn, generation
+
+    def generation(self) -> int:
+        """The current write generation; any write on any machine increases it."""
+        with self.read() as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+            return int(row[0])
+
+    def uid(self) -> int:
+        """The base's random identity, fixed at creation."""
+        with self.read() as conn:
+            return int(conn.execute("SELECT value FROM meta WHERE key = 'uid'").fetchone()[0])
+
+    def listen(self, callback: Callable[[int], None]) -> None:
+        """Call callback(generation), from a background thread, after each write that another
+        process (on this machine or any other) commits."""
+        from rekall.storage.postgres.listener import Listener
+
+        def unless_own(generation: int) -> None:
+            if generation not in self._own:
+                callback(generation)
+
+        with self._listener_lock:
+            if self._listener is None:
+                self._listener = Listener(self.url, CHANNEL)
+                self._listener.start()
+            self._listener.subscribe(unless_own)
+
+    def server_figures(self) -> dict[str, Any]:
+        """Server version, pgvector version and the state of the search indexes."""
+        from rekall.storage.postgres import vectors_repo
+
+        with self.read() as conn:
+            return {
+                "server_version": str(conn.execute("SHOW server_version").fetchone()[0]),
+                "pgvector_version": pg.extension_version(conn, "vector"),
+                "indexes": vectors_repo.index_state(conn),
+            }
+
+    def close(self) -> None:
+        """Stop listening and close the pool."""
+        with self._listener_lock:
+            if self._listener is not None:
+                self._listener.stop()
+                self._listener = None
+        self._pool.close()
+
+    @contextmanager
+    def _translate_errors(self) -> Iterator[None]:
+        psycopg = self.psycopg
+        try:
+            yield
+        except psycopg.errors.IntegrityError:
+            raise
+        except StorageError:
+            raise
+        except psycopg.Error as exc:
+            raise pg.describe_error(self.url, exc) from exc
+        except self._pool_timeout() as exc:
+            raise pg.describe_error(self.url, exc) from exc
+
+    @staticmethod
+    def _pool_timeout() -> type[Exception]:
+        from psycopg_pool import PoolTimeout
+
+        return PoolTimeout
+
+
+def _repositories() -> Repositories:
+    from rekall.storage.postgres import (
+        entries_repo,
+        keyword_repo,
+        links_repo,
+        merge_repo,
+        meta_repo,
+        review_repo,
+        tokens_repo,
+        transfer_repo,
+        vectors_repo,
+    )
+
+    return Repositories(
+        entries=entries_repo,
+        links=links_repo,
+        keyword=keyword_repo,
+        vectors=vectors_repo,
+        review=review_repo,
+        transfer=transfer_repo,
+        meta=meta_repo,
+        tokens=tokens_repo,
+        merge=merge_repo,
+        vector_search=vectors_repo,
+    )

@@ -1,0 +1,68 @@
+"""Schema upgrades on PostgreSQL: one advisory lock, one transaction per step."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from rekall.core.errors import MigrationError, NewerSchemaError
+from rekall.storage.postgres.connection import mask_url
+from rekall.storage.postgres.schema import MIGRATIONS, Migration
+
+# Any constant works, as long as every Rekall process uses the same one: two processes
+# starting at once against a new database must not both create the tables.
+MIGRATION_LOCK = 7_210_014
+
+
+def schema_version(conn: Any) -> int:
+    """The schema version recorded in rekall_schema (0 for a new database)."""
+    row = conn.execute("SELECT max(version) FROM rekall_schema").fetchone()
+    return int(row[0] or 0)
+
+
+def migrate(
+    conn: Any,
+    url: str,
+    migrations: Sequence[Migration] = MIGRATIONS,
+    prepare: Callable[[Any], None] | None = None,
+) -> int:
+    """Apply pending migrations on an autocommit connection; return how many ran.
+
+    prepare (creating extensions) runs first under the same lock: even CREATE EXTENSION IF
+    NOT EXISTS fails when two sessions run it at once.
+
+    Raises NewerSchemaError when the database is newer than this code, MigrationError when a
+    step fails (that step is rolled back).
+    """
+    conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
+    try:
+        if prepare is not None:
+            prepare(conn)
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS rekall_schema "
+            "(version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+        )
+        current = schema_version(conn)
+        if current > len(migrations):
+            raise NewerSchemaError(
+                f"the database at {mask_url(url)} has schema version {current} but this Rekall "
+                f"understands up to {len(migrations)}; upgrade Rekall to use it"
+            )
+        for version in range(current + 1, len(migrations) + 1):
+            _apply_one(conn, migrations[version - 1], version, url)
+        return len(migrations) - current
+    finally:
+        conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
+
+
+def _apply_one(conn: Any, step: Migration, version: int, url: str) -> None:
+    try:
+        with conn.transaction():
+            step(conn)
+            conn.execute("INSERT INTO rekall_schema (version) VALUES (%s)", (version,))
+    except Exception as exc:
+        raise MigrationError(
+            f"upgrading the database at {mask_url(url)} to schema version {version} "
+            f"({step.__name__}) failed: {exc}. That step was rolled back; the database is at "
+            f"schema version {version - 1}"
+        ) from exc

@@ -1,0 +1,156 @@
+"""The PostgreSQL schema, as numbered migrations applied under an advisory lock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from rekall.core.entries import ENTRY_TYPES, LINK_TYPES, STATUSES
+
+Migration = Callable[[Any], None]
+DIMENSIONS = 384
+# The text search configuration: English stemming, like SQLite's porter tokenizer.
+TS_CONFIG = "english"
+
+
+def _sql_list(values: tuple[str, ...]) -> str:
+    return ", ".join(f"'{value}'" for value in values)
+
+
+def _words(column: str) -> str:
+    # Split on anything but letters and digits first, as SQLite's unicode61 tokenizer does:
+    # PostgreSQL's own parser keeps node.js or a/b/c as one token a phrase query would miss.
+    return (
+        f"to_tsvector('{TS_CONFIG}'::regconfig, "
+        f"regexp_replace({column}, '[^[:alnum:]]+', ' ', 'g'))"
+    )
+
+
+_PROJECT = "coalesce(project, '')"
+# Rows that belong to an entry go with it; checked at commit when an import asks.
+_OWNED = "REFERENCES entries(id) ON DELETE CASCADE DEFERRABLE"
+SEARCH_VECTOR = (
+    f"setweight({_words('title')}, 'A') || setweight({_words('tags_text')}, 'B') || "
+    f"setweight({_words('context_keys')}, 'B') || setweight({_words(_PROJECT)}, 'C') || "
+    f"setweight({_words('content')}, 'D') || setweight({_words('context_story')}, 'D')"
+)
+
+
+def words(column: str) -> str:
+    """The tsvector of one column, split as the search column is."""
+    return _words(column)
+
+
+def m001_create_entries(conn: Any) -> None:
+    """Entries, tags, links, context, vectors with an HNSW index, and the meta counters."""
+    conn.execute(
+        f"""
+        -- Ids, tags and keywords compare and sort by bytes ("C"), as on SQLite, whatever the
+        -- database's locale: id prefixes are ranges, and exports list tags in one order.
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value BIGINT NOT NULL);
+        INSERT INTO meta (key, value) VALUES ('generation', 0);
+        INSERT INTO meta (key, value) VALUES ('uid', floor(random() * 9e15)::bigint);
+
+        -- seq is an identity: a deleted entry's number is never handed out again.
+        CREATE TABLE entries (
+            seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            id TEXT COLLATE "C" NOT NULL UNIQUE,  -- byte order: id prefixes are ranges
+            type TEXT NOT NULL CHECK (type IN ({_sql_list(ENTRY_TYPES)})),
+            title TEXT NOT NULL CHECK (length(btrim(title)) > 0),
+            content TEXT NOT NULL DEFAULT '',
+            tags_text TEXT NOT NULL DEFAULT '',
+            project TEXT,
+            status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ({_sql_list(STATUSES)})),
+            confidence INTEGER NOT NULL DEFAULT 3 CHECK (confidence BETWEEN 0 AND 5),
+            superseded_by TEXT REFERENCES entries(id) ON DELETE SET NULL DEFERRABLE,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            access_count INTEGER NOT NULL DEFAULT 0,
+            last_accessed TEXT,
+            memory_type TEXT,
+            consolidation_score DOUBLE PRECISION,
+            next_review TEXT,
+            review_interval INTEGER,
+            ease_factor DOUBLE PRECISION,
+            centrality_score DOUBLE PRECISION,
+            review_repetitions INTEGER NOT NULL DEFAULT 0 CHECK (review_repetitions >= 0),
+            -- The context's errors, keywords and files; and its situation, fix and notes.
+            context_keys TEXT NOT NULL DEFAULT '',
+            context_story TEXT NOT NULL DEFAULT '',
+            search tsvector GENERATED ALWAYS AS ({SEARCH_VECTOR}) STORED
+        );
+        CREATE INDEX entries_type ON entries(type);
+        CREATE INDEX entries_project ON entries(project);
+        CREATE INDEX entries_updated ON entries(updated_at);
+        CREATE INDEX entries_next_review ON entries(next_review);
+        CREATE INDEX entries_search ON entries USING gin (search);
+
+        CREATE TABLE tags (
+            entry_id TEXT COLLATE "C" NOT NULL {_OWNED},
+            tag TEXT COLLATE "C" NOT NULL,
+            PRIMARY KEY (entry_id, tag)
+        );
+        CREATE INDEX tags_tag ON tags(tag);
+
+        CREATE TABLE links (
+            source_id TEXT COLLATE "C" NOT NULL {_OWNED},
+            target_id TEXT COLLATE "C" NOT NULL {_OWNED},
+            type TEXT COLLATE "C" NOT NULL CHECK (type IN ({_sql_list(LINK_TYPES)})),
+            reason TEXT,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (source_id, target_id, type),
+            CHECK (source_id <> target_id)
+        );
+        CREATE INDEX links_target ON links(target_id);
+
+        CREATE TABLE entry_context (
+            entry_id TEXT COLLATE "C" PRIMARY KEY {_OWNED},
+            structured TEXT,
+            legacy_text TEXT,
+            CHECK (structured IS NOT NULL OR legacy_text IS NOT NULL)
+        );
+        CREATE TABLE context_keywords (
+            entry_id TEXT COLLATE "C" NOT NULL {_OWNED},
+            keyword TEXT COLLATE "C" NOT NULL,
+            PRIMARY KEY (entry_id, keyword)
+        );
+        CREATE INDEX context_keywords_keyword ON context_keywords(keyword);
+        CREATE TABLE context_vectors (
+            entry_id TEXT COLLATE "C" PRIMARY KEY {_OWNED},
+            model_id TEXT NOT NULL,
+            dimensions INTEGER NOT NULL CHECK (dimensions > 0),
+            vector BYTEA NOT NULL CHECK (length(vector) = dimensions * 4)
+        );
+
+        CREATE TABLE embeddings (
+            entry_seq BIGINT PRIMARY KEY REFERENCES entries(seq) ON DELETE CASCADE DEFERRABLE,
+            model_id TEXT NOT NULL,
+            dimensions INTEGER NOT NULL CHECK (dimensions = {DIMENSIONS}),
+            content_hash TEXT NOT NULL,
+            vector vector({DIMENSIONS}) NOT NULL,
+            generation BIGINT NOT NULL
+        );
+        CREATE INDEX embeddings_hnsw ON embeddings USING hnsw (vector vector_cosine_ops);
+        """
+    )
+
+
+def m002_add_tokens_and_authors(conn: Any) -> None:
+    """Bearer tokens for the HTTP server (hashes only), and who created and changed entries."""
+    conn.execute(
+        """
+        CREATE TABLE tokens (
+            name TEXT PRIMARY KEY CHECK (length(btrim(name)) > 0),
+            token_hash TEXT NOT NULL UNIQUE,
+            read_only BOOLEAN NOT NULL,
+            created_at TEXT NOT NULL,
+            revoked_at TEXT
+        );
+        ALTER TABLE entries ADD COLUMN created_by TEXT;
+        ALTER TABLE entries ADD COLUMN updated_by TEXT;
+        """
+    )
+
+
+MIGRATIONS: tuple[Migration, ...] = (m001_create_entries, m002_add_tokens_and_authors)
+SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,161 @@
+"""Whole records and links on PostgreSQL, as export reads them and import writes them."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
+from typing import Any
+
+from rekall.core.records import EntryRecord, LinkRecord
+from rekall.storage.postgres.context_repo import read_contexts as read_contexts
+from rekall.storage.postgres.context_repo import write_context as write_context
+from rekall.storage.postgres.vectors_repo import to_blob
+from rekall.storage.transfer_repo import LINK_SELECT, RECORD_COLUMNS
+
+MARKS = ", ".join(["%s"] * len(RECORD_COLUMNS))
+
+
+def read_records(conn: Any, ids: Sequence[str] | None = None) -> dict[str, EntryRecord]:
+    """id → full record (tags and context included), for ids or for every entry, by id."""
+    where, params = ("", []) if ids is None else (" WHERE id = ANY(%s)", [list(ids)])
+    tag_where = "" if ids is None else " WHERE entry_id = ANY(%s)"
+    tags: dict[str, list[str]] = defaultdict(list)
+    for row in conn.execute(f"SELECT entry_id, tag FROM tags{tag_where} ORDER BY tag", params):
+        tags[row[0]].append(row[1])
+    contexts = read_contexts(conn, ids)
+    records: dict[str, EntryRecord] = {}
+    for row in conn.execute(
+        f"SELECT {', '.join(RECORD_COLUMNS)} FROM entries{where} ORDER BY id", params
+    ):
+        values = dict(zip(RECORD_COLUMNS, tuple(row), strict=True))
+        records[row[0]] = EntryRecord(
+            **values, tags=tuple(tags.get(row[0], ())), context=contexts.get(row[0])
+        )
+    return records
+
+
+def existing_ids(conn: Any, ids: Iterable[str]) -> set[str]:
+    """Which of ids are entries in the base."""
+    rows = conn.execute("SELECT id FROM entries WHERE id = ANY(%s)", (sorted(set(ids)),))
+    return {str(row[0]) for row in rows}
+
+
+def read_links(conn: Any, sources: Sequence[str] | None = None) -> list[LinkRecord]:
+    """Links starting at sources (or every link), ordered by source, target and type."""
+    order = " ORDER BY source_id, target_id, type"
+    if sources is None:
+        return [LinkRecord(*row) for row in conn.execute(LINK_SELECT + order)]
+    query = f"{LINK_SELECT} WHERE source_id = ANY(%s){order}"
+    return [LinkRecord(*row) for row in conn.execute(query, (list(sources),))]
+
+
+def insert_record(conn: Any, record: EntryRecord) -> int:
+    """Insert a record as is (timestamps and counters kept); return its seq."""
+    row = conn.execute(
+        f"INSERT INTO entries ({', '.join(RECORD_COLUMNS)}, tags_text) VALUES ({MARKS}, %s) "
+        "RETURNING seq",
+        [*_values(record), " ".join(record.tags)],
+    ).fetchone()
+    _write_tags(conn, record)
+    return int(row[0])
+
+
+def update_record(conn: Any, record: EntryRecord) -> int:
+    """Overwrite an existing entry's fields, tags and context in place; return its seq."""
+    assignments = ", ".join(f"{name} = %s" for name in RECORD_COLUMNS[1:])
+    row = conn.execute(
+        f"UPDATE entries SET {assignments}, tags_text = %s WHERE id = %s RETURNING seq",
+        [*_values(record)[1:], " ".join(record.tags), record.id],
+    ).fetchone()
+    conn.execute("DELETE FROM tags WHERE entry_id = %s", (record.id,))
+    _write_tags(conn, record)
+    return int(row[0])
+
+
+def _values(record: EntryRecord) -> list[object]:
+    return [getattr(record, name) for name in RECORD_COLUMNS]
+
+
+def _write_tags(conn: Any, record: EntryRecord) -> None:
+    with conn.cursor() as cursor:
+        if record.tags:
+            cursor.executemany(
+                "INSERT INTO tags (entry_id, tag) VALUES (%s, %s)",
+                [(record.id, t) for t in record.tags],
+            )
+    write_context(conn, record.id, record.context)
+
+
+def remove_links(conn: Any, links: Iterable[LinkRecord]) -> None:
+    """Delete links by (source, target, type)."""
+    keys = [link.key for link in links]
+    if keys:
+        with conn.cursor() as cursor:
+            cursor.executemany(
+                "DELETE FROM links WHERE source_id = %s AND target_id = %s AND type = %s", keys
+            )
+
+
+def add_links(conn: Any, links: Iterable[LinkRecord]) -> None:
+    """Insert links as they are (reason and created_at kept)."""
+    rows = [(link.source, link.target, link.type, link.reason, link.created_at) for link in links]
+    if rows:
+        with conn.cursor() as cursor:
+            cursor.executemany(
+                "INSERT INTO links (source_id, target_id, type, reason, created_at) "
+                "VALUES (%s, %s, %s, %s, %s)",
+                rows,
+            )
+
+
+def seqs_and_hashes(
+    conn: Any, ids: Sequence[str], model_id: str
+) -> dict[str, tuple[int, str | None]]:
+    """id → (seq, content hash of its vector for model_id or None)."""
+    rows = conn.execute(
+        "SELECT e.id, e.seq, v.content_hash FROM entries e LEFT JOIN embeddings v "
+        "ON v.entry_seq = e.seq AND v.model_id = %s WHERE e.id = ANY(%s)",
+        (model_id, list(ids)),
+    )
+    return {str(row[0]): (int(row[1]), row[2]) for row in rows}
+
+
+def batched(conn: Any) -> AbstractContextManager[Any]:
+    """Pipeline mode: statements go out without waiting for each answer; a result that is
+    read (a RETURNING seq) waits for everything before it, so errors still surface."""
+    pipeline: AbstractContextManager[Any] = conn.pipeline()
+    return pipeline
+
+
+def defer_foreign_keys(conn: Any) -> None:
+    """Check foreign keys at commit: superseded_by may name an entry inserted later."""
+    conn.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
+def upsert_context_vector(
+    conn: Any, entry_id: str, model_id: str, dimensions: int, vector: bytes
+) -> None:
+    """Keep the vector of an entry's context text (from an imported database)."""
+    conn.execute(
+        "INSERT INTO context_vectors (entry_id, model_id, dimensions, vector) "
+        "VALUES (%s, %s, %s, %s) ON CONFLICT (entry_id) DO UPDATE SET "
+        "model_id = excluded.model_id, dimensions = excluded.dimensions, vector = excluded.vector",
+        (entry_id, model_id, dimensions, vector),
+    )
+
+
+def context_vectors(conn: Any) -> dict[str, tuple[str, bytes]]:
+    """entry id → (model id, float32 bytes) of every kept context vector."""
+    rows = conn.execute("SELECT entry_id, model_id, vector FROM context_vectors")
+    return {str(r[0]): (str(r[1]), bytes(r[2])) for r in rows}
+
+
+def vectors_by_id(conn: Any, model_id: str) -> dict[str, tuple[str, bytes]]:
+    """entry id → (content hash, float32 bytes) of every stored vector of a model."""
+    rows = conn.execute(
+        "SELECT e.id, v.content_hash, v.vector::real[] FROM embeddings v "
+        "JOIN entries e ON e.seq = v.entry_seq WHERE v.model_id = %s",
+        (model_id,),
+    )
+    return {str(r[0]): (str(r[1]), to_blob(r[2])) for r in rows}

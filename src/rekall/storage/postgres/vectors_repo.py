@@ -1,0 +1,146 @@
+"""Stored vectors on PostgreSQL: a pgvector column with an HNSW index, searched in SQL."""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from rekall.core.context import embedding_part_of_json
+from rekall.core.entries import EntryFilter, compose_embedding_text
+from rekall.storage.embeddings_repo import PendingText, StoredVector
+from rekall.storage.postgres.entries_repo import filter_clause
+
+# ef_search bounds the HNSW candidate list: at least twice k keeps recall high for the
+# 50-candidate lists hybrid search asks for.
+MIN_EF_SEARCH = 40
+MAX_EF_SEARCH = 1000
+SESSION_EF_SEARCH = 100  # set on every pooled connection (database.DEFAULT_EF_SEARCH)
+
+
+def to_literal(blob: bytes) -> str:
+    """float32 bytes → pgvector text; repr of each value parses back to the same float32."""
+    values = struct.unpack(f"<{len(blob) // 4}f", blob)
+    return "[" + ",".join(map(repr, values)) + "]"
+
+
+def to_blob(values: Sequence[float]) -> bytes:
+    """A real[] read back from PostgreSQL → float32 bytes."""
+    return struct.pack(f"<{len(values)}f", *values)
+
+
+def upsert_vectors(
+    conn: Any, rows: Sequence[tuple[int, str, int, str, bytes]], generation: int
+) -> None:
+    """Store (seq, model_id, dimensions, content_hash, vector bytes) rows at this generation."""
+    if not rows:
+        return
+    with conn.cursor() as cursor:
+        cursor.executemany(
+            "INSERT INTO embeddings (entry_seq, model_id, dimensions, content_hash, vector, "
+            "generation) VALUES (%s, %s, %s, %s, %s::vector, %s) ON CONFLICT (entry_seq) DO "
+            "UPDATE SET model_id = excluded.model_id, dimensions = excluded.dimensions, "
+            "content_hash = excluded.content_hash, vector = excluded.vector, "
+            "generation = excluded.generation",
+            [(s, m, d, h, to_literal(v), generation) for s, m, d, h, v in rows],
+        )
+
+
+def delete_vectors(conn: Any, seqs: Sequence[int]) -> None:
+    """Drop the vectors of these entries."""
+    conn.execute("DELETE FROM embeddings WHERE entry_seq = ANY(%s)", (list(seqs),))
+
+
+def stored_hash(conn: Any, seq: int, model_id: str) -> str | None:
+    """The content hash of an entry's vector for this model, if it has one."""
+    row = conn.execute(
+        "SELECT content_hash FROM embeddings WHERE entry_seq = %s AND model_id = %s",
+        (seq, model_id),
+    ).fetchone()
+    return None if row is None else str(row[0])
+
+
+def texts_with_hashes(conn: Any, model_id: str) -> Iterator[tuple[PendingText, str | None]]:
+    """Every entry's embeddable text with the content hash of its vector for this model."""
+    rows = conn.execute(
+        "SELECT e.seq, e.title, e.tags_text, e.content, v.content_hash, c.structured "
+        "FROM entries e LEFT JOIN embeddings v ON v.entry_seq = e.seq AND v.model_id = %s "
+        "LEFT JOIN entry_context c ON c.entry_id = e.id ORDER BY e.seq",
+        (model_id,),
+    ).fetchall()
+    for row in rows:
+        context = embedding_part_of_json(row[5])
+        yield PendingText(int(row[0]), row[1], row[2], row[3], context), row[4]
+
+
+def current_texts(conn: Any, seqs: Sequence[int]) -> dict[int, str]:
+    """seq → embeddable text as it is now, for checking a vector still matches its entry."""
+    rows = conn.execute(
+        "SELECT e.seq, e.title, e.tags_text, e.content, c.structured FROM entries e "
+        "LEFT JOIN entry_context c ON c.entry_id = e.id WHERE e.seq = ANY(%s)",
+        (list(seqs),),
+    ).fetchall()
+    return {
+        int(r[0]): compose_embedding_text(r[1], r[2].split(), r[3], embedding_part_of_json(r[4]))
+        for r in rows
+    }
+
+
+def count_vectors(conn: Any) -> dict[str, int]:
+    """Number of stored vectors per model id."""
+    rows = conn.execute("SELECT model_id, count(*) FROM embeddings GROUP BY model_id")
+    return {str(r[0]): int(r[1]) for r in rows}
+
+
+def vectors_for_model(conn: Any, model_id: str) -> Iterator[StoredVector]:
+    """Every stored vector of a model, in seq order, as float32 bytes."""
+    rows = conn.execute(
+        "SELECT entry_seq, vector::real[] FROM embeddings WHERE model_id = %s ORDER BY entry_seq",
+        (model_id,),
+    )
+    for row in rows:
+        yield StoredVector(int(row[0]), to_blob(row[1]))
+
+
+def nearest(
+    conn: Any, vector: bytes, model_id: str, k: int, filters: EntryFilter
+) -> list[tuple[int, float]]:
+    """The k entries nearest in meaning (cosine similarity), the filter applied in the scan."""
+    ef_search = max(MIN_EF_SEARCH, min(MAX_EF_SEARCH, 2 * k))
+    if ef_search > SESSION_EF_SEARCH:  # the session's own value covers the usual k
+        conn.execute(f"SET LOCAL hnsw.ef_search = {ef_search}")
+    literal = to_literal(vector)
+    clause, params = filter_clause(filters)
+    rows = conn.execute(
+        "SELECT v.entry_seq, 1 - (v.vector <=> %s::vector) FROM embeddings v "
+        f"JOIN entries e ON e.seq = v.entry_seq WHERE v.model_id = %s{clause} "
+        "ORDER BY v.vector <=> %s::vector LIMIT %s",
+        [literal, model_id, *params, literal, k],
+    ).fetchall()
+    return [(int(r[0]), float(r[1])) for r in rows]
+
+
+def exact_nearest(conn: Any, vector: bytes, model_id: str, k: int) -> list[int]:
+    """The k nearest seqs by exhaustive scan (no index): the reference recall is measured by."""
+    conn.execute("SET LOCAL enable_indexscan = off")
+    literal = to_literal(vector)
+    rows = conn.execute(
+        "SELECT entry_seq FROM embeddings WHERE model_id = %s "
+        "ORDER BY vector <=> %s::vector LIMIT %s",
+        (model_id, literal, k),
+    ).fetchall()
+    return [int(r[0]) for r in rows]
+
+
+def index_state(conn: Any) -> list[dict[str, Any]]:
+    """Rekall's search indexes: name, method, size and whether PostgreSQL may use them."""
+    rows = conn.execute(
+        "SELECT c.relname, am.amname, pg_relation_size(c.oid), i.indisvalid, i.indisready "
+        "FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+        "JOIN pg_am am ON am.oid = c.relam "
+        "WHERE c.relname IN ('embeddings_hnsw', 'entries_search') ORDER BY c.relname"
+    ).fetchall()
+    return [
+        {"name": r[0], "method": r[1], "bytes": int(r[2]), "valid": bool(r[3] and r[4])}
+        for r in rows
+    ]

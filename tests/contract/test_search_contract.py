@@ -1,0 +1,171 @@
+"""Search on both backends: keyword, meaning, hybrid fusion, filters before the top-k."""
+
+from __future__ import annotations
+
+import pytest
+
+from rekall.core.entries import EntryFilter
+from rekall.service import Rekall
+from rekall.storage.fts_repo import KeywordQuery
+from tests.service.conftest import fill
+
+
+@pytest.fixture
+def filled_backend(any_backend: Rekall) -> dict[str, str]:
+    return fill(any_backend)
+
+
+def titles(rekall: Rekall, query: str, mode: str, **filters: object) -> list[str]:
+    response = rekall.search(query, mode=mode, filters=EntryFilter(**filters))  # type: ignore[arg-type]
+    return [result.entry.title for result in response.results]
+
+
+def test_keyword_finds_words_and_identifiers(
+    any_backend: Rekall, filled_backend: dict[str, str]
+) -> None:
+    assert titles(any_backend, "ENOSPC", "keyword")[0] == "ENOSPC: file watchers limit reached"
+    assert titles(any_backend, "useEffect", "keyword") == ["useEffect runs twice in StrictMode"]
+    assert titles(any_backend, "fs.inotify.max_user_watches", "keyword") == [
+        "ENOSPC: file watchers limit reached"
+    ]
+    # Stemming: "crashes" in the text, "crash" in the query.
+    assert "ENOSPC: file watchers limit reached" in titles(any_backend, "crash", "keyword")
+
+
+def test_keyword_weights_title_over_body(any_backend: Rekall) -> None:
+    body = any_backend.add("til", "something else", "mentions backoff once")
+    title = any_backend.add("til", "backoff explained", "nothing here")
+    found = any_backend.search("backoff", mode="keyword").results
+    assert [r.entry.id for r in found] == [title.id, body.id]
+    assert found[0].score > found[1].score
+    assert found[0].keyword_rank == 1
+
+
+def test_keyword_snippet_marks_the_match(any_backend: Rekall) -> None:
+    any_backend.add("til", "a title", "first line\nthe pgbouncer pool sits in front")
+    result = any_backend.search("pgbouncer", mode="keyword").results[0]
+    assert "\x02pgbouncer\x03" in result.snippet
+
+
+def test_hostile_query_text_never_raises(
+    any_backend: Rekall, filled_backend: dict[str, str]
+) -> None:
+    for query in ['"unbalanced', "a AND OR NOT (", "*", "drop table entries; --", "' || '"]:
+        any_backend.search(query, mode="keyword")
+
+
+def test_filters_apply_in_keyword_search(
+    any_backend: Rekall, filled_backend: dict[str, str]
+) -> None:
+    assert titles(any_backend, "webapp safari cors fails", "keyword", project="api") == []
+    assert titles(any_backend, "max_connections", "keyword", tags=("postgres",)) == [
+        "Postgres max_connections too low"
+    ]
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("mode", ["semantic", "hybrid"])
+def test_meaning_finds_entries_sharing_no_words(
+    any_backend: Rekall, filled_backend: dict[str, str], mode: str
+) -> None:
+    found = titles(any_backend, "browser blocks cross-origin request", mode)
+    assert found[0] == "CORS fails on Safari"
+
+
+@pytest.mark.model
+def test_semantic_scores_are_cosine_similarities(
+    any_backend: Rekall, filled_backend: dict[str, str]
+) -> None:
+    results = any_backend.search("terminal closes and kills my job", mode="semantic").results
+    assert results[0].entry.title == "nohup keeps a job alive after logout"
+    assert all(-1.0 <= r.score <= 1.0 for r in results)
+    assert [r.score for r in results] == sorted((r.score for r in results), reverse=True)
+
+
+@pytest.mark.model
+def test_hybrid_ranks_exact_identifier_first(
+    any_backend: Rekall, filled_backend: dict[str, str]
+) -> None:
+    assert titles(any_backend, "ENOSPC", "hybrid")[0] == "ENOSPC: file watchers limit reached"
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("mode", ["semantic", "hybrid"])
+def test_filters_apply_before_the_top_k(any_backend: Rekall, mode: str) -> None:
+    for number in range(30):
+        any_backend.add("til", f"CORS note {number}", "cross-origin requests", project="noise")
+    target = any_backend.add("bug", "Safari blocks cross-site cookies", project="webapp")
+    found = any_backend.search(
+        "cross-origin requests", mode=mode, filters=EntryFilter(project="webapp"), limit=1
+    ).results
+    assert [r.entry.id for r in found] == [target.id]
+
+
+@pytest.mark.model
+def test_similar_excludes_itself_and_sees_edits(
+    any_backend: Rekall, filled_backend: dict[str, str]
+) -> None:
+    cors = filled_backend["CORS fails on Safari"]
+    similar = any_backend.similar(cors, limit=3).results
+    assert cors not in [r.entry.id for r in similar]
+    nohup = filled_backend["nohup keeps a job alive after logout"]
+    any_backend.update(nohup, title="Safari CORS credentials", content="cross-site cookies")
+    assert any_backend.similar(cors, limit=1).results[0].entry.id == nohup
+
+
+@pytest.mark.model
+def test_every_entry_gets_a_vector_and_deleted_ones_vanish(any_backend: Rekall) -> None:
+    entry = any_backend.add("til", "vectors are stored with entries")
+    assert any_backend.stats()["vectors"] == 1
+    assert any_backend.search("stored vectors", mode="semantic").results[0].entry.id == entry.id
+    any_backend.delete(entry.id)
+    assert any_backend.stats()["vectors"] == 0
+    assert any_backend.search("stored vectors", mode="semantic").results == []
+
+
+def test_context_is_stored_read_and_ranks_its_error_first(any_backend: Rekall) -> None:
+    error = "TypeError: Cannot read properties of undefined (reading 'map')"
+    any_backend.add("til", "Array map on undefined", content="Reading map of undefined.")
+    entry = any_backend.add(
+        "bug",
+        "Product list blank after deploy",
+        "Crash",
+        context={"situation": "empty API page", "error_messages": [error]},
+    )
+    got = any_backend.get(entry.id, record_access=False)
+    assert got.context is not None
+    assert got.context.fields()["error_messages"] == [error]
+    hits = any_backend.search(error, mode="keyword").results
+    assert hits[0].entry.id == entry.id
+    changed = any_backend.update(entry.id, title="Product list blank", context={"situation": None})
+    assert changed.context is not None
+    assert changed.context.fields()["situation"] is None
+
+
+def test_document_counts_hold_each_phrase_and_the_total(any_backend: Rekall) -> None:
+    any_backend.add("til", "pgbouncer pool sizing", "Size the pool from the total.")
+    any_backend.add("til", "node.js pool", "node js event loop", tags=("node",))
+    any_backend.add("til", "unrelated", "nothing to see")
+    query = KeywordQuery((("pool",), ("node", "js"), ("absent",), ("pgbou",)), prefix_last=True)
+    with any_backend.db.read() as conn:
+        counts, total = any_backend.db.repos.keyword.document_counts(conn, query)
+        whole, _ = any_backend.db.repos.keyword.document_counts(conn, KeywordQuery((("pgbou",),)))
+    assert (counts, total) == ([2, 1, 0, 1], 3)
+    assert whole == [0]  # without prefix_last the last phrase is a whole word
+
+
+def test_entry_fields_are_read_for_the_asked_entries(any_backend: Rekall) -> None:
+    error = "ENOSPC: System limit for number of file watchers reached"
+    first = any_backend.add(
+        "bug", "Watchers limit", "Raise it.", tags=("linux", "inotify"),
+        context={"error_messages": [error]},
+    )  # fmt: skip
+    any_backend.add("til", "other entry", "other text")
+    with any_backend.db.read() as conn:
+        seq = any_backend.db.repos.entries.seq_of(conn, first.id)
+        fields = any_backend.db.repos.keyword.entry_fields(conn, [seq, 10_000])
+    assert list(fields) == [seq]
+    found = fields[seq]
+    assert (found.title, found.content) == ("Watchers limit", "Raise it.")
+    assert "linux" in found.tags and "inotify" in found.tags
+    assert error in found.context

@@ -1,0 +1,61 @@
+"""Export and import on both backends: every field, tags, links, context and review state."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from rekall.service import Rekall
+from tests.service.test_transfer import A, B, C, document, entry, link, write_json
+
+
+def full_document() -> dict[str, object]:
+    return document(
+        [
+            entry(
+                A,
+                project="api",
+                status="deprecated",
+                superseded_by=C,
+                confidence=5,
+                access_count=7,
+                last_accessed="2025-02-01T00:00:00+00:00",
+                next_review="2025-04-01T00:00:00+00:00",
+                review_interval=6,
+                ease_factor=2.6,
+                review_repetitions=2,
+                context={"structured": {"why": "héllo"}, "keywords": ["k1", "k2"]},
+            ),
+            entry(B, tags=[], content=""),
+            entry(C, type="pattern"),
+        ],
+        [link(A, B), link(C, A, type="supersedes", reason=None)],
+    )
+
+
+def test_import_then_export_is_lossless(any_backend: Rekall, tmp_path: Path) -> None:
+    source = write_json(tmp_path / "in.json", full_document())
+    report = any_backend.import_data(source)
+    assert (report.added, report.links_added) == (3, 2)
+    exported = json.loads(any_backend.export_json())
+    again = json.loads(source.read_text(encoding="utf-8"))
+    by_id = {item["id"]: item for item in exported["entries"]}
+    for original in again["entries"]:
+        stored = by_id[original["id"]]
+        stored["context"] = {k: v for k, v in (stored["context"] or {}).items() if v is not None}
+        for name, value in original.items():
+            assert stored[name] == value, (original["id"], name)
+    assert sorted((x["source"], x["target"], x["type"]) for x in exported["links"]) == sorted(
+        (x["source"], x["target"], x["type"]) for x in again["links"]
+    )
+
+
+def test_reimport_with_skip_changes_nothing(any_backend: Rekall, tmp_path: Path) -> None:
+    source = write_json(tmp_path / "in.json", full_document())
+    any_backend.import_data(source)
+    before = any_backend.export_json()
+    generation = any_backend.db.generation()
+    report = any_backend.import_data(source, strategy="skip")
+    assert report.added == 0
+    assert any_backend.export_json() == before
+    assert any_backend.db.generation() == generation

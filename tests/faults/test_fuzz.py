@@ -1,0 +1,70 @@
+"""Fast slice of the fuzz figure (benchmarks/bench_fuzz.py): no traceback, no change on refusal."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from rekall.service import Rekall
+from tests.faults.fuzz import (
+    IMPORT_FILE,
+    Fingerprint,
+    check_cli,
+    check_import,
+    check_mcp_calls,
+    cli_argv,
+    mcp_call,
+)
+
+SLICE = settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+@pytest.fixture
+def base(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Rekall]:
+    """Two entries and no model: every example stays fast."""
+    (tmp_path / "no-model").mkdir()
+    monkeypatch.setenv("REKALL_MODEL_PATH", str(tmp_path / "no-model"))
+    service = Rekall()
+    service.add("bug", "CORS fails on Safari", "Add credentials: 'include'", ("cors",), "web")
+    service.add("til", "SQLite WAL mode", "readers never block the writer", ("sqlite",))
+    try:
+        yield service
+    finally:
+        service.close()
+
+
+@SLICE
+@given(argv=cli_argv())
+def test_generated_command_lines_answer_or_refuse_cleanly(
+    base: Rekall, db_file: Path, db_fingerprint: Fingerprint, argv: list[str]
+) -> None:
+    outcome = check_cli(argv, base, db_file, db_fingerprint)
+    assert not outcome.startswith("traceback"), (argv, outcome)
+
+
+@SLICE
+@given(calls=st.lists(mcp_call(), min_size=1, max_size=5))
+def test_generated_tool_calls_answer_or_refuse_cleanly(
+    base: Rekall, db_file: Path, db_fingerprint: Fingerprint, calls: list[tuple[str, Any]]
+) -> None:
+    outcomes = check_mcp_calls(calls, base, db_file, db_fingerprint)
+    assert not [o for o in outcomes if o.startswith("traceback")], outcomes
+
+
+@SLICE
+@given(file=IMPORT_FILE)
+def test_generated_import_files_import_or_refuse_cleanly(
+    base: Rekall, tmp_path: Path, db_file: Path, db_fingerprint: Fingerprint, file: Any
+) -> None:
+    suffix, data = file
+    outcome = check_import(suffix, data, base, tmp_path, db_file, db_fingerprint)
+    assert not outcome.startswith("traceback"), (data[:200], outcome)

@@ -1,0 +1,117 @@
+"""What only the PostgreSQL backend does: migrations under a lock, server errors, listening."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from rekall.core.errors import StorageError
+from rekall.storage.opening import open_store
+from rekall.storage.postgres.connection import mask_url
+from rekall.storage.postgres.database import PostgresDatabase
+from rekall.storage.postgres.schema import SCHEMA_VERSION
+
+OPEN_AND_REPORT = """
+import sys
+from rekall.storage.postgres.database import PostgresDatabase
+db = PostgresDatabase(sys.argv[1])
+with db.read() as conn:
+    print(conn.execute("SELECT count(*) FROM rekall_schema").fetchone()[0])
+db.close()
+"""
+
+
+def test_processes_starting_together_migrate_once(postgres_url: str) -> None:
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", OPEN_AND_REPORT, postgres_url],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    outputs = [process.communicate(timeout=120) for process in processes]
+    assert [p.returncode for p in processes] == [0, 0, 0], [err for _, err in outputs]
+    assert [out.strip() for out, _ in outputs] == [str(SCHEMA_VERSION)] * 3
+
+
+def test_reopening_keeps_the_data(postgres_url: str) -> None:
+    first = PostgresDatabase(postgres_url)
+    with first.write() as (conn, _):
+        first.repos.meta.set_meta_value(conn, "answer", 42)
+    first.close()
+    second = PostgresDatabase(postgres_url)
+    with second.read() as conn:
+        assert second.repos.meta.meta_value(conn, "answer") == 42
+    second.close()
+
+
+def test_passwords_are_masked() -> None:
+    assert mask_url("postgresql://team:s3cret@db.internal:5432/rekall") == (
+        "postgresql://team:***@db.internal:5432/rekall"
+    )
+    assert mask_url("postgresql://db.internal/rekall") == "postgresql://db.internal/rekall"
+
+
+def test_a_server_that_is_down_is_named_with_the_password_masked() -> None:
+    url = "postgresql://team:s3cret@127.0.0.1:9/rekall?connect_timeout=2"
+    with pytest.raises(StorageError) as caught:
+        open_store(url, None)  # type: ignore[arg-type]
+    message = str(caught.value)
+    assert "cannot reach PostgreSQL at postgresql://team:***@127.0.0.1:9/rekall" in message
+    assert "s3cret" not in message
+    assert "start the server" in message
+
+
+@pytest.mark.parametrize(
+    "url", ["mysql://db/rekall", "postgresql://host:notaport/db", "postgresql://h/d?bogus=1"]
+)
+def test_bad_urls_say_what_a_url_looks_like(url: str) -> None:
+    with pytest.raises(StorageError, match=r"postgresql://USER\[:PASSWORD\]@HOST"):
+        PostgresDatabase(url)
+
+
+def test_a_missing_database_says_how_to_create_it(postgres_server: str) -> None:
+    url = postgres_server.replace("/postgres?", "/no_such_db?")
+    with pytest.raises(StorageError, match="createdb"):
+        PostgresDatabase(url)
+
+
+def test_listeners_hear_writes_from_other_connections(postgres_url: str) -> None:
+    listening = PostgresDatabase(postgres_url)
+    writer = PostgresDatabase(postgres_url)
+    heard: list[int] = []
+    changed = threading.Event()
+
+    def on_write(generation: int) -> None:
+        heard.append(generation)
+        changed.set()
+
+    try:
+        listening.listen(on_write)
+        assert listening._listener.connected.wait(30)
+        changed.clear()
+        with writer.write() as (conn, generation):
+            writer.repos.meta.set_meta_value(conn, "touched", 1)
+        assert changed.wait(30)
+        deadline = time.monotonic() + 30
+        while generation not in heard and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert generation in heard
+        # A rolled-back write is never announced.
+        heard.clear()
+        with pytest.raises(RuntimeError), writer.write() as (conn, _):
+            raise RuntimeError("roll back")
+        with writer.write() as (conn, committed):
+            pass
+        while committed not in heard and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert heard == [committed]
+    finally:
+        writer.close()
+        listening.close()
