@@ -76,3 +76,8 @@ def test_folding_matches_what_fts5_compares() -> None:
     assert term.tokens == ("unicode",)
     assert term.pattern().search(fts.fold("Plain Unicode text"))
     assert fts.fold("Ünïcödé Words") == "unicode words"
+
+
+def test_folding_drops_diacritics_in_any_position() -> None:
+    assert fts.fold("Façade NAÏVE Ærø") == "facade naive ærø"
+    assert fts.fold("e\u0301te\u0301") == "ete"  # already decomposed text folds alike

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -15,6 +16,10 @@ _TOKEN = re.compile(r"[^\W_]+")
 _MIXED_CASE = re.compile(r"[a-z][A-Z]|[A-Z]{2}[a-z]")
 # All-capital words this short are acronyms (API, CORS, HTTP), not error names (ENOSPC).
 MIN_CAPITAL_IDENTIFIER = 5
+# Combining marks (diacritics) left by NFKD decomposition: é becomes e + U+0301.
+_COMBINING = re.compile(
+    "[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f\u3099\u309a]"
+)
 _PUNCTUATION = "\"'`()[]{}<>,;:!?"
 # Common English words that carry no search intent; dropped from the keyword side.
 _STOP_WORDS_TEXT = """
@@ -51,17 +56,21 @@ class Term:
 
         With exact, a prefix term only matches its whole word.
         """
-        body = r"[\W_]+".join(re.escape(token) for token in self.tokens)
-        end = "" if self.prefix and not exact else r"(?![^\W_])"
-        return re.compile(r"(?<![^\W_])" + body + end)
+        return _term_pattern(self.tokens, self.prefix and not exact)
+
+
+@functools.lru_cache(maxsize=1024)
+def _term_pattern(tokens: tuple[str, ...], open_end: bool) -> re.Pattern[str]:
+    # Cached: hybrid search tries each term on every candidate entry.
+    body = r"[\W_]+".join(re.escape(token) for token in tokens)
+    return re.compile(r"(?<![^\W_])" + body + ("" if open_end else r"(?![^\W_])"))
 
 
 def fold(text: str) -> str:
     """Lower-case text without diacritics, as FTS5's unicode61 tokenizer compares words."""
     if text.isascii():
         return text.lower()
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+    return _COMBINING.sub("", unicodedata.normalize("NFKD", text)).lower()
 
 
 def looks_like_identifier(chunk: str) -> bool:

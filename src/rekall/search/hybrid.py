@@ -100,8 +100,10 @@ def _term_credit(
     """Best credit of one term over the fields, and the fields it is in."""
     pattern, exact = term.pattern(), term.pattern(exact=True)
     credit, where = 0.0, []
+    first = term.tokens[0]
     for name, text in fields.items():
-        if not pattern.search(text):
+        # The substring test is cheap and rules out most fields before the regex runs.
+        if first not in text or not pattern.search(text):
             continue
         where.append(name)
         placed = 1.0 if anywhere or name != BODY_FIELD else weights.body_match
