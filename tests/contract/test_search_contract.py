@@ -169,3 +169,25 @@ def test_entry_fields_are_read_for_the_asked_entries(any_backend: Rekall) -> Non
     assert (found.title, found.content) == ("Watchers limit", "Raise it.")
     assert "linux" in found.tags and "inotify" in found.tags
     assert error in found.context
+
+
+@pytest.mark.parametrize("typed", ["connecti", "connectio", "pool connecti", "authenticat"])
+def test_the_word_being_typed_finds_words_it_begins(any_backend: Rekall, typed: str) -> None:
+    # Both backends index stems (connection: connect), which a typed prefix can run past.
+    wanted = any_backend.add("til", "Connection pool authentication", "Pool sizing.")
+    any_backend.add("til", "unrelated", "nothing to see")
+    found = any_backend.search(typed, mode="keyword").results
+    assert [r.entry.id for r in found] == [wanted.id]
+    assert any(word.endswith("*") for word in found[0].matched or {})
+    finished = typed.split()[-1] + " "  # a finished word is matched whole
+    assert any_backend.search(finished, mode="keyword").results == []
+
+
+@pytest.mark.model
+def test_hybrid_search_as_you_type_keeps_the_typed_entry_first(any_backend: Rekall) -> None:
+    wanted = any_backend.add("til", "Pgbouncer transaction pooling", "Prepared statements off.")
+    any_backend.add("til", "Connection limits of Postgres", "max_connections and pools.")
+    for typed in ("pgbou", "pgbouncer transact"):
+        result = any_backend.search(typed, mode="hybrid").results[0]
+        assert result.entry.id == wanted.id, typed
+        assert result.keyword_rank == 1 and result.similarity is not None

@@ -24,6 +24,9 @@ BM25_COLUMN_WEIGHTS = {
 _BM25_RANK = "bm25(" + ", ".join(str(w) for w in BM25_COLUMN_WEIGHTS.values()) + ")"
 # Counting the entries that hold a term stops here: past it a term is common anyway.
 DOCUMENT_COUNT_CAP = 5000
+# A word being typed may run this many characters past its stem (connecti-on: connect).
+STEM_SLACK = 4
+MIN_STAND_IN = 4
 
 
 @dataclass(frozen=True)
@@ -123,11 +126,25 @@ def entry_fields(conn: sqlite3.Connection, seqs: Sequence[int]) -> dict[int, Ent
     return found
 
 
+def typed_stand_ins(token: str) -> list[str]:
+    """Shorter forms of a word being typed, to match as whole words, longest first.
+
+    Both backends index word stems ("connection" as "connect"), and a word still being typed
+    can run past its stem ("connecti"), so no indexed stem starts with it. Its shorter
+    prefixes, stemmed as the index stems words, find it: "connect" matches "connection".
+    """
+    shortest = max(MIN_STAND_IN, len(token) - STEM_SLACK)
+    return [token[:size] for size in range(len(token) - 1, shortest - 1, -1)]
+
+
 def _quoted(query: KeywordQuery) -> list[str]:
     # Every phrase is quoted, so nothing in it is ever parsed as FTS5 query syntax.
     parts = ['"' + " ".join(phrase) + '"' for phrase in query.phrases]
     if query.prefix_last and parts:
-        parts[-1] += "*"
+        *head, last = query.phrases[-1]
+        forms = [parts[-1] + "*"]
+        forms += ['"' + " ".join((*head, form)) + '"' for form in typed_stand_ins(last)]
+        parts[-1] = forms[0] if len(forms) == 1 else "(" + " OR ".join(forms) + ")"
     return parts
 
 

@@ -12,6 +12,7 @@ from rekall.storage.fts_repo import (
     EntryFields,
     KeywordHit,
     KeywordQuery,
+    typed_stand_ins,
 )
 from rekall.storage.postgres.entries_repo import filter_clause
 from rekall.storage.postgres.schema import TS_CONFIG, words
@@ -30,8 +31,10 @@ def phrase_queries(query: KeywordQuery) -> list[tuple[str, str]]:
     for index, phrase in enumerate(query.phrases):
         if query.prefix_last and index == len(query.phrases) - 1:
             # Tokens are letters and digits only, so quoting them needs no escaping.
-            prefix = " <-> ".join(f"'{token}'" for token in phrase) + ":*"
-            parts.append((f"to_tsquery('{TS_CONFIG}', %s)", prefix))
+            head = "".join(f"'{token}' <-> " for token in phrase[:-1])
+            forms = [f"{head}'{phrase[-1]}':*"]
+            forms += [f"{head}'{form}'" for form in typed_stand_ins(phrase[-1])]
+            parts.append((f"to_tsquery('{TS_CONFIG}', %s)", "(" + " | ".join(forms) + ")"))
         else:
             parts.append((f"phraseto_tsquery('{TS_CONFIG}', %s)", " ".join(phrase)))
     return parts
