@@ -191,3 +191,42 @@ def test_hybrid_search_as_you_type_keeps_the_typed_entry_first(any_backend: Reka
         result = any_backend.search(typed, mode="hybrid").results[0]
         assert result.entry.id == wanted.id, typed
         assert result.keyword_rank == 1 and result.similarity is not None
+
+
+@pytest.mark.model
+def test_hybrid_snippets_mark_keyword_matches_only(any_backend: Rekall) -> None:
+    words = any_backend.add("til", "pool sizing", "first line\nthe pgbouncer pool sits in front")
+    meaning = any_backend.add("til", "connection pooler in front of the database", "a proxy")
+    found = {r.entry.id: r for r in any_backend.search("pgbouncer", mode="hybrid").results}
+    assert "\x02pgbouncer\x03" in found[words.id].snippet
+    assert found[words.id].keyword_rank == 1
+    assert found[meaning.id].keyword_rank is None
+    assert found[meaning.id].snippet == "a proxy"  # found by meaning: its first line
+
+
+@pytest.mark.model
+def test_hybrid_keyword_side_takes_any_word_and_puts_all_words_first(
+    any_backend: Rekall,
+) -> None:
+    both = any_backend.add("til", "kubernetes pod eviction", "pods evicted under memory pressure")
+    one = any_backend.add("til", "zebra crossing", "stripes")
+    found = {r.entry.id: r for r in any_backend.search("eviction stripes", mode="hybrid").results}
+    assert {found[both.id].keyword_rank, found[one.id].keyword_rank} == {1, 2}
+    # An entry holding every word ranks first; the others keep their smaller evidence.
+    every = any_backend.add("til", "stripes and eviction", "both words")
+    found = {r.entry.id: r for r in any_backend.search("eviction stripes", mode="hybrid").results}
+    assert found[every.id].keyword_rank == 1
+    assert found[every.id].keyword_strength == 1.0
+    assert all(found[i].keyword_strength < 1.0 for i in (both.id, one.id) if i in found)  # type: ignore[operator]
+
+
+def test_a_word_that_finds_itself_does_not_match_its_shorter_forms(any_backend: Rekall) -> None:
+    browsers = any_backend.add("til", "web browsers compared", "engines")
+    any_backend.add("til", "browse the archive", "old mail")
+    found = any_backend.search("browsers", mode="keyword").results
+    assert [r.entry.id for r in found] == [browsers.id]
+    with any_backend.db.read() as conn:
+        counts, _ = any_backend.db.repos.keyword.document_counts(
+            conn, KeywordQuery((("browsers",),), prefix_last=True)
+        )
+    assert counts == [1]

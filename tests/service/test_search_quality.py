@@ -55,3 +55,40 @@ def test_semantic_beats_keywords_on_questions(table: Table) -> None:
 
 def test_keywords_beat_semantic_on_identifiers(table: Table) -> None:
     assert table[("identifier", "keyword")].mrr > table[("identifier", "semantic")].mrr
+
+
+CONTEXT_FIELDS = (
+    "situation",
+    "solution",
+    "what_failed",
+    "error_messages",
+    "trigger_keywords",
+    "files_modified",
+    "conversation_excerpt",
+)
+
+
+def test_contexts_do_not_hurt_keyword_search_on_questions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The hand-written set with its contexts cleared must not answer the questions (none of
+    # which is about a context) better in keyword search than with them.
+    monkeypatch.setenv("REKALL_HOME", str(tmp_path))
+    monkeypatch.setenv("REKALL_CONFIG", str(tmp_path / "config.toml"))
+    service = Rekall(db_file=tmp_path / "base.db")
+    try:
+        corpus = quality.load_named(FIXTURES, quality.HAND_WRITTEN, MODEL_ID)
+        keys = quality.fill_corpus(service, corpus.documents, corpus.vectors)
+        search = quality.facade_searcher(service, keys)
+        questions = [q for q in corpus.queries if q.kind == "question"]
+        with_contexts = quality.score(search, questions, "keyword")
+        by_key = {str(item["key"]): item for item in corpus.documents}
+        assert any(item.get("context") for item in by_key.values()), "the set has contexts"
+        for entry_id, key in keys.items():
+            if by_key[key].get("context"):
+                service.update(entry_id, context=dict.fromkeys(CONTEXT_FIELDS, ""))
+        without = quality.score(search, questions, "keyword")
+    finally:
+        service.close()
+    assert with_contexts.mrr >= without.mrr, (with_contexts, without)
+    assert with_contexts.recall >= without.recall

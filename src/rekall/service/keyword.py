@@ -9,7 +9,7 @@ from rekall.core.entries import EntryFilter
 from rekall.search import fts
 from rekall.search.cache import LRUCache
 from rekall.search.hybrid import FusionWeights, KeywordEvidence, idf, keyword_evidence
-from rekall.storage.fts_repo import KeywordHit, KeywordQuery
+from rekall.storage.fts_repo import EntryFields, KeywordHit, KeywordQuery
 
 if TYPE_CHECKING:
     from rekall.storage.contract import Store
@@ -56,8 +56,8 @@ class KeywordSide:
         after the entries whose context (errors, trigger keywords, files) holds all of them."""
         if not plan.terms:
             return []
-        with self.db.read() as conn:
-            return self.db.repos.keyword.search_phrases(conn, plan.query(), filters, limit)
+        query, keyword = plan.query(), self.db.repos.keyword
+        return self.db.query(lambda conn: keyword.search_phrases(conn, query, filters, limit))
 
     def weigh(
         self, plan: KeywordPlan, hits: list[KeywordHit], weights: FusionWeights
@@ -66,18 +66,9 @@ class KeywordSide:
         if not hits:
             return []
         rarity = self.rarity(plan)
-        with self.db.read() as conn:
-            fields = self.db.repos.keyword.entry_fields(conn, [hit.seq for hit in hits])
-        matches = []
-        for hit in hits:
-            found = fields.get(hit.seq)
-            texts = {name: fts.fold(text) for name, text in vars(found).items()} if found else {}
-            evidence = keyword_evidence(plan.terms, rarity, texts, weights)
-            if hit.in_context:
-                # The person typed what was recorded to bring this entry back.
-                evidence.vote += weights.context
-            matches.append(KeywordMatch(hit, evidence))
-        return matches
+        seqs, keyword = [hit.seq for hit in hits], self.db.repos.keyword
+        fields = self.db.query(lambda conn: keyword.entry_fields(conn, seqs))
+        return weigh_hits(plan, hits, rarity, fields, weights)
 
     def rarity(self, plan: KeywordPlan) -> list[float]:
         """The IDF of each term; counts are read in one query for the terms not cached yet.
@@ -90,12 +81,30 @@ class KeywordSide:
         total = self.counts.get((generation, "total"))
         missing = [term for term, key in zip(plan.terms, keys, strict=True) if key not in found]
         if missing or total is None:
-            with self.db.read() as conn:
-                counts, total = self.db.repos.keyword.document_counts(
-                    conn, KeywordPlan(missing).query()
-                )
+            query, keyword = KeywordPlan(missing).query(), self.db.repos.keyword
+            counts, total = self.db.query(lambda conn: keyword.document_counts(conn, query))
             self.counts.put((generation, "total"), total)
             for term, count in zip(missing, counts, strict=True):
                 found[(generation, term.tokens, term.prefix)] = count
                 self.counts.put((generation, term.tokens, term.prefix), count)
         return [idf(found[key], total) for key in keys]
+
+
+def weigh_hits(
+    plan: KeywordPlan,
+    hits: list[KeywordHit],
+    rarity: list[float],
+    fields: dict[int, EntryFields],
+    weights: FusionWeights,
+) -> list[KeywordMatch]:
+    """Each hit with its evidence, given each term's IDF and the hits' fields."""
+    matches = []
+    for hit in hits:
+        found = fields.get(hit.seq)
+        texts = {name: fts.fold(text) for name, text in vars(found).items()} if found else {}
+        evidence = keyword_evidence(plan.terms, rarity, texts, weights)
+        if hit.in_context:
+            # The person typed what was recorded to bring this entry back.
+            evidence.vote += weights.context
+        matches.append(KeywordMatch(hit, evidence))
+    return matches

@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from rekall.core.entries import EntryFilter
+from rekall.core.entries import Entry, EntryFilter
 from rekall.core.results import SearchResult
 from rekall.search.cache import LRUCache
-from rekall.search.hybrid import FusionWeights, fuse
+from rekall.search.hybrid import FusionWeights, fuse, idf
 from rekall.search.model_files import MODEL_ID
-from rekall.service.keyword import KeywordMatch, KeywordPlan, KeywordSide
+from rekall.service.keyword import KeywordMatch, KeywordPlan, KeywordSide, weigh_hits
 from rekall.service.semantic import SemanticEngine
+from rekall.storage.fts_repo import KeywordQuery
 
 if TYPE_CHECKING:
     import numpy as np
@@ -61,9 +62,42 @@ def nearest_hits(
     """
     search = db.repos.vector_search
     if search is not None:
-        with db.read() as conn:
-            return search.nearest(conn, vector.astype("<f4").tobytes(), MODEL_ID, k, filters)
+        blob = vector.astype("<f4").tobytes()
+        return db.query(lambda conn: search.nearest(conn, blob, MODEL_ID, k, filters))
     return engine.nearest(vector, k, allowed_seqs(db, filters, engine.filter_cache))
+
+
+def hybrid_candidates(
+    engine: SemanticEngine,
+    keyword: KeywordSide,
+    text: str,
+    plan: KeywordPlan,
+    filters: EntryFilter,
+    k: int,
+    weights: FusionWeights,
+) -> tuple[list[tuple[int, float]], list[KeywordMatch], KeywordQuery | None]:
+    """Both sides' candidates: the nearest entries, the weighed keyword hits, and (from a
+    server) the query their snippets are still to be made with.
+
+    A server backend answers everything in one statement (one round trip); the embedded one
+    searches its in-process vector index, then runs the keyword side's queries.
+    """
+    db, query, vector = keyword.db, plan.query(), engine.embed_query(text)
+    search = db.repos.vector_search
+    if search is None or not plan.terms:
+        hits = keyword.hits(plan, filters, k)
+        return (
+            nearest_hits(engine, db, vector, filters, k),
+            keyword.weigh(plan, hits, weights),
+            None,
+        )
+    blob = vector.astype("<f4").tobytes()
+    found = db.query(
+        lambda conn: search.weighed_candidates(conn, blob, MODEL_ID, k, query, filters)
+    )
+    rarity = [idf(count, found.total) for count in found.counts]
+    matches = weigh_hits(plan, found.hits, rarity, found.fields, weights)
+    return found.semantic, matches, query
 
 
 @dataclass
@@ -76,6 +110,9 @@ class Evidence:
     snippet: str = ""
     matched: dict[str, list[str]] | None = None  # term -> fields (title, tags, content)
     keyword_strength: float | None = None
+    # The keyword query whose words the snippet is to show, when the backend makes snippets
+    # only for the results shown (PostgreSQL: a headline costs more than the search).
+    highlight: KeywordQuery | None = None
 
 
 Ranking = tuple[list[tuple[int, float]], dict[int, Evidence]]
@@ -121,11 +158,12 @@ def hybrid_ranking(
     limit: int,
     weights: FusionWeights,
 ) -> Ranking:
-    """Hybrid mode: semantic ranks fused with keyword ranks weighted by their evidence."""
+    """Hybrid mode: semantic similarity plus a keyword vote earned by each hit's evidence."""
     k = max(limit * CANDIDATE_FACTOR, MIN_CANDIDATES)
-    semantic = semantic_hits(engine, keyword.db, query, filters, k)
     plan = KeywordPlan.from_query(query, weights.prefix_last)
-    matches = keyword.weigh(plan, keyword.hits(plan, filters, k), weights)
+    semantic, matches, highlight = hybrid_candidates(
+        engine, keyword, query, plan, filters, k, weights
+    )
     fused = fuse(
         semantic,
         [m.hit.seq for m in matches],
@@ -136,15 +174,15 @@ def hybrid_ranking(
     for rank, (seq, similarity) in enumerate(semantic, start=1):
         evidence[seq] = Evidence(semantic_rank=rank, similarity=similarity)
     for rank, match in enumerate(matches, start=1):
-        keyword_said(evidence.setdefault(match.hit.seq, Evidence()), rank, match)
+        said = keyword_said(evidence.setdefault(match.hit.seq, Evidence()), rank, match)
+        said.highlight = highlight
     return fused[:limit], evidence
 
 
 def build_results(db: Store, ranking: Ranking) -> list[SearchResult]:
     """SearchResults in ranked order, reading the entries in one query."""
     ranked, evidence = ranking
-    with db.read() as conn:
-        found = db.repos.entries.fetch_by_seqs(conn, [seq for seq, _ in ranked])
+    found, snippets = read_results(db, [seq for seq, _ in ranked], evidence)
     results = []
     for seq, score in ranked:
         if seq not in found:
@@ -155,7 +193,7 @@ def build_results(db: Store, ranking: Ranking) -> list[SearchResult]:
             SearchResult(
                 entry,
                 score,
-                said.snippet or first_line(entry.content),
+                said.snippet or snippets.get(seq) or first_line(entry.content),
                 keyword_rank=said.keyword_rank,
                 semantic_rank=said.semantic_rank,
                 similarity=said.similarity,
@@ -164,6 +202,19 @@ def build_results(db: Store, ranking: Ranking) -> list[SearchResult]:
             )
         )
     return results
+
+
+def read_results(
+    db: Store, seqs: list[int], evidence: dict[int, Evidence]
+) -> tuple[dict[int, Entry], dict[int, str]]:
+    """The entries, and the snippets the candidates left to be made, in one query."""
+    wanted = [seq for seq in seqs if seq in evidence and evidence[seq].highlight is not None]
+    search = db.repos.vector_search
+    if search is None or not wanted:
+        return db.query(lambda conn: db.repos.entries.fetch_by_seqs(conn, seqs)), {}
+    highlight = evidence[wanted[0]].highlight
+    assert highlight is not None
+    return db.query(lambda conn: search.entries_with_snippets(conn, seqs, highlight, wanted))
 
 
 def first_line(content: str, width: int = 160) -> str:

@@ -7,18 +7,20 @@ the backend's connection as first argument. The service never sees SQL.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from rekall.core.context import EntryContext
 from rekall.core.entries import Entry, EntryFilter, Link, NewEntry
 from rekall.core.records import EntryRecord, LinkRecord
 from rekall.core.review import ReviewState
 from rekall.storage.embeddings_repo import PendingText, StoredVector
-from rekall.storage.fts_repo import EntryFields, KeywordHit, KeywordQuery
+from rekall.storage.fts_repo import EntryFields, KeywordHit, KeywordQuery, WeighedCandidates
 from rekall.storage.tokens_repo import TokenRecord
+
+T = TypeVar("T")
 
 
 class EntriesRepo(Protocol):
@@ -98,6 +100,37 @@ class VectorSearch(Protocol):
     def nearest(
         self, conn: Any, vector: bytes, model_id: str, k: int, filters: EntryFilter
     ) -> list[tuple[int, float]]: ...
+    def candidates(
+        self,
+        conn: Any,
+        vector: bytes,
+        model_id: str,
+        k: int,
+        queries: Sequence[KeywordQuery],
+        filters: EntryFilter,
+    ) -> tuple[list[tuple[int, float]], list[list[KeywordHit]]]:
+        """The k nearest entries and, in one statement, the k best keyword hits of the first
+        query that finds any (the lists of the others are empty); snippets left empty."""
+        ...
+
+    def weighed_candidates(
+        self,
+        conn: Any,
+        vector: bytes,
+        model_id: str,
+        k: int,
+        query: KeywordQuery,
+        filters: EntryFilter,
+    ) -> WeighedCandidates:
+        """Hybrid search's candidates of both sides with the keyword hits' fields and each
+        phrase's document count, in one statement; snippets left empty."""
+        ...
+
+    def entries_with_snippets(
+        self, conn: Any, seqs: Sequence[int], query: KeywordQuery, snippet_seqs: Sequence[int]
+    ) -> tuple[dict[int, Entry], dict[int, str]]:
+        """Entries by seq and, for snippet_seqs, their content with the query's words marked."""
+        ...
 
 
 class ReviewRepo(Protocol):
@@ -202,6 +235,10 @@ class Store(Protocol):
     def repos(self) -> Repositories: ...
 
     def read(self) -> AbstractContextManager[Any]: ...
+    def query(self, work: Callable[[Any], T]) -> T:
+        """Run read-only work of one statement at the least cost (no transaction on a server)."""
+        ...
+
     def write(self) -> AbstractContextManager[tuple[Any, int]]: ...
     def generation(self) -> int: ...
     def uid(self) -> int: ...

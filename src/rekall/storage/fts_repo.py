@@ -11,22 +11,24 @@ from rekall.core.results import HIGHLIGHT_CLOSE, HIGHLIGHT_OPEN
 from rekall.storage.entries_repo import filter_clause
 
 # bm25() column weights, in schema.FTS_COLUMNS order: a word in the title or tags says more
-# than one in the body; an error message, trigger keyword or file path of the context is what
-# a person pastes when the problem comes back, so it weighs nearly as much as the title.
+# than one in the body. An error message, trigger keyword or file path of the context weighs a
+# little less than a tag: the context tier already puts an entry whose context holds the whole
+# query first, and at 8 an error message sharing one word ("runner") with a question
+# outranked its answer (decision 006).
 BM25_COLUMN_WEIGHTS = {
     "title": 10.0,
     "content": 1.0,
     "tags_text": 5.0,
     "project": 2.0,
-    "context_keys": 8.0,
+    "context_keys": 4.0,
     "context_story": 1.0,
 }
 _BM25_RANK = "bm25(" + ", ".join(str(w) for w in BM25_COLUMN_WEIGHTS.values()) + ")"
 # Counting the entries that hold a term stops here: past it a term is common anyway.
 DOCUMENT_COUNT_CAP = 5000
 # A word being typed may run this many characters past its stem (connecti-on: connect).
-STEM_SLACK = 4
-MIN_STAND_IN = 4
+STEM_SLACK = 3
+MIN_STAND_IN = 5
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,19 @@ class EntryFields:
     tags: str
     content: str
     context: str  # the context's error messages, trigger keywords and files
+
+
+@dataclass(frozen=True)
+class WeighedCandidates:
+    """Hybrid search's candidates with what weighing them needs, from one statement: the
+    nearest entries, the keyword hits (snippets left empty), the hits' fields, how many
+    entries hold each phrase of the query, and how many entries there are."""
+
+    semantic: list[tuple[int, float]]
+    hits: list[KeywordHit]
+    fields: dict[int, EntryFields]
+    counts: list[int]
+    total: int
 
 
 def keyword_search(
@@ -101,7 +116,7 @@ def _ranked(
 def document_counts(conn: sqlite3.Connection, query: KeywordQuery) -> tuple[list[int], int]:
     """How many entries hold each phrase (counting stops at DOCUMENT_COUNT_CAP), and how many
     entries there are, in one statement."""
-    parts = _quoted(query)
+    parts = _quoted(conn, query)
     count = "(SELECT count(*) FROM (SELECT 1 FROM entries_fts WHERE entries_fts MATCH ? LIMIT ?))"
     row = conn.execute(
         "SELECT " + "".join(f"{count}, " for _ in parts) + "(SELECT count(*) FROM entries)",
@@ -132,20 +147,28 @@ def typed_stand_ins(token: str) -> list[str]:
     Both backends index word stems ("connection" as "connect"), and a word still being typed
     can run past its stem ("connecti"), so no indexed stem starts with it. Its shorter
     prefixes, stemmed as the index stems words, find it: "connect" matches "connection".
+    They are tried only when no entry holds a word the typed one begins: a finished word
+    finds itself, and its shorter forms would only add other words.
     """
     shortest = max(MIN_STAND_IN, len(token) - STEM_SLACK)
     return [token[:size] for size in range(len(token) - 1, shortest - 1, -1)]
 
 
-def _quoted(query: KeywordQuery) -> list[str]:
+def _quoted(conn: sqlite3.Connection, query: KeywordQuery) -> list[str]:
     # Every phrase is quoted, so nothing in it is ever parsed as FTS5 query syntax.
     parts = ['"' + " ".join(phrase) + '"' for phrase in query.phrases]
     if query.prefix_last and parts:
+        parts[-1] += "*"
         *head, last = query.phrases[-1]
-        forms = [parts[-1] + "*"]
-        forms += ['"' + " ".join((*head, form)) + '"' for form in typed_stand_ins(last)]
-        parts[-1] = forms[0] if len(forms) == 1 else "(" + " OR ".join(forms) + ")"
+        forms = ['"' + " ".join((*head, form)) + '"' for form in typed_stand_ins(last)]
+        if forms and not _matches_any(conn, parts[-1]):
+            parts[-1] = "(" + " OR ".join([parts[-1], *forms]) + ")"
     return parts
+
+
+def _matches_any(conn: sqlite3.Connection, match: str) -> bool:
+    found = conn.execute("SELECT 1 FROM entries_fts WHERE entries_fts MATCH ? LIMIT 1", [match])
+    return found.fetchone() is not None
 
 
 def search_phrases(
@@ -154,7 +177,7 @@ def search_phrases(
     """Best matches of a KeywordQuery; [] when it has no phrase."""
     if not query.phrases:
         return []
-    parts = _quoted(query)
+    parts = _quoted(conn, query)
     match = (" AND " if query.require_all else " OR ").join(parts)
     # Entries whose context's errors, keywords or files hold every term come first.
     context_match = " AND ".join(f"{{context_keys}} : {part}" for part in parts)

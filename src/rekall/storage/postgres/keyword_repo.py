@@ -25,18 +25,32 @@ HEADLINE_OPTIONS = (
 )
 
 
-def phrase_queries(query: KeywordQuery) -> list[tuple[str, str]]:
-    """One tsquery SQL expression and its parameter per phrase, matched as adjacent words."""
-    parts: list[tuple[str, str]] = []
+def phrase_queries(query: KeywordQuery) -> list[tuple[str, list[str]]]:
+    """One tsquery SQL expression and its parameters per phrase, matched as adjacent words.
+
+    A last phrase being typed also matches its word's shorter forms (typed_stand_ins), but
+    only when no entry holds a word it begins, as on SQLite.
+    """
+    parts: list[tuple[str, list[str]]] = []
     for index, phrase in enumerate(query.phrases):
         if query.prefix_last and index == len(query.phrases) - 1:
             # Tokens are letters and digits only, so quoting them needs no escaping.
             head = "".join(f"'{token}' <-> " for token in phrase[:-1])
-            forms = [f"{head}'{phrase[-1]}':*"]
-            forms += [f"{head}'{form}'" for form in typed_stand_ins(phrase[-1])]
-            parts.append((f"to_tsquery('{TS_CONFIG}', %s)", "(" + " | ".join(forms) + ")"))
+            prefix = f"{head}'{phrase[-1]}':*"
+            forms = [f"{head}'{form}'" for form in typed_stand_ins(phrase[-1])]
+            typed = f"to_tsquery('{TS_CONFIG}', %s)"
+            if not forms:
+                parts.append((typed, [prefix]))
+                continue
+            parts.append(
+                (
+                    f"(CASE WHEN EXISTS (SELECT 1 FROM entries WHERE search @@ {typed}) "
+                    f"THEN {typed} ELSE {typed} END)",
+                    [prefix, prefix, "(" + " | ".join([prefix, *forms]) + ")"],
+                )
+            )
         else:
-            parts.append((f"phraseto_tsquery('{TS_CONFIG}', %s)", " ".join(phrase)))
+            parts.append((f"phraseto_tsquery('{TS_CONFIG}', %s)", [" ".join(phrase)]))
     return parts
 
 
@@ -44,7 +58,7 @@ def tsquery(query: KeywordQuery) -> tuple[str, list[str]]:
     """A tsquery SQL expression joining the phrases, and its parameters."""
     parts = phrase_queries(query)
     joiner = " && " if query.require_all else " || "
-    return "(" + joiner.join(sql for sql, _ in parts) + ")", [param for _, param in parts]
+    return "(" + joiner.join(sql for sql, _ in parts) + ")", [p for _, ps in parts for p in ps]
 
 
 def document_counts(conn: Any, query: KeywordQuery) -> tuple[list[int], int]:
@@ -57,7 +71,7 @@ def document_counts(conn: Any, query: KeywordQuery) -> tuple[list[int], int]:
     )
     row = conn.execute(
         f"SELECT {counts}(SELECT count(*) FROM entries)",
-        [value for _, param in parts for value in (param, DOCUMENT_COUNT_CAP)],
+        [value for _, params in parts for value in (*params, DOCUMENT_COUNT_CAP)],
     ).fetchone()
     return [int(value) for value in row[:-1]], int(row[-1])
 
@@ -73,30 +87,67 @@ def entry_fields(conn: Any, seqs: Sequence[int]) -> dict[int, EntryFields]:
     }
 
 
+def ranked(
+    query: KeywordQuery,
+    filters: EntryFilter,
+    limit: int,
+    name: str,
+    unless: Sequence[str] = (),
+    headline: bool = True,
+) -> tuple[str, list[Any], str, list[Any]]:
+    """The best matches of a query as SQL parts, each with its parameters: CTEs ({name}_q,
+    {name}) holding the top rows, and a SELECT of (seq, rank, snippet, in_context) from them.
+    unless names earlier CTEs: when any holds rows, this one is not searched at all. Without
+    headline the snippets are empty (headlines cost more than the search: a caller that
+    shows only some of the hits asks for theirs with headlines()).
+
+    Entries whose context's errors, keywords or files hold every term come first, as on
+    SQLite; the headline is costly, so it is computed for the top rows only.
+    """
+    expression, params = tsquery(query)
+    every, every_params = tsquery(KeywordQuery(query.phrases, True, query.prefix_last))
+    clause, filter_params = filter_clause(filters)
+    clause += "".join(f" AND NOT EXISTS (SELECT 1 FROM {earlier})" for earlier in unless)
+    ctes = (
+        f"{name}_q AS (SELECT {expression} AS query, {every} AS every), "
+        f"{name} AS (SELECT e.seq, e.content, ts_rank_cd('{RANK_WEIGHTS}', e.search, q.query) "
+        f"AS rank, (e.context_keys <> '' AND {words('e.context_keys')} @@ q.every) AS in_context "
+        f"FROM entries e, {name}_q q WHERE e.search @@ q.query{clause} "
+        "ORDER BY in_context DESC, rank DESC, e.seq LIMIT %s)"
+    )
+    snippet = f"ts_headline('{TS_CONFIG}', t.content, q.query, %s)" if headline else "''"
+    select = (
+        f"SELECT t.seq, t.rank::float8 AS rank, {snippet} AS snippet, t.in_context "
+        f"FROM {name} t, {name}_q q"
+    )
+    cte_params = [*params, *every_params, *filter_params, limit]
+    return ctes, cte_params, select, [HEADLINE_OPTIONS] if headline else []
+
+
+def headline_sql(query: KeywordQuery) -> tuple[str, list[Any]]:
+    """An SQL expression highlighting the query's words in e.content, and its parameters."""
+    expression, params = tsquery(query)
+    return f"ts_headline('{TS_CONFIG}', e.content, {expression}, %s)", [*params, HEADLINE_OPTIONS]
+
+
 def search_phrases(
     conn: Any, query: KeywordQuery, filters: EntryFilter, limit: int
 ) -> list[KeywordHit]:
     """Best matches of a KeywordQuery, best first; bm25 holds minus the rank (lower: better)."""
     if not query.phrases:
         return []
-    expression, params = tsquery(query)
-    every, every_params = tsquery(KeywordQuery(query.phrases, True, query.prefix_last))
-    clause, filter_params = filter_clause(filters)
-    # Entries whose context's errors, keywords or files hold every term come first, as on
-    # SQLite; the headline is costly, so it is computed for the top rows only.
+    ctes, params, select, select_params = ranked(query, filters, limit, "k")
     rows = conn.execute(
-        f"WITH q AS (SELECT {expression} AS query, {every} AS every), "
-        f"top AS (SELECT e.seq, e.content, ts_rank_cd('{RANK_WEIGHTS}', e.search, q.query) "
-        f"AS rank, (e.context_keys <> '' AND {words('e.context_keys')} @@ q.every) AS in_context "
-        f"FROM entries e, q WHERE e.search @@ q.query{clause} "
-        "ORDER BY in_context DESC, rank DESC, e.seq LIMIT %s) "
-        f"SELECT top.seq, top.rank, ts_headline('{TS_CONFIG}', top.content, q.query, %s), "
-        "top.in_context FROM top, q ORDER BY top.in_context DESC, top.rank DESC, top.seq",
-        [*params, *every_params, *filter_params, limit, HEADLINE_OPTIONS],
+        f"WITH {ctes} {select} ORDER BY in_context DESC, rank DESC, seq", params + select_params
     ).fetchall()
-    return [KeywordHit(int(r[0]), -float(r[1]), _snippet(str(r[2])), bool(r[3])) for r in rows]
+    return [to_hit(row) for row in rows]
 
 
-def _snippet(text: str) -> str:
-    # Without a match in the content the headline is its start: one line is enough.
-    return " ".join(text.split())
+def to_hit(row: Any) -> KeywordHit:
+    """A KeywordHit from a (seq, rank, snippet, in_context) row."""
+    return KeywordHit(int(row[0]), -float(row[1]), one_line(str(row[2])), bool(row[3]))
+
+
+def one_line(headline: str) -> str:
+    """A headline on one line; without a match in the content it is the content's start."""
+    return " ".join(headline.split())
