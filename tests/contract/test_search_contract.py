@@ -230,3 +230,12 @@ def test_a_word_that_finds_itself_does_not_match_its_shorter_forms(any_backend: 
             conn, KeywordQuery((("browsers",),), prefix_last=True)
         )
     assert counts == [1]
+
+
+def test_keyword_evidence_follows_an_edit(any_backend: Rekall) -> None:
+    entry = any_backend.add("til", "alpha notes", "pgbouncer in front")
+    before = any_backend.search("pgbouncer", mode="keyword").results[0]
+    assert before.matched == {"pgbouncer*": ["content"]}
+    any_backend.update(entry.id, title="pgbouncer alpha")  # a new generation: nothing stale
+    after = any_backend.search("pgbouncer", mode="keyword").results[0]
+    assert after.matched == {"pgbouncer*": ["title", "content"]}

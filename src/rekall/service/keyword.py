@@ -16,6 +16,9 @@ if TYPE_CHECKING:
 
 # Document counts of this many distinct terms are kept; a typing session needs a few dozen.
 COUNT_CACHE_SIZE = 4096
+# Folded fields of this many entries are kept: ten searches' worth of 50 candidates.
+FIELDS_CACHE_SIZE = 500
+Folded = dict[str, str]  # field name (title, tags, content, context) -> folded text
 
 
 @dataclass(frozen=True)
@@ -45,11 +48,13 @@ class KeywordMatch:
 
 
 class KeywordSide:
-    """Keyword search on one base; how many entries hold a term is cached per generation."""
+    """Keyword search on one base; how many entries hold a term, and the candidates' folded
+    fields, are cached per write generation (search as you type sees the same entries)."""
 
     def __init__(self, db: Store) -> None:
         self.db = db
         self.counts: LRUCache[int] = LRUCache(COUNT_CACHE_SIZE)
+        self.fields: LRUCache[Folded] = LRUCache(FIELDS_CACHE_SIZE)
 
     def hits(self, plan: KeywordPlan, filters: EntryFilter, limit: int) -> list[KeywordHit]:
         """Best keyword matches: entries holding any of the terms, by field-weighted rank,
@@ -65,17 +70,27 @@ class KeywordSide:
         """Each hit with its evidence: how rare its matched terms are and where they matched."""
         if not hits:
             return []
-        rarity = self.rarity(plan)
-        seqs, keyword = [hit.seq for hit in hits], self.db.repos.keyword
-        fields = self.db.query(lambda conn: keyword.entry_fields(conn, seqs))
-        return weigh_hits(plan, hits, rarity, fields, weights)
+        generation = self.db.generation()
+        rarity = self.rarity(plan, generation)
+        return weigh_hits(plan, hits, rarity, self.folded(hits, generation), weights)
 
-    def rarity(self, plan: KeywordPlan) -> list[float]:
+    def folded(self, hits: list[KeywordHit], generation: int) -> dict[int, Folded]:
+        """The hits' fields, folded; those not cached yet are read in one query."""
+        found = {hit.seq: text for hit in hits if (text := self.fields.get((generation, hit.seq)))}
+        missing = [hit.seq for hit in hits if hit.seq not in found]
+        if missing:
+            keyword = self.db.repos.keyword
+            read = self.db.query(lambda conn: keyword.entry_fields(conn, missing))
+            for seq, text in fold_fields(read).items():
+                found[seq] = text
+                self.fields.put((generation, seq), text)
+        return found
+
+    def rarity(self, plan: KeywordPlan, generation: int) -> list[float]:
         """The IDF of each term; counts are read in one query for the terms not cached yet.
 
-        The generation is read first: a write in between leaves counts under a stale key.
+        generation is read before: a write in between leaves counts under a stale key.
         """
-        generation = self.db.generation()
         keys = [(generation, term.tokens, term.prefix) for term in plan.terms]
         found = {key: count for key in keys if (count := self.counts.get(key)) is not None}
         total = self.counts.get((generation, "total"))
@@ -94,17 +109,23 @@ def weigh_hits(
     plan: KeywordPlan,
     hits: list[KeywordHit],
     rarity: list[float],
-    fields: dict[int, EntryFields],
+    fields: dict[int, Folded],
     weights: FusionWeights,
 ) -> list[KeywordMatch]:
-    """Each hit with its evidence, given each term's IDF and the hits' fields."""
+    """Each hit with its evidence, given each term's IDF and the hits' folded fields."""
     matches = []
     for hit in hits:
-        found = fields.get(hit.seq)
-        texts = {name: fts.fold(text) for name, text in vars(found).items()} if found else {}
-        evidence = keyword_evidence(plan.terms, rarity, texts, weights)
+        evidence = keyword_evidence(plan.terms, rarity, fields.get(hit.seq, {}), weights)
         if hit.in_context:
             # The person typed what was recorded to bring this entry back.
             evidence.vote += weights.context
         matches.append(KeywordMatch(hit, evidence))
     return matches
+
+
+def fold_fields(fields: dict[int, EntryFields]) -> dict[int, Folded]:
+    """Each entry's fields by name, folded as the index compares words."""
+    return {
+        seq: {name: fts.fold(text) for name, text in vars(found).items()}
+        for seq, found in fields.items()
+    }

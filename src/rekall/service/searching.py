@@ -10,7 +10,13 @@ from rekall.core.results import SearchResult
 from rekall.search.cache import LRUCache
 from rekall.search.hybrid import FusionWeights, fuse, idf
 from rekall.search.model_files import MODEL_ID
-from rekall.service.keyword import KeywordMatch, KeywordPlan, KeywordSide, weigh_hits
+from rekall.service.keyword import (
+    KeywordMatch,
+    KeywordPlan,
+    KeywordSide,
+    fold_fields,
+    weigh_hits,
+)
 from rekall.service.semantic import SemanticEngine
 from rekall.storage.fts_repo import KeywordQuery
 
@@ -96,7 +102,7 @@ def hybrid_candidates(
         lambda conn: search.weighed_candidates(conn, blob, MODEL_ID, k, query, filters)
     )
     rarity = [idf(count, found.total) for count in found.counts]
-    matches = weigh_hits(plan, found.hits, rarity, found.fields, weights)
+    matches = weigh_hits(plan, found.hits, rarity, fold_fields(found.fields), weights)
     return found.semantic, matches, query
 
 
