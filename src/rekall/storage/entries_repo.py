@@ -251,8 +251,9 @@ def filtered_seqs(conn: sqlite3.Connection, filters: EntryFilter) -> list[int] |
 def _has_other_status(conn: sqlite3.Connection, status: str | None) -> bool:
     if status is None:
         return False
+    # Two range probes of the status index, not a scan of it.
     row = conn.execute(
-        "SELECT EXISTS (SELECT 1 FROM entries WHERE status <> ?)", (status,)
+        "SELECT EXISTS (SELECT 1 FROM entries WHERE status < ? OR status > ?)", (status, status)
     ).fetchone()
     return bool(row[0])
 
