@@ -126,35 +126,36 @@ def test_a_batch_goes_to_the_reference(
 
 def test_the_cache_is_written_once_and_used(tokenizer_file: Path, tmp_path: Path) -> None:
     first = load_ascii_wordpiece(tokenizer_file, tmp_path)
-    (cached,) = tmp_path.glob("wordpiece-*.txt")
-    header = json.loads(cached.read_text("utf-8").partition("\n")[0])
+    (cached,) = tmp_path.glob("wordpiece-*.bin")
     # A changed word in the cache shows the next load reads it (and not tokenizer.json).
-    cached.write_text(cached.read_text("utf-8").replace("\nbrowser\n", "\nbrowzer\n"), "utf-8")
+    cached.write_bytes(cached.read_bytes().replace(b"\nbrowser\n", b"\nbrowzer\n"))
     second = load_ascii_wordpiece(tokenizer_file, tmp_path)
     assert first is not None and second is not None
-    assert header["size"] == len(first.vocab)
-    assert "browzer" in second.vocab and "browzer" not in first.vocab
+    assert second.lookup("browzer") == first.lookup("browser") is not None
+    assert second.lookup("browser") is None and first.lookup("browzer") is None
 
 
 @pytest.mark.parametrize(
     "damage",
     [
-        lambda text: text[: len(text) // 2],  # truncated
-        lambda text: text.replace('"format": 1', '"format": 0'),  # older format
-        lambda text: "not json\n" + text.partition("\n")[2],
-        lambda text: "",
+        lambda data: data[: len(data) // 2],  # truncated
+        lambda data: data + b"\0\0\0\0",  # trailing bytes
+        lambda data: data.replace(b'"format": 2', b'"format": 1'),  # older format
+        lambda data: b"not json\n" + data.partition(b"\n")[2],
+        lambda data: b"",
     ],
 )
 def test_a_damaged_cache_is_rebuilt_not_trusted(
     tokenizer_file: Path, tmp_path: Path, reference: Any, damage: Any
 ) -> None:
     load_ascii_wordpiece(tokenizer_file, tmp_path)
-    (cached,) = tmp_path.glob("wordpiece-*.txt")
-    cached.write_text(damage(cached.read_text("utf-8")), "utf-8")
+    (cached,) = tmp_path.glob("wordpiece-*.bin")
+    good = cached.read_bytes()
+    cached.write_bytes(damage(good))
     again = load_ascii_wordpiece(tokenizer_file, tmp_path)
     assert again is not None
     assert again.encode("browser blocks", MAX_TOKENS) == reference_ids(reference, "browser blocks")
-    assert json.loads(cached.read_text("utf-8").partition("\n")[0])["format"] == 1
+    assert cached.read_bytes() == good
 
 
 def test_a_changed_tokenizer_file_gets_its_own_cache(tokenizer_file: Path, tmp_path: Path) -> None:
@@ -168,9 +169,9 @@ def test_a_changed_tokenizer_file_gets_its_own_cache(tokenizer_file: Path, tmp_p
     original = load_ascii_wordpiece(tokenizer_file, cache)
     edited = load_ascii_wordpiece(changed, cache)
     assert original is not None and edited is not None
-    assert len(list(cache.glob("wordpiece-*.txt"))) == 2
+    assert len(list(cache.glob("wordpiece-*.bin"))) == 2
     assert edited.encode("browser", MAX_TOKENS) == [101, len(vocab) - 1, 102]
-    assert original.encode("browser", MAX_TOKENS) == [101, original.vocab["browser"], 102]
+    assert original.encode("browser", MAX_TOKENS) == [101, data["model"]["vocab"]["browserx"], 102]
 
 
 def test_other_tokenizers_use_the_reference_only(tmp_path: Path, tokenizer_file: Path) -> None:
