@@ -236,9 +236,7 @@ def filtered_seqs(conn: sqlite3.Connection, filters: EntryFilter) -> list[int] |
     The common filter, status = active, passes everything in a base without deprecated
     entries: one indexed probe then saves listing every seq.
     """
-    if filters == EntryFilter(status=filters.status) and not _has_other_status(
-        conn, filters.status
-    ):
+    if passes_every_entry(conn, filters):
         return None
     clause, params = filter_clause(filters)
     cursor = conn.cursor()
@@ -246,6 +244,14 @@ def filtered_seqs(conn: sqlite3.Connection, filters: EntryFilter) -> list[int] |
     return [
         row[0] for row in cursor.execute(f"SELECT seq FROM entries e WHERE 1 = 1{clause}", params)
     ]
+
+
+def passes_every_entry(conn: sqlite3.Connection, filters: EntryFilter) -> bool:
+    """Whether the filter lets every entry through: no filter, or only a status that every
+    entry has (one indexed probe)."""
+    return filters == EntryFilter(status=filters.status) and not _has_other_status(
+        conn, filters.status
+    )
 
 
 def _has_other_status(conn: sqlite3.Connection, status: str | None) -> bool:
