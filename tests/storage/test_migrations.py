@@ -378,7 +378,9 @@ def test_questions_of_every_cold_search_read_an_index_not_the_table(
     db = open_database(tmp_path / "rekall.db")
     try:
         with db.read() as conn:
-            plan = " ".join(str(row[-1]) for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", params))
+            plan = " ".join(
+                str(row[-1]) for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+            )
     finally:
         db.close()
     assert f"COVERING INDEX {index}" in plan

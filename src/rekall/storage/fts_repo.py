@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
+from typing import Any
 
 from rekall.core.entries import EntryFilter
 from rekall.core.results import HIGHLIGHT_CLOSE, HIGHLIGHT_OPEN
@@ -53,7 +54,7 @@ def keyword_search(
     """
     # Joining entries only to check a status every entry has read each matching row (3 of
     # 5 ms for 2,000 matches at 10K).
-    clause, params = "", []
+    clause, params = "", list[Any]()
     source = "entries_fts"
     if not passes_every_entry(conn, filters):
         clause, params = filter_clause(filters)
