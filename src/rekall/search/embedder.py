@@ -6,9 +6,8 @@ import contextlib
 import mmap
 import os
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -23,6 +22,9 @@ from rekall.search.model_files import (
     verify_model_dir,
 )
 from rekall.search.tokenizing import MAX_TOKENS, TextTokenizer, load_tokenizer
+
+if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
 
 BATCH_TEXTS = 64
 # Padded tokens per forward pass. Small batches keep the [tokens, 1536] activations
@@ -98,6 +100,8 @@ class MiniLMEmbedder:
             if len(texts) == 1:
                 _embed_chunk(weights, tokenizer, texts, 0, out, None)
                 return out
+            from concurrent.futures import ThreadPoolExecutor
+
             workers = _cpu_count()
             with ThreadPoolExecutor(workers, thread_name_prefix="rekall-embed") as pool:
                 for start in range(0, len(texts), TOKENIZE_CHUNK):
