@@ -33,6 +33,8 @@ class EntryRecord:
     ease_factor: float | None = None
     review_repetitions: int = 0
     centrality_score: float | None = None
+    created_by: str | None = None  # the token name (or user) that created the entry
+    updated_by: str | None = None  # … and that last changed it
     context: EntryContext | None = field(default=None)
 
     def embedding_text(self) -> str:
@@ -87,8 +89,12 @@ ENTRY_FIELDS = (
     "ease_factor",
     "review_repetitions",
     "centrality_score",
+    "created_by",
+    "updated_by",
     "context",
 )
+# Written only when known: entries from before authors were recorded export as they did.
+OMITTED_WHEN_NONE = frozenset({"created_by", "updated_by"})
 LINK_FIELDS = ("source", "target", "type", "reason", "created_at")
 
 
@@ -108,6 +114,8 @@ def record_to_dict(record: EntryRecord) -> dict[str, Any]:
     data: dict[str, Any] = {}
     for name in ENTRY_FIELDS:
         value = getattr(record, name)
+        if value is None and name in OMITTED_WHEN_NONE:
+            continue
         if name == "tags":
             value = list(value)
         elif name == "context":

@@ -7,10 +7,10 @@ the backend's connection as first argument. The service never sees SQL.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 if TYPE_CHECKING:  # annotations only: a cold search imports no more than it runs
     from rekall.core.context import EntryContext
@@ -20,6 +20,8 @@ if TYPE_CHECKING:  # annotations only: a cold search imports no more than it run
     from rekall.storage.embeddings_repo import PendingText, StoredVector
     from rekall.storage.fts_repo import KeywordHit, KeywordQuery
     from rekall.storage.tokens_repo import TokenRecord
+
+T = TypeVar("T")
 
 
 class EntriesRepo(Protocol):
@@ -96,6 +98,24 @@ class VectorSearch(Protocol):
     def nearest(
         self, conn: Any, vector: bytes, model_id: str, k: int, filters: EntryFilter
     ) -> list[tuple[int, float]]: ...
+    def candidates(
+        self,
+        conn: Any,
+        vector: bytes,
+        model_id: str,
+        k: int,
+        queries: Sequence[KeywordQuery],
+        filters: EntryFilter,
+    ) -> tuple[list[tuple[int, float]], list[list[KeywordHit]]]:
+        """The k nearest entries and, in one statement, the k best keyword hits of the first
+        query that finds any (the lists of the others are empty); snippets left empty."""
+        ...
+
+    def entries_with_snippets(
+        self, conn: Any, seqs: Sequence[int], query: KeywordQuery, snippet_seqs: Sequence[int]
+    ) -> tuple[dict[int, Entry], dict[int, str]]:
+        """Entries by seq and, for snippet_seqs, their content with the query's words marked."""
+        ...
 
 
 class ReviewRepo(Protocol):
@@ -200,6 +220,10 @@ class Store(Protocol):
     def repos(self) -> Repositories: ...
 
     def read(self) -> AbstractContextManager[Any]: ...
+    def query(self, work: Callable[[Any], T]) -> T:
+        """Run read-only work of one statement at the least cost (no transaction on a server)."""
+        ...
+
     def write(self) -> AbstractContextManager[tuple[Any, int]]: ...
     def generation(self) -> int: ...
     def uid(self) -> int: ...

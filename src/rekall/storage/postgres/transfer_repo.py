@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
 from rekall.core.records import EntryRecord, LinkRecord
+from rekall.storage import rows
 from rekall.storage.postgres.context_repo import read_contexts as read_contexts
 from rekall.storage.postgres.context_repo import write_context as write_context
 from rekall.storage.postgres.vectors_repo import to_blob
-from rekall.storage.transfer_repo import LINK_SELECT, RECORD_COLUMNS
+from rekall.storage.rows import RECORD_COLUMNS
+from rekall.storage.transfer_repo import LINK_SELECT
 
 MARKS = ", ".join(["%s"] * len(RECORD_COLUMNS))
 
@@ -20,19 +21,13 @@ def read_records(conn: Any, ids: Sequence[str] | None = None) -> dict[str, Entry
     """id → full record (tags and context included), for ids or for every entry, by id."""
     where, params = ("", []) if ids is None else (" WHERE id = ANY(%s)", [list(ids)])
     tag_where = "" if ids is None else " WHERE entry_id = ANY(%s)"
-    tags: dict[str, list[str]] = defaultdict(list)
-    for row in conn.execute(f"SELECT entry_id, tag FROM tags{tag_where} ORDER BY tag", params):
-        tags[row[0]].append(row[1])
-    contexts = read_contexts(conn, ids)
-    records: dict[str, EntryRecord] = {}
-    for row in conn.execute(
-        f"SELECT {', '.join(RECORD_COLUMNS)} FROM entries{where} ORDER BY id", params
-    ):
-        values = dict(zip(RECORD_COLUMNS, tuple(row), strict=True))
-        records[row[0]] = EntryRecord(
-            **values, tags=tuple(tags.get(row[0], ())), context=contexts.get(row[0])
-        )
-    return records
+    return rows.records_from_rows(
+        conn.execute(f"SELECT entry_id, tag FROM tags{tag_where} ORDER BY tag", params).fetchall(),
+        read_contexts(conn, ids),
+        conn.execute(
+            f"SELECT {', '.join(RECORD_COLUMNS)} FROM entries{where} ORDER BY id", params
+        ).fetchall(),
+    )
 
 
 def existing_ids(conn: Any, ids: Iterable[str]) -> set[str]:
@@ -55,7 +50,7 @@ def insert_record(conn: Any, record: EntryRecord) -> int:
     row = conn.execute(
         f"INSERT INTO entries ({', '.join(RECORD_COLUMNS)}, tags_text) VALUES ({MARKS}, %s) "
         "RETURNING seq",
-        [*_values(record), " ".join(record.tags)],
+        [*rows.record_values(record), " ".join(record.tags)],
     ).fetchone()
     _write_tags(conn, record)
     return int(row[0])
@@ -66,15 +61,11 @@ def update_record(conn: Any, record: EntryRecord) -> int:
     assignments = ", ".join(f"{name} = %s" for name in RECORD_COLUMNS[1:])
     row = conn.execute(
         f"UPDATE entries SET {assignments}, tags_text = %s WHERE id = %s RETURNING seq",
-        [*_values(record)[1:], " ".join(record.tags), record.id],
+        [*rows.record_values(record)[1:], " ".join(record.tags), record.id],
     ).fetchone()
     conn.execute("DELETE FROM tags WHERE entry_id = %s", (record.id,))
     _write_tags(conn, record)
     return int(row[0])
-
-
-def _values(record: EntryRecord) -> list[object]:
-    return [getattr(record, name) for name in RECORD_COLUMNS]
 
 
 def _write_tags(conn: Any, record: EntryRecord) -> None:
