@@ -293,9 +293,10 @@ class Rekall(ReviewMethods):
         self.db.close()
 
     # -- data: export, import, backup, restore, check --------------------------------------
-    def export_json(self, output: Path | None = None) -> str:
-        """The whole base as versioned export JSON (also written to output when given)."""
-        return data.export_json(self, output)
+    def export_json(self, output: Path | None = None, vectors: bool = True) -> str:
+        """The whole base as versioned export JSON, with the current model's vectors unless
+        vectors is False (also written to output when given)."""
+        return data.export_json(self, output, vectors)
 
     def export_markdown(self, directory: Path) -> int:
         """One Markdown file per entry in a new directory; returns how many."""

@@ -10,9 +10,11 @@ from rekall.core.results import HIGHLIGHT_CLOSE, HIGHLIGHT_OPEN
 from rekall.storage.entries_repo import filter_clause
 
 # Column weights for bm25(), in schema.FTS_COLUMNS order: a word in the title or tags says
-# more than one in the body; an error message, trigger keyword or file path of the context
-# is what a person pastes when the problem comes back, so it weighs nearly as much as the title.
-BM25_WEIGHTS = "10.0, 1.0, 5.0, 2.0, 8.0, 1.0"
+# more than one in the body. An error message, trigger keyword or file path of the context
+# weighs a little less than a tag: the context tier (keyword_context) already puts an entry
+# whose context holds the whole query first, and at 8 an error message sharing one word
+# ("runner") with a question outranked its answer (decision 006).
+BM25_WEIGHTS = "10.0, 1.0, 5.0, 2.0, 4.0, 1.0"
 
 
 @dataclass(frozen=True)
