@@ -165,26 +165,23 @@ def write_plan(
     """
     # superseded_by may name an entry inserted later in this same transaction.
     repos.transfer.defer_foreign_keys(conn)
-    # Many small statements: a server backend sends them without waiting for each.
-    with repos.transfer.batched(conn):
-        before = repos.transfer.seqs_and_hashes(conn, [r.id for r in plan.writes], model_id)
-        upserts: list[tuple[int, str, int, str, bytes]] = []
-        stale: list[int] = []
-        for record in plan.writes:
-            existing = before.get(record.id)
-            if existing is None:
-                seq = repos.transfer.insert_record(conn, record)
-            else:
-                seq = repos.transfer.update_record(conn, record)
-            current = content_hash(record.embedding_text())
-            row = vectors.rows.get(record.id)
-            if row is not None and row[2] == current:
-                upserts.append((seq, *row))
-            elif existing is not None and existing[1] not in (None, current):
-                stale.append(seq)  # never leave a vector of the old text behind
-            if record.id in supply.context:
-                repos.transfer.upsert_context_vector(conn, record.id, *supply.context[record.id])
-        repos.transfer.remove_links(conn, plan.links_removed)
-        repos.transfer.add_links(conn, plan.links_added)
-        repos.vectors.delete_vectors(conn, stale)
-        repos.vectors.upsert_vectors(conn, upserts, generation)
+    before = repos.transfer.seqs_and_hashes(conn, [r.id for r in plan.writes], model_id)
+    seqs = repos.transfer.write_records(
+        conn, plan.writes, {entry_id: seq for entry_id, (seq, _) in before.items()}
+    )
+    upserts: list[tuple[int, str, int, str, bytes]] = []
+    stale: list[int] = []
+    for record in plan.writes:
+        existing = before.get(record.id)
+        current = content_hash(record.embedding_text())
+        row = vectors.rows.get(record.id)
+        if row is not None and row[2] == current:
+            upserts.append((seqs[record.id], *row))
+        elif existing is not None and existing[1] not in (None, current):
+            stale.append(seqs[record.id])  # never leave a vector of the old text behind
+        if record.id in supply.context:
+            repos.transfer.upsert_context_vector(conn, record.id, *supply.context[record.id])
+    repos.transfer.remove_links(conn, plan.links_removed)
+    repos.transfer.add_links(conn, plan.links_added)
+    repos.vectors.delete_vectors(conn, stale)
+    repos.vectors.upsert_vectors(conn, upserts, generation)
