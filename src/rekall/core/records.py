@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rekall.core.context import EntryContext, embedding_part
 from rekall.core.entries import compose_embedding_text
+
+if TYPE_CHECKING:
+    from rekall.core.export_vectors import ExportVectors
 
 
 @dataclass(frozen=True)
@@ -61,10 +64,11 @@ class LinkRecord:
 
 @dataclass(frozen=True)
 class ExportDocument:
-    """A whole export: entries and the links between them."""
+    """A whole export: entries, the links between them, and the vectors it carries."""
 
     entries: tuple[EntryRecord, ...]
     links: tuple[LinkRecord, ...]
+    vectors: ExportVectors | None = None
 
 
 # Field order of an entry in every export; the JSON and Markdown writers follow it.

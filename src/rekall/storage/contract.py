@@ -10,15 +10,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from rekall.core.context import EntryContext
-from rekall.core.entries import Entry, EntryFilter, Link, NewEntry
-from rekall.core.records import EntryRecord, LinkRecord
-from rekall.core.review import ReviewState
-from rekall.storage.embeddings_repo import PendingText, StoredVector
-from rekall.storage.fts_repo import EntryFields, KeywordHit, KeywordQuery, WeighedCandidates
-from rekall.storage.tokens_repo import TokenRecord
+if TYPE_CHECKING:  # annotations only: a cold search imports no more than it runs
+    from rekall.core.context import EntryContext
+    from rekall.core.entries import Entry, EntryFilter, Link, NewEntry
+    from rekall.core.records import EntryRecord, LinkRecord
+    from rekall.core.review import ReviewState
+    from rekall.storage.embeddings_repo import PendingText, StoredVector
+    from rekall.storage.fts_repo import EntryFields, KeywordHit, KeywordQuery, WeighedCandidates
+    from rekall.storage.tokens_repo import TokenRecord
 
 T = TypeVar("T")
 
@@ -155,8 +156,13 @@ class TransferRepo(Protocol):
     ) -> dict[str, EntryRecord]: ...
     def existing_ids(self, conn: Any, ids: Iterable[str]) -> set[str]: ...
     def read_links(self, conn: Any, sources: Sequence[str] | None = None) -> list[LinkRecord]: ...
-    def insert_record(self, conn: Any, record: EntryRecord) -> int: ...
-    def update_record(self, conn: Any, record: EntryRecord) -> int: ...
+    def write_records(
+        self, conn: Any, records: Sequence[EntryRecord], seqs: Mapping[str, int]
+    ) -> dict[str, int]:
+        """Insert the records whose id is not in seqs, overwrite those that are (tags and
+        context included); return id → seq of every record."""
+        ...
+
     def remove_links(self, conn: Any, links: Iterable[LinkRecord]) -> None: ...
     def add_links(self, conn: Any, links: Iterable[LinkRecord]) -> None: ...
     def seqs_and_hashes(
@@ -167,7 +173,6 @@ class TransferRepo(Protocol):
     ) -> dict[str, EntryContext]: ...
     def write_context(self, conn: Any, entry_id: str, context: EntryContext | None) -> None: ...
     def defer_foreign_keys(self, conn: Any) -> None: ...
-    def batched(self, conn: Any) -> AbstractContextManager[Any]: ...
     def upsert_context_vector(
         self, conn: Any, entry_id: str, model_id: str, dimensions: int, vector: bytes
     ) -> None: ...

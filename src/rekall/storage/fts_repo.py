@@ -5,10 +5,11 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from rekall.core.entries import EntryFilter
 from rekall.core.results import HIGHLIGHT_CLOSE, HIGHLIGHT_OPEN
-from rekall.storage.entries_repo import filter_clause
+from rekall.storage.entries_repo import filter_clause, passes_every_entry
 
 # bm25() column weights, in schema.FTS_COLUMNS order: a word in the title or tags says more
 # than one in the body. An error message, trigger keyword or file path of the context weighs a
@@ -90,22 +91,33 @@ def keyword_search(
     trigger keywords and files) come first: BM25 saturates term frequency, so no column
     weight can make a declared error message outrank a title that shares one word with it.
     """
-    first = _ranked(conn, context_match, filters, limit, True) if context_match else []
+    # Joining entries only to check a status every entry has read each matching row (3 of
+    # 5 ms for 2,000 matches at 10K).
+    where: tuple[str, str, list[Any]] = ("entries_fts", "", [])
+    if not passes_every_entry(conn, filters):
+        clause, params = filter_clause(filters)
+        where = ("entries_fts JOIN entries e ON e.seq = entries_fts.rowid", clause, params)
+    first = _ranked(conn, context_match, where, limit, True) if context_match else []
     seen = {hit.seq for hit in first}
-    rest = [hit for hit in _ranked(conn, match, filters, limit, False) if hit.seq not in seen]
+    rest = [hit for hit in _ranked(conn, match, where, limit, False) if hit.seq not in seen]
     return (first + rest)[:limit]
 
 
 def _ranked(
-    conn: sqlite3.Connection, match: str, filters: EntryFilter, limit: int, in_context: bool
+    conn: sqlite3.Connection,
+    match: str,
+    where: tuple[str, str, list[Any]],
+    limit: int,
+    in_context: bool,
 ) -> list[KeywordHit]:
     """Ranking through FTS5's own rank column lets it sort inside the index and stop at the
-    limit, so snippets are made for the returned rows only (4x faster on common words)."""
-    clause, params = filter_clause(filters)
+    limit, so snippets are made for the returned rows only (4x faster on common words).
+    where: the tables, the filter clause and its parameters."""
+    source, clause, params = where
     rows = conn.execute(
-        "SELECT e.seq, entries_fts.rank, "
+        "SELECT entries_fts.rowid, entries_fts.rank, "
         f"snippet(entries_fts, -1, '{HIGHLIGHT_OPEN}', '{HIGHLIGHT_CLOSE}', '…', 16) "
-        "FROM entries_fts JOIN entries e ON e.seq = entries_fts.rowid "
+        f"FROM {source} "
         f"WHERE entries_fts MATCH ? AND entries_fts.rank MATCH '{_BM25_RANK}'{clause} "
         "ORDER BY entries_fts.rank LIMIT ?",
         [match, *params, limit],

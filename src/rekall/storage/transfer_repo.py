@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from rekall.core.context import EntryContext
 from rekall.core.records import EntryRecord, LinkRecord
@@ -70,6 +69,20 @@ def read_links(conn: sqlite3.Connection, sources: Sequence[str] | None = None) -
     return found
 
 
+def write_records(
+    conn: sqlite3.Connection, records: Sequence[EntryRecord], seqs: Mapping[str, int]
+) -> dict[str, int]:
+    """Insert the records whose id is not in seqs, overwrite those that are (tags and context
+    included); return id → seq of every record."""
+    found = dict(seqs)
+    for record in records:
+        if record.id in seqs:
+            update_record(conn, record)
+        else:
+            found[record.id] = insert_record(conn, record)
+    return found
+
+
 def insert_record(conn: sqlite3.Connection, record: EntryRecord) -> int:
     """Insert a record as is (timestamps and counters kept); return its seq."""
     columns = ", ".join((*RECORD_COLUMNS, "tags_text"))
@@ -81,8 +94,8 @@ def insert_record(conn: sqlite3.Connection, record: EntryRecord) -> int:
     return int(cursor.lastrowid or 0)
 
 
-def update_record(conn: sqlite3.Connection, record: EntryRecord) -> int:
-    """Overwrite an existing entry's fields, tags and context in place; return its seq."""
+def update_record(conn: sqlite3.Connection, record: EntryRecord) -> None:
+    """Overwrite an existing entry's fields, tags and context in place."""
     assignments = ", ".join(f"{name} = ?" for name in RECORD_COLUMNS[1:])
     conn.execute(
         f"UPDATE entries SET {assignments}, tags_text = ? WHERE id = ?",
@@ -90,8 +103,6 @@ def update_record(conn: sqlite3.Connection, record: EntryRecord) -> int:
     )
     conn.execute("DELETE FROM tags WHERE entry_id = ?", (record.id,))
     _write_tags(conn, record)
-    row = conn.execute("SELECT seq FROM entries WHERE id = ?", (record.id,)).fetchone()
-    return int(row[0])
 
 
 def _write_tags(conn: sqlite3.Connection, record: EntryRecord) -> None:
@@ -142,11 +153,6 @@ def read_contexts(
 def write_context(conn: sqlite3.Connection, entry_id: str, context: EntryContext | None) -> None:
     """Replace an entry's context and keywords (None removes them)."""
     context_repo.write_context(conn, entry_id, context)
-
-
-def batched(conn: sqlite3.Connection) -> AbstractContextManager[None]:
-    """Statements inside run as they come: SQLite has no round trips to save."""
-    return nullcontext()
 
 
 def defer_foreign_keys(conn: sqlite3.Connection) -> None:

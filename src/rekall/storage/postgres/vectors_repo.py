@@ -9,6 +9,7 @@ from typing import Any
 from rekall.core.context import embedding_part_of_json
 from rekall.core.entries import compose_embedding_text
 from rekall.storage.embeddings_repo import PendingText, StoredVector
+from rekall.storage.postgres import bulk
 
 
 def to_literal(blob: bytes) -> str:
@@ -27,6 +28,9 @@ def upsert_vectors(
 ) -> None:
     """Store (seq, model_id, dimensions, content_hash, vector bytes) rows at this generation."""
     if not rows:
+        return
+    if len(rows) >= bulk.COPY_FROM:
+        bulk.copy_vectors(conn, rows, generation)
         return
     with conn.cursor() as cursor:
         cursor.executemany(
