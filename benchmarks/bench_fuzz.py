@@ -28,6 +28,7 @@ from tests.faults.fuzz import (  # noqa: E402
     check_mcp_calls,
     cli_argv,
     mcp_call,
+    open_base,
 )
 
 MCP_BATCH = 25
@@ -51,15 +52,6 @@ def isolated_home() -> Path:
         REKALL_DEFAULT_MODE="keyword",
     )
     return home
-
-
-def open_base() -> object:
-    from rekall.service import Rekall
-
-    service = Rekall()
-    service.add("bug", "CORS fails on Safari", "Add credentials: 'include'", ("cors",), "web")
-    service.add("til", "SQLite WAL mode", "readers never block the writer", ("sqlite",))
-    return service
 
 
 def run(area: str, examples: int, outcomes: Counter[str]) -> None:

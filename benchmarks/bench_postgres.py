@@ -28,6 +28,8 @@ from pg_bases import REAL, fresh_database, perturbed_base, start_server  # noqa:
 
 MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 BASELINE = "f2e9993"
+# The last commit before hybrid search on PostgreSQL became one statement.
+SEARCH_BEFORE = "e7f2fb1"
 # The console script, for either source tree (chosen by PYTHONPATH).
 LAUNCH = "import sys; from rekall.interfaces.cli.main import main; sys.argv[0] = 'rekall'; main()"
 
@@ -81,10 +83,31 @@ def warm_search(url: str, rounds: int) -> dict[str, float]:
         rekall.close()
 
 
+def warm_compared(url: str, rounds: int, before: str) -> dict[str, dict[str, float]]:
+    """warm_search with this code and with the code of commit before, each in its own process,
+    alternating so load hits both alike; medians of the rounds' p50 and p95."""
+    variants = {"this branch": ROOT / "src", f"before ({before})": source_tree(before)}
+    found: dict[str, list[dict[str, float]]] = {name: [] for name in variants}
+    for _ in range(2):
+        for name, source in variants.items():
+            result = subprocess.run(
+                [sys.executable, __file__, "--warm-only", url, "--rounds", str(rounds)],
+                env={**os.environ, "PYTHONPATH": str(source), "HF_HUB_OFFLINE": "1"},
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            found[name].append(json.loads(result.stdout.strip().splitlines()[-1]))
+    return {
+        name: {key: statistics.median(run[key] for run in runs) for key in runs[0]}
+        for name, runs in found.items()
+    }
+
+
 def hnsw_recall(url: str, samples: int) -> float:
     """Mean recall@10 of the HNSW search against an exact scan, over entry vectors."""
     from rekall.core.entries import EntryFilter
-    from rekall.storage.postgres import vectors_repo
+    from rekall.storage.postgres import search_repo, vectors_repo
     from rekall.storage.postgres.database import PostgresDatabase
 
     db = PostgresDatabase(url)
@@ -97,9 +120,9 @@ def hnsw_recall(url: str, samples: int) -> float:
         for (values,) in rows:
             blob = vectors_repo.to_blob(values)
             with db.read() as conn:
-                found = vectors_repo.nearest(conn, blob, MODEL, 10, EntryFilter(status=None))
+                found = search_repo.nearest(conn, blob, MODEL, 10, EntryFilter(status=None))
             with db.read() as conn:
-                exact = vectors_repo.exact_nearest(conn, blob, MODEL, 10)
+                exact = search_repo.exact_nearest(conn, blob, MODEL, 10)
             recalls.append(len({seq for seq, _ in found} & set(exact)) / 10)
         return statistics.mean(recalls)
     finally:
@@ -250,7 +273,12 @@ def main() -> None:
     parser.add_argument("--ops", type=int, default=25, help="tool calls per HTTP client")
     parser.add_argument("--runs", type=int, default=5, help="cold runs per side (SQLite)")
     parser.add_argument("--skip", nargs="*", default=[], choices=["http", "sqlite", "postgres"])
+    parser.add_argument("--before", default=SEARCH_BEFORE, help="commit to compare search with")
+    parser.add_argument("--warm-only", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.warm_only:  # one side of warm_compared, in its own process
+        print(json.dumps(warm_search(args.warm_only, args.rounds)))
+        return
     server = start_server()
     print(f"$ {command_line()}")
     print(f"bases: {REAL:,} entries embedded for real, the rest with perturbed real vectors")
@@ -262,12 +290,12 @@ def main() -> None:
             f"{size:>7,}  db copy: {copied['wall_s']:.1f} s, {copied['vectors_copied']:,} vectors "
             f"copied, {copied['embedded']} embedded ({copied['added']:,} entries)"
         )
-        searched = warm_search(url, args.rounds)
-        print(
-            f"{size:>7,}  warm hybrid search p50/p95: new {searched['new_p50']:.1f}/"
-            f"{searched['new_p95']:.1f} ms, repeated {searched['repeated_p50']:.1f}/"
-            f"{searched['repeated_p95']:.1f} ms"
-        )
+        for name, searched in warm_compared(url, args.rounds, args.before).items():
+            print(
+                f"{size:>7,}  warm hybrid search p50/p95, {name}: new {searched['new_p50']:.1f}/"
+                f"{searched['new_p95']:.1f} ms, repeated {searched['repeated_p50']:.1f}/"
+                f"{searched['repeated_p95']:.1f} ms"
+            )
         print(f"{size:>7,}  HNSW recall@10 vs exact: {hnsw_recall(url, args.recall_samples):.3f}")
         if "http" not in args.skip:
             http = asyncio.run(http_clients(url, home, args.clients, args.ops))

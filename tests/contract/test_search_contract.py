@@ -139,3 +139,29 @@ def test_context_is_stored_read_and_ranks_its_error_first(any_backend: Rekall) -
     changed = any_backend.update(entry.id, title="Product list blank", context={"situation": None})
     assert changed.context is not None
     assert changed.context.fields()["situation"] is None
+
+
+@pytest.mark.model
+def test_hybrid_snippets_mark_keyword_matches_only(any_backend: Rekall) -> None:
+    words = any_backend.add("til", "pool sizing", "first line\nthe pgbouncer pool sits in front")
+    meaning = any_backend.add("til", "connection pooler in front of the database", "a proxy")
+    found = {r.entry.id: r for r in any_backend.search("pgbouncer", mode="hybrid").results}
+    assert "\x02pgbouncer\x03" in found[words.id].snippet
+    assert found[words.id].keyword_rank == 1
+    assert found[meaning.id].keyword_rank is None
+    assert found[meaning.id].snippet == "a proxy"  # found by meaning: its first line
+
+
+@pytest.mark.model
+def test_hybrid_falls_back_to_any_word_when_no_entry_holds_them_all(
+    any_backend: Rekall,
+) -> None:
+    both = any_backend.add("til", "kubernetes pod eviction", "pods evicted under memory pressure")
+    one = any_backend.add("til", "zebra crossing", "stripes")
+    found = {r.entry.id: r for r in any_backend.search("eviction stripes", mode="hybrid").results}
+    assert {found[both.id].keyword_rank, found[one.id].keyword_rank} == {1, 2}
+    # Once an entry holds every word, the any-word list is not used.
+    every = any_backend.add("til", "stripes and eviction", "both words")
+    found = {r.entry.id: r for r in any_backend.search("eviction stripes", mode="hybrid").results}
+    assert found[every.id].keyword_rank == 1
+    assert all(found[i].keyword_rank is None for i in (both.id, one.id) if i in found)

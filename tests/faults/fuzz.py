@@ -89,6 +89,15 @@ def check_cli(argv: list[str], base: Rekall, db_file: Path, fingerprint: Fingerp
     return "ok"
 
 
+def open_base() -> Rekall:
+    """The base every hostile input is tried on: two entries. The caller points
+    REKALL_MODEL_PATH at an empty folder first, so no example waits for the model."""
+    service = Rekall()
+    service.add("bug", "CORS fails on Safari", "Add credentials: 'include'", ("cors",), "web")
+    service.add("til", "SQLite WAL mode", "readers never block the writer", ("sqlite",))
+    return service
+
+
 def some_entry_id(base: Rekall) -> str:
     """An existing entry's id (one is added when generated deletes removed them all)."""
     from rekall.core.entries import EntryFilter
@@ -168,21 +177,43 @@ def nested(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
     return st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4)
 
 
-JSON_TREE = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | HOSTILE_TEXT, nested, max_leaves=20
-)
+def json_tree(text: st.SearchStrategy[str]) -> st.SearchStrategy[Any]:
+    """Any JSON value: scalars (text drawn from text) nested in lists and objects."""
+    return st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats() | text, nested, max_leaves=20
+    )
+
+
+def export_bytes(document: dict[str, Any]) -> bytes:
+    """An export file's bytes; lone surrogates pass through, as a broken writer's would."""
+    return json.dumps(document).encode("utf-8", "surrogatepass")
+
+
+JSON_TREE = json_tree(HOSTILE_TEXT)
 IMPORT_FILE = st.tuples(
     st.sampled_from([".json", ".md"]),
     st.one_of(
         st.binary(max_size=400),
         JSON_TREE.map(lambda v: json.dumps(v).encode("utf-8", "surrogatepass")),
+        st.integers(1, 200_000).map(lambda n: b"[" * n + b"]" * n),
+        st.just(b'{"format": "rekall-export", "version": 1, "entries": [{"id": "\xff\xfe"}]}'),
         st.builds(
-            lambda entry: json.dumps(
+            lambda entry: export_bytes(
                 {"format": "rekall-export", "version": 1, "entries": [entry]}
-            ).encode("utf-8", "surrogatepass"),
+            ),
             st.dictionaries(
                 st.sampled_from(["id", "type", "title", "content", "tags", "created_at"]),
                 JSON_TREE,
+            ),
+        ),
+        st.builds(
+            lambda vectors: export_bytes(
+                {"format": "rekall-export", "version": 2, "entries": [], "vectors": vectors}
+            ),
+            JSON_TREE
+            | st.fixed_dictionaries(
+                {"model_id": JSON_TREE, "dimensions": JSON_TREE, "encoding": JSON_TREE},
+                optional={"entries": st.lists(JSON_TREE, max_size=3)},
             ),
         ),
         st.builds(

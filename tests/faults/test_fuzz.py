@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -26,20 +24,6 @@ SLICE = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-
-
-@pytest.fixture
-def base(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Rekall]:
-    """Two entries and no model: every example stays fast."""
-    (tmp_path / "no-model").mkdir()
-    monkeypatch.setenv("REKALL_MODEL_PATH", str(tmp_path / "no-model"))
-    service = Rekall()
-    service.add("bug", "CORS fails on Safari", "Add credentials: 'include'", ("cors",), "web")
-    service.add("til", "SQLite WAL mode", "readers never block the writer", ("sqlite",))
-    try:
-        yield service
-    finally:
-        service.close()
 
 
 @SLICE

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from rekall.core.entries import ENTRY_TYPES
 from rekall.core.errors import ConfigError, RekallError
 from rekall.service import Rekall
 from tests.conftest import CliInvoker
+from tests.faults.fuzz import json_tree
 
 SETTINGS = settings(
     max_examples=150,
@@ -23,30 +24,10 @@ SETTINGS = settings(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 Fingerprint = Callable[[Path], str]
-JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30),
-    lambda inner: (
-        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4)
-    ),
-    max_leaves=20,
-)
+JSON = json_tree(st.text(max_size=30))
 ANY_VALUE = (
     st.none() | st.booleans() | st.integers() | st.floats() | st.text() | st.lists(st.text())
 )
-
-
-@pytest.fixture
-def base(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Rekall]:
-    """A service with two entries and no model (so every example stays fast)."""
-    (tmp_path / "no-model").mkdir()
-    monkeypatch.setenv("REKALL_MODEL_PATH", str(tmp_path / "no-model"))
-    service = Rekall()
-    service.add("bug", "CORS fails on Safari", "Add credentials: 'include'", ("cors",), "web")
-    service.add("til", "SQLite WAL mode", "readers never block the writer", ("sqlite",))
-    try:
-        yield service
-    finally:
-        service.close()
 
 
 def refused_without_change(
@@ -135,27 +116,7 @@ def valid_document(base: Rekall) -> dict[str, Any]:
     return dict(json.loads(base.export_json()))
 
 
-IMPORT_BYTES = (
-    st.binary(max_size=400)
-    | JSON.map(lambda v: json.dumps(v).encode())
-    | st.integers(1, 200_000).map(lambda n: b"[" * n + b"]" * n)
-    | st.just(b'{"format": "rekall-export", "version": 1, "entries": [{"id": "\xff\xfe"}]}')
-)
-
-
-@SETTINGS
-@given(data=IMPORT_BYTES, suffix=st.sampled_from([".json", ".md"]))
-def test_any_import_file_imports_or_is_refused_without_change(
-    base: Rekall,
-    tmp_path: Path,
-    db_file: Path,
-    db_fingerprint: Fingerprint,
-    data: bytes,
-    suffix: str,
-) -> None:
-    path = tmp_path / f"hostile{suffix}"
-    path.write_bytes(data)
-    refused_without_change(lambda: base.import_data(path, "merge"), db_file, db_fingerprint)
+# Whole hostile import files are generated in tests/faults/test_fuzz.py (fuzz.IMPORT_FILE).
 
 
 @SETTINGS

@@ -137,6 +137,7 @@ def test_edit_without_options_and_without_a_terminal_says_why(
     result = cli("edit", entry_id)  # CliRunner's stdin, like </dev/null, is no terminal
     assert result.exit_code == 2
     assert "stdin is not a terminal, so $EDITOR cannot run" in result.stderr
+    assert "--situation" in result.stderr and "--error" in result.stderr  # context options too
     assert db_fingerprint(db_file) == before
 
 

@@ -139,11 +139,13 @@ def test_dry_run_prints_the_diff_and_writes_nothing(
     assert result.exit_code == 0, result.stderr
     assert result.stdout.startswith(f"--- {path}\n+++ {path}\n@@ ")
     assert f'+      "command": "{REKALL}",' in result.stdout.splitlines()
-    assert "Dry run: installed Rekall" in result.stderr
+    assert "Dry run, nothing written: would install Rekall" in result.stderr
+    assert "installed" not in result.stderr.lower()
     assert path.read_bytes() == original and backups(path) == []
     cli("install", *scope_args(client, project))
     result = cli("uninstall", *scope_args(client, project), "--dry-run")
     assert [line for line in result.stdout.splitlines() if line.startswith("-  ")]
+    assert "Dry run, nothing written: would remove Rekall" in result.stderr
     assert "rekall" in path.read_text()
 
 

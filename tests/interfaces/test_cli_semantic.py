@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-import subprocess
 import sys
 from contextlib import closing
 from pathlib import Path
@@ -113,15 +112,21 @@ def test_model_status_says_where_the_model_is(cli: CliInvoker) -> None:
     assert "loaded" not in status  # "loaded False" beside "loads True" read as a contradiction
 
 
-def test_stats_memory_peak_is_never_below_the_current_rss(cli: CliInvoker) -> None:
+@pytest.mark.skipif(sys.platform == "win32", reason="the peak comes from getrusage on POSIX")
+def test_stats_memory_peak_is_never_below_the_current_rss(
+    cli: CliInvoker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import resource
+
     cli("add", "til", "one entry", "-c", "so the base exists")
-    script = Path(sys.executable).parent / "rekall"
-    for _ in range(3):  # a fresh process, where the kernel's high-water mark trails the RSS
-        done = subprocess.run(
-            [str(script), "stats", "--memory", "--json"], capture_output=True, timeout=120
-        )
-        figures = json.loads(done.stdout)
-        assert figures["peak_rss_mb"] >= figures["rss_mb"]
+    # The kernel updates ru_maxrss lazily, so in a young process it can trail the RSS that
+    # psutil reads (seen as a peak below the current figure). Make it trail by a lot.
+    real = resource.getrusage(resource.RUSAGE_SELF)
+    lagging = resource.struct_rusage((*real[:2], 1024, *real[3:]))  # ru_maxrss: 1 MiB
+    monkeypatch.setattr(resource, "getrusage", lambda who: lagging)
+    figures = json.loads(cli("stats", "--memory", "--json").stdout)
+    assert figures["rss_mb"] > 10
+    assert figures["peak_rss_mb"] >= figures["rss_mb"]
 
 
 def test_model_status_without_model_exits_1(

@@ -312,6 +312,18 @@ async def test_search_finds_entries_in_every_mode(service: Rekall, mode: str) ->
         assert "meaning" in top["matched_by"] and 0 < top["similarity"] <= 1
 
 
+async def test_tiny_keyword_scores_are_not_rounded_to_zero(service: Rekall) -> None:
+    # In a base of two entries BM25 scores are ~1e-6: rounding to decimals made them all 0.0.
+    async with connected(service) as client:
+        first = await add(client, "Webhook retries", "webhook webhook webhook retries")
+        await add(client, "Webhook docs", "a page about one webhook and many other words here")
+        found = await call(client, "search_entries", query="webhook", mode="keyword")
+    scores = [hit["score"] for hit in found["results"]]
+    assert found["results"][0]["id"] == first
+    assert all(score > 0 for score in scores) and scores == sorted(scores, reverse=True)
+    assert scores[0] > scores[1]
+
+
 @pytest.mark.model
 async def test_search_filters_apply(service: Rekall) -> None:
     ids = fill(service)

@@ -68,6 +68,36 @@ def test_copy_to_the_server_and_back_keeps_every_field(
 
 
 @pytest.mark.model
+def test_copy_export_and_import_carry_who_wrote_each_entry(
+    personal: Rekall, postgres_url: str, tmp_path: Path
+) -> None:
+    team = Rekall(Config(database_url=postgres_url))
+    back = Rekall(db_file=tmp_path / "back.db")
+    fresh = Rekall(db_file=tmp_path / "fresh.db")
+    try:
+        with personal.acting_as("alice"):
+            created = personal.add("til", "written by alice", "on her laptop")
+        copy_base(personal, team)
+        on_server = team.get(created.id, record_access=False)
+        assert (on_server.created_by, on_server.updated_by) == ("alice", "alice")
+        with team.acting_as("bob-token"):
+            team.update(created.id, content="edited by bob on the server")
+        copy_base(team, back)
+        returned = back.get(created.id, record_access=False)
+        assert (returned.created_by, returned.updated_by) == ("alice", "bob-token")
+
+        exported = json.loads(team.export_json(tmp_path / "team.json"))
+        record = next(e for e in exported["entries"] if e["id"] == created.id)
+        assert (record["created_by"], record["updated_by"]) == ("alice", "bob-token")
+        fresh.import_data(tmp_path / "team.json")
+        imported = fresh.get(created.id, record_access=False)
+        assert (imported.created_by, imported.updated_by) == ("alice", "bob-token")
+    finally:
+        for base in (team, back, fresh, personal):
+            base.close()
+
+
+@pytest.mark.model
 def test_a_failed_verification_writes_nothing(
     personal: Rekall, postgres_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

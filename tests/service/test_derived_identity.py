@@ -149,3 +149,25 @@ def test_concurrent_catch_up_never_moves_the_shared_index_back(
         assert hits[0][0] == seq and hits[0][1] == pytest.approx(1.0, abs=1e-5)
     assert process_b.semantic.sync().index.built_state() == (current.lineage, current.generation)
     assert top_hit(process_b, "cache runs out of memory")[0] == "Redis eviction policy allkeys-lru"
+
+
+def test_restores_leave_one_sqlite_vec_index_file(
+    db_file: Path, tmp_path: Path, opened: list[Rekall]
+) -> None:
+    service = Rekall(Config(vector_index_backend="sqlite-vec"))
+    opened.append(service)
+    fill(service)
+    index_dir = db_file.parent / "index"
+    # A file an earlier version named by the database's uid, which a restore changes.
+    legacy = index_dir / "vectors-123456789.sqlite-vec.db"
+    assert top_hit(service, "browser blocks cross-origin request")[0] == "CORS fails on Safari"
+    legacy.write_bytes(b"")
+    legacy.with_name(legacy.name + "-wal").write_bytes(b"")
+    backup = service.backup(tmp_path / "backup.db")
+    for _ in range(2):  # each restore gives the database a new uid
+        service.add("til", *EVICTION)
+        service.restore(backup)
+        assert top_hit(service, "pod eviction under memory pressure")[0] != EVICTION[0]
+    databases = sorted(path.name for path in index_dir.glob("*.sqlite-vec.db"))
+    assert databases == ["vectors.sqlite-vec.db"]
+    assert not list(index_dir.glob("vectors-*"))

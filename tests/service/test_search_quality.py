@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,11 +12,21 @@ from rekall.testdata import quality
 
 pytestmark = pytest.mark.model
 EVAL = Path(__file__).resolve().parent.parent / "fixtures" / "eval"
+CORPUS_BY_KEY = {str(item["key"]): item for item in quality.load_corpus(EVAL / "corpus.json")}
+CONTEXT_FIELDS = (
+    "situation",
+    "solution",
+    "what_failed",
+    "error_messages",
+    "trigger_keywords",
+    "files_modified",
+    "conversation_excerpt",
+)
 
 
 @pytest.fixture(scope="module")
-def table(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], quality.Score]:
-    """Scores of every mode on the labelled set, embedded once for the module."""
+def filled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Rekall, dict[str, str]]]:
+    """The labelled set on a fresh base (entry id -> corpus key), embedded once for the module."""
     home = tmp_path_factory.mktemp("eval")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("REKALL_HOME", str(home))
@@ -23,11 +34,17 @@ def table(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], qua
         patch.setenv("HF_HUB_OFFLINE", "1")
         service = Rekall()
         try:
-            keys = quality.fill_corpus(service, quality.load_corpus(EVAL / "corpus.json"))
-            queries = quality.load_queries(EVAL / "queries.json")
-            return quality.score_table(quality.facade_searcher(service, keys), queries)
+            yield service, quality.fill_corpus(service, quality.load_corpus(EVAL / "corpus.json"))
         finally:
             service.close()
+
+
+@pytest.fixture(scope="module")
+def table(filled: tuple[Rekall, dict[str, str]]) -> dict[tuple[str, str], quality.Score]:
+    """Scores of every mode on the labelled set."""
+    service, keys = filled
+    queries = quality.load_queries(EVAL / "queries.json")
+    return quality.score_table(quality.facade_searcher(service, keys), queries)
 
 
 @pytest.mark.parametrize("kind", ["question", "identifier"])
@@ -50,3 +67,24 @@ def test_keywords_beat_semantic_on_identifiers(
     table: dict[tuple[str, str], quality.Score],
 ) -> None:
     assert table[("identifier", "keyword")].mrr > table[("identifier", "semantic")].mrr
+
+
+def test_contexts_do_not_hurt_keyword_search_on_questions(
+    filled: tuple[Rekall, dict[str, str]], table: dict[tuple[str, str], quality.Score]
+) -> None:
+    # Runs after `table` is scored: the same base with its contexts cleared must not answer the
+    # questions (none of which is about a context) better than with them.
+    service, keys = filled
+    cleared = dict.fromkeys(CONTEXT_FIELDS, "")
+    with_context = [k for k, item in CORPUS_BY_KEY.items() if item.get("context")]
+    assert with_context, "the labelled set has entries with a context"
+    for entry_id, key in keys.items():
+        if key in with_context:
+            service.update(entry_id, context=cleared)
+    questions = [q for q in quality.load_queries(EVAL / "queries.json") if q.kind == "question"]
+    without = quality.score(quality.facade_searcher(service, keys), questions, "keyword")
+    assert table[("question", "keyword")].mrr >= without.mrr, (
+        table[("question", "keyword")],
+        without,
+    )
+    assert table[("question", "keyword")].recall >= without.recall

@@ -262,7 +262,8 @@ def test_failed_migration_leaves_the_file_byte_for_byte_unchanged(
     assert "failing_step" in message
     snapshots = list(tmp_path.glob("rekall.db.v*.bak"))
     assert len(snapshots) == 1
-    assert str(snapshots[0]) in message
+    # The way back is `rekall restore`, which keeps derived files in step, not a file copy.
+    assert f"run 'rekall restore {snapshots[0]}'" in message
     # VACUUM INTO may reorder the schema table, so compare as sets of statements.
     assert sorted(logical_dump(snapshots[0])) == sorted(dump_before)
 
@@ -313,6 +314,8 @@ def test_corrupt_file_gives_a_clear_error_and_is_not_modified(tmp_path: Path, si
     assert str(path) in message
     assert "not a valid Rekall database or is corrupt" in message
     assert "rekall restore FILE" in message and "move the file away" in message
+    # Backups are restored with `rekall restore`; never sent to copy a .bak file back.
+    assert "rekall-backup-*.db" in message and ".bak" not in message
     assert path.read_bytes() == data
     assert sorted(p.name for p in tmp_path.iterdir()) == ["rekall.db"]
 
@@ -359,3 +362,28 @@ def test_a_corrupt_file_leaves_no_connection_open(
     for conn in opened:  # every connection the failed open made is closed
         with pytest.raises(sqlite3.ProgrammingError, match="closed"):
             conn.execute("SELECT 1")
+
+
+@pytest.mark.parametrize(
+    ("sql", "params", "index"),
+    [
+        (
+            "SELECT EXISTS (SELECT 1 FROM entries WHERE status < ? OR status > ?)",
+            ("active", "active"),
+            "entries_status",
+        ),
+        ("SELECT model_id, count(*) FROM embeddings GROUP BY model_id", (), "embeddings_model"),
+    ],
+)
+def test_questions_of_every_cold_search_read_an_index_not_the_table(
+    tmp_path: Path, sql: str, params: tuple[str, ...], index: str
+) -> None:
+    db = open_database(tmp_path / "rekall.db")
+    try:
+        with db.read() as conn:
+            plan = " ".join(
+                str(row[-1]) for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+            )
+    finally:
+        db.close()
+    assert f"COVERING INDEX {index}" in plan

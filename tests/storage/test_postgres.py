@@ -115,3 +115,91 @@ def test_listeners_hear_writes_from_other_connections(postgres_url: str) -> None
     finally:
         writer.close()
         listening.close()
+
+
+def test_many_vectors_go_in_by_copy_and_come_back_bit_for_bit(postgres_url: str) -> None:
+    import random
+    import struct
+
+    from rekall.core.entries import NewEntry
+    from rekall.storage.postgres import bulk
+
+    model = "sentence-transformers/all-MiniLM-L6-v2"
+    count = bulk.COPY_FROM + 6  # enough for the COPY path
+    rng = random.Random(7)
+
+    def vector() -> bytes:
+        return struct.pack("<384f", *(rng.uniform(-1, 1) for _ in range(384)))
+
+    db = PostgresDatabase(postgres_url)
+    try:
+        with db.write() as (conn, generation):
+            seqs = [
+                db.repos.entries.insert_entry(
+                    conn, f"01JD3K{n:020d}", NewEntry("til", f"t{n}"), "now"
+                )
+                for n in range(count)
+            ]
+            first = {seq: vector() for seq in seqs}
+            db.repos.vectors.upsert_vectors(
+                conn, [(s, model, 384, "h1", v) for s, v in first.items()], generation
+            )
+        with db.write() as (conn, generation):  # every row again: the upsert replaces them
+            second = {seq: vector() for seq in seqs}
+            db.repos.vectors.upsert_vectors(
+                conn, [(s, model, 384, "h2", v) for s, v in second.items()], generation
+            )
+        with db.read() as conn:
+            stored = {v.seq: v.blob for v in db.repos.vectors.vectors_for_model(conn, model)}
+            by_id = db.repos.transfer.vectors_by_id(conn, model)
+        assert stored == second
+        assert sorted(blob for _, blob in by_id.values()) == sorted(second.values())
+        assert {digest for digest, _ in by_id.values()} == {"h2"}
+    finally:
+        db.close()
+
+
+def test_a_bulk_load_into_an_empty_table_builds_the_hnsw_index_afresh(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import random
+    import struct
+
+    from rekall.core.entries import EntryFilter, NewEntry
+    from rekall.storage.postgres import bulk, search_repo
+
+    monkeypatch.setattr(bulk, "REBUILD_FROM", 10)  # the same path as for thousands of rows
+    model = "sentence-transformers/all-MiniLM-L6-v2"
+    rng = random.Random(11)
+    db = PostgresDatabase(postgres_url)
+
+    def index_oid() -> int:
+        with db.read() as conn:
+            return int(conn.execute("SELECT 'embeddings_hnsw'::regclass::oid").fetchone()[0])
+
+    def load(count: int, start: int) -> dict[int, bytes]:
+        with db.write() as (conn, generation):
+            db.repos.transfer.defer_foreign_keys(conn)  # as an import does
+            vectors = {}
+            for n in range(start, start + count):
+                new = NewEntry("til", f"t{n}")
+                seq = db.repos.entries.insert_entry(conn, f"01JD3K{n:020d}", new, "now")
+                vectors[seq] = struct.pack("<384f", *(rng.gauss(0, 1) for _ in range(384)))
+            rows = [(s, model, 384, "h", v) for s, v in vectors.items()]
+            db.repos.vectors.upsert_vectors(conn, rows, generation)
+        return vectors
+
+    try:
+        before = index_oid()
+        first = load(bulk.COPY_FROM + 6, 0)
+        rebuilt = index_oid()
+        assert rebuilt != before  # the table was empty: built afresh
+        load(bulk.COPY_FROM + 6, 1000)
+        assert index_oid() == rebuilt  # as many stored as coming: added to the index
+        assert all(index["valid"] for index in db.server_figures()["indexes"])
+        seq, blob = next(iter(first.items()))
+        with db.read() as conn:
+            found = search_repo.nearest(conn, blob, model, 5, EntryFilter(status=None))
+        assert found[0][0] == seq and found[0][1] == pytest.approx(1.0, abs=1e-5)
+    finally:
+        db.close()

@@ -7,6 +7,7 @@ from typing import Any
 
 from rekall import __version__
 from rekall.core.errors import ValidationError
+from rekall.core.export_vectors import vectors_from_dict, vectors_to_dict
 from rekall.core.record_checks import link_from_dict, record_from_dict, shown
 from rekall.core.records import (
     EntryRecord,
@@ -17,19 +18,24 @@ from rekall.core.records import (
 )
 
 FORMAT_NAME = "rekall-export"
-FORMAT_VERSION = 1
+# Version 2 added the optional "vectors" section; version 1 files are read as they are.
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 TOP_LEVEL_KEYS = {"format", "version", "rekall_version", "entries", "links"}
+VECTORS_KEY = "vectors"
 
 
 def document_to_json(document: ExportDocument) -> str:
     """The document as pretty JSON. Deterministic: the same base always gives the same text."""
-    data = {
+    data: dict[str, Any] = {
         "format": FORMAT_NAME,
         "version": FORMAT_VERSION,
         "rekall_version": __version__,
         "entries": [record_to_dict(record) for record in document.entries],
         "links": [link_to_dict(link) for link in document.links],
     }
+    if document.vectors is not None and document.vectors.items:
+        data[VECTORS_KEY] = vectors_to_dict(document.vectors)
     return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
 
@@ -77,17 +83,23 @@ def parse_json_document(data: bytes, source: str) -> ExportDocument:
             f"found {type(raw).__name__}"
         )
     check_header(raw.get("format"), raw.get("version"), source)
-    unknown = set(raw) - TOP_LEVEL_KEYS
+    known = TOP_LEVEL_KEYS | ({VECTORS_KEY} if raw["version"] >= 2 else set())
+    unknown = set(raw) - known
     if unknown:
         names = ", ".join(sorted(shown(name) for name in unknown))
         raise ValidationError(f"{source}: unknown top-level field(s) {names}")
     entries = _list_of(raw, "entries", source)
     links = _list_of(raw, "links", source)
-    return build_document(
+    document = build_document(
         [record_from_dict(item, f"{source}: entry {n}") for n, item in enumerate(entries, 1)],
         [link_from_dict(item, f"{source}: link {n}") for n, item in enumerate(links, 1)],
         source,
     )
+    if VECTORS_KEY not in raw:
+        return document
+    ids = {record.id for record in document.entries}
+    vectors = vectors_from_dict(raw[VECTORS_KEY], ids, source)
+    return ExportDocument(document.entries, document.links, vectors)
 
 
 def check_header(format_name: Any, version: Any, source: str) -> None:
@@ -100,11 +112,13 @@ def check_header(format_name: Any, version: Any, source: str) -> None:
         )
     if isinstance(version, bool) or not isinstance(version, int):
         raise ValidationError(f'{source}: "version" must be a whole number')
-    if version != FORMAT_VERSION:
-        newer = " (written by a newer Rekall; upgrade to import it)" if version > 1 else ""
+    if version not in READABLE_VERSIONS:
+        newer = (
+            " (written by a newer Rekall; upgrade to import it)" if version > FORMAT_VERSION else ""
+        )
         raise ValidationError(
             f"{source}: export version {version} is not supported; this Rekall reads "
-            f"version {FORMAT_VERSION}{newer}"
+            f"versions {', '.join(map(str, READABLE_VERSIONS))}{newer}"
         )
 
 

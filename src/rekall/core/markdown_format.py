@@ -13,10 +13,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from rekall.core.errors import ValidationError
-from rekall.core.export_format import FORMAT_VERSION, decode_text, load_json
+from rekall.core.export_format import decode_text, load_json
 from rekall.core.record_checks import link_from_dict, record_from_dict
 from rekall.core.records import EntryRecord, LinkRecord, record_to_dict
 
+# The Markdown export carries no vectors: it stays at version 1 of the export format.
+MARKDOWN_VERSION = 1
 MARKER = "rekall_export"
 FENCE = "---"
 SLUG_CHARS = 48
@@ -35,7 +37,7 @@ def entry_to_markdown(record: EntryRecord, links: Sequence[LinkRecord]) -> str:
         }
         for link in links
     ]
-    lines = [FENCE, f"{MARKER}: {FORMAT_VERSION}"]
+    lines = [FENCE, f"{MARKER}: {MARKDOWN_VERSION}"]
     lines += [f"{key}: {json.dumps(value, ensure_ascii=False)}" for key, value in data.items()]
     return "\n".join([*lines, FENCE, "", content])
 
@@ -55,9 +57,9 @@ def parse_markdown_entry(data: bytes, source: str) -> tuple[EntryRecord, list[Li
     front, content = _split(decode_text(data, source), source)
     fields = _front_matter(front, source)
     marker = fields.pop(MARKER, None)
-    if marker != FORMAT_VERSION:
+    if marker != MARKDOWN_VERSION:
         raise ValidationError(
-            f"{source}: front matter needs '{MARKER}: {FORMAT_VERSION}' "
+            f"{source}: front matter needs '{MARKER}: {MARKDOWN_VERSION}' "
             f"(found {json.dumps(marker)}); was this file written by 'rekall export'?"
         )
     raw_links = fields.pop("links", [])

@@ -189,6 +189,8 @@ ENTRY_CHECKS: dict[str, Check] = {
     "ease_factor": _optional(check_float),
     "review_repetitions": _check_int(0, None),
     "centrality_score": _optional(check_float),
+    "created_by": _optional(lambda v, w: _text(v, w, MAX_SHORT_TEXT_CHARS)),
+    "updated_by": _optional(lambda v, w: _text(v, w, MAX_SHORT_TEXT_CHARS)),
     "context": _optional(check_context),
 }
 REQUIRED_ENTRY_FIELDS = ("id", "type", "title", "content", "created_at", "updated_at")

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rekall.core.context import EntryContext, embedding_part
 from rekall.core.entries import compose_embedding_text
+
+if TYPE_CHECKING:
+    from rekall.core.export_vectors import ExportVectors
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,8 @@ class EntryRecord:
     ease_factor: float | None = None
     review_repetitions: int = 0
     centrality_score: float | None = None
+    created_by: str | None = None  # the token name (or user) that created the entry
+    updated_by: str | None = None  # … and that last changed it
     context: EntryContext | None = field(default=None)
 
     def embedding_text(self) -> str:
@@ -59,10 +64,11 @@ class LinkRecord:
 
 @dataclass(frozen=True)
 class ExportDocument:
-    """A whole export: entries and the links between them."""
+    """A whole export: entries, the links between them, and the vectors it carries."""
 
     entries: tuple[EntryRecord, ...]
     links: tuple[LinkRecord, ...]
+    vectors: ExportVectors | None = None
 
 
 # Field order of an entry in every export; the JSON and Markdown writers follow it.
@@ -87,8 +93,12 @@ ENTRY_FIELDS = (
     "ease_factor",
     "review_repetitions",
     "centrality_score",
+    "created_by",
+    "updated_by",
     "context",
 )
+# Written only when known: entries from before authors were recorded export as they did.
+OMITTED_WHEN_NONE = frozenset({"created_by", "updated_by"})
 LINK_FIELDS = ("source", "target", "type", "reason", "created_at")
 
 
@@ -108,6 +118,8 @@ def record_to_dict(record: EntryRecord) -> dict[str, Any]:
     data: dict[str, Any] = {}
     for name in ENTRY_FIELDS:
         value = getattr(record, name)
+        if value is None and name in OMITTED_WHEN_NONE:
+            continue
         if name == "tags":
             value = list(value)
         elif name == "context":

@@ -15,11 +15,16 @@ if TYPE_CHECKING:
     from rekall.storage.database import Database
 
 
-def export_json(rekall: Rekall, output: Path | None) -> str:
-    """The whole base as versioned export JSON, also written to output when given."""
+def export_json(rekall: Rekall, output: Path | None, vectors: bool) -> str:
+    """The whole base as versioned export JSON, also written to output when given.
+
+    With vectors, the file carries those of the model whose identity is known without
+    loading it (its weights' fingerprint), so an import under the same weights reuses them.
+    """
     from rekall.service import transfer
 
-    return transfer.export_json(rekall.db, output)[0]
+    model_id = rekall.semantic.known_model_id() if vectors else None
+    return transfer.export_json(rekall.db, output, model_id)[0]
 
 
 def export_markdown(rekall: Rekall, directory: Path) -> int:

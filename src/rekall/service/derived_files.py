@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from rekall.search import lineage as seen
 from rekall.storage.connection import read_identity, rotate_token
 from rekall.storage.database import Database
 
+# vectors-<uid>.sqlite-vec.db and its -wal and -shm files, as earlier versions named them.
+ORPHAN_PATTERN = "vectors-*.sqlite-vec.db*"
 COPIED_BACK = (
     "The database is older than the vector index built from it: was the file copied back "
     "from a backup? The index will be rebuilt from the database. To go back to a backup, "
@@ -31,3 +34,18 @@ def distrust_copied_back(db: Database, index_dir: Path) -> bool:
         if read_identity(conn).lineage == identity.lineage:
             rotate_token(conn)
     return True
+
+
+def remove_orphan_index_files(index_dir: Path) -> list[Path]:
+    """Delete sqlite-vec files that earlier versions named by database uid; return them.
+
+    A restore gives the database a new uid, so each restore left the previous file behind,
+    never read again. Called when the index is rebuilt (restore, index rebuild, check
+    --repair); a file another process still holds open (Windows) is left for the next time.
+    """
+    removed = []
+    for path in sorted(index_dir.glob(ORPHAN_PATTERN)):
+        with contextlib.suppress(OSError):
+            path.unlink()
+            removed.append(path)
+    return removed

@@ -25,6 +25,10 @@ class KeywordPlan:
         terms = fts.extract_terms(query)
         return cls(fts.content_terms(terms), any(t.is_identifier for t in terms))
 
+    def query(self, require_all: bool = False, prefix_last: bool = False) -> KeywordQuery:
+        """The backend-neutral query of these terms."""
+        return KeywordQuery(tuple(term.tokens for term in self.terms), require_all, prefix_last)
+
 
 def run_keyword(
     db: Store,
@@ -37,6 +41,5 @@ def run_keyword(
     """Best keyword matches; with require_all, only entries holding every term."""
     if not plan.terms:
         return []
-    query = KeywordQuery(tuple(term.tokens for term in plan.terms), require_all, prefix_last)
-    with db.read() as conn:
-        return db.repos.keyword.search_phrases(conn, query, filters, limit)
+    query = plan.query(require_all, prefix_last)
+    return db.query(lambda conn: db.repos.keyword.search_phrases(conn, query, filters, limit))

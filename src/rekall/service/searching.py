@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from rekall.core.entries import EntryFilter
+from rekall.core.entries import Entry, EntryFilter
 from rekall.core.results import SearchResult
 from rekall.search.cache import LRUCache
 from rekall.search.hybrid import RankedList, reciprocal_rank_fusion
 from rekall.search.model_files import MODEL_ID
 from rekall.service.keyword import KeywordPlan, run_keyword
 from rekall.service.semantic import SemanticEngine
-from rekall.storage.fts_repo import KeywordHit
+from rekall.storage.fts_repo import KeywordHit, KeywordQuery
 
 if TYPE_CHECKING:
     import numpy as np
 
     from rekall.storage.contract import Store
 
+# Keyword hits, the weight their list earned, and the query their snippets are still to be
+# made with (None when the hits carry their snippets).
+KeywordCandidates = tuple[list[KeywordHit], float, KeywordQuery | None]
 # How many candidates each side contributes to fusion, relative to the asked limit.
 CANDIDATE_FACTOR = 5
 MIN_CANDIDATES = 50
@@ -78,28 +82,72 @@ def nearest_hits(
     """
     search = db.repos.vector_search
     if search is not None:
-        with db.read() as conn:
-            return search.nearest(conn, vector.astype("<f4").tobytes(), MODEL_ID, k, filters)
+        blob = vector.astype("<f4").tobytes()
+        return db.query(lambda conn: search.nearest(conn, blob, MODEL_ID, k, filters))
     return engine.nearest(vector, k, allowed_seqs(db, filters, engine.filter_cache))
 
 
-def keyword_lists(
-    db: Store, plan: KeywordPlan, filters: EntryFilter, k: int
-) -> tuple[list[KeywordHit], float]:
-    """The keyword candidates for hybrid search and the weight they have earned.
+def keyword_attempts(plan: KeywordPlan) -> list[tuple[KeywordQuery, float]]:
+    """The keyword queries hybrid search tries, in order, with the weight their hits earn:
+    the first that finds anything gives the keyword candidates.
 
     A question's words are mostly noise for BM25 ("how do I stop a job…"), so a plain OR of
     its words only earns a small vote. Entries holding every content word earn a full vote,
     and so does any match of a code-like identifier (ENOSPC, useEffect), where exact words
     beat meaning.
     """
+    if not plan.terms:
+        return []
     if plan.has_identifier:
-        return run_keyword(db, plan, filters, k), WEIGHTS.keyword_identifier
+        return [(plan.query(), WEIGHTS.keyword_identifier)]
+    attempts = [(plan.query(), WEIGHTS.keyword_any_term)]
     if len(plan.terms) > 1:
-        all_terms = run_keyword(db, plan, filters, k, require_all=True)
-        if all_terms:
-            return all_terms, WEIGHTS.keyword_all_terms
-    return run_keyword(db, plan, filters, k), WEIGHTS.keyword_any_term
+        attempts.insert(0, (plan.query(require_all=True), WEIGHTS.keyword_all_terms))
+    return attempts
+
+
+def first_found(
+    attempts: list[tuple[KeywordQuery, float]], found: Iterable[list[KeywordHit]]
+) -> KeywordCandidates:
+    """The hits of the first attempt that found anything, with that attempt's weight and query."""
+    for (query, weight), hits in zip(attempts, found, strict=False):
+        if hits:
+            return hits, weight, query
+    return [], WEIGHTS.keyword_any_term, None
+
+
+def keyword_lists(db: Store, plan: KeywordPlan, filters: EntryFilter, k: int) -> KeywordCandidates:
+    """The keyword candidates for hybrid search and their weight, one query at a time."""
+    attempts = keyword_attempts(plan)
+
+    def run(query: KeywordQuery) -> list[KeywordHit]:
+        return db.query(lambda conn: db.repos.keyword.search_phrases(conn, query, filters, k))
+
+    # A generator: a later attempt runs only when the ones before it found nothing.
+    return first_found(attempts, (run(query) for query, _ in attempts))
+
+
+def hybrid_candidates(
+    engine: SemanticEngine, db: Store, query: str, filters: EntryFilter, k: int
+) -> tuple[list[tuple[int, float]], KeywordCandidates]:
+    """Both sides' candidates: the nearest entries, and the keyword hits with their weight
+    (and, from a server, the query their snippets are still to be made with).
+
+    A server backend answers every list in one statement (one round trip); the embedded
+    one searches its in-process vector index and runs the keyword queries as needed.
+    """
+    vector = engine.embed_query(query)
+    plan = KeywordPlan.from_query(query)
+    search = db.repos.vector_search
+    if search is None:
+        hits, weight, _ = keyword_lists(db, plan, filters, k)
+        return nearest_hits(engine, db, vector, filters, k), (hits, weight, None)
+    attempts = keyword_attempts(plan)
+    blob, queries = vector.astype("<f4").tobytes(), [q for q, _ in attempts]
+    semantic, lists = db.query(
+        lambda conn: search.candidates(conn, blob, MODEL_ID, k, queries, filters)
+    )
+    return semantic, first_found(attempts, lists)
 
 
 @dataclass
@@ -110,6 +158,9 @@ class Evidence:
     semantic_rank: int | None = None
     similarity: float | None = None
     snippet: str = ""
+    # The keyword query whose words the snippet is to show, when the backend makes snippets
+    # only for the results shown (PostgreSQL: a headline costs more than the search).
+    highlight: KeywordQuery | None = None
 
 
 Ranking = tuple[list[tuple[int, float]], dict[int, Evidence]]
@@ -142,8 +193,9 @@ def hybrid_ranking(
 ) -> Ranking:
     """Hybrid mode: both sides' candidates fused by weighted reciprocal rank."""
     k = max(limit * CANDIDATE_FACTOR, MIN_CANDIDATES)
-    semantic = semantic_hits(engine, db, query, filters, k)
-    keyword, keyword_weight = keyword_lists(db, KeywordPlan.from_query(query), filters, k)
+    semantic, (keyword, keyword_weight, highlight) = hybrid_candidates(
+        engine, db, query, filters, k
+    )
     fused = reciprocal_rank_fusion(
         [
             RankedList([seq for seq, _ in semantic], WEIGHTS.semantic),
@@ -156,15 +208,14 @@ def hybrid_ranking(
         evidence[seq] = Evidence(semantic_rank=rank, similarity=similarity)
     for rank, hit in enumerate(keyword, start=1):
         found = evidence.setdefault(hit.seq, Evidence())
-        found.keyword_rank, found.snippet = rank, hit.snippet
+        found.keyword_rank, found.snippet, found.highlight = rank, hit.snippet, highlight
     return fused[:limit], evidence
 
 
 def build_results(db: Store, ranking: Ranking) -> list[SearchResult]:
     """SearchResults in ranked order, reading the entries in one query."""
     ranked, evidence = ranking
-    with db.read() as conn:
-        found = db.repos.entries.fetch_by_seqs(conn, [seq for seq, _ in ranked])
+    found, snippets = read_results(db, [seq for seq, _ in ranked], evidence)
     results = []
     for seq, score in ranked:
         if seq not in found:
@@ -175,13 +226,26 @@ def build_results(db: Store, ranking: Ranking) -> list[SearchResult]:
             SearchResult(
                 entry,
                 score,
-                said.snippet or first_line(entry.content),
+                said.snippet or snippets.get(seq) or first_line(entry.content),
                 keyword_rank=said.keyword_rank,
                 semantic_rank=said.semantic_rank,
                 similarity=said.similarity,
             )
         )
     return results
+
+
+def read_results(
+    db: Store, seqs: list[int], evidence: dict[int, Evidence]
+) -> tuple[dict[int, Entry], dict[int, str]]:
+    """The entries, and the snippets the candidates left to be made, in one query."""
+    wanted = [seq for seq in seqs if seq in evidence and evidence[seq].highlight is not None]
+    search = db.repos.vector_search
+    if search is None or not wanted:
+        return db.query(lambda conn: db.repos.entries.fetch_by_seqs(conn, seqs)), {}
+    highlight = evidence[wanted[0]].highlight
+    assert highlight is not None
+    return db.query(lambda conn: search.entries_with_snippets(conn, seqs, highlight, wanted))
 
 
 def first_line(content: str, width: int = 160) -> str:

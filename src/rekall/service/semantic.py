@@ -17,7 +17,11 @@ from rekall.search.cache import LRUCache
 from rekall.search.model_files import MODEL_ID, ModelLocation, locate_model
 from rekall.search.model_identity import cached_identity, verify_weights
 from rekall.search.model_manager import ModelManager
-from rekall.service.derived_files import COPIED_BACK, distrust_copied_back
+from rekall.service.derived_files import (
+    COPIED_BACK,
+    distrust_copied_back,
+    remove_orphan_index_files,
+)
 from rekall.storage.connection import rotate_token
 from rekall.storage.database import Database
 
@@ -30,6 +34,9 @@ if TYPE_CHECKING:
     from rekall.storage.contract import Store
 
 DIMENSIONS = 384
+# One file per data directory, like the snapshot: its lineage stamp, not its name, says which
+# database history it belongs to, so a restore rebuilds it in place instead of leaving it.
+SQLITE_VEC_FILE = "vectors.sqlite-vec.db"
 
 
 @dataclass(frozen=True)
@@ -101,7 +108,10 @@ class SemanticEngine:
         self.location = find_model(self.config)
         weights, cache = self.location.path / "model.safetensors", verified_weights_cache()
         identity = cached_identity(weights, cache)
-        embedder = load_embedder(self.location.path, identity.model_id if identity else MODEL_ID)
+        models_cache = cache.parent
+        embedder = load_embedder(
+            self.location.path, identity.model_id if identity else MODEL_ID, models_cache
+        )
         if identity is None:
             try:
                 identity = verify_weights(weights, embedder.embed, cache)
@@ -109,7 +119,7 @@ class SemanticEngine:
                 if identity is None or identity.model_id != MODEL_ID:
                     embedder.close()
             if identity.model_id != MODEL_ID:
-                embedder = load_embedder(self.location.path, identity.model_id)
+                embedder = load_embedder(self.location.path, identity.model_id, models_cache)
         self._model_id = identity.model_id
         return embedder
 
@@ -244,6 +254,8 @@ class SemanticEngine:
                 self._sync.index.close()
             with self.db.write() as (conn, _generation):
                 rotate_token(conn)
+            if isinstance(self.db, Database):
+                remove_orphan_index_files(self.db.path.parent / "index")
             self._sync = self._open_sync(setting)
             self._sync.discard_persisted()
             self._sync.refresh()
@@ -287,13 +299,12 @@ class SemanticEngine:
 
         if not isinstance(self.db, Database):
             raise TypeError("only the embedded backend keeps a vector index in the process")
-        uid = self.db.uid()
         name = self.choose_backend(setting).name
         index_dir = self.db.path.parent / "index"
         if name == "sqlite-vec":
             from rekall.search.sqlite_vec_index import SqliteVecIndex
 
             index_dir.mkdir(parents=True, exist_ok=True)
-            index = SqliteVecIndex(index_dir / f"vectors-{uid}.sqlite-vec.db", DIMENSIONS)
+            index = SqliteVecIndex(index_dir / SQLITE_VEC_FILE, DIMENSIONS)
             return VectorSync(self.db, index, self.model_id, DIMENSIONS, None, index_dir)
         return VectorSync(self.db, NumpyIndex(DIMENSIONS), self.model_id, DIMENSIONS, index_dir)

@@ -9,13 +9,22 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rekall.core.entries import content_hash
 from rekall.core.errors import StorageError, ValidationError
 from rekall.core.export_format import build_document, document_to_json, parse_json_document
+from rekall.core.export_vectors import ExportVectors
 from rekall.core.import_plan import BaseState, ImportPlan, plan_import
 from rekall.core.markdown_format import entry_to_markdown, markdown_file_name, parse_markdown_entry
 from rekall.core.records import EntryRecord, ExportDocument, LinkRecord
-from rekall.service.import_writer import VectorSupply, prepare_vectors, write_plan
+from rekall.service.import_writer import (
+    VectorSupply,
+    check_vector_values,
+    prepare_vectors,
+    supply_from_export,
+    write_plan,
+)
 from rekall.service.indexing import Indexer, Progress
+from rekall.service.semantic import DIMENSIONS
 
 if TYPE_CHECKING:
     from rekall.storage.contract import Repositories, Store
@@ -53,17 +62,33 @@ class ImportReport:
         return asdict(self)
 
 
-def read_document(db: Store) -> ExportDocument:
-    """The whole base as one consistent document, entries and links in id order."""
+def read_document(db: Store, model_id: str | None = None) -> ExportDocument:
+    """The whole base as one consistent document, entries and links in id order.
+
+    With model_id, the document carries that model's vectors that still match their
+    entry's text (a vector of older text is left out, so the import embeds it again).
+    """
     with db.read() as conn:
         records = db.repos.transfer.read_records(conn)
         links = db.repos.transfer.read_links(conn)
-    return ExportDocument(tuple(records.values()), tuple(links))
+        stored = {} if model_id is None else db.repos.transfer.vectors_by_id(conn, model_id)
+    items = {
+        entry_id: (digest, blob)
+        for entry_id, (digest, blob) in stored.items()
+        if entry_id in records
+        and len(blob) == DIMENSIONS * 4
+        and digest == content_hash(records[entry_id].embedding_text())
+    }
+    vectors = ExportVectors(model_id, DIMENSIONS, items) if model_id and items else None
+    return ExportDocument(tuple(records.values()), tuple(links), vectors)
 
 
-def export_json(db: Store, output: Path | None) -> tuple[str, ExportDocument]:
-    """The base as export JSON, also written atomically to output when given."""
-    document = read_document(db)
+def export_json(
+    db: Store, output: Path | None, model_id: str | None = None
+) -> tuple[str, ExportDocument]:
+    """The base as export JSON, with model_id's vectors when given; also written atomically
+    to output when given."""
+    document = read_document(db, model_id)
     text = document_to_json(document)
     if output is not None:
         partial = output.with_name(output.name + ".partial")
@@ -106,7 +131,10 @@ def load_document(path: Path) -> ExportDocument:
     if path.suffix.lower() in (".md", ".markdown"):
         record, links = parse_markdown_entry(read_bounded(path, MAX_MARKDOWN_BYTES), str(path))
         return build_document([record], links, str(path))
-    return parse_json_document(read_bounded(path, MAX_IMPORT_BYTES), str(path))
+    document = parse_json_document(read_bounded(path, MAX_IMPORT_BYTES), str(path))
+    if document.vectors is not None:
+        check_vector_values(document.vectors, str(path))
+    return document
 
 
 def _load_markdown_dir(directory: Path) -> ExportDocument:
@@ -201,8 +229,10 @@ def import_document(
     run, or when verify(conn), called before commit, raises. Vectors are embedded before the
     write, in batches, reporting to progress.
     """
-    supply = supply or VectorSupply()
     model_id = indexer.engine.model_id
+    carried: list[str] = []
+    if supply is None:
+        supply, carried = supply_from_export(document.vectors, model_id, DIMENSIONS, source)
     with db.read() as conn:
         plan = plan_import(document, read_state(db.repos, conn, document), strategy, source)
         hashes = db.repos.transfer.seqs_and_hashes(conn, [r.id for r in plan.writes], model_id)
@@ -216,7 +246,7 @@ def import_document(
             if verify is not None:
                 verify(conn)  # raising rolls the whole import back
     _fill_report(report, plan, vectors.counts)
-    report.notices.extend(vectors.notices)
+    report.notices.extend([*carried, *vectors.notices])
     return report
 
 

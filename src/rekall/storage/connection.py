@@ -76,9 +76,9 @@ def describe_database_error(path: Path, exc: sqlite3.Error) -> StorageError:
     if "not a database" in text or "malformed" in text or "disk image" in text:
         return UnusableDatabaseError(
             f"{path} is not a valid Rekall database or is corrupt ({text}); "
-            "restore a backup with 'rekall restore FILE' (rekall backup writes "
-            "rekall-backup-*.db beside the database; an upgrade leaves rekall.db.v*.bak), "
-            "or move the file away to start fresh"
+            "restore a backup with 'rekall restore FILE' (backups are the rekall-backup-*.db "
+            "files 'rekall backup' writes beside the database; restore checks FILE first and "
+            "keeps this file), or move the file away to start fresh"
         )
     if "locked" in text or "busy" in text:
         return StorageError(

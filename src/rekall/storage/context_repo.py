@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
-from collections import defaultdict
 from collections.abc import Sequence
 
 from rekall.core.context import EntryContext
+from rekall.storage import rows
 
 
 def read_contexts(
@@ -15,20 +14,13 @@ def read_contexts(
 ) -> dict[str, EntryContext]:
     """entry id → context, for the given ids (or every entry); entries without one are absent."""
     where, params = _id_filter(ids)
-    keywords: dict[str, list[str]] = defaultdict(list)
-    for row in conn.execute(
-        f"SELECT entry_id, keyword FROM context_keywords{where} ORDER BY entry_id, keyword", params
-    ):
-        keywords[row[0]].append(row[1])
-    found: dict[str, EntryContext] = {}
-    for row in conn.execute(
-        f"SELECT entry_id, structured, legacy_text FROM entry_context{where}", params
-    ):
-        structured = json.loads(row[1]) if row[1] is not None else None
-        found[row[0]] = EntryContext(structured, row[2], tuple(keywords.pop(row[0], [])))
-    for entry_id, words in keywords.items():
-        found[entry_id] = EntryContext(None, None, tuple(words))
-    return found
+    return rows.contexts_from_rows(
+        conn.execute(
+            f"SELECT entry_id, keyword FROM context_keywords{where} ORDER BY entry_id, keyword",
+            params,
+        ).fetchall(),
+        conn.execute(f"SELECT entry_id, structured, legacy_text FROM entry_context{where}", params),
+    )
 
 
 def write_context(conn: sqlite3.Connection, entry_id: str, context: EntryContext | None) -> None:
@@ -38,15 +30,11 @@ def write_context(conn: sqlite3.Connection, entry_id: str, context: EntryContext
     write_search_columns(conn, entry_id, context)
     if context is None:
         return
-    if context.structured is not None or context.legacy_text is not None:
-        structured = (
-            None
-            if context.structured is None
-            else json.dumps(context.structured, ensure_ascii=False)
-        )
+    stored = rows.stored_context(context)
+    if stored is not None:
         conn.execute(
             "INSERT INTO entry_context (entry_id, structured, legacy_text) VALUES (?, ?, ?)",
-            (entry_id, structured, context.legacy_text),
+            (entry_id, *stored),
         )
     conn.executemany(
         "INSERT INTO context_keywords (entry_id, keyword) VALUES (?, ?)",
@@ -58,8 +46,7 @@ def write_search_columns(
     conn: sqlite3.Connection, entry_id: str, context: EntryContext | None
 ) -> None:
     """Copy the context's searchable text onto the entry row, where triggers index it."""
-    keys = "" if context is None else context.search_keys()
-    story = "" if context is None else context.search_story()
+    keys, story = rows.search_columns(context)
     conn.execute(
         "UPDATE entries SET context_keys = ?, context_story = ? WHERE id = ? "
         "AND (context_keys <> ? OR context_story <> ?)",

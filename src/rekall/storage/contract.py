@@ -7,18 +7,21 @@ the backend's connection as first argument. The service never sees SQL.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from rekall.core.context import EntryContext
-from rekall.core.entries import Entry, EntryFilter, Link, NewEntry
-from rekall.core.records import EntryRecord, LinkRecord
-from rekall.core.review import ReviewState
-from rekall.storage.embeddings_repo import PendingText, StoredVector
-from rekall.storage.fts_repo import KeywordHit, KeywordQuery
-from rekall.storage.tokens_repo import TokenRecord
+if TYPE_CHECKING:  # annotations only: a cold search imports no more than it runs
+    from rekall.core.context import EntryContext
+    from rekall.core.entries import Entry, EntryFilter, Link, NewEntry
+    from rekall.core.records import EntryRecord, LinkRecord
+    from rekall.core.review import ReviewState
+    from rekall.storage.embeddings_repo import PendingText, StoredVector
+    from rekall.storage.fts_repo import KeywordHit, KeywordQuery
+    from rekall.storage.tokens_repo import TokenRecord
+
+T = TypeVar("T")
 
 
 class EntriesRepo(Protocol):
@@ -95,6 +98,24 @@ class VectorSearch(Protocol):
     def nearest(
         self, conn: Any, vector: bytes, model_id: str, k: int, filters: EntryFilter
     ) -> list[tuple[int, float]]: ...
+    def candidates(
+        self,
+        conn: Any,
+        vector: bytes,
+        model_id: str,
+        k: int,
+        queries: Sequence[KeywordQuery],
+        filters: EntryFilter,
+    ) -> tuple[list[tuple[int, float]], list[list[KeywordHit]]]:
+        """The k nearest entries and, in one statement, the k best keyword hits of the first
+        query that finds any (the lists of the others are empty); snippets left empty."""
+        ...
+
+    def entries_with_snippets(
+        self, conn: Any, seqs: Sequence[int], query: KeywordQuery, snippet_seqs: Sequence[int]
+    ) -> tuple[dict[int, Entry], dict[int, str]]:
+        """Entries by seq and, for snippet_seqs, their content with the query's words marked."""
+        ...
 
 
 class ReviewRepo(Protocol):
@@ -119,8 +140,13 @@ class TransferRepo(Protocol):
     ) -> dict[str, EntryRecord]: ...
     def existing_ids(self, conn: Any, ids: Iterable[str]) -> set[str]: ...
     def read_links(self, conn: Any, sources: Sequence[str] | None = None) -> list[LinkRecord]: ...
-    def insert_record(self, conn: Any, record: EntryRecord) -> int: ...
-    def update_record(self, conn: Any, record: EntryRecord) -> int: ...
+    def write_records(
+        self, conn: Any, records: Sequence[EntryRecord], seqs: Mapping[str, int]
+    ) -> dict[str, int]:
+        """Insert the records whose id is not in seqs, overwrite those that are (tags and
+        context included); return id → seq of every record."""
+        ...
+
     def remove_links(self, conn: Any, links: Iterable[LinkRecord]) -> None: ...
     def add_links(self, conn: Any, links: Iterable[LinkRecord]) -> None: ...
     def seqs_and_hashes(
@@ -131,7 +157,6 @@ class TransferRepo(Protocol):
     ) -> dict[str, EntryContext]: ...
     def write_context(self, conn: Any, entry_id: str, context: EntryContext | None) -> None: ...
     def defer_foreign_keys(self, conn: Any) -> None: ...
-    def batched(self, conn: Any) -> AbstractContextManager[Any]: ...
     def upsert_context_vector(
         self, conn: Any, entry_id: str, model_id: str, dimensions: int, vector: bytes
     ) -> None: ...
@@ -199,6 +224,10 @@ class Store(Protocol):
     def repos(self) -> Repositories: ...
 
     def read(self) -> AbstractContextManager[Any]: ...
+    def query(self, work: Callable[[Any], T]) -> T:
+        """Run read-only work of one statement at the least cost (no transaction on a server)."""
+        ...
+
     def write(self) -> AbstractContextManager[tuple[Any, int]]: ...
     def generation(self) -> int: ...
     def uid(self) -> int: ...

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from rekall.storage import migrations
 from rekall.storage.connection import (
@@ -21,6 +21,8 @@ from rekall.storage.connection import (
 
 if TYPE_CHECKING:
     from rekall.storage.contract import Repositories
+
+T = TypeVar("T")
 
 
 class Database:
@@ -55,6 +57,11 @@ class Database:
         """BEGIN IMMEDIATE with the generation bumped; yields (connection, new generation)."""
         with self._lock, self._translate_errors(), write_transaction(self._conn) as generation:
             yield self._conn, generation
+
+    def query(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run read-only work in a read transaction (the server backend saves round trips)."""
+        with self.read() as conn:
+            return work(conn)
 
     def generation(self) -> int:
         """The current write generation (cheap: one indexed row)."""

@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import replace
 from typing import Any
 
 from rekall.core.entries import Entry, EntryFilter, NewEntry
 from rekall.core.errors import AmbiguousIdError, NotFoundError, ValidationError
 from rekall.core.ids import looks_like_id_prefix, normalize_id_prefix
 from rekall.storage import context_repo
+from rekall.storage.rows import ENTRY_COLUMNS, attach_contexts, row_to_entry
 
-ENTRY_COLUMNS = (
-    "seq, id, type, title, content, tags_text, project, status, confidence, superseded_by, "
-    "created_at, updated_at, access_count, last_accessed, created_by, updated_by"
-)
 SORT_COLUMNS = {
     "updated": "updated_at DESC",
     "created": "created_at DESC",
@@ -54,40 +50,13 @@ def insert_entry(conn: sqlite3.Connection, entry_id: str, new: NewEntry, now: st
     return int(cursor.lastrowid or 0)
 
 
-def row_to_entry(row: sqlite3.Row) -> Entry:
-    """Build an Entry from a row selected with ENTRY_COLUMNS."""
-    tags = tuple(row["tags_text"].split()) if row["tags_text"] else ()
-    return Entry(
-        id=row["id"],
-        type=row["type"],
-        title=row["title"],
-        content=row["content"],
-        tags=tags,
-        project=row["project"],
-        status=row["status"],
-        confidence=row["confidence"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        superseded_by=row["superseded_by"],
-        access_count=row["access_count"],
-        last_accessed=row["last_accessed"],
-        created_by=row["created_by"],
-        updated_by=row["updated_by"],
-    )
-
-
 def with_contexts(conn: sqlite3.Connection, entries: list[Entry]) -> list[Entry]:
     """The entries with their context filled in (one query for all of them)."""
     contexts = {}
     for start in range(0, len(entries), 500):
         chunk = [entry.id for entry in entries[start : start + 500]]
         contexts.update(context_repo.read_contexts(conn, chunk))
-    if not contexts:
-        return entries
-    return [
-        replace(entry, context=contexts[entry.id]) if entry.id in contexts else entry
-        for entry in entries
-    ]
+    return attach_contexts(entries, contexts)
 
 
 def fetch_entry(conn: sqlite3.Connection, entry_id: str) -> Entry:
@@ -236,9 +205,7 @@ def filtered_seqs(conn: sqlite3.Connection, filters: EntryFilter) -> list[int] |
     The common filter, status = active, passes everything in a base without deprecated
     entries: one indexed probe then saves listing every seq.
     """
-    if filters == EntryFilter(status=filters.status) and not _has_other_status(
-        conn, filters.status
-    ):
+    if passes_every_entry(conn, filters):
         return None
     clause, params = filter_clause(filters)
     cursor = conn.cursor()
@@ -248,11 +215,20 @@ def filtered_seqs(conn: sqlite3.Connection, filters: EntryFilter) -> list[int] |
     ]
 
 
+def passes_every_entry(conn: sqlite3.Connection, filters: EntryFilter) -> bool:
+    """Whether the filter lets every entry through: no filter, or only a status that every
+    entry has (one indexed probe)."""
+    return filters == EntryFilter(status=filters.status) and not _has_other_status(
+        conn, filters.status
+    )
+
+
 def _has_other_status(conn: sqlite3.Connection, status: str | None) -> bool:
     if status is None:
         return False
+    # Two range probes of the status index, not a scan of it.
     row = conn.execute(
-        "SELECT EXISTS (SELECT 1 FROM entries WHERE status <> ?)", (status,)
+        "SELECT EXISTS (SELECT 1 FROM entries WHERE status < ? OR status > ?)", (status, status)
     ).fetchone()
     return bool(row[0])
 

@@ -92,7 +92,11 @@ def _apply_one(
         conn.execute(f"PRAGMA user_version = {version}")
     except Exception as exc:
         conn.execute("ROLLBACK")
-        kept = f"; a copy from before the upgrade is at {snapshot}" if snapshot else ""
+        kept = (
+            f"; to go back to the copy taken before the upgrade, run 'rekall restore {snapshot}'"
+            if snapshot
+            else ""
+        )
         # Earlier steps of this run are committed: say where the file really stands.
         raise MigrationError(
             f"upgrading {db_file} to schema version {version} ({step.__name__}) failed: "

@@ -6,7 +6,7 @@ import sqlite3
 
 from rekall.core.entries import Entry
 from rekall.core.review import DEFAULT_EASE, ReviewState
-from rekall.storage.entries_repo import ENTRY_COLUMNS, row_to_entry
+from rekall.storage.rows import ENTRY_COLUMNS, row_to_entry
 
 STATE_COLUMNS = "review_repetitions, review_interval, ease_factor, next_review"
 # Times compare as text: the clock writes one ISO-8601 UTC form, so text order is time order.

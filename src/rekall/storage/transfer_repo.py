@@ -3,36 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
-from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from rekall.core.context import EntryContext
 from rekall.core.records import EntryRecord, LinkRecord
-from rekall.storage import context_repo
+from rekall.storage import context_repo, rows
+from rekall.storage.rows import RECORD_COLUMNS
 
 CHUNK = 500
-RECORD_COLUMNS = (
-    "id",
-    "type",
-    "title",
-    "content",
-    "project",
-    "status",
-    "confidence",
-    "superseded_by",
-    "created_at",
-    "updated_at",
-    "access_count",
-    "last_accessed",
-    "memory_type",
-    "consolidation_score",
-    "next_review",
-    "review_interval",
-    "ease_factor",
-    "review_repetitions",
-    "centrality_score",
-)
 LINK_SELECT = "SELECT source_id, target_id, type, reason, created_at FROM links"
 
 
@@ -60,20 +38,12 @@ def read_records(
 def _read_some(conn: sqlite3.Connection, ids: list[str] | None) -> dict[str, EntryRecord]:
     params = ids or []
     tag_where = "" if ids is None else f" WHERE entry_id IN ({_marks(ids)})"
-    tags: dict[str, list[str]] = defaultdict(list)
-    for row in conn.execute(f"SELECT entry_id, tag FROM tags{tag_where} ORDER BY tag", params):
-        tags[row[0]].append(row[1])
-    contexts = context_repo.read_contexts(conn, ids)
     where = "" if ids is None else f" WHERE id IN ({_marks(ids)})"
-    records: dict[str, EntryRecord] = {}
-    for row in conn.execute(
-        f"SELECT {', '.join(RECORD_COLUMNS)} FROM entries{where} ORDER BY id", params
-    ):
-        values = dict(zip(RECORD_COLUMNS, tuple(row), strict=True))
-        records[row[0]] = EntryRecord(
-            **values, tags=tuple(tags.get(row[0], ())), context=contexts.get(row[0])
-        )
-    return records
+    return rows.records_from_rows(
+        conn.execute(f"SELECT entry_id, tag FROM tags{tag_where} ORDER BY tag", params),
+        context_repo.read_contexts(conn, ids),
+        conn.execute(f"SELECT {', '.join(RECORD_COLUMNS)} FROM entries{where} ORDER BY id", params),
+    )
 
 
 def existing_ids(conn: sqlite3.Connection, ids: Iterable[str]) -> set[str]:
@@ -99,8 +69,18 @@ def read_links(conn: sqlite3.Connection, sources: Sequence[str] | None = None) -
     return found
 
 
-def _values(record: EntryRecord) -> list[object]:
-    return [getattr(record, name) for name in RECORD_COLUMNS]
+def write_records(
+    conn: sqlite3.Connection, records: Sequence[EntryRecord], seqs: Mapping[str, int]
+) -> dict[str, int]:
+    """Insert the records whose id is not in seqs, overwrite those that are (tags and context
+    included); return id → seq of every record."""
+    found = dict(seqs)
+    for record in records:
+        if record.id in seqs:
+            update_record(conn, record)
+        else:
+            found[record.id] = insert_record(conn, record)
+    return found
 
 
 def insert_record(conn: sqlite3.Connection, record: EntryRecord) -> int:
@@ -108,23 +88,21 @@ def insert_record(conn: sqlite3.Connection, record: EntryRecord) -> int:
     columns = ", ".join((*RECORD_COLUMNS, "tags_text"))
     cursor = conn.execute(
         f"INSERT INTO entries ({columns}) VALUES ({_marks(RECORD_COLUMNS)}, ?)",
-        [*_values(record), " ".join(record.tags)],
+        [*rows.record_values(record), " ".join(record.tags)],
     )
     _write_tags(conn, record)
     return int(cursor.lastrowid or 0)
 
 
-def update_record(conn: sqlite3.Connection, record: EntryRecord) -> int:
-    """Overwrite an existing entry's fields, tags and context in place; return its seq."""
+def update_record(conn: sqlite3.Connection, record: EntryRecord) -> None:
+    """Overwrite an existing entry's fields, tags and context in place."""
     assignments = ", ".join(f"{name} = ?" for name in RECORD_COLUMNS[1:])
     conn.execute(
         f"UPDATE entries SET {assignments}, tags_text = ? WHERE id = ?",
-        [*_values(record)[1:], " ".join(record.tags), record.id],
+        [*rows.record_values(record)[1:], " ".join(record.tags), record.id],
     )
     conn.execute("DELETE FROM tags WHERE entry_id = ?", (record.id,))
     _write_tags(conn, record)
-    row = conn.execute("SELECT seq FROM entries WHERE id = ?", (record.id,)).fetchone()
-    return int(row[0])
 
 
 def _write_tags(conn: sqlite3.Connection, record: EntryRecord) -> None:
@@ -175,11 +153,6 @@ def read_contexts(
 def write_context(conn: sqlite3.Connection, entry_id: str, context: EntryContext | None) -> None:
     """Replace an entry's context and keywords (None removes them)."""
     context_repo.write_context(conn, entry_id, context)
-
-
-def batched(conn: sqlite3.Connection) -> AbstractContextManager[None]:
-    """Statements inside run as they come: SQLite has no round trips to save."""
-    return nullcontext()
 
 
 def defer_foreign_keys(conn: sqlite3.Connection) -> None:

@@ -40,8 +40,17 @@ Examples:
 @click.option(
     "-o", "--output", type=PATH, default=None, help="File (json) or new directory (markdown)."
 )
-def export(fmt: str, output: Path | None) -> None:
-    """Write every entry with its tags, links, context and timestamps (no vectors)."""
+@click.option(
+    "--no-vectors",
+    is_flag=True,
+    help="Leave the vectors out of the JSON (a smaller file; the import embeds again).",
+)
+def export(fmt: str, output: Path | None, no_vectors: bool) -> None:
+    """Write every entry with its tags, links, context and timestamps.
+
+    JSON also carries each entry's vector with its model's fingerprint and its text's hash,
+    so an import under the same model reuses it instead of embedding again.
+    """
     service = get_service()
     if fmt == "markdown":
         if output is None:
@@ -49,7 +58,7 @@ def export(fmt: str, output: Path | None) -> None:
         count = service.export_markdown(output)
         click.echo(f"Exported {count} entries to {output}.", err=True)
         return
-    text = service.export_json(output)
+    text = service.export_json(output, vectors=not no_vectors)
     if output is None:
         click.echo(text, nl=False)
     else:

@@ -146,8 +146,9 @@ def edit(
         if not stdin_is_terminal():
             raise UsageError(
                 "no change given and stdin is not a terminal, so $EDITOR cannot run; "
-                "pass --title, --content (- reads stdin), --tags, --type, --project or "
-                "--confidence"
+                "pass --title, --content (- reads stdin), --tags, --type, --project, "
+                "--confidence, or a context option (--situation, --solution, --error, "
+                "--keyword, --file, ...)"
             )
         changes = edit_in_editor(entry)
         if not changes:

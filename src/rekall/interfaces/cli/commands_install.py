@@ -34,12 +34,21 @@ def _project(project: bool) -> Path | None:
     return Path.cwd() if project else None
 
 
+# A dry run's summary must not read as done: "Installed Rekall…" becomes "would install Rekall…".
+_WOULD = {"Installed": "would install", "Updated": "would update", "Removed": "would remove"}
+
+
+def _conditional(summary: str) -> str:
+    verb, _, rest = summary.partition(" ")
+    return f"{_WOULD[verb]} {rest}" if verb in _WOULD else summary
+
+
 def _report(change: ConfigChange, dry_run: bool) -> None:
     from rekall.service import install as installer
 
     if dry_run:
         click.echo(change.diff(), nl=False)
-        click.echo(f"Dry run: {change.summary[0].lower()}{change.summary[1:]}", err=True)
+        click.echo(f"Dry run, nothing written: {_conditional(change.summary)}", err=True)
         return
     backup = installer.apply(change)
     click.echo(change.summary, err=True)

@@ -205,7 +205,8 @@ def search_hit(result: SearchResult) -> SearchHit:
     similarity = None if result.similarity is None else round(result.similarity, 4)
     return SearchHit(
         **summary_fields(result.entry),
-        score=round(result.score, 4),
+        # Significant digits, not decimals: BM25 scores in a small base are ~1e-6.
+        score=float(f"{result.score:.4g}"),
         snippet=snippet_text(result.snippet),
         matched_by=sides,
         similarity=similarity,

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit, urlunsplit
 from rekall.core.errors import StorageError
 
 MIN_SERVER_VERSION = 140000
+MIN_PGVECTOR = (0, 5, 0)
 CONNECT_TIMEOUT_S = 5
 INSTALL_HINT = "install it with pip install 'rekall[postgres]'"
 
@@ -81,14 +82,41 @@ def describe_error(url: str, exc: Exception) -> StorageError:
     return StorageError(f"database error on {where}: {text}")
 
 
+def major_version(number: int) -> str:
+    """PostgreSQL's version number as people say it: 180001 → '18', 90624 → '9.6'."""
+    if number >= 100000:
+        return str(number // 10000)
+    return f"{number // 10000}.{number // 100 % 100}"
+
+
+def server_problem(number: int, url: str) -> str | None:
+    """Why a server of this version number cannot serve Rekall, with the fix; None if it can."""
+    if number >= MIN_SERVER_VERSION:
+        return None
+    return (
+        f"PostgreSQL at {mask_url(url)} is version {major_version(number)}; Rekall needs "
+        f"{major_version(MIN_SERVER_VERSION)} or newer: upgrade the server (or point "
+        "database_url at a newer one)"
+    )
+
+
+def pgvector_problem(version: str | None, url: str) -> str | None:
+    """Why this pgvector version cannot serve Rekall (HNSW came in 0.5.0); None if it can."""
+    if version_tuple(version) >= MIN_PGVECTOR:
+        return None
+    needed = ".".join(map(str, MIN_PGVECTOR))
+    return (
+        f"the pgvector extension in the database at {mask_url(url)} is version {version}; "
+        f"Rekall needs {needed} or newer (for HNSW indexes): install a newer pgvector on the "
+        "server, then run ALTER EXTENSION vector UPDATE in that database"
+    )
+
+
 def check_server(conn: Any, url: str) -> None:
     """Refuse servers older than PostgreSQL 14. Raises StorageError with the fix."""
-    version = int(conn.info.server_version)
-    if version < MIN_SERVER_VERSION:
-        raise StorageError(
-            f"PostgreSQL at {mask_url(url)} is version {version // 10000}; Rekall needs 14 or "
-            "newer: upgrade the server"
-        )
+    problem = server_problem(int(conn.info.server_version), url)
+    if problem is not None:
+        raise StorageError(problem)
 
 
 def ensure_vector_extension(conn: Any, url: str) -> None:
@@ -111,6 +139,9 @@ def ensure_vector_extension(conn: Any, url: str) -> None:
             "this user may not enable it; ask an administrator to run CREATE EXTENSION vector "
             "in that database"
         ) from None
+    problem = pgvector_problem(extension_version(conn, "vector"), url)
+    if problem is not None:
+        raise StorageError(problem)
 
 
 def extension_version(conn: Any, name: str) -> str | None:

@@ -7,13 +7,14 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from rekall.core.errors import StorageError
 from rekall.storage.contract import Repositories
 from rekall.storage.postgres import connection as pg
 from rekall.storage.postgres.migrations import migrate
 
+T = TypeVar("T")
 CHANNEL = "rekall_writes"
 POOL_MAX = 4
 DEFAULT_EF_SEARCH = 100
@@ -129,6 +130,23 @@ class PostgresDatabase:
             self._own.append(generation)
             yield conn, generation
 
+    def query(self, work: Callable[[Any], T]) -> T:
+        """Run read-only work outside a transaction: one round trip per statement, no BEGIN
+        or COMMIT. For work of one statement (several would each see their own moment).
+
+        A connection the server dropped while it sat in the pool fails on the first
+        statement; reading again is always safe, so it is retried once on a fresh one.
+        """
+        with self._translate_errors():
+            for attempt in (1, 2):
+                with self._pool.connection() as conn:
+                    try:
+                        return work(conn)
+                    except self.psycopg.OperationalError:
+                        if attempt == 2 or not conn.broken:
+                            raise
+            raise AssertionError("unreachable")  # pragma: no cover
+
     def generation(self) -> int:
         """The current write generation; any write on any machine increases it."""
         with self.read() as conn:
@@ -203,6 +221,7 @@ def _repositories() -> Repositories:
         merge_repo,
         meta_repo,
         review_repo,
+        search_repo,
         tokens_repo,
         transfer_repo,
         vectors_repo,
@@ -218,5 +237,5 @@ def _repositories() -> Repositories:
         meta=meta_repo,
         tokens=tokens_repo,
         merge=merge_repo,
-        vector_search=vectors_repo,
+        vector_search=search_repo,
     )

@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import replace
 from typing import Any
 
 from rekall.core.entries import Entry, EntryFilter, NewEntry
 from rekall.core.errors import AmbiguousIdError, NotFoundError, ValidationError
 from rekall.core.ids import looks_like_id_prefix, normalize_id_prefix
-from rekall.storage.entries_repo import ENTRY_COLUMNS, UPDATABLE, row_to_entry
-from rekall.storage.postgres.context_repo import read_contexts, write_context
+from rekall.storage.entries_repo import UPDATABLE
+from rekall.storage.postgres.context_repo import write_context
+from rekall.storage.rows import ENTRY_COLUMNS, entry_with_context
 
+
+def select_with_context(extra_columns: str = "") -> str:
+    """SELECT of entries (alias e) with their context in one statement, plus extra columns
+    (starting with a comma): each round trip to the server costs more than the join."""
+    return (
+        f"SELECT {ENTRY_COLUMNS}, c.structured, c.legacy_text, ARRAY(SELECT k.keyword FROM "
+        f"context_keywords k WHERE k.entry_id = e.id ORDER BY k.keyword) AS keywords"
+        f"{extra_columns} FROM entries e LEFT JOIN entry_context c ON c.entry_id = e.id"
+    )
+
+
+SELECT_WITH_CONTEXT = select_with_context()
 SORT_COLUMNS = {
     "updated": "updated_at DESC",
     "created": "created_at DESC",
@@ -54,30 +66,16 @@ def _insert_tags(conn: Any, entry_id: str, tags: Iterable[str]) -> None:
 
 def fetch_entry(conn: Any, entry_id: str) -> Entry:
     """Read one entry by full id. Raises NotFoundError."""
-    row = conn.execute(f"SELECT {ENTRY_COLUMNS} FROM entries WHERE id = %s", (entry_id,)).fetchone()
+    row = conn.execute(f"{SELECT_WITH_CONTEXT} WHERE e.id = %s", (entry_id,)).fetchone()
     if row is None:
         raise NotFoundError(f"no entry with id {entry_id}; 'rekall list' shows the ids")
-    return with_contexts(conn, [row_to_entry(row)])[0]
+    return entry_with_context(row)
 
 
 def fetch_by_seqs(conn: Any, seqs: Sequence[int]) -> dict[int, Entry]:
-    """Read entries by seq; missing seqs are simply absent from the result."""
-    rows = conn.execute(
-        f"SELECT {ENTRY_COLUMNS} FROM entries WHERE seq = ANY(%s)", (list(seqs),)
-    ).fetchall()
-    entries = with_contexts(conn, [row_to_entry(row) for row in rows])
-    return {int(row["seq"]): entry for row, entry in zip(rows, entries, strict=True)}
-
-
-def with_contexts(conn: Any, entries: list[Entry]) -> list[Entry]:
-    """The entries with their context filled in (one query for all of them)."""
-    contexts = read_contexts(conn, [entry.id for entry in entries]) if entries else {}
-    if not contexts:
-        return entries
-    return [
-        replace(entry, context=contexts[entry.id]) if entry.id in contexts else entry
-        for entry in entries
-    ]
+    """Read entries by seq, contexts included, in one statement; missing seqs are absent."""
+    rows = conn.execute(f"{SELECT_WITH_CONTEXT} WHERE e.seq = ANY(%s)", (list(seqs),)).fetchall()
+    return {int(row["seq"]): entry_with_context(row) for row in rows}
 
 
 def seq_of(conn: Any, entry_id: str) -> int:
@@ -174,11 +172,11 @@ def list_entries(
         raise ValidationError(f"unknown sort '{sort}'; use one of: {', '.join(SORT_COLUMNS)}")
     clause, params = filter_clause(filters)
     rows = conn.execute(
-        f"SELECT {ENTRY_COLUMNS} FROM entries e WHERE true{clause} "
+        f"{SELECT_WITH_CONTEXT} WHERE true{clause} "
         f"ORDER BY {SORT_COLUMNS[sort]}, seq DESC LIMIT %s OFFSET %s",
         [*params, limit, offset],
     ).fetchall()
-    return with_contexts(conn, [row_to_entry(row) for row in rows])
+    return [entry_with_context(row) for row in rows]
 
 
 def count_matching(conn: Any, filters: EntryFilter) -> int:

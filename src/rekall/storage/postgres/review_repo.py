@@ -6,8 +6,8 @@ from typing import Any
 
 from rekall.core.entries import Entry
 from rekall.core.review import ReviewState
-from rekall.storage.entries_repo import ENTRY_COLUMNS, row_to_entry
 from rekall.storage.review_repo import LINK_COUNT, STATE_COLUMNS, read_row_state
+from rekall.storage.rows import ENTRY_COLUMNS, row_to_entry
 
 # Times compare as text: the clock writes one ISO-8601 UTC form, so text order is time order.
 DUE_WHERE = (

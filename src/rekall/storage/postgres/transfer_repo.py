@@ -2,37 +2,29 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from rekall.core.records import EntryRecord, LinkRecord
+from rekall.storage import rows
+from rekall.storage.postgres import bulk
 from rekall.storage.postgres.context_repo import read_contexts as read_contexts
 from rekall.storage.postgres.context_repo import write_context as write_context
-from rekall.storage.postgres.vectors_repo import to_blob
-from rekall.storage.transfer_repo import LINK_SELECT, RECORD_COLUMNS
-
-MARKS = ", ".join(["%s"] * len(RECORD_COLUMNS))
+from rekall.storage.rows import RECORD_COLUMNS
+from rekall.storage.transfer_repo import LINK_SELECT
 
 
 def read_records(conn: Any, ids: Sequence[str] | None = None) -> dict[str, EntryRecord]:
     """id → full record (tags and context included), for ids or for every entry, by id."""
     where, params = ("", []) if ids is None else (" WHERE id = ANY(%s)", [list(ids)])
     tag_where = "" if ids is None else " WHERE entry_id = ANY(%s)"
-    tags: dict[str, list[str]] = defaultdict(list)
-    for row in conn.execute(f"SELECT entry_id, tag FROM tags{tag_where} ORDER BY tag", params):
-        tags[row[0]].append(row[1])
-    contexts = read_contexts(conn, ids)
-    records: dict[str, EntryRecord] = {}
-    for row in conn.execute(
-        f"SELECT {', '.join(RECORD_COLUMNS)} FROM entries{where} ORDER BY id", params
-    ):
-        values = dict(zip(RECORD_COLUMNS, tuple(row), strict=True))
-        records[row[0]] = EntryRecord(
-            **values, tags=tuple(tags.get(row[0], ())), context=contexts.get(row[0])
-        )
-    return records
+    return rows.records_from_rows(
+        conn.execute(f"SELECT entry_id, tag FROM tags{tag_where} ORDER BY tag", params).fetchall(),
+        read_contexts(conn, ids),
+        conn.execute(
+            f"SELECT {', '.join(RECORD_COLUMNS)} FROM entries{where} ORDER BY id", params
+        ).fetchall(),
+    )
 
 
 def existing_ids(conn: Any, ids: Iterable[str]) -> set[str]:
@@ -50,36 +42,64 @@ def read_links(conn: Any, sources: Sequence[str] | None = None) -> list[LinkReco
     return [LinkRecord(*row) for row in conn.execute(query, (list(sources),))]
 
 
-def insert_record(conn: Any, record: EntryRecord) -> int:
-    """Insert a record as is (timestamps and counters kept); return its seq."""
-    row = conn.execute(
-        f"INSERT INTO entries ({', '.join(RECORD_COLUMNS)}, tags_text) VALUES ({MARKS}, %s) "
-        "RETURNING seq",
-        [*_values(record), " ".join(record.tags)],
-    ).fetchone()
-    _write_tags(conn, record)
-    return int(row[0])
+def write_records(
+    conn: Any, records: Sequence[EntryRecord], seqs: Mapping[str, int]
+) -> dict[str, int]:
+    """Insert the records whose id is not in seqs, overwrite those that are (tags and context
+    included); return id → seq of every record. New records go in by COPY, in bulk."""
+    fresh = [record for record in records if record.id not in seqs]
+    for record in records:
+        if record.id in seqs:
+            update_record(conn, record)
+    found = dict(seqs)
+    if fresh:
+        _copy_records(conn, fresh)
+        rows = conn.execute(
+            "SELECT id, seq FROM entries WHERE id = ANY(%s)", ([r.id for r in fresh],)
+        )
+        found.update((str(row[0]), int(row[1])) for row in rows)
+    return found
 
 
-def update_record(conn: Any, record: EntryRecord) -> int:
-    """Overwrite an existing entry's fields, tags and context in place; return its seq."""
+def _copy_records(conn: Any, records: Sequence[EntryRecord]) -> None:
+    """Entries, tags and contexts of new records, one COPY per table."""
+    columns = (*RECORD_COLUMNS, "tags_text", "context_keys", "context_story")
+    bulk.copy_rows(
+        conn,
+        "entries",
+        columns,
+        (
+            [*rows.record_values(r), " ".join(r.tags), *rows.search_columns(r.context)]
+            for r in records
+        ),
+    )
+    bulk.copy_rows(conn, "tags", ("entry_id", "tag"), ((r.id, t) for r in records for t in r.tags))
+    contexts = [(r.id, r.context) for r in records if r.context is not None]
+    stored = [(i, rows.stored_context(c)) for i, c in contexts]
+    bulk.copy_rows(
+        conn,
+        "entry_context",
+        ("entry_id", "structured", "legacy_text"),
+        ((i, *parts) for i, parts in stored if parts is not None),
+    )
+    bulk.copy_rows(
+        conn,
+        "context_keywords",
+        ("entry_id", "keyword"),
+        ((i, keyword) for i, c in contexts for keyword in c.keywords),
+    )
+
+
+def update_record(conn: Any, record: EntryRecord) -> None:
+    """Overwrite an existing entry's fields, tags and context in place."""
     assignments = ", ".join(f"{name} = %s" for name in RECORD_COLUMNS[1:])
-    row = conn.execute(
-        f"UPDATE entries SET {assignments}, tags_text = %s WHERE id = %s RETURNING seq",
-        [*_values(record)[1:], " ".join(record.tags), record.id],
-    ).fetchone()
+    conn.execute(
+        f"UPDATE entries SET {assignments}, tags_text = %s WHERE id = %s",
+        [*rows.record_values(record)[1:], " ".join(record.tags), record.id],
+    )
     conn.execute("DELETE FROM tags WHERE entry_id = %s", (record.id,))
-    _write_tags(conn, record)
-    return int(row[0])
-
-
-def _values(record: EntryRecord) -> list[object]:
-    return [getattr(record, name) for name in RECORD_COLUMNS]
-
-
-def _write_tags(conn: Any, record: EntryRecord) -> None:
-    with conn.cursor() as cursor:
-        if record.tags:
+    if record.tags:
+        with conn.cursor() as cursor:
             cursor.executemany(
                 "INSERT INTO tags (entry_id, tag) VALUES (%s, %s)",
                 [(record.id, t) for t in record.tags],
@@ -121,13 +141,6 @@ def seqs_and_hashes(
     return {str(row[0]): (int(row[1]), row[2]) for row in rows}
 
 
-def batched(conn: Any) -> AbstractContextManager[Any]:
-    """Pipeline mode: statements go out without waiting for each answer; a result that is
-    read (a RETURNING seq) waits for everything before it, so errors still surface."""
-    pipeline: AbstractContextManager[Any] = conn.pipeline()
-    return pipeline
-
-
 def defer_foreign_keys(conn: Any) -> None:
     """Check foreign keys at commit: superseded_by may name an entry inserted later."""
     conn.execute("SET CONSTRAINTS ALL DEFERRED")
@@ -153,9 +166,11 @@ def context_vectors(conn: Any) -> dict[str, tuple[str, bytes]]:
 
 def vectors_by_id(conn: Any, model_id: str) -> dict[str, tuple[str, bytes]]:
     """entry id → (content hash, float32 bytes) of every stored vector of a model."""
-    rows = conn.execute(
-        "SELECT e.id, v.content_hash, v.vector::real[] FROM embeddings v "
-        "JOIN entries e ON e.seq = v.entry_seq WHERE v.model_id = %s",
-        (model_id,),
-    )
-    return {str(r[0]): (str(r[1]), to_blob(r[2])) for r in rows}
+    # Binary results: pgvector's own form converts to bytes far faster than text parses.
+    with conn.cursor(binary=True) as cursor:
+        cursor.execute(
+            "SELECT e.id, v.content_hash, v.vector FROM embeddings v "
+            "JOIN entries e ON e.seq = v.entry_seq WHERE v.model_id = %s",
+            (model_id,),
+        )
+        return {str(r[0]): (str(r[1]), bulk.read_vector(r[2])) for r in cursor}

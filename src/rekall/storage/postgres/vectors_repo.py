@@ -7,15 +7,9 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from rekall.core.context import embedding_part_of_json
-from rekall.core.entries import EntryFilter, compose_embedding_text
+from rekall.core.entries import compose_embedding_text
 from rekall.storage.embeddings_repo import PendingText, StoredVector
-from rekall.storage.postgres.entries_repo import filter_clause
-
-# ef_search bounds the HNSW candidate list: at least twice k keeps recall high for the
-# 50-candidate lists hybrid search asks for.
-MIN_EF_SEARCH = 40
-MAX_EF_SEARCH = 1000
-SESSION_EF_SEARCH = 100  # set on every pooled connection (database.DEFAULT_EF_SEARCH)
+from rekall.storage.postgres import bulk
 
 
 def to_literal(blob: bytes) -> str:
@@ -34,6 +28,9 @@ def upsert_vectors(
 ) -> None:
     """Store (seq, model_id, dimensions, content_hash, vector bytes) rows at this generation."""
     if not rows:
+        return
+    if len(rows) >= bulk.COPY_FROM:
+        bulk.copy_vectors(conn, rows, generation)
         return
     with conn.cursor() as cursor:
         cursor.executemany(
@@ -100,36 +97,6 @@ def vectors_for_model(conn: Any, model_id: str) -> Iterator[StoredVector]:
     )
     for row in rows:
         yield StoredVector(int(row[0]), to_blob(row[1]))
-
-
-def nearest(
-    conn: Any, vector: bytes, model_id: str, k: int, filters: EntryFilter
-) -> list[tuple[int, float]]:
-    """The k entries nearest in meaning (cosine similarity), the filter applied in the scan."""
-    ef_search = max(MIN_EF_SEARCH, min(MAX_EF_SEARCH, 2 * k))
-    if ef_search > SESSION_EF_SEARCH:  # the session's own value covers the usual k
-        conn.execute(f"SET LOCAL hnsw.ef_search = {ef_search}")
-    literal = to_literal(vector)
-    clause, params = filter_clause(filters)
-    rows = conn.execute(
-        "SELECT v.entry_seq, 1 - (v.vector <=> %s::vector) FROM embeddings v "
-        f"JOIN entries e ON e.seq = v.entry_seq WHERE v.model_id = %s{clause} "
-        "ORDER BY v.vector <=> %s::vector LIMIT %s",
-        [literal, model_id, *params, literal, k],
-    ).fetchall()
-    return [(int(r[0]), float(r[1])) for r in rows]
-
-
-def exact_nearest(conn: Any, vector: bytes, model_id: str, k: int) -> list[int]:
-    """The k nearest seqs by exhaustive scan (no index): the reference recall is measured by."""
-    conn.execute("SET LOCAL enable_indexscan = off")
-    literal = to_literal(vector)
-    rows = conn.execute(
-        "SELECT entry_seq FROM embeddings WHERE model_id = %s "
-        "ORDER BY vector <=> %s::vector LIMIT %s",
-        (model_id, literal, k),
-    ).fetchall()
-    return [int(r[0]) for r in rows]
 
 
 def index_state(conn: Any) -> list[dict[str, Any]]:

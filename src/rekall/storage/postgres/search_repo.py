@@ -1,0 +1,118 @@
+"""Search on PostgreSQL: nearest vectors (pgvector HNSW) and every candidate list in one query."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from rekall.core.entries import Entry, EntryFilter
+from rekall.storage.fts_repo import KeywordHit, KeywordQuery
+from rekall.storage.postgres.entries_repo import filter_clause, select_with_context
+from rekall.storage.postgres.keyword_repo import headline_sql, one_line, ranked, to_hit
+from rekall.storage.postgres.vectors_repo import to_literal
+from rekall.storage.rows import entry_with_context
+
+# ef_search bounds the HNSW candidate list: at least twice k keeps recall high for the
+# 50-candidate lists hybrid search asks for.
+MIN_EF_SEARCH = 40
+MAX_EF_SEARCH = 1000
+SESSION_EF_SEARCH = 100  # set on every pooled connection (database.DEFAULT_EF_SEARCH)
+
+
+def _nearest_sql(
+    vector: bytes, model_id: str, k: int, filters: EntryFilter
+) -> tuple[str, list[Any]]:
+    """SELECT (seq, score) of the k nearest entries, the filter applied inside the HNSW scan."""
+    literal = to_literal(vector)
+    clause, params = filter_clause(filters)
+    sql = (
+        "SELECT v.entry_seq AS seq, 1 - (v.vector <=> %s::vector) AS score FROM embeddings v "
+        f"JOIN entries e ON e.seq = v.entry_seq WHERE v.model_id = %s{clause} "
+        "ORDER BY v.vector <=> %s::vector LIMIT %s"
+    )
+    return sql, [literal, model_id, *params, literal, k]
+
+
+def _run(conn: Any, k: int, sql: str, params: list[Any]) -> list[Any]:
+    """Execute with hnsw.ef_search raised for this statement when k needs more candidates."""
+    ef_search = max(MIN_EF_SEARCH, min(MAX_EF_SEARCH, 2 * k))
+    if ef_search <= SESSION_EF_SEARCH:  # the session's own value covers the usual k
+        return list(conn.execute(sql, params).fetchall())
+    with conn.transaction():
+        conn.execute(f"SET LOCAL hnsw.ef_search = {ef_search}")
+        return list(conn.execute(sql, params).fetchall())
+
+
+def nearest(
+    conn: Any, vector: bytes, model_id: str, k: int, filters: EntryFilter
+) -> list[tuple[int, float]]:
+    """The k entries nearest in meaning (cosine similarity), the filter applied in the scan."""
+    sql, params = _nearest_sql(vector, model_id, k, filters)
+    return [(int(r[0]), float(r[1])) for r in _run(conn, k, sql, params)]
+
+
+def candidates(
+    conn: Any,
+    vector: bytes,
+    model_id: str,
+    k: int,
+    queries: Sequence[KeywordQuery],
+    filters: EntryFilter,
+) -> tuple[list[tuple[int, float]], list[list[KeywordHit]]]:
+    """The k nearest entries and the k best keyword hits of the first query that finds any
+    (the later lists are empty), in one statement: a round trip to the server costs more
+    than any of these index scans. Snippets are left empty: entries_with_snippets() makes
+    them for the hits that are shown."""
+    nearest_sql, params = _nearest_sql(vector, model_id, k, filters)
+    ctes = [f"v AS ({nearest_sql})"]
+    selects = [
+        "SELECT 0 AS list, seq, score AS rank, NULL::text AS snippet, false AS in_context FROM v"
+    ]
+    select_params: list[Any] = []
+    for number, query in enumerate(queries, start=1):
+        # A later query is searched only when the ones before it found nothing.
+        unless = [f"k{earlier}" for earlier in range(1, number)]
+        query_ctes, cte_params, select, headline = ranked(
+            query, filters, k, f"k{number}", unless, headline=False
+        )
+        ctes.append(query_ctes)
+        params.extend(cte_params)
+        selects.append(f"SELECT {number}, * FROM ({select}) s{number}")
+        select_params.extend(headline)
+    sql = (
+        f"WITH {', '.join(ctes)} {' UNION ALL '.join(selects)} "
+        "ORDER BY list, in_context DESC, rank DESC, seq"
+    )
+    lists: list[list[Any]] = [[] for _ in range(len(queries) + 1)]
+    for row in _run(conn, k, sql, params + select_params):
+        lists[row[0]].append(row[1:])
+    semantic = [(int(r[0]), float(r[1])) for r in lists[0]]
+    return semantic, [[to_hit(r) for r in rows] for rows in lists[1:]]
+
+
+def entries_with_snippets(
+    conn: Any, seqs: Sequence[int], query: KeywordQuery, snippet_seqs: Sequence[int]
+) -> tuple[dict[int, Entry], dict[int, str]]:
+    """Entries by seq, contexts included, and for those in snippet_seqs their content with
+    the query's words highlighted; in one statement."""
+    headline, params = headline_sql(query)
+    snippet = f", CASE WHEN e.seq = ANY(%s) THEN {headline} END AS snippet"
+    rows = conn.execute(
+        f"{select_with_context(snippet)} WHERE e.seq = ANY(%s)",
+        [list(snippet_seqs), *params, list(seqs)],
+    ).fetchall()
+    entries = {int(row["seq"]): entry_with_context(row) for row in rows}
+    snippets = {int(r["seq"]): one_line(r["snippet"]) for r in rows if r["snippet"] is not None}
+    return entries, snippets
+
+
+def exact_nearest(conn: Any, vector: bytes, model_id: str, k: int) -> list[int]:
+    """The k nearest seqs by exhaustive scan (no index): the reference recall is measured by."""
+    conn.execute("SET LOCAL enable_indexscan = off")
+    literal = to_literal(vector)
+    rows = conn.execute(
+        "SELECT entry_seq FROM embeddings WHERE model_id = %s "
+        "ORDER BY vector <=> %s::vector LIMIT %s",
+        (model_id, literal, k),
+    ).fetchall()
+    return [int(r[0]) for r in rows]

@@ -1,0 +1,149 @@
+"""Plain rows to core types and back, the same for the SQLite and PostgreSQL repositories."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+from rekall.core.context import EntryContext
+from rekall.core.entries import Entry
+from rekall.core.records import EntryRecord
+
+ENTRY_COLUMNS = (
+    "seq, id, type, title, content, tags_text, project, status, confidence, superseded_by, "
+    "created_at, updated_at, access_count, last_accessed, created_by, updated_by"
+)
+# Every stored field of a record, in the order export and import read and write them.
+RECORD_COLUMNS = (
+    "id",
+    "type",
+    "title",
+    "content",
+    "project",
+    "status",
+    "confidence",
+    "superseded_by",
+    "created_at",
+    "updated_at",
+    "access_count",
+    "last_accessed",
+    "memory_type",
+    "consolidation_score",
+    "next_review",
+    "review_interval",
+    "ease_factor",
+    "review_repetitions",
+    "centrality_score",
+    "created_by",
+    "updated_by",
+)
+
+
+def row_to_entry(row: Any) -> Entry:
+    """Build an Entry from a row selected with ENTRY_COLUMNS (readable by column name)."""
+    tags = tuple(row["tags_text"].split()) if row["tags_text"] else ()
+    return Entry(
+        id=row["id"],
+        type=row["type"],
+        title=row["title"],
+        content=row["content"],
+        tags=tags,
+        project=row["project"],
+        status=row["status"],
+        confidence=row["confidence"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        superseded_by=row["superseded_by"],
+        access_count=row["access_count"],
+        last_accessed=row["last_accessed"],
+        created_by=row["created_by"],
+        updated_by=row["updated_by"],
+    )
+
+
+def context_from_parts(
+    structured: str | None, legacy_text: str | None, keywords: Iterable[str]
+) -> EntryContext:
+    """An EntryContext from its stored parts: structured JSON text, legacy text, keywords."""
+    parsed = json.loads(structured) if structured is not None else None
+    return EntryContext(parsed, legacy_text, tuple(keywords))
+
+
+def contexts_from_rows(
+    keyword_rows: Iterable[Sequence[Any]], context_rows: Iterable[Sequence[Any]]
+) -> dict[str, EntryContext]:
+    """entry id → context, from (entry_id, keyword) rows in keyword order and
+    (entry_id, structured, legacy_text) rows; entries with keywords only get a context too."""
+    keywords: dict[str, list[str]] = defaultdict(list)
+    for entry_id, keyword in keyword_rows:
+        keywords[entry_id].append(keyword)
+    found: dict[str, EntryContext] = {}
+    for entry_id, structured, legacy_text in context_rows:
+        found[entry_id] = context_from_parts(structured, legacy_text, keywords.pop(entry_id, []))
+    for entry_id, words in keywords.items():
+        found[entry_id] = EntryContext(None, None, tuple(words))
+    return found
+
+
+def entry_with_context(row: Any) -> Entry:
+    """An Entry from a row of ENTRY_COLUMNS plus structured, legacy_text and keywords (a list)."""
+    entry = row_to_entry(row)
+    keywords = row["keywords"] or ()
+    if row["structured"] is None and row["legacy_text"] is None and not keywords:
+        return entry
+    context = context_from_parts(row["structured"], row["legacy_text"], keywords)
+    return replace(entry, context=context)
+
+
+def attach_contexts(entries: list[Entry], contexts: Mapping[str, EntryContext]) -> list[Entry]:
+    """The entries with their context filled in where they have one."""
+    if not contexts:
+        return entries
+    return [
+        replace(entry, context=contexts[entry.id]) if entry.id in contexts else entry
+        for entry in entries
+    ]
+
+
+def stored_context(context: EntryContext) -> tuple[str | None, str | None] | None:
+    """The (structured JSON text, legacy text) row an entry_context table keeps, or None
+    when the context is keywords only."""
+    if context.structured is None and context.legacy_text is None:
+        return None
+    structured = (
+        None if context.structured is None else json.dumps(context.structured, ensure_ascii=False)
+    )
+    return structured, context.legacy_text
+
+
+def search_columns(context: EntryContext | None) -> tuple[str, str]:
+    """(context_keys, context_story): the context's searchable text kept on the entry row."""
+    if context is None:
+        return "", ""
+    return context.search_keys(), context.search_story()
+
+
+def records_from_rows(
+    tag_rows: Iterable[Sequence[Any]],
+    contexts: Mapping[str, EntryContext],
+    entry_rows: Iterable[Sequence[Any]],
+) -> dict[str, EntryRecord]:
+    """id → EntryRecord, from (entry_id, tag) rows in tag order and rows of RECORD_COLUMNS."""
+    tags: dict[str, list[str]] = defaultdict(list)
+    for entry_id, tag in tag_rows:
+        tags[entry_id].append(tag)
+    records: dict[str, EntryRecord] = {}
+    for row in entry_rows:
+        values = dict(zip(RECORD_COLUMNS, tuple(row), strict=True))
+        records[row[0]] = EntryRecord(
+            **values, tags=tuple(tags.get(row[0], ())), context=contexts.get(row[0])
+        )
+    return records
+
+
+def record_values(record: EntryRecord) -> list[object]:
+    """The record's values in RECORD_COLUMNS order."""
+    return [getattr(record, name) for name in RECORD_COLUMNS]

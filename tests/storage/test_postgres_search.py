@@ -1,0 +1,67 @@
+"""Search on PostgreSQL: round trips per search, and a pooled connection the server dropped."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from rekall.config import Config
+from rekall.service import Rekall
+from tests.storage.test_postgres_concurrency import no_model
+
+
+@pytest.fixture
+def statements(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Every statement sent through a psycopg connection while the test runs (still sent)."""
+    sent: list[str] = []
+    execute = psycopg.Connection.execute
+
+    def counting(self: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
+        sent.append(str(query).split(None, 1)[0].upper())
+        return execute(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(psycopg.Connection, "execute", counting)
+    yield sent
+
+
+@pytest.mark.model
+def test_a_warm_hybrid_search_is_two_statements_without_a_transaction(
+    postgres_url: str, statements: list[str]
+) -> None:
+    rekall = Rekall(Config(database_url=postgres_url), long_lived=True)
+    try:
+        rekall.add("til", "kubernetes pod eviction", "pods evicted under memory pressure")
+        rekall.add("til", "ENOSPC watchers", "fs.inotify.max_user_watches too low")
+        rekall.search("warm up the model", mode="hybrid")
+        for query in ("pod eviction memory", "ENOSPC", "why was my pod killed"):
+            statements.clear()
+            assert rekall.search(query, mode="hybrid").results
+            # Candidates of both sides in one, the shown entries in the other; no BEGIN,
+            # COMMIT or generation read when nothing changed.
+            assert statements == ["WITH", "SELECT"], query
+    finally:
+        rekall.close()
+
+
+def test_a_search_after_the_server_dropped_pooled_connections_retries(
+    postgres_url: str, postgres_server: str, tmp_path: Path
+) -> None:
+    base = Rekall(no_model(postgres_url, tmp_path))
+    try:
+        entry = base.add("til", "survives dropped connections", "pgbouncer restarts")
+        assert base.search("pgbouncer", mode="keyword").results
+        with psycopg.connect(postgres_server, autocommit=True) as admin:
+            dropped = admin.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE pid <> pg_backend_pid() AND backend_type = 'client backend' "
+                "AND query NOT ILIKE '%LISTEN%'"
+            ).fetchone()
+        assert dropped is not None and dropped[0] >= 1
+        found = base.search("pgbouncer", mode="keyword").results
+        assert [r.entry.id for r in found] == [entry.id]
+    finally:
+        base.close()
