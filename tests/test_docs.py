@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 import pytest
 
-from rekall.interfaces.cli.main import cli
+from rekall.interfaces.cli.main import cli, register_commands
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -16,6 +16,7 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 def command_paths(group: click.Group, prefix: str = "rekall") -> list[str]:
     """Every command as it is typed, e.g. 'rekall index rebuild'."""
+    register_commands()  # `rekall` loads them as they are asked for
     found = []
     for name, command in sorted(group.commands.items()):
         path = f"{prefix} {name}"

@@ -12,11 +12,6 @@ from rekall import paths
 from rekall.core.entries import MAX_SEARCH_LIMIT
 from rekall.core.errors import ConfigError
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib
-
 INT64_MAX = 2**63 - 1
 BACKENDS = ("auto", "numpy", "sqlite-vec")
 SEARCH_MODES = ("hybrid", "semantic", "keyword")
@@ -167,13 +162,21 @@ def load_config(path: Path | None = None, environ: dict[str, str] | None = None)
 def read_toml(path: Path) -> dict[str, Any]:
     """Parse the config file; a missing file is empty. Raises ConfigError on bad TOML."""
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
+        data = path.read_bytes()
     except FileNotFoundError:
         return {}
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc}") from exc
+    # Imported here: most runs have no config file, and a cold search counts milliseconds.
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on Python 3.10 only
+        import tomli as tomllib
+    try:
+        return tomllib.loads(data.decode("utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML ({exc}); fix or delete the file") from exc
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
         raise ConfigError(f"cannot read config file {path}: {exc}") from exc
 
 

@@ -19,6 +19,7 @@ from click.testing import Result
 from rekall.core.entries import ENTRY_TYPES, MAX_CONTENT_BYTES, build_new_entry
 from rekall.core.ids import new_id
 from rekall.interfaces.cli import commands_entries
+from rekall.interfaces.cli.main import COMMAND_MODULES, register_commands
 from rekall.interfaces.cli.main import cli as rekall_group
 from rekall.storage import entries_repo
 from rekall.storage.database import open_database
@@ -962,7 +963,43 @@ def all_command_paths(group: click.Group, prefix: tuple[str, ...] = ()) -> list[
     return paths
 
 
+register_commands()  # `rekall` loads them as they are asked for
 COMMAND_PATHS = all_command_paths(rekall_group)
+
+
+def test_every_command_is_found_in_the_module_the_lazy_map_names() -> None:
+    import importlib
+
+    found = {}
+    for module_name in set(COMMAND_MODULES.values()):
+        module = importlib.import_module(f"rekall.interfaces.cli.{module_name}")
+        found.update({command.name: module_name for command in module.COMMANDS})
+    assert found == COMMAND_MODULES
+    assert set(rekall_group.commands) == set(COMMAND_MODULES)
+
+
+LOADED_SCRIPT = """
+import sys
+from rekall.interfaces.cli.main import main
+sys.argv = ["rekall", *sys.argv[1:]]
+try:
+    main()
+except SystemExit:
+    pass
+loaded = [m for m in sys.modules if m.startswith("rekall.interfaces.cli.commands_")]
+print(sorted(loaded), file=sys.stderr)
+"""
+
+
+def test_a_command_loads_its_own_module_only() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", LOADED_SCRIPT, "search", "timeout", "--mode", "keyword"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    assert result.stderr.strip().splitlines()[-1] == "['rekall.interfaces.cli.commands_search']"
 
 
 def test_the_expected_commands_exist() -> None:

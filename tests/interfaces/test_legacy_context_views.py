@@ -9,11 +9,10 @@ from typing import Any
 import pytest
 from textual.widgets import Static
 
-from rekall.interfaces.tui.app import RekallApp
 from rekall.interfaces.tui.detail import DetailScreen
 from rekall.service import Rekall
 from tests.conftest import CliInvoker
-from tests.interfaces.test_tui import SIZE, until
+from tests.interfaces.tui_pilot import SIZE, AppFactory, showing, until
 from tests.service.test_legacy_context import FREE_TEXT_ONLY, WITH_STRUCTURE
 from tests.service.test_legacy_import import copy_fixture
 
@@ -34,15 +33,6 @@ def expected_lines(expected: dict[str, Any]) -> list[str]:
     return lines
 
 
-def showing(app: RekallApp, entry_id: str) -> bool:
-    screen = app.screen
-    return (
-        isinstance(screen, DetailScreen)
-        and screen.entry is not None
-        and screen.entry.id == entry_id
-    )
-
-
 @pytest.fixture
 def imported(cli: CliInvoker, tmp_path: Path) -> None:
     result = cli("import", "--from-db", str(copy_fixture(tmp_path / "old")))
@@ -57,19 +47,19 @@ def test_show_prints_every_imported_context(cli: CliInvoker, imported: None) -> 
             assert line in text, (expected["title"], line)
 
 
-async def test_the_detail_screen_shows_every_imported_context(imported: None) -> None:
-    app = RekallApp(lambda notify: Rekall(long_lived=True, notify=notify), mode="keyword")
-    try:
-        async with app.run_test(size=SIZE) as pilot:
-            for expected in SHOWN:
-                app.open_entry(expected["id"])
-                await until(pilot, lambda: showing(app, expected["id"]))  # noqa: B023
-                shown = str(app.screen.query_one("#detail-context", Static).render())
-                for line in expected_lines(expected):
-                    assert line in shown, (expected["title"], line)
-                await pilot.press("escape")
-    finally:
-        app.close_service()
+async def test_the_detail_screen_shows_every_imported_context(
+    imported: None, tui_apps: AppFactory
+) -> None:
+    app = tui_apps(service_class=Rekall)
+    async with app.run_test(size=SIZE) as pilot:
+        for expected in SHOWN:
+            app.open_entry(expected["id"])
+            await until(pilot, lambda: showing(app, expected["id"]))  # noqa: B023
+            shown = str(app.screen.query_one("#detail-context", Static).render())
+            for line in expected_lines(expected):
+                assert line in shown, (expected["title"], line)
+            await pilot.press("escape")
+            await until(pilot, lambda: not isinstance(app.screen, DetailScreen))
 
 
 def test_ages_of_naive_timestamps_from_rekall_03_are_read_as_utc() -> None:

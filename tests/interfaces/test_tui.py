@@ -8,8 +8,7 @@ import re
 import shlex
 import sys
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable
 from contextlib import nullcontext
 from datetime import datetime, timezone
 from pathlib import Path
@@ -18,10 +17,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from textual.pilot import Pilot
-from textual.widgets import Input, Markdown, OptionList, Select, Static, TextArea
+from textual.widgets import Footer, Input, Markdown, OptionList, Select, Static, TextArea
 
 from rekall.core.entries import EntryFilter
-from rekall.core.errors import StorageError
 from rekall.core.results import SearchResponse
 from rekall.interfaces.cli import commands_tui
 from rekall.interfaces.cli.main import cli as rekall_cli
@@ -35,139 +33,22 @@ from rekall.interfaces.tui.link_picker import LinkPicker
 from rekall.interfaces.tui.main_screen import MainScreen
 from rekall.interfaces.tui.review_screen import ReviewScreen
 from rekall.interfaces.tui.searching import SearchDone, SearchRequest
+from rekall.interfaces.tui.threads import FacadeCalls
 from rekall.service import Rekall
-
-SIZE = (80, 24)
-SEED = (
-    ("bug", "CORS fails on Safari", "cors,safari", "webapp", "Safari drops cross-site cookies."),
-    ("til", "nohup keeps a job alive after logout", "shell,linux", None, "SIGHUP kills jobs."),
-    ("pitfall", "useEffect runs twice in StrictMode", "react", "webapp", "React 18 remounts."),
-    (
-        "config",
-        "Postgres max_connections too low",
-        "postgres",
-        "api",
-        "# Fix\n\nRaise `max_connections` or put **pgbouncer** in front.",
-    ),
-    ("snippet", "Retry with exponential backoff", "python,retry", "api", "sleep(2 ** attempt)"),
-    (
-        "bug",
-        "ENOSPC: file watchers limit reached",
-        "linux,node",
-        "webapp",
-        "Raise max_user_watches.",
-    ),
+from tests.interfaces.tui_pilot import (
+    DEADLINE,
+    NEWEST_FIRST,
+    SIZE,
+    AppFactory,
+    GatedRekall,
+    record_notices,
+    settled,
+    status,
+    steady_cursors,
+    titles,
+    type_query,
+    until,
 )
-NEWEST_FIRST = [row[1] for row in reversed(SEED)]
-
-
-class StepClock:
-    """Timestamps one hour apart, so the list order is known."""
-
-    def __init__(self) -> None:
-        self.hours = 0
-
-    def __call__(self) -> str:
-        self.hours += 1
-        return f"2025-01-{1 + self.hours // 24:02d}T{self.hours % 24:02d}:00:00.000000+00:00"
-
-
-@pytest.fixture
-def seeded() -> dict[str, str]:
-    """Six embedded entries and two links; returns title -> id."""
-    service = Rekall(clock=StepClock())
-    try:
-        ids = {
-            title: service.add(kind, title, content, (tags,), project).id
-            for kind, title, tags, project, content in SEED
-        }
-        service.link(ids["CORS fails on Safari"], ids["useEffect runs twice in StrictMode"])
-        service.link(
-            ids["Retry with exponential backoff"],
-            ids["Postgres max_connections too low"],
-            "derived_from",
-        )
-    finally:
-        service.close()
-    return ids
-
-
-class GatedRekall(Rekall):
-    """The real facade, except that chosen searches wait for the test to open a gate
-    (a slow search) or fail (a storage error), decided by hold() and fail()."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.gate = threading.Event()
-        self.held_done = threading.Event()
-        self.hold: Callable[[str, str | None], bool] = lambda query, mode: False
-        self.fail: Callable[[str], bool] = lambda query: False
-
-    def search(self, query: str, mode: str | None = None, *args: Any, **kwargs: Any) -> Any:
-        if self.fail(query):
-            raise StorageError("database disk image is malformed")
-        if not self.hold(query, mode):
-            return super().search(query, mode, *args, **kwargs)
-        assert self.gate.wait(20), "the test never opened the gate"
-        try:
-            return super().search(query, mode, *args, **kwargs)
-        finally:
-            self.held_done.set()
-
-
-AppFactory = Callable[..., RekallApp]
-
-
-@pytest.fixture
-def make_app(seeded: dict[str, str]) -> Iterator[AppFactory]:
-    """Build apps on the seeded base (keyword mode unless asked); closes their facades."""
-    apps: list[RekallApp] = []
-
-    def make(mode: str = "keyword", service_class: type[Rekall] = GatedRekall) -> RekallApp:
-        app = RekallApp(lambda notify: service_class(long_lived=True, notify=notify), mode=mode)
-        apps.append(app)
-        return app
-
-    yield make
-    for app in apps:
-        if isinstance(app.service, GatedRekall):
-            app.service.gate.set()
-        app.close_service()
-
-
-async def until(pilot: Pilot[Any], check: Callable[[], bool], timeout: float = 15.0) -> None:
-    """Let the app run until check() holds; fail after timeout seconds."""
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "timed out waiting for the app"
-        await pilot.pause(0.02)
-
-
-def titles(app: RekallApp) -> list[str]:
-    return [entry.title for entry in app.main_screen.table.entries]
-
-
-def status(app: RekallApp) -> str:
-    return str(app.main_screen.query_one("#status", Static).render())
-
-
-def record_notices(app: RekallApp) -> list[str]:
-    """Every notification text the app shows from now on."""
-    seen: list[str] = []
-    original = app.notify
-
-    def notify(message: str, *args: Any, **kwargs: Any) -> None:
-        seen.append(str(message))
-        original(message, *args, **kwargs)
-
-    app.notify = notify  # type: ignore[method-assign]
-    return seen
-
-
-async def type_query(pilot: Pilot[Any], app: RekallApp, text: str) -> None:
-    """Replace the search box's text in one change (one search)."""
-    app.main_screen.query_one("#search", Input).value = text
-    await pilot.pause()
 
 
 # -- the list ------------------------------------------------------------------------------
@@ -218,17 +99,14 @@ async def test_sort_key_and_header_click(make_app: AppFactory) -> None:
         assert titles(app)[0] == "ENOSPC: file watchers limit reached"
 
 
-async def test_an_empty_base_says_how_to_start() -> None:
-    app = RekallApp(mode="keyword")
-    try:
-        async with app.run_test(size=SIZE) as pilot:
-            await pilot.pause()
-            assert titles(app) == []
-            assert "Press ctrl+n to add one" in status(app)
-            await pilot.press("escape", "enter", "e", "d")
-            assert isinstance(app.screen, MainScreen)
-    finally:
-        app.close_service()
+async def test_an_empty_base_says_how_to_start(tui_apps: AppFactory) -> None:
+    app = tui_apps()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert titles(app) == []
+        assert "Press ctrl+n to add one" in status(app)
+        await pilot.press("escape", "enter", "e", "d")
+        assert isinstance(app.screen, MainScreen)
 
 
 # -- searching -----------------------------------------------------------------------------
@@ -537,8 +415,10 @@ async def test_facade_errors_become_notifications(
         await type_query(pilot, app, "boom")
         await until(pilot, lambda: "malformed" in status(app))
         other = Rekall()
-        other.delete(seeded[NEWEST_FIRST[0]])
-        other.close()
+        try:
+            other.delete(seeded[NEWEST_FIRST[0]])
+        finally:
+            other.close()
         await pilot.press("escape", "e")  # the list still shows the deleted entry
         assert isinstance(app.screen, MainScreen)
         app.open_entry(seeded[NEWEST_FIRST[0]])
@@ -606,6 +486,40 @@ async def test_quits_cleanly(make_app: AppFactory, keys: tuple[str, ...]) -> Non
     assert app.return_code == 0
 
 
+async def test_closing_waits_for_a_search_still_running(make_app: AppFactory) -> None:
+    app = make_app()
+    service = app.service
+    assert isinstance(service, GatedRekall)
+    service.hold = lambda query, mode: query == "postgres"
+    closed_after_search: list[bool] = []
+    close = service.close
+
+    def record_close() -> None:
+        closed_after_search.append(service.held_done.is_set())
+        close()
+
+    service.close = record_close  # type: ignore[method-assign]
+    async with app.run_test(size=SIZE) as pilot:
+        await type_query(pilot, app, "postgres")
+        await until(pilot, service.held_started.is_set)
+        await pilot.press("ctrl+q")
+    closer = threading.Thread(target=app.close_service)
+    closer.start()
+    closer.join(0.3)  # time for a close that does not wait to happen
+    service.gate.set()
+    closer.join(DEADLINE)
+    assert closed_after_search == [True], "the facade closed under a running search"
+
+
+def test_a_facade_call_that_starts_after_closing_does_not_run() -> None:
+    calls = FacadeCalls()
+    with calls.running() as allowed:
+        assert allowed
+    assert calls.finish(timeout=0)
+    with calls.running() as allowed:
+        assert not allowed
+
+
 def test_the_default_facade_unloads_the_model_when_idle() -> None:
     service = app_module.open_service(lambda text: None)
     try:
@@ -651,6 +565,9 @@ def test_a_broken_database_is_an_error_not_a_traceback(
 
 
 # -- snapshots of the main screens (pytest-textual-snapshot; --snapshot-update to accept) --
+RunBefore = Callable[[Pilot[Any]], Awaitable[None]]
+
+
 class SteadyRekall(Rekall):
     """The real facade with the search time pinned, so a screenshot is the same every run."""
 
@@ -676,27 +593,76 @@ def snapshot_app(steady_ids: None, make_app: AppFactory) -> Callable[[str], Reka
     return lambda mode: make_app(mode=mode, service_class=SteadyRekall)
 
 
+def footer_shown(app: RekallApp) -> bool:
+    """Every footer on the screen shows its keys (a footer fills itself in after mounting)."""
+    return all(footer.children for footer in app.screen.query(Footer))
+
+
+def after(keys: tuple[str, ...], ready: Callable[[RekallApp], bool]) -> RunBefore:
+    """The keys to press before a screenshot, then the state to wait for: the screenshot is
+    taken only once the app shows what it is of, however slow the machine."""
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        app = pilot.app
+        assert isinstance(app, RekallApp)
+        await until(pilot, lambda: titles(app) == NEWEST_FIRST and footer_shown(app))
+        await pilot.press(*keys)
+        await until(pilot, lambda: ready(app) and footer_shown(app))
+        steady_cursors(app)
+        await pilot.pause()
+
+    return run_before
+
+
+def results_shown(app: RekallApp) -> bool:
+    table = app.main_screen.table
+    return settled(app) and len(titles(app)) == 2 and app.focused is table
+
+
+def detail_shown(app: RekallApp) -> bool:
+    screen = app.screen
+    return (
+        isinstance(screen, DetailScreen)
+        and screen.entry is not None
+        and screen.entry.title == "Postgres max_connections too low"
+        and bool(screen.query_one("#detail-content", Markdown).children)
+    )
+
+
+def form_shown(app: RekallApp) -> bool:
+    screen = app.screen
+    return (
+        isinstance(screen, EntryForm)
+        and app.focused is screen.query_one("#form-title", Input)
+        and screen.query_one("#form-title", Input).value == NEWEST_FIRST[0]
+    )
+
+
 def test_snapshot_list(snap_compare: Any, snapshot_app: Callable[[str], RekallApp]) -> None:
-    assert snap_compare(snapshot_app("hybrid"), terminal_size=SIZE)
+    run_before = after((), lambda app: settled(app) and status(app).startswith("6 entries"))
+    assert snap_compare(snapshot_app("hybrid"), run_before=run_before, terminal_size=SIZE)
 
 
 def test_snapshot_search_results(
     snap_compare: Any, snapshot_app: Callable[[str], RekallApp]
 ) -> None:
-    assert snap_compare(snapshot_app("keyword"), press=[*"linux", "enter"], terminal_size=SIZE)
+    run_before = after((*"linux", "enter"), results_shown)
+    assert snap_compare(snapshot_app("keyword"), run_before=run_before, terminal_size=SIZE)
 
 
 def test_snapshot_detail(snap_compare: Any, snapshot_app: Callable[[str], RekallApp]) -> None:
-    keys = [*"postgres", "enter", "enter"]
-    assert snap_compare(snapshot_app("keyword"), press=keys, terminal_size=SIZE)
+    run_before = after((*"postgres", "enter", "enter"), detail_shown)
+    assert snap_compare(snapshot_app("keyword"), run_before=run_before, terminal_size=SIZE)
 
 
 def test_snapshot_edit_form(snap_compare: Any, snapshot_app: Callable[[str], RekallApp]) -> None:
-    assert snap_compare(snapshot_app("keyword"), press=["escape", "e"], terminal_size=SIZE)
+    run_before = after(("escape", "e"), form_shown)
+    assert snap_compare(snapshot_app("keyword"), run_before=run_before, terminal_size=SIZE)
 
 
 def test_snapshot_help(snap_compare: Any, snapshot_app: Callable[[str], RekallApp]) -> None:
-    assert snap_compare(snapshot_app("keyword"), press=["f1"], terminal_size=SIZE)
+    run_before = after(("f1",), lambda app: isinstance(app.screen, HelpScreen))
+    assert snap_compare(snapshot_app("keyword"), run_before=run_before, terminal_size=SIZE)
 
 
 # -- review --------------------------------------------------------------------------------
@@ -743,14 +709,11 @@ async def test_review_grades_due_entries_one_by_one(
         assert isinstance(app.screen, MainScreen)
 
 
-async def test_review_with_nothing_due() -> None:
-    app = RekallApp(mode="keyword")
-    try:
-        async with app.run_test(size=SIZE) as pilot:
-            await pilot.press("escape", "v")
-            assert isinstance(app.screen, ReviewScreen)
-            assert review_text(app, "title").startswith("Nothing to review now")
-            await pilot.press("0", "s", "escape")
-            assert isinstance(app.screen, MainScreen)
-    finally:
-        app.close_service()
+async def test_review_with_nothing_due(tui_apps: AppFactory) -> None:
+    app = tui_apps()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("escape", "v")
+        assert isinstance(app.screen, ReviewScreen)
+        assert review_text(app, "title").startswith("Nothing to review now")
+        await pilot.press("0", "s", "escape")
+        assert isinstance(app.screen, MainScreen)

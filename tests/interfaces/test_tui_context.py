@@ -1,5 +1,4 @@
 """Context in the terminal UI: shown on the detail screen, written in the add and edit forms."""
-# ruff: noqa: F811
 
 from __future__ import annotations
 
@@ -8,33 +7,16 @@ from typing import Any
 import pytest
 from textual.widgets import Input, Static, TextArea
 
-from rekall.interfaces.tui.detail import DetailScreen
 from rekall.interfaces.tui.forms import EntryForm
 from rekall.interfaces.tui.main_screen import MainScreen
 from rekall.service import Rekall
-from tests.interfaces.test_tui import (  # noqa: F401 (the fixtures are used by name)
-    SIZE,
-    AppFactory,
-    make_app,
-    record_notices,
-    seeded,
-    until,
-)
+from tests.interfaces.tui_pilot import SIZE, AppFactory, record_notices, showing, until
 
 ERROR = "Error: listen EADDRINUSE: address already in use :::3000"
 
 
 def context_shown(app: Any) -> str:
     return str(app.screen.query_one("#detail-context", Static).render())
-
-
-def showing(app: Any, entry_id: str) -> bool:
-    screen = app.screen
-    return (
-        isinstance(screen, DetailScreen)
-        and screen.entry is not None
-        and screen.entry.id == entry_id
-    )
 
 
 async def test_the_detail_screen_shows_the_context(

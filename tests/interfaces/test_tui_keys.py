@@ -18,12 +18,15 @@ from rekall.interfaces.tui.dialogs import ConfirmScreen, HelpScreen
 from rekall.interfaces.tui.forms import EntryForm, FilterForm
 from rekall.interfaces.tui.link_picker import LinkPicker
 from rekall.interfaces.tui.main_screen import MainScreen
-from tests.interfaces import test_tui
-from tests.interfaces.test_tui import SIZE, AppFactory, GatedRekall, titles, until
-
-# The fixtures of the main TUI tests, shared by name.
-seeded = test_tui.seeded
-make_app = test_tui.make_app
+from tests.interfaces.tui_pilot import (
+    NEWEST_FIRST,
+    SIZE,
+    AppFactory,
+    GatedRekall,
+    opened,
+    titles,
+    until,
+)
 
 SPECIAL = {"tab", "shift+tab", "enter", "escape", "down", "up", "ctrl+s", "ctrl+u"}
 
@@ -39,14 +42,6 @@ def burst(app: RekallApp, *keys: str) -> None:
             event = events.Key(name, char)
             event.set_sender(app)
             app.post_message(event)
-
-
-def opened(app: RekallApp) -> str | None:
-    """The title of the entry the app shows in full, if any."""
-    screen = app.screen
-    if isinstance(screen, DetailScreen) and screen.entry is not None:
-        return screen.entry.title
-    return None
 
 
 async def settle(pilot: Pilot[Any]) -> None:
@@ -129,7 +124,7 @@ async def test_escape_on_a_changed_form_asks_and_no_keeps_the_draft(make_app: Ap
         assert form.query_one("#form-content", TextArea).text == "Raise the pool"
         await pilot.press("escape", "y")
         assert isinstance(app.screen, MainScreen)
-        assert titles(app) == test_tui.NEWEST_FIRST
+        assert titles(app) == NEWEST_FIRST
 
 
 async def test_escape_on_an_unchanged_form_closes_it(make_app: AppFactory) -> None:
@@ -199,7 +194,7 @@ async def test_link_picker_enter_picks_the_first_candidate(
         await pilot.press("escape", "l")
         assert isinstance(app.screen, LinkPicker)
         burst(app, "linux", *keys)  # before the candidates arrive
-        source = seeded[test_tui.NEWEST_FIRST[0]]
+        source = seeded[NEWEST_FIRST[0]]
         await until(pilot, lambda: bool(app.service.links(source)))
         [link] = app.service.links(source)
         assert link.target_id == seeded["nohup keeps a job alive after logout"]

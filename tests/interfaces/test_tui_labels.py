@@ -14,8 +14,7 @@ from rekall.interfaces.tui.dialogs import ConfirmScreen
 from rekall.interfaces.tui.forms import EntryForm
 from rekall.interfaces.tui.main_screen import MainScreen
 from rekall.interfaces.tui.preview import Preview
-from tests.interfaces import test_tui
-from tests.interfaces.test_tui import (
+from tests.interfaces.tui_pilot import (
     NEWEST_FIRST,
     SIZE,
     AppFactory,
@@ -25,10 +24,6 @@ from tests.interfaces.test_tui import (
     type_query,
     until,
 )
-
-# The fixtures of the main TUI tests, shared by name.
-seeded = test_tui.seeded
-make_app = test_tui.make_app
 
 
 def header(app: object) -> str:

@@ -362,3 +362,28 @@ def test_a_corrupt_file_leaves_no_connection_open(
     for conn in opened:  # every connection the failed open made is closed
         with pytest.raises(sqlite3.ProgrammingError, match="closed"):
             conn.execute("SELECT 1")
+
+
+@pytest.mark.parametrize(
+    ("sql", "params", "index"),
+    [
+        (
+            "SELECT EXISTS (SELECT 1 FROM entries WHERE status < ? OR status > ?)",
+            ("active", "active"),
+            "entries_status",
+        ),
+        ("SELECT model_id, count(*) FROM embeddings GROUP BY model_id", (), "embeddings_model"),
+    ],
+)
+def test_questions_of_every_cold_search_read_an_index_not_the_table(
+    tmp_path: Path, sql: str, params: tuple[str, ...], index: str
+) -> None:
+    db = open_database(tmp_path / "rekall.db")
+    try:
+        with db.read() as conn:
+            plan = " ".join(
+                str(row[-1]) for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+            )
+    finally:
+        db.close()
+    assert f"COVERING INDEX {index}" in plan

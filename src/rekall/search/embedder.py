@@ -6,7 +6,6 @@ import contextlib
 import mmap
 import os
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -22,11 +21,11 @@ from rekall.search.model_files import (
     read_safetensors_header,
     verify_model_dir,
 )
+from rekall.search.tokenizing import MAX_TOKENS, TextTokenizer, load_tokenizer
 
 if TYPE_CHECKING:
-    from tokenizers import Encoding, Tokenizer
+    from concurrent.futures import ThreadPoolExecutor
 
-MAX_TOKENS = 256  # the model's max_seq_length in sentence-transformers
 BATCH_TEXTS = 64
 # Padded tokens per forward pass. Small batches keep the [tokens, 1536] activations
 # (3 MB here) in the CPU cache and bound the peak RSS; measured on 300 developer notes
@@ -59,13 +58,13 @@ class MiniLMEmbedder:
         model_id: str,
         weights: bert_math.BertWeights,
         mapping: mmap.mmap,
-        tokenizer: Tokenizer,
+        tokenizer: TextTokenizer,
     ) -> None:
         self._model_id = model_id
         self._dimensions = int(weights.word_embeddings.shape[1])
         self._weights: bert_math.BertWeights | None = weights
         self._mapping: mmap.mmap | None = mapping
-        self._tokenizer: Tokenizer | None = tokenizer
+        self._tokenizer: TextTokenizer | None = tokenizer
         from threadpoolctl import ThreadpoolController
 
         self._threads = ThreadpoolController()
@@ -101,6 +100,8 @@ class MiniLMEmbedder:
             if len(texts) == 1:
                 _embed_chunk(weights, tokenizer, texts, 0, out, None)
                 return out
+            from concurrent.futures import ThreadPoolExecutor
+
             workers = _cpu_count()
             with ThreadPoolExecutor(workers, thread_name_prefix="rekall-embed") as pool:
                 for start in range(0, len(texts), TOKENIZE_CHUNK):
@@ -124,7 +125,7 @@ class MiniLMEmbedder:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def _loaded(self) -> tuple[bert_math.BertWeights, Tokenizer]:
+    def _loaded(self) -> tuple[bert_math.BertWeights, TextTokenizer]:
         if self._weights is None or self._tokenizer is None:
             raise ModelError("the embedding model was closed; load it again to embed")
         return self._weights, self._tokenizer
@@ -138,14 +139,14 @@ def _cpu_count() -> int:
 
 def _embed_chunk(
     weights: bert_math.BertWeights,
-    tokenizer: Tokenizer,
+    tokenizer: TextTokenizer,
     texts: Sequence[str],
     offset: int,
     out: NDArray[np.float32],
     pool: ThreadPoolExecutor | None,
 ) -> None:
     """Embed texts into out[offset:], batch by batch, on the pool's threads if given."""
-    encodings = _tokenize(tokenizer, list(texts))
+    encodings = tokenizer.ids(list(texts))
 
     def run(batch: tuple[NDArray[np.intp], bert_math.Ints, bert_math.Floats]) -> None:
         rows, ids, mask = batch
@@ -160,23 +161,17 @@ def _embed_chunk(
             pass
 
 
-def _tokenize(tokenizer: Tokenizer, texts: list[str]) -> list[Encoding]:
-    if len(texts) == 1:
-        return [tokenizer.encode(texts[0])]
-    return list(tokenizer.encode_batch(texts))
-
-
 def _batches(
-    encodings: list[Encoding],
+    encodings: list[list[int]],
 ) -> Iterator[tuple[NDArray[np.intp], bert_math.Ints, bert_math.Floats]]:
     """Yield (row indexes, padded ids, mask), grouping texts of similar length."""
-    order = sorted(range(len(encodings)), key=lambda i: len(encodings[i].ids))
+    order = sorted(range(len(encodings)), key=lambda i: len(encodings[i]))
     start = 0
     while start < len(order):
         end = start + 1
         while end < len(order) and end - start < BATCH_TEXTS:
             # Sorted ascending, so the next text sets the padded length.
-            if (end - start + 1) * len(encodings[order[end]].ids) > BATCH_TOKENS:
+            if (end - start + 1) * len(encodings[order[end]]) > BATCH_TOKENS:
                 break
             end += 1
         rows = np.array(order[start:end], dtype=np.intp)
@@ -184,24 +179,27 @@ def _batches(
         start = end
 
 
-def _pad(encodings: list[Encoding]) -> tuple[bert_math.Ints, bert_math.Floats]:
-    seq = max(len(encoding.ids) for encoding in encodings)
+def _pad(encodings: list[list[int]]) -> tuple[bert_math.Ints, bert_math.Floats]:
+    seq = max(len(encoding) for encoding in encodings)
     ids = np.zeros((len(encodings), seq), dtype=np.int64)
     mask = np.zeros((len(encodings), seq), dtype=np.float32)
     for row, encoding in enumerate(encodings):
-        ids[row, : len(encoding.ids)] = encoding.ids
-        mask[row, : len(encoding.ids)] = 1.0
+        ids[row, : len(encoding)] = encoding
+        mask[row, : len(encoding)] = 1.0
     return ids, mask
 
 
-def load_embedder(model_dir: Path, model_id: str = MODEL_ID) -> MiniLMEmbedder:
-    """Map the weights of `model_dir` (no copy) and load its tokenizer.
+def load_embedder(
+    model_dir: Path, model_id: str = MODEL_ID, cache_dir: Path | None = None
+) -> MiniLMEmbedder:
+    """Map the weights of `model_dir` (no copy) and load its tokenizer (cache_dir keeps
+    what makes the next load faster; see tokenizing.py).
 
     Raises ModelError naming the file when one is missing, corrupt or of the wrong shape.
     """
     verify_model_dir(model_dir)
     config = read_model_config(model_dir)
-    tokenizer = _load_tokenizer(model_dir / "tokenizer.json")
+    tokenizer = load_tokenizer(model_dir / "tokenizer.json", cache_dir)
     file = model_dir / "model.safetensors"
     header = read_safetensors_header(file)
     try:
@@ -216,20 +214,6 @@ def load_embedder(model_dir: Path, model_id: str = MODEL_ID) -> MiniLMEmbedder:
             mapping.close()
         raise
     return MiniLMEmbedder(model_id, weights, mapping, tokenizer)
-
-
-def _load_tokenizer(file: Path) -> Tokenizer:
-    from tokenizers import Tokenizer
-
-    try:
-        tokenizer = Tokenizer.from_file(str(file))
-    except Exception as error:  # tokenizers raises a bare Exception on a bad file
-        raise ModelError(f"{file} does not load as a tokenizer ({error}).") from error
-    # The shipped file truncates and pads to 128; the model was trained to 256 and
-    # padding is done per batch, to the longest text only.
-    tokenizer.enable_truncation(max_length=MAX_TOKENS)
-    tokenizer.no_padding()
-    return tokenizer
 
 
 class _TensorReader:

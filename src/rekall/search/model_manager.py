@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import gc
-import logging
 import sys
 import threading
 import time
@@ -19,7 +16,6 @@ if TYPE_CHECKING:
 
 Loader = Callable[[], "Embedder"]
 LOADING_MESSAGE = "Loading embedding model…"
-logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -44,6 +40,8 @@ def release_free_heap() -> None:
     """
     if not sys.platform.startswith("linux"):
         return
+    import ctypes.util  # here: it starts subprocess machinery no search needs
+
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
         trim = libc.malloc_trim
@@ -211,6 +209,8 @@ class ModelManager:
         )
 
     def _watch_loop(self, interval: float) -> None:
+        import logging
+
         while not self._stop.wait(interval):
             try:
                 self.unload_if_idle()
@@ -219,6 +219,6 @@ class ModelManager:
                 # not leave the model loaded forever without a word.
                 self._idle_errors += 1
                 message = f"Releasing the idle embedding model failed: {error}"
-                logger.warning(message)
+                logging.getLogger(__name__).warning(message)
                 if self._on_error is not None:
                     self._on_error(message)

@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timezone
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,22 +18,23 @@ from rekall.core.entries import Entry, EntryFilter, Link
 from rekall.core.errors import ModelError, ValidationError
 from rekall.core.results import SearchResponse, SearchResult
 from rekall.core.review import SIMILAR_EXISTING_THRESHOLD
-from rekall.service import data, searching
+from rekall.service import searching
 from rekall.service.entries import ACTING_AS, EntryOperations, validate_changes
-from rekall.service.generation import GenerationReport, generate
-from rekall.service.graph import EntryGraph, entry_graph
 from rekall.service.indexing import Indexer, Progress, RebuildReport
 from rekall.service.legacy_offer import offer_legacy_import
 from rekall.service.review import ReviewMethods, close_matches
 from rekall.service.semantic import SemanticEngine
-from rekall.service.stats import memory_figures, storage_figures
-from rekall.service.tokens import TokenOperations
 from rekall.storage.opening import open_store
 
+# Modules one or two methods use are imported by those methods: a cold search imports
+# what it runs.
 if TYPE_CHECKING:
     from rekall.service.duplicates import DuplicateReport
+    from rekall.service.generation import GenerationReport
+    from rekall.service.graph import EntryGraph
     from rekall.service.maintenance import CheckReport, RestoreReport
     from rekall.service.merging import MergeReport
+    from rekall.service.tokens import TokenOperations
     from rekall.service.transfer import ImportReport
 
 MAX_LIMIT = core.MAX_SEARCH_LIMIT
@@ -68,9 +70,15 @@ class Rekall(ReviewMethods):
         self.notify = notify or (lambda message: None)
         self.semantic = SemanticEngine(self.db, self.config, long_lived, self.notify)
         self.indexer = Indexer(self.db, self.semantic, self.notify)
-        self.tokens = TokenOperations(self.db, clock)
         if self.db.kind == "sqlite":
             offer_legacy_import(self.db, self.notify)
+
+    @cached_property
+    def tokens(self) -> TokenOperations:
+        """Bearer tokens for the HTTP server."""
+        from rekall.service.tokens import TokenOperations
+
+        return TokenOperations(self.db, self.clock)
 
     # -- entries -------------------------------------------------------------------------
     def add(
@@ -172,6 +180,8 @@ class Rekall(ReviewMethods):
 
     def graph(self, id_or_prefix: str, depth: int = 2) -> EntryGraph:
         """The links around an entry as a tree, up to depth hops."""
+        from rekall.service.graph import entry_graph
+
         return entry_graph(self.db, id_or_prefix, depth)
 
     # -- search --------------------------------------------------------------------------
@@ -273,6 +283,8 @@ class Rekall(ReviewMethods):
         self, count: int, seed: int = 42, progress: Progress | None = None
     ) -> GenerationReport:
         """Add count synthetic entries (embedded in batches) and their links."""
+        from rekall.service.generation import generate
+
         return generate(self.indexer, self.entries, count, seed, progress)
 
     def model_status(self) -> dict[str, Any]:
@@ -281,6 +293,8 @@ class Rekall(ReviewMethods):
 
     def stats(self, memory: bool = False) -> dict[str, Any]:
         """Counts, sizes, model and index state; with memory, RSS figures."""
+        from rekall.service.stats import memory_figures, storage_figures
+
         figures = storage_figures(self.db, self.semantic.known_model_id())
         figures.update(self.semantic.stats())
         if memory:
@@ -296,10 +310,14 @@ class Rekall(ReviewMethods):
     def export_json(self, output: Path | None = None, vectors: bool = True) -> str:
         """The whole base as versioned export JSON, with the current model's vectors unless
         vectors is False (also written to output when given)."""
+        from rekall.service import data
+
         return data.export_json(self, output, vectors)
 
     def export_markdown(self, directory: Path) -> int:
         """One Markdown file per entry in a new directory; returns how many."""
+        from rekall.service import data
+
         return data.export_markdown(self, directory)
 
     def import_data(
@@ -311,18 +329,26 @@ class Rekall(ReviewMethods):
         legacy: bool = False,
     ) -> ImportReport:
         """Import an export file, a Markdown folder or (legacy) an earlier Rekall database."""
+        from rekall.service import data
+
         return data.import_data(self, source, strategy, dry_run, progress, legacy)
 
     def backup(self, target: Path | None = None) -> Path:
         """A consistent copy of the base (beside it, timestamped, by default)."""
+        from rekall.service import data
+
         return data.backup(self, target)
 
     def restore(self, source: Path) -> RestoreReport:
         """Replace the base with a validated backup, keeping the replaced one beside it."""
+        from rekall.service import data
+
         return data.restore(self, source)
 
     def check(self, repair: bool = False, progress: Progress | None = None) -> CheckReport:
         """Health checks; with repair, rebuild derived data (never entries) and check again."""
+        from rekall.service import data
+
         return data.check(self, repair, progress)
 
     # -- consolidation: lookalike clusters and merging -------------------------------------

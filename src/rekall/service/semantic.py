@@ -108,7 +108,10 @@ class SemanticEngine:
         self.location = find_model(self.config)
         weights, cache = self.location.path / "model.safetensors", verified_weights_cache()
         identity = cached_identity(weights, cache)
-        embedder = load_embedder(self.location.path, identity.model_id if identity else MODEL_ID)
+        models_cache = cache.parent
+        embedder = load_embedder(
+            self.location.path, identity.model_id if identity else MODEL_ID, models_cache
+        )
         if identity is None:
             try:
                 identity = verify_weights(weights, embedder.embed, cache)
@@ -116,7 +119,7 @@ class SemanticEngine:
                 if identity is None or identity.model_id != MODEL_ID:
                     embedder.close()
             if identity.model_id != MODEL_ID:
-                embedder = load_embedder(self.location.path, identity.model_id)
+                embedder = load_embedder(self.location.path, identity.model_id, models_cache)
         self._model_id = identity.model_id
         return embedder
 

@@ -10,15 +10,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from rekall.core.context import EntryContext
-from rekall.core.entries import Entry, EntryFilter, Link, NewEntry
-from rekall.core.records import EntryRecord, LinkRecord
-from rekall.core.review import ReviewState
-from rekall.storage.embeddings_repo import PendingText, StoredVector
-from rekall.storage.fts_repo import KeywordHit, KeywordQuery
-from rekall.storage.tokens_repo import TokenRecord
+if TYPE_CHECKING:  # annotations only: a cold search imports no more than it runs
+    from rekall.core.context import EntryContext
+    from rekall.core.entries import Entry, EntryFilter, Link, NewEntry
+    from rekall.core.records import EntryRecord, LinkRecord
+    from rekall.core.review import ReviewState
+    from rekall.storage.embeddings_repo import PendingText, StoredVector
+    from rekall.storage.fts_repo import KeywordHit, KeywordQuery
+    from rekall.storage.tokens_repo import TokenRecord
 
 T = TypeVar("T")
 

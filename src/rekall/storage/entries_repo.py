@@ -205,9 +205,7 @@ def filtered_seqs(conn: sqlite3.Connection, filters: EntryFilter) -> list[int] |
     The common filter, status = active, passes everything in a base without deprecated
     entries: one indexed probe then saves listing every seq.
     """
-    if filters == EntryFilter(status=filters.status) and not _has_other_status(
-        conn, filters.status
-    ):
+    if passes_every_entry(conn, filters):
         return None
     clause, params = filter_clause(filters)
     cursor = conn.cursor()
@@ -217,11 +215,20 @@ def filtered_seqs(conn: sqlite3.Connection, filters: EntryFilter) -> list[int] |
     ]
 
 
+def passes_every_entry(conn: sqlite3.Connection, filters: EntryFilter) -> bool:
+    """Whether the filter lets every entry through: no filter, or only a status that every
+    entry has (one indexed probe)."""
+    return filters == EntryFilter(status=filters.status) and not _has_other_status(
+        conn, filters.status
+    )
+
+
 def _has_other_status(conn: sqlite3.Connection, status: str | None) -> bool:
     if status is None:
         return False
+    # Two range probes of the status index, not a scan of it.
     row = conn.execute(
-        "SELECT EXISTS (SELECT 1 FROM entries WHERE status <> ?)", (status,)
+        "SELECT EXISTS (SELECT 1 FROM entries WHERE status < ? OR status > ?)", (status, status)
     ).fetchone()
     return bool(row[0])
 

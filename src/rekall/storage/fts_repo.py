@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
+from typing import Any
 
 from rekall.core.entries import EntryFilter
 from rekall.core.results import HIGHLIGHT_CLOSE, HIGHLIGHT_OPEN
-from rekall.storage.entries_repo import filter_clause
+from rekall.storage.entries_repo import filter_clause, passes_every_entry
 
 # Column weights for bm25(), in schema.FTS_COLUMNS order: a word in the title or tags says
 # more than one in the body. An error message, trigger keyword or file path of the context
@@ -53,21 +54,41 @@ def keyword_search(
     trigger keywords and files) come first: BM25 saturates term frequency, so no column
     weight can make a declared error message outrank a title that shares one word with it.
     """
-    clause, params = filter_clause(filters)
+    # Joining entries only to check a status every entry has read each matching row (3 of
+    # 5 ms for 2,000 matches at 10K).
+    clause, params = "", list[Any]()
+    source = "entries_fts"
+    if not passes_every_entry(conn, filters):
+        clause, params = filter_clause(filters)
+        source = "entries_fts JOIN entries e ON e.seq = entries_fts.rowid"
     tier = "0"
     tier_params: list[str] = []
     if context_match is not None:
-        tier = "e.seq IN (SELECT rowid FROM entries_fts WHERE entries_fts MATCH ?)"
+        tier = "entries_fts.rowid IN (SELECT rowid FROM entries_fts WHERE entries_fts MATCH ?)"
         tier_params = [context_match]
     rows = conn.execute(
-        f"SELECT e.seq, bm25(entries_fts, {BM25_WEIGHTS}) AS rank, "
-        f"snippet(entries_fts, -1, '{HIGHLIGHT_OPEN}', '{HIGHLIGHT_CLOSE}', '…', 16), "
-        f"{tier} AS in_context "
-        "FROM entries_fts JOIN entries e ON e.seq = entries_fts.rowid "
+        f"SELECT entries_fts.rowid, bm25(entries_fts, {BM25_WEIGHTS}) AS rank, "
+        f"{tier} AS in_context FROM {source} "
         f"WHERE entries_fts MATCH ?{clause} ORDER BY in_context DESC, rank LIMIT ?",
         [*tier_params, match, *params, limit],
     ).fetchall()
-    return [KeywordHit(int(r[0]), float(r[1]), str(r[2]), bool(r[3])) for r in rows]
+    snippets = _snippets(conn, match, [int(r[0]) for r in rows])
+    return [
+        KeywordHit(int(r[0]), float(r[1]), snippets.get(int(r[0]), ""), bool(r[2])) for r in rows
+    ]
+
+
+def _snippets(conn: sqlite3.Connection, match: str, seqs: list[int]) -> dict[int, str]:
+    """Snippets of the given matches only: computed in the ranking query, they were made for
+    every match before the LIMIT (7 of 14 ms for a query matching 2,000 of 10K entries)."""
+    if not seqs:
+        return {}
+    rows = conn.execute(
+        f"SELECT rowid, snippet(entries_fts, -1, '{HIGHLIGHT_OPEN}', '{HIGHLIGHT_CLOSE}', '…', 16) "
+        f"FROM entries_fts WHERE entries_fts MATCH ? AND rowid IN ({', '.join('?' * len(seqs))})",
+        [match, *seqs],
+    )
+    return {int(row[0]): str(row[1]) for row in rows}
 
 
 def search_phrases(

@@ -11,12 +11,14 @@ from textual.notifications import SeverityLevel
 from rekall.interfaces.tui.entry_actions import EntryActionsApp
 from rekall.interfaces.tui.main_screen import MainScreen
 from rekall.interfaces.tui.styles import STYLESHEET
-from rekall.interfaces.tui.threads import MainThreadCall
+from rekall.interfaces.tui.threads import FacadeCalls, MainThreadCall
 from rekall.service import Rekall
 
 Notify = Callable[[str], None]
 # Builds the facade given where its notices go (tests wrap it to slow searches down).
 ServiceFactory = Callable[[Notify], Rekall]
+# How long closing waits for facade calls still running in threads (a search, a save).
+CLOSE_WAIT_SECONDS = 60.0
 
 
 def open_service(notify: Notify) -> Rekall:
@@ -49,6 +51,7 @@ class RekallApp(EntryActionsApp):
     ) -> None:
         super().__init__()
         self._early_notices: list[str] = []
+        self.calls = FacadeCalls()
         self.service = make_service(self.relay_notice)
         self.start_mode = mode or self.service.config.default_mode
 
@@ -122,7 +125,9 @@ class RekallApp(EntryActionsApp):
             self.push_screen(HelpScreen())
 
     def close_service(self) -> None:
-        """Release the model, the index and the database."""
+        """Release the model, the index and the database once no worker thread uses them
+        (a save still running when the user quits is finished, not cut off)."""
+        self.calls.finish(CLOSE_WAIT_SECONDS)
         self.service.close()
 
 

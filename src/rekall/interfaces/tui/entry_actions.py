@@ -8,7 +8,12 @@ from textual.app import App, SuspendNotSupported
 
 from rekall.core.entries import Entry
 from rekall.core.errors import RekallError
-from rekall.interfaces.tui.threads import EntriesChanged, report_error, run_in_thread
+from rekall.interfaces.tui.threads import (
+    EntriesChanged,
+    FacadeCalls,
+    report_error,
+    run_in_thread,
+)
 
 if TYPE_CHECKING:
     from rekall.core.results import SearchResult
@@ -24,6 +29,8 @@ class EntryActionsApp(App[None]):
     which embeds changed text in the same transaction, so it is searchable at once."""
 
     service: Rekall
+    # The facade calls worker threads are making (close the facade only after them).
+    calls: FacadeCalls
 
     def changed(self, message: str, deleted: str | None = None) -> None:
         """Tell the user, and every open screen, that entries changed."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
 from textual import work
@@ -19,6 +19,7 @@ from rekall.interfaces.tui.dialogs import Dialog
 from rekall.interfaces.tui.threads import after_typed_keys
 
 if TYPE_CHECKING:
+    from rekall.interfaces.tui.app import RekallApp
     from rekall.service import Rekall
 
 PICK_LIMIT = 12
@@ -121,6 +122,11 @@ class LinkPicker(Dialog[LinkChoice | None]):
 
     @work(thread=True, exclusive=True, group="link-search")
     def find(self, seq: int, query: str) -> None:
+        with cast("RekallApp", self.app).calls.running() as allowed:
+            if allowed:
+                self._find_now(seq, query)
+
+    def _find_now(self, seq: int, query: str) -> None:
         try:
             response = self.service.search(
                 query, "keyword", EntryFilter(status=None), limit=PICK_LIMIT + 1

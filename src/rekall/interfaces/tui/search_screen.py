@@ -129,8 +129,11 @@ class SearchScreen(Screen[None]):
     def search(self, request: SearchRequest) -> None:
         """Run one search off the UI thread; a newer keystroke cancels this worker, and the
         seq check drops its results if the facade call finishes anyway."""
-        if get_current_worker().is_cancelled:
-            return
+        with self.rekall.calls.running() as allowed:
+            if allowed and not get_current_worker().is_cancelled:
+                self._search_now(request)
+
+    def _search_now(self, request: SearchRequest) -> None:
         service = self.rekall.service
         try:
             response = service.search(request.query, request.mode, request.filters, SEARCH_LIMIT)
@@ -144,11 +147,14 @@ class SearchScreen(Screen[None]):
     def warm_model(self, query: str, mode: str, filters: EntryFilter) -> None:
         """Load the model with a real search; its results are redone once it is loaded."""
         service = self.rekall.service
-        try:
-            service.search(query, mode, filters, 1)
-        except RekallError as exc:
-            self.post_message(SearchFailed(SearchRequest(-1, query, mode, filters), str(exc)))
-        self.post_message(ModelWarmed(service.semantic.models.loaded))
+        with self.rekall.calls.running() as allowed:
+            if not allowed:
+                return
+            try:
+                service.search(query, mode, filters, 1)
+            except RekallError as exc:
+                self.post_message(SearchFailed(SearchRequest(-1, query, mode, filters), str(exc)))
+            self.post_message(ModelWarmed(service.semantic.models.loaded))
 
     def on_model_warmed(self, message: ModelWarmed) -> None:
         self.warming = False

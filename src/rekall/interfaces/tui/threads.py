@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import partial
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from textual.app import App
 from textual.message import Message
@@ -12,8 +14,47 @@ from textual.widget import Widget
 
 from rekall.core.errors import RekallError
 
+if TYPE_CHECKING:
+    from rekall.interfaces.tui.entry_actions import EntryActionsApp
+
 T = TypeVar("T")
 WRITE_GROUP = "write"
+
+
+class FacadeCalls:
+    """Counts the facade calls running in worker threads, so that the facade is closed only
+    once the last one has returned: a call still running after close() would use a closed
+    database, or open the vector index again and leave its connection to the garbage
+    collector. Calls that start after closing do not run at all.
+    """
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._running = 0
+        self._closing = False
+
+    @contextmanager
+    def running(self) -> Iterator[bool]:
+        """Yields True while the facade may be used; False once it is closing (do nothing)."""
+        with self._changed:
+            if self._closing:
+                allowed = False
+            else:
+                allowed = True
+                self._running += 1
+        try:
+            yield allowed
+        finally:
+            if allowed:
+                with self._changed:
+                    self._running -= 1
+                    self._changed.notify_all()
+
+    def finish(self, timeout: float) -> bool:
+        """Let no new call start, wait for the running ones; False if some still run."""
+        with self._changed:
+            self._closing = True
+            return self._changed.wait_for(lambda: self._running == 0, timeout)
 
 
 class EntriesChanged(Message):
@@ -64,12 +105,17 @@ def run_in_thread(
     a message (not call_from_thread) means a result arriving after exit is dropped quietly.
     """
 
+    calls = cast("EntryActionsApp", app).calls
+
     def job() -> None:
-        try:
-            result = work()
-        except RekallError as exc:
-            app.post_message(MainThreadCall(partial(_fail, app, exc, failed)))
-            return
+        with calls.running() as allowed:
+            if not allowed:
+                return
+            try:
+                result = work()
+            except RekallError as exc:
+                app.post_message(MainThreadCall(partial(_fail, app, exc, failed)))
+                return
         app.post_message(MainThreadCall(partial(done, result)))
 
     app.run_worker(job, thread=True, group=group, name=f"rekall-{group}")
