@@ -6,6 +6,7 @@ import json
 import re
 import sqlite3
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import click
@@ -91,7 +92,7 @@ def test_index_rebuild_reports_up_to_date(generated: CliInvoker) -> None:
 
 
 def test_index_rebuild_says_how_fast_it_embedded(generated: CliInvoker, db_file: Path) -> None:
-    with sqlite3.connect(db_file) as conn:
+    with closing(sqlite3.connect(db_file)) as conn, conn:
         conn.execute(
             "DELETE FROM embeddings WHERE entry_seq IN (SELECT entry_seq FROM embeddings LIMIT 5)"
         )
