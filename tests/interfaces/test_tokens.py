@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import urllib.error
@@ -27,7 +28,7 @@ def test_a_token_is_printed_once_and_only_its_hash_kept(cli: CliInvoker, db_file
     secret = created.stdout.strip()
     assert secret.startswith("rk_") and len(secret) > 40
     assert "shown only now" in created.stderr
-    with sqlite3.connect(db_file) as conn:
+    with contextlib.closing(sqlite3.connect(db_file)) as conn:  # 3.13 warns when left open
         rows = conn.execute("SELECT * FROM tokens").fetchall()
     assert secret not in repr(rows)
     listed = json.loads(cli("token", "list", "--json").stdout)
