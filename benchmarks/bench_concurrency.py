@@ -13,6 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from common import BENCH_DIR, REKALL, bench_env, command_line, copy_base, generated_base  # noqa: E402
 
+from tests.faults.crash_harness import check_problems, storage_problems  # noqa: E402
 from tests.faults.load_harness import missing_ids, run_load  # noqa: E402
 
 
@@ -31,12 +32,18 @@ def main() -> None:
     tally, seconds = run_load(env, home / "rekall.db", logs, args.ops, args.readers)
     lost = missing_ids(home / "rekall.db", tally.ids)
     expected = 4 * args.ops
+    # Healthy as the writers left it, or only after check --repair: counted apart from losses.
+    problems = storage_problems(home / "rekall.db")
+    found, repaired = check_problems(env, True)
+    problems += found
     print(f"$ {command_line()}")
     print(
         f"{len(tally.ids)}/{expected} writes acknowledged, {len(lost)} lost, "
         f"{len(tally.failures)} errors shown to a user "
         f"({sum('locked' in f for f in tally.failures)} 'database is locked')"
     )
+    health = "needed check --repair" if repaired else "passes rekall check as left"
+    print(f"afterwards the database {health}; problems left: {len(problems)}")
     print(
         f"{seconds:.1f} s: {len(tally.ids) / seconds:.1f} writes/s, {tally.reads / seconds:.1f} "
         f"reads/s, {(len(tally.ids) + tally.reads) / seconds:.1f} operations/s "
@@ -44,8 +51,11 @@ def main() -> None:
     )
     for failure in tally.failures:
         print(f"FAILURE {failure}")
+    for problem in problems:
+        print(f"PROBLEM {problem}")
     shutil.rmtree(home, ignore_errors=True)
-    sys.exit(1 if lost or tally.failures or len(tally.ids) != expected else 0)
+    failed = lost or tally.failures or problems or repaired or len(tally.ids) != expected
+    sys.exit(1 if failed else 0)
 
 
 if __name__ == "__main__":
