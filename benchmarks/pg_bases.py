@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 import sys
 import warnings
+from contextlib import closing
 from pathlib import Path
 
 import numpy as np
@@ -44,7 +45,7 @@ def perturbed_base(count: int, seed: int = 42) -> Path:
         return home
     source = generated_base(REAL, seed)
     home.mkdir(parents=True, exist_ok=True)
-    with sqlite3.connect(source / "rekall.db") as conn:
+    with closing(sqlite3.connect(source / "rekall.db")) as conn, conn:
         conn.execute("VACUUM INTO ?", (str(home / "rekall.db"),))
     print(f"  adding {count - REAL:,} entries with perturbed vectors (once)...", file=sys.stderr)
     _append(home / "rekall.db", count - REAL, seed + 1)

@@ -230,3 +230,38 @@ def test_help_and_simple_commands_load_nothing_heavy(args: list[str]) -> None:
 @pytest.mark.parametrize("args", [["search", "timeout", "--mode", "keyword"], ["list"]])
 def test_keyword_commands_load_nothing_heavy(args: list[str]) -> None:
     assert heavy_modules_loaded(*args) == []
+
+
+def connections_left_open(source: str) -> list[int]:
+    """Lines of `with sqlite3.connect(...)`: the block commits but never closes the
+    connection, which Python 3.13 reports at garbage collection, in whatever runs then."""
+    lines = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, (ast.With, ast.AsyncWith)):
+            for item in node.items:
+                call = item.context_expr
+                if (
+                    isinstance(call, ast.Call)
+                    and isinstance(call.func, ast.Attribute)
+                    and call.func.attr == "connect"
+                    and isinstance(call.func.value, ast.Name)
+                    and call.func.value.id == "sqlite3"
+                ):
+                    lines.append(node.lineno)
+    return lines
+
+
+def test_a_with_block_on_sqlite3_connect_is_caught() -> None:
+    assert connections_left_open("with sqlite3.connect(p) as c:\n    pass\n") == [1]
+    assert connections_left_open("with closing(sqlite3.connect(p)) as c:\n    pass\n") == []
+
+
+def test_every_sqlite3_connection_is_closed_not_only_committed() -> None:
+    tests_dir = Path(__file__).resolve().parent
+    files = [*SOURCE_FILES, *sorted(tests_dir.rglob("*.py"))]
+    found = {
+        str(path.name): lines
+        for path in files
+        if (lines := connections_left_open(path.read_text(encoding="utf-8")))
+    }
+    assert not found, f"use contextlib.closing(sqlite3.connect(...)): {found}"

@@ -6,6 +6,7 @@ import pytest
 
 from rekall.core.entries import EntryFilter
 from rekall.service import Rekall
+from rekall.storage.fts_repo import KeywordQuery
 from tests.service.conftest import fill
 
 
@@ -141,6 +142,57 @@ def test_context_is_stored_read_and_ranks_its_error_first(any_backend: Rekall) -
     assert changed.context.fields()["situation"] is None
 
 
+def test_document_counts_hold_each_phrase_and_the_total(any_backend: Rekall) -> None:
+    any_backend.add("til", "pgbouncer pool sizing", "Size the pool from the total.")
+    any_backend.add("til", "node.js pool", "node js event loop", tags=("node",))
+    any_backend.add("til", "unrelated", "nothing to see")
+    query = KeywordQuery((("pool",), ("node", "js"), ("absent",), ("pgbou",)), prefix_last=True)
+    with any_backend.db.read() as conn:
+        counts, total = any_backend.db.repos.keyword.document_counts(conn, query)
+        whole, _ = any_backend.db.repos.keyword.document_counts(conn, KeywordQuery((("pgbou",),)))
+    assert (counts, total) == ([2, 1, 0, 1], 3)
+    assert whole == [0]  # without prefix_last the last phrase is a whole word
+
+
+def test_entry_fields_are_read_for_the_asked_entries(any_backend: Rekall) -> None:
+    error = "ENOSPC: System limit for number of file watchers reached"
+    first = any_backend.add(
+        "bug", "Watchers limit", "Raise it.", tags=("linux", "inotify"),
+        context={"error_messages": [error]},
+    )  # fmt: skip
+    any_backend.add("til", "other entry", "other text")
+    with any_backend.db.read() as conn:
+        seq = any_backend.db.repos.entries.seq_of(conn, first.id)
+        fields = any_backend.db.repos.keyword.entry_fields(conn, [seq, 10_000])
+    assert list(fields) == [seq]
+    found = fields[seq]
+    assert (found.title, found.content) == ("Watchers limit", "Raise it.")
+    assert "linux" in found.tags and "inotify" in found.tags
+    assert error in found.context
+
+
+@pytest.mark.parametrize("typed", ["connecti", "connectio", "pool connecti", "authenticat"])
+def test_the_word_being_typed_finds_words_it_begins(any_backend: Rekall, typed: str) -> None:
+    # Both backends index stems (connection: connect), which a typed prefix can run past.
+    wanted = any_backend.add("til", "Connection pool authentication", "Pool sizing.")
+    any_backend.add("til", "unrelated", "nothing to see")
+    found = any_backend.search(typed, mode="keyword").results
+    assert [r.entry.id for r in found] == [wanted.id]
+    assert any(word.endswith("*") for word in found[0].matched or {})
+    finished = typed.split()[-1] + " "  # a finished word is matched whole
+    assert any_backend.search(finished, mode="keyword").results == []
+
+
+@pytest.mark.model
+def test_hybrid_search_as_you_type_keeps_the_typed_entry_first(any_backend: Rekall) -> None:
+    wanted = any_backend.add("til", "Pgbouncer transaction pooling", "Prepared statements off.")
+    any_backend.add("til", "Connection limits of Postgres", "max_connections and pools.")
+    for typed in ("pgbou", "pgbouncer transact"):
+        result = any_backend.search(typed, mode="hybrid").results[0]
+        assert result.entry.id == wanted.id, typed
+        assert result.keyword_rank == 1 and result.similarity is not None
+
+
 @pytest.mark.model
 def test_hybrid_snippets_mark_keyword_matches_only(any_backend: Rekall) -> None:
     words = any_backend.add("til", "pool sizing", "first line\nthe pgbouncer pool sits in front")
@@ -153,15 +205,37 @@ def test_hybrid_snippets_mark_keyword_matches_only(any_backend: Rekall) -> None:
 
 
 @pytest.mark.model
-def test_hybrid_falls_back_to_any_word_when_no_entry_holds_them_all(
+def test_hybrid_keyword_side_takes_any_word_and_puts_all_words_first(
     any_backend: Rekall,
 ) -> None:
     both = any_backend.add("til", "kubernetes pod eviction", "pods evicted under memory pressure")
     one = any_backend.add("til", "zebra crossing", "stripes")
     found = {r.entry.id: r for r in any_backend.search("eviction stripes", mode="hybrid").results}
     assert {found[both.id].keyword_rank, found[one.id].keyword_rank} == {1, 2}
-    # Once an entry holds every word, the any-word list is not used.
+    # An entry holding every word ranks first; the others keep their smaller evidence.
     every = any_backend.add("til", "stripes and eviction", "both words")
     found = {r.entry.id: r for r in any_backend.search("eviction stripes", mode="hybrid").results}
     assert found[every.id].keyword_rank == 1
-    assert all(found[i].keyword_rank is None for i in (both.id, one.id) if i in found)
+    assert found[every.id].keyword_strength == 1.0
+    assert all(found[i].keyword_strength < 1.0 for i in (both.id, one.id) if i in found)  # type: ignore[operator]
+
+
+def test_a_word_that_finds_itself_does_not_match_its_shorter_forms(any_backend: Rekall) -> None:
+    browsers = any_backend.add("til", "web browsers compared", "engines")
+    any_backend.add("til", "browse the archive", "old mail")
+    found = any_backend.search("browsers", mode="keyword").results
+    assert [r.entry.id for r in found] == [browsers.id]
+    with any_backend.db.read() as conn:
+        counts, _ = any_backend.db.repos.keyword.document_counts(
+            conn, KeywordQuery((("browsers",),), prefix_last=True)
+        )
+    assert counts == [1]
+
+
+def test_keyword_evidence_follows_an_edit(any_backend: Rekall) -> None:
+    entry = any_backend.add("til", "alpha notes", "pgbouncer in front")
+    before = any_backend.search("pgbouncer", mode="keyword").results[0]
+    assert before.matched == {"pgbouncer*": ["content"]}
+    any_backend.update(entry.id, title="pgbouncer alpha")  # a new generation: nothing stale
+    after = any_backend.search("pgbouncer", mode="keyword").results[0]
+    assert after.matched == {"pgbouncer*": ["title", "content"]}

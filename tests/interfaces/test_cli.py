@@ -844,6 +844,8 @@ def test_keyword_search_json_shape(cli: Invoke, searchable: dict[str, str]) -> N
     assert hit["keyword_rank"] == 1
     assert hit["semantic_rank"] is None
     assert "[ERR_REQUIRE_ESM]" in hit["snippet"]
+    assert hit["matched"] == {"ERR_REQUIRE_ESM*": ["title"]}  # the last word is a prefix
+    assert hit["keyword_strength"] == 1.0
     assert "\x02" not in result.stdout and "\x03" not in result.stdout
     assert result.stderr == ""
 

@@ -6,8 +6,10 @@ import json
 import re
 import sqlite3
 import sys
+from contextlib import closing
 from pathlib import Path
 
+import click
 import pytest
 
 from tests.conftest import CliInvoker
@@ -90,7 +92,7 @@ def test_index_rebuild_reports_up_to_date(generated: CliInvoker) -> None:
 
 
 def test_index_rebuild_says_how_fast_it_embedded(generated: CliInvoker, db_file: Path) -> None:
-    with sqlite3.connect(db_file) as conn:
+    with closing(sqlite3.connect(db_file)) as conn, conn:
         conn.execute(
             "DELETE FROM embeddings WHERE entry_seq IN (SELECT entry_seq FROM embeddings LIMIT 5)"
         )
@@ -135,3 +137,33 @@ def test_model_status_without_model_exits_1(
     result = cli("model", "status")
     assert result.exit_code == 1
     assert "config.json" in result.stdout
+
+
+@pytest.mark.model
+def test_hybrid_json_carries_each_results_evidence(cli: CliInvoker) -> None:
+    for title, content in [
+        ("ENOSPC: file watchers limit reached", "Raise fs.inotify.max_user_watches."),
+        ("Disk full on the build agent", "The runner ran out of space."),
+    ]:
+        assert cli("add", "bug", title, "-c", content).exit_code == 0
+    result = cli("search", "why does ENOSPC stop my watcher", "--json")
+    assert result.exit_code == 0, result.stderr
+    top = json.loads(result.stdout)["results"][0]
+    assert top["title"].startswith("ENOSPC")
+    assert top["matched"]["ENOSPC"] == ["title"]
+    assert top["keyword_rank"] == 1 and top["semantic_rank"] >= 1
+    assert 0 < top["similarity"] < top["score"]  # the fused score adds the keyword vote
+    assert 0 < top["keyword_strength"] <= 1
+
+
+def test_search_highlights_matched_words_in_the_snippet(
+    cli: CliInvoker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rekall.interfaces.cli import render
+
+    assert cli("add", "til", "Pool notes", "-c", "size the pgbouncer pool by cores").exit_code == 0
+    plain = cli("search", "pgbouncer", "-m", "keyword").stdout
+    assert "size the [pgbouncer] pool" in plain  # no terminal: brackets
+    monkeypatch.setattr(render, "use_color", lambda: True)  # a terminal: bold yellow words
+    marked = render.styled_snippet("size the \x02pgbouncer\x03 pool")
+    assert marked == f"size the {click.style('pgbouncer', bold=True, fg='yellow')} pool"

@@ -308,6 +308,7 @@ async def test_search_finds_entries_in_every_mode(service: Rekall, mode: str) ->
     assert len(found["results"]) <= 3
     if mode == "keyword":
         assert top["matched_by"] == ["keywords"] and "**Safari**" in top["snippet"]
+        assert "title" in top["matched"]["Safari"] and top["keyword_rank"] == 1
     else:
         assert "meaning" in top["matched_by"] and 0 < top["similarity"] <= 1
 

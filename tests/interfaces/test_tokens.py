@@ -7,7 +7,7 @@ import sqlite3
 import urllib.error
 import urllib.request
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, closing
 from pathlib import Path
 
 import httpx2
@@ -27,7 +27,7 @@ def test_a_token_is_printed_once_and_only_its_hash_kept(cli: CliInvoker, db_file
     secret = created.stdout.strip()
     assert secret.startswith("rk_") and len(secret) > 40
     assert "shown only now" in created.stderr
-    with sqlite3.connect(db_file) as conn:
+    with closing(sqlite3.connect(db_file)) as conn:
         rows = conn.execute("SELECT * FROM tokens").fetchall()
     assert secret not in repr(rows)
     listed = json.loads(cli("token", "list", "--json").stdout)

@@ -169,9 +169,11 @@ class RecordingThreads:
 
 
 @pytest.mark.model
+@pytest.mark.parametrize("started_with_one", [False, True])
 def test_one_thread_for_a_query_all_cores_for_a_batch(
-    model_dir: Path, monkeypatch: pytest.MonkeyPatch
+    model_dir: Path, monkeypatch: pytest.MonkeyPatch, started_with_one: bool
 ) -> None:
+    monkeypatch.setattr(embedder_module, "BLAS_STARTED_WITH_ONE_THREAD", started_with_one)
     seen: list[str] = []
     forward = embedder_module.bert_math.embed_tokens
 
@@ -188,11 +190,51 @@ def test_one_thread_for_a_query_all_cores_for_a_batch(
         assert seen == [threading.current_thread().name]
         seen.clear()
         loaded.embed([f"text number {i} of a batch" for i in range(40)])
-    # BLAS is single-threaded in both cases; a batch spreads over worker threads.
-    assert threads.limits == [1, 1]
+    # BLAS is single-threaded in both cases (a query needs no limit when OpenBLAS started
+    # with one thread); a batch spreads over worker threads.
+    assert threads.limits == ([1] if started_with_one else [1, 1])
     workers = set(seen)
     assert all(name.startswith("rekall-embed") for name in workers)
     assert len(workers) == min(embedder_module._cpu_count(), 20)
+
+
+BLAS_SCRIPT = textwrap.dedent(
+    """
+    import json, sys
+    from pathlib import Path
+    from rekall.search.embedder import load_embedder
+
+    with load_embedder(Path(sys.argv[1])) as embedder:
+        embedder.embed(["one query"])
+        loaded = "threadpoolctl" in sys.modules
+    from threadpoolctl import threadpool_info
+
+    threads = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+    print(json.dumps({"threadpoolctl": loaded, "blas_threads": threads}))
+    """
+)
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("env_threads", ["1", None])
+def test_a_query_loads_threadpoolctl_only_when_blas_may_run_threads(
+    model_dir: Path, env_threads: str | None
+) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    if env_threads is not None:
+        env["OPENBLAS_NUM_THREADS"] = env_threads
+    result = subprocess.run(
+        [sys.executable, "-c", BLAS_SCRIPT, str(model_dir)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    figures = json.loads(result.stdout)
+    assert figures["threadpoolctl"] is (env_threads is None)
+    if env_threads == "1":
+        assert figures["blas_threads"] == [1]
 
 
 @pytest.mark.model

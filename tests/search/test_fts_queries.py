@@ -214,3 +214,14 @@ def test_any_text_is_a_valid_keyword_query(rekall: Rekall, query: str) -> None:
 )
 def test_any_mix_of_operators_is_a_valid_keyword_query(rekall: Rekall, words: list[str]) -> None:
     rekall.search(" ".join(words), mode="keyword")
+
+
+@pytest.mark.parametrize("typed", ["Templ", "templates in C", "ERR_REQ", "Don't comm"])
+def test_the_word_being_typed_matches_as_a_prefix(rekall: Rekall, typed: str) -> None:
+    found = titles(rekall, typed)
+    assert found and found[0] in {title_of("cpp"), title_of("node"), title_of("dont")}
+
+
+def test_a_finished_word_is_not_a_prefix(rekall: Rekall) -> None:
+    assert titles(rekall, "Templ ") == []
+    assert titles(rekall, "Te") == []

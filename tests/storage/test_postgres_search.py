@@ -10,6 +10,7 @@ import psycopg
 import pytest
 
 from rekall.config import Config
+from rekall.core.entries import EntryFilter
 from rekall.service import Rekall
 from tests.storage.test_postgres_concurrency import no_model
 
@@ -42,7 +43,7 @@ def test_a_warm_hybrid_search_is_two_statements_without_a_transaction(
             assert rekall.search(query, mode="hybrid").results
             # Candidates of both sides in one, the shown entries in the other; no BEGIN,
             # COMMIT or generation read when nothing changed.
-            assert statements == ["WITH", "SELECT"], query
+            assert statements == ["WITH", "SELECT"], (query, statements)
     finally:
         rekall.close()
 
@@ -65,3 +66,32 @@ def test_a_search_after_the_server_dropped_pooled_connections_retries(
         assert [r.entry.id for r in found] == [entry.id]
     finally:
         base.close()
+
+
+@pytest.mark.model
+def test_weighed_candidates_agree_with_the_keyword_repository(postgres_url: str) -> None:
+    from rekall.search.model_files import MODEL_ID
+    from rekall.storage.fts_repo import KeywordQuery
+
+    rekall = Rekall(Config(database_url=postgres_url), long_lived=True)
+    try:
+        rekall.add("til", "pgbouncer pool sizing", "Size the pool.", tags=("postgres",))
+        rekall.add("til", "connection pool", "node js pools connections")
+        rekall.add("til", "unrelated", "nothing")
+        query = KeywordQuery((("pool",), ("connecti",)), prefix_last=True)
+        blob = rekall.semantic.embed_query("pool").astype("<f4").tobytes()
+        db, search = rekall.db, rekall.db.repos.vector_search
+        assert search is not None
+        found = db.query(
+            lambda c: search.weighed_candidates(c, blob, MODEL_ID, 10, query, EntryFilter())
+        )
+        with db.read() as conn:
+            hits = db.repos.keyword.search_phrases(conn, query, EntryFilter(), 10)
+            counts = db.repos.keyword.document_counts(conn, query)
+            fields = db.repos.keyword.entry_fields(conn, [hit.seq for hit in hits])
+        assert [h.seq for h in found.hits] == [h.seq for h in hits]
+        assert (found.counts, found.total) == counts == ([2, 1], 3)
+        assert found.fields == fields
+        assert len(found.semantic) == 3
+    finally:
+        rekall.close()

@@ -14,8 +14,8 @@ SCORE_MEANINGS = {
     "keyword": "BM25 keyword relevance: higher is better, not bounded; compare within one search",
     "semantic": "cosine similarity of meaning: 1.0 identical, above ~0.5 closely related, "
     "below ~0.2 unrelated",
-    "hybrid": "fused rank score (weighted reciprocal rank of keyword and semantic lists): "
-    "higher is better; compare within one search",
+    "hybrid": "fused score: the cosine similarity plus a keyword bonus for rare or exact words "
+    "matched in the title, tags or as identifiers; higher is better; compare within one search",
 }
 
 
@@ -29,6 +29,8 @@ class SearchResult:
     keyword_rank: int | None = None
     semantic_rank: int | None = None
     similarity: float | None = None
+    matched: dict[str, list[str]] | None = None  # query term -> fields it matched in
+    keyword_strength: float | None = None  # share of the query's keyword evidence, 0-1
 
 
 @dataclass(frozen=True)

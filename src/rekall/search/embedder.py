@@ -36,6 +36,20 @@ BATCH_TOKENS = 512
 TOKENIZE_CHUNK = 1024
 
 
+def _blas_name() -> str:
+    config: Any = getattr(np, "__config__", None)
+    blas = getattr(config, "CONFIG", {}).get("Build Dependencies", {}).get("blas", {})
+    return str(blas.get("name", ""))
+
+
+# OpenBLAS reads OPENBLAS_NUM_THREADS once, as numpy loads it, and the `rekall` entry point
+# sets it to 1 before that: BLAS is then single-threaded already, and one text needs no
+# threadpoolctl (loading it and scanning the process's libraries was 4-5 ms of a cold search).
+BLAS_STARTED_WITH_ONE_THREAD = (
+    os.environ.get("OPENBLAS_NUM_THREADS") == "1" and "openblas" in _blas_name()
+)
+
+
 class Embedder(Protocol):
     """What search needs from an embedding engine."""
 
@@ -65,9 +79,7 @@ class MiniLMEmbedder:
         self._weights: bert_math.BertWeights | None = weights
         self._mapping: mmap.mmap | None = mapping
         self._tokenizer: TextTokenizer | None = tokenizer
-        from threadpoolctl import ThreadpoolController
-
-        self._threads = ThreadpoolController()
+        self._threads: Any = None  # a threadpoolctl controller, made when first needed
 
     @property
     def model_id(self) -> str:
@@ -96,7 +108,7 @@ class MiniLMEmbedder:
         # each run whole forward passes. numpy's elementwise work (a third of the time) is
         # single-threaded, and BLAS threads spin when another process holds a core: with
         # a busy neighbour, 2 BLAS threads gave 10-18 entries/s, 2 workers 24-41.
-        with self._threads.limit(limits=1, user_api="blas"):
+        with self._one_blas_thread(len(texts)):
             if len(texts) == 1:
                 _embed_chunk(weights, tokenizer, texts, 0, out, None)
                 return out
@@ -108,6 +120,18 @@ class MiniLMEmbedder:
                     chunk = texts[start : start + TOKENIZE_CHUNK]
                     _embed_chunk(weights, tokenizer, chunk, start, out, pool)
         return out
+
+    def _one_blas_thread(self, texts: int) -> contextlib.AbstractContextManager[Any]:
+        if texts == 1 and BLAS_STARTED_WITH_ONE_THREAD:
+            return contextlib.nullcontext()
+        if self._threads is None:
+            from threadpoolctl import ThreadpoolController
+
+            self._threads = ThreadpoolController()
+        limit: contextlib.AbstractContextManager[Any] = self._threads.limit(
+            limits=1, user_api="blas"
+        )
+        return limit
 
     def close(self) -> None:
         """Drop the weights and unmap the file, so the OS takes the memory back."""

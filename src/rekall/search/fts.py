@@ -1,14 +1,26 @@
-"""Turning any text a person types into a safe FTS5 query: terms, stop words, identifiers."""
+"""Turning any text a person types into keyword terms: stop words, identifiers, prefixes."""
 
 from __future__ import annotations
 
+import functools
 import re
+import unicodedata
 from dataclasses import dataclass
 
 MAX_TERMS = 64
+# Search as you type: the last word is a prefix once it has this many characters.
+MIN_PREFIX_CHARS = 3
 # Letters and digits only, as FTS5's unicode61 tokenizer sees them: '_' splits too.
 _TOKEN = re.compile(r"[^\W_]+")
-_CAMEL = re.compile(r"[a-z][A-Z]")
+# A capital after a lower-case letter (useEffect) or inside a capital run (OOMKilled).
+_MIXED_CASE = re.compile(r"[a-z][A-Z]|[A-Z]{2}[a-z]")
+# All-capital words this short are acronyms (API, CORS, HTTP), not error names (ENOSPC).
+MIN_CAPITAL_IDENTIFIER = 5
+# Combining marks (diacritics) left by NFKD decomposition: é becomes e + U+0301.
+_COMBINING = re.compile(
+    "[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f\u3099\u309a]"
+)
+_PUNCTUATION = "\"'`()[]{}<>,;:!?"
 # Common English words that carry no search intent; dropped from the keyword side.
 _STOP_WORDS_TEXT = """
 a about above after again against all am an and any are as at be because been before being
@@ -28,27 +40,59 @@ class Term:
 
     tokens: tuple[str, ...]
     is_identifier: bool
+    prefix: bool = False
+    word: str = ""  # as typed, for showing which words matched
 
     @property
     def is_stop_word(self) -> bool:
         return len(self.tokens) == 1 and self.tokens[0].lower() in STOP_WORDS
 
-    def as_fts(self, prefix: bool = False) -> str:
-        phrase = '"' + " ".join(self.tokens) + '"'
-        return phrase + "*" if prefix else phrase
+    @property
+    def text(self) -> str:
+        return (self.word or " ".join(self.tokens)) + ("*" if self.prefix else "")
+
+    def pattern(self, exact: bool = False) -> re.Pattern[str]:
+        """Where this term occurs in folded text, token boundaries as FTS5 sees them.
+
+        With exact, a prefix term only matches its whole word.
+        """
+        return _term_pattern(self.tokens, self.prefix and not exact)
+
+
+@functools.lru_cache(maxsize=1024)
+def _term_pattern(tokens: tuple[str, ...], open_end: bool) -> re.Pattern[str]:
+    # Cached: hybrid search tries each term on every candidate entry.
+    body = r"[\W_]+".join(re.escape(token) for token in tokens)
+    return re.compile(r"(?<![^\W_])" + body + ("" if open_end else r"(?![^\W_])"))
+
+
+def fold(text: str) -> str:
+    """Lower-case text without diacritics, as FTS5's unicode61 tokenizer compares words."""
+    if text.isascii():
+        return text.lower()
+    return _COMBINING.sub("", unicodedata.normalize("NFKD", text)).lower()
 
 
 def looks_like_identifier(chunk: str) -> bool:
-    """True for code-ish words a developer pastes: ENOSPC, useEffect, os.replace, --no-deps."""
-    core = chunk.strip("\"'`()[]{}<>,;:!?")
+    """True for code-ish words a developer pastes: ENOSPC, useEffect, os.replace, --no-deps.
+
+    Not for acronyms (API, CORS), hyphenated words (read-only) or abbreviations (e.g.).
+    """
+    core = chunk.strip(_PUNCTUATION)
     if len(core) < 2:
         return False
-    if any(sep in core.strip(".-") for sep in "._/:=-") or core.startswith("--"):
+    if core.startswith("--") or (core.startswith("-") and core[1:2].isalpha()):
         return bool(_TOKEN.search(core))
-    if _CAMEL.search(core) or (any(c.isdigit() for c in core) and any(c.isalpha() for c in core)):
+    inner = core.strip(".-")
+    if any(sep in inner for sep in "._/:="):
+        tokens = _TOKEN.findall(inner)
+        return len(tokens) >= 2 and any(len(t) >= 2 for t in tokens) and len(inner) >= 4
+    if _MIXED_CASE.search(core) or (
+        any(c.isdigit() for c in core) and any(c.isalpha() for c in core)
+    ):
         return True
     letters = [c for c in core if c.isalpha()]
-    return len(letters) >= 3 and all(c.isupper() for c in letters)
+    return len(letters) >= MIN_CAPITAL_IDENTIFIER and all(c.isupper() for c in letters)
 
 
 def extract_terms(text: str, max_terms: int = MAX_TERMS) -> list[Term]:
@@ -56,11 +100,11 @@ def extract_terms(text: str, max_terms: int = MAX_TERMS) -> list[Term]:
     terms: list[Term] = []
     seen: set[tuple[str, ...]] = set()
     for chunk in text.split():
-        tokens = tuple(token.lower() for token in _TOKEN.findall(chunk))
+        tokens = tuple(fold(token) for token in _TOKEN.findall(chunk))
         if not tokens or tokens in seen:
             continue
         seen.add(tokens)
-        terms.append(Term(tokens, looks_like_identifier(chunk)))
+        terms.append(Term(tokens, looks_like_identifier(chunk), word=chunk.strip(_PUNCTUATION)))
         if len(terms) >= max_terms:
             break
     return terms
@@ -72,19 +116,14 @@ def content_terms(terms: list[Term]) -> list[Term]:
     return kept or terms
 
 
-def build_match(
-    terms: list[Term], operator: str = "OR", prefix_last: bool = False, column: str | None = None
-) -> str | None:
-    """An FTS5 MATCH expression joining quoted terms; None when there is nothing to match.
+def typing_terms(text: str) -> list[Term]:
+    """The content terms of text typed so far: its last word, still being typed, is a prefix.
 
-    Every term is quoted, so punctuation, quotes and FTS5 operators in user text are
-    matched as words and never parsed as query syntax. column limits each term to one column.
+    Only while the word is unfinished (no trailing space) and has MIN_PREFIX_CHARS or more,
+    so `connecti` finds `connection` and `a` does not match half the base.
     """
-    if not terms:
-        return None
-    parts = [term.as_fts() for term in terms]
-    if prefix_last:
-        parts[-1] = terms[-1].as_fts(prefix=True)
-    if column is not None:
-        parts = [f"{{{column}}} : {part}" for part in parts]
-    return f" {operator} ".join(parts)
+    terms = extract_terms(text)
+    if terms and text[-1:].isalnum() and len(terms[-1].tokens[-1]) >= MIN_PREFIX_CHARS:
+        last = terms[-1]
+        terms[-1] = Term(last.tokens, last.is_identifier, prefix=True, word=last.word)
+    return content_terms(terms)

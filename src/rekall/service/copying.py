@@ -8,13 +8,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rekall.core.entries import content_hash
 from rekall.core.errors import StorageError, ValidationError
-from rekall.core.records import EntryRecord, ExportDocument, LinkRecord
+from rekall.core.records import EntryRecord, ExportDocument
 from rekall.search.model_files import MODEL_ID
 from rekall.service.import_writer import VectorSupply
 from rekall.service.indexing import Progress
-from rekall.service.transfer import import_document
+from rekall.service.transfer import document_in, import_document
 
 if TYPE_CHECKING:
     from rekall.service.facade import Rekall
@@ -49,9 +48,12 @@ class CopyReport:
 class SourceData:
     """Everything read from the source in one consistent snapshot."""
 
-    records: dict[str, EntryRecord]
-    links: list[LinkRecord]
+    document: ExportDocument
     supply: VectorSupply
+
+    @property
+    def records(self) -> dict[str, EntryRecord]:
+        return {record.id: record for record in self.document.entries}
 
 
 def copy_base(source: Rekall, target: Rekall, progress: Progress | None = None) -> CopyReport:
@@ -67,12 +69,11 @@ def copy_base(source: Rekall, target: Rekall, progress: Progress | None = None) 
     started = time.perf_counter()
     data = read_source(source.db)
     report = CopyReport(source.db.location, target.db.location, entries=len(data.records))
-    report.links = len(data.links)
-    document = ExportDocument(tuple(data.records.values()), tuple(data.links))
+    report.links = len(data.document.links)
     imported = import_document(
         target.db,
         target.indexer,
-        document,
+        data.document,
         source=source.db.location,
         strategy="replace",
         dry_run=False,
@@ -90,27 +91,23 @@ def copy_base(source: Rekall, target: Rekall, progress: Progress | None = None) 
             report.verified = verify_copy(target.db, conn, data)
     with target.db.read() as conn:
         total = target.db.repos.entries.count_entries(conn).get("total", 0)
-    report.other_target_entries = total - len(data.records)
+    report.other_target_entries = total - report.entries
     report.seconds = time.perf_counter() - started
     return report
 
 
 def read_source(db: Store) -> SourceData:
-    """Records, links, and the vectors still matching their entry's text."""
+    """The source as an export reads it (vectors that still match their entry's text
+    included), and its context vectors, in one snapshot."""
     with db.read() as conn:
-        records = db.repos.transfer.read_records(conn)
-        links = db.repos.transfer.read_links(conn)
-        vectors = db.repos.transfer.vectors_by_id(conn, MODEL_ID)
+        document = document_in(db.repos, conn, MODEL_ID)
         contexts = db.repos.transfer.context_vectors(conn)
-    summary = {
-        entry_id: blob
-        for entry_id, (digest, blob) in vectors.items()
-        if entry_id in records and digest == content_hash(records[entry_id].embedding_text())
-    }
+    carried = {} if document.vectors is None else document.vectors.items
+    summary = {entry_id: blob for entry_id, (_, blob) in carried.items()}
     context = {
         entry_id: (model, len(blob) // 4, blob) for entry_id, (model, blob) in contexts.items()
     }
-    return SourceData(records, links, VectorSupply(summary, context))
+    return SourceData(document, VectorSupply(summary, context))
 
 
 def verify_copy(db: Store, conn: Any, data: SourceData) -> list[str]:
@@ -118,9 +115,10 @@ def verify_copy(db: Store, conn: Any, data: SourceData) -> list[str]:
 
     Returns what was checked. Raises StorageError naming the first difference.
     """
-    ids = list(data.records)
+    records = data.records
+    ids = list(records)
     stored = db.repos.transfer.read_records(conn, ids)
-    for entry_id, record in data.records.items():
+    for entry_id, record in records.items():
         differences = _differences(record, stored.get(entry_id))
         if differences:
             raise StorageError(
@@ -128,7 +126,7 @@ def verify_copy(db: Store, conn: Any, data: SourceData) -> list[str]:
                 "nothing was written"
             )
     links = {link.key: link for link in db.repos.transfer.read_links(conn, ids)}
-    missing = [link.key for link in data.links if links.get(link.key) != link]
+    missing = [link.key for link in data.document.links if links.get(link.key) != link]
     if missing:
         raise StorageError(f"link {missing[0]} did not copy; nothing was written")
     vectors = db.repos.transfer.vectors_by_id(conn, MODEL_ID)
@@ -137,7 +135,7 @@ def verify_copy(db: Store, conn: Any, data: SourceData) -> list[str]:
         raise StorageError(f"the vector of entry {wrong[0]} did not copy; nothing was written")
     return [
         f"{len(ids)} entries",
-        f"{len(data.links)} links",
+        f"{len(data.document.links)} links",
         f"{len(data.supply.summary)} vectors",
     ]
 

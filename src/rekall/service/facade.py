@@ -18,9 +18,11 @@ from rekall.core.entries import Entry, EntryFilter, Link
 from rekall.core.errors import ModelError, ValidationError
 from rekall.core.results import SearchResponse, SearchResult
 from rekall.core.review import SIMILAR_EXISTING_THRESHOLD
+from rekall.search.hybrid import FusionWeights
 from rekall.service import searching
 from rekall.service.entries import ACTING_AS, EntryOperations, validate_changes
 from rekall.service.indexing import Indexer, Progress, RebuildReport
+from rekall.service.keyword import KeywordSide
 from rekall.service.legacy_offer import offer_legacy_import
 from rekall.service.review import ReviewMethods, close_matches
 from rekall.service.semantic import SemanticEngine
@@ -70,6 +72,9 @@ class Rekall(ReviewMethods):
         self.notify = notify or (lambda message: None)
         self.semantic = SemanticEngine(self.db, self.config, long_lived, self.notify)
         self.indexer = Indexer(self.db, self.semantic, self.notify)
+        self.keyword = KeywordSide(self.db)
+        # Hybrid and keyword search parameters (docs/decisions/002); the sweep replaces them.
+        self.fusion_weights = FusionWeights()
         if self.db.kind == "sqlite":
             offer_legacy_import(self.db, self.notify)
 
@@ -212,7 +217,9 @@ class Rekall(ReviewMethods):
                 notices.append(KEYWORD_FALLBACK.format(exc))
                 mode = "keyword"
         if ranking is None:
-            ranking = searching.keyword_ranking(self.db, query, filters, limit)
+            ranking = searching.keyword_ranking(
+                self.keyword, query, filters, limit, self.fusion_weights
+            )
         results = searching.build_results(self.db, ranking)
         elapsed = (time.perf_counter() - started) * 1000
         return SearchResponse(query, mode, results, notices, elapsed)
@@ -222,7 +229,9 @@ class Rekall(ReviewMethods):
     ) -> searching.Ranking:
         if mode == "semantic":
             return searching.semantic_ranking(self.semantic, self.db, query, filters, limit)
-        return searching.hybrid_ranking(self.semantic, self.db, query, filters, limit)
+        return searching.hybrid_ranking(
+            self.semantic, self.keyword, query, filters, limit, self.fusion_weights
+        )
 
     def similar(
         self, id_or_prefix: str, limit: int = 10, filters: EntryFilter | None = None

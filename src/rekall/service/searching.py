@@ -2,46 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rekall.core.entries import Entry, EntryFilter
 from rekall.core.results import SearchResult
 from rekall.search.cache import LRUCache
-from rekall.search.hybrid import RankedList, reciprocal_rank_fusion
+from rekall.search.hybrid import FusionWeights, fuse, idf
 from rekall.search.model_files import MODEL_ID
-from rekall.service.keyword import KeywordPlan, run_keyword
+from rekall.service.keyword import (
+    KeywordMatch,
+    KeywordPlan,
+    KeywordSide,
+    fold_fields,
+    weigh_hits,
+)
 from rekall.service.semantic import SemanticEngine
-from rekall.storage.fts_repo import KeywordHit, KeywordQuery
+from rekall.storage.fts_repo import KeywordQuery
 
 if TYPE_CHECKING:
     import numpy as np
 
     from rekall.storage.contract import Store
 
-# Keyword hits, the weight their list earned, and the query their snippets are still to be
-# made with (None when the hits carry their snippets).
-KeywordCandidates = tuple[list[KeywordHit], float, KeywordQuery | None]
 # How many candidates each side contributes to fusion, relative to the asked limit.
 CANDIDATE_FACTOR = 5
 MIN_CANDIDATES = 50
-
-
-@dataclass(frozen=True)
-class FusionWeights:
-    """How much vote each list gets in hybrid search (docs/decisions/002-hybrid-fusion.md)."""
-
-    semantic: float = 1.0
-    keyword_all_terms: float = 1.0
-    keyword_any_term: float = 0.1
-    keyword_identifier: float = 1.5
-    # Entries whose context declares every term (an error message, trigger keyword or file
-    # path): the person typed what was recorded to bring them back, as exact as an identifier.
-    keyword_context: float = 1.5
-
-
-WEIGHTS = FusionWeights()
 
 
 def allowed_seqs(
@@ -87,67 +73,37 @@ def nearest_hits(
     return engine.nearest(vector, k, allowed_seqs(db, filters, engine.filter_cache))
 
 
-def keyword_attempts(plan: KeywordPlan) -> list[tuple[KeywordQuery, float]]:
-    """The keyword queries hybrid search tries, in order, with the weight their hits earn:
-    the first that finds anything gives the keyword candidates.
-
-    A question's words are mostly noise for BM25 ("how do I stop a job…"), so a plain OR of
-    its words only earns a small vote. Entries holding every content word earn a full vote,
-    and so does any match of a code-like identifier (ENOSPC, useEffect), where exact words
-    beat meaning.
-    """
-    if not plan.terms:
-        return []
-    if plan.has_identifier:
-        return [(plan.query(), WEIGHTS.keyword_identifier)]
-    attempts = [(plan.query(), WEIGHTS.keyword_any_term)]
-    if len(plan.terms) > 1:
-        attempts.insert(0, (plan.query(require_all=True), WEIGHTS.keyword_all_terms))
-    return attempts
-
-
-def first_found(
-    attempts: list[tuple[KeywordQuery, float]], found: Iterable[list[KeywordHit]]
-) -> KeywordCandidates:
-    """The hits of the first attempt that found anything, with that attempt's weight and query."""
-    for (query, weight), hits in zip(attempts, found, strict=False):
-        if hits:
-            return hits, weight, query
-    return [], WEIGHTS.keyword_any_term, None
-
-
-def keyword_lists(db: Store, plan: KeywordPlan, filters: EntryFilter, k: int) -> KeywordCandidates:
-    """The keyword candidates for hybrid search and their weight, one query at a time."""
-    attempts = keyword_attempts(plan)
-
-    def run(query: KeywordQuery) -> list[KeywordHit]:
-        return db.query(lambda conn: db.repos.keyword.search_phrases(conn, query, filters, k))
-
-    # A generator: a later attempt runs only when the ones before it found nothing.
-    return first_found(attempts, (run(query) for query, _ in attempts))
-
-
 def hybrid_candidates(
-    engine: SemanticEngine, db: Store, query: str, filters: EntryFilter, k: int
-) -> tuple[list[tuple[int, float]], KeywordCandidates]:
-    """Both sides' candidates: the nearest entries, and the keyword hits with their weight
-    (and, from a server, the query their snippets are still to be made with).
+    engine: SemanticEngine,
+    keyword: KeywordSide,
+    text: str,
+    plan: KeywordPlan,
+    filters: EntryFilter,
+    k: int,
+    weights: FusionWeights,
+) -> tuple[list[tuple[int, float]], list[KeywordMatch], KeywordQuery | None]:
+    """Both sides' candidates: the nearest entries, the weighed keyword hits, and (from a
+    server) the query their snippets are still to be made with.
 
-    A server backend answers every list in one statement (one round trip); the embedded
-    one searches its in-process vector index and runs the keyword queries as needed.
+    A server backend answers everything in one statement (one round trip); the embedded one
+    searches its in-process vector index, then runs the keyword side's queries.
     """
-    vector = engine.embed_query(query)
-    plan = KeywordPlan.from_query(query)
+    db, query, vector = keyword.db, plan.query(), engine.embed_query(text)
     search = db.repos.vector_search
-    if search is None:
-        hits, weight, _ = keyword_lists(db, plan, filters, k)
-        return nearest_hits(engine, db, vector, filters, k), (hits, weight, None)
-    attempts = keyword_attempts(plan)
-    blob, queries = vector.astype("<f4").tobytes(), [q for q, _ in attempts]
-    semantic, lists = db.query(
-        lambda conn: search.candidates(conn, blob, MODEL_ID, k, queries, filters)
+    if search is None or not plan.terms:
+        hits = keyword.hits(plan, filters, k)
+        return (
+            nearest_hits(engine, db, vector, filters, k),
+            keyword.weigh(plan, hits, weights),
+            None,
+        )
+    blob = vector.astype("<f4").tobytes()
+    found = db.query(
+        lambda conn: search.weighed_candidates(conn, blob, MODEL_ID, k, query, filters)
     )
-    return semantic, first_found(attempts, lists)
+    rarity = [idf(count, found.total) for count in found.counts]
+    matches = weigh_hits(plan, found.hits, rarity, fold_fields(found.fields), weights)
+    return found.semantic, matches, query
 
 
 @dataclass
@@ -158,6 +114,8 @@ class Evidence:
     semantic_rank: int | None = None
     similarity: float | None = None
     snippet: str = ""
+    matched: dict[str, list[str]] | None = None  # term -> fields (title, tags, content)
+    keyword_strength: float | None = None
     # The keyword query whose words the snippet is to show, when the backend makes snippets
     # only for the results shown (PostgreSQL: a headline costs more than the search).
     highlight: KeywordQuery | None = None
@@ -166,14 +124,24 @@ class Evidence:
 Ranking = tuple[list[tuple[int, float]], dict[int, Evidence]]
 
 
-def keyword_ranking(db: Store, query: str, filters: EntryFilter, limit: int) -> Ranking:
+def keyword_ranking(
+    keyword: KeywordSide, query: str, filters: EntryFilter, limit: int, weights: FusionWeights
+) -> Ranking:
     """Keyword mode: BM25 order; the score is BM25 relevance (higher is better)."""
-    hits = run_keyword(db, KeywordPlan.from_query(query), filters, limit)
-    evidence = {
-        hit.seq: Evidence(keyword_rank=rank, snippet=hit.snippet)
-        for rank, hit in enumerate(hits, start=1)
-    }
-    return [(hit.seq, -hit.bm25) for hit in hits], evidence
+    plan = KeywordPlan.from_query(query, weights.prefix_last)
+    matches = keyword.weigh(plan, keyword.hits(plan, filters, limit), weights)
+    evidence: dict[int, Evidence] = {}
+    for rank, match in enumerate(matches, start=1):
+        evidence[match.hit.seq] = keyword_said(Evidence(), rank, match)
+    return [(m.hit.seq, -m.hit.bm25) for m in matches], evidence
+
+
+def keyword_said(evidence: Evidence, rank: int, match: KeywordMatch) -> Evidence:
+    """Record a keyword match's rank, snippet and evidence."""
+    evidence.keyword_rank, evidence.snippet = rank, match.hit.snippet
+    evidence.matched = match.evidence.fields
+    evidence.keyword_strength = match.evidence.strength
+    return evidence
 
 
 def semantic_ranking(
@@ -189,26 +157,31 @@ def semantic_ranking(
 
 
 def hybrid_ranking(
-    engine: SemanticEngine, db: Store, query: str, filters: EntryFilter, limit: int
+    engine: SemanticEngine,
+    keyword: KeywordSide,
+    query: str,
+    filters: EntryFilter,
+    limit: int,
+    weights: FusionWeights,
 ) -> Ranking:
-    """Hybrid mode: both sides' candidates fused by weighted reciprocal rank."""
+    """Hybrid mode: semantic similarity plus a keyword vote earned by each hit's evidence."""
     k = max(limit * CANDIDATE_FACTOR, MIN_CANDIDATES)
-    semantic, (keyword, keyword_weight, highlight) = hybrid_candidates(
-        engine, db, query, filters, k
+    plan = KeywordPlan.from_query(query, weights.prefix_last)
+    semantic, matches, highlight = hybrid_candidates(
+        engine, keyword, query, plan, filters, k, weights
     )
-    fused = reciprocal_rank_fusion(
-        [
-            RankedList([seq for seq, _ in semantic], WEIGHTS.semantic),
-            RankedList([hit.seq for hit in keyword], keyword_weight),
-            RankedList([hit.seq for hit in keyword if hit.in_context], WEIGHTS.keyword_context),
-        ]
+    fused = fuse(
+        semantic,
+        [m.hit.seq for m in matches],
+        {m.hit.seq: m.evidence.vote for m in matches},
+        weights,
     )
     evidence: dict[int, Evidence] = {}
     for rank, (seq, similarity) in enumerate(semantic, start=1):
         evidence[seq] = Evidence(semantic_rank=rank, similarity=similarity)
-    for rank, hit in enumerate(keyword, start=1):
-        found = evidence.setdefault(hit.seq, Evidence())
-        found.keyword_rank, found.snippet, found.highlight = rank, hit.snippet, highlight
+    for rank, match in enumerate(matches, start=1):
+        said = keyword_said(evidence.setdefault(match.hit.seq, Evidence()), rank, match)
+        said.highlight = highlight
     return fused[:limit], evidence
 
 
@@ -230,6 +203,8 @@ def build_results(db: Store, ranking: Ranking) -> list[SearchResult]:
                 keyword_rank=said.keyword_rank,
                 semantic_rank=said.semantic_rank,
                 similarity=said.similarity,
+                matched=said.matched,
+                keyword_strength=said.keyword_strength,
             )
         )
     return results

@@ -69,9 +69,14 @@ def read_document(db: Store, model_id: str | None = None) -> ExportDocument:
     entry's text (a vector of older text is left out, so the import embeds it again).
     """
     with db.read() as conn:
-        records = db.repos.transfer.read_records(conn)
-        links = db.repos.transfer.read_links(conn)
-        stored = {} if model_id is None else db.repos.transfer.vectors_by_id(conn, model_id)
+        return document_in(db.repos, conn, model_id)
+
+
+def document_in(repos: Repositories, conn: Any, model_id: str | None) -> ExportDocument:
+    """read_document inside the caller's read, which may read more in the same snapshot."""
+    records = repos.transfer.read_records(conn)
+    links = repos.transfer.read_links(conn)
+    stored = {} if model_id is None else repos.transfer.vectors_by_id(conn, model_id)
     items = {
         entry_id: (digest, blob)
         for entry_id, (digest, blob) in stored.items()

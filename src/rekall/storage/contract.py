@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # annotations only: a cold search imports no more than it run
     from rekall.core.records import EntryRecord, LinkRecord
     from rekall.core.review import ReviewState
     from rekall.storage.embeddings_repo import PendingText, StoredVector
-    from rekall.storage.fts_repo import KeywordHit, KeywordQuery
+    from rekall.storage.fts_repo import EntryFields, KeywordHit, KeywordQuery, WeighedCandidates
     from rekall.storage.tokens_repo import TokenRecord
 
 T = TypeVar("T")
@@ -69,11 +69,14 @@ class LinksRepo(Protocol):
 
 
 class KeywordRepo(Protocol):
-    """Keyword search: best matches of the query's phrases, filters applied first."""
+    """Keyword search: best matches of the query's phrases, filters applied first; and what
+    hybrid search weighs them by: how many entries hold each phrase, and the matched fields."""
 
     def search_phrases(
         self, conn: Any, query: KeywordQuery, filters: EntryFilter, limit: int
     ) -> list[KeywordHit]: ...
+    def document_counts(self, conn: Any, query: KeywordQuery) -> tuple[list[int], int]: ...
+    def entry_fields(self, conn: Any, seqs: Sequence[int]) -> dict[int, EntryFields]: ...
 
 
 class VectorsRepo(Protocol):
@@ -109,6 +112,19 @@ class VectorSearch(Protocol):
     ) -> tuple[list[tuple[int, float]], list[list[KeywordHit]]]:
         """The k nearest entries and, in one statement, the k best keyword hits of the first
         query that finds any (the lists of the others are empty); snippets left empty."""
+        ...
+
+    def weighed_candidates(
+        self,
+        conn: Any,
+        vector: bytes,
+        model_id: str,
+        k: int,
+        query: KeywordQuery,
+        filters: EntryFilter,
+    ) -> WeighedCandidates:
+        """Hybrid search's candidates of both sides with the keyword hits' fields and each
+        phrase's document count, in one statement; snippets left empty."""
         ...
 
     def entries_with_snippets(

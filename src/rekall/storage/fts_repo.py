@@ -1,8 +1,9 @@
-"""SQL for keyword search over the FTS5 index, ranked by BM25."""
+"""SQL for keyword search over the FTS5 index: BM25 ranking, term rarity, matched fields."""
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,12 +11,25 @@ from rekall.core.entries import EntryFilter
 from rekall.core.results import HIGHLIGHT_CLOSE, HIGHLIGHT_OPEN
 from rekall.storage.entries_repo import filter_clause, passes_every_entry
 
-# Column weights for bm25(), in schema.FTS_COLUMNS order: a word in the title or tags says
-# more than one in the body. An error message, trigger keyword or file path of the context
-# weighs a little less than a tag: the context tier (keyword_context) already puts an entry
-# whose context holds the whole query first, and at 8 an error message sharing one word
-# ("runner") with a question outranked its answer (decision 006).
-BM25_WEIGHTS = "10.0, 1.0, 5.0, 2.0, 4.0, 1.0"
+# bm25() column weights, in schema.FTS_COLUMNS order: a word in the title or tags says more
+# than one in the body. An error message, trigger keyword or file path of the context weighs a
+# little less than a tag: the context tier already puts an entry whose context holds the whole
+# query first, and at 8 an error message sharing one word ("runner") with a question
+# outranked its answer (decision 006).
+BM25_COLUMN_WEIGHTS = {
+    "title": 10.0,
+    "content": 1.0,
+    "tags_text": 5.0,
+    "project": 2.0,
+    "context_keys": 4.0,
+    "context_story": 1.0,
+}
+_BM25_RANK = "bm25(" + ", ".join(str(w) for w in BM25_COLUMN_WEIGHTS.values()) + ")"
+# Counting the entries that hold a term stops here: past it a term is common anyway.
+DOCUMENT_COUNT_CAP = 5000
+# A word being typed may run this many characters past its stem (connecti-on: connect).
+STEM_SLACK = 3
+MIN_STAND_IN = 5
 
 
 @dataclass(frozen=True)
@@ -41,6 +55,29 @@ class KeywordHit:
     in_context: bool = False  # every term is among the entry's errors, keywords or files
 
 
+@dataclass(frozen=True)
+class EntryFields:
+    """The searchable fields of one entry, to see where each term matched."""
+
+    title: str
+    tags: str
+    content: str
+    context: str  # the context's error messages, trigger keywords and files
+
+
+@dataclass(frozen=True)
+class WeighedCandidates:
+    """Hybrid search's candidates with what weighing them needs, from one statement: the
+    nearest entries, the keyword hits (snippets left empty), the hits' fields, how many
+    entries hold each phrase of the query, and how many entries there are."""
+
+    semantic: list[tuple[int, float]]
+    hits: list[KeywordHit]
+    fields: dict[int, EntryFields]
+    counts: list[int]
+    total: int
+
+
 def keyword_search(
     conn: sqlite3.Connection,
     match: str,
@@ -50,45 +87,100 @@ def keyword_search(
 ) -> list[KeywordHit]:
     """Run an already-escaped FTS5 MATCH expression; best matches first.
 
-    Entries that also match context_match (the terms within the context's error messages,
+    Entries that match context_match (the terms within the context's error messages,
     trigger keywords and files) come first: BM25 saturates term frequency, so no column
     weight can make a declared error message outrank a title that shares one word with it.
     """
     # Joining entries only to check a status every entry has read each matching row (3 of
     # 5 ms for 2,000 matches at 10K).
-    clause, params = "", list[Any]()
-    source = "entries_fts"
+    where: tuple[str, str, list[Any]] = ("entries_fts", "", [])
     if not passes_every_entry(conn, filters):
         clause, params = filter_clause(filters)
-        source = "entries_fts JOIN entries e ON e.seq = entries_fts.rowid"
-    tier = "0"
-    tier_params: list[str] = []
-    if context_match is not None:
-        tier = "entries_fts.rowid IN (SELECT rowid FROM entries_fts WHERE entries_fts MATCH ?)"
-        tier_params = [context_match]
+        where = ("entries_fts JOIN entries e ON e.seq = entries_fts.rowid", clause, params)
+    first = _ranked(conn, context_match, where, limit, True) if context_match else []
+    seen = {hit.seq for hit in first}
+    rest = [hit for hit in _ranked(conn, match, where, limit, False) if hit.seq not in seen]
+    return (first + rest)[:limit]
+
+
+def _ranked(
+    conn: sqlite3.Connection,
+    match: str,
+    where: tuple[str, str, list[Any]],
+    limit: int,
+    in_context: bool,
+) -> list[KeywordHit]:
+    """Ranking through FTS5's own rank column lets it sort inside the index and stop at the
+    limit, so snippets are made for the returned rows only (4x faster on common words).
+    where: the tables, the filter clause and its parameters."""
+    source, clause, params = where
     rows = conn.execute(
-        f"SELECT entries_fts.rowid, bm25(entries_fts, {BM25_WEIGHTS}) AS rank, "
-        f"{tier} AS in_context FROM {source} "
-        f"WHERE entries_fts MATCH ?{clause} ORDER BY in_context DESC, rank LIMIT ?",
-        [*tier_params, match, *params, limit],
+        "SELECT entries_fts.rowid, entries_fts.rank, "
+        f"snippet(entries_fts, -1, '{HIGHLIGHT_OPEN}', '{HIGHLIGHT_CLOSE}', '…', 16) "
+        f"FROM {source} "
+        f"WHERE entries_fts MATCH ? AND entries_fts.rank MATCH '{_BM25_RANK}'{clause} "
+        "ORDER BY entries_fts.rank LIMIT ?",
+        [match, *params, limit],
     ).fetchall()
-    snippets = _snippets(conn, match, [int(r[0]) for r in rows])
-    return [
-        KeywordHit(int(r[0]), float(r[1]), snippets.get(int(r[0]), ""), bool(r[2])) for r in rows
-    ]
+    return [KeywordHit(int(r[0]), float(r[1]), str(r[2]), in_context) for r in rows]
 
 
-def _snippets(conn: sqlite3.Connection, match: str, seqs: list[int]) -> dict[int, str]:
-    """Snippets of the given matches only: computed in the ranking query, they were made for
-    every match before the LIMIT (7 of 14 ms for a query matching 2,000 of 10K entries)."""
-    if not seqs:
-        return {}
-    rows = conn.execute(
-        f"SELECT rowid, snippet(entries_fts, -1, '{HIGHLIGHT_OPEN}', '{HIGHLIGHT_CLOSE}', '…', 16) "
-        f"FROM entries_fts WHERE entries_fts MATCH ? AND rowid IN ({', '.join('?' * len(seqs))})",
-        [match, *seqs],
-    )
-    return {int(row[0]): str(row[1]) for row in rows}
+def document_counts(conn: sqlite3.Connection, query: KeywordQuery) -> tuple[list[int], int]:
+    """How many entries hold each phrase (counting stops at DOCUMENT_COUNT_CAP), and how many
+    entries there are, in one statement."""
+    parts = _quoted(conn, query)
+    count = "(SELECT count(*) FROM (SELECT 1 FROM entries_fts WHERE entries_fts MATCH ? LIMIT ?))"
+    row = conn.execute(
+        "SELECT " + "".join(f"{count}, " for _ in parts) + "(SELECT count(*) FROM entries)",
+        [value for part in parts for value in (part, DOCUMENT_COUNT_CAP)],
+    ).fetchone()
+    return [int(value) for value in row[:-1]], int(row[-1])
+
+
+def entry_fields(conn: sqlite3.Connection, seqs: Sequence[int]) -> dict[int, EntryFields]:
+    """Title, tags, content and context keys of the given entries, by seq."""
+    found: dict[int, EntryFields] = {}
+    for start in range(0, len(seqs), 500):
+        chunk = list(seqs[start : start + 500])
+        marks = ",".join("?" * len(chunk))
+        rows = conn.execute(
+            f"SELECT seq, title, tags_text, content, context_keys FROM entries "
+            f"WHERE seq IN ({marks})",
+            chunk,
+        ).fetchall()
+        for row in rows:
+            found[int(row[0])] = EntryFields(str(row[1]), str(row[2]), str(row[3]), str(row[4]))
+    return found
+
+
+def typed_stand_ins(token: str) -> list[str]:
+    """Shorter forms of a word being typed, to match as whole words, longest first.
+
+    Both backends index word stems ("connection" as "connect"), and a word still being typed
+    can run past its stem ("connecti"), so no indexed stem starts with it. Its shorter
+    prefixes, stemmed as the index stems words, find it: "connect" matches "connection".
+    They are tried only when no entry holds a word the typed one begins: a finished word
+    finds itself, and its shorter forms would only add other words.
+    """
+    shortest = max(MIN_STAND_IN, len(token) - STEM_SLACK)
+    return [token[:size] for size in range(len(token) - 1, shortest - 1, -1)]
+
+
+def _quoted(conn: sqlite3.Connection, query: KeywordQuery) -> list[str]:
+    # Every phrase is quoted, so nothing in it is ever parsed as FTS5 query syntax.
+    parts = ['"' + " ".join(phrase) + '"' for phrase in query.phrases]
+    if query.prefix_last and parts:
+        parts[-1] += "*"
+        *head, last = query.phrases[-1]
+        forms = ['"' + " ".join((*head, form)) + '"' for form in typed_stand_ins(last)]
+        if forms and not _matches_any(conn, parts[-1]):
+            parts[-1] = "(" + " OR ".join([parts[-1], *forms]) + ")"
+    return parts
+
+
+def _matches_any(conn: sqlite3.Connection, match: str) -> bool:
+    found = conn.execute("SELECT 1 FROM entries_fts WHERE entries_fts MATCH ? LIMIT 1", [match])
+    return found.fetchone() is not None
 
 
 def search_phrases(
@@ -97,10 +189,7 @@ def search_phrases(
     """Best matches of a KeywordQuery; [] when it has no phrase."""
     if not query.phrases:
         return []
-    # Every phrase is quoted, so nothing in it is ever parsed as FTS5 query syntax.
-    parts = ['"' + " ".join(phrase) + '"' for phrase in query.phrases]
-    if query.prefix_last:
-        parts[-1] += "*"
+    parts = _quoted(conn, query)
     match = (" AND " if query.require_all else " OR ").join(parts)
     # Entries whose context's errors, keywords or files hold every term come first.
     context_match = " AND ".join(f"{{context_keys}} : {part}" for part in parts)

@@ -6,11 +6,13 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rekall.core.context import EntryContext
 from rekall.core.entries import Entry
-from rekall.core.records import EntryRecord
+
+if TYPE_CHECKING:
+    from rekall.core.records import EntryRecord
 
 ENTRY_COLUMNS = (
     "seq, id, type, title, content, tags_text, project, status, confidence, superseded_by, "
@@ -132,6 +134,8 @@ def records_from_rows(
     entry_rows: Iterable[Sequence[Any]],
 ) -> dict[str, EntryRecord]:
     """id → EntryRecord, from (entry_id, tag) rows in tag order and rows of RECORD_COLUMNS."""
+    from rekall.core.records import EntryRecord  # export and import only
+
     tags: dict[str, list[str]] = defaultdict(list)
     for entry_id, tag in tag_rows:
         tags[entry_id].append(tag)

@@ -19,7 +19,7 @@ Examples:
   rekall search ENOSPC --mode keyword --type bug
   rekall search "retry with backoff" --tag python --project api --json
 Scores: keyword = BM25 relevance, semantic = cosine similarity,
-hybrid = fused rank score; each is explained on stderr after the results.
+hybrid = similarity plus keyword bonus; each is explained on stderr after the results.
 """
 )
 @click.argument("query")
@@ -47,15 +47,7 @@ def search(
     """Search entries by keywords, by meaning, or both."""
     response = get_service().search(query, mode, build_filter(types, tags, project, status), limit)
     if as_json:
-        render.print_json(
-            {
-                "query": response.query,
-                "mode": response.mode,
-                "score_meaning": response.score_meaning,
-                "notices": response.notices,
-                "results": [render.result_to_dict(result) for result in response.results],
-            }
-        )
+        render.print_json(render.search_response_dict(response))
         return
     render.print_search(response)
 

@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING
 
 import click
 
-from rekall.core.entries import ENTRY_TYPES, STATUSES, EntryFilter
+from rekall.core.entries import ENTRY_TYPES, STATUSES
 from rekall.core.errors import UsageError, ValidationError
+from rekall.interfaces.cli.filters import build_filter as build_filter
 
 if TYPE_CHECKING:
     from rekall.service import Rekall
@@ -83,16 +84,6 @@ def stdin_is_piped() -> bool:
     except (OSError, ValueError, io.UnsupportedOperation):
         return False
     return stat.S_ISFIFO(mode) or stat.S_ISREG(mode)
-
-
-def build_filter(
-    types: tuple[str, ...], tags: tuple[str, ...], project: str | None, status: str
-) -> EntryFilter:
-    """An EntryFilter from CLI options; status 'all' lifts the status filter."""
-    tag_list = tuple(t.strip().lower() for raw in tags for t in raw.split(",") if t.strip())
-    return EntryFilter(
-        types=types, tags=tag_list, project=project, status=None if status == "all" else status
-    )
 
 
 TYPE_CHOICE = click.Choice(ENTRY_TYPES, case_sensitive=False)

@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 from typing import Any
-
-import click
 
 from rekall.core.context import LABELS, EntryContext
 from rekall.core.entries import Entry, Link
@@ -21,7 +20,22 @@ def use_color() -> bool:
 
 def style(text: str, **kwargs: Any) -> str:
     """click.style when colour is wanted, else the text unchanged."""
-    return click.style(text, **kwargs) if use_color() else text
+    if not use_color():
+        return text
+    import click
+
+    return click.style(text, **kwargs)
+
+
+def echo(message: str, err: bool = False) -> None:
+    """click.echo. click is imported here, not with this module: `rekall search` prints
+    through quick.plain_echo without loading click (see quick.py)."""
+    import click
+
+    click.echo(message, err=err)
+
+
+Echo = Callable[..., None]
 
 
 def entry_to_dict(entry: Entry) -> dict[str, Any]:
@@ -69,14 +83,29 @@ def result_to_dict(result: SearchResult) -> dict[str, Any]:
             "keyword_rank": result.keyword_rank,
             "semantic_rank": result.semantic_rank,
             "similarity": None if result.similarity is None else round(result.similarity, 6),
+            "matched": result.matched or {},
+            "keyword_strength": None
+            if result.keyword_strength is None
+            else round(result.keyword_strength, 6),
         }
     )
     return data
 
 
-def print_json(data: Any) -> None:
+def search_response_dict(response: SearchResponse) -> dict[str, Any]:
+    """The JSON shape of `rekall search --json`."""
+    return {
+        "query": response.query,
+        "mode": response.mode,
+        "score_meaning": response.score_meaning,
+        "notices": response.notices,
+        "results": [result_to_dict(result) for result in response.results],
+    }
+
+
+def print_json(data: Any, out: Echo = echo) -> None:
     """Pretty JSON on stdout, non-ASCII kept readable."""
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    out(json.dumps(data, ensure_ascii=False, indent=2))
 
 
 def plain_snippet(snippet: str) -> str:
@@ -109,31 +138,27 @@ def entry_line(entry: Entry) -> str:
 
 def print_entry(entry: Entry, links: list[Link]) -> None:
     """The full view of one entry."""
-    click.echo(style(entry.title, bold=True))
-    click.echo(f"id:         {entry.id}")
-    click.echo(
-        f"type:       {entry.type}    status: {entry.status}    confidence: {entry.confidence}/5"
-    )
-    click.echo(f"tags:       {', '.join(entry.tags) or '-'}")
-    click.echo(f"project:    {entry.project or '-'}")
+    echo(style(entry.title, bold=True))
+    echo(f"id:         {entry.id}")
+    echo(f"type:       {entry.type}    status: {entry.status}    confidence: {entry.confidence}/5")
+    echo(f"tags:       {', '.join(entry.tags) or '-'}")
+    echo(f"project:    {entry.project or '-'}")
     if entry.superseded_by:
-        click.echo(f"superseded by: {entry.superseded_by}")
-    click.echo(
+        echo(f"superseded by: {entry.superseded_by}")
+    echo(
         f"created:    {entry.created_at}    updated: {entry.updated_at}    "
         f"accessed: {entry.access_count}x"
     )
     if entry.created_by or entry.updated_by:
-        click.echo(
-            f"by:         {entry.created_by or '-'}    last changed by: {entry.updated_by or '-'}"
-        )
+        echo(f"by:         {entry.created_by or '-'}    last changed by: {entry.updated_by or '-'}")
     for link in links:
         arrow = "->" if link.source_id == entry.id else "<-"
         other = link.target_id if link.source_id == entry.id else link.source_id
         reason = f"  ({link.reason})" if link.reason else ""
-        click.echo(f"link:       {arrow} {link.type} {other}{reason}")
+        echo(f"link:       {arrow} {link.type} {other}{reason}")
     if entry.content:
-        click.echo("")
-        click.echo(entry.content.rstrip("\n"))
+        echo("")
+        echo(entry.content.rstrip("\n"))
     if entry.context is not None:
         print_context(entry.context)
 
@@ -143,22 +168,22 @@ def print_context(context: EntryContext) -> None:
     shown = {name: value for name, value in context.fields().items() if value}
     if not shown:
         return
-    click.echo("")
-    click.echo(style("Context", bold=True))
+    echo("")
+    echo(style("Context", bold=True))
     for name, value in shown.items():
         label = f"{LABELS[name]}:"
         if isinstance(value, list):
-            click.echo(f"{label:<14}{value[0]}")
+            echo(f"{label:<14}{value[0]}")
             for item in value[1:]:
-                click.echo(f"{'':<14}{item}")
+                echo(f"{'':<14}{item}")
         else:
             lines = value.splitlines() or [""]
-            click.echo(f"{label:<14}{lines[0]}")
+            echo(f"{label:<14}{lines[0]}")
             for line in lines[1:]:
-                click.echo(f"{'':<14}{line}")
+                echo(f"{'':<14}{line}")
 
 
-def print_search(response: SearchResponse) -> None:
+def print_search(response: SearchResponse, out: Echo = echo) -> None:
     """Ranked results on stdout; what the scores mean on stderr."""
     for rank, result in enumerate(response.results, start=1):
         entry = result.entry
@@ -166,14 +191,14 @@ def print_search(response: SearchResponse) -> None:
             f"{rank:>2}. [{entry.type}] {style(entry.title, bold=True)}"
             f"{style(' [deprecated]', fg='red') if entry.status == 'deprecated' else ''}"
         )
-        click.echo(f"{head}  {style(entry.id, dim=True)}  score {result.score:.4g}")
+        out(f"{head}  {style(entry.id, dim=True)}  score {result.score:.4g}")
         snippet = styled_snippet(result.snippet) if result.snippet else ""
         if snippet:
-            click.echo(f"    {snippet}")
+            out(f"    {snippet}")
     for notice in response.notices:
-        click.echo(notice, err=True)
+        out(notice, err=True)
     count = len(response.results)
-    click.echo(
+    out(
         style(
             f"{response.mode}: {count} result{'s' if count != 1 else ''} in "
             f"{response.elapsed_ms:.0f} ms; score = {response.score_meaning}",

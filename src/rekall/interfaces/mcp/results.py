@@ -39,6 +39,18 @@ class SearchHit(EntrySummary):
     similarity: float | None = Field(
         default=None, description="cosine similarity of meaning, 0-1, when known"
     )
+    keyword_rank: int | None = Field(default=None, description="rank in the keyword list")
+    semantic_rank: int | None = Field(default=None, description="rank in the meaning list")
+    matched: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="query words found in this entry, each with the fields (title, tags, "
+        "content) it is in",
+    )
+    keyword_strength: float | None = Field(
+        default=None,
+        description="0-1: how much of the query's keyword evidence this entry holds (rare "
+        "words in title or tags, exact identifiers count most)",
+    )
 
 
 class SearchOutput(BaseModel):
@@ -210,6 +222,12 @@ def search_hit(result: SearchResult) -> SearchHit:
         snippet=snippet_text(result.snippet),
         matched_by=sides,
         similarity=similarity,
+        keyword_rank=result.keyword_rank,
+        semantic_rank=result.semantic_rank,
+        matched=result.matched or {},
+        keyword_strength=None
+        if result.keyword_strength is None
+        else round(result.keyword_strength, 4),
     )
 
 

@@ -7,7 +7,13 @@ from typing import Any
 
 from rekall.core.entries import EntryFilter
 from rekall.core.results import HIGHLIGHT_CLOSE, HIGHLIGHT_OPEN
-from rekall.storage.fts_repo import KeywordHit, KeywordQuery
+from rekall.storage.fts_repo import (
+    DOCUMENT_COUNT_CAP,
+    EntryFields,
+    KeywordHit,
+    KeywordQuery,
+    typed_stand_ins,
+)
 from rekall.storage.postgres.entries_repo import filter_clause
 from rekall.storage.postgres.schema import TS_CONFIG, words
 
@@ -19,20 +25,66 @@ HEADLINE_OPTIONS = (
 )
 
 
-def tsquery(query: KeywordQuery) -> tuple[str, list[str]]:
-    """A tsquery SQL expression and its parameters: each phrase matched as adjacent words."""
-    parts: list[str] = []
-    params: list[str] = []
+def phrase_queries(query: KeywordQuery) -> list[tuple[str, list[str]]]:
+    """One tsquery SQL expression and its parameters per phrase, matched as adjacent words.
+
+    A last phrase being typed also matches its word's shorter forms (typed_stand_ins), but
+    only when no entry holds a word it begins, as on SQLite.
+    """
+    parts: list[tuple[str, list[str]]] = []
     for index, phrase in enumerate(query.phrases):
         if query.prefix_last and index == len(query.phrases) - 1:
             # Tokens are letters and digits only, so quoting them needs no escaping.
-            parts.append(f"to_tsquery('{TS_CONFIG}', %s)")
-            params.append(" <-> ".join(f"'{token}'" for token in phrase) + ":*")
+            head = "".join(f"'{token}' <-> " for token in phrase[:-1])
+            prefix = f"{head}'{phrase[-1]}':*"
+            forms = [f"{head}'{form}'" for form in typed_stand_ins(phrase[-1])]
+            typed = f"to_tsquery('{TS_CONFIG}', %s)"
+            if not forms:
+                parts.append((typed, [prefix]))
+                continue
+            parts.append(
+                (
+                    f"(CASE WHEN EXISTS (SELECT 1 FROM entries WHERE search @@ {typed}) "
+                    f"THEN {typed} ELSE {typed} END)",
+                    [prefix, prefix, "(" + " | ".join([prefix, *forms]) + ")"],
+                )
+            )
         else:
-            parts.append(f"phraseto_tsquery('{TS_CONFIG}', %s)")
-            params.append(" ".join(phrase))
+            parts.append((f"phraseto_tsquery('{TS_CONFIG}', %s)", [" ".join(phrase)]))
+    return parts
+
+
+def tsquery(query: KeywordQuery) -> tuple[str, list[str]]:
+    """A tsquery SQL expression joining the phrases, and its parameters."""
+    parts = phrase_queries(query)
     joiner = " && " if query.require_all else " || "
-    return "(" + joiner.join(parts) + ")", params
+    return "(" + joiner.join(sql for sql, _ in parts) + ")", [p for _, ps in parts for p in ps]
+
+
+def document_counts(conn: Any, query: KeywordQuery) -> tuple[list[int], int]:
+    """How many entries hold each phrase (counting stops at DOCUMENT_COUNT_CAP), and how many
+    entries there are, in one statement."""
+    parts = phrase_queries(query)
+    counts = "".join(
+        f"(SELECT count(*) FROM (SELECT 1 FROM entries WHERE search @@ {sql} LIMIT %s) c), "
+        for sql, _ in parts
+    )
+    row = conn.execute(
+        f"SELECT {counts}(SELECT count(*) FROM entries)",
+        [value for _, params in parts for value in (*params, DOCUMENT_COUNT_CAP)],
+    ).fetchone()
+    return [int(value) for value in row[:-1]], int(row[-1])
+
+
+def entry_fields(conn: Any, seqs: Sequence[int]) -> dict[int, EntryFields]:
+    """Title, tags, content and context keys of the given entries, by seq."""
+    rows = conn.execute(
+        "SELECT seq, title, tags_text, content, context_keys FROM entries WHERE seq = ANY(%s)",
+        [list(seqs)],
+    ).fetchall()
+    return {
+        int(row[0]): EntryFields(str(row[1]), str(row[2]), str(row[3]), str(row[4])) for row in rows
+    }
 
 
 def ranked(

@@ -1,0 +1,21 @@
+"""The `rekall` console script: plain `rekall search` answered before click is loaded."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def main() -> None:
+    """Console-script entry point: quick.py for a plain search, else the click command."""
+    # Rekall never asks BLAS for more than one thread (a batch runs one worker thread per
+    # core instead), and OpenBLAS starting its own thread pool doubles numpy's import time.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    if sys.argv[1:2] == ["search"]:
+        from rekall.interfaces.cli import quick
+
+        if quick.can_answer(sys.argv) and quick.answer_search(sys.argv[2:]):
+            return
+    from rekall.interfaces.cli.main import main as click_main
+
+    click_main()

@@ -1,0 +1,106 @@
+"""`rekall search` answered without click prints, fails and exits exactly as the click command."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from rekall.interfaces.cli.quick import parse_search_args
+from rekall.service import Rekall
+
+pytestmark = pytest.mark.model
+
+RUN = """
+import atexit, sys
+flag = sys.argv.pop(1)
+loaded = lambda: ("rekall.interfaces.cli.main" in sys.modules, "click" in sys.modules)
+atexit.register(lambda: open(flag, "w").write(repr(loaded())))
+sys.argv[0] = "rekall"
+from rekall.interfaces.cli.{module} import main
+main()
+"""
+# (arguments after `search`, whether the quick path answers them)
+CASES: list[tuple[list[str], bool]] = [
+    (["cors", "--mode", "keyword"], True),
+    (["cors", "-m", "KEYWORD", "--json"], True),
+    (["--mode", "keyword", "-n", "1", "cors"], True),
+    (["cors", "-m", "keyword", "--type", "bug", "--type", "TIL"], True),
+    (["cors", "-m", "keyword", "--tag", "web,Cors", "-p", "webapp"], True),
+    (["safari", "-m", "keyword", "--status", "all", "--limit", "1000"], True),
+    (["title", "-m", "keyword"], True),  # a title holding ANSI codes
+    (["browser blocks cross-origin request"], True),  # hybrid, with the model
+    ([""], True),  # refused by the service: the same error either way
+    (["cors", "-m", "keyword", "-n", "0"], False),
+    (["cors", "-m", "keyword", "-n", "1001"], False),
+    (["cors", "-m", "keyword", "-n", "+3"], False),
+    (["cors", "--mode", "bogus"], False),
+    (["cors", "--mode"], False),
+    (["cors", "--limit=3", "-m", "keyword"], False),
+    (["cors", "-m", "keyword", "-m", "semantic"], False),
+    (["cors", "extra"], False),
+    ([], False),
+    (["-h"], False),
+    (["cors", "--bogus"], False),
+    (["--", "-cors"], False),
+    (["caf\udce9", "-m", "keyword"], False),  # a non-UTF-8 byte in argv
+]
+
+
+@pytest.fixture
+def base(service: Rekall) -> Iterator[None]:
+    service.add(
+        "bug", "CORS fails on Safari", "Add credentials: 'include'", ("cors", "web"), "webapp"
+    )
+    service.add("til", "Safari blocks third-party cookies", "Use a first-party domain.", ("cors",))
+    old = service.add("pattern", "Old CORS proxy", "Replaced by headers.", ("cors",))
+    service.deprecate(old.id)
+    service.add("snippet", "\x1b[31mescape\x1b[0m codes in a title", "shown plain when piped")
+    yield
+
+
+def run(module: str, args: list[str], tmp_path: Path) -> tuple[int, str, str, tuple[bool, bool]]:
+    """Exit code, stdout, stderr, and whether the click command and click were loaded."""
+    flag = tmp_path / f"{module}-click-loaded"
+    result = subprocess.run(
+        [sys.executable, "-c", RUN.format(module=module), str(flag), "search", *args],
+        capture_output=True,
+        timeout=300,
+    )
+    # Only the timing in the closing line differs between two runs.
+    stderr = re.sub(rb"in \d+ ms", b"in N ms", result.stderr).decode("utf-8", "replace")
+    command, click = flag.read_text().strip("()").split(", ")
+    return result.returncode, result.stdout.decode(), stderr, (command == "True", click == "True")
+
+
+@pytest.mark.parametrize(("args", "quick"), CASES, ids=[" ".join(c[0]) or "-" for c in CASES])
+def test_the_quick_path_answers_exactly_as_click(
+    base: None, tmp_path: Path, args: list[str], quick: bool
+) -> None:
+    via_entry = run("entry", args, tmp_path)
+    via_click = run("main", args, tmp_path)
+    assert via_entry[:3] == via_click[:3]
+    command_loaded, click_loaded = via_entry[3]
+    assert command_loaded is not quick, "the quick path must answer plain arguments, only those"
+    if quick and via_entry[0] == 0:
+        assert not click_loaded
+
+
+def test_ansi_codes_are_removed_from_piped_output(base: None, tmp_path: Path) -> None:
+    code, stdout, _, _ = run("entry", ["title", "-m", "keyword"], tmp_path)
+    assert code == 0 and "escape codes in a title" in stdout and "\x1b" not in stdout
+
+
+def test_options_are_read_as_click_reads_them() -> None:
+    parsed = parse_search_args(["q", "-m", "Semantic", "--type", "BUG", "--status", "ALL"])
+    assert parsed is not None
+    assert (parsed.query, parsed.mode, parsed.types, parsed.status) == (
+        "q",
+        "semantic",
+        ["bug"],
+        "all",
+    )
