@@ -239,3 +239,8 @@ def test_keyword_evidence_follows_an_edit(any_backend: Rekall) -> None:
     any_backend.update(entry.id, title="pgbouncer alpha")  # a new generation: nothing stale
     after = any_backend.search("pgbouncer", mode="keyword").results[0]
     assert after.matched == {"pgbouncer*": ["title", "content"]}
+
+
+def test_a_typed_word_past_any_suffix_matches_nothing(any_backend: Rekall) -> None:
+    any_backend.add("til", "Postgres max_connections too low", "raise it")
+    assert any_backend.search("postgreszzz", mode="keyword").results == []

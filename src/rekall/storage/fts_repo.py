@@ -30,6 +30,11 @@ DOCUMENT_COUNT_CAP = 5000
 # A word being typed may run this many characters past its stem (connecti-on: connect).
 STEM_SLACK = 3
 MIN_STAND_IN = 5
+STEMMED_SUFFIXES = (
+    "ing", "ion", "ation", "ational", "ment", "ness", "ive", "ize", "ise", "able", "ible",
+    "al", "ally", "ful", "ous", "ity", "ism", "ist", "ance", "ence", "ant", "ent", "ic",
+    "ical", "er", "ed", "es", "ies", "ly",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -163,7 +168,13 @@ def typed_stand_ins(token: str) -> list[str]:
     finds itself, and its shorter forms would only add other words.
     """
     shortest = max(MIN_STAND_IN, len(token) - STEM_SLACK)
-    return [token[:size] for size in range(len(token) - 1, shortest - 1, -1)]
+    return [
+        token[:size]
+        for size in range(len(token) - 1, shortest - 1, -1)
+        # What the stem leaves out is the start of a suffix the stemmer removes ("connect"
+        # + "i"-on), never any letters ("postgres" + "zzz" is a different word).
+        if any(suffix.startswith(token[size:]) for suffix in STEMMED_SUFFIXES)
+    ]
 
 
 def _quoted(conn: sqlite3.Connection, query: KeywordQuery) -> list[str]:
