@@ -204,7 +204,7 @@ def tmux_first_paint(home: Path, runs: int) -> float | None:
     return statistics.median(times[1:])
 
 
-def report(count: int, runs: int) -> None:
+def report(count: int, runs: int, paint_only: bool = False) -> None:
     home = scratch_copy(extended_base(count))
     try:
         paints = [run_child("first-paint", home) for _ in range(runs + 1)][1:]
@@ -217,6 +217,8 @@ def report(count: int, runs: int) -> None:
         real = tmux_first_paint(home, runs)
         if real is not None:
             print(f"[{count:>6,}] first paint in a real terminal (tmux): {real:.0f} ms")
+        if paint_only:
+            return
         typing = run_child("typing", home, REKALL_MODEL_IDLE_TIMEOUT_MINUTES=IDLE_TIMEOUT_MINUTES)
         keys = sorted(typing["keystroke_ms"])
         p90 = keys[int(len(keys) * 0.9)]
@@ -237,6 +239,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 50_000])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--paint-only", action="store_true", help="only the first-paint figures")
     parser.add_argument("--child", nargs=2, metavar=("KIND", "SPAWNED_AT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -252,7 +255,7 @@ def main() -> None:
     load = psutil.getloadavg()[0]
     print(f"  ({os.cpu_count()} cores, load {load:.1f}; fresh processes on scratch copies)")
     for count in args.sizes:
-        report(count, args.runs)
+        report(count, args.runs, args.paint_only)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from rekall.core.entries import EntryFilter
 from rekall.core.errors import (
     MigrationError,
     NewerSchemaError,
@@ -387,3 +388,21 @@ def test_questions_of_every_cold_search_read_an_index_not_the_table(
     finally:
         db.close()
     assert f"COVERING INDEX {index}" in plan
+
+
+@pytest.mark.parametrize("status", ["active", None])
+def test_a_page_of_the_list_walks_the_sort_index_not_a_sort_of_every_entry(
+    tmp_path: Path, status: str | None
+) -> None:
+    db = open_database(tmp_path / "rekall.db")
+    statements: list[str] = []
+    try:
+        with db.read() as conn:
+            conn.set_trace_callback(statements.append)
+            entries_repo.list_entries(conn, EntryFilter(status=status), "updated", 100)
+            conn.set_trace_callback(None)
+            [listing] = [sql for sql in statements if "ORDER BY" in sql]
+            plan = " ".join(str(row[-1]) for row in conn.execute(f"EXPLAIN QUERY PLAN {listing}"))
+    finally:
+        db.close()
+    assert "INDEX entries_updated" in plan and "TEMP B-TREE" not in plan, plan

@@ -153,8 +153,19 @@ def record_access(conn: sqlite3.Connection, entry_id: str, now: str) -> None:
     )
 
 
-def filter_clause(filters: EntryFilter, alias: str = "e") -> tuple[str, list[Any]]:
-    """A WHERE fragment (starting with ' AND' or empty) restricting entries to the filter."""
+# Statuses nearly every entry has: their index would select the whole base (see list_entries).
+COMMON_STATUSES = frozenset({"active"})
+
+
+def filter_clause(
+    filters: EntryFilter, alias: str = "e", for_page: bool = False
+) -> tuple[str, list[Any]]:
+    """A WHERE fragment (starting with ' AND' or empty) restricting entries to the filter.
+
+    for_page: the status index is not used for a common status. Through it SQLite would sort
+    every active entry to return one page (about 1 s at 10K on a loaded machine); walking
+    the sort's own index instead stops once the page is full (0.3 ms).
+    """
     parts: list[str] = []
     params: list[Any] = []
     if filters.types:
@@ -164,7 +175,8 @@ def filter_clause(filters: EntryFilter, alias: str = "e") -> tuple[str, list[Any
         parts.append(f"{alias}.project = ?")
         params.append(filters.project)
     if filters.status is not None:
-        parts.append(f"{alias}.status = ?")
+        unindexed = for_page and filters.status in COMMON_STATUSES
+        parts.append(f"{'+' if unindexed else ''}{alias}.status = ?")
         params.append(filters.status)
     for tag in filters.tags:
         parts.append(f"EXISTS (SELECT 1 FROM tags t WHERE t.entry_id = {alias}.id AND t.tag = ?)")
@@ -183,7 +195,7 @@ def list_entries(
     """Entries matching the filter, sorted. Raises ValidationError on an unknown sort."""
     if sort not in SORT_COLUMNS:
         raise ValidationError(f"unknown sort '{sort}'; use one of: {', '.join(SORT_COLUMNS)}")
-    clause, params = filter_clause(filters)
+    clause, params = filter_clause(filters, for_page=True)
     rows = conn.execute(
         f"SELECT {ENTRY_COLUMNS} FROM entries e WHERE 1 = 1{clause} "
         f"ORDER BY {SORT_COLUMNS[sort]}, seq DESC LIMIT ? OFFSET ?",
