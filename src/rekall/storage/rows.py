@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from rekall.core.context import EntryContext
 from rekall.core.entries import Entry
+from rekall.core.records import ENTRY_FIELDS
 
 if TYPE_CHECKING:
     from rekall.core.records import EntryRecord
@@ -18,30 +19,9 @@ ENTRY_COLUMNS = (
     "seq, id, type, title, content, tags_text, project, status, confidence, superseded_by, "
     "created_at, updated_at, access_count, last_accessed, created_by, updated_by"
 )
-# Every stored field of a record, in the order export and import read and write them.
-RECORD_COLUMNS = (
-    "id",
-    "type",
-    "title",
-    "content",
-    "project",
-    "status",
-    "confidence",
-    "superseded_by",
-    "created_at",
-    "updated_at",
-    "access_count",
-    "last_accessed",
-    "memory_type",
-    "consolidation_score",
-    "next_review",
-    "review_interval",
-    "ease_factor",
-    "review_repetitions",
-    "centrality_score",
-    "created_by",
-    "updated_by",
-)
+# Every stored field of a record, in the export's order: its fields but for the tags and the
+# context, which live in tables of their own.
+RECORD_COLUMNS = tuple(name for name in ENTRY_FIELDS if name not in ("tags", "context"))
 
 
 def row_to_entry(row: Any) -> Entry:
