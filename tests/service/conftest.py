@@ -97,3 +97,13 @@ def long_lived() -> Iterator[Rekall]:
         yield service
     finally:
         service.close()
+
+
+@pytest.fixture
+def other(tmp_path: Path) -> Iterator[Rekall]:
+    """A second, empty base in its own file."""
+    base = Rekall(db_file=tmp_path / "other" / "rekall.db")
+    try:
+        yield base
+    finally:
+        base.close()

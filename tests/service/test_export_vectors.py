@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import struct
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,16 +17,6 @@ from tests.conftest import CliInvoker
 
 pytestmark = pytest.mark.model
 OTHER_WEIGHTS = f"{MODEL_ID}@0123456789abcdef"
-
-
-@pytest.fixture
-def other(tmp_path: Path) -> Iterator[Rekall]:
-    """A second, empty base in its own file."""
-    base = Rekall(db_file=tmp_path / "other" / "rekall.db")
-    try:
-        yield base
-    finally:
-        base.close()
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -51,16 +51,6 @@ def document(
 def write_json(path: Path, data: Any) -> Path:
     path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     return path
-
-
-@pytest.fixture
-def other(tmp_path: Path) -> Iterator[Rekall]:
-    """A second, empty base in its own file."""
-    base = Rekall(db_file=tmp_path / "other" / "rekall.db")
-    try:
-        yield base
-    finally:
-        base.close()
 
 
 @pytest.fixture
