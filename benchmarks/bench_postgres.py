@@ -29,8 +29,9 @@ from pg_bases import REAL, fresh_database, perturbed_base, start_server  # noqa:
 
 MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 BASELINE = "f2e9993"
-# The last commit before hybrid search on PostgreSQL became one statement.
-SEARCH_BEFORE = "e7f2fb1"
+# The last commit before the stored context words, the kept entry count and the planner's
+# page cost (schema 3); its side searches a twin of the base taken back to schema 2.
+SEARCH_BEFORE = "e3e8edb"
 # The console script, for either source tree (chosen by PYTHONPATH).
 LAUNCH = "import sys; from rekall.interfaces.cli.main import main; sys.argv[0] = 'rekall'; main()"
 
@@ -88,11 +89,12 @@ def warm_compared(url: str, rounds: int, before: str) -> dict[str, dict[str, flo
     """warm_search with this code and with the code of commit before, each in its own process,
     alternating so load hits both alike; medians of the rounds' p50 and p95."""
     variants = {"this branch": ROOT / "src", f"before ({before})": source_tree(before)}
+    urls = {"this branch": url, f"before ({before})": schema_2_twin(url)}
     found: dict[str, list[dict[str, float]]] = {name: [] for name in variants}
     for _ in range(2):
         for name, source in variants.items():
             result = subprocess.run(
-                [sys.executable, __file__, "--warm-only", url, "--rounds", str(rounds)],
+                [sys.executable, __file__, "--warm-only", urls[name], "--rounds", str(rounds)],
                 env={**os.environ, "PYTHONPATH": str(source), "HF_HUB_OFFLINE": "1"},
                 capture_output=True,
                 text=True,
@@ -103,6 +105,25 @@ def warm_compared(url: str, rounds: int, before: str) -> dict[str, dict[str, flo
         name: {key: statistics.median(run[key] for run in runs) for key in runs[0]}
         for name, runs in found.items()
     }
+
+
+def schema_2_twin(url: str) -> str:
+    """A copy of the base taken back to schema 2, for the code before m003 to search."""
+    import psycopg
+
+    name = url.split("?")[0].rsplit("/", 1)[1]
+    twin = url.replace(f"/{name}?", f"/{name}_schema2?")
+    with psycopg.connect(url.replace(f"/{name}?", "/postgres?"), autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name}_schema2 WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {name}_schema2 TEMPLATE {name}")
+    with psycopg.connect(twin) as conn:
+        conn.execute("ALTER TABLE entries DROP COLUMN context_search")
+        conn.execute("DROP TRIGGER entries_counted_in ON entries")
+        conn.execute("DROP TRIGGER entries_counted_out ON entries")
+        conn.execute("DROP FUNCTION rekall_count_entries()")
+        conn.execute("DELETE FROM meta WHERE key = 'entries'")
+        conn.execute("DELETE FROM rekall_schema WHERE version > 2")
+    return twin
 
 
 def hnsw_recall(url: str, samples: int) -> float:

@@ -15,7 +15,10 @@ from rekall.storage.fts_repo import (
     typed_stand_ins,
 )
 from rekall.storage.postgres.entries_repo import filter_clause
-from rekall.storage.postgres.schema import TS_CONFIG, words
+from rekall.storage.postgres.schema import TS_CONFIG
+
+# Kept by a trigger (m003): counting the rows scanned the whole table on every search.
+ENTRY_COUNT = "SELECT value FROM meta WHERE key = 'entries'"
 
 # Weights for {D, C, B, A} = content, project, tags, title: the SQLite BM25 weights scaled.
 RANK_WEIGHTS = "{0.1, 0.2, 0.5, 1.0}"
@@ -70,7 +73,7 @@ def document_counts(conn: Any, query: KeywordQuery) -> tuple[list[int], int]:
         for sql, _ in parts
     )
     row = conn.execute(
-        f"SELECT {counts}(SELECT count(*) FROM entries)",
+        f"SELECT {counts}({ENTRY_COUNT})",
         [value for _, params in parts for value in (*params, DOCUMENT_COUNT_CAP)],
     ).fetchone()
     return [int(value) for value in row[:-1]], int(row[-1])
@@ -111,7 +114,7 @@ def ranked(
     ctes = (
         f"{name}_q AS (SELECT {expression} AS query, {every} AS every), "
         f"{name} AS (SELECT e.seq, e.content, ts_rank_cd('{RANK_WEIGHTS}', e.search, q.query) "
-        f"AS rank, (e.context_keys <> '' AND {words('e.context_keys')} @@ q.every) AS in_context "
+        "AS rank, e.context_search @@ q.every AS in_context "
         f"FROM entries e, {name}_q q WHERE e.search @@ q.query{clause} "
         "ORDER BY in_context DESC, rank DESC, e.seq LIMIT %s)"
     )
