@@ -1,9 +1,10 @@
 """pgvector HNSW recall@10 against exact search, per index setting, and what each costs.
 
 The base vectors are made from real MiniLM vectors (the 1,000 embedded bench entries and the
-two quality corpora's documents): either "near-copies" (one real vector plus small noise, ~100
-copies around each, as bench_postgres.py's bases) or "mixtures" (a random blend of three real
-vectors plus noise: a spread-out cloud, closer to a real base of distinct texts). Queries are
+two quality corpora's documents): either "near-copies" (one of the 1,000 bench entries'
+vectors plus small noise, ~100 copies around each, as bench_postgres.py's bases) or
+"mixtures" (a random blend of three of the 5,617 real vectors plus noise: a spread-out
+cloud, closer to a real base of distinct texts). Queries are
 held-out vectors made the same way. The output says which. With --filtered, the same
 queries ask only for 10% or 1% of the rows (as a type or project filter does), with
 pgvector 0.8's iterative scan off and on.
@@ -42,8 +43,8 @@ def real_vectors() -> np.ndarray:
 def made_vectors(real: np.ndarray, count: int, kind: str, seed: int) -> np.ndarray:
     """count unit vectors made from the real ones (see the module docstring)."""
     rng = np.random.default_rng(seed)
-    if kind == "near-copies":
-        made = real[np.arange(count) % len(real)] + rng.normal(0, 0.02, (count, 384))
+    if kind == "near-copies":  # of the bench base's REAL vectors, as bench_postgres.py's
+        made = real[np.arange(count) % REAL] + rng.normal(0, 0.02, (count, 384))
     else:
         picks = rng.integers(0, len(real), (count, 3))
         weights = rng.dirichlet([1.0, 1.0, 1.0], count)
@@ -142,7 +143,8 @@ def main() -> None:
     real = real_vectors()
     made = made_vectors(real, args.size + args.queries, args.kind, seed=7)
     vectors, queries = made[: args.size], made[args.size :]
-    print(f"{args.size:,} {args.kind} of {len(real):,} real MiniLM vectors; held-out queries")
+    donors = REAL if args.kind == "near-copies" else len(real)
+    print(f"{args.size:,} {args.kind} of {donors:,} real MiniLM vectors; held-out queries")
     url = fresh_database(start_server(), f"recall_{args.kind.replace('-', '_')}_{args.size}")
     load(url, vectors)
     truth = exact(vectors, queries, 10)

@@ -318,7 +318,8 @@ def main() -> None:
                 f"{searched['new_p95']:.1f} ms, repeated {searched['repeated_p50']:.1f}/"
                 f"{searched['repeated_p95']:.1f} ms"
             )
-        print(f"{size:>7,}  HNSW recall@10 vs exact: {hnsw_recall(url, args.recall_samples):.3f}")
+        recall = hnsw_recall(url, args.recall_samples)
+        print(f"{size:>7,}  HNSW recall@10 vs exact, near-copies base: {recall:.3f}")
         if "http" not in args.skip:
             http = asyncio.run(http_clients(url, home, args.clients, args.ops))
             print(
