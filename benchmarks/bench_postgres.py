@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import BENCH_DIR, REKALL, ROOT, WARM_QUERIES, bench_env, command_line, run_measured  # noqa: E402
 from pg_bases import REAL, fresh_database, perturbed_base, start_server  # noqa: E402
+from pg_statements import statement_times  # noqa: E402
 
 MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 BASELINE = "f2e9993"
@@ -85,11 +86,12 @@ def warm_search(url: str, rounds: int) -> dict[str, float]:
         rekall.close()
 
 
-def warm_compared(url: str, rounds: int, before: str) -> dict[str, dict[str, float]]:
-    """warm_search with this code and with the code of commit before, each in its own process,
-    alternating so load hits both alike; medians of the rounds' p50 and p95."""
+def warm_compared(url: str, twin: str, rounds: int, before: str) -> dict[str, dict[str, float]]:
+    """warm_search with this code and with the code of commit before (on twin, the base at
+    schema 2), each in its own process, alternating so load hits both alike; medians of the
+    rounds' p50 and p95."""
     variants = {"this branch": ROOT / "src", f"before ({before})": source_tree(before)}
-    urls = {"this branch": url, f"before ({before})": schema_2_twin(url)}
+    urls = {"this branch": url, f"before ({before})": twin}
     found: dict[str, list[dict[str, float]]] = {name: [] for name in variants}
     for _ in range(2):
         for name, source in variants.items():
@@ -312,12 +314,19 @@ def main() -> None:
             f"{size:>7,}  db copy: {copied['wall_s']:.1f} s, {copied['vectors_copied']:,} vectors "
             f"copied, {copied['embedded']} embedded ({copied['added']:,} entries)"
         )
-        for name, searched in warm_compared(url, args.rounds, args.before).items():
+        twin = schema_2_twin(url)
+        for name, searched in warm_compared(url, twin, args.rounds, args.before).items():
             print(
                 f"{size:>7,}  warm hybrid search p50/p95, {name}: new {searched['new_p50']:.1f}/"
                 f"{searched['new_p95']:.1f} ms, repeated {searched['repeated_p50']:.1f}/"
                 f"{searched['repeated_p95']:.1f} ms"
             )
+        sides = {"this": (url, ROOT / "src"), "before": (twin, source_tree(args.before))}
+        timed = statement_times(sides)
+        print(
+            f"{size:>7,}  candidates statement, server time (EXPLAIN ANALYZE): this "
+            f"{timed['this']:.1f} ms, before ({args.before}) {timed['before']:.1f} ms"
+        )
         recall = hnsw_recall(url, args.recall_samples)
         print(f"{size:>7,}  HNSW recall@10 vs exact, near-copies base: {recall:.3f}")
         if "http" not in args.skip:
