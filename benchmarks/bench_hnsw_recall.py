@@ -135,7 +135,7 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=100_000)
     parser.add_argument("--kind", choices=["mixtures", "near-copies"], default="mixtures")
     parser.add_argument("--queries", type=int, default=200)
-    parser.add_argument("--index", nargs="+", default=["16:64"], help="m:ef_construction")
+    parser.add_argument("--index", nargs="+", default=["16:128"], help="m:ef_construction")
     parser.add_argument("--ef-search", type=int, nargs="+", default=[40, 100, 200, 400])
     parser.add_argument("--filtered", action="store_true", help="also 10%% and 1%% filters")
     args = parser.parse_args()
