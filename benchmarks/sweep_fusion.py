@@ -137,11 +137,11 @@ def sweep(quality: Any, weights_type: Any, opened: dict[str, Any], k: int) -> No
     with whole_when_held():
         for name, (service, search, corpus) in opened.items():
             service.fusion_weights = default
-            service.keyword.counts.clear()
+            forget(service)
             keyword_alone[name] = kind_scores(quality, search, corpus.queries, "keyword", k)
     print(row("  keyword, whole word if held", keyword_alone))
     for service, _, _ in opened.values():
-        service.keyword.counts.clear()
+        forget(service)
     for variant in ({"identifier_boost": 1.0}, {"evidence_power": 1.0}, {"prefix_match": 1.0}):
         name, value = next(iter(variant.items()))
         print(row(f"  {name}={value:g}", hybrid(dataclasses.replace(default, **variant))))
@@ -190,12 +190,19 @@ def typing(quality: Any, opened: dict[str, Any], default: Any) -> None:
         }
         for rule, (weights, patch) in rules.items():
             service.fusion_weights = weights
-            service.keyword.counts.clear()
+            forget(service)
             with patch or contextlib.nullcontext():
                 cells = [typed_recall(search, states, mode) for mode in ("keyword", "hybrid")]
             text = "".join(f"{recall:>10.3f}{empty:>7}" for recall, empty in cells)
             print(f"{name + ': ' + rule:<34}{len(states):>8} {text}", flush=True)
         service.fusion_weights = default
+
+
+def forget(service: Any) -> None:
+    """Drop what the base remembers of earlier searches: a patched keyword rule changes the
+    answers without changing the write generation or the weights those memories are under."""
+    service.keyword.counts.clear()
+    service.rankings.clear()
 
 
 def whole_when_held() -> Any:
