@@ -35,7 +35,7 @@ BATCH_TOKENS = 512
 # Texts tokenized at once before sorting by length; bounds memory for huge inputs.
 TOKENIZE_CHUNK = 1024
 # From this many texts in one call, a batch runs on ONNX Runtime when the `onnx` extra is
-# installed: building its graph takes about a second, which only bulk work earns back
+# installed: importing it and building the graph take 1.4 s of CPU, which only bulk earns back
 # (see docs/decisions/013-bulk-embedding.md).
 ONNX_MIN_TEXTS = 64
 BatchEngine = Literal["auto", "numpy", "onnx"]
