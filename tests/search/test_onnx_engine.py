@@ -83,6 +83,24 @@ def test_forcing_onnx_without_the_extra_names_the_fix(
             embedder.embed(["two", "texts"])
 
 
+def test_a_runtime_that_fails_leaves_bulk_on_numpy_unless_forced(
+    real_model_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("Unsupported model IR version")
+
+    monkeypatch.setattr(onnx_engine, "OnnxBatchEngine", refuse)
+    texts = [f"note {i} about retries" for i in range(embedder_module.ONNX_MIN_TEXTS)]
+    with load_embedder(real_model_dir) as embedder:
+        got = embedder.embed(texts)
+        assert embedder.batch_engine == "numpy"
+        embedder.batch_engine = "auto"
+        assert np.abs(embedder.embed(texts) - got).max() == 0
+        embedder.batch_engine = "onnx"
+        with pytest.raises(ModelError, match="IR version"):
+            embedder.embed(["two", "texts"])
+
+
 def test_close_drops_the_onnx_session(real_model_dir: Path) -> None:
     embedder = load_embedder(real_model_dir)
     embedder.batch_engine = "onnx"

@@ -140,16 +140,27 @@ class MiniLMEmbedder:
                 from rekall.search import onnx_engine
 
                 choice = "onnx" if onnx_engine.available() else "numpy"
-        if choice == "numpy":
+        if choice == "onnx" and self._onnx is None:
+            self._onnx = self._start_onnx(weights)
+        if choice == "numpy" or self._onnx is None:
             return lambda ids, mask: bert_math.embed_tokens(weights, ids, mask)
-        if self._onnx is None:
-            from rekall.search import onnx_engine
-
-            if not onnx_engine.available():
-                raise ModelError("the onnx engine needs the extra: pip install 'rekall[onnx]'")
-            self._onnx = onnx_engine.OnnxBatchEngine(weights)
         engine: Forward = self._onnx.embed_tokens
         return engine
+
+    def _start_onnx(self, weights: bert_math.BertWeights) -> Any:
+        """An OnnxBatchEngine; None (numpy from then on) if it fails unless it was asked for."""
+        from rekall.search import onnx_engine
+
+        if not onnx_engine.available() and self.batch_engine == "onnx":
+            raise ModelError("the onnx engine needs the extra: pip install 'rekall[onnx]'")
+        try:
+            return onnx_engine.OnnxBatchEngine(weights)
+        except Exception as error:  # the runtime's errors share no narrower base class
+            if self.batch_engine == "onnx":
+                raise ModelError(f"ONNX Runtime could not run the model: {error}") from error
+            # An optional accelerator never stops embedding: numpy does the same work.
+            self.batch_engine = "numpy"
+            return None
 
     def _one_blas_thread(self, texts: int) -> contextlib.AbstractContextManager[Any]:
         if texts == 1 and BLAS_STARTED_WITH_ONE_THREAD:

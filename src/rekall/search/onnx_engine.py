@@ -144,7 +144,11 @@ def build_model(weights: bert_math.BertWeights, quantized: bool = False) -> byte
     ]
     outputs = [onnx.helper.make_tensor_value_info("vectors", onnx.TensorProto.FLOAT, ["b", hidden])]
     body = onnx.helper.make_graph(graph.nodes, "minilm", inputs, outputs, graph.initializers)
-    model = onnx.helper.make_model(body, opset_imports=[onnx.helper.make_opsetid("", 20)])
+    # IR version 9 goes with opset 20; onnx's newest default is refused by older runtimes
+    # (onnxruntime 1.23, the last for Python 3.10, reads up to 11).
+    model = onnx.helper.make_model(
+        body, opset_imports=[onnx.helper.make_opsetid("", 20)], ir_version=9
+    )
     data: bytes = model.SerializeToString()
     return data
 
