@@ -1,4 +1,4 @@
-"""Tests for the optional ONNX Runtime batch engine: exact vectors, when it is chosen, int8."""
+"""Tests for the opt-in ONNX Runtime bulk engine: exact vectors, when it runs, int8."""
 
 from __future__ import annotations
 
@@ -34,76 +34,77 @@ def embedder(real_model_dir: Path) -> Iterator[MiniLMEmbedder]:
     loaded.close()
 
 
+@pytest.fixture()
+def onnx_embedder(embedder: MiniLMEmbedder) -> Iterator[MiniLMEmbedder]:
+    """The shared embedder with the onnx engine chosen, for calls of any size."""
+    embedder.batch_engine, embedder.onnx_min_texts = "onnx", 2
+    yield embedder
+    embedder.batch_engine, embedder.onnx_min_texts = "numpy", embedder_module.ONNX_MIN_TEXTS
+
+
 def test_onnx_engine_matches_sentence_transformers(
-    embedder: MiniLMEmbedder, reference: dict[str, Any]
+    onnx_embedder: MiniLMEmbedder, reference: dict[str, Any]
 ) -> None:
-    embedder.batch_engine = "onnx"
-    try:
-        got = embedder.embed(reference["texts"])
-    finally:
-        embedder.batch_engine = "auto"
+    got = onnx_embedder.embed(reference["texts"])
     expected = np.array(reference["vectors"], dtype=np.float32)
     diff = np.abs(got - expected).max(axis=1)
     worst = int(diff.argmax())
     assert diff[worst] <= TOLERANCE, f"text {worst} {reference['texts'][worst]!r}: {diff[worst]}"
 
 
-def test_auto_uses_onnx_for_bulk_only(
+def test_onnx_runs_bulk_calls_only_and_only_when_chosen(
     embedder: MiniLMEmbedder, reference: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     texts = (reference["texts"] * 2)[: embedder_module.ONNX_MIN_TEXTS]
-    engines: list[bool] = []
+    calls: list[int] = []
     real = onnx_engine.OnnxBatchEngine.embed_tokens
 
     def counting(self: onnx_engine.OnnxBatchEngine, ids: Any, mask: Any) -> Any:
-        engines.append(True)
+        calls.append(len(ids))
         return real(self, ids, mask)
 
     monkeypatch.setattr(onnx_engine.OnnxBatchEngine, "embed_tokens", counting)
-    below = embedder.embed(texts[:-1])
-    assert not engines, "a call below ONNX_MIN_TEXTS must stay on numpy"
-    bulk = embedder.embed(texts)
-    assert engines, "a bulk call must run on ONNX Runtime when it is installed"
-    assert np.abs(bulk[:-1] - below).max() <= TOLERANCE
-    embedder.batch_engine = "numpy"
+    exact = embedder.embed(texts)
+    assert not calls, "numpy is the default engine"
+    embedder.batch_engine = "onnx"
     try:
-        assert np.abs(embedder.embed(texts) - bulk).max() <= TOLERANCE
+        below = embedder.embed(texts[:-1])
+        assert not calls, "a call below ONNX_MIN_TEXTS stays on numpy"
+        bulk = embedder.embed(texts)
     finally:
-        embedder.batch_engine = "auto"
+        embedder.batch_engine = "numpy"
+    assert sum(calls) == len(texts)
+    assert np.abs(bulk - exact).max() <= TOLERANCE
+    assert np.abs(below - exact[:-1]).max() <= TOLERANCE
 
 
-def test_forcing_onnx_without_the_extra_names_the_fix(
+def test_onnx_without_the_extra_names_the_fix(
     real_model_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(onnx_engine, "available", lambda: False)
     with load_embedder(real_model_dir) as embedder:
-        embedder.embed(["auto falls back to numpy"] * embedder_module.ONNX_MIN_TEXTS)
-        embedder.batch_engine = "onnx"
-        with pytest.raises(ModelError, match=r"rekall\[onnx\]"):
+        embedder.batch_engine, embedder.onnx_min_texts = "onnx", 2
+        assert embedder.embed(["a query stays on numpy"]).shape == (1, 384)
+        with pytest.raises(ModelError, match=r"pip install 'rekall\[onnx\]'"):
             embedder.embed(["two", "texts"])
 
 
-def test_a_runtime_that_fails_leaves_bulk_on_numpy_unless_forced(
+def test_a_runtime_that_cannot_start_names_the_way_back(
     real_model_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def refuse(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("Unsupported model IR version")
 
     monkeypatch.setattr(onnx_engine, "OnnxBatchEngine", refuse)
-    texts = [f"note {i} about retries" for i in range(embedder_module.ONNX_MIN_TEXTS)]
     with load_embedder(real_model_dir) as embedder:
-        got = embedder.embed(texts)
-        assert embedder.batch_engine == "numpy"
-        embedder.batch_engine = "auto"
-        assert np.abs(embedder.embed(texts) - got).max() == 0
-        embedder.batch_engine = "onnx"
-        with pytest.raises(ModelError, match="IR version"):
+        embedder.batch_engine, embedder.onnx_min_texts = "onnx", 2
+        with pytest.raises(ModelError, match="IR version.*bulk_engine numpy"):
             embedder.embed(["two", "texts"])
 
 
 def test_close_drops_the_onnx_session(real_model_dir: Path) -> None:
     embedder = load_embedder(real_model_dir)
-    embedder.batch_engine = "onnx"
+    embedder.batch_engine, embedder.onnx_min_texts = "onnx", 2
     embedder.embed(["one", "two"])
     assert embedder._onnx is not None
     embedder.close()
@@ -124,3 +125,18 @@ def test_int8_engine_is_close_but_not_exact(
     cosines = (quantized.embed_tokens(ids, mask) * exact).sum(axis=1)
     assert cosines.min() > 0.98
     assert np.abs(cosines - 1).max() > TOLERANCE
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("setting", ["numpy", "onnx"])
+def test_the_bulk_engine_setting_reaches_the_loaded_model(setting: str) -> None:
+    from rekall.config import Config
+    from rekall.service import Rekall
+
+    service = Rekall(Config(bulk_engine=setting))
+    try:
+        with service.semantic.models.borrow() as loaded:
+            assert isinstance(loaded, MiniLMEmbedder)
+            assert loaded.batch_engine == setting
+    finally:
+        service.close()

@@ -34,11 +34,11 @@ BATCH_TEXTS = 64
 BATCH_TOKENS = 512
 # Texts tokenized at once before sorting by length; bounds memory for huge inputs.
 TOKENIZE_CHUNK = 1024
-# From this many texts in one call, a batch runs on ONNX Runtime when the `onnx` extra is
-# installed: importing it and building the graph take 1.4 s of CPU, which only bulk earns back
-# (see docs/decisions/013-bulk-embedding.md).
+# With the onnx engine chosen, calls of this many texts run on ONNX Runtime: importing it and
+# building the graph take 1.4 s of CPU, which only bulk work earns back; queries stay on
+# numpy (see docs/decisions/013-bulk-embedding.md).
 ONNX_MIN_TEXTS = 64
-BatchEngine = Literal["auto", "numpy", "onnx"]
+BatchEngine = Literal["numpy", "onnx"]
 Forward = Callable[[bert_math.Ints, bert_math.Floats], bert_math.Floats]
 
 
@@ -87,8 +87,10 @@ class MiniLMEmbedder:
         self._tokenizer: TextTokenizer | None = tokenizer
         self._threads: Any = None  # a threadpoolctl controller, made when first needed
         self._onnx: Any = None  # an OnnxBatchEngine, made for the first big batch
-        # "auto": ONNX Runtime for big batches when installed; "numpy" or "onnx" force one.
-        self.batch_engine: BatchEngine = "auto"
+        # "onnx" (the performance.bulk_engine setting): calls of onnx_min_texts or more run
+        # on ONNX Runtime. Opt-in: it peaks ~180 MB above numpy while building its session.
+        self.batch_engine: BatchEngine = "numpy"
+        self.onnx_min_texts = ONNX_MIN_TEXTS
 
     @property
     def model_id(self) -> str:
@@ -133,34 +135,12 @@ class MiniLMEmbedder:
 
     def _forward(self, weights: bert_math.BertWeights, texts: int) -> Forward:
         """The forward pass for a call of this many texts: numpy, or ONNX Runtime for bulk."""
-        choice = self.batch_engine
-        if choice == "auto":
-            choice = "numpy"
-            if texts >= ONNX_MIN_TEXTS:  # a query never imports the module
-                from rekall.search import onnx_engine
-
-                choice = "onnx" if onnx_engine.available() else "numpy"
-        if choice == "onnx" and self._onnx is None:
-            self._onnx = self._start_onnx(weights)
-        if choice == "numpy" or self._onnx is None:
+        if self.batch_engine == "numpy" or texts < self.onnx_min_texts:
             return lambda ids, mask: bert_math.embed_tokens(weights, ids, mask)
+        if self._onnx is None:
+            self._onnx = _start_onnx(weights)
         engine: Forward = self._onnx.embed_tokens
         return engine
-
-    def _start_onnx(self, weights: bert_math.BertWeights) -> Any:
-        """An OnnxBatchEngine; None (numpy from then on) if it fails unless it was asked for."""
-        from rekall.search import onnx_engine
-
-        if not onnx_engine.available() and self.batch_engine == "onnx":
-            raise ModelError("the onnx engine needs the extra: pip install 'rekall[onnx]'")
-        try:
-            return onnx_engine.OnnxBatchEngine(weights)
-        except Exception as error:  # the runtime's errors share no narrower base class
-            if self.batch_engine == "onnx":
-                raise ModelError(f"ONNX Runtime could not run the model: {error}") from error
-            # An optional accelerator never stops embedding: numpy does the same work.
-            self.batch_engine = "numpy"
-            return None
 
     def _one_blas_thread(self, texts: int) -> contextlib.AbstractContextManager[Any]:
         if texts == 1 and BLAS_STARTED_WITH_ONE_THREAD:
@@ -195,6 +175,24 @@ class MiniLMEmbedder:
         if self._weights is None or self._tokenizer is None:
             raise ModelError("the embedding model was closed; load it again to embed")
         return self._weights, self._tokenizer
+
+
+def _start_onnx(weights: bert_math.BertWeights) -> Any:
+    """An OnnxBatchEngine; ModelError naming the fix when the extra is missing or fails."""
+    from rekall.search import onnx_engine
+
+    if not onnx_engine.available():
+        raise ModelError(
+            "performance.bulk_engine is onnx but ONNX Runtime is not installed: "
+            "pip install 'rekall[onnx]', or rekall config set bulk_engine numpy"
+        )
+    try:
+        return onnx_engine.OnnxBatchEngine(weights)
+    except Exception as error:  # the runtime's errors share no narrower base class
+        raise ModelError(
+            f"ONNX Runtime could not run the model ({error}); "
+            "rekall config set bulk_engine numpy goes back to numpy"
+        ) from error
 
 
 def _cpu_count() -> int:
