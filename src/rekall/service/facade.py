@@ -79,7 +79,7 @@ class Rekall(ReviewMethods):
         # Hybrid and keyword search parameters (docs/decisions/002); the sweep replaces them.
         self.fusion_weights = FusionWeights()
         # A query asked again (a list gone back to, a client repeating itself) skips both
-        # sides and the fusion; any write changes the key (SQLite; see _semantic_ranking).
+        # sides and the fusion; any write changes the key (see _semantic_ranking).
         self.rankings: LRUCache[searching.Ranking] = LRUCache(
             RANKINGS_KEPT, self.config.cache_ttl_seconds
         )
@@ -235,9 +235,6 @@ class Rekall(ReviewMethods):
     def _semantic_ranking(
         self, mode: str, query: str, filters: EntryFilter, limit: int
     ) -> searching.Ranking:
-        if self.db.kind != "sqlite":
-            # A server's generation is a round trip of its own, and its warm search is two.
-            return self._rank(mode, query, filters, limit)
         # The generation is read first: a write in between leaves the ranking under a key
         # that is no longer current, so a stale ranking is never served.
         generation, model_id = self.db.generation(), self.semantic.model_id
