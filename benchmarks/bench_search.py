@@ -14,12 +14,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (  # noqa: E402
     IMPORT_FLOOR,
     REKALL,
+    ROOT,
     bench_env,
     command_line,
     copy_base,
     extended_base,
     median_run,
     run_timed,
+    source_tree,
 )
 
 QUERIES = [
@@ -76,6 +78,76 @@ def long_lived(home: Path, backend: str) -> dict[str, float | str]:
     )
     figures: dict[str, float | str] = json.loads(result.stdout)
     return figures
+
+
+def compared(home: Path, revision: str, runs: int) -> dict[str, dict[str, float]]:
+    """Hybrid search by this tree and by revision's src/, each on its own copy of the base,
+    in alternating rounds so that load from other processes hits both alike.
+
+    Each round runs the import floor, every cold query through each tree's `rekall search`,
+    and one long-lived process per tree timing warm searches (probe_long_lived.py
+    --searches). Returns medians per side: cold wall ms, warm new and repeated query ms.
+    """
+    sides = {"this tree": ROOT / "src", revision: source_tree(revision)}
+    envs = {
+        name: bench_env(copy_base(home, f"compare-{index}-{home.name}"), PYTHONPATH=str(src))
+        for index, (name, src) in enumerate(sides.items())
+    }
+    searches = [[REKALL, "search", query] for query in QUERIES]
+    for env in envs.values():  # the OS cache, and each copy's derived files
+        for args in searches:
+            run_timed(args, env)
+    timings: dict[str, dict[str, list[float]]] = {name: {} for name in [*sides, "floor"]}
+
+    def cold(name: str, args: list[str], env: dict[str, str]) -> None:
+        wall, cpu, _ = run_timed(args, env)
+        timings[name].setdefault("cold", []).append(wall)
+        timings[name].setdefault("cold_cpu", []).append(cpu)
+
+    for round_ in range(runs):
+        cold("floor", IMPORT_FLOOR, envs["this tree"])
+        order = list(envs.items()) if round_ % 2 == 0 else list(envs.items())[::-1]
+        for name, env in order:
+            for args in searches:
+                cold(name, args, env)
+            warm = subprocess.run(
+                [sys.executable, str(PROBE), "--searches"],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            for kind, found in json.loads(warm.stdout).items():
+                timings[name].setdefault(kind, []).extend(found)
+    return {
+        name: {kind: statistics.median(found) for kind, found in kinds.items()}
+        for name, kinds in timings.items()
+    }
+
+
+def report_compared(count: int, revision: str, runs: int) -> None:
+    figures = compared(extended_base(count), revision, runs)
+    now, before = figures["this tree"], figures[revision]
+    print(f"[{count:>6,}] hybrid search, this tree vs {revision}, {runs} alternating rounds:")
+    for kind, label in [
+        ("cold", "cold `rekall search`"),
+        ("new", "warm, new query"),
+        ("repeated", "warm, repeated query"),
+    ]:
+        wall, cpu = kind, f"{kind}_cpu"
+        print(
+            f"[{count:>6,}]   {label}: wall {now[wall]:.1f} vs {before[wall]:.1f} ms "
+            f"({now[wall] / before[wall]:.2f}x), CPU {now[cpu]:.1f} vs {before[cpu]:.1f} ms "
+            f"({now[cpu] / before[cpu]:.2f}x)"
+        )
+    floor = figures["floor"]
+    print(
+        f"[{count:>6,}]   `import numpy, tokenizers` floor {floor['cold']:.0f} ms "
+        f"(CPU {floor['cold_cpu']:.0f} ms), wall/CPU over it: this tree "
+        f"{now['cold'] / floor['cold']:.2f}x/{now['cold_cpu'] / floor['cold_cpu']:.2f}x, "
+        f"{revision} {before['cold'] / floor['cold']:.2f}x/"
+        f"{before['cold_cpu'] / floor['cold_cpu']:.2f}x"
+    )
 
 
 def cold_add(home: Path, runs: int) -> tuple[float, float]:
@@ -146,10 +218,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="1000,10000,50000", help="comma-separated base sizes")
     parser.add_argument("--runs", type=int, default=5, help="runs per figure (median)")
+    parser.add_argument(
+        "--against",
+        metavar="REVISION",
+        help="only compare hybrid search with this git revision's code, same run, same bases",
+    )
     args = parser.parse_args()
+    sizes = [int(size) for size in args.sizes.split(",")]
     print(f"$ {command_line()}")
-    note_bases([int(size) for size in args.sizes.split(",")])
-    report([int(size) for size in args.sizes.split(",")], args.runs)
+    # Cold figures read compiled modules, as an installed Rekall does.
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "src")], check=True)
+    note_bases(sizes)
+    if args.against:
+        for count in sizes:
+            report_compared(count, args.against, args.runs)
+        return
+    report(sizes, args.runs)
 
 
 if __name__ == "__main__":

@@ -178,6 +178,20 @@ def copy_base(source: Path, name: str) -> Path:
     return target
 
 
+def source_tree(commit: str) -> Path:
+    """src/ of a commit, unpacked once under .bench, to run an older Rekall beside this one
+    (PYTHONPATH chooses the tree; the console script and the venv are shared)."""
+    tree = BENCH_DIR / f"src-{commit}"
+    if not tree.exists():
+        tree.mkdir(parents=True)
+        archive = subprocess.run(
+            ["git", "-C", str(ROOT), "archive", commit, "src"], capture_output=True, check=True
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+        subprocess.run([sys.executable, "-m", "compileall", "-q", str(tree / "src")], check=True)
+    return tree / "src"
+
+
 def command_line() -> str:
     """How this benchmark was started, to print beside its figures."""
     script = Path(sys.argv[0]).resolve().relative_to(ROOT)

@@ -1,6 +1,8 @@
 """Run inside a fresh process: warm-search latency, add latency and RSS of a long-lived service.
 
-Prints one JSON object. Called by bench_search.py with REKALL_HOME set to a base.
+Prints one JSON object. Called by bench_search.py with REKALL_HOME set to a base; with
+`--searches` it only searches (no writes) and prints every timing, for comparing two source
+trees run alternately on the same base.
 """
 
 from __future__ import annotations
@@ -32,12 +34,36 @@ def timed_ms(action) -> float:  # type: ignore[no-untyped-def]
     return (time.perf_counter() - started) * 1000
 
 
-def main() -> None:
-    backend = sys.argv[1] if len(sys.argv) > 1 else "auto"
+def open_service(backend: str) -> Rekall:
     config = load_config()
     config = type(config)(**{**config.__dict__, "vector_index_backend": backend})
+    return Rekall(config, long_lived=True)
+
+
+def search_timings() -> dict[str, list[float]]:
+    """Every warm hybrid search's wall and CPU ms: each query once (new), then one query
+    again (repeated). CPU time moves much less than wall time with other processes' load."""
+    service = open_service("auto")
+    service.search("warm up the keyword path", mode="keyword")
+    service.search(QUERIES[0])
+    timings: dict[str, list[float]] = {}
+    for kind, queries in [("new", QUERIES[1:]), ("repeated", [QUERIES[1]] * len(QUERIES[1:]))]:
+        for query in queries:
+            started, cpu = time.perf_counter(), time.process_time()
+            service.search(query)
+            timings.setdefault(f"{kind}_cpu", []).append((time.process_time() - cpu) * 1000)
+            timings.setdefault(kind, []).append((time.perf_counter() - started) * 1000)
+    service.close()
+    return timings
+
+
+def main() -> None:
+    if sys.argv[1:] == ["--searches"]:
+        print(json.dumps(search_timings()))
+        return
+    backend = sys.argv[1] if len(sys.argv) > 1 else "auto"
     figures: dict[str, float | str] = {"rss_start_mb": rss_mb()}
-    service = Rekall(config, long_lived=True)
+    service = open_service(backend)
     service.search("warm up the keyword path", mode="keyword")
     figures["rss_open_mb"] = rss_mb()
     figures["first_search_ms"] = timed_ms(lambda: service.search(QUERIES[0]))

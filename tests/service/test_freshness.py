@@ -130,3 +130,25 @@ def test_sqlite_vec_backend_gives_same_results_as_numpy(service: Rekall) -> None
     finally:
         other.close()
     assert by_vec == by_numpy
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "semantic"])
+def test_a_repeated_search_reuses_its_ranking_until_another_process_writes(
+    long_lived: Rekall, mode: str
+) -> None:
+    fill(long_lived)
+    query = "browser refuses a cross-origin request"
+
+    def seen() -> list[tuple[str, float, str, int | None]]:
+        results = long_lived.search(query, mode=mode).results
+        return [(r.entry.title, r.score, r.snippet, r.keyword_rank) for r in results]
+
+    first = seen()
+    hits = long_lived.rankings.hits
+    assert seen() == first
+    assert long_lived.rankings.hits == hits + 1
+    run_cli("add", "bug", "Safari refuses a cross-origin request", "-c", "Send credentials.")
+    after = seen()
+    assert long_lived.rankings.hits == hits + 1
+    assert after[0][0] == "Safari refuses a cross-origin request"
+    assert [row[0] for row in after[1:]] == [row[0] for row in first]

@@ -18,6 +18,7 @@ from rekall.core.entries import Entry, EntryFilter, Link
 from rekall.core.errors import ModelError, ValidationError
 from rekall.core.results import SearchResponse, SearchResult
 from rekall.core.review import SIMILAR_EXISTING_THRESHOLD
+from rekall.search.cache import LRUCache
 from rekall.search.hybrid import FusionWeights
 from rekall.service import searching
 from rekall.service.entries import ACTING_AS, EntryOperations, validate_changes
@@ -40,6 +41,8 @@ if TYPE_CHECKING:
     from rekall.service.transfer import ImportReport
 
 MAX_LIMIT = core.MAX_SEARCH_LIMIT
+# Rankings of recent semantic and hybrid searches, kept per write generation.
+RANKINGS_KEPT = 64
 KEYWORD_FALLBACK = "Semantic search is unavailable, so these are keyword results only: {}"
 
 
@@ -75,6 +78,11 @@ class Rekall(ReviewMethods):
         self.keyword = KeywordSide(self.db)
         # Hybrid and keyword search parameters (docs/decisions/002); the sweep replaces them.
         self.fusion_weights = FusionWeights()
+        # A query asked again (a list gone back to, a client repeating itself) skips both
+        # sides and the fusion; any write changes the key (see _semantic_ranking).
+        self.rankings: LRUCache[searching.Ranking] = LRUCache(
+            RANKINGS_KEPT, self.config.cache_ttl_seconds
+        )
         if self.db.kind == "sqlite":
             offer_legacy_import(self.db, self.notify)
 
@@ -227,6 +235,17 @@ class Rekall(ReviewMethods):
     def _semantic_ranking(
         self, mode: str, query: str, filters: EntryFilter, limit: int
     ) -> searching.Ranking:
+        # The generation is read first: a write in between leaves the ranking under a key
+        # that is no longer current, so a stale ranking is never served.
+        generation, model_id = self.db.generation(), self.semantic.model_id
+        key = (generation, model_id, mode, query, filters, limit, self.fusion_weights)
+        ranking = self.rankings.get(key)
+        if ranking is None:
+            ranking = self._rank(mode, query, filters, limit)
+            self.rankings.put(key, ranking)
+        return ranking
+
+    def _rank(self, mode: str, query: str, filters: EntryFilter, limit: int) -> searching.Ranking:
         if mode == "semantic":
             return searching.semantic_ranking(self.semantic, self.db, query, filters, limit)
         return searching.hybrid_ranking(
@@ -274,6 +293,7 @@ class Rekall(ReviewMethods):
 
         def remote_write(generation: int) -> None:
             self.semantic.filter_cache.clear()
+            self.rankings.clear()
             callback(generation)
 
         listen(remote_write)
