@@ -18,6 +18,7 @@ from rekall.core.review import SIMILAR_EXISTING_THRESHOLD
 from rekall.search.cache import LRUCache
 from rekall.search.hybrid import FusionWeights
 from rekall.service import searching
+from rekall.service.data_methods import DataMethods
 from rekall.service.entries import ACTING_AS, EntryOperations, validate_changes
 from rekall.service.indexing import Indexer, Progress, RebuildReport
 from rekall.service.keyword import KeywordSide
@@ -35,10 +36,8 @@ if TYPE_CHECKING:
     from rekall.service.duplicates import DuplicateReport
     from rekall.service.generation import GenerationReport
     from rekall.service.graph import EntryGraph
-    from rekall.service.maintenance import CheckReport, RestoreReport
     from rekall.service.merging import MergeReport
     from rekall.service.tokens import TokenOperations
-    from rekall.service.transfer import ImportReport
 
 
 def utc_now() -> str:
@@ -46,7 +45,7 @@ def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="microseconds")
 
 
-class Rekall(SearchMethods, ReviewMethods):
+class Rekall(SearchMethods, DataMethods, ReviewMethods):
     """A knowledge base on one SQLite file. Thread-safe; close() when done.
 
     long_lived: a TUI or server process, where the model is unloaded after idling.
@@ -251,51 +250,6 @@ class Rekall(SearchMethods, ReviewMethods):
         """Release the model, the index and the database."""
         self.semantic.close()
         self.db.close()
-
-    # -- data: export, import, backup, restore, check --------------------------------------
-    def export_json(self, output: Path | None = None, vectors: bool = True) -> str:
-        """The whole base as versioned export JSON, with the current model's vectors unless
-        vectors is False (also written to output when given)."""
-        from rekall.service import data
-
-        return data.export_json(self, output, vectors)
-
-    def export_markdown(self, directory: Path) -> int:
-        """One Markdown file per entry in a new directory; returns how many."""
-        from rekall.service import data
-
-        return data.export_markdown(self, directory)
-
-    def import_data(
-        self,
-        source: Path,
-        strategy: str = "skip",
-        dry_run: bool = False,
-        progress: Progress | None = None,
-        legacy: bool = False,
-    ) -> ImportReport:
-        """Import an export file, a Markdown folder or (legacy) an earlier Rekall database."""
-        from rekall.service import data
-
-        return data.import_data(self, source, strategy, dry_run, progress, legacy)
-
-    def backup(self, target: Path | None = None) -> Path:
-        """A consistent copy of the base (beside it, timestamped, by default)."""
-        from rekall.service import data
-
-        return data.backup(self, target)
-
-    def restore(self, source: Path) -> RestoreReport:
-        """Replace the base with a validated backup, keeping the replaced one beside it."""
-        from rekall.service import data
-
-        return data.restore(self, source)
-
-    def check(self, repair: bool = False, progress: Progress | None = None) -> CheckReport:
-        """Health checks; with repair, rebuild derived data (never entries) and check again."""
-        from rekall.service import data
-
-        return data.check(self, repair, progress)
 
     # -- consolidation: lookalike clusters and merging -------------------------------------
     def find_duplicates(
