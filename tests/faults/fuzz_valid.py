@@ -28,11 +28,27 @@ ENTRY_ID = st.text(alphabet=CROCKFORD, min_size=24, max_size=24).map(lambda s: "
 ANY_CHAR = st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")
 # What a tag or project name is made of once normalised: lower case, no spaces or commas.
 WORD_CHAR = st.characters(whitelist_categories=("Ll", "Lo", "Nd"), whitelist_characters="-_.+#")
+# Valid text that looks like something else: escapes typed as text, SQL, FTS5 syntax, a
+# byte-order mark, right-to-left override, a combining accent.
+ODD_TEXT = st.sampled_from(
+    [
+        "\\u0000 in the log",
+        "\\x00\\n",
+        "'; DROP TABLE entries; --",
+        'NEAR("a" "b") OR title:*',
+        "\ufeffBOM first",
+        "\u202eevil.txt",
+        "e\u0301",
+        "%s %n {0}",
+    ]
+)
 TITLE = st.one_of(
+    ODD_TEXT,
     st.text(ANY_CHAR, min_size=1, max_size=80),
     st.builds(lambda c: c * core.MAX_TITLE_CHARS, st.sampled_from(["é", "字", "😀", "a"])),
 ).filter(lambda title: title.strip() != "")
 CONTENT = st.one_of(
+    ODD_TEXT,
     st.text(ANY_CHAR, max_size=200),
     st.builds(
         lambda c, n: c * n, st.sampled_from(["é", "字", "😀", "\n", "a"]), st.integers(1, 30_000)
@@ -50,7 +66,7 @@ TIMESTAMP = st.datetimes(
 CONTEXT = st.fixed_dictionaries(
     {
         "structured": st.fixed_dictionaries(
-            {"situation": st.text(ANY_CHAR, max_size=200)},
+            {"situation": ODD_TEXT | st.text(ANY_CHAR, max_size=200)},
             optional={"error_messages": st.lists(st.text(ANY_CHAR, min_size=1, max_size=80))},
         ),
         "keywords": st.lists(st.text(ANY_CHAR, min_size=1, max_size=40), max_size=5),
