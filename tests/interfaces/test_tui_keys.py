@@ -28,7 +28,7 @@ from tests.interfaces.tui_pilot import (
     until,
 )
 
-SPECIAL = {"tab", "shift+tab", "enter", "escape", "down", "up", "ctrl+s", "ctrl+u"}
+SPECIAL = {"tab", "shift+tab", "enter", "escape", "down", "up", "ctrl+s", "ctrl+u", "backspace"}
 
 
 def burst(app: RekallApp, *keys: str) -> None:
@@ -70,6 +70,43 @@ async def test_enter_after_a_burst_opens_the_top_hit_of_the_typed_query(
         assert opened(app) == "Postgres max_connections too low"
 
 
+async def test_a_new_query_typed_back_from_an_entry_opens_its_top_hit(
+    make_app: AppFactory,
+) -> None:
+    """Back on the list from an entry, one burst: ctrl+u clears the old query, not the new
+    one. Textual acted on an Input's ctrl+u only once the key had bubbled up to the app,
+    after the letters that followed it: the box ended empty and enter opened the top of
+    the whole list."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        burst(app, "safari", "enter", "enter")
+        await until(pilot, lambda: opened(app) == "CORS fails on Safari")
+        await pilot.press("q", "slash")
+        assert app.main_screen.query_one("#search", Input).has_focus
+        burst(app, "ctrl+u", "postgres")
+        await settle(pilot)
+        burst(app, "enter", "enter")
+        await until(pilot, lambda: opened(app) not in (None, "CORS fails on Safari"))
+        assert opened(app) == "Postgres max_connections too low"
+        assert app.main_screen.query_one("#search", Input).value == "postgres"
+
+
+@pytest.mark.parametrize("where", ["search box", "form"])
+async def test_backspace_in_a_burst_deletes_the_character_typed_before_it(
+    make_app: AppFactory, where: str
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        if where == "form":
+            await pilot.press("escape", "a")
+            await until(pilot, lambda: isinstance(app.screen, EntryForm))
+        box = app.screen.query_one("#search" if where == "search box" else "#form-title", Input)
+        burst(app, "postgrez", "backspace", "s", "tab" if where == "form" else "down")
+        await until(pilot, lambda: not box.has_focus)
+        await settle(pilot)
+        assert box.value == "postgres"
+
+
 # -- 3. type-ahead reaches the field focused when it is processed --------------------------
 async def test_text_tab_text_burst_lands_in_order(make_app: AppFactory) -> None:
     app = make_app()
@@ -109,6 +146,33 @@ async def test_text_typed_while_a_form_opens_lands_in_its_first_field(
 
 
 # -- 2. escape never throws a changed form away ----------------------------------------------
+async def test_escape_right_after_typing_in_a_form_asks_first(make_app: AppFactory) -> None:
+    """Escape is acted on as the app takes it, before the title has taken in the letters
+    typed just ahead of it: the form looked unchanged and closed, draft and all."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("escape", "a")
+        await until(pilot, lambda: isinstance(app.screen, EntryForm))
+        burst(app, "Half-written thought", "escape")
+        await until(pilot, lambda: isinstance(app.screen, (ConfirmScreen, MainScreen)))
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        assert app.screen.query_one("#form-title", Input).value == "Half-written thought"
+
+
+async def test_ctrl_s_right_after_typing_saves_every_letter(make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("escape", "a")
+        await until(pilot, lambda: isinstance(app.screen, EntryForm))
+        burst(app, "Pool sizing", "tab", "postgres", "ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, MainScreen))
+        await until(pilot, lambda: "Pool sizing" in titles(app))
+        saved = app.service.search("Pool sizing", "keyword").results[0].entry
+        assert saved.title == "Pool sizing"
+        assert saved.tags == ("postgres",)
+
+
 async def test_escape_on_a_changed_form_asks_and_no_keeps_the_draft(make_app: AppFactory) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:

@@ -123,6 +123,14 @@ def launcher(tmp_path: Path) -> str:
     return f'env {exports} {rekall}; echo "rekall exited with $?"; sleep 60'
 
 
+def new_query(tmux: Tmux, query: str) -> None:
+    """From the list: / to the search box, ctrl+u, the query, then enter twice, each sent
+    as soon as the last, as a quick typist does."""
+    tmux.keys("/", "C-u")
+    tmux.text(query)
+    tmux.keys("Enter", "Enter")
+
+
 def test_open_search_open_an_entry_edit_and_quit(tmux: Tmux, tmp_path: Path) -> None:
     service = Rekall()
     try:
@@ -139,12 +147,24 @@ def test_open_search_open_an_entry_edit_and_quit(tmux: Tmux, tmp_path: Path) -> 
     tmux.keys("Enter", "Enter")
     tmux.wait_for("Safari drops cross-site cookies.", "tags: cors", "Links and related")
 
+    # Back on the list, a new query typed fast: ctrl+u clears the old one, not the new one
+    # (it once acted after the letters, and enter opened the top of the whole list).
+    tmux.keys("q")
+    tmux.wait_for("Search · hybrid")
+    new_query(tmux, "safari")
+    tmux.wait_for("Safari drops cross-site cookies.", "tags: cors", "Links and related")
+
     # The saved title on the entry's own screen (the "Saved" notice is brief: a loaded
     # machine can take it away before the screen is read).
     tmux.keys("E")
     tmux.wait_for("CORS fails on Safari 17", "tags: cors", "Links and related")
 
+    # The same after the $EDITOR round trip; the edited entry now tops the list.
     tmux.keys("Escape")
+    tmux.wait_for("Search · hybrid")
+    new_query(tmux, "nohup")
+    tmux.wait_for("nohup keeps a job alive after logout", "SIGHUP.", "Links and related")
+    tmux.keys("q")
     tmux.wait_for("Search · hybrid")
 
     # A draft is never thrown away without asking. (Escape and a key sent together would

@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical
+from textual.widget import Widget
 from textual.widgets import Button, Footer, Input, Label, Select, Static, TextArea
 
 from rekall.core.editable import changed_fields, context_block, parse_context_block
 from rekall.core.entries import DEFAULT_CONFIDENCE, ENTRY_TYPES, STATUSES, Entry, EntryFilter
 from rekall.core.errors import RekallError
 from rekall.interfaces.tui.dialogs import Dialog
-from rekall.interfaces.tui.threads import run_in_thread
+from rekall.interfaces.tui.threads import after_typed_keys, run_in_thread
+from rekall.interfaces.tui.typing_order import KeysInOrder, TextBox, typing_ahead
 
 Save = Callable[[dict[str, Any]], Entry]
 
 
-class ContentArea(TextArea):
+class ContentArea(KeysInOrder, TextArea):
     """The content box; ctrl+home and ctrl+end reach the start and the end of the text."""
 
     BINDINGS = [
@@ -66,16 +68,18 @@ class EntryForm(Dialog[Entry | None]):
                     id="form-type",
                 )
                 yield Label("Title")
-                yield Input(entry.title if entry else "", compact=True, id="form-title")
+                yield TextBox(entry.title if entry else "", compact=True, id="form-title")
                 yield Label("Tags")
-                yield Input(
+                yield TextBox(
                     ", ".join(entry.tags) if entry else "",
                     placeholder="comma separated",
                     compact=True,
                     id="form-tags",
                 )
                 yield Label("Project")
-                yield Input((entry.project or "") if entry else "", compact=True, id="form-project")
+                yield TextBox(
+                    (entry.project or "") if entry else "", compact=True, id="form-project"
+                )
                 yield Label("Confidence")
                 yield Select(
                     [(str(level), level) for level in range(6)],
@@ -117,6 +121,10 @@ class EntryForm(Dialog[Entry | None]):
     def action_submit(self) -> None:
         if self.saving:
             return
+        if typing_ahead(self.focused):
+            # Save what was typed before ctrl+s (or enter), once the field has taken it in.
+            after_typed_keys(cast(Widget, self.focused), self.action_submit)
+            return
         try:
             values = self.fields()
         except RekallError as exc:
@@ -140,7 +148,8 @@ class EntryForm(Dialog[Entry | None]):
         """Close the form; if anything was typed, ask first (no keeps the draft)."""
         if self.saving:
             return
-        if self.values() == self.initial:
+        # Keys typed before escape and not yet in their field change the form too: ask.
+        if self.values() == self.initial and not typing_ahead(self.focused):
             self.dismiss(None)
             return
         from rekall.interfaces.tui.dialogs import ConfirmScreen
@@ -188,14 +197,14 @@ class FilterForm(Dialog[EntryFilter | None]):
                     id="filter-type",
                 )
                 yield Label("Tags")
-                yield Input(
+                yield TextBox(
                     ", ".join(current.tags),
                     placeholder="all must match, comma separated",
                     compact=True,
                     id="filter-tags",
                 )
                 yield Label("Project")
-                yield Input(
+                yield TextBox(
                     current.project or "", placeholder="any", compact=True, id="filter-project"
                 )
                 yield Label("Status")
@@ -230,6 +239,9 @@ class FilterForm(Dialog[EntryFilter | None]):
         )
 
     def action_submit(self) -> None:
+        if typing_ahead(self.focused):
+            after_typed_keys(cast(Widget, self.focused), self.action_submit)
+            return
         self.dismiss(self.chosen())
 
     def on_button_pressed(self, event: Button.Pressed) -> None:

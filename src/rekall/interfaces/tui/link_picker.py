@@ -17,6 +17,7 @@ from rekall.core.entries import LINK_TYPES, Entry, EntryFilter
 from rekall.core.errors import RekallError
 from rekall.interfaces.tui.dialogs import Dialog
 from rekall.interfaces.tui.threads import after_typed_keys
+from rekall.interfaces.tui.typing_order import TextBox
 
 if TYPE_CHECKING:
     from rekall.interfaces.tui.app import RekallApp
@@ -75,7 +76,9 @@ class LinkPicker(Dialog[LinkChoice | None]):
                     id="link-type",
                 )
                 yield Label("Find")
-                yield Input(placeholder="words from the other entry", compact=True, id="link-query")
+                yield TextBox(
+                    placeholder="words from the other entry", compact=True, id="link-query"
+                )
             yield OptionList(id="link-candidates")
             yield Static("enter picks the highlighted one · ↓ to choose", classes="dialog-hint")
         yield Footer()

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from textual.binding import Binding
-from textual.widgets import Input
 
 from rekall.interfaces.tui.entry_table import EntryTable
+from rekall.interfaces.tui.typing_order import TextBox
 
 SEARCH_PLACEHOLDER = "Type to search · ↓ or esc: the list and its keys · F1 help"
 
 
-class SearchBox(Input):
+class SearchBox(TextBox):
     """The search box. Letters are typed into the query, so the footer offers only keys that
     work from here: arrows, ctrl and function keys."""
 
