@@ -26,11 +26,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import BENCH_DIR, REKALL, ROOT, WARM_QUERIES, bench_env, command_line, run_measured  # noqa: E402
 from pg_bases import REAL, fresh_database, perturbed_base, start_server  # noqa: E402
+from pg_statements import statement_times  # noqa: E402
 
 MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 BASELINE = "f2e9993"
-# The last commit before hybrid search on PostgreSQL became one statement.
-SEARCH_BEFORE = "e7f2fb1"
+# The last commit before the stored context words, the kept entry count and the planner's
+# page cost (schema 3); its side searches a twin of the base taken back to schema 2.
+SEARCH_BEFORE = "e3e8edb"
 # The console script, for either source tree (chosen by PYTHONPATH).
 LAUNCH = "import sys; from rekall.interfaces.cli.main import main; sys.argv[0] = 'rekall'; main()"
 
@@ -84,15 +86,17 @@ def warm_search(url: str, rounds: int) -> dict[str, float]:
         rekall.close()
 
 
-def warm_compared(url: str, rounds: int, before: str) -> dict[str, dict[str, float]]:
-    """warm_search with this code and with the code of commit before, each in its own process,
-    alternating so load hits both alike; medians of the rounds' p50 and p95."""
+def warm_compared(url: str, twin: str, rounds: int, before: str) -> dict[str, dict[str, float]]:
+    """warm_search with this code and with the code of commit before (on twin, the base at
+    schema 2), each in its own process, alternating so load hits both alike; medians of the
+    rounds' p50 and p95."""
     variants = {"this branch": ROOT / "src", f"before ({before})": source_tree(before)}
+    urls = {"this branch": url, f"before ({before})": twin}
     found: dict[str, list[dict[str, float]]] = {name: [] for name in variants}
     for _ in range(2):
         for name, source in variants.items():
             result = subprocess.run(
-                [sys.executable, __file__, "--warm-only", url, "--rounds", str(rounds)],
+                [sys.executable, __file__, "--warm-only", urls[name], "--rounds", str(rounds)],
                 env={**os.environ, "PYTHONPATH": str(source), "HF_HUB_OFFLINE": "1"},
                 capture_output=True,
                 text=True,
@@ -103,6 +107,25 @@ def warm_compared(url: str, rounds: int, before: str) -> dict[str, dict[str, flo
         name: {key: statistics.median(run[key] for run in runs) for key in runs[0]}
         for name, runs in found.items()
     }
+
+
+def schema_2_twin(url: str) -> str:
+    """A copy of the base taken back to schema 2, for the code before m003 to search."""
+    import psycopg
+
+    name = url.split("?")[0].rsplit("/", 1)[1]
+    twin = url.replace(f"/{name}?", f"/{name}_schema2?")
+    with psycopg.connect(url.replace(f"/{name}?", "/postgres?"), autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name}_schema2 WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {name}_schema2 TEMPLATE {name}")
+    with psycopg.connect(twin) as conn:
+        conn.execute("ALTER TABLE entries DROP COLUMN context_search")
+        conn.execute("DROP TRIGGER entries_counted_in ON entries")
+        conn.execute("DROP TRIGGER entries_counted_out ON entries")
+        conn.execute("DROP FUNCTION rekall_count_entries()")
+        conn.execute("DELETE FROM meta WHERE key = 'entries'")
+        conn.execute("DELETE FROM rekall_schema WHERE version > 2")
+    return twin
 
 
 def hnsw_recall(url: str, samples: int) -> float:
@@ -291,13 +314,21 @@ def main() -> None:
             f"{size:>7,}  db copy: {copied['wall_s']:.1f} s, {copied['vectors_copied']:,} vectors "
             f"copied, {copied['embedded']} embedded ({copied['added']:,} entries)"
         )
-        for name, searched in warm_compared(url, args.rounds, args.before).items():
+        twin = schema_2_twin(url)
+        for name, searched in warm_compared(url, twin, args.rounds, args.before).items():
             print(
                 f"{size:>7,}  warm hybrid search p50/p95, {name}: new {searched['new_p50']:.1f}/"
                 f"{searched['new_p95']:.1f} ms, repeated {searched['repeated_p50']:.1f}/"
                 f"{searched['repeated_p95']:.1f} ms"
             )
-        print(f"{size:>7,}  HNSW recall@10 vs exact: {hnsw_recall(url, args.recall_samples):.3f}")
+        sides = {"this": (url, ROOT / "src"), "before": (twin, source_tree(args.before))}
+        timed = statement_times(sides)
+        print(
+            f"{size:>7,}  candidates statement, server time (EXPLAIN ANALYZE): this "
+            f"{timed['this']:.1f} ms, before ({args.before}) {timed['before']:.1f} ms"
+        )
+        recall = hnsw_recall(url, args.recall_samples)
+        print(f"{size:>7,}  HNSW recall@10 vs exact, near-copies base: {recall:.3f}")
         if "http" not in args.skip:
             http = asyncio.run(http_clients(url, home, args.clients, args.ops))
             print(

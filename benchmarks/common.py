@@ -43,6 +43,10 @@ def bench_env(home: Path, **extra: str) -> dict[str, str]:
         REKALL_CACHE_DIR=str(home / "cache"),
         HF_HUB_OFFLINE="1",
         NO_COLOR="1",
+        # What the `rekall` console script sets before numpy loads (interfaces/cli/entry.py):
+        # the import floor and Python probes run numpy as Rekall does, not with a thread pool
+        # that makes numpy's import ~20% slower and spins a second core during a query.
+        OPENBLAS_NUM_THREADS="1",
     )
     env.update(extra)
     return env

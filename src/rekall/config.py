@@ -14,6 +14,7 @@ from rekall.core.errors import ConfigError
 
 INT64_MAX = 2**63 - 1
 BACKENDS = ("auto", "numpy", "sqlite-vec")
+BULK_ENGINES = ("numpy", "onnx")
 SEARCH_MODES = ("hybrid", "semantic", "keyword")
 
 
@@ -68,6 +69,14 @@ KEYS: tuple[KeySpec, ...] = (
         choices=BACKENDS,
         help="vector search engine",
     ),
+    KeySpec(
+        "performance",
+        "bulk_engine",
+        str,
+        "numpy",
+        choices=BULK_ENGINES,
+        help="engine for bulk embedding (onnx: pip install 'rekall[onnx]')",
+    ),
     KeySpec("model", "model_path", str, "", help="folder holding the model files"),
     KeySpec(
         "model",
@@ -111,6 +120,7 @@ class Config:
     cache_ttl_seconds: int = 600
     model_idle_timeout_minutes: float = 10.0
     vector_index_backend: str = "auto"
+    bulk_engine: str = "numpy"
     model_path: str = ""
     allow_download: bool = True
     default_mode: str = "hybrid"

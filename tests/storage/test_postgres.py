@@ -203,3 +203,48 @@ def test_a_bulk_load_into_an_empty_table_builds_the_hnsw_index_afresh(
         assert found[0][0] == seq and found[0][1] == pytest.approx(1.0, abs=1e-5)
     finally:
         db.close()
+
+
+def test_a_base_of_schema_2_is_upgraded_to_stored_context_words_a_kept_count_and_a_new_index(
+    postgres_url: str,
+) -> None:
+    import psycopg
+
+    from rekall.core.entries import EntryFilter, NewEntry
+    from rekall.storage.fts_repo import KeywordQuery
+    from rekall.storage.postgres.connection import ensure_vector_extension
+    from rekall.storage.postgres.migrations import migrate
+    from rekall.storage.postgres.schema import MIGRATIONS
+
+    with psycopg.connect(postgres_url, autocommit=True) as conn:  # a base made before m003
+        migrate(conn, postgres_url, MIGRATIONS[:2], lambda c: ensure_vector_extension(c, ""))
+        for n, keys in enumerate(["", "ERR_REQUIRE_ESM import", ""]):
+            conn.execute(
+                "INSERT INTO entries (id, type, title, content, created_at, updated_at, "
+                "context_keys) VALUES (%s, 'bug', %s, 'require esm', 'now', 'now', %s)",
+                (f"01JD3K{n:020d}", f"module error {n}", keys),
+            )
+    db = PostgresDatabase(postgres_url)  # upgrades it
+    try:
+        with db.read() as conn:
+            assert db.repos.meta.meta_value(conn, "entries") == 3
+            index = conn.execute(
+                "SELECT indexdef FROM pg_indexes WHERE indexname = 'embeddings_hnsw' "
+                "AND schemaname = current_schema()"
+            ).fetchone()[0]
+            hits = db.repos.keyword.search_phrases(
+                conn, KeywordQuery((("require",), ("esm",)), False, False), EntryFilter(), 10
+            )
+        assert [hit.in_context for hit in hits] == [True, False, False]
+        assert "ef_construction='128'" in index
+        with db.write() as (conn, _):
+            seq = db.repos.entries.insert_entry(conn, "01JD3KX", NewEntry("til", "one"), "now")
+            db.repos.entries.delete_entry(conn, f"01JD3K{0:020d}")
+            db.repos.entries.delete_entry(conn, f"01JD3K{1:020d}")
+        with db.read() as conn:
+            counted = db.repos.keyword.document_counts(
+                conn, KeywordQuery((("one",),), False, False)
+            )
+        assert seq > 0 and counted == ([1], 2)
+    finally:
+        db.close()

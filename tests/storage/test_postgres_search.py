@@ -30,7 +30,7 @@ def statements(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
 
 
 @pytest.mark.model
-def test_a_warm_hybrid_search_is_two_statements_without_a_transaction(
+def test_a_warm_hybrid_search_is_three_statements_without_a_transaction(
     postgres_url: str, statements: list[str]
 ) -> None:
     rekall = Rekall(Config(database_url=postgres_url), long_lived=True)
@@ -41,9 +41,13 @@ def test_a_warm_hybrid_search_is_two_statements_without_a_transaction(
         for query in ("pod eviction memory", "ENOSPC", "why was my pod killed"):
             statements.clear()
             assert rekall.search(query, mode="hybrid").results
-            # Candidates of both sides in one, the shown entries in the other; no BEGIN,
-            # COMMIT or generation read when nothing changed.
-            assert statements == ["WITH", "SELECT"], (query, statements)
+            # The generation (rankings are kept per generation), the candidates of both
+            # sides, the shown entries; no BEGIN or COMMIT.
+            assert statements == ["SELECT", "WITH", "SELECT"], (query, statements)
+            statements.clear()
+            assert rekall.search(query, mode="hybrid").results
+            # Asked again with nothing written: the kept ranking, after the generation.
+            assert statements == ["SELECT", "SELECT"], (query, statements)
     finally:
         rekall.close()
 

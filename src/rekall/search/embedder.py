@@ -5,9 +5,9 @@ from __future__ import annotations
 import contextlib
 import mmap
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -34,6 +34,12 @@ BATCH_TEXTS = 64
 BATCH_TOKENS = 512
 # Texts tokenized at once before sorting by length; bounds memory for huge inputs.
 TOKENIZE_CHUNK = 1024
+# With the onnx engine chosen, calls of this many texts run on ONNX Runtime: importing it and
+# building the graph take 1.4 s of CPU, which only bulk work earns back; queries stay on
+# numpy (see docs/decisions/013-bulk-embedding.md).
+ONNX_MIN_TEXTS = 64
+BatchEngine = Literal["numpy", "onnx"]
+Forward = Callable[[bert_math.Ints, bert_math.Floats], bert_math.Floats]
 
 
 def _blas_name() -> str:
@@ -80,6 +86,11 @@ class MiniLMEmbedder:
         self._mapping: mmap.mmap | None = mapping
         self._tokenizer: TextTokenizer | None = tokenizer
         self._threads: Any = None  # a threadpoolctl controller, made when first needed
+        self._onnx: Any = None  # an OnnxBatchEngine, made for the first big batch
+        # "onnx" (the performance.bulk_engine setting): calls of onnx_min_texts or more run
+        # on ONNX Runtime. Opt-in: it peaks ~180 MB above numpy while building its session.
+        self.batch_engine: BatchEngine = "numpy"
+        self.onnx_min_texts = ONNX_MIN_TEXTS
 
     @property
     def model_id(self) -> str:
@@ -108,9 +119,10 @@ class MiniLMEmbedder:
         # each run whole forward passes. numpy's elementwise work (a third of the time) is
         # single-threaded, and BLAS threads spin when another process holds a core: with
         # a busy neighbour, 2 BLAS threads gave 10-18 entries/s, 2 workers 24-41.
+        forward = self._forward(weights, len(texts))
         with self._one_blas_thread(len(texts)):
             if len(texts) == 1:
-                _embed_chunk(weights, tokenizer, texts, 0, out, None)
+                _embed_chunk(forward, tokenizer, texts, 0, out, None)
                 return out
             from concurrent.futures import ThreadPoolExecutor
 
@@ -118,8 +130,17 @@ class MiniLMEmbedder:
             with ThreadPoolExecutor(workers, thread_name_prefix="rekall-embed") as pool:
                 for start in range(0, len(texts), TOKENIZE_CHUNK):
                     chunk = texts[start : start + TOKENIZE_CHUNK]
-                    _embed_chunk(weights, tokenizer, chunk, start, out, pool)
+                    _embed_chunk(forward, tokenizer, chunk, start, out, pool)
         return out
+
+    def _forward(self, weights: bert_math.BertWeights, texts: int) -> Forward:
+        """The forward pass for a call of this many texts: numpy, or ONNX Runtime for bulk."""
+        if self.batch_engine == "numpy" or texts < self.onnx_min_texts:
+            return lambda ids, mask: bert_math.embed_tokens(weights, ids, mask)
+        if self._onnx is None:
+            self._onnx = _start_onnx(weights)
+        engine: Forward = self._onnx.embed_tokens
+        return engine
 
     def _one_blas_thread(self, texts: int) -> contextlib.AbstractContextManager[Any]:
         if texts == 1 and BLAS_STARTED_WITH_ONE_THREAD:
@@ -137,6 +158,7 @@ class MiniLMEmbedder:
         """Drop the weights and unmap the file, so the OS takes the memory back."""
         self._weights = None
         self._tokenizer = None
+        self._onnx = None
         mapping, self._mapping = self._mapping, None
         if mapping is not None:
             # BufferError: a caller still holds a view of a weight; the mapping goes with it.
@@ -155,6 +177,24 @@ class MiniLMEmbedder:
         return self._weights, self._tokenizer
 
 
+def _start_onnx(weights: bert_math.BertWeights) -> Any:
+    """An OnnxBatchEngine; ModelError naming the fix when the extra is missing or fails."""
+    from rekall.search import onnx_engine
+
+    if not onnx_engine.available():
+        raise ModelError(
+            "performance.bulk_engine is onnx but ONNX Runtime is not installed: "
+            "pip install 'rekall[onnx]', or rekall config set bulk_engine numpy"
+        )
+    try:
+        return onnx_engine.OnnxBatchEngine(weights)
+    except Exception as error:  # the runtime's errors share no narrower base class
+        raise ModelError(
+            f"ONNX Runtime could not run the model ({error}); "
+            "rekall config set bulk_engine numpy goes back to numpy"
+        ) from error
+
+
 def _cpu_count() -> int:
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0))
@@ -162,7 +202,7 @@ def _cpu_count() -> int:
 
 
 def _embed_chunk(
-    weights: bert_math.BertWeights,
+    forward: Forward,
     tokenizer: TextTokenizer,
     texts: Sequence[str],
     offset: int,
@@ -174,7 +214,7 @@ def _embed_chunk(
 
     def run(batch: tuple[NDArray[np.intp], bert_math.Ints, bert_math.Floats]) -> None:
         rows, ids, mask = batch
-        out[offset + rows] = bert_math.embed_tokens(weights, ids, mask)
+        out[offset + rows] = forward(ids, mask)
 
     if pool is None:
         for batch in _batches(encodings):

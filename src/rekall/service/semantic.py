@@ -103,7 +103,7 @@ class SemanticEngine:
 
         Raises ModelError when the model is missing, corrupt or fails the self-check.
         """
-        from rekall.search.embedder import load_embedder
+        from rekall.search.embedder import MiniLMEmbedder, load_embedder
 
         self.location = find_model(self.config)
         weights, cache = self.location.path / "model.safetensors", verified_weights_cache()
@@ -121,6 +121,8 @@ class SemanticEngine:
             if identity.model_id != MODEL_ID:
                 embedder = load_embedder(self.location.path, identity.model_id, models_cache)
         self._model_id = identity.model_id
+        if self.config.bulk_engine == "onnx" and isinstance(embedder, MiniLMEmbedder):
+            embedder.batch_engine = "onnx"
         return embedder
 
     def known_model_id(self) -> str:

@@ -6,6 +6,8 @@ import struct
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from rekall.storage.postgres.schema import INDEX_BUILD_MEMORY
+
 # Below this many rows a plain INSERT costs less than a temporary table and a COPY.
 COPY_FROM = 64
 # From this many rows, at least as many as the table holds, building the HNSW index afresh
@@ -83,6 +85,7 @@ def copy_vectors(
         conn.execute(f"SET CONSTRAINTS {VECTOR_REFERENCE} IMMEDIATE")
     conn.execute(MERGE_VECTORS, (generation,))
     if index is not None:
+        conn.execute(f"SET LOCAL maintenance_work_mem = '{INDEX_BUILD_MEMORY}'")
         conn.execute(index)
     conn.execute("DROP TABLE incoming_vectors")
 

@@ -13,11 +13,12 @@ from rekall.core.errors import StorageError
 from rekall.storage.contract import Repositories
 from rekall.storage.postgres import connection as pg
 from rekall.storage.postgres.migrations import migrate
+from rekall.storage.postgres.search_repo import SESSION_EF_SEARCH
 
 T = TypeVar("T")
 CHANNEL = "rekall_writes"
 POOL_MAX = 4
-DEFAULT_EF_SEARCH = 100
+RANDOM_PAGE_COST = 1.1
 READ_BEGIN = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"
 BUMP_AND_NOTIFY = (
     "WITH bumped AS (UPDATE meta SET value = value + 1 WHERE key = 'generation' "
@@ -67,10 +68,16 @@ class PostgresDatabase:
         def configure(conn: Any) -> None:
             conn.row_factory = pg.named_rows
             # Enough candidates for the 50 that hybrid search asks for; more set per query.
-            conn.execute(f"SET hnsw.ef_search = {DEFAULT_EF_SEARCH}")
+            conn.execute(f"SET hnsw.ef_search = {SESSION_EF_SEARCH}")
+            # A base is searched from memory, where a random page costs about what a
+            # sequential one does. At the default (4) the planner read every row's tsvector
+            # for a common word instead of the GIN index: 31 ms against 5 ms at 10K.
+            conn.execute(f"SET random_page_cost = {RANDOM_PAGE_COST}")
             if iterative:
                 # Filters apply inside the HNSW scan, which goes on until k rows pass them.
-                conn.execute("SET hnsw.iterative_scan = strict_order")
+                # Relaxed: with 1% of 100,000 rows allowed, recall@10 0.982 against 0.957
+                # for strict_order at the same cost; callers sort the rows by distance.
+                conn.execute("SET hnsw.iterative_scan = relaxed_order")
 
         # Autocommit connections with explicit BEGIN and COMMIT: each round trip to the server
         # costs a context switch on both sides, so a read is BEGIN, its queries, COMMIT.
@@ -148,10 +155,16 @@ class PostgresDatabase:
             raise AssertionError("unreachable")  # pragma: no cover
 
     def generation(self) -> int:
-        """The current write generation; any write on any machine increases it."""
-        with self.read() as conn:
-            row = conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
-            return int(row[0])
+        """The current write generation; any write on any machine increases it.
+
+        One statement, no BEGIN or COMMIT: a single row is read atomically, and every search
+        reads it (searches are kept per generation), so it is one round trip, not three.
+        """
+        return self.query(
+            lambda conn: int(
+                conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[0]
+            )
+        )
 
     def uid(self) -> int:
         """The base's random identity, fixed at creation."""

@@ -36,9 +36,14 @@ SEARCH_VECTOR = (
 )
 
 
-def words(column: str) -> str:
-    """The tsvector of one column, split as the search column is."""
-    return _words(column)
+# HNSW settings: m (links per node) as pgvector's default, more candidates while building.
+HNSW_INDEX = (
+    "CREATE INDEX embeddings_hnsw ON embeddings USING hnsw (vector vector_cosine_ops) "
+    "WITH (m = 16, ef_construction = 128)"
+)
+# An HNSW build is several times faster when the whole graph fits in this memory (100,000
+# vectors take ~200 MB); it is taken for the build only.
+INDEX_BUILD_MEMORY = "512MB"
 
 
 def m001_create_entries(conn: Any) -> None:
@@ -152,5 +157,56 @@ def m002_add_tokens_and_authors(conn: Any) -> None:
     )
 
 
-MIGRATIONS: tuple[Migration, ...] = (m001_create_entries, m002_add_tokens_and_authors)
+def m003_store_context_words_and_entry_count(conn: Any) -> None:
+    """The context keys' tsvector as a stored column, and the entry count kept in meta.
+
+    Keyword ranking made the tsvector of every matching entry's context keys, and every
+    hybrid search counted the entries (an index scan of the whole table) for word rarity.
+    Adding the column rewrites the table once, under the migration lock.
+    """
+    conn.execute(
+        f"""
+        ALTER TABLE entries ADD COLUMN context_search tsvector
+            GENERATED ALWAYS AS ({_words("context_keys")}) STORED;
+        INSERT INTO meta (key, value) SELECT 'entries', count(*) FROM entries;
+        -- Per statement, not per row: a bulk COPY of 100,000 entries updates the row once.
+        -- Writers already serialise on the generation row, so this row adds no waiting.
+        CREATE FUNCTION rekall_count_entries() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF TG_OP = 'INSERT' THEN
+                UPDATE meta SET value = value + (SELECT count(*) FROM changed)
+                WHERE key = 'entries';
+            ELSE
+                UPDATE meta SET value = value - (SELECT count(*) FROM changed)
+                WHERE key = 'entries';
+            END IF;
+            RETURN NULL;
+        END
+        $$;
+        CREATE TRIGGER entries_counted_in AFTER INSERT ON entries
+            REFERENCING NEW TABLE AS changed
+            FOR EACH STATEMENT EXECUTE FUNCTION rekall_count_entries();
+        CREATE TRIGGER entries_counted_out AFTER DELETE ON entries
+            REFERENCING OLD TABLE AS changed
+            FOR EACH STATEMENT EXECUTE FUNCTION rekall_count_entries();
+        """
+    )
+
+
+def m004_build_hnsw_with_more_candidates(conn: Any) -> None:
+    """The HNSW index built again with ef_construction 128 (pgvector's default is 64).
+
+    At 100,000 vectors, recall@10 against exact search at ef_search 100 went from 0.962 to
+    0.982 (benchmarks/bench_hnsw_recall.py); the build takes about twice as long.
+    """
+    conn.execute(f"SET LOCAL maintenance_work_mem = '{INDEX_BUILD_MEMORY}'")
+    conn.execute(f"DROP INDEX embeddings_hnsw; {HNSW_INDEX}")
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    m001_create_entries,
+    m002_add_tokens_and_authors,
+    m003_store_context_words_and_entry_count,
+    m004_build_hnsw_with_more_candidates,
+)
 SCHEMA_VERSION = len(MIGRATIONS)

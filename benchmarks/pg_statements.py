@@ -1,0 +1,91 @@
+"""Server time of hybrid search's candidates statement: this code against an older tree.
+
+Each side's statements are captured by running its own code (warm queries, in a process of
+its own), then EXPLAIN ANALYZE runs them alternated, each on its base with its session's
+settings, so load hits both alike. Steadier than a whole search's wall time on a busy
+machine, and it isolates the database's share.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from common import WARM_QUERIES
+
+# What the pool of each side sets on its connections (storage/postgres/database.py).
+SETTINGS = {
+    "this": [
+        "SET hnsw.ef_search = 200",
+        "SET hnsw.iterative_scan = relaxed_order",
+        "SET random_page_cost = 1.1",
+    ],
+    "before": ["SET hnsw.ef_search = 100", "SET hnsw.iterative_scan = strict_order"],
+}
+CAPTURE = """
+import json, sys
+from rekall.config import Config
+from rekall.service import Rekall
+from rekall.storage.postgres import search_repo
+captured = []
+run = search_repo._run
+def capture(conn, k, sql, params):
+    captured.append((sql, [p if isinstance(p, (int, float, str)) else list(p) for p in params]))
+    return run(conn, k, sql, params)
+search_repo._run = capture
+rekall = Rekall(Config(database_url=sys.argv[1]), long_lived=True)
+statements = []
+for query in json.loads(sys.argv[2]):
+    captured.clear()
+    rekall.search(query, mode="hybrid")
+    statements.append(captured[-1])
+rekall.close()
+print(json.dumps(statements))
+"""
+
+
+def captured(url: str, source: Path) -> list[Any]:
+    """The candidates statement of each warm query, as the code in source sends it."""
+    env = {**os.environ, "PYTHONPATH": str(source), "HF_HUB_OFFLINE": "1"}
+    args = [sys.executable, "-c", CAPTURE, url, json.dumps(WARM_QUERIES)]
+    result = subprocess.run(args, env=env, capture_output=True, text=True, check=True)
+    statements: list[Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    return statements
+
+
+def server_ms(conn: Any, sql: str, params: list[Any]) -> float:
+    """The statement's execution time on the server, in ms."""
+    plan = conn.execute("EXPLAIN (ANALYZE, TIMING OFF) " + sql, params).fetchall()
+    found = re.search(r"Execution Time: ([\d.]+)", plan[-1][0])
+    assert found is not None
+    return float(found.group(1))
+
+
+def statement_times(sides: dict[str, tuple[str, Path]], rounds: int = 2) -> dict[str, float]:
+    """Median server ms per side ("this", "before": (url, source)), alternated, after one
+    warm-up round."""
+    import psycopg
+
+    statements = {name: captured(url, source) for name, (url, source) in sides.items()}
+    times: dict[str, list[float]] = {name: [] for name in sides}
+    conns = {name: psycopg.connect(url, autocommit=True) for name, (url, _) in sides.items()}
+    try:
+        for name, conn in conns.items():
+            for setting in SETTINGS[name]:
+                conn.execute(setting)
+        for round_ in range(rounds + 1):
+            for index in range(len(WARM_QUERIES)):
+                for name, conn in conns.items():
+                    elapsed = server_ms(conn, *statements[name][index])
+                    if round_:
+                        times[name].append(elapsed)
+    finally:
+        for conn in conns.values():
+            conn.close()
+    return {name: statistics.median(found) for name, found in times.items()}

@@ -1,0 +1,142 @@
+"""Tests for the opt-in ONNX Runtime bulk engine: exact vectors, when it runs, int8."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from rekall.core.errors import ModelError
+from rekall.search import embedder as embedder_module
+from rekall.search import onnx_engine
+from rekall.search.embedder import MiniLMEmbedder, load_embedder
+
+pytest.importorskip("onnxruntime", reason="the onnx extra is installed by scripts/install.sh")
+
+REFERENCE = Path(__file__).parents[1] / "fixtures" / "reference_vectors" / "reference_vectors.json"
+TOLERANCE = 1e-5
+
+
+@pytest.fixture(scope="module")
+def reference() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(REFERENCE.read_text("utf-8"))
+    return data
+
+
+@pytest.fixture(scope="module")
+def embedder(real_model_dir: Path) -> Iterator[MiniLMEmbedder]:
+    loaded = load_embedder(real_model_dir)
+    yield loaded
+    loaded.close()
+
+
+@pytest.fixture()
+def onnx_embedder(embedder: MiniLMEmbedder) -> Iterator[MiniLMEmbedder]:
+    """The shared embedder with the onnx engine chosen, for calls of any size."""
+    embedder.batch_engine, embedder.onnx_min_texts = "onnx", 2
+    yield embedder
+    embedder.batch_engine, embedder.onnx_min_texts = "numpy", embedder_module.ONNX_MIN_TEXTS
+
+
+def test_onnx_engine_matches_sentence_transformers(
+    onnx_embedder: MiniLMEmbedder, reference: dict[str, Any]
+) -> None:
+    got = onnx_embedder.embed(reference["texts"])
+    expected = np.array(reference["vectors"], dtype=np.float32)
+    diff = np.abs(got - expected).max(axis=1)
+    worst = int(diff.argmax())
+    assert diff[worst] <= TOLERANCE, f"text {worst} {reference['texts'][worst]!r}: {diff[worst]}"
+
+
+def test_onnx_runs_bulk_calls_only_and_only_when_chosen(
+    embedder: MiniLMEmbedder, reference: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    texts = (reference["texts"] * 2)[: embedder_module.ONNX_MIN_TEXTS]
+    calls: list[int] = []
+    real = onnx_engine.OnnxBatchEngine.embed_tokens
+
+    def counting(self: onnx_engine.OnnxBatchEngine, ids: Any, mask: Any) -> Any:
+        calls.append(len(ids))
+        return real(self, ids, mask)
+
+    monkeypatch.setattr(onnx_engine.OnnxBatchEngine, "embed_tokens", counting)
+    exact = embedder.embed(texts)
+    assert not calls, "numpy is the default engine"
+    embedder.batch_engine = "onnx"
+    try:
+        below = embedder.embed(texts[:-1])
+        assert not calls, "a call below ONNX_MIN_TEXTS stays on numpy"
+        bulk = embedder.embed(texts)
+    finally:
+        embedder.batch_engine = "numpy"
+    assert sum(calls) == len(texts)
+    assert np.abs(bulk - exact).max() <= TOLERANCE
+    assert np.abs(below - exact[:-1]).max() <= TOLERANCE
+
+
+def test_onnx_without_the_extra_names_the_fix(
+    real_model_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(onnx_engine, "available", lambda: False)
+    with load_embedder(real_model_dir) as embedder:
+        embedder.batch_engine, embedder.onnx_min_texts = "onnx", 2
+        assert embedder.embed(["a query stays on numpy"]).shape == (1, 384)
+        with pytest.raises(ModelError, match=r"pip install 'rekall\[onnx\]'"):
+            embedder.embed(["two", "texts"])
+
+
+def test_a_runtime_that_cannot_start_names_the_way_back(
+    real_model_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("Unsupported model IR version")
+
+    monkeypatch.setattr(onnx_engine, "OnnxBatchEngine", refuse)
+    with load_embedder(real_model_dir) as embedder:
+        embedder.batch_engine, embedder.onnx_min_texts = "onnx", 2
+        with pytest.raises(ModelError, match="IR version.*bulk_engine numpy"):
+            embedder.embed(["two", "texts"])
+
+
+def test_close_drops_the_onnx_session(real_model_dir: Path) -> None:
+    embedder = load_embedder(real_model_dir)
+    embedder.batch_engine, embedder.onnx_min_texts = "onnx", 2
+    embedder.embed(["one", "two"])
+    assert embedder._onnx is not None
+    embedder.close()
+    assert embedder._onnx is None
+    with pytest.raises(ModelError):
+        embedder.embed(["one", "two"])
+
+
+def test_int8_engine_is_close_but_not_exact(
+    embedder: MiniLMEmbedder, reference: dict[str, Any]
+) -> None:
+    """Measured only (benchmarks/bench_bulk.py): never chosen by the embedder."""
+    weights, tokenizer = embedder._loaded()
+    quantized = onnx_engine.OnnxBatchEngine(weights, quantized=True)
+    texts = reference["texts"][:16]
+    exact = np.array(reference["vectors"][:16], dtype=np.float32)
+    ids, mask = embedder_module._pad(tokenizer.ids(texts))
+    cosines = (quantized.embed_tokens(ids, mask) * exact).sum(axis=1)
+    assert cosines.min() > 0.98
+    assert np.abs(cosines - 1).max() > TOLERANCE
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("setting", ["numpy", "onnx"])
+def test_the_bulk_engine_setting_reaches_the_loaded_model(setting: str) -> None:
+    from rekall.config import Config
+    from rekall.service import Rekall
+
+    service = Rekall(Config(bulk_engine=setting))
+    try:
+        with service.semantic.models.borrow() as loaded:
+            assert isinstance(loaded, MiniLMEmbedder)
+            assert loaded.batch_engine == setting
+    finally:
+        service.close()
