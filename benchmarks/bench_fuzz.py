@@ -1,7 +1,9 @@
 """The fuzz figure: generated hostile CLI arguments, MCP tool calls and import files; counts
-tracebacks and refusals that changed the database (both must be 0).
+tracebacks and refusals that changed the database (both must be 0). Generated valid import
+files (odd but correct) must import, leave the base holding them as written and pass
+`rekall check`: any that does not is counted as failed.
 
-Usage: python benchmarks/bench_fuzz.py [--cli N] [--mcp N] [--imports N]
+Usage: python benchmarks/bench_fuzz.py [--cli N] [--mcp N] [--imports N] [--valid-imports N]
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from tests.faults.fuzz import (  # noqa: E402
     mcp_call,
     open_base,
 )
+from tests.faults.fuzz_valid import check_valid_import, valid_import  # noqa: E402
 
 MCP_BATCH = 25
 
@@ -92,7 +95,20 @@ def run(area: str, examples: int, outcomes: Counter[str]) -> None:
         folder.mkdir(exist_ok=True)
         tally(check_import(*file, base, folder, db_file, db_fingerprint))  # type: ignore[arg-type]
 
-    {"cli": cli_case, "mcp": mcp_case, "import": import_case}[area]()
+    @config
+    @given(case=valid_import())
+    def valid_import_case(case: tuple[str, dict[str, object]]) -> None:
+        folder = home / "files"
+        folder.mkdir(exist_ok=True)
+        outcome = check_valid_import(*case, base, folder, db_file, db_fingerprint)  # type: ignore[arg-type]
+        if outcome != "imported" and not outcome.startswith("traceback"):
+            print(f"  {area}: {outcome}", file=sys.stderr)
+            outcome = "failed"
+        tally(outcome)
+
+    cases = {"cli": cli_case, "mcp": mcp_case, "import": import_case}
+    cases["valid-import"] = valid_import_case
+    cases[area]()
     base.close()  # type: ignore[attr-defined]
 
 
@@ -101,22 +117,31 @@ def main() -> None:
     parser.add_argument("--cli", type=int, default=3500)
     parser.add_argument("--mcp", type=int, default=3500)
     parser.add_argument("--imports", type=int, default=3500)
+    parser.add_argument("--valid-imports", type=int, default=1000)
     args = parser.parse_args()
     outcomes: Counter[str] = Counter()
     started = time.perf_counter()
-    for area, count in (("cli", args.cli), ("mcp", args.mcp), ("import", args.imports)):
-        run(area, count, outcomes)
+    areas = [("cli", args.cli), ("mcp", args.mcp), ("import", args.imports)]
+    for area, count in [*areas, ("valid-import", args.valid_imports)]:
+        if count:
+            run(area, count, outcomes)
     total = sum(outcomes.values())
     tracebacks = sum(n for key, n in outcomes.items() if key.endswith("traceback"))
-    print(f"hostile inputs: {total:,} in {time.perf_counter() - started:.0f} s")
+    failed = outcomes["valid-import failed"]
+    print(f"generated inputs: {total:,} in {time.perf_counter() - started:.0f} s")
     for key in sorted(outcomes):
         print(f"  {key:<20} {outcomes[key]:>6,}")
     print(f"tracebacks: {tracebacks}; refusals that changed the database: 0 (each is asserted)")
     print(
-        "command: python benchmarks/bench_fuzz.py "
-        f"--cli {args.cli} --mcp {args.mcp} --imports {args.imports}"
+        f"valid files imported as written with a healthy check: "
+        f"{outcomes['valid-import imported']:,}; failed: {failed}"
     )
-    sys.exit(1 if tracebacks else 0)
+    print(
+        "command: python benchmarks/bench_fuzz.py "
+        f"--cli {args.cli} --mcp {args.mcp} --imports {args.imports} "
+        f"--valid-imports {args.valid_imports}"
+    )
+    sys.exit(1 if tracebacks or failed else 0)
 
 
 if __name__ == "__main__":

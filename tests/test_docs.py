@@ -52,3 +52,12 @@ def test_readme_shows_both_setup_commands() -> None:
     assert "bash scripts/demo.sh" in README and "bash scripts/test.sh" in README
     for script in ("demo.sh", "test.sh", "install.sh", "lint.sh"):
         assert (ROOT / "scripts" / script).exists()
+
+
+def test_each_decision_file_is_headed_by_its_own_number() -> None:
+    decisions = sorted((ROOT / "docs" / "decisions").glob("*.md"))
+    assert decisions
+    for path in decisions:
+        number = path.name.split("-", 1)[0]
+        heading = path.read_text(encoding="utf-8").splitlines()[0]
+        assert heading.startswith(f"# {number}: "), f"{path.name} is headed {heading!r}"

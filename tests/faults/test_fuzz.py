@@ -18,6 +18,7 @@ from tests.faults.fuzz import (
     cli_argv,
     mcp_call,
 )
+from tests.faults.fuzz_valid import check_valid_import, valid_import
 
 SLICE = settings(
     max_examples=25,
@@ -52,3 +53,13 @@ def test_generated_import_files_import_or_refuse_cleanly(
     suffix, data = file
     outcome = check_import(suffix, data, base, tmp_path, db_file, db_fingerprint)
     assert not outcome.startswith("traceback"), (data[:200], outcome)
+
+
+@SLICE
+@given(case=valid_import())
+def test_generated_valid_import_files_import_as_written(
+    base: Rekall, tmp_path: Path, db_file: Path, db_fingerprint: Fingerprint, case: Any
+) -> None:
+    strategy, document = case
+    outcome = check_valid_import(strategy, document, base, tmp_path, db_file, db_fingerprint)
+    assert outcome == "imported", (strategy, outcome)

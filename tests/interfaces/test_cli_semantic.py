@@ -76,8 +76,12 @@ def test_search_json_says_what_scores_mean(generated: CliInvoker, mode: str) -> 
 
 @pytest.mark.model
 def test_similar_lists_neighbours(generated: CliInvoker) -> None:
-    first = json.loads(generated("list", "--json", "-n", "1").stdout)[0]
-    result = generated("similar", first["id"][:12], "--json", "-n", "3")
+    listed = json.loads(generated("list", "--json", "-n", "100").stdout)
+    first, others = listed[0], [entry["id"] for entry in listed[1:]]
+    # Ids made in the same millisecond share their first 10 characters, so 12 can match two
+    # entries (it happened in a full run): type more, as the CLI asks a user to.
+    length = next(n for n in range(12, 27) if not any(o[:n] == first["id"][:n] for o in others))
+    result = generated("similar", first["id"][:length], "--json", "-n", "3")
     assert result.exit_code == 0, result.stderr
     ids = [item["id"] for item in json.loads(result.stdout)["results"]]
     assert len(ids) == 3 and first["id"] not in ids

@@ -452,6 +452,23 @@ async def test_an_oversized_query_is_refused_and_a_long_one_not_echoed(service: 
     assert len(answered["results"]) == 1 and len(answered["query"]) <= 200
 
 
+@pytest.mark.parametrize("tool", ["list_recent", "search_entries"])
+@pytest.mark.parametrize("field", ["project", "tags"])
+async def test_undecodable_filter_text_is_refused_not_a_crash(
+    service: Rekall, tool: str, field: str
+) -> None:
+    # A lone surrogate is what a client sends for bytes that were not UTF-8.
+    arguments: dict[str, Any] = (
+        {"mode": "keyword", "query": "x"} if tool == "search_entries" else {}
+    )
+    arguments[field] = ["\udc80"] if field == "tags" else "\udc80"
+    async with connected(service) as client:
+        await add(client, "An entry to filter")
+        text = await fail(client, tool, **arguments)
+    # An unexpected exception reads "Error executing tool NAME" and nothing more.
+    assert text.endswith(f"the {field.rstrip('s')} is not valid UTF-8 text"), text
+
+
 async def test_a_deprecation_ring_is_refused(service: Rekall) -> None:
     async with connected(service) as client:
         old = await add(client, "Old way")

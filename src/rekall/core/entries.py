@@ -264,6 +264,13 @@ def build_new_entry(
     )
 
 
+def validate_filter_text(value: str, what: str) -> str:
+    """Return a filter value (a project or tag to match) as given. Raises ValidationError on
+    NUL or a lone surrogate, which no stored value holds and the database cannot take."""
+    _reject_binary(value, what)
+    return value
+
+
 def _reject_binary(value: str, what: str) -> None:
     """NUL and lone surrogates come from binary input; NUL also cuts text short in SQLite."""
     if "\x00" in value:

@@ -162,10 +162,28 @@ def check_context(value: Any, where: str) -> EntryContext | None:
 def _check_structured(value: Any, where: str) -> None:
     if not isinstance(value, dict):
         raise _fail(where, f"must be an object or null, not {type(value).__name__}")
-    text = json.dumps(value, ensure_ascii=False)
-    if "\\u0000" in text:
+    # Looked for in the strings themselves: in the JSON text, a user's literal "\\u0000"
+    # (six characters) reads the same as an escaped NUL.
+    if _contains_nul(value):
         raise _fail(where, "contains a NUL character")
-    _text(text, where, MAX_CONTEXT_BYTES, bytes_limit=True)
+    _text(json.dumps(value, ensure_ascii=False), where, MAX_CONTEXT_BYTES, bytes_limit=True)
+
+
+def _contains_nul(value: Any) -> bool:
+    """Whether any key or string inside a parsed JSON value holds NUL (walked without
+    recursion: the value may nest as deep as the parser allowed)."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item)
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
 
 
 ENTRY_CHECKS: dict[str, Check] = {

@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 from rekall.core.errors import StorageError, ValidationError
 from rekall.core.records import EntryRecord, ExportDocument
-from rekall.search.model_files import MODEL_ID
-from rekall.service.import_writer import VectorSupply
+from rekall.service.import_writer import VectorSupply, supply_from_export
 from rekall.service.indexing import Progress
+from rekall.service.semantic import DIMENSIONS
 from rekall.service.transfer import document_in, import_document
 
 if TYPE_CHECKING:
@@ -59,15 +59,18 @@ class SourceData:
 def copy_base(source: Rekall, target: Rekall, progress: Progress | None = None) -> CopyReport:
     """Copy every entry, tag, link, context, review state and vector of source into target.
 
-    Entries are matched by id and made equal to the source's (re-running changes nothing);
-    vectors whose text is unchanged are copied, never re-embedded. Everything is written in
+    Entries are matched by id and made equal to the source's (re-running changes nothing).
+    Vectors follow the export's rule: those stored under the id of the weights in use (their
+    fingerprint) whose text is unchanged are copied, never re-embedded; the others are not
+    copied as current, and those entries are embedded. Everything is written in
     one transaction and compared field by field before it commits. Raises StorageError when
     the comparison fails (nothing is written), ValidationError when both are the same base.
     """
     if source.db.location == target.db.location:
         raise ValidationError(f"the source and the target are the same base ({source.db.location})")
     started = time.perf_counter()
-    data = read_source(source.db)
+    model_id = target.semantic.model_id
+    data = read_source(source.db, model_id)
     report = CopyReport(source.db.location, target.db.location, entries=len(data.records))
     report.links = len(data.document.links)
     imported = import_document(
@@ -79,7 +82,7 @@ def copy_base(source: Rekall, target: Rekall, progress: Progress | None = None) 
         dry_run=False,
         progress=progress,
         supply=data.supply,
-        verify=lambda conn: report.verified.extend(verify_copy(target.db, conn, data)),
+        verify=lambda conn: report.verified.extend(verify_copy(target.db, conn, data, model_id)),
     )
     report.added, report.replaced = imported.added, imported.replaced
     report.unchanged = imported.unchanged
@@ -88,7 +91,7 @@ def copy_base(source: Rekall, target: Rekall, progress: Progress | None = None) 
     report.context_vectors = imported.context_vectors
     if not report.verified:  # nothing needed writing: compare all the same
         with target.db.read() as conn:
-            report.verified = verify_copy(target.db, conn, data)
+            report.verified = verify_copy(target.db, conn, data, model_id)
     with target.db.read() as conn:
         total = target.db.repos.entries.count_entries(conn).get("total", 0)
     report.other_target_entries = total - report.entries
@@ -96,22 +99,23 @@ def copy_base(source: Rekall, target: Rekall, progress: Progress | None = None) 
     return report
 
 
-def read_source(db: Store) -> SourceData:
-    """The source as an export reads it (vectors that still match their entry's text
-    included), and its context vectors, in one snapshot."""
+def read_source(db: Store, model_id: str) -> SourceData:
+    """The source as an export under model_id reads it (that model's vectors that still match
+    their entry's text included), and its context vectors, in one snapshot."""
     with db.read() as conn:
-        document = document_in(db.repos, conn, MODEL_ID)
+        document = document_in(db.repos, conn, model_id)
         contexts = db.repos.transfer.context_vectors(conn)
-    carried = {} if document.vectors is None else document.vectors.items
-    summary = {entry_id: blob for entry_id, (_, blob) in carried.items()}
+    # The same rule as an import of the export: vectors of model_id, each with its text hash.
+    supply, _ = supply_from_export(document.vectors, model_id, DIMENSIONS, db.location)
     context = {
         entry_id: (model, len(blob) // 4, blob) for entry_id, (model, blob) in contexts.items()
     }
-    return SourceData(document, VectorSupply(summary, context))
+    return SourceData(document, dataclasses.replace(supply, context=context))
 
 
-def verify_copy(db: Store, conn: Any, data: SourceData) -> list[str]:
-    """Inside the target's write: compare what it now holds with the source, field by field.
+def verify_copy(db: Store, conn: Any, data: SourceData, model_id: str) -> list[str]:
+    """Inside the target's write: compare what it now holds with the source, field by field,
+    and the vectors stored under model_id with those copied.
 
     Returns what was checked. Raises StorageError naming the first difference.
     """
@@ -129,7 +133,7 @@ def verify_copy(db: Store, conn: Any, data: SourceData) -> list[str]:
     missing = [link.key for link in data.document.links if links.get(link.key) != link]
     if missing:
         raise StorageError(f"link {missing[0]} did not copy; nothing was written")
-    vectors = db.repos.transfer.vectors_by_id(conn, MODEL_ID)
+    vectors = db.repos.transfer.vectors_by_id(conn, model_id)
     wrong = [i for i, blob in data.supply.summary.items() if vectors.get(i, ("", b""))[1] != blob]
     if wrong:
         raise StorageError(f"the vector of entry {wrong[0]} did not copy; nothing was written")

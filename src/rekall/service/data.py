@@ -90,7 +90,7 @@ def check(rekall: Rekall, repair: bool, progress: Progress | None) -> CheckRepor
     if rekall.db.kind != "sqlite":
         from rekall.service.server_check import check_server
 
-        return check_server(rekall.db)
+        return check_server(rekall.db, rekall.semantic.model_id)
     db = _embedded(rekall, "check")
     return maintenance.check(
         db, rekall.rebuild_index if repair else None, progress, rekall.semantic.model_id

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -11,21 +10,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rekall import paths
-from rekall.config import SEARCH_MODES, Config, load_config
+from rekall.config import Config, load_config
 from rekall.core import entries as core
 from rekall.core.context import apply_context_changes, embedding_part, validate_context_changes
 from rekall.core.entries import Entry, EntryFilter, Link
-from rekall.core.errors import ModelError, ValidationError
-from rekall.core.results import SearchResponse, SearchResult
 from rekall.core.review import SIMILAR_EXISTING_THRESHOLD
 from rekall.search.cache import LRUCache
 from rekall.search.hybrid import FusionWeights
 from rekall.service import searching
+from rekall.service.data_methods import DataMethods
 from rekall.service.entries import ACTING_AS, EntryOperations, validate_changes
 from rekall.service.indexing import Indexer, Progress, RebuildReport
 from rekall.service.keyword import KeywordSide
 from rekall.service.legacy_offer import offer_legacy_import
-from rekall.service.review import ReviewMethods, close_matches
+from rekall.service.review import ReviewMethods
+from rekall.service.search_methods import MAX_LIMIT as MAX_LIMIT
+from rekall.service.search_methods import RANKINGS_KEPT, SearchMethods, check_limit
+from rekall.service.search_methods import check_mode as check_mode
 from rekall.service.semantic import SemanticEngine
 from rekall.storage.opening import open_store
 
@@ -35,15 +36,8 @@ if TYPE_CHECKING:
     from rekall.service.duplicates import DuplicateReport
     from rekall.service.generation import GenerationReport
     from rekall.service.graph import EntryGraph
-    from rekall.service.maintenance import CheckReport, RestoreReport
     from rekall.service.merging import MergeReport
     from rekall.service.tokens import TokenOperations
-    from rekall.service.transfer import ImportReport
-
-MAX_LIMIT = core.MAX_SEARCH_LIMIT
-# Rankings of recent semantic and hybrid searches, kept per write generation.
-RANKINGS_KEPT = 64
-KEYWORD_FALLBACK = "Semantic search is unavailable, so these are keyword results only: {}"
 
 
 def utc_now() -> str:
@@ -51,7 +45,7 @@ def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="microseconds")
 
 
-class Rekall(ReviewMethods):
+class Rekall(SearchMethods, DataMethods, ReviewMethods):
     """A knowledge base on one SQLite file. Thread-safe; close() when done.
 
     long_lived: a TUI or server process, where the model is unloaded after idling.
@@ -197,84 +191,6 @@ class Rekall(ReviewMethods):
 
         return entry_graph(self.db, id_or_prefix, depth)
 
-    # -- search --------------------------------------------------------------------------
-    def search(
-        self,
-        query: str,
-        mode: str | None = None,
-        filters: EntryFilter | None = None,
-        limit: int | None = None,
-    ) -> SearchResponse:
-        """Find entries by keywords, meaning, or both (default: config's default_mode).
-
-        Raises ValidationError on an empty, oversized or binary query, unknown mode or bad
-        limit. Without a model, hybrid and semantic searches fall back to keywords and say so
-        in the notices.
-        """
-        started = time.perf_counter()
-        mode = check_mode(mode or self.config.default_mode)
-        limit = check_limit(self.config.default_limit if limit is None else limit)
-        filters = filters or EntryFilter()
-        core.validate_query(query)
-        notices: list[str] = []
-        ranking = None
-        if mode != "keyword":
-            try:
-                ranking = self._semantic_ranking(mode, query, filters, limit)
-            except ModelError as exc:
-                notices.append(KEYWORD_FALLBACK.format(exc))
-                mode = "keyword"
-        if ranking is None:
-            ranking = searching.keyword_ranking(
-                self.keyword, query, filters, limit, self.fusion_weights
-            )
-        results = searching.build_results(self.db, ranking)
-        elapsed = (time.perf_counter() - started) * 1000
-        return SearchResponse(query, mode, results, notices, elapsed)
-
-    def _semantic_ranking(
-        self, mode: str, query: str, filters: EntryFilter, limit: int
-    ) -> searching.Ranking:
-        # The generation is read first: a write in between leaves the ranking under a key
-        # that is no longer current, so a stale ranking is never served.
-        generation, model_id = self.db.generation(), self.semantic.model_id
-        key = (generation, model_id, mode, query, filters, limit, self.fusion_weights)
-        ranking = self.rankings.get(key)
-        if ranking is None:
-            ranking = self._rank(mode, query, filters, limit)
-            self.rankings.put(key, ranking)
-        return ranking
-
-    def _rank(self, mode: str, query: str, filters: EntryFilter, limit: int) -> searching.Ranking:
-        if mode == "semantic":
-            return searching.semantic_ranking(self.semantic, self.db, query, filters, limit)
-        return searching.hybrid_ranking(
-            self.semantic, self.keyword, query, filters, limit, self.fusion_weights
-        )
-
-    def similar(
-        self, id_or_prefix: str, limit: int = 10, filters: EntryFilter | None = None
-    ) -> SearchResponse:
-        """Entries nearest in meaning to one entry, itself excluded. Raises ModelError."""
-        started = time.perf_counter()
-        limit = check_limit(limit)
-        entry = self.entries.get(id_or_prefix)
-        with self.db.read() as conn:
-            seq = self.db.repos.entries.seq_of(conn, entry.id)
-        vector = self.semantic.embed_texts([entry.embedding_text()])[0]
-        nearest = searching.nearest_hits(
-            self.semantic, self.db, vector, filters or EntryFilter(), limit + 1
-        )
-        hits = [hit for hit in nearest if hit[0] != seq][:limit]
-        evidence = {
-            s: searching.Evidence(semantic_rank=r, similarity=score)
-            for r, (s, score) in enumerate(hits, start=1)
-        }
-        results = searching.build_results(self.db, (hits, evidence))
-        return SearchResponse(
-            entry.title, "semantic", results, [], (time.perf_counter() - started) * 1000
-        )
-
     @contextmanager
     def acting_as(self, author: str | None) -> Iterator[None]:
         """Within the block, entries written in this thread or task record author as writer."""
@@ -335,51 +251,6 @@ class Rekall(ReviewMethods):
         self.semantic.close()
         self.db.close()
 
-    # -- data: export, import, backup, restore, check --------------------------------------
-    def export_json(self, output: Path | None = None, vectors: bool = True) -> str:
-        """The whole base as versioned export JSON, with the current model's vectors unless
-        vectors is False (also written to output when given)."""
-        from rekall.service import data
-
-        return data.export_json(self, output, vectors)
-
-    def export_markdown(self, directory: Path) -> int:
-        """One Markdown file per entry in a new directory; returns how many."""
-        from rekall.service import data
-
-        return data.export_markdown(self, directory)
-
-    def import_data(
-        self,
-        source: Path,
-        strategy: str = "skip",
-        dry_run: bool = False,
-        progress: Progress | None = None,
-        legacy: bool = False,
-    ) -> ImportReport:
-        """Import an export file, a Markdown folder or (legacy) an earlier Rekall database."""
-        from rekall.service import data
-
-        return data.import_data(self, source, strategy, dry_run, progress, legacy)
-
-    def backup(self, target: Path | None = None) -> Path:
-        """A consistent copy of the base (beside it, timestamped, by default)."""
-        from rekall.service import data
-
-        return data.backup(self, target)
-
-    def restore(self, source: Path) -> RestoreReport:
-        """Replace the base with a validated backup, keeping the replaced one beside it."""
-        from rekall.service import data
-
-        return data.restore(self, source)
-
-    def check(self, repair: bool = False, progress: Progress | None = None) -> CheckReport:
-        """Health checks; with repair, rebuild derived data (never entries) and check again."""
-        from rekall.service import data
-
-        return data.check(self, repair, progress)
-
     # -- consolidation: lookalike clusters and merging -------------------------------------
     def find_duplicates(
         self,
@@ -402,29 +273,3 @@ class Rekall(ReviewMethods):
         from rekall.service.merging import merge_entries
 
         return merge_entries(self.db, self.indexer, self.clock, keep, others, delete, dry_run)
-
-    # -- review and upkeep (the rest is in ReviewMethods) ----------------------------------
-    def similar_existing(self, id_or_prefix: str, limit: int = 3) -> list[SearchResult]:
-        """Other entries so close in meaning that this one may repeat them; [] without a model."""
-        if not self.semantic.model_ready():
-            return []
-        try:
-            return close_matches(self.similar(id_or_prefix, limit).results)
-        except ModelError:
-            return []
-
-
-def check_mode(mode: str) -> str:
-    """Return the mode. Raises ValidationError naming the valid modes."""
-    if mode not in SEARCH_MODES:
-        raise ValidationError(
-            f"unknown search mode '{mode}'; use one of: {', '.join(SEARCH_MODES)}"
-        )
-    return mode
-
-
-def check_limit(limit: int) -> int:
-    """Return the limit. Raises ValidationError outside 1..MAX_LIMIT."""
-    if not 1 <= limit <= MAX_LIMIT:
-        raise ValidationError(f"limit {limit} is out of range; use 1-{MAX_LIMIT}")
-    return limit

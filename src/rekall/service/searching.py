@@ -9,7 +9,6 @@ from rekall.core.entries import Entry, EntryFilter
 from rekall.core.results import SearchResult
 from rekall.search.cache import LRUCache
 from rekall.search.hybrid import FusionWeights, fuse, idf
-from rekall.search.model_files import MODEL_ID
 from rekall.service.keyword import (
     KeywordMatch,
     KeywordPlan,
@@ -68,8 +67,8 @@ def nearest_hits(
     """
     search = db.repos.vector_search
     if search is not None:
-        blob = vector.astype("<f4").tobytes()
-        return db.query(lambda conn: search.nearest(conn, blob, MODEL_ID, k, filters))
+        blob, model_id = vector.astype("<f4").tobytes(), engine.model_id
+        return db.query(lambda conn: search.nearest(conn, blob, model_id, k, filters))
     return engine.nearest(vector, k, allowed_seqs(db, filters, engine.filter_cache))
 
 
@@ -97,9 +96,9 @@ def hybrid_candidates(
             keyword.weigh(plan, hits, weights),
             None,
         )
-    blob = vector.astype("<f4").tobytes()
+    blob, model_id = vector.astype("<f4").tobytes(), engine.model_id
     found = db.query(
-        lambda conn: search.weighed_candidates(conn, blob, MODEL_ID, k, query, filters)
+        lambda conn: search.weighed_candidates(conn, blob, model_id, k, query, filters)
     )
     rarity = [idf(count, found.total) for count in found.counts]
     matches = weigh_hits(plan, found.hits, rarity, fold_fields(found.fields), weights)

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from rekall.search.model_files import MODEL_ID
 from rekall.service.maintenance import CheckReport, Finding
 
 if TYPE_CHECKING:
     from rekall.storage.contract import Store
 
 
-def check_server(db: Store) -> CheckReport:
-    """What the server reports: its version, pgvector's, whether each index is usable."""
+def check_server(db: Store, model_id: str) -> CheckReport:
+    """What the server reports: its version, pgvector's, whether each index is usable, and
+    how many entries have a vector of model_id (the weights in use)."""
     figures: dict[str, Any] = getattr(db, "server_figures")()  # noqa: B009 - server only
     findings = [
         Finding("server", True, f"PostgreSQL {figures['server_version']} at {db.location}"),
@@ -31,7 +31,7 @@ def check_server(db: Store) -> CheckReport:
         findings.append(Finding(f"index {index['name']}", bool(index["valid"]), detail))
     with db.read() as conn:
         entries = db.repos.entries.count_entries(conn).get("total", 0)
-        vectors = db.repos.vectors.count_vectors(conn).get(MODEL_ID, 0)
+        vectors = db.repos.vectors.count_vectors(conn).get(model_id, 0)
     missing = entries - vectors
     findings.append(
         Finding(

@@ -24,10 +24,12 @@ def read_contexts(
 
 
 def write_context(conn: sqlite3.Connection, entry_id: str, context: EntryContext | None) -> None:
-    """Replace an entry's context and keywords (None removes them)."""
+    """Replace an entry's context and keywords (None removes them); a kept context vector
+    goes when the context's text changes, as it no longer matches it."""
     conn.execute("DELETE FROM entry_context WHERE entry_id = ?", (entry_id,))
     conn.execute("DELETE FROM context_keywords WHERE entry_id = ?", (entry_id,))
-    write_search_columns(conn, entry_id, context)
+    if write_search_columns(conn, entry_id, context):
+        conn.execute("DELETE FROM context_vectors WHERE entry_id = ?", (entry_id,))
     if context is None:
         return
     stored = rows.stored_context(context)
@@ -44,14 +46,17 @@ def write_context(conn: sqlite3.Connection, entry_id: str, context: EntryContext
 
 def write_search_columns(
     conn: sqlite3.Connection, entry_id: str, context: EntryContext | None
-) -> None:
-    """Copy the context's searchable text onto the entry row, where triggers index it."""
+) -> bool:
+    """Copy the context's searchable text onto the entry row, where triggers index it.
+
+    Returns whether it changed (every field a user can edit is in it)."""
     keys, story = rows.search_columns(context)
-    conn.execute(
+    cursor = conn.execute(
         "UPDATE entries SET context_keys = ?, context_story = ? WHERE id = ? "
         "AND (context_keys <> ? OR context_story <> ?)",
         (keys, story, entry_id, keys, story),
     )
+    return cursor.rowcount > 0
 
 
 def upsert_context_vector(

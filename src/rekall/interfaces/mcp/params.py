@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from rekall.core.entries import EntryFilter
+from rekall.core.entries import EntryFilter, validate_filter_text
 
 EntryType = Literal[
     "bug", "pattern", "decision", "pitfall", "config", "reference", "snippet", "til"
@@ -40,11 +40,19 @@ def entry_filter(
     project: str | None,
     status: StatusFilter,
 ) -> EntryFilter:
-    """An EntryFilter from tool arguments; tags are matched in lower case."""
-    tag_list = tuple(t.strip().lower() for raw in tags or () for t in raw.split(",") if t.strip())
+    """An EntryFilter from tool arguments; tags are matched in lower case.
+
+    Raises ValidationError on a project or tag that is not text (NUL, a lone surrogate).
+    """
+    tag_list = tuple(
+        validate_filter_text(t.strip().lower(), "tag")
+        for raw in tags or ()
+        for t in raw.split(",")
+        if t.strip()
+    )
     return EntryFilter(
         types=tuple(types or ()),
         tags=tag_list,
-        project=project or None,
+        project=validate_filter_text(project, "project") if project else None,
         status=None if status == "all" else status,
     )

@@ -24,15 +24,18 @@ def read_contexts(conn: Any, ids: Sequence[str] | None = None) -> dict[str, Entr
 
 
 def write_context(conn: Any, entry_id: str, context: EntryContext | None) -> None:
-    """Replace an entry's context and keywords (None removes them)."""
+    """Replace an entry's context and keywords (None removes them); a kept context vector
+    goes when the context's searchable text (every field a user can edit) changes."""
     conn.execute("DELETE FROM entry_context WHERE entry_id = %s", (entry_id,))
     conn.execute("DELETE FROM context_keywords WHERE entry_id = %s", (entry_id,))
     keys, story = rows.search_columns(context)
-    conn.execute(
+    changed = conn.execute(
         "UPDATE entries SET context_keys = %s, context_story = %s WHERE id = %s "
         "AND (context_keys <> %s OR context_story <> %s)",
         (keys, story, entry_id, keys, story),
-    )
+    ).rowcount
+    if changed:
+        conn.execute("DELETE FROM context_vectors WHERE entry_id = %s", (entry_id,))
     if context is None:
         return
     stored = rows.stored_context(context)
