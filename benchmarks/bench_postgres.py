@@ -24,7 +24,16 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import BENCH_DIR, REKALL, ROOT, WARM_QUERIES, bench_env, command_line, run_measured  # noqa: E402
+from common import (  # noqa: E402
+    BENCH_DIR,
+    REKALL,
+    ROOT,
+    WARM_QUERIES,
+    bench_env,
+    command_line,
+    run_measured,
+    source_tree,
+)
 from pg_bases import REAL, fresh_database, perturbed_base, start_server  # noqa: E402
 from pg_statements import statement_times  # noqa: E402
 
@@ -226,18 +235,6 @@ async def http_clients(url: str, home: Path, clients: int, each: int) -> dict[st
         "adds": len(adds),
         "adds_lost": len(set(adds) - stored),
     }
-
-
-def source_tree(commit: str) -> Path:
-    """src/ of a commit, unpacked once under .bench."""
-    tree = BENCH_DIR / f"src-{commit}"
-    if not tree.exists():
-        tree.mkdir(parents=True)
-        archive = subprocess.run(
-            ["git", "-C", str(ROOT), "archive", commit, "src"], capture_output=True, check=True
-        ).stdout
-        subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
-    return tree / "src"
 
 
 def older_schema(db_file: Path, version: int) -> None:

@@ -68,6 +68,15 @@ def fill(service: Rekall) -> dict[str, str]:
 
 
 @pytest.fixture
+def opened() -> Iterator[list[Rekall]]:
+    """Bases opened by a test, closed at the end even when it fails."""
+    bases: list[Rekall] = []
+    yield bases
+    for base in bases:
+        base.close()
+
+
+@pytest.fixture
 def filled(service: Rekall) -> dict[str, str]:
     """The service fixture, filled with the small base."""
     return fill(service)

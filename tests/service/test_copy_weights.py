@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,15 +15,6 @@ from tests.service.conftest import fill
 
 pytestmark = pytest.mark.model
 QUERY = "browser blocks cross-origin request"
-
-
-@pytest.fixture
-def opened() -> Iterator[list[Rekall]]:
-    """Bases opened by a test, closed at the end even when it fails."""
-    bases: list[Rekall] = []
-    yield bases
-    for base in bases:
-        base.close()
 
 
 @pytest.fixture

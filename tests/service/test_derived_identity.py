@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -25,15 +24,6 @@ def top_hit(service: Rekall, query: str) -> tuple[str, float]:
     result = service.search(query, mode="semantic", limit=1).results[0]
     assert result.similarity is not None
     return result.entry.title, result.similarity
-
-
-@pytest.fixture
-def opened() -> Iterator[list[Rekall]]:
-    """Services opened by a test, closed at the end even when it fails."""
-    services: list[Rekall] = []
-    yield services
-    for service in services:
-        service.close()
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
