@@ -43,20 +43,20 @@ def summary(entry: Any, full: str) -> list[str]:
     return [text] if len(text) < len(full) - 20 else []
 
 
-def pieces(entry: Any, full: str) -> list[str]:
-    """The body of a long entry in pieces of about PIECE characters, each under the title."""
-    if len(full) <= LONG:
+def pieces(entry: Any, full: str, size: int = PIECE, long: int = LONG) -> list[str]:
+    """The body of a long entry in pieces of about `size` characters, each under the title."""
+    if len(full) <= long:
         return []
     out, current = [], ""
     for paragraph in re.split(r"\n\s*\n", entry.content):
         rest = paragraph.strip()
-        while len(rest) > PIECE:  # a long paragraph is cut at a line or sentence end
-            cut = max(rest.rfind("\n", 0, PIECE), rest.rfind(". ", 0, PIECE))
-            cut = cut if cut > PIECE // 3 else PIECE
+        while len(rest) > size:  # a long paragraph is cut at a line or sentence end
+            cut = max(rest.rfind("\n", 0, size), rest.rfind(". ", 0, size))
+            cut = cut if cut > size // 3 else size
             out += [current] if current else []
             out.append(rest[: cut + 1].strip())
             current, rest = "", rest[cut + 1 :].strip()
-        if current and len(current) + len(rest) > PIECE:
+        if current and len(current) + len(rest) > size:
             out.append(current)
             current = ""
         current = f"{current}\n\n{rest}".strip()
@@ -70,6 +70,7 @@ class Probe:
     def __init__(self, service: Any, name: str) -> None:
         import numpy as np
 
+        from rekall.core.pieces import SEQ_MASK
         from rekall.search.model_files import MODEL_ID
         from rekall.testdata import quality
 
@@ -79,7 +80,8 @@ class Probe:
         with service.db.read() as conn:
             seq_key = {service.db.repos.entries.seq_of(conn, i): k for i, k in keys.items()}
         seqs, matrix = service.semantic.sync().index.arrays()
-        self.seqs, self.matrix = np.asarray(seqs).copy(), np.asarray(matrix).copy()
+        own = np.asarray(seqs) <= SEQ_MASK  # the entries' own vectors, not their body pieces'
+        self.seqs, self.matrix = np.asarray(seqs)[own], np.asarray(matrix)[own]
         self.keys = [seq_key[int(seq)] for seq in self.seqs]
         self.extra: dict[str, tuple[Any, Any]] = {}
 
@@ -111,10 +113,12 @@ class Probe:
                 np.fill_diagonal(near, -1.0)
                 self.extra["hub"] = (np.sort(near, axis=1)[:, -10:].mean(axis=1), None)
             scores = scores - 0.2 * self.extra["hub"][0]
-        for label in variant.split("+"):
-            if label in ("summary", "pieces"):
+        for label in [variant] if variant.startswith("pieces ") else variant.split("+"):
+            if label.startswith(("summary", "pieces")):
                 rows, vectors = self.extra[label]
-                np.maximum.at(scores, rows, vectors @ vector)
+                # SIZE:LONG:MARGIN: a piece counts for its similarity less the margin.
+                margin = float(label.split(":")[2]) if label.count(":") == 2 else 0.0
+                np.maximum.at(scores, rows, vectors @ vector - margin)
         return scores
 
     def ranked(self, text: str, vector: Any, variant: str, hybrid: bool) -> list[str]:
@@ -145,6 +149,13 @@ VARIANTS = ("plain", "feedback", "hubness", "summary", "pieces", "summary+pieces
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", action="append", help="eval, pydoc or debian (default: all)")
+    parser.add_argument(
+        "--pieces",
+        nargs="+",
+        metavar="SIZE:LONG[:MARGIN]",
+        help="only plain and body pieces of SIZE characters for texts over LONG (a piece "
+        "scoring its similarity less MARGIN), per variant",
+    )
     args = parser.parse_args()
     print(f"$ {command_line()}")
     with tempfile.TemporaryDirectory() as scratch:
@@ -158,16 +169,23 @@ def main() -> None:
         for name in args.corpus or [quality.HAND_WRITTEN, *quality.REAL_CORPORA]:
             service = Rekall(db_file=Path(scratch, name))
             try:
-                report(Probe(service, name), name)
+                report(Probe(service, name), name, args.pieces)
             finally:
                 service.close()
 
 
-def report(probe: Probe, name: str) -> None:
-    rates = {
-        label: probe.embed_extra(label, make)
-        for label, make in (("summary", summary), ("pieces", pieces))
-    }
+def report(probe: Probe, name: str, sizes: list[str] | None = None) -> None:
+    makers: dict[str, Callable[[Any, str], list[str]]] = {"summary": summary, "pieces": pieces}
+    variants: tuple[str, ...] = VARIANTS
+    if sizes:
+        from rekall.core.pieces import body_pieces
+
+        makers = {
+            f"pieces {pair}": lambda e, f, p=pair: body_pieces(f, *map(int, p.split(":")[:2]))
+            for pair in sizes
+        }
+        variants = ("plain", *makers)
+    rates = {label: probe.embed_extra(label, make) for label, make in makers.items()}
     counts = {label: len(probe.extra[label][0]) for label in rates}
     print(
         f"\n{name}: {len(probe.keys)} entries; extra vectors: "
@@ -176,7 +194,7 @@ def report(probe: Probe, name: str) -> None:
     queries = [q for q in probe.corpus.queries if q.kind in ("question", "identifier")]
     vectors = {q.text: probe.service.semantic.embed_query(q.text) for q in queries}
     print(f"{'':<24}{'semantic q':>14}{'semantic id':>14}{'hybrid q':>14}{'hybrid id':>14}")
-    for variant in VARIANTS:
+    for variant in variants:
         cells = []
         for hybrid in (False, True):
             for kind in ("question", "identifier"):

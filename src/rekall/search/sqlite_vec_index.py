@@ -12,6 +12,8 @@ import numpy as np
 import numpy.typing as npt
 
 from rekall.core.errors import StorageError
+from rekall.core.pieces import PIECE_ID_SHIFT
+from rekall.search.best_of import with_pieces
 from rekall.search.sqlite_vec_driver import (
     find_vec_driver,
     open_vec_connection,
@@ -176,18 +178,10 @@ class SqliteVecIndex:
             StorageError: the index cannot be read.
         """
         blob = as_query(query, self.dimensions).tobytes()
-        where, arguments = "", []
-        if allowed is not None:
-            allowed_ids = np.unique(as_ids(allowed))
-            if allowed_ids.size == 0:
-                return []
-            where, arguments = (
-                " AND rowid IN (SELECT value FROM json_each(?))",
-                [json.dumps(allowed_ids.tolist())],
-            )
-        if k <= 0:
+        if k <= 0 or (allowed is not None and not as_ids(allowed).size):
             return []
         with self._read():
+            where, arguments = self._allowed_clause(allowed)
             if k < KNN_LIMIT:
                 rows = self._connection.execute(
                     f"SELECT rowid, distance FROM {_TABLE} WHERE embedding MATCH ? AND k = ?"
@@ -204,6 +198,16 @@ class SqliteVecIndex:
                 [blob, *arguments, k],
             ).fetchall()
         return _to_hits(rows)
+
+    def _allowed_clause(self, allowed: npt.ArrayLike | None) -> tuple[str, list[str]]:
+        """The rowid constraint for `allowed` entries: theirs and their pieces' ids, up to the
+        highest piece number the index holds (the largest id carries it)."""
+        if allowed is None:
+            return "", []
+        top = self._connection.execute(f"SELECT max(rowid) FROM {_TABLE}_rowids").fetchone()[0]
+        pieces = int(top or 0) >> PIECE_ID_SHIFT
+        allowed_ids = np.unique(with_pieces(as_ids(allowed), pieces))
+        return " AND rowid IN (SELECT value FROM json_each(?))", [json.dumps(allowed_ids.tolist())]
 
     def close(self) -> None:
         """Close the connection; the file stays for the next process."""

@@ -8,6 +8,7 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
+from rekall.search.best_of import entry_of
 from rekall.search.growable import GrowableRows
 
 IdArray = npt.NDArray[np.int64]
@@ -16,7 +17,9 @@ Hit = tuple[int, float]
 
 
 class VectorIndex(Protocol):
-    """What every vector backend offers; ids are int64 entry row numbers, scores are cosines."""
+    """What every vector backend offers; ids are int64 entry row numbers (a body piece's has
+    its number above the seq's bits, see core/pieces.py), scores are cosines; `allowed`
+    names entries, and lets through their pieces too."""
 
     name: str
 
@@ -221,7 +224,7 @@ class NumpyIndex:
             return ids, matrix @ vector
         keep = np.ones(ids.size, dtype=bool) if alive is None else alive.copy()
         if allowed is not None:
-            keep &= np.isin(ids, allowed)
+            keep &= np.isin(entry_of(ids), allowed)
         rows = np.flatnonzero(keep)
         # Few rows: score only those; many: one pass over the whole matrix is cheaper.
         small = rows.size * 4 < ids.size

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from rekall.core.entries import Entry, NewEntry, content_hash
 from rekall.core.errors import ModelError
 from rekall.core.ids import new_id
+from rekall.service.pieces import PieceVectors, pieces_out_of_date
 from rekall.service.semantic import SemanticEngine
 
 if TYPE_CHECKING:
@@ -41,6 +42,7 @@ class Indexer:
         self.engine = engine
         self.notify = notify
         self._told = False
+        self.pieces = PieceVectors()
 
     def vectors_for(self, texts: Sequence[str]) -> list[VectorRow] | None:
         """Vectors for texts, or None (after telling the user once) when there is no model."""
@@ -48,7 +50,7 @@ class Indexer:
             self._tell_once(NO_MODEL_NOTICE)
             return None
         try:
-            matrix = self.engine.embed_texts(texts)
+            matrix = self.pieces.embed(self.engine.embed_texts, texts, lambda: self.engine.model_id)
         except ModelError as exc:
             self._tell_once(f"{NO_MODEL_NOTICE}\n{exc}")
             return None
@@ -70,6 +72,7 @@ class Indexer:
         current = content_hash(entry.embedding_text())
         if row is not None and row[2] == current:
             self.db.repos.vectors.upsert_vectors(conn, [(seq, *row)], generation)
+            self._store_pieces(conn, seq, row, generation)
         else:
             stored = self.db.repos.vectors.stored_hash(conn, seq, self.engine.model_id)
             if stored is not None and stored != current:
@@ -86,20 +89,34 @@ class Indexer:
                 for entry_id, entry in zip(ids, entries, strict=True)
             ]
             if rows is not None:
+                pairs = list(zip(seqs, rows, strict=True))
                 self.db.repos.vectors.upsert_vectors(
-                    conn, [(seq, *row) for seq, row in zip(seqs, rows, strict=True)], generation
+                    conn, [(seq, *row) for seq, row in pairs], generation
                 )
+                for seq, row in pairs:
+                    self._store_pieces(conn, seq, row, generation)
         return ids
+
+    def _store_pieces(self, conn: Any, seq: int, row: VectorRow, generation: int) -> None:
+        """Inside a write, after the entry's vector: its body pieces, when embedded with it."""
+        pieces = self.pieces.take(row[0], row[2])
+        if pieces is not None:
+            self.db.repos.vectors.replace_pieces(conn, seq, (row[0], row[2]), pieces, generation)
 
     def rebuild(self, progress: Progress | None = None) -> RebuildReport:
         """Embed every entry whose vector is missing, of another model, or of older text."""
         model_id = self.engine.model_id
         with self.db.read() as conn:
             pairs = list(self.db.repos.vectors.texts_with_hashes(conn, model_id))
+            late = set(
+                pieces_out_of_date(pairs, self.db.repos.vectors.stored_pieces(conn, model_id))
+            )
+        # An entry whose pieces are missing (a base from before them, an import) is embedded
+        # again whole: the same batch makes its vector and its pieces.
         todo = [
             (p.seq, text)
             for p, stored in pairs
-            if (text := p.embedding_text()) and content_hash(text) != stored
+            if (text := p.embedding_text()) and (content_hash(text) != stored or p.seq in late)
         ]
         if todo and not self.engine.model_ready():
             raise ModelError(self.engine.model_problem or "the embedding model is not available")
@@ -119,11 +136,15 @@ class Indexer:
             # Only rows whose text did not change while we were embedding.
             live = self.db.repos.vectors.current_texts(conn, [seq for seq, _ in batch])
             fresh = [
-                (seq, *row)
+                (seq, row)
                 for (seq, text), row in zip(batch, rows, strict=True)
                 if live.get(seq) == text
             ]
-            self.db.repos.vectors.upsert_vectors(conn, fresh, generation)
+            self.db.repos.vectors.upsert_vectors(
+                conn, [(seq, *row) for seq, row in fresh], generation
+            )
+            for seq, row in fresh:
+                self._store_pieces(conn, seq, row, generation)
 
     def _tell_once(self, message: str) -> None:
         if not self._told:

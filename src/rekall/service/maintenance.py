@@ -17,6 +17,7 @@ from rekall.core.errors import MigrationError, ModelError, StorageError, Validat
 from rekall.search.model_files import MODEL_ID
 from rekall.service.indexing import Progress, RebuildReport
 from rekall.service.leftovers import remove_leftovers
+from rekall.service.pieces import pieces_report, pieces_state
 from rekall.storage import embeddings_repo, entries_repo, fts_repo, maintenance
 from rekall.storage.connection import connect, read_generation, write_transaction
 from rekall.storage.database import Database
@@ -212,6 +213,7 @@ def run_checks(db: Database, model_id: str = MODEL_ID) -> list[Finding]:
         integrity = maintenance.integrity_problems(conn)
         pairs = list(embeddings_repo.texts_with_hashes(conn, model_id))
         other = sum(n for k, n in embeddings_repo.count_vectors(conn).items() if k != model_id)
+        late, long = pieces_state(pairs, embeddings_repo.stored_pieces(conn, model_id))
         orphans = maintenance.orphan_links(conn)
         dangling = maintenance.dangling_supersessions(conn)
         cycles = supersession_cycles(entries_repo.supersessions(conn))
@@ -230,6 +232,7 @@ def run_checks(db: Database, model_id: str = MODEL_ID) -> list[Finding]:
             or "every link joins two existing entries",
         ),
         _supersession_finding(dangling, cycles),
+        Finding("body pieces", *pieces_report(len(late), long)),
     ]
 
 

@@ -192,12 +192,16 @@ class SemanticEngine:
     def nearest(
         self, vector: np.ndarray, k: int, allowed: Sequence[int] | None
     ) -> list[tuple[int, float]]:
-        """The k nearest entry seqs among allowed (all when None), best first."""
+        """The k nearest entry seqs among allowed (all when None), best first; an entry
+        scores the best of its own vector and its body pieces'."""
         import numpy as np
+
+        from rekall.search.best_of import best_per_entry
 
         mask = None if allowed is None else np.asarray(allowed, dtype=np.int64)
         with self._index_lock:
-            return self.sync().index.search(vector, k, mask)
+            index = self.sync().index
+            return best_per_entry(index.search, vector, k, mask, len(index))
 
     def release_index(self) -> None:
         """Drop the in-memory index when idle, leaving a current snapshot to reopen from."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from rekall.service.maintenance import CheckReport, Finding
+from rekall.service.pieces import pieces_report, pieces_state
 
 if TYPE_CHECKING:
     from rekall.storage.contract import Store
@@ -32,6 +33,10 @@ def check_server(db: Store, model_id: str) -> CheckReport:
     with db.read() as conn:
         entries = db.repos.entries.count_entries(conn).get("total", 0)
         vectors = db.repos.vectors.count_vectors(conn).get(model_id, 0)
+        late, long = pieces_state(
+            db.repos.vectors.texts_with_hashes(conn, model_id),
+            db.repos.vectors.stored_pieces(conn, model_id),
+        )
     missing = entries - vectors
     findings.append(
         Finding(
@@ -41,4 +46,5 @@ def check_server(db: Store, model_id: str) -> CheckReport:
             + ("" if missing == 0 else "; run 'rekall index rebuild'"),
         )
     )
+    findings.append(Finding("body pieces", *pieces_report(len(late), long)))
     return CheckReport(findings)

@@ -178,11 +178,12 @@ class VectorSync:
         self._save_snapshot(ids, matrix)
 
     def _read_matrix(self, conn: sqlite3.Connection) -> tuple[np.ndarray, np.ndarray]:
-        """All vectors of the model, filled row by row: no second copy of the matrix."""
-        count = embeddings_repo.count_vectors(conn).get(self.model_id, 0)
+        """All vectors of the model, body pieces included, filled row by row: no second copy
+        of the matrix."""
+        count = embeddings_repo.count_index_vectors(conn, self.model_id)
         ids = np.empty(count, dtype=np.int64)
         matrix = np.empty((count, self.dimensions), dtype=np.float32)
-        for row, stored in enumerate(embeddings_repo.vectors_for_model(conn, self.model_id)):
+        for row, stored in enumerate(embeddings_repo.index_vectors(conn, self.model_id)):
             ids[row] = stored.seq
             matrix[row] = np.frombuffer(stored.blob, dtype=np.float32)
         return ids, matrix

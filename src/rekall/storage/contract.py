@@ -80,7 +80,8 @@ class KeywordRepo(Protocol):
 
 
 class VectorsRepo(Protocol):
-    """Stored vectors: one per entry, with model id, content hash and generation."""
+    """Stored vectors: one per entry, with model id, content hash and generation, and those
+    of the body pieces of long entries, bound to the entry's vector."""
 
     def upsert_vectors(
         self, conn: Any, rows: Sequence[tuple[int, str, int, str, bytes]], generation: int
@@ -93,6 +94,15 @@ class VectorsRepo(Protocol):
     def current_texts(self, conn: Any, seqs: Sequence[int]) -> dict[int, str]: ...
     def count_vectors(self, conn: Any) -> dict[str, int]: ...
     def vectors_for_model(self, conn: Any, model_id: str) -> Iterator[StoredVector]: ...
+    def replace_pieces(
+        self,
+        conn: Any,
+        seq: int,
+        vector: tuple[str, str],
+        pieces: Sequence[tuple[str, bytes]],
+        generation: int,
+    ) -> None: ...
+    def stored_pieces(self, conn: Any, model_id: str) -> dict[int, list[str]]: ...
 
 
 class VectorSearch(Protocol):

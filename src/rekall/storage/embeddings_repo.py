@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from rekall.core.context import embedding_part_of_json
 from rekall.core.entries import compose_embedding_text
+from rekall.core.pieces import PIECE_ID_SHIFT
 
 
 @dataclass(frozen=True)
@@ -57,10 +58,38 @@ def vectors_for_model(conn: sqlite3.Connection, model_id: str) -> Iterator[Store
         yield StoredVector(int(row[0]), bytes(row[1]))
 
 
+# The vector index holds the entries' vectors and their pieces' under one id each.
+_INDEX_ROWS = (
+    "SELECT entry_seq AS id, vector, model_id, generation FROM embeddings UNION ALL "
+    f"SELECT entry_seq + (piece << {PIECE_ID_SHIFT}), vector, model_id, generation "
+    "FROM embedding_pieces"
+)
+
+
+def index_vectors(conn: sqlite3.Connection, model_id: str) -> Iterator[StoredVector]:
+    """Every vector of a model the vector index holds: the entries' and their body pieces',
+    each under its index id (core/pieces.piece_row_id)."""
+    for row in conn.execute(
+        f"SELECT id, vector FROM ({_INDEX_ROWS}) WHERE model_id = ? ORDER BY id", (model_id,)
+    ):
+        yield StoredVector(int(row[0]), bytes(row[1]))
+
+
+def count_index_vectors(conn: sqlite3.Connection, model_id: str) -> int:
+    """How many rows index_vectors() yields."""
+    row = conn.execute(
+        "SELECT (SELECT count(*) FROM embeddings WHERE model_id = ?) + "
+        "(SELECT count(*) FROM embedding_pieces WHERE model_id = ?)",
+        (model_id, model_id),
+    ).fetchone()
+    return int(row[0])
+
+
 def vectors_changed_since(
     conn: sqlite3.Connection, model_id: str, generation: int
 ) -> tuple[list[StoredVector], list[int]]:
-    """Vectors written and seqs deleted (or now of another model) after a generation."""
+    """Index vectors written and index ids deleted (or now of another model) after a
+    generation, body pieces included."""
     changed: list[StoredVector] = []
     removed: list[int] = [
         int(r[0])
@@ -69,7 +98,7 @@ def vectors_changed_since(
         )
     ]
     for row in conn.execute(
-        "SELECT entry_seq, vector, model_id FROM embeddings WHERE generation > ?", (generation,)
+        f"SELECT id, vector, model_id FROM ({_INDEX_ROWS}) WHERE generation > ?", (generation,)
     ):
         if row[2] == model_id:
             changed.append(StoredVector(int(row[0]), bytes(row[1])))
@@ -127,3 +156,35 @@ def current_texts(conn: sqlite3.Connection, seqs: Sequence[int]) -> dict[int, st
             context = embedding_part_of_json(row[3])
             texts[seq] = compose_embedding_text(row[0], row[1].split(), row[2], context)
     return texts
+
+
+def replace_pieces(
+    conn: sqlite3.Connection,
+    seq: int,
+    vector: tuple[str, str],
+    pieces: Sequence[tuple[str, bytes]],
+    generation: int,
+) -> None:
+    """Make (piece hash, float32 bytes) pieces the body pieces of the entry whose vector is
+    (model id, content hash); the database refuses them if that is not its vector now."""
+    conn.execute("DELETE FROM embedding_pieces WHERE entry_seq = ?", (seq,))
+    conn.executemany(
+        "INSERT INTO embedding_pieces (entry_seq, piece, model_id, dimensions, content_hash, "
+        "piece_hash, vector, generation) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (seq, number, *vector[:1], len(blob) // 4, vector[1], digest, blob, generation)
+            for number, (digest, blob) in enumerate(pieces, start=1)
+        ],
+    )
+
+
+def stored_pieces(conn: sqlite3.Connection, model_id: str) -> dict[int, list[str]]:
+    """seq → the hashes of its body pieces' texts, in order, for vectors of this model."""
+    found: dict[int, list[str]] = {}
+    for row in conn.execute(
+        "SELECT entry_seq, piece_hash FROM embedding_pieces WHERE model_id = ? "
+        "ORDER BY entry_seq, piece",
+        (model_id,),
+    ):
+        found.setdefault(int(row[0]), []).append(str(row[1]))
+    return found

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from rekall.core.errors import ValidationError
+from rekall.core.pieces import PIECE_ID_SHIFT
 from rekall.storage.connection import read_generation, rotate_token
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -89,8 +90,21 @@ def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
 
 
 def vector_seqs(conn: sqlite3.Connection) -> set[int]:
-    """The seqs that have a stored vector."""
-    return {int(row[0]) for row in conn.execute("SELECT entry_seq FROM embeddings")}
+    """The vector index ids of the stored vectors: the entries' seqs and, in a base that has
+    them, their body pieces' ids."""
+    seqs = {int(row[0]) for row in conn.execute("SELECT entry_seq FROM embeddings")}
+    if "embedding_pieces" in _tables(conn):
+        seqs |= {
+            int(row[0])
+            for row in conn.execute(
+                f"SELECT entry_seq + (piece << {PIECE_ID_SHIFT}) FROM embedding_pieces"
+            )
+        }
+    return seqs
+
+
+def _tables(conn: sqlite3.Connection) -> set[str]:
+    return {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
 
 
 def stamp_as_successor(
@@ -107,6 +121,8 @@ def stamp_as_successor(
     conn.execute("UPDATE meta SET value = abs(random()) WHERE key = 'uid'")
     rotate_token(conn)
     conn.execute("UPDATE embeddings SET generation = ?", (generation,))
+    if "embedding_pieces" in _tables(conn):
+        conn.execute("UPDATE embedding_pieces SET generation = ?", (generation,))
     present = vector_seqs(conn)
     conn.executemany(
         "INSERT OR REPLACE INTO vector_tombstones (entry_seq, generation) VALUES (?, ?)",

@@ -6,6 +6,7 @@ import sqlite3
 from collections.abc import Callable
 
 from rekall.core.entries import ENTRY_TYPES, LINK_TYPES, STATUSES
+from rekall.core.pieces import PIECE_ID_SHIFT
 from rekall.storage import context_repo
 
 Migration = Callable[[sqlite3.Connection], None]
@@ -278,6 +279,51 @@ def m008_index_status_and_model(conn: sqlite3.Connection) -> None:
     )
 
 
+def m009_add_embedding_pieces(conn: sqlite3.Connection) -> None:
+    """Vectors for the body pieces of long entries (core/pieces.py), bound to the entry's vector.
+
+    A piece is derived from the entry's embedded text exactly as the entry's vector is, so it
+    may exist only beside that vector, for the same model and text: it is refused otherwise,
+    and dropped with the vector or when the vector changes. Existing bases start with none;
+    `rekall index rebuild` embeds them.
+    """
+    run_script(
+        conn,
+        f"""
+        CREATE TABLE embedding_pieces (
+            entry_seq INTEGER NOT NULL REFERENCES embeddings(entry_seq) ON DELETE CASCADE,
+            piece INTEGER NOT NULL CHECK (piece BETWEEN 1 AND 65535),
+            model_id TEXT NOT NULL,
+            dimensions INTEGER NOT NULL CHECK (dimensions > 0),
+            content_hash TEXT NOT NULL,
+            piece_hash TEXT NOT NULL,
+            vector BLOB NOT NULL CHECK (length(vector) = dimensions * 4),
+            generation INTEGER NOT NULL,
+            PRIMARY KEY (entry_seq, piece)
+        );
+        CREATE INDEX embedding_pieces_generation ON embedding_pieces(generation);
+        CREATE INDEX embedding_pieces_model ON embedding_pieces(model_id);
+        CREATE TRIGGER embedding_pieces_match BEFORE INSERT ON embedding_pieces
+        WHEN NOT EXISTS (SELECT 1 FROM embeddings WHERE entry_seq = new.entry_seq
+                         AND model_id = new.model_id AND content_hash = new.content_hash)
+        BEGIN
+            SELECT RAISE(ABORT, 'a piece vector must match its entry''s vector');
+        END;
+        CREATE TRIGGER embeddings_drop_pieces AFTER UPDATE OF model_id, content_hash
+        ON embeddings WHEN old.model_id <> new.model_id OR old.content_hash <> new.content_hash
+        BEGIN
+            DELETE FROM embedding_pieces WHERE entry_seq = new.entry_seq;
+        END;
+        -- Its id in the vector index, as core/pieces.piece_row_id makes it.
+        CREATE TRIGGER embedding_pieces_tombstone AFTER DELETE ON embedding_pieces BEGIN
+            INSERT OR REPLACE INTO vector_tombstones (entry_seq, generation)
+            VALUES (old.entry_seq + (old.piece << {PIECE_ID_SHIFT}),
+                    (SELECT value FROM meta WHERE key = 'generation'));
+        END;
+        """,
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     m001_create_entries,
     m002_create_embeddings,
@@ -287,5 +333,6 @@ MIGRATIONS: tuple[Migration, ...] = (
     m006_add_tokens_and_authors,
     m007_add_derived_token,
     m008_index_status_and_model,
+    m009_add_embedding_pieces,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

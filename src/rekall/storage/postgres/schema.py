@@ -41,6 +41,10 @@ HNSW_INDEX = (
     "CREATE INDEX embeddings_hnsw ON embeddings USING hnsw (vector vector_cosine_ops) "
     "WITH (m = 16, ef_construction = 128)"
 )
+PIECES_HNSW_INDEX = (
+    "CREATE INDEX embedding_pieces_hnsw ON embedding_pieces "
+    "USING hnsw (vector vector_cosine_ops) WITH (m = 16, ef_construction = 128)"
+)
 # An HNSW build is several times faster when the whole graph fits in this memory (100,000
 # vectors take ~200 MB); it is taken for the build only.
 INDEX_BUILD_MEMORY = "512MB"
@@ -203,10 +207,59 @@ def m004_build_hnsw_with_more_candidates(conn: Any) -> None:
     conn.execute(f"DROP INDEX embeddings_hnsw; {HNSW_INDEX}")
 
 
+def m005_add_embedding_pieces(conn: Any) -> None:
+    """Vectors for the body pieces of long entries (core/pieces.py), bound to the entry's vector.
+
+    A piece is derived from the entry's embedded text exactly as the entry's vector is, so it
+    may exist only beside that vector, for the same model and text: it is refused otherwise,
+    and dropped with the vector or when the vector changes. Existing bases start with none;
+    `rekall index rebuild` embeds them.
+    """
+    conn.execute(
+        f"""
+        CREATE TABLE embedding_pieces (
+            entry_seq BIGINT NOT NULL REFERENCES embeddings(entry_seq) ON DELETE CASCADE,
+            piece INTEGER NOT NULL CHECK (piece BETWEEN 1 AND 65535),
+            model_id TEXT NOT NULL,
+            dimensions INTEGER NOT NULL CHECK (dimensions = {DIMENSIONS}),
+            content_hash TEXT NOT NULL,
+            piece_hash TEXT NOT NULL,
+            vector vector({DIMENSIONS}) NOT NULL,
+            generation BIGINT NOT NULL,
+            PRIMARY KEY (entry_seq, piece)
+        );
+        {PIECES_HNSW_INDEX};
+        CREATE FUNCTION rekall_piece_matches() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF NOT EXISTS (SELECT 1 FROM embeddings WHERE entry_seq = NEW.entry_seq
+                           AND model_id = NEW.model_id AND content_hash = NEW.content_hash) THEN
+                RAISE EXCEPTION 'a piece vector must match its entry''s vector'
+                    USING ERRCODE = 'check_violation';
+            END IF;
+            RETURN NEW;
+        END
+        $$;
+        CREATE TRIGGER embedding_pieces_match BEFORE INSERT ON embedding_pieces
+            FOR EACH ROW EXECUTE FUNCTION rekall_piece_matches();
+        CREATE FUNCTION rekall_drop_pieces() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            DELETE FROM embedding_pieces WHERE entry_seq = NEW.entry_seq;
+            RETURN NULL;
+        END
+        $$;
+        CREATE TRIGGER embeddings_drop_pieces AFTER UPDATE OF model_id, content_hash
+            ON embeddings FOR EACH ROW
+            WHEN (OLD.model_id <> NEW.model_id OR OLD.content_hash <> NEW.content_hash)
+            EXECUTE FUNCTION rekall_drop_pieces();
+        """
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     m001_create_entries,
     m002_add_tokens_and_authors,
     m003_store_context_words_and_entry_count,
     m004_build_hnsw_with_more_candidates,
+    m005_add_embedding_pieces,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

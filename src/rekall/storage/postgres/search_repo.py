@@ -38,15 +38,31 @@ SESSION_EF_SEARCH = 200
 def _nearest_sql(
     vector: bytes, model_id: str, k: int, filters: EntryFilter
 ) -> tuple[str, list[Any]]:
-    """SELECT (seq, score) of the k nearest entries, the filter applied inside the HNSW scan."""
+    """SELECT (seq, score) of the k nearest entries, the filter applied inside the HNSW scans.
+
+    An entry scores the best of its own vector and its body pieces' (core/pieces.py): the
+    nearest entries and the nearest pieces are scanned apart, each with its index, then
+    merged per entry.
+    """
     literal = to_literal(vector)
     clause, params = filter_clause(filters)
-    sql = (
-        "SELECT v.entry_seq AS seq, 1 - (v.vector <=> %s::vector) AS score FROM embeddings v "
+    scan = (
+        "(SELECT v.entry_seq AS seq, 1 - (v.vector <=> %s::vector) AS score FROM {table} v "
         f"JOIN entries e ON e.seq = v.entry_seq WHERE v.model_id = %s{clause} "
-        "ORDER BY v.vector <=> %s::vector LIMIT %s"
+        "ORDER BY v.vector <=> %s::vector LIMIT %s)"
     )
-    return sql, [literal, model_id, *params, literal, k]
+    sql = (
+        f"SELECT seq, max(score) AS score FROM ({scan.format(table='embeddings')} UNION ALL "
+        f"{scan.format(table='embedding_pieces')}) n GROUP BY seq "
+        "ORDER BY score DESC, seq LIMIT %s"
+    )
+    one = [literal, model_id, *params, literal]
+    return sql, [*one, k, *one, piece_rows(k), k]
+
+
+def piece_rows(k: int) -> int:
+    """How many nearest pieces to read for k entries: an entry may have several among them."""
+    return 2 * k + 8
 
 
 def _run(conn: Any, k: int, sql: str, params: list[Any]) -> list[Any]:

@@ -99,13 +99,51 @@ def vectors_for_model(conn: Any, model_id: str) -> Iterator[StoredVector]:
         yield StoredVector(int(row[0]), to_blob(row[1]))
 
 
+def replace_pieces(
+    conn: Any,
+    seq: int,
+    vector: tuple[str, str],
+    pieces: Sequence[tuple[str, bytes]],
+    generation: int,
+) -> None:
+    """Make (piece hash, float32 bytes) pieces the body pieces of the entry whose vector is
+    (model id, content hash); the database refuses them if that is not its vector now."""
+    conn.execute("DELETE FROM embedding_pieces WHERE entry_seq = %s", (seq,))
+    if not pieces:
+        return
+    with conn.cursor() as cursor:
+        cursor.executemany(
+            "INSERT INTO embedding_pieces (entry_seq, piece, model_id, dimensions, "
+            "content_hash, piece_hash, vector, generation) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s::vector, %s)",
+            [
+                (seq, number, vector[0], len(blob) // 4, vector[1], digest, to_literal(blob))
+                + (generation,)
+                for number, (digest, blob) in enumerate(pieces, start=1)
+            ],
+        )
+
+
+def stored_pieces(conn: Any, model_id: str) -> dict[int, list[str]]:
+    """seq → the hashes of its body pieces' texts, in order, for vectors of this model."""
+    found: dict[int, list[str]] = {}
+    for row in conn.execute(
+        "SELECT entry_seq, piece_hash FROM embedding_pieces WHERE model_id = %s "
+        "ORDER BY entry_seq, piece",
+        (model_id,),
+    ).fetchall():
+        found.setdefault(int(row[0]), []).append(str(row[1]))
+    return found
+
+
 def index_state(conn: Any) -> list[dict[str, Any]]:
     """Rekall's search indexes: name, method, size and whether PostgreSQL may use them."""
     rows = conn.execute(
         "SELECT c.relname, am.amname, pg_relation_size(c.oid), i.indisvalid, i.indisready "
         "FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
         "JOIN pg_am am ON am.oid = c.relam "
-        "WHERE c.relname IN ('embeddings_hnsw', 'entries_search') ORDER BY c.relname"
+        "WHERE c.relname IN ('embeddings_hnsw', 'embedding_pieces_hnsw', 'entries_search') "
+        "ORDER BY c.relname"
     ).fetchall()
     return [
         {"name": r[0], "method": r[1], "bytes": int(r[2]), "valid": bool(r[3] and r[4])}

@@ -1,0 +1,53 @@
+"""An entry's similarity as the best of its own vector's and its body pieces' (core/pieces.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import numpy.typing as npt
+
+from rekall.core.pieces import MAX_PIECES, PIECE_ID_SHIFT, SEQ_MASK
+
+Hit = tuple[int, float]
+Search = Callable[[npt.NDArray[np.float32], int, "npt.NDArray[np.int64] | None"], list[Hit]]
+
+
+def entry_of(ids: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """The entry seq each index id belongs to (an entry's own id is its seq)."""
+    return ids & SEQ_MASK
+
+
+def with_pieces(seqs: npt.NDArray[np.int64], pieces: int = MAX_PIECES) -> npt.NDArray[np.int64]:
+    """Every index id the entries `seqs` may hold: their own and those of up to `pieces`
+    pieces each."""
+    numbers = np.arange(pieces + 1, dtype=np.int64) << PIECE_ID_SHIFT
+    return (seqs[:, None] + numbers[None, :]).reshape(-1)
+
+
+def best_per_entry(
+    search: Search,
+    vector: npt.NDArray[np.float32],
+    k: int,
+    allowed: npt.NDArray[np.int64] | None,
+    rows: int,
+) -> list[Hit]:
+    """The k entries whose best vector is nearest, each once, best first (ties by seq).
+
+    Rows are fetched until k distinct entries are among them: an entry left out then has no
+    vector above the last row fetched, so the list is exactly what scoring every entry by its
+    best vector would give.
+    """
+    if k <= 0:
+        return []
+    fetch = k + k // 2 + 8
+    while True:
+        hits = search(vector, fetch, allowed)
+        best: dict[int, float] = {}
+        for row_id, score in hits:
+            best.setdefault(row_id & SEQ_MASK, score)  # hits come best first
+        if len(best) >= k or len(hits) < fetch or fetch >= rows:
+            break
+        fetch *= 4
+    ranked = sorted(best.items(), key=lambda hit: (-hit[1], hit[0]))
+    return ranked[:k]
