@@ -15,9 +15,11 @@ from common import (  # noqa: E402
     IMPORT_FLOOR,
     REKALL,
     ROOT,
+    base_with_pieces,
     bench_env,
     command_line,
     copy_base,
+    count_pieces,
     extended_base,
     median_run,
     run_timed,
@@ -89,8 +91,10 @@ def compared(home: Path, revision: str, runs: int) -> dict[str, dict[str, float]
     --searches). Returns medians per side: cold wall ms, warm new and repeated query ms.
     """
     sides = {"this tree": ROOT / "src", revision: source_tree(revision)}
+    # This tree searches its long entries' body pieces too; the older one never made them.
+    homes = {"this tree": base_with_pieces(home), revision: home}
     envs = {
-        name: bench_env(copy_base(home, f"compare-{index}-{home.name}"), PYTHONPATH=str(src))
+        name: bench_env(copy_base(homes[name], f"compare-{index}-{home.name}"), PYTHONPATH=str(src))
         for index, (name, src) in enumerate(sides.items())
     }
     searches = [[REKALL, "search", query] for query in QUERIES]
@@ -128,7 +132,9 @@ def compared(home: Path, revision: str, runs: int) -> dict[str, dict[str, float]
 def report_compared(count: int, revision: str, runs: int) -> None:
     figures = compared(extended_base(count), revision, runs)
     now, before = figures["this tree"], figures[revision]
+    long, pieces = count_pieces(base_with_pieces(extended_base(count)))
     print(f"[{count:>6,}] hybrid search, this tree vs {revision}, {runs} alternating rounds:")
+    print(f"[{count:>6,}]   this tree's base: {long:,} long entries with {pieces:,} body pieces")
     for kind, label in [
         ("cold", "cold `rekall search`"),
         ("new", "warm, new query"),

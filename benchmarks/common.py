@@ -174,6 +174,31 @@ def _cut_base(source: Path, home: Path, count: int) -> Path:
     return home
 
 
+def base_with_pieces(source: Path) -> Path:
+    """A copy of a base whose long entries' body pieces are embedded (made once per piece
+    rule by this tree's `rekall index rebuild`): bases generated before pieces have none,
+    and a search on them would not pay for the extra rows."""
+    from rekall.core.pieces import LONG_CHARS, MAX_PIECES, PIECE_CHARS
+
+    home = BENCH_DIR / f"{source.name}-pieces-{PIECE_CHARS}-{LONG_CHARS}-{MAX_PIECES}"
+    if (home / "rekall.db").exists():
+        return home
+    staging = copy_base(source, f"{home.name}.partial")
+    print(f"  embedding the body pieces of {source.name} (once)...", file=sys.stderr)
+    subprocess.run([REKALL, "index", "rebuild"], env=bench_env(staging), check=True)
+    staging.rename(home)
+    return home
+
+
+def count_pieces(home: Path) -> tuple[int, int]:
+    """(entries with body pieces, pieces) in a base."""
+    with sqlite3.connect(f"file:{home / 'rekall.db'}?mode=ro", uri=True) as conn:
+        row = conn.execute(
+            "SELECT count(DISTINCT entry_seq), count(*) FROM embedding_pieces"
+        ).fetchone()
+    return int(row[0]), int(row[1])
+
+
 def copy_base(source: Path, name: str) -> Path:
     """A scratch copy of a base, for benchmarks that write."""
     target = BENCH_DIR / name

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rekall.core.pieces import SEQ_MASK, piece_row_id
+from rekall.core.pieces import PIECE_MARGIN, SEQ_MASK, piece_row_id
 from rekall.search.best_of import best_per_entry
 from rekall.search.sqlite_vec_driver import sqlite_vec_status
 from rekall.search.vectors import NumpyIndex, VectorIndex
@@ -33,7 +33,7 @@ def brute_force(ids: np.ndarray, matrix: np.ndarray, query: np.ndarray, allowed:
     for row_id, score in zip(ids.tolist(), (matrix @ query).tolist(), strict=True):
         seq = row_id & SEQ_MASK
         if allowed is None or seq in allowed:
-            best[seq] = max(best.get(seq, -2.0), score)
+            best[seq] = max(best.get(seq, -2.0), score - (PIECE_MARGIN if row_id != seq else 0))
     return sorted(best.items(), key=lambda hit: (-hit[1], hit[0]))
 
 

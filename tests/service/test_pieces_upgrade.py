@@ -85,10 +85,12 @@ def test_a_piece_of_other_text_or_model_is_refused(any_backend: Rekall) -> None:
 
         refused = (psycopg.errors.IntegrityError,)
     for wrong in [(model_id, "0" * 32), ("other-model", text_hash)]:
-        with pytest.raises(refused, match="must match its entry"):
-            with any_backend.db.write() as (conn, generation):
-                seq = repos.entries.seq_of(conn, entry.id)
-                repos.vectors.replace_pieces(conn, seq, wrong, [("x", blob)], generation)
+        with (
+            pytest.raises(refused, match="must match its entry"),
+            any_backend.db.write() as (conn, generation),
+        ):
+            seq = repos.entries.seq_of(conn, entry.id)
+            repos.vectors.replace_pieces(conn, seq, wrong, [("x", blob)], generation)
     with any_backend.db.read() as conn:
         seq = repos.entries.seq_of(conn, entry.id)
         assert len(repos.vectors.stored_pieces(conn, model_id)[seq]) == 3

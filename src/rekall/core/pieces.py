@@ -9,6 +9,9 @@ import re
 # each under the title, and the entry scores its best vector (decision 014 has the sweep).
 PIECE_CHARS = 700
 LONG_CHARS = 900
+# A piece counts for its similarity less this: a piece is a narrower text than a whole entry,
+# and matches a question's words more easily than an entry that answers it.
+PIECE_MARGIN = 0.02
 # Pieces past this many are not embedded: 16 pieces cover about 11,000 characters of body,
 # and a 30,000-character entry would otherwise cost 40 model runs on every edit.
 MAX_PIECES = 16

@@ -12,8 +12,8 @@ HIGHLIGHT_CLOSE = "\x03"
 
 SCORE_MEANINGS = {
     "keyword": "BM25 keyword relevance: higher is better, not bounded; compare within one search",
-    "semantic": "cosine similarity of meaning: 1.0 identical, above ~0.5 closely related, "
-    "below ~0.2 unrelated",
+    "semantic": "cosine similarity of meaning (for a long entry, of its best-matching part "
+    "less 0.02): 1.0 identical, above ~0.5 closely related, below ~0.2 unrelated",
     "hybrid": "fused score: the cosine similarity plus a keyword bonus for rare or exact words "
     "matched in the title, tags or as identifiers; higher is better; compare within one search",
 }

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import numpy as np
 import numpy.typing as npt
 
-from rekall.core.pieces import MAX_PIECES, PIECE_ID_SHIFT, SEQ_MASK
+from rekall.core.pieces import MAX_PIECES, PIECE_ID_SHIFT, PIECE_MARGIN, SEQ_MASK
 
 Hit = tuple[int, float]
 Search = Callable[[npt.NDArray[np.float32], int, "npt.NDArray[np.int64] | None"], list[Hit]]
@@ -32,11 +32,11 @@ def best_per_entry(
     allowed: npt.NDArray[np.int64] | None,
     rows: int,
 ) -> list[Hit]:
-    """The k entries whose best vector is nearest, each once, best first (ties by seq).
+    """The k entries whose best vector is nearest, each once, best first (ties by seq); a
+    piece counts for its similarity less PIECE_MARGIN.
 
-    Rows are fetched until k distinct entries are among them: an entry left out then has no
-    vector above the last row fetched, so the list is exactly what scoring every entry by its
-    best vector would give.
+    Rows are fetched until the k-th entry scores above the last row fetched: every row left
+    out is below it, so the list is exactly what scoring every entry would give.
     """
     if k <= 0:
         return []
@@ -45,9 +45,14 @@ def best_per_entry(
         hits = search(vector, fetch, allowed)
         best: dict[int, float] = {}
         for row_id, score in hits:
-            best.setdefault(row_id & SEQ_MASK, score)  # hits come best first
-        if len(best) >= k or len(hits) < fetch or fetch >= rows:
+            seq = row_id & SEQ_MASK
+            value = score if seq == row_id else score - PIECE_MARGIN
+            if value > best.get(seq, -np.inf):
+                best[seq] = value
+        ranked = sorted(best.items(), key=lambda hit: (-hit[1], hit[0]))
+        if len(hits) < fetch or fetch >= rows:
+            break
+        if len(ranked) >= k and ranked[k - 1][1] > hits[-1][1]:
             break
         fetch *= 4
-    ranked = sorted(best.items(), key=lambda hit: (-hit[1], hit[0]))
     return ranked[:k]

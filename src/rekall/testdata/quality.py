@@ -104,7 +104,23 @@ def _stored_vectors(
             f"{name}: stored vectors are stale; run benchmarks/corpora/embed_corpora.py"
         )
     matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)  # float16 storage rounding
-    return dict(zip(hashes, matrix, strict=True))
+    return {**_stored_pieces(folder, name, model_id), **dict(zip(hashes, matrix, strict=True))}
+
+
+def _stored_pieces(folder: Path, name: str, model_id: str) -> dict[str, Any]:
+    """Body-piece vectors under the hash of each piece's text: a piece cut by another rule is
+    another text, found nowhere here, and embedded by the model."""
+    import numpy as np
+
+    path = folder / f"{name}.pieces.json"
+    if not path.exists():
+        return {}
+    meta = json.loads(path.read_text(encoding="utf-8"))
+    matrix = np.load(folder / f"{name}.pieces.npy").astype(np.float32)
+    if meta["model_id"] != model_id or len(matrix) != len(meta["hashes"]):
+        return {}
+    matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
+    return dict(zip(meta["hashes"], matrix, strict=True))
 
 
 def new_entry(item: dict[str, Any]) -> NewEntry:

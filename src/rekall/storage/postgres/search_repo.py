@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from rekall.core.entries import Entry, EntryFilter
+from rekall.core.pieces import PIECE_MARGIN
 from rekall.storage.fts_repo import (
     DOCUMENT_COUNT_CAP,
     EntryFields,
@@ -40,14 +41,14 @@ def _nearest_sql(
 ) -> tuple[str, list[Any]]:
     """SELECT (seq, score) of the k nearest entries, the filter applied inside the HNSW scans.
 
-    An entry scores the best of its own vector and its body pieces' (core/pieces.py): the
-    nearest entries and the nearest pieces are scanned apart, each with its index, then
-    merged per entry.
+    An entry scores the best of its own vector and its body pieces' less PIECE_MARGIN
+    (core/pieces.py), as search/best_of.py does on SQLite: the nearest entries and the
+    nearest pieces are scanned apart, each with its index, then merged per entry.
     """
     literal = to_literal(vector)
     clause, params = filter_clause(filters)
     scan = (
-        "(SELECT v.entry_seq AS seq, 1 - (v.vector <=> %s::vector) AS score FROM {table} v "
+        "(SELECT v.entry_seq AS seq, 1 - (v.vector <=> %s::vector) - %s AS score FROM {table} v "
         f"JOIN entries e ON e.seq = v.entry_seq WHERE v.model_id = %s{clause} "
         "ORDER BY v.vector <=> %s::vector LIMIT %s)"
     )
@@ -56,8 +57,9 @@ def _nearest_sql(
         f"{scan.format(table='embedding_pieces')}) n GROUP BY seq "
         "ORDER BY score DESC, seq LIMIT %s"
     )
-    one = [literal, model_id, *params, literal]
-    return sql, [*one, k, *one, piece_rows(k), k]
+    own = [literal, 0.0, model_id, *params, literal, k]
+    pieces = [literal, PIECE_MARGIN, model_id, *params, literal, piece_rows(k)]
+    return sql, [*own, *pieces, k]
 
 
 def piece_rows(k: int) -> int:
