@@ -254,14 +254,16 @@ def _pad(encodings: list[list[int]]) -> tuple[bert_math.Ints, bert_math.Floats]:
 
 
 def load_embedder(
-    model_dir: Path, model_id: str = MODEL_ID, cache_dir: Path | None = None
+    model_dir: Path, model_id: str = MODEL_ID, cache_dir: Path | None = None, verified: bool = False
 ) -> MiniLMEmbedder:
     """Map the weights of `model_dir` (no copy) and load its tokenizer (cache_dir keeps
-    what makes the next load faster; see tokenizing.py).
+    what makes the next load faster; see tokenizing.py). verified: the caller has just
+    checked the folder with verify_model_dir (locate_model does), so it is not read twice.
 
     Raises ModelError naming the file when one is missing, corrupt or of the wrong shape.
     """
-    verify_model_dir(model_dir)
+    if not verified:
+        verify_model_dir(model_dir)
     config = read_model_config(model_dir)
     tokenizer = load_tokenizer(model_dir / "tokenizer.json", cache_dir)
     file = model_dir / "model.safetensors"
