@@ -262,6 +262,7 @@ def test_a_healthy_base_passes_every_check(service: Rekall, filled: dict[str, st
         "vectors",
         "links",
         "superseded_by",
+        "body pieces",
     ]
 
 
