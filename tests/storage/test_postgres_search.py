@@ -30,7 +30,7 @@ def statements(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
 
 
 @pytest.mark.model
-def test_a_warm_hybrid_search_is_three_statements_without_a_transaction(
+def test_a_warm_hybrid_search_is_four_statements_without_a_transaction(
     postgres_url: str, statements: list[str]
 ) -> None:
     rekall = Rekall(Config(database_url=postgres_url), long_lived=True)
@@ -41,9 +41,10 @@ def test_a_warm_hybrid_search_is_three_statements_without_a_transaction(
         for query in ("pod eviction memory", "ENOSPC", "why was my pod killed"):
             statements.clear()
             assert rekall.search(query, mode="hybrid").results
-            # The generation (rankings are kept per generation), the candidates of both
-            # sides, the shown entries; no BEGIN or COMMIT.
-            assert statements == ["SELECT", "WITH", "SELECT"], (query, statements)
+            # The generation (rankings are kept per generation), the words' counts (they
+            # decide which rows keyword ranking reads), the candidates of both sides, the
+            # shown entries; no BEGIN or COMMIT.
+            assert statements == ["SELECT", "SELECT", "WITH", "SELECT"], (query, statements)
             statements.clear()
             assert rekall.search(query, mode="hybrid").results
             # Asked again with nothing written: the kept ranking, after the generation.
@@ -99,3 +100,72 @@ def test_weighed_candidates_agree_with_the_keyword_repository(postgres_url: str)
         assert len(found.semantic) == 3
     finally:
         rekall.close()
+
+
+def _candidates(base: Rekall, query: Any, filters: EntryFilter, k: int = 10) -> Any:
+    """weighed_candidates of a keyword query (no vectors: the semantic list is empty)."""
+    search = base.db.repos.vector_search
+    assert search is not None
+    blob = bytes(4 * 384)
+    return base.db.query(
+        lambda c: search.weighed_candidates(c, blob, "no-model", k, query, filters)
+    )
+
+
+def test_ranking_reads_the_rarest_words_rows_when_common_ones_hold_too_many(
+    postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rekall.storage.fts_repo import KeywordQuery
+    from rekall.storage.postgres import keyword_bounds
+
+    base = Rekall(no_model(postgres_url, tmp_path))
+    try:
+        titled = [base.add("til", f"common word {n}", "body").id for n in range(6)]
+        rare = base.add("til", "a note", "the body holds the rare word")
+        both = base.add("bug", "common and rare", "both words")
+        query = KeywordQuery((("common",), ("rare",)))
+        with base.db.read() as conn:
+            seq_of = {i: base.db.repos.entries.seq_of(conn, i) for i in [*titled, rare.id, both.id]}
+        everything = _candidates(base, query, EntryFilter())
+        # Titles outrank a word in the body: every row is ranked while they are few.
+        assert [h.seq for h in everything.hits][:2] == [seq_of[both.id], seq_of[titled[0]]]
+        assert len(everything.hits) == 8 and everything.counts == [7, 2]
+        monkeypatch.setattr(keyword_bounds, "RANKED_ROWS", 2)
+        bounded = _candidates(base, query, EntryFilter(), k=2)
+        # Only the rare word's rows, and those holding both, are read and ranked: they are
+        # enough for the 2 asked.
+        assert [h.seq for h in bounded.hits] == [seq_of[both.id], seq_of[rare.id]]
+        assert bounded.counts == [7, 2] and set(bounded.fields) == {h.seq for h in bounded.hits}
+        typed = _candidates(base, query, EntryFilter(types=("bug",)), k=2)
+        assert [h.seq for h in typed.hits] == [seq_of[both.id]]
+    finally:
+        base.close()
+
+
+def test_a_word_the_statistics_call_common_is_estimated_a_rare_one_counted(
+    postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rekall.storage.fts_repo import KeywordQuery
+    from rekall.storage.postgres import keyword_bounds
+
+    base = Rekall(no_model(postgres_url, tmp_path))
+    try:
+        for n in range(30):
+            base.add("til", f"frequent note {n}", "text")
+        base.add("til", "scarce note", "text")
+        query = KeywordQuery((("frequent",), ("scarce",), ("note",)))
+        with psycopg.connect(postgres_url, autocommit=True) as conn:
+            conn.execute("ANALYZE entries")
+        for n in range(10):
+            base.add("til", f"other {n}", "text")
+        with base.db.read() as conn:
+            counted = base.db.repos.keyword.document_counts(conn, query)
+        assert counted == ([30, 1, 31], 41)  # in fewer entries than ESTIMATE_FROM: counted
+        monkeypatch.setattr(keyword_bounds, "ESTIMATE_FROM", 25)
+        with base.db.read() as conn:
+            estimated = base.db.repos.keyword.document_counts(conn, query)
+        # The share the statistics saw (30 and 31 of 31 entries) of today's 41 entries;
+        # the rare word is still counted.
+        assert estimated == ([40, 1, 41], 41)
+    finally:
+        base.close()

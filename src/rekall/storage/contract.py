@@ -124,7 +124,8 @@ class VectorSearch(Protocol):
         filters: EntryFilter,
     ) -> WeighedCandidates:
         """Hybrid search's candidates of both sides with the keyword hits' fields and each
-        phrase's document count, in one statement; snippets left empty."""
+        phrase's document count (read first: they bound the rows ranked), in one more
+        statement; snippets left empty."""
         ...
 
     def entries_with_snippets(

@@ -15,6 +15,7 @@ from rekall.storage.fts_repo import (
     typed_stand_ins,
 )
 from rekall.storage.postgres.entries_repo import filter_clause
+from rekall.storage.postgres.keyword_bounds import estimated_count
 from rekall.storage.postgres.schema import TS_CONFIG
 
 # Kept by a trigger (m003): counting the rows scanned the whole table on every search.
@@ -68,18 +69,26 @@ def tsquery(query: KeywordQuery) -> tuple[str, list[str]]:
 
 
 def document_counts(conn: Any, query: KeywordQuery) -> tuple[list[int], int]:
-    """How many entries hold each phrase (counting stops at DOCUMENT_COUNT_CAP), and how many
-    entries there are, in one statement."""
-    parts = phrase_queries(query)
-    counts = "".join(
-        f"(SELECT count(*) FROM (SELECT 1 FROM entries WHERE search @@ {sql} LIMIT %s) c), "
-        for sql, _ in parts
-    )
-    row = conn.execute(
-        f"SELECT {counts}({ENTRY_COUNT})",
-        [value for _, params in parts for value in (*params, DOCUMENT_COUNT_CAP)],
-    ).fetchone()
+    """How many entries hold each phrase (counting stops at DOCUMENT_COUNT_CAP; common words
+    are estimated, see counted()), and how many entries there are, in one statement."""
+    selects: list[str] = []
+    params: list[Any] = []
+    for phrase, (sql, phrase_params) in zip(query.phrases, phrase_queries(query), strict=True):
+        count, count_params = counted(phrase, sql, phrase_params)
+        selects.append(f"{count}, ")
+        params += count_params
+    row = conn.execute(f"SELECT {''.join(selects)}({ENTRY_COUNT})", params).fetchone()
     return [int(value) for value in row[:-1]], int(row[-1])
+
+
+def counted(phrase: tuple[str, ...], sql: str, params: list[Any]) -> tuple[str, list[Any]]:
+    """SQL for how many entries hold a phrase, and its parameters: a one-word phrase the
+    statistics say is common is estimated (keyword_bounds), anything else counted."""
+    count = f"(SELECT count(*) FROM (SELECT 1 FROM entries WHERE search @@ {sql} LIMIT %s) c)"
+    if len(phrase) != 1:
+        return count, [*params, DOCUMENT_COUNT_CAP]
+    estimate, estimate_params = estimated_count(phrase[0], ENTRY_COUNT)
+    return f"coalesce({estimate}, {count})", [*estimate_params, *params, DOCUMENT_COUNT_CAP]
 
 
 def entry_fields(conn: Any, seqs: Sequence[int]) -> dict[int, EntryFields]:
@@ -100,6 +109,7 @@ def ranked(
     name: str,
     unless: Sequence[str] = (),
     headline: bool = True,
+    within: Sequence[tuple[str, list[Any], int]] | None = None,
 ) -> tuple[str, list[Any], str, list[Any]]:
     """The best matches of a query as SQL parts, each with its parameters: CTEs ({name}_q,
     {name}) holding the top rows, and a SELECT of (seq, rank, snippet, in_context) from them.
@@ -108,25 +118,34 @@ def ranked(
     shows only some of the hits asks for theirs with headlines()).
 
     Entries whose context's errors, keywords or files hold every term come first, as on
-    SQLite; the headline is costly, so it is computed for the top rows only.
+    SQLite; the headline is costly, so it is computed for the top rows only. within: a
+    SELECT of the seqs to rank, all matching and filtered (keyword_bounds.ranked_rows).
     """
     expression, params = tsquery(query)
     every, every_params = tsquery(KeywordQuery(query.phrases, True, query.prefix_last))
     clause, filter_params = filter_clause(filters)
     clause += "".join(f" AND NOT EXISTS (SELECT 1 FROM {earlier})" for earlier in unless)
+    scored = (
+        f"SELECT e.seq, ts_rank('{RANK_WEIGHTS}', e.search, q.query) AS rank, "
+        f"e.context_search @@ q.every AS in_context FROM entries e, {name}_q q"
+    )
+    if within is None:
+        rows, rows_params = f"{scored} WHERE e.search @@ q.query{clause}", filter_params
+    else:  # each list ranked as it is read: a second visit of each row cost as much again
+        rows = " UNION ".join(
+            f"({scored} WHERE e.search @@ {sql}{clause} LIMIT %s)" for sql, _, _ in within
+        )
+        rows_params = [v for _, ps, most in within for v in (*ps, *filter_params, most)]
     ctes = (
         f"{name}_q AS (SELECT {expression} AS query, {every} AS every), "
-        f"{name} AS (SELECT e.seq, e.content, ts_rank('{RANK_WEIGHTS}', e.search, q.query) "
-        "AS rank, e.context_search @@ q.every AS in_context "
-        f"FROM entries e, {name}_q q WHERE e.search @@ q.query{clause} "
-        "ORDER BY in_context DESC, rank DESC, e.seq LIMIT %s)"
+        f"{name} AS (SELECT * FROM ({rows}) r ORDER BY in_context DESC, rank DESC, seq LIMIT %s)"
     )
-    snippet = f"ts_headline('{TS_CONFIG}', t.content, q.query, %s)" if headline else "''"
+    snippet = f"ts_headline('{TS_CONFIG}', e.content, q.query, %s)" if headline else "''"
     select = (
         f"SELECT t.seq, t.rank::float8 AS rank, {snippet} AS snippet, t.in_context "
-        f"FROM {name} t, {name}_q q"
+        f"FROM {name} t JOIN entries e ON e.seq = t.seq, {name}_q q"
     )
-    cte_params = [*params, *every_params, *filter_params, limit]
+    cte_params = [*params, *every_params, *rows_params, limit]
     return ctes, cte_params, select, [HEADLINE_OPTIONS] if headline else []
 
 

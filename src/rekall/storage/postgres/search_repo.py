@@ -7,15 +7,15 @@ from typing import Any
 
 from rekall.core.entries import Entry, EntryFilter
 from rekall.storage.fts_repo import (
-    DOCUMENT_COUNT_CAP,
     EntryFields,
     KeywordHit,
     KeywordQuery,
     WeighedCandidates,
 )
 from rekall.storage.postgres.entries_repo import filter_clause, select_with_context
+from rekall.storage.postgres.keyword_bounds import ranked_rows
 from rekall.storage.postgres.keyword_repo import (
-    ENTRY_COUNT,
+    document_counts,
     headline_sql,
     one_line,
     phrase_queries,
@@ -117,40 +117,33 @@ def weighed_candidates(
     filters: EntryFilter,
 ) -> WeighedCandidates:
     """The k nearest entries, the k best keyword hits with their fields, and the document
-    count of each phrase, in one statement: a round trip costs more than these index scans."""
+    count of each phrase. The counts come first: they decide which rows keyword ranking
+    reads (keyword_bounds.ranked_rows); the rest is one statement."""
+    counts, total = document_counts(conn, query)
     nearest_sql, params = _nearest_sql(vector, model_id, k, filters)
-    keyword_ctes, keyword_params, _, _ = ranked(query, filters, k, "k1", headline=False)
-    params += keyword_params
-    blank = "NULL::text, NULL::text, NULL::text, NULL::text"
-    selects = [
-        f"SELECT 0 AS list, seq, score::float8 AS rank, false AS in_context, {blank} FROM v",
-        "SELECT 1, t.seq, t.rank::float8, t.in_context, e.title, e.tags_text, e.content, "
-        "e.context_keys FROM k1 t JOIN entries e ON e.seq = t.seq",
-        f"SELECT 3, 0, ({ENTRY_COUNT})::float8, false, {blank}",
-    ]
-    for index, (sql, phrase_params) in enumerate(phrase_queries(query)):
-        selects.append(
-            f"SELECT 2, {index}, (SELECT count(*) FROM (SELECT 1 FROM entries "
-            f"WHERE search @@ {sql} LIMIT %s) c)::float8, false, {blank}"
-        )
-        params += [*phrase_params, DOCUMENT_COUNT_CAP]
+    within = ranked_rows(phrase_queries(query), counts, k)
+    keyword_ctes, keyword_params, _, _ = ranked(
+        query, filters, k, "k1", headline=False, within=within
+    )
     rows = _run(
         conn,
         k,
-        f"WITH v AS ({nearest_sql}), {keyword_ctes} {' UNION ALL '.join(selects)} "
+        f"WITH v AS ({nearest_sql}), {keyword_ctes} "
+        "SELECT 0 AS list, seq, score::float8 AS rank, false AS in_context, NULL::text, "
+        "NULL::text, NULL::text, NULL::text FROM v UNION ALL "
+        "SELECT 1, t.seq, t.rank::float8, t.in_context, e.title, e.tags_text, e.content, "
+        "e.context_keys FROM k1 t JOIN entries e ON e.seq = t.seq "
         "ORDER BY list, in_context DESC, rank DESC, seq",
-        params,
+        params + keyword_params,
     )
-    lists: list[list[Any]] = [[], [], [], []]
-    for row in rows:
-        lists[row[0]].append(row[1:])
-    hits = [KeywordHit(int(r[0]), -float(r[1]), "", bool(r[2])) for r in lists[1]]
+    semantic = [(int(r[1]), float(r[2])) for r in rows if r[0] == 0]
+    keyword = [r[1:] for r in rows if r[0] == 1]
     return WeighedCandidates(
-        semantic=[(int(r[0]), float(r[1])) for r in lists[0]],
-        hits=hits,
-        fields={int(r[0]): EntryFields(*(str(v) for v in r[3:7])) for r in lists[1]},
-        counts=[int(r[1]) for r in sorted(lists[2])],
-        total=int(lists[3][0][1]),
+        semantic=semantic,
+        hits=[KeywordHit(int(r[0]), -float(r[1]), "", bool(r[2])) for r in keyword],
+        fields={int(r[0]): EntryFields(*(str(v) for v in r[3:7])) for r in keyword},
+        counts=counts,
+        total=total,
     )
 
 

@@ -1,0 +1,72 @@
+"""How many rows keyword ranking reads on PostgreSQL: word counts from the planner's
+statistics, and the candidate rows of a query whose common words match too many entries.
+
+Ranking reads every row it scores (its tsvector, from the table), so the cost of keyword
+search grows with the number of entries holding the query's words: at 100,000 entries
+"retry" is in 23,809 of them. Counting entries is the same cost, up to the count's cap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from rekall.storage.fts_repo import DOCUMENT_COUNT_CAP
+from rekall.storage.postgres.schema import TS_CONFIG
+
+# A word the statistics say at least this many entries hold is not counted row by row:
+# the estimate is used (counting 5,000 entries read 2,780 pages, 19 ms at 100,000).
+ESTIMATE_FROM = 1000
+# When the query's words are in more entries than this, ranking reads the entries of its
+# rarest words (in order, up to this many) and up to this many holding every word: a row
+# holding only the common words matches little of the query's rarity (docs/decisions/008).
+RANKED_ROWS = 2000
+# The most common lexemes of the search column and their share of the rows, gathered by
+# ANALYZE (autovacuum keeps them current); none before the table was first analysed.
+_STATS = (
+    "SELECT s.most_common_elems::text::text[] AS elems, s.most_common_elem_freqs AS freqs "
+    "FROM pg_stats s WHERE s.schemaname = current_schema() AND s.tablename = 'entries' "
+    "AND s.attname = 'search'"
+)
+
+
+def estimated_count(token: str, total_sql: str) -> tuple[str, list[Any]]:
+    """SQL for the estimated number of entries holding one word (NULL when the statistics
+    do not list it, or list it in fewer than ESTIMATE_FROM entries), capped as counts are.
+
+    For a word being typed (a prefix) it is the count of the whole word: a lower bound.
+    """
+    lexeme = f"(tsvector_to_array(to_tsvector('{TS_CONFIG}', %s::text)))[1]"
+    share = f"(SELECT s.freqs[array_position(s.elems, {lexeme})] FROM ({_STATS}) s)"
+    estimate = f"round({share} * ({total_sql}))"
+    sql = f"(SELECT CASE WHEN n >= %s THEN least(n, %s) END FROM (SELECT {estimate} AS n) x)"
+    return sql, [ESTIMATE_FROM, DOCUMENT_COUNT_CAP, token]
+
+
+def ranked_rows(
+    parts: Sequence[tuple[str, list[Any]]], counts: Sequence[int], limit: int
+) -> list[tuple[str, list[Any], int]] | None:
+    """Which rows keyword ranking reads for the best limit hits: tsquery SQL, its parameters
+    and how many of its rows to read at most, for each list; or None to read every entry
+    that holds any phrase (when they are at most RANKED_ROWS).
+
+    parts are the query's phrases as tsquery SQL (keyword_repo.phrase_queries) and counts
+    how many entries hold each. The lists are the rows of the rarest phrases, rarest first
+    while they stay within RANKED_ROWS (or hold fewer than limit), and the rows holding
+    every phrase.
+    """
+    if sum(counts) <= RANKED_ROWS:
+        return None
+    chosen: list[int] = []
+    rows = 0
+    for index in sorted(range(len(parts)), key=lambda i: (counts[i], i)):
+        if rows + counts[index] > RANKED_ROWS and rows >= limit:
+            break
+        chosen.append(index)
+        rows += counts[index]
+    rarest = " || ".join(parts[i][0] for i in chosen)
+    every = " && ".join(sql for sql, _ in parts)
+    return [
+        (f"({rarest})", [p for i in chosen for p in parts[i][1]], RANKED_ROWS),
+        (f"({every})", [p for _, ps in parts for p in ps], RANKED_ROWS),
+    ]
