@@ -15,7 +15,7 @@ from rekall.storage.fts_repo import (
     typed_stand_ins,
 )
 from rekall.storage.postgres.entries_repo import filter_clause
-from rekall.storage.postgres.keyword_bounds import estimated_count
+from rekall.storage.postgres.keyword_bounds import STATS_CTE, estimated_count
 from rekall.storage.postgres.schema import TS_CONFIG
 
 # Kept by a trigger (m003): counting the rows scanned the whole table on every search.
@@ -77,7 +77,9 @@ def document_counts(conn: Any, query: KeywordQuery) -> tuple[list[int], int]:
         count, count_params = counted(phrase, sql, phrase_params)
         selects.append(f"{count}, ")
         params += count_params
-    row = conn.execute(f"SELECT {''.join(selects)}({ENTRY_COUNT})", params).fetchone()
+    row = conn.execute(
+        f"WITH {STATS_CTE} SELECT {''.join(selects)}({ENTRY_COUNT})", params
+    ).fetchone()
     return [int(value) for value in row[:-1]], int(row[-1])
 
 
