@@ -44,7 +44,7 @@ def test_a_warm_hybrid_search_is_four_statements_without_a_transaction(
             # The generation (rankings are kept per generation), the words' counts (they
             # decide which rows keyword ranking reads), the candidates of both sides, the
             # shown entries; no BEGIN or COMMIT.
-            assert statements == ["SELECT", "SELECT", "WITH", "SELECT"], (query, statements)
+            assert statements == ["SELECT", "WITH", "WITH", "SELECT"], (query, statements)
             statements.clear()
             assert rekall.search(query, mode="hybrid").results
             # Asked again with nothing written: the kept ranking, after the generation.
