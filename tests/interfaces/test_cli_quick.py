@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -104,3 +105,33 @@ def test_options_are_read_as_click_reads_them() -> None:
         ["bug"],
         "all",
     )
+
+
+LOADED = """
+import atexit, json, sys
+flag = sys.argv.pop(1)
+atexit.register(lambda: open(flag, "w").write(json.dumps(sorted(sys.modules))))
+sys.argv[0] = "rekall"
+from rekall.interfaces.cli.entry import main
+main()
+"""
+# What a cold hybrid search used to import without using it (decision 012): OpenSSL through
+# hashlib, platformdirs with tempfile, shutil and random when the folders are named by
+# REKALL_HOME, REKALL_CONFIG and REKALL_CACHE_DIR, the tokenizers library, click.
+NOT_FOR_A_SEARCH = {"hashlib", "_hashlib", "platformdirs", "tempfile", "shutil", "secrets"}
+NOT_FOR_A_SEARCH |= {"tokenizers", "click", "threadpoolctl"}
+
+
+def test_a_cold_hybrid_search_imports_only_what_it_runs(base: None, tmp_path: Path) -> None:
+    flag = tmp_path / "modules"
+    for _ in range(2):  # the first run checks the weights once (hashing them), the second not
+        result = subprocess.run(
+            [sys.executable, "-c", LOADED, str(flag), "search", "browser blocks cookies"],
+            capture_output=True,
+            timeout=300,
+        )
+        assert result.returncode == 0, result.stderr
+    assert b"CORS fails on Safari" in result.stdout
+    loaded = set(json.loads(flag.read_text()))
+    assert "rekall.search.embedder" in loaded  # the model ran
+    assert loaded & NOT_FOR_A_SEARCH == set()

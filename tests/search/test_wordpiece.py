@@ -140,7 +140,7 @@ def test_the_cache_is_written_once_and_used(tokenizer_file: Path, tmp_path: Path
     [
         lambda data: data[: len(data) // 2],  # truncated
         lambda data: data + b"\0\0\0\0",  # trailing bytes
-        lambda data: data.replace(b'"format": 2', b'"format": 1'),  # older format
+        lambda data: data.replace(b'"format": 3', b'"format": 2'),  # older format
         lambda data: b"not json\n" + data.partition(b"\n")[2],
         lambda data: b"",
     ],
@@ -151,6 +151,7 @@ def test_a_damaged_cache_is_rebuilt_not_trusted(
     load_ascii_wordpiece(tokenizer_file, tmp_path)
     (cached,) = tmp_path.glob("wordpiece-*.bin")
     good = cached.read_bytes()
+    assert damage(good) != good
     cached.write_bytes(damage(good))
     again = load_ascii_wordpiece(tokenizer_file, tmp_path)
     assert again is not None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -96,6 +95,8 @@ def compose_embedding_text(title: str, tags: Iterable[str], content: str, contex
 
 def content_hash(text: str) -> str:
     """A short stable fingerprint of embedded text: unchanged text is never re-embedded."""
+    import hashlib  # OpenSSL loads in ~3 ms; a search never hashes
+
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 

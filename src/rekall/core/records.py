@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from rekall.core.context import EntryContext, embedding_part
 from rekall.core.entries import compose_embedding_text
+from rekall.core.fields import ENTRY_FIELDS as ENTRY_FIELDS
 
 if TYPE_CHECKING:
     from rekall.core.export_vectors import ExportVectors
@@ -71,32 +72,6 @@ class ExportDocument:
     vectors: ExportVectors | None = None
 
 
-# Field order of an entry in every export; the JSON and Markdown writers follow it.
-ENTRY_FIELDS = (
-    "id",
-    "type",
-    "title",
-    "content",
-    "tags",
-    "project",
-    "status",
-    "confidence",
-    "superseded_by",
-    "created_at",
-    "updated_at",
-    "access_count",
-    "last_accessed",
-    "memory_type",
-    "consolidation_score",
-    "next_review",
-    "review_interval",
-    "ease_factor",
-    "review_repetitions",
-    "centrality_score",
-    "created_by",
-    "updated_by",
-    "context",
-)
 # Written only when known: entries from before authors were recorded export as they did.
 OMITTED_WHEN_NONE = frozenset({"created_by", "updated_by"})
 LINK_FIELDS = ("source", "target", "type", "reason", "created_at")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import secrets
 from pathlib import Path
 
 FILE_NAME = "seen.json"
@@ -35,7 +34,7 @@ def record_seen(directory: Path, lineage: str, generation: int) -> None:
     if known is not None and known >= generation:
         return
     payload = json.dumps({"lineage": lineage, "generation": generation})
-    temporary = directory / f".{FILE_NAME}.{secrets.token_hex(4)}.tmp"
+    temporary = directory / f".{FILE_NAME}.{os.urandom(4).hex()}.tmp"
     try:
         directory.mkdir(parents=True, exist_ok=True)
         temporary.write_text(payload, encoding="utf-8")

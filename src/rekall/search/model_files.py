@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import importlib.util
 import json
 import os
-import shutil
 import struct
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -222,6 +219,9 @@ def download_model(cache_dir: Path) -> Path:
     place, so an interrupted or broken download never becomes the cache.
     Raises ModelError when the download or the verification fails.
     """
+    import shutil  # with tempfile, only for a download: a search never needs them
+    import tempfile
+
     target = cache_dir / CACHE_FOLDER
     cache_dir.mkdir(parents=True, exist_ok=True)
     _remove_stale_downloads(cache_dir)
@@ -240,6 +240,8 @@ def download_model(cache_dir: Path) -> Path:
 
 def _remove_stale_downloads(cache_dir: Path) -> None:
     """Delete staging folders left by killed downloads (old enough not to be in progress)."""
+    import shutil
+
     cutoff = time.time() - _STALE_STAGING_SECONDS
     for folder in cache_dir.glob(f"{_STAGING_PREFIX}*{_STAGING_SUFFIX}"):
         with contextlib.suppress(OSError):
@@ -268,6 +270,8 @@ def _check_published_weights(file: Path) -> None:
 
     Raises ModelError otherwise (a tampered mirror, a broken proxy, a truncated transfer).
     """
+    import hashlib
+
     digest = hashlib.sha256()
     with file.open("rb") as stream:
         for block in iter(lambda: stream.read(1 << 20), b""):

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
-import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,6 +95,8 @@ def verify_weights(
 
     Raises ModelError when the vector is not the reference one (corrupt or other weights).
     """
+    import hashlib
+
     import numpy as np
 
     key = _file_key(weights)
@@ -151,7 +151,7 @@ def _remember(cache_file: Path, weights: Path, key: list[Any], identity: Weights
         "sha256": identity.sha256,
         "cosine": identity.cosine,
     }
-    temporary = cache_file.with_name(f".{cache_file.name}.{secrets.token_hex(4)}.tmp")
+    temporary = cache_file.with_name(f".{cache_file.name}.{os.urandom(4).hex()}.tmp")
     try:
         cache_file.parent.mkdir(parents=True, exist_ok=True)
         temporary.write_text(json.dumps({"format": CACHE_FORMAT, "files": files}), "utf-8")

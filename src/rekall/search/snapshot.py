@@ -6,7 +6,6 @@ import contextlib
 import json
 import os
 import re
-import secrets
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +51,7 @@ def save_snapshot(
     if id_array.ndim != 1 or vectors.ndim != 2 or vectors.shape[0] != id_array.size:
         raise ValueError(f"ids {id_array.shape} and matrix {vectors.shape} do not agree")
     stamp = stamp_path(directory, name)
-    token = secrets.token_hex(8)
+    token = os.urandom(8).hex()
     ids_file, matrix_file = f"{name}.{token}.ids.npy", f"{name}.{token}.matrix.npy"
     body = {
         "format": FORMAT,
@@ -143,7 +142,7 @@ def _load_array(
 
 def _write_atomically(path: Path, write: Any) -> None:
     """Write through a temporary name, fsync, then rename over `path`."""
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    temporary = path.with_name(f".{path.name}.{os.urandom(4).hex()}.tmp")
     try:
         with open(temporary, "wb") as handle:
             write(handle)

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
-import string
 import sys
-import tempfile
+import zlib
 from array import array
 from pathlib import Path
 from typing import Any
@@ -18,8 +16,10 @@ from typing import Any
 # is a few string operations, and only the vocabulary's ASCII words can match: they are kept
 # as one string per word length, each word in a fixed-width slot, so a lookup is a find()
 # and loading creates no object per word (a dict of 30K words cost 10 ms in a new process).
-CACHE_FORMAT = 2
-PUNCTUATION = frozenset(string.punctuation)
+# The cache is named and checked by the tokenizer file's CRC-32 and length: any change to the
+# file gets a cache of its own. (A SHA-256 cost a cold search 3-4 ms, loading OpenSSL.)
+CACHE_FORMAT = 3
+PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")  # string.punctuation
 # ASCII control characters BertNormalizer removes (tab, newline and return become spaces).
 REMOVED = "".join(chr(c) for c in (*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F))
 SPACES = str.maketrans("\t\n\r", "   ", REMOVED)
@@ -124,8 +124,8 @@ def load_ascii_wordpiece(tokenizer_file: Path, cache_dir: Path | None) -> AsciiW
         raw = tokenizer_file.read_bytes()
     except OSError:
         return None
-    digest = hashlib.sha256(raw).hexdigest()
-    cached = cache_dir / f"wordpiece-{digest[:32]}.bin" if cache_dir is not None else None
+    digest = f"{zlib.crc32(raw):08x}-{len(raw)}"
+    cached = cache_dir / f"wordpiece-{digest}.bin" if cache_dir is not None else None
     if cached is not None:
         with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
             return _read_cache(cached, digest)
@@ -155,7 +155,7 @@ def _read_cache(file: Path, digest: str) -> AsciiWordPiece:
     data = file.read_bytes()
     header_end = data.index(b"\n")
     settings = json.loads(data[:header_end])
-    if (settings["format"], settings["sha256"]) != (CACHE_FORMAT, digest) or settings[
+    if (settings["format"], settings["source"]) != (CACHE_FORMAT, digest) or settings[
         "byteorder"
     ] != sys.byteorder:
         raise ValueError("a cache for other bytes or another format")
@@ -184,13 +184,15 @@ def _write_cache(
     header = {
         **settings,
         "format": CACHE_FORMAT,
-        "sha256": digest,
+        "source": digest,
         "byteorder": sys.byteorder,
         "slots": [[length, len(ids[length])] for length in words],
     }
     body = [json.dumps(header).encode() + b"\n"]
     body += [text.encode("ascii") for text in words.values()]
     body += [ids[length].tobytes() for length in words]
+    import tempfile  # only when the cache is made, once per tokenizer file
+
     try:
         file.parent.mkdir(parents=True, exist_ok=True)
         fd, temp = tempfile.mkstemp(dir=file.parent, prefix=".wordpiece-", suffix=".tmp")

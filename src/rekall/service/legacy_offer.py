@@ -7,8 +7,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import platformdirs
-
 from rekall.core.errors import StorageError
 
 if TYPE_CHECKING:
@@ -20,6 +18,8 @@ OFFER_KEY = "legacy_import_offered"
 
 def legacy_locations() -> list[Path]:
     """Where the earlier Rekall kept its database by default."""
+    import platformdirs  # only an empty base looks (see rekall.paths)
+
     candidates: list[Path] = []
     with contextlib.suppress(RuntimeError):  # no home directory known
         candidates.append(Path.home() / ".rekall" / LEGACY_FILENAME)

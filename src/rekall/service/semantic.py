@@ -74,6 +74,7 @@ class SemanticEngine:
         self.config = config
         self.location: ModelLocation | None = None
         self.model_problem: str | None = None
+        self.long_lived = long_lived
         timeout = config.model_idle_timeout_minutes * 60 if long_lived else None
         # A CLI process loads the model in ~0.1 s: only long-lived ones announce the wait.
         self.models = ModelManager(
@@ -105,12 +106,16 @@ class SemanticEngine:
         """
         from rekall.search.embedder import MiniLMEmbedder, load_embedder
 
-        self.location = find_model(self.config)
-        weights, cache = self.location.path / "model.safetensors", verified_weights_cache()
+        # A CLI process loads once, just after model_ready() found and checked the folder;
+        # a long-lived one looks again at every load, as the files may have moved meanwhile.
+        if self.location is None or self.long_lived:
+            self.location = find_model(self.config)
+        folder = self.location.path
+        weights, cache = folder / "model.safetensors", verified_weights_cache()
         identity = cached_identity(weights, cache)
         models_cache = cache.parent
         embedder = load_embedder(
-            self.location.path, identity.model_id if identity else MODEL_ID, models_cache
+            folder, identity.model_id if identity else MODEL_ID, models_cache, verified=True
         )
         if identity is None:
             try:
@@ -119,7 +124,7 @@ class SemanticEngine:
                 if identity is None or identity.model_id != MODEL_ID:
                     embedder.close()
             if identity.model_id != MODEL_ID:
-                embedder = load_embedder(self.location.path, identity.model_id, models_cache)
+                embedder = load_embedder(folder, identity.model_id, models_cache, verified=True)
         self._model_id = identity.model_id
         if self.config.bulk_engine == "onnx" and isinstance(embedder, MiniLMEmbedder):
             embedder.batch_engine = "onnx"

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from rekall.core.context import EntryContext
 from rekall.core.entries import Entry
-from rekall.core.records import ENTRY_FIELDS
+from rekall.core.fields import ENTRY_FIELDS
 
 if TYPE_CHECKING:
     from rekall.core.records import EntryRecord

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from rekall.core.context import EntryContext
-from rekall.core.records import EntryRecord, LinkRecord
 from rekall.storage import context_repo, rows
 from rekall.storage.rows import RECORD_COLUMNS
+
+if TYPE_CHECKING:
+    # Every open base imports this module; only export and import build records.
+    from rekall.core.records import EntryRecord, LinkRecord
 
 CHUNK = 500
 LINK_SELECT = "SELECT source_id, target_id, type, reason, created_at FROM links"
@@ -59,6 +63,8 @@ def existing_ids(conn: sqlite3.Connection, ids: Iterable[str]) -> set[str]:
 
 def read_links(conn: sqlite3.Connection, sources: Sequence[str] | None = None) -> list[LinkRecord]:
     """Links starting at sources (or every link), ordered by source, target and type."""
+    from rekall.core.records import LinkRecord
+
     order = " ORDER BY source_id, target_id, type"
     if sources is None:
         return [LinkRecord(*row) for row in conn.execute(LINK_SELECT + order)]
