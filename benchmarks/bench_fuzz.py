@@ -1,7 +1,8 @@
 """The fuzz figure: generated hostile CLI arguments, MCP tool calls and import files; counts
 tracebacks and refusals that changed the database (both must be 0). Generated valid import
-files (odd but correct) must import, leave the base holding them as written and pass
-`rekall check`: any that does not is counted as failed.
+files (odd but correct; JSON with and without vectors, a Markdown file, a folder of them) must
+import, leave the base holding them as written (and the vectors it should take from them) and
+pass `rekall check`: any that does not is counted as failed.
 
 Usage: python benchmarks/bench_fuzz.py [--cli N] [--mcp N] [--imports N] [--valid-imports N]
 """
@@ -32,9 +33,12 @@ from tests.faults.fuzz import (  # noqa: E402
     mcp_call,
     open_base,
 )
+from tests.faults.fuzz_formats import FORMS  # noqa: E402
 from tests.faults.fuzz_valid import check_valid_import, valid_import  # noqa: E402
 
 MCP_BATCH = 25
+# Valid files by import form (JSON with and without vectors, Markdown file and folder).
+BY_FORM: Counter[str] = Counter()
 
 
 def isolated_home() -> Path:
@@ -97,7 +101,7 @@ def run(area: str, examples: int, outcomes: Counter[str]) -> None:
 
     @config
     @given(case=valid_import())
-    def valid_import_case(case: tuple[str, dict[str, object]]) -> None:
+    def valid_import_case(case: tuple[str, str, dict[str, object]]) -> None:
         folder = home / "files"
         folder.mkdir(exist_ok=True)
         outcome = check_valid_import(*case, base, folder, db_file, db_fingerprint)  # type: ignore[arg-type]
@@ -105,6 +109,8 @@ def run(area: str, examples: int, outcomes: Counter[str]) -> None:
             print(f"  {area}: {outcome}", file=sys.stderr)
             outcome = "failed"
         tally(outcome)
+        BY_FORM[case[1]] += 1
+        BY_FORM[f"{case[1]} {outcome}"] += 1
 
     cases = {"cli": cli_case, "mcp": mcp_case, "import": import_case}
     cases["valid-import"] = valid_import_case
@@ -136,6 +142,8 @@ def main() -> None:
         f"valid files imported as written with a healthy check: "
         f"{outcomes['valid-import imported']:,}; failed: {failed}"
     )
+    for form in FORMS:
+        print(f"  {form:<20} {BY_FORM[f'{form} imported']:>6,} of {BY_FORM[form]:,}")
     print(
         "command: python benchmarks/bench_fuzz.py "
         f"--cli {args.cli} --mcp {args.mcp} --imports {args.imports} "

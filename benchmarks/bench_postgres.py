@@ -11,6 +11,7 @@ import asyncio
 import json
 import os
 import random
+import re
 import shutil
 import socket
 import sqlite3
@@ -39,9 +40,9 @@ from pg_statements import statement_times  # noqa: E402
 
 MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 BASELINE = "f2e9993"
-# The last commit before the stored context words, the kept entry count and the planner's
-# page cost (schema 3); its side searches a twin of the base taken back to schema 2.
-SEARCH_BEFORE = "e3e8edb"
+# The last commit before keyword ranking read a bounded set of rows (schema 4); its side
+# searches a twin of the base taken back to its schema (also possible: schema 2, e3e8edb).
+SEARCH_BEFORE = "186d5b7"
 # The console script, for either source tree (chosen by PYTHONPATH).
 LAUNCH = "import sys; from rekall.interfaces.cli.main import main; sys.argv[0] = 'rekall'; main()"
 
@@ -66,8 +67,55 @@ def copy_into(home: Path, url: str) -> dict[str, Any]:
     return report
 
 
+def copied_base(server: str, home: Path, size: int, reuse: bool) -> str:
+    """The URL of the size base on the server: copied in now (printing the figure), or with
+    reuse the one a previous run copied, when it holds as many entries."""
+    import psycopg
+
+    url = server.replace("/postgres?", f"/bench_{size}?")
+    if reuse:
+        try:
+            with psycopg.connect(url) as conn:
+                row = conn.execute("SELECT count(*) FROM entries").fetchone()
+            if row is not None and row[0] == size:
+                print(f"{size:>7,}  db copy: skipped (--reuse)")
+                return url
+        except psycopg.Error:
+            pass
+    url = fresh_database(server, f"bench_{size}")
+    copied = copy_into(home, url)
+    print(
+        f"{size:>7,}  db copy: {copied['wall_s']:.1f} s, {copied['vectors_copied']:,} vectors "
+        f"copied, {copied['embedded']} embedded ({copied['added']:,} entries)"
+    )
+    return url
+
+
+def server_cpu_s(url: str) -> float:
+    """CPU seconds used so far by the server processes serving url's database (but the one
+    asking): a load-insensitive measure, unlike wall time. Clock ticks are 10 ms, so only
+    sums over many searches mean something."""
+    import psutil
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        pids = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()"
+        ).fetchall()
+    total = 0.0
+    for (pid,) in pids:
+        try:
+            used = psutil.Process(pid).cpu_times()
+        except psutil.Error:
+            continue
+        total += used.user + used.system
+    return total
+
+
 def warm_search(url: str, rounds: int) -> dict[str, float]:
-    """Hybrid search through the facade on the server: new queries, then repeated ones."""
+    """Hybrid search through the facade on the server: new queries, then repeated ones;
+    and the CPU time of a new query, this process's and the server's (mean)."""
     from rekall.config import Config
     from rekall.service import Rekall
 
@@ -75,10 +123,12 @@ def warm_search(url: str, rounds: int) -> dict[str, float]:
     try:
         rekall.search("warm up the model", mode="hybrid")
         fresh: list[float] = []
+        server, client = server_cpu_s(url), time.process_time()
         for query in WARM_QUERIES:
             started = time.perf_counter()
             rekall.search(query, mode="hybrid")
             fresh.append((time.perf_counter() - started) * 1000)
+        client, server = time.process_time() - client, server_cpu_s(url) - server
         repeated: list[float] = []
         for _ in range(rounds):
             for query in WARM_QUERIES:
@@ -90,6 +140,8 @@ def warm_search(url: str, rounds: int) -> dict[str, float]:
             "new_p95": percentile(fresh, 0.95),
             "repeated_p50": statistics.median(repeated),
             "repeated_p95": percentile(repeated, 0.95),
+            "new_cpu_client": client * 1000 / len(WARM_QUERIES),
+            "new_cpu_server": server * 1000 / len(WARM_QUERIES),
         }
     finally:
         rekall.close()
@@ -104,9 +156,12 @@ def warm_compared(url: str, twin: str, rounds: int, before: str) -> dict[str, di
     found: dict[str, list[dict[str, float]]] = {name: [] for name in variants}
     for _ in range(2):
         for name, source in variants.items():
+            # One BLAS thread, as the `rekall` script runs the TUI and the MCP server: a
+            # second thread spinning after each query took a core from the server.
+            env = {**os.environ, "PYTHONPATH": str(source), "HF_HUB_OFFLINE": "1"}
             result = subprocess.run(
                 [sys.executable, __file__, "--warm-only", urls[name], "--rounds", str(rounds)],
-                env={**os.environ, "PYTHONPATH": str(source), "HF_HUB_OFFLINE": "1"},
+                env={**env, "OPENBLAS_NUM_THREADS": "1"},
                 capture_output=True,
                 text=True,
                 check=True,
@@ -118,22 +173,50 @@ def warm_compared(url: str, twin: str, rounds: int, before: str) -> dict[str, di
     }
 
 
-def schema_2_twin(url: str) -> str:
-    """A copy of the base taken back to schema 2, for the code before m003 to search."""
+def schema_of(source: Path) -> int:
+    """How many PostgreSQL migrations the code in source knows."""
+    text = (source / "rekall" / "storage" / "postgres" / "schema.py").read_text()
+    return len(re.findall(r"^def m\d{3}_", text, re.MULTILINE))
+
+
+# What undoes each later migration, for a twin of the base an older Rekall can open.
+UNDO = {
+    5: ["DROP INDEX entries_head_search"],
+    3: [
+        "ALTER TABLE entries DROP COLUMN context_search",
+        "DROP TRIGGER entries_counted_in ON entries",
+        "DROP TRIGGER entries_counted_out ON entries",
+        "DROP FUNCTION rekall_count_entries()",
+        "DELETE FROM meta WHERE key = 'entries'",
+    ],
+}
+
+
+def base_for(url: str, before: Path) -> str:
+    """The base the code in before searches: this one when it knows the same schema, else
+    a twin taken back to its schema (m004's index is kept: searching it is the same)."""
+    version, current = schema_of(before), schema_of(ROOT / "src")
+    if version == current:
+        return url
+    if version not in (2, 4):
+        raise SystemExit("--before: only a commit at schema 2, 4 or this one is supported")
+    return twin_at(url, version, current)
+
+
+def twin_at(url: str, version: int, current: int) -> str:
+    """A copy of the base taken back to schema version, for older code to search."""
     import psycopg
 
     name = url.split("?")[0].rsplit("/", 1)[1]
-    twin = url.replace(f"/{name}?", f"/{name}_schema2?")
+    twin = url.replace(f"/{name}?", f"/{name}_schema{version}?")
     with psycopg.connect(url.replace(f"/{name}?", "/postgres?"), autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name}_schema2 WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {name}_schema2 TEMPLATE {name}")
+        conn.execute(f"DROP DATABASE IF EXISTS {name}_schema{version} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {name}_schema{version} TEMPLATE {name}")
     with psycopg.connect(twin) as conn:
-        conn.execute("ALTER TABLE entries DROP COLUMN context_search")
-        conn.execute("DROP TRIGGER entries_counted_in ON entries")
-        conn.execute("DROP TRIGGER entries_counted_out ON entries")
-        conn.execute("DROP FUNCTION rekall_count_entries()")
-        conn.execute("DELETE FROM meta WHERE key = 'entries'")
-        conn.execute("DELETE FROM rekall_schema WHERE version > 2")
+        for later in range(current, version, -1):
+            for statement in UNDO.get(later, []):
+                conn.execute(statement)
+        conn.execute("DELETE FROM rekall_schema WHERE version > %s", (version,))
     return twin
 
 
@@ -295,6 +378,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5, help="cold runs per side (SQLite)")
     parser.add_argument("--skip", nargs="*", default=[], choices=["http", "sqlite", "postgres"])
     parser.add_argument("--before", default=SEARCH_BEFORE, help="commit to compare search with")
+    parser.add_argument(
+        "--reuse", action="store_true", help="search the bases a previous run copied in"
+    )
     parser.add_argument("--warm-only", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.warm_only:  # one side of warm_compared, in its own process
@@ -305,23 +391,21 @@ def main() -> None:
     print(f"bases: {REAL:,} entries embedded for real, the rest with perturbed real vectors")
     for size in [] if "postgres" in args.skip else args.sizes:
         home = perturbed_base(size)
-        url = fresh_database(server, f"bench_{size}")
-        copied = copy_into(home, url)
-        print(
-            f"{size:>7,}  db copy: {copied['wall_s']:.1f} s, {copied['vectors_copied']:,} vectors "
-            f"copied, {copied['embedded']} embedded ({copied['added']:,} entries)"
-        )
-        twin = schema_2_twin(url)
+        url = copied_base(server, home, size, args.reuse)
+        twin = base_for(url, source_tree(args.before))
         for name, searched in warm_compared(url, twin, args.rounds, args.before).items():
             print(
                 f"{size:>7,}  warm hybrid search p50/p95, {name}: new {searched['new_p50']:.1f}/"
                 f"{searched['new_p95']:.1f} ms, repeated {searched['repeated_p50']:.1f}/"
-                f"{searched['repeated_p95']:.1f} ms"
+                f"{searched['repeated_p95']:.1f} ms; CPU of a new query (mean): "
+                f"{searched['new_cpu_client']:.1f} ms here + {searched['new_cpu_server']:.1f} "
+                "ms on the server"
             )
         sides = {"this": (url, ROOT / "src"), "before": (twin, source_tree(args.before))}
-        timed = statement_times(sides)
+        # Schema 4's code sets on its connections what this code sets.
+        timed = statement_times(sides, same_settings=schema_of(sides["before"][1]) >= 4)
         print(
-            f"{size:>7,}  candidates statement, server time (EXPLAIN ANALYZE): this "
+            f"{size:>7,}  candidates statements, server time (EXPLAIN ANALYZE): this "
             f"{timed['this']:.1f} ms, before ({args.before}) {timed['before']:.1f} ms"
         )
         recall = hnsw_recall(url, args.recall_samples)

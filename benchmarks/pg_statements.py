@@ -1,4 +1,4 @@
-"""Server time of hybrid search's candidates statement: this code against an older tree.
+"""Server time of hybrid search's statements: this code against an older tree.
 
 Each side's statements are captured by running its own code (warm queries, in a process of
 its own), then EXPLAIN ANALYZE runs them alternated, each on its base with its session's
@@ -34,24 +34,32 @@ from rekall.config import Config
 from rekall.service import Rekall
 from rekall.storage.postgres import search_repo
 captured = []
-run = search_repo._run
-def capture(conn, k, sql, params):
-    captured.append((sql, [p if isinstance(p, (int, float, str)) else list(p) for p in params]))
-    return run(conn, k, sql, params)
-search_repo._run = capture
+class Recorder:
+    def __init__(self, conn):
+        self.conn = conn
+    def __getattr__(self, name):
+        return getattr(self.conn, name)
+    def execute(self, sql, params=None):
+        kept = [p if isinstance(p, (int, float, str)) else list(p) for p in params or []]
+        captured.append((sql, kept))
+        return self.conn.execute(sql, params)
+candidates = search_repo.weighed_candidates
+def recorded(conn, *args):
+    return candidates(Recorder(conn), *args)
+search_repo.weighed_candidates = recorded
 rekall = Rekall(Config(database_url=sys.argv[1]), long_lived=True)
 statements = []
 for query in json.loads(sys.argv[2]):
     captured.clear()
     rekall.search(query, mode="hybrid")
-    statements.append(captured[-1])
+    statements.append(list(captured))
 rekall.close()
 print(json.dumps(statements))
 """
 
 
 def captured(url: str, source: Path) -> list[Any]:
-    """The candidates statement of each warm query, as the code in source sends it."""
+    """The statements of each warm query's candidates, as the code in source sends them."""
     env = {**os.environ, "PYTHONPATH": str(source), "HF_HUB_OFFLINE": "1"}
     args = [sys.executable, "-c", CAPTURE, url, json.dumps(WARM_QUERIES)]
     result = subprocess.run(args, env=env, capture_output=True, text=True, check=True)
@@ -59,17 +67,22 @@ def captured(url: str, source: Path) -> list[Any]:
     return statements
 
 
-def server_ms(conn: Any, sql: str, params: list[Any]) -> float:
-    """The statement's execution time on the server, in ms."""
-    plan = conn.execute("EXPLAIN (ANALYZE, TIMING OFF) " + sql, params).fetchall()
-    found = re.search(r"Execution Time: ([\d.]+)", plan[-1][0])
-    assert found is not None
-    return float(found.group(1))
+def server_ms(conn: Any, statements: list[tuple[str, list[Any]]]) -> float:
+    """The statements' summed execution time on the server, in ms."""
+    total = 0.0
+    for sql, params in statements:
+        plan = conn.execute("EXPLAIN (ANALYZE, TIMING OFF) " + sql, params).fetchall()
+        found = re.search(r"Execution Time: ([\d.]+)", plan[-1][0])
+        assert found is not None
+        total += float(found.group(1))
+    return total
 
 
-def statement_times(sides: dict[str, tuple[str, Path]], rounds: int = 2) -> dict[str, float]:
+def statement_times(
+    sides: dict[str, tuple[str, Path]], rounds: int = 2, same_settings: bool = False
+) -> dict[str, float]:
     """Median server ms per side ("this", "before": (url, source)), alternated, after one
-    warm-up round."""
+    warm-up round. same_settings: the older code sets what this code sets."""
     import psycopg
 
     statements = {name: captured(url, source) for name, (url, source) in sides.items()}
@@ -77,12 +90,12 @@ def statement_times(sides: dict[str, tuple[str, Path]], rounds: int = 2) -> dict
     conns = {name: psycopg.connect(url, autocommit=True) for name, (url, _) in sides.items()}
     try:
         for name, conn in conns.items():
-            for setting in SETTINGS[name]:
+            for setting in SETTINGS["this" if same_settings else name]:
                 conn.execute(setting)
         for round_ in range(rounds + 1):
             for index in range(len(WARM_QUERIES)):
                 for name, conn in conns.items():
-                    elapsed = server_ms(conn, *statements[name][index])
+                    elapsed = server_ms(conn, statements[name][index])
                     if round_:
                         times[name].append(elapsed)
     finally:

@@ -7,7 +7,6 @@ Shared by tests/faults/test_fuzz.py and benchmarks/bench_fuzz.py, as fuzz.py is.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from rekall.core.errors import RekallError
 from rekall.core.records import record_to_dict
 from rekall.service import Rekall
 from tests.faults.fuzz import Fingerprint
+from tests.faults.fuzz_formats import FORMS, as_form, stored_vectors, write_import, wrong_vectors
 
 # Stands for an id the base already holds; replaced when the file is written.
 EXISTING = "EXISTING"
@@ -101,9 +101,10 @@ def valid_entry(draw: st.DrawFn, entry_id: str, earlier: list[dict[str, Any]]) -
 
 
 @st.composite
-def valid_import(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
-    """A strategy and an export document that must import: entries (one may be an id the
-    base holds), links between them, and supersession pointing forward only (no ring)."""
+def valid_import(draw: st.DrawFn) -> tuple[str, str, dict[str, Any]]:
+    """A strategy, a form (fuzz_formats.FORMS) and an export document that must import:
+    entries (one may be an id the base holds), links between them, and supersession pointing
+    forward only (no ring)."""
     ids = draw(st.lists(ENTRY_ID, min_size=1, max_size=4, unique=True))
     if draw(st.booleans()):
         ids[0] = EXISTING
@@ -134,7 +135,9 @@ def valid_import(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
             for (a, b), kind in links
         ],
     }
-    return draw(st.sampled_from(["skip", "replace", "merge"])), document
+    strategy = draw(st.sampled_from(["skip", "replace", "merge"]))
+    form = draw(st.sampled_from(FORMS))
+    return strategy, form, as_form(form, document)
 
 
 def with_existing(document: dict[str, Any], existing: str) -> dict[str, Any]:
@@ -174,6 +177,7 @@ def expected_fields(entry: dict[str, Any]) -> dict[str, Any]:
 
 def check_valid_import(
     strategy: str,
+    form: str,
     document: dict[str, Any],
     base: Rekall,
     folder: Path,
@@ -181,14 +185,13 @@ def check_valid_import(
     fingerprint: Fingerprint,
 ) -> str:
     """Import a valid file; "imported", or what went wrong ("refused: …", "wrong: …",
-    "traceback: …"). Afterwards the base must hold the file as written and pass its check."""
+    "traceback: …"). Afterwards the base must hold the file as written, with the vectors it
+    should have taken from it, and pass its check."""
     document = with_existing(document, held_id(base, {e["id"] for e in document["entries"]}))
     with base.db.read() as conn:  # earlier files may have brought some of these ids too
         before = base.db.repos.transfer.read_records(conn, [e["id"] for e in document["entries"]])
-    path = folder / "valid.json"
-    path.write_text(
-        json.dumps(document, ensure_ascii=escapes_non_ascii(document)), encoding="utf-8"
-    )
+    vectors_before = stored_vectors(base)
+    path, carried = write_import(form, document, folder, escapes_non_ascii(document))
     try:
         report = base.import_data(path, strategy)
     except RekallError as exc:
@@ -196,7 +199,10 @@ def check_valid_import(
     except Exception as exc:  # the figure counts these; a test fails on them
         return f"traceback: {type(exc).__name__}: {exc}"[:300]
     held = {entry_id: record_to_dict(record) for entry_id, record in before.items()}
-    return _wrong(strategy, document, base, held, report.added)
+    return _wrong(strategy, document, base, held, report.added) or (
+        wrong_vectors(form, document, carried, vectors_before, (strategy, set(held)), base)
+        or "imported"
+    )
 
 
 def held_id(base: Rekall, avoid: set[str]) -> str:
@@ -221,7 +227,8 @@ def _wrong(
     held: dict[str, dict[str, Any]],
     added: int,
 ) -> str:
-    """What differs from the file (held: the base's entries of the file's ids, before)."""
+    """What differs from the file, "" when nothing (held: the base's entries of the file's
+    ids, before)."""
     ids = [entry["id"] for entry in document["entries"]]
     with base.db.read() as conn:
         stored = base.db.repos.transfer.read_records(conn, ids)
@@ -244,7 +251,7 @@ def _wrong(
     }
     if not written <= links:
         return f"wrong: links missing: {sorted(written - links)[:3]}"
-    return _unhealthy(base) or "imported"
+    return _unhealthy(base)
 
 
 def _unhealthy(base: Rekall) -> str:

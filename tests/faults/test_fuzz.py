@@ -60,6 +60,6 @@ def test_generated_import_files_import_or_refuse_cleanly(
 def test_generated_valid_import_files_import_as_written(
     base: Rekall, tmp_path: Path, db_file: Path, db_fingerprint: Fingerprint, case: Any
 ) -> None:
-    strategy, document = case
-    outcome = check_valid_import(strategy, document, base, tmp_path, db_file, db_fingerprint)
-    assert outcome == "imported", (strategy, outcome)
+    strategy, form, document = case
+    outcome = check_valid_import(strategy, form, document, base, tmp_path, db_file, db_fingerprint)
+    assert outcome == "imported", (strategy, form, outcome)

@@ -169,3 +169,49 @@ def test_a_failing_idle_release_is_reported_and_the_watch_goes_on() -> None:
         assert manager.status().idle_errors == 1
     finally:
         manager.stop()
+
+
+def count_folder_checks(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """Each full check of a model folder (verify_model_dir) appends to the returned list."""
+    from rekall.search import model_files
+
+    checks: list[object] = []
+    check = model_files._check_json_object_ends
+
+    def counted(file: object) -> None:
+        checks.append(file)
+        check(file)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(model_files, "_check_json_object_ends", counted)
+    return checks
+
+
+@pytest.mark.model
+def test_a_cli_process_checks_the_model_folder_once(
+    service: Rekall, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service.add("til", "nohup survives logout", "SIGHUP")  # loads the model, as a CLI add does
+    service.semantic.models.unload()
+    checks = count_folder_checks(monkeypatch)
+    service.semantic.location = None  # as a new process starts
+    response = service.search("job dies when the terminal closes", mode="hybrid")
+    assert response.results[0].entry.title == "nohup survives logout"
+    assert len(checks) == 1
+
+
+@pytest.mark.model
+def test_a_long_lived_process_looks_for_the_model_again_at_each_load(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    service = Rekall(long_lived=True)
+    try:
+        service.add("til", "nohup survives logout", "SIGHUP")
+        service.semantic.models.unload()
+        checks = count_folder_checks(monkeypatch)
+        service.search("job dies when the terminal closes", mode="semantic")
+        assert len(checks) == 1  # found again, though the first load had found it
+        service.semantic.models.unload()
+        service.search("terminal closes", mode="semantic")
+        assert len(checks) == 2
+    finally:
+        service.close()

@@ -109,9 +109,9 @@ def test_an_old_postgres_base_is_upgraded_then_rebuilt_with_pieces(
 
     text = NewEntry("reference", RUNBOOK, CONTENT).embedding_text()
     blob = other.semantic.embed_texts([text])[0].tobytes()
-    with psycopg.connect(postgres_url, autocommit=True) as conn:  # a base made before m005
+    with psycopg.connect(postgres_url, autocommit=True) as conn:  # a base made before m006
         migrate_server(
-            conn, postgres_url, SERVER_MIGRATIONS[:4], lambda c: ensure_vector_extension(c, "")
+            conn, postgres_url, SERVER_MIGRATIONS[:5], lambda c: ensure_vector_extension(c, "")
         )
         seq = conn.execute(
             "INSERT INTO entries (id, type, title, content, created_at, updated_at) "

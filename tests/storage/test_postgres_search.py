@@ -44,7 +44,7 @@ def test_a_warm_hybrid_search_is_four_statements_without_a_transaction(
             # The generation (rankings are kept per generation), the words' counts (they
             # decide which rows keyword ranking reads), the candidates of both sides, the
             # shown entries; no BEGIN or COMMIT.
-            assert statements == ["SELECT", "SELECT", "WITH", "SELECT"], (query, statements)
+            assert statements == ["SELECT", "WITH", "WITH", "SELECT"], (query, statements)
             statements.clear()
             assert rekall.search(query, mode="hybrid").results
             # Asked again with nothing written: the kept ranking, after the generation.
@@ -112,7 +112,7 @@ def _candidates(base: Rekall, query: Any, filters: EntryFilter, k: int = 10) -> 
     )
 
 
-def test_ranking_reads_the_rarest_words_rows_when_common_ones_hold_too_many(
+def test_ranking_reads_the_rarest_words_rows_and_the_common_ones_in_titles_and_tags(
     postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from rekall.storage.fts_repo import KeywordQuery
@@ -120,24 +120,25 @@ def test_ranking_reads_the_rarest_words_rows_when_common_ones_hold_too_many(
 
     base = Rekall(no_model(postgres_url, tmp_path))
     try:
-        titled = [base.add("til", f"common word {n}", "body").id for n in range(6)]
-        rare = base.add("til", "a note", "the body holds the rare word")
-        both = base.add("bug", "common and rare", "both words")
-        query = KeywordQuery((("common",), ("rare",)))
+        bodies = [base.add("til", f"note {n}", "the common word").id for n in range(6)]
+        rare = base.add("til", "a note", "the body holds the rare word").id  # read, ranked 3rd
+        both = base.add("bug", "common and rare", "both words").id
+        tagged = base.add("til", "tagged note", "text", tags=("common",)).id
         with base.db.read() as conn:
-            seq_of = {i: base.db.repos.entries.seq_of(conn, i) for i in [*titled, rare.id, both.id]}
+            seq = {i: base.db.repos.entries.seq_of(conn, i) for i in [*bodies, rare, both, tagged]}
+        query = KeywordQuery((("common",), ("rare",)))
         everything = _candidates(base, query, EntryFilter())
-        # Titles outrank a word in the body: every row is ranked while they are few.
-        assert [h.seq for h in everything.hits][:2] == [seq_of[both.id], seq_of[titled[0]]]
-        assert len(everything.hits) == 8 and everything.counts == [7, 2]
+        assert len(everything.hits) == 9 and everything.counts == [8, 2]
+        # A word in the title, then in the tags, outranks one in the body.
+        assert [h.seq for h in everything.hits][:3] == [seq[both], seq[tagged], seq[bodies[0]]]
         monkeypatch.setattr(keyword_bounds, "RANKED_ROWS", 2)
         bounded = _candidates(base, query, EntryFilter(), k=2)
-        # Only the rare word's rows, and those holding both, are read and ranked: they are
-        # enough for the 2 asked.
-        assert [h.seq for h in bounded.hits] == [seq_of[both.id], seq_of[rare.id]]
-        assert bounded.counts == [7, 2] and set(bounded.fields) == {h.seq for h in bounded.hits}
+        # Read: the rare word's rows, those holding both words, and those holding the
+        # common word in a title, tags or context; not the six with it in the body only.
+        assert [h.seq for h in bounded.hits] == [seq[both], seq[tagged]]
+        assert bounded.counts == [8, 2] and set(bounded.fields) == {seq[both], seq[tagged]}
         typed = _candidates(base, query, EntryFilter(types=("bug",)), k=2)
-        assert [h.seq for h in typed.hits] == [seq_of[both.id]]
+        assert [h.seq for h in typed.hits] == [seq[both]]
     finally:
         base.close()
 

@@ -167,8 +167,10 @@ def m003_add_memory_and_context(conn: sqlite3.Connection) -> None:
         ) WITHOUT ROWID;
         CREATE INDEX context_keywords_keyword ON context_keywords(keyword);
 
-        -- Vectors of the context text kept from an imported database; search does not use
-        -- them yet, but they are the user's data and cost a model run to recompute.
+        -- Vectors of the context text kept by an import from Rekall 0.3, under its own
+        -- model id (decision 011): no search reads them, the export leaves them out (db copy
+        -- carries them), and writing an entry whose context changed deletes its vector. A
+        -- search over contexts would embed them again with the weights in use.
         CREATE TABLE context_vectors (
             entry_id TEXT PRIMARY KEY REFERENCES entries(id) ON DELETE CASCADE,
             model_id TEXT NOT NULL,

@@ -8,11 +8,11 @@ search grows with the number of entries holding the query's words: at 100,000 en
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from rekall.storage.fts_repo import DOCUMENT_COUNT_CAP
-from rekall.storage.postgres.schema import TS_CONFIG
+from rekall.storage.postgres.schema import HEAD_VECTOR, TS_CONFIG
 
 # A word the statistics say at least this many entries hold is not counted row by row:
 # the estimate is used (counting 5,000 entries read 2,780 pages, 19 ms at 100,000).
@@ -20,24 +20,26 @@ ESTIMATE_FROM = 1000
 # When the query's words are in more entries than this, ranking reads the entries of its
 # rarest words (in order, up to this many) and up to this many holding every word: a row
 # holding only the common words matches little of the query's rarity (docs/decisions/008).
-RANKED_ROWS = 2000
+RANKED_ROWS = 1000
 # The most common lexemes of the search column and their share of the rows, gathered by
-# ANALYZE (autovacuum keeps them current); none before the table was first analysed.
-_STATS = (
-    "SELECT s.most_common_elems::text::text[] AS elems, s.most_common_elem_freqs AS freqs "
-    "FROM pg_stats s WHERE s.schemaname = current_schema() AND s.tablename = 'entries' "
-    "AND s.attname = 'search'"
+# ANALYZE (autovacuum keeps them current); none before the table was first analysed. A CTE
+# read once per statement: planning the pg_stats view once per word took 3-12 ms.
+STATS_CTE = (
+    "stats AS MATERIALIZED (SELECT s.most_common_elems::text::text[] AS elems, "
+    "s.most_common_elem_freqs AS freqs FROM pg_stats s WHERE s.schemaname = current_schema() "
+    "AND s.tablename = 'entries' AND s.attname = 'search')"
 )
 
 
 def estimated_count(token: str, total_sql: str) -> tuple[str, list[Any]]:
     """SQL for the estimated number of entries holding one word (NULL when the statistics
     do not list it, or list it in fewer than ESTIMATE_FROM entries), capped as counts are.
+    The statement is to start WITH STATS_CTE.
 
     For a word being typed (a prefix) it is the count of the whole word: a lower bound.
     """
     lexeme = f"(tsvector_to_array(to_tsvector('{TS_CONFIG}', %s::text)))[1]"
-    share = f"(SELECT s.freqs[array_position(s.elems, {lexeme})] FROM ({_STATS}) s)"
+    share = f"(SELECT s.freqs[array_position(s.elems, {lexeme})] FROM stats s)"
     estimate = f"round({share} * ({total_sql}))"
     sql = f"(SELECT CASE WHEN n >= %s THEN least(n, %s) END FROM (SELECT {estimate} AS n) x)"
     return sql, [ESTIMATE_FROM, DOCUMENT_COUNT_CAP, token]
@@ -46,14 +48,15 @@ def estimated_count(token: str, total_sql: str) -> tuple[str, list[Any]]:
 def ranked_rows(
     parts: Sequence[tuple[str, list[Any]]], counts: Sequence[int], limit: int
 ) -> list[tuple[str, list[Any], int]] | None:
-    """Which rows keyword ranking reads for the best limit hits: tsquery SQL, its parameters
-    and how many of its rows to read at most, for each list; or None to read every entry
-    that holds any phrase (when they are at most RANKED_ROWS).
+    """Which rows keyword ranking reads for the best limit hits: a condition on entries e,
+    its parameters and how many of its rows to read at most, for each list; or None to read
+    every entry that holds any phrase (when they are at most RANKED_ROWS).
 
     parts are the query's phrases as tsquery SQL (keyword_repo.phrase_queries) and counts
-    how many entries hold each. The lists are the rows of the rarest phrases, rarest first
-    while they stay within RANKED_ROWS (or hold fewer than limit), and the rows holding
-    every phrase.
+    how many entries hold each. The lists: the rows of the rarest phrases, rarest first
+    while they stay within RANKED_ROWS (or hold fewer than limit); the rows holding every
+    phrase; and the rows holding one of the other, common, phrases in their title, tags or
+    context keys (the fields ranking weighs most).
     """
     if sum(counts) <= RANKED_ROWS:
         return None
@@ -64,9 +67,20 @@ def ranked_rows(
             break
         chosen.append(index)
         rows += counts[index]
-    rarest = " || ".join(parts[i][0] for i in chosen)
+    common = [i for i in range(len(parts)) if i not in chosen]
     every = " && ".join(sql for sql, _ in parts)
-    return [
-        (f"({rarest})", [p for i in chosen for p in parts[i][1]], RANKED_ROWS),
-        (f"({every})", [p for _, ps in parts for p in ps], RANKED_ROWS),
+    lists = [
+        (_any(parts, chosen, "e.search"), _params(parts, chosen), RANKED_ROWS),
+        (f"e.search @@ ({every})", _params(parts, range(len(parts))), RANKED_ROWS),
     ]
+    if common:
+        lists.append((_any(parts, common, HEAD_VECTOR), _params(parts, common), RANKED_ROWS))
+    return lists
+
+
+def _any(parts: Sequence[tuple[str, list[Any]]], chosen: Sequence[int], vector: str) -> str:
+    return f"{vector} @@ (" + " || ".join(parts[i][0] for i in chosen) + ")"
+
+
+def _params(parts: Sequence[tuple[str, list[Any]]], chosen: Iterable[int]) -> list[Any]:
+    return [value for i in chosen for value in parts[i][1]]

@@ -15,7 +15,7 @@ from rekall.storage.fts_repo import (
     typed_stand_ins,
 )
 from rekall.storage.postgres.entries_repo import filter_clause
-from rekall.storage.postgres.keyword_bounds import estimated_count
+from rekall.storage.postgres.keyword_bounds import STATS_CTE, estimated_count
 from rekall.storage.postgres.schema import TS_CONFIG
 
 # Kept by a trigger (m003): counting the rows scanned the whole table on every search.
@@ -77,7 +77,9 @@ def document_counts(conn: Any, query: KeywordQuery) -> tuple[list[int], int]:
         count, count_params = counted(phrase, sql, phrase_params)
         selects.append(f"{count}, ")
         params += count_params
-    row = conn.execute(f"SELECT {''.join(selects)}({ENTRY_COUNT})", params).fetchone()
+    row = conn.execute(
+        f"WITH {STATS_CTE} SELECT {''.join(selects)}({ENTRY_COUNT})", params
+    ).fetchone()
     return [int(value) for value in row[:-1]], int(row[-1])
 
 
@@ -118,8 +120,8 @@ def ranked(
     shows only some of the hits asks for theirs with headlines()).
 
     Entries whose context's errors, keywords or files hold every term come first, as on
-    SQLite; the headline is costly, so it is computed for the top rows only. within: a
-    SELECT of the seqs to rank, all matching and filtered (keyword_bounds.ranked_rows).
+    SQLite; the headline is costly, so it is computed for the top rows only. within: the
+    lists of rows to rank instead of every match (keyword_bounds.ranked_rows).
     """
     expression, params = tsquery(query)
     every, every_params = tsquery(KeywordQuery(query.phrases, True, query.prefix_last))
@@ -133,7 +135,7 @@ def ranked(
         rows, rows_params = f"{scored} WHERE e.search @@ q.query{clause}", filter_params
     else:  # each list ranked as it is read: a second visit of each row cost as much again
         rows = " UNION ".join(
-            f"({scored} WHERE e.search @@ {sql}{clause} LIMIT %s)" for sql, _, _ in within
+            f"({scored} WHERE {condition}{clause} LIMIT %s)" for condition, _, _ in within
         )
         rows_params = [v for _, ps, most in within for v in (*ps, *filter_params, most)]
     ctes = (

@@ -35,6 +35,10 @@ SEARCH_VECTOR = (
     f"setweight({_words('content')}, 'D') || setweight({_words('context_story')}, 'D')"
 )
 
+# The words of the fields keyword ranking weighs most (A and B above), indexed apart: when a
+# word is in too many entries to rank them all, those holding it here are read first.
+HEAD_VECTOR = f"({_words('title')} || {_words('tags_text')} || {_words('context_keys')})"
+
 
 # HNSW settings: m (links per node) as pgvector's default, more candidates while building.
 HNSW_INDEX = (
@@ -207,7 +211,17 @@ def m004_build_hnsw_with_more_candidates(conn: Any) -> None:
     conn.execute(f"DROP INDEX embeddings_hnsw; {HNSW_INDEX}")
 
 
-def m005_add_embedding_pieces(conn: Any) -> None:
+def m005_index_title_tag_and_context_words(conn: Any) -> None:
+    """A GIN index of the words of each entry's title, tags and context keys.
+
+    Ranking weighs these fields 5-10 times the body. At 100,000 entries "retry" is in
+    23,809 and ranking them all took 150 ms; keyword_bounds reads the entries holding such
+    a word in these fields instead of an arbitrary share of them.
+    """
+    conn.execute(f"CREATE INDEX entries_head_search ON entries USING gin ({HEAD_VECTOR})")
+
+
+def m006_add_embedding_pieces(conn: Any) -> None:
     """Vectors for the body pieces of long entries (core/pieces.py), bound to the entry's vector.
 
     A piece is derived from the entry's embedded text exactly as the entry's vector is, so it
@@ -260,6 +274,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m002_add_tokens_and_authors,
     m003_store_context_words_and_entry_count,
     m004_build_hnsw_with_more_candidates,
-    m005_add_embedding_pieces,
+    m005_index_title_tag_and_context_words,
+    m006_add_embedding_pieces,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
