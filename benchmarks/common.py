@@ -192,10 +192,13 @@ def base_with_pieces(source: Path) -> Path:
 
 def count_pieces(home: Path) -> tuple[int, int]:
     """(entries with body pieces, pieces) in a base."""
-    with sqlite3.connect(f"file:{home / 'rekall.db'}?mode=ro", uri=True) as conn:
+    conn = sqlite3.connect(f"file:{home / 'rekall.db'}?mode=ro", uri=True)
+    try:
         row = conn.execute(
             "SELECT count(DISTINCT entry_seq), count(*) FROM embedding_pieces"
         ).fetchone()
+    finally:
+        conn.close()
     return int(row[0]), int(row[1])
 
 

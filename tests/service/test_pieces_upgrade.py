@@ -59,14 +59,16 @@ def test_an_old_sqlite_base_is_upgraded_then_rebuilt_with_pieces(
             }
             assert conn.execute("SELECT count(*) FROM embedding_pieces").fetchone()[0] == 0
         assert kept == vectors
-        finding = {f.name: f for f in service.check().findings}["body pieces"]
-        assert not finding.ok and "1 of 1 long entries" in finding.detail
+        report = service.check()
+        finding = {f.name: f for f in report.findings}["body pieces"]
+        assert report.healthy and "1 of 1 long entries have no body-piece" in finding.detail
         titles = [r.entry.title for r in service.search(QUESTION, mode="semantic").results]
         assert titles[0] != RUNBOOK  # what the model reads of the whole entry misses it
         report = service.rebuild_index()
         assert report.embedded == 1
         findings = {f.name: f for f in service.check().findings}
-        assert findings["body pieces"].ok and findings["vectors"].ok
+        assert findings["body pieces"].detail.startswith("all 1 long entries have current")
+        assert findings["vectors"].ok
         titles = [r.entry.title for r in service.search(QUESTION, mode="semantic").results]
         assert titles[0] == RUNBOOK
         assert service.rebuild_index().embedded == 0
@@ -129,9 +131,11 @@ def test_an_old_postgres_base_is_upgraded_then_rebuilt_with_pieces(
             row = conn.execute("SELECT vector::real[] FROM embeddings").fetchone()
             assert conn.execute("SELECT count(*) FROM embedding_pieces").fetchone()[0] == 0
         assert row[0] == pytest.approx(list(other.semantic.embed_texts([text])[0]), abs=1e-7)
-        assert not {f.name: f for f in service.check().findings}["body pieces"].ok
+        pieces = {f.name: f for f in service.check().findings}["body pieces"]
+        assert "1 of 1 long entries have no body-piece" in pieces.detail
         assert service.rebuild_index().embedded == 1
-        assert {f.name: f for f in service.check().findings}["body pieces"].ok
+        pieces = {f.name: f for f in service.check().findings}["body pieces"]
+        assert pieces.detail.startswith("all 1 long entries have current")
         with service.db.read() as conn:
             assert conn.execute("SELECT count(*) FROM embedding_pieces").fetchone()[0] == 3
     finally:
