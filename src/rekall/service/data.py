@@ -10,7 +10,8 @@ from rekall.core.errors import StorageError
 if TYPE_CHECKING:
     from rekall.service.facade import Rekall
     from rekall.service.indexing import Progress
-    from rekall.service.maintenance import CheckReport, RestoreReport
+    from rekall.service.maintenance import CheckReport
+    from rekall.service.restore import RestoreReport
     from rekall.service.transfer import ImportReport
     from rekall.storage.database import Database
 
@@ -69,16 +70,16 @@ def import_data(
 
 def backup(rekall: Rekall, target: Path | None) -> Path:
     """A consistent copy of the base (beside it, timestamped, by default)."""
-    from rekall.service import maintenance
+    from rekall.service import restore as restoring
 
-    return maintenance.backup(_embedded(rekall, "backup"), target)
+    return restoring.backup(_embedded(rekall, "backup"), target)
 
 
 def restore(rekall: Rekall, source: Path) -> RestoreReport:
     """Replace the base with a validated backup, then rebuild the vector index from it."""
-    from rekall.service import maintenance
+    from rekall.service import restore as restoring
 
-    report = maintenance.restore(_embedded(rekall, "restore"), source)
+    report = restoring.restore(_embedded(rekall, "restore"), source)
     rekall.semantic.rebuild_index()
     return report
 

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, cast
 if TYPE_CHECKING:
     from rekall.service.facade import Rekall
     from rekall.service.indexing import Progress
-    from rekall.service.maintenance import CheckReport, RestoreReport
+    from rekall.service.maintenance import CheckReport
+    from rekall.service.restore import RestoreReport
     from rekall.service.transfer import ImportReport
 
 

@@ -164,7 +164,7 @@ def restore(path: Path, yes: bool) -> None:
     try:
         report = get_service().restore(path)
     except UnusableDatabaseError as exc:
-        from rekall.service.maintenance import restore_over_unusable
+        from rekall.service.restore import restore_over_unusable
 
         click.echo(f"{str(exc).split(';')[0]}; moving it aside unchanged.", err=True)
         report = restore_over_unusable(paths.db_path(), path)
