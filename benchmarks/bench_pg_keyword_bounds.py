@@ -10,7 +10,6 @@ holds a word of the query and counts every word, as the version before the bound
 from __future__ import annotations
 
 import argparse
-import re
 import statistics
 import sys
 from pathlib import Path
@@ -20,6 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import WARM_QUERIES, command_line  # noqa: E402
 from pg_bases import start_server  # noqa: E402
+from pg_statements import server_ms  # noqa: E402
 
 EVERY_ROW = 10**9
 # name: (RANKED_ROWS, ESTIMATE_FROM)
@@ -46,17 +46,6 @@ class Recorder:
     def execute(self, sql: str, params: Any = None) -> Any:
         self.sent.append((sql, params))
         return self.conn.execute(sql, params)
-
-
-def server_ms(conn: Any, statements: list[tuple[str, Any]]) -> float:
-    """The statements' summed execution time on the server, in ms."""
-    total = 0.0
-    for sql, params in statements:
-        plan = conn.execute("EXPLAIN (ANALYZE, TIMING OFF) " + sql, params).fetchall()
-        found = re.search(r"Execution Time: ([\d.]+)", plan[-1][0])
-        assert found is not None
-        total += float(found.group(1))
-    return total
 
 
 def agreement(found: list[Any], reference: list[Any]) -> float:
