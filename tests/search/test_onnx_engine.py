@@ -116,6 +116,8 @@ def test_close_drops_the_onnx_session(real_model_dir: Path) -> None:
 @pytest.fixture(scope="module")
 def int8_embedder(real_model_dir: Path) -> Iterator[MiniLMEmbedder]:
     """An embedder with bulk_engine = onnx-int8, for calls of any size above one text."""
+    if not onnx_int8.exact_int8_products():
+        pytest.skip("onnx-int8 is refused on x86 CPUs without VNNI")
     loaded = load_embedder(real_model_dir)
     loaded.batch_engine, loaded.onnx_min_texts = "onnx-int8", 2
     yield loaded
@@ -144,6 +146,16 @@ def test_int8_engine_on_generated_entries(
     texts = [compose_embedding_text(e.title, e.tags, e.content) for e in generate_entries(24)]
     cosines = (int8_embedder.embed(texts) * embedder.embed(texts)).sum(axis=1)
     assert cosines.min() >= 0.999
+
+
+def test_int8_is_refused_where_its_products_could_overflow(
+    real_model_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(onnx_int8, "exact_int8_products", lambda: False)
+    with load_embedder(real_model_dir) as embedder:
+        embedder.batch_engine, embedder.onnx_min_texts = "onnx-int8", 2
+        with pytest.raises(ModelError, match="VNNI.*bulk_engine onnx"):
+            embedder.embed(["two", "texts"])
 
 
 def test_outliers_are_the_largest_channels_of_each_product() -> None:

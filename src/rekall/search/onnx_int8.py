@@ -29,6 +29,24 @@ CALIBRATION_TEXTS = (
 )
 
 
+def exact_int8_products() -> bool:
+    """Whether this CPU multiplies uint8 by int8 without saturating: ARM, or x86 with VNNI.
+
+    Without VNNI, x86 kernels add pairs of u8 x s8 products in 16 bits, which overflow for
+    large codes (decision 013); /proc/cpuinfo is how Linux tells, so x86 elsewhere is refused.
+    """
+    import platform
+
+    if platform.machine().lower() not in ("x86_64", "amd64", "i386", "i686", "x86"):
+        return True
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            flags = next((line for line in info if line.startswith("flags")), "").split()
+    except OSError:
+        return False
+    return "avx512_vnni" in flags or "avx_vnni" in flags
+
+
 def quantized_linear(outliers: list[np.ndarray] | None, probes: list[str] | None = None) -> Linear:
     """int8 products, each keeping the input channels outliers[i] (in call order) in fp32.
 
