@@ -156,17 +156,17 @@ class OnnxBatchEngine:
         self._word_embeddings = weights.word_embeddings
         self.quantized = calibration is not None
         if calibration is None:
-            self._session = _session(build_model(weights), quantized=False)
+            self._session = _session(build_model(weights))
             return
         from rekall.search import onnx_int8
 
         probes: list[str] = []
         probe = build_model(weights, onnx_int8.quantized_linear(None, probes), probes)
         ids, mask = calibration
-        maxima = _session(probe, quantized=True).run(probes, self._feed(ids, mask))
+        maxima = _session(probe).run(probes, self._feed(ids, mask))
         outliers = onnx_int8.choose_outliers(maxima)
         model = build_model(weights, onnx_int8.quantized_linear(outliers))
-        self._session = _session(model, quantized=True)
+        self._session = _session(model)
 
     def _feed(self, ids: bert_math.Ints, mask: bert_math.Floats) -> dict[str, Any]:
         return {"tokens": self._word_embeddings[ids], "mask": mask}
@@ -177,7 +177,7 @@ class OnnxBatchEngine:
         return vectors
 
 
-def _session(model: bytes, quantized: bool) -> Any:
+def _session(model: bytes) -> Any:
     runtime: Any = importlib.import_module("onnxruntime")
     options = runtime.SessionOptions()
     # One thread per call: the caller runs a call per core, as with the numpy engine,
@@ -185,8 +185,4 @@ def _session(model: bytes, quantized: bool) -> Any:
     options.intra_op_num_threads = 1
     options.inter_op_num_threads = 1
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    if quantized:
-        # The extended level fuses MatMulInteger + Cast + Mul into MatMulIntegerToFloat as if
-        # the activation scale were one number, not one per token: results came out wrong.
-        options.graph_optimization_level = runtime.GraphOptimizationLevel.ORT_ENABLE_BASIC
     return runtime.InferenceSession(model, options, providers=["CPUExecutionProvider"])

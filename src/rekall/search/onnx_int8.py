@@ -83,6 +83,9 @@ def _int8_product(graph: Any, x: str, params: Params, outliers: np.ndarray) -> s
     codes, scale, zero = _token_codes(graph, rows, outliers, len(rest))
     # MatMulInteger takes one zero point for all rows: the per-token ones are taken off below.
     counts = graph.op("MatMulInteger", [codes, graph.const(codes_w)])
+    # The weights' scale right after the Cast: ONNX Runtime fuses MatMulInteger, Cast and this
+    # Mul into MatMulIntegerToFloat, which takes the Mul's operand as one scale for all rows.
+    # A per-token scale there came out wrong (decision 013), so it is applied after.
     product = graph.op("Mul", [graph.op("Cast", [counts], to=1), graph.const(weight_scale)])
     product = graph.op("Mul", [product, scale])
     # The kept channels, the zero points and the bias in one small fp32 product:
