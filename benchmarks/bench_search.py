@@ -91,8 +91,11 @@ def compared(home: Path, revision: str, runs: int) -> dict[str, dict[str, float]
     --searches). Returns medians per side: cold wall ms, warm new and repeated query ms.
     """
     sides = {"this tree": ROOT / "src", revision: source_tree(revision)}
-    # This tree searches its long entries' body pieces too; the older one never made them.
-    homes = {"this tree": base_with_pieces(home), revision: home}
+    # This tree searches its long entries' body pieces too; a revision from before them
+    # never made them, so it gets the base without them.
+    pieces = base_with_pieces(home)
+    knows_pieces = (sides[revision] / "rekall" / "core" / "pieces.py").exists()
+    homes = {"this tree": pieces, revision: pieces if knows_pieces else home}
     envs = {
         name: bench_env(copy_base(homes[name], f"compare-{index}-{home.name}"), PYTHONPATH=str(src))
         for index, (name, src) in enumerate(sides.items())

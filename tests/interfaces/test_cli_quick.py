@@ -122,6 +122,35 @@ NOT_FOR_A_SEARCH = {"hashlib", "_hashlib", "platformdirs", "tempfile", "shutil",
 NOT_FOR_A_SEARCH |= {"tokenizers", "click", "threadpoolctl"}
 
 
+COLLECTED = """
+import atexit, gc, sys
+flag = sys.argv.pop(1)
+count = lambda: sum(generation["collections"] for generation in gc.get_stats())
+before = count()  # the interpreter's start-up collects too
+atexit.register(lambda: open(flag, "w").write(str(count() - before)))
+sys.argv[0] = "rekall"
+from rekall.interfaces.cli.entry import main
+main()
+"""
+
+
+@pytest.mark.parametrize("command", [["search", "browser blocks cookies"], ["list"]])
+def test_only_a_search_process_puts_off_collecting_garbage(
+    base: None, tmp_path: Path, command: list[str]
+) -> None:
+    flag = tmp_path / "collections"
+    for _ in range(2):  # the first run checks the weights once, the second not
+        result = subprocess.run(
+            [sys.executable, "-c", COLLECTED, str(flag), *command], capture_output=True, timeout=300
+        )
+        assert result.returncode == 0, result.stderr
+    collections = int(flag.read_text())
+    if command[0] == "search":  # ~60 with Python's default threshold, nearly all in imports
+        assert collections <= 1 and b"CORS fails on Safari" in result.stdout
+    else:
+        assert collections > 10  # other commands, the long-lived ones among them, keep it
+
+
 def test_a_cold_hybrid_search_imports_only_what_it_runs(base: None, tmp_path: Path) -> None:
     flag = tmp_path / "modules"
     for _ in range(2):  # the first run checks the weights once (hashing them), the second not

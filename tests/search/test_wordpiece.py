@@ -175,6 +175,19 @@ def test_a_changed_tokenizer_file_gets_its_own_cache(tokenizer_file: Path, tmp_p
     assert original.encode("browser", MAX_TOKENS) == [101, data["model"]["vocab"]["browserx"], 102]
 
 
+def test_making_a_cache_removes_the_sha_named_ones_of_earlier_versions(
+    tokenizer_file: Path, tmp_path: Path
+) -> None:
+    old = [tmp_path / f"wordpiece-be50c3628f2bf5bb5e3a7f17b1f74611.{s}" for s in ("bin", "txt")]
+    kept = [tmp_path / "wordpiece-0123abcd-99.bin", tmp_path / "notes.txt"]
+    for file in [*old, *kept]:
+        file.write_bytes(b"x")
+    assert load_ascii_wordpiece(tokenizer_file, tmp_path) is not None
+    assert not any(file.exists() for file in old)
+    assert all(file.exists() for file in kept)  # another tokenizer's cache, someone's file
+    assert len(list(tmp_path.glob("wordpiece-*.bin"))) == 2
+
+
 def test_other_tokenizers_use_the_reference_only(tmp_path: Path, tokenizer_file: Path) -> None:
     data = json.loads(tokenizer_file.read_text("utf-8"))
     data["pre_tokenizer"] = {"type": "Whitespace"}

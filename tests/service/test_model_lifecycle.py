@@ -6,6 +6,8 @@ import gc
 import threading
 import time
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import psutil
@@ -197,6 +199,35 @@ def test_a_cli_process_checks_the_model_folder_once(
     response = service.search("job dies when the terminal closes", mode="hybrid")
     assert response.results[0].entry.title == "nohup survives logout"
     assert len(checks) == 1
+
+
+def count_header_reads(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """Each parse of a safetensors header appends its file to the returned list."""
+    from rekall.search import model_files
+
+    reads: list[object] = []
+    describe = model_files._tensor_info
+
+    def counted(file: Path, name: str, *rest: Any) -> model_files.TensorInfo:
+        if name == "embeddings.word_embeddings.weight":  # once per header
+            reads.append(file)
+        return describe(file, name, *rest)
+
+    monkeypatch.setattr(model_files, "_tensor_info", counted)
+    return reads
+
+
+@pytest.mark.model
+def test_a_cli_load_reads_the_weights_header_once(
+    service: Rekall, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service.add("til", "nohup survives logout", "SIGHUP")
+    service.semantic.models.unload()
+    reads = count_header_reads(monkeypatch)
+    service.semantic.location = None  # as a new process starts
+    response = service.search("job dies when the terminal closes", mode="hybrid")
+    assert response.results[0].entry.title == "nohup survives logout"
+    assert len(reads) == 1  # the folder check's read serves the mapping too
 
 
 @pytest.mark.model

@@ -15,13 +15,17 @@ from rekall.search.model_files import TensorInfo, read_safetensors_header
 from rekall.search.tokenizing import MAX_TOKENS
 
 
-def map_weights(file: Path, config: dict[str, Any]) -> tuple[bert_math.BertWeights, mmap.mmap]:
+def map_weights(
+    file: Path, config: dict[str, Any], header: dict[str, TensorInfo] | None = None
+) -> tuple[bert_math.BertWeights, mmap.mmap]:
     """The encoder's weights as views of the mapped file (no copy), and the mapping.
+    header: the file's tensors, when the caller has just read them (else they are read).
 
     Raises ModelError naming the file when it is unreadable, or a tensor is missing or of
     the wrong shape for config.json.
     """
-    header = read_safetensors_header(file)
+    if header is None:
+        header = read_safetensors_header(file)
     try:
         with file.open("rb") as stream:
             mapping = mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ)

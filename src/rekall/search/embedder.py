@@ -15,7 +15,12 @@ from numpy.typing import NDArray
 from rekall.core.errors import ModelError
 from rekall.search import bert_math
 from rekall.search.checkpoint import map_weights
-from rekall.search.model_files import MODEL_ID, read_model_config, verify_model_dir
+from rekall.search.model_files import (
+    MODEL_ID,
+    ModelLocation,
+    read_model_config,
+    verify_model_dir,
+)
 from rekall.search.tokenizing import TextTokenizer, load_tokenizer
 
 if TYPE_CHECKING:
@@ -261,17 +266,22 @@ def _pad(encodings: list[list[int]]) -> tuple[bert_math.Ints, bert_math.Floats]:
 
 
 def load_embedder(
-    model_dir: Path, model_id: str = MODEL_ID, cache_dir: Path | None = None, verified: bool = False
+    model_dir: Path | ModelLocation,
+    model_id: str = MODEL_ID,
+    cache_dir: Path | None = None,
 ) -> MiniLMEmbedder:
     """Map the weights of `model_dir` (no copy) and load its tokenizer (cache_dir keeps
-    what makes the next load faster; see tokenizing.py). verified: the caller has just
-    checked the folder with verify_model_dir (locate_model does), so it is not read twice.
+    what makes the next load faster; see tokenizing.py). A ModelLocation is a folder
+    locate_model has just checked: it is not checked again, nor its weights' header read
+    twice.
 
     Raises ModelError naming the file when one is missing, corrupt or of the wrong shape.
     """
-    if not verified:
-        verify_model_dir(model_dir)
-    config = read_model_config(model_dir)
-    tokenizer = load_tokenizer(model_dir / "tokenizer.json", cache_dir)
-    weights, mapping = map_weights(model_dir / "model.safetensors", config)
+    if isinstance(model_dir, ModelLocation):
+        folder, header = model_dir.path, model_dir.header
+    else:
+        folder, header = model_dir, verify_model_dir(model_dir)
+    config = read_model_config(folder)
+    tokenizer = load_tokenizer(folder / "tokenizer.json", cache_dir)
+    weights, mapping = map_weights(folder / "model.safetensors", config, header)
     return MiniLMEmbedder(model_id, weights, mapping, tokenizer)

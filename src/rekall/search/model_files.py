@@ -8,7 +8,7 @@ import json
 import os
 import struct
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -40,14 +40,6 @@ Source = Literal["config", "env", "cache", "package", "download"]
 
 
 @dataclass(frozen=True)
-class ModelLocation:
-    """A verified model folder and where it was found."""
-
-    path: Path
-    source: Source
-
-
-@dataclass(frozen=True)
 class TensorInfo:
     """One tensor of a safetensors file: dtype, shape and absolute byte range in the file."""
 
@@ -55,6 +47,18 @@ class TensorInfo:
     shape: tuple[int, ...]
     start: int
     end: int
+
+
+@dataclass(frozen=True)
+class ModelLocation:
+    """A verified model folder and where it was found.
+
+    header: the weights' tensors as the check read them, so that loading right after the
+    check does not parse the file's header again (None: read it when loading)."""
+
+    path: Path
+    source: Source
+    header: dict[str, TensorInfo] | None = field(default=None, compare=False, repr=False)
 
 
 def locate_model(
@@ -69,18 +73,20 @@ def locate_model(
     (naming the file), or when no source has the model (naming every place looked at).
     """
     if explicit_path is not None:
-        verify_model_dir(explicit_path, f"the folder set by {_describe(explicit_source)}")
-        return ModelLocation(explicit_path, explicit_source)
+        header = verify_model_dir(explicit_path, f"the folder set by {_describe(explicit_source)}")
+        return ModelLocation(explicit_path, explicit_source, header)
     looked = ["model_path (config) and REKALL_MODEL_PATH: not set"]
     cached = cache_dir / CACHE_FOLDER
     if cached.exists():
-        verify_model_dir(cached, "the model cache (delete the folder to download it again)")
-        return ModelLocation(cached, "cache")
+        header = verify_model_dir(
+            cached, "the model cache (delete the folder to download it again)"
+        )
+        return ModelLocation(cached, "cache", header)
     looked.append(f"model cache: {cached} does not exist")
     packaged = find_package_model_dir()
     if packaged is not None:
-        verify_model_dir(packaged, f"the installed package {PACKAGE} (reinstall it)")
-        return ModelLocation(packaged, "package")
+        header = verify_model_dir(packaged, f"the installed package {PACKAGE} (reinstall it)")
+        return ModelLocation(packaged, "package", header)
     looked.append(f"package {PACKAGE}: not installed")
     if not allow_download:
         looked.append("download: not allowed here")
@@ -117,8 +123,9 @@ def find_package_model_dir() -> Path | None:
     return Path(next(iter(spec.submodule_search_locations))) / "model"
 
 
-def verify_model_dir(path: Path, origin: str = "the model folder") -> None:
+def verify_model_dir(path: Path, origin: str = "the model folder") -> dict[str, TensorInfo]:
     """Check cheaply that `path` holds a complete model; `origin` says where it came from.
+    Returns the tensors of its weights' header, read for the check.
 
     Raises ModelError naming the missing or broken file.
     """
@@ -129,8 +136,9 @@ def verify_model_dir(path: Path, origin: str = "the model folder") -> None:
         if not file.is_file() or file.stat().st_size == 0:
             raise ModelError(f"{origin}: {file} is missing or empty; the model folder is partial.")
     read_model_config(path)
-    read_safetensors_header(path / "model.safetensors")
+    header = read_safetensors_header(path / "model.safetensors")
     _check_json_object_ends(path / "tokenizer.json")
+    return header
 
 
 def read_model_config(path: Path) -> dict[str, Any]:

@@ -205,6 +205,23 @@ def _write_cache(
     except OSError:
         with contextlib.suppress(OSError):
             os.unlink(temp)
+    _remove_sha_named_caches(file.parent)
+
+
+def _remove_sha_named_caches(folder: Path) -> None:
+    """Delete the caches earlier versions named by a SHA-256 prefix (wordpiece-<32 hex>.bin
+    or .txt): nothing reads them any more, and they would stay in the folder for good."""
+    with contextlib.suppress(OSError), os.scandir(folder) as found:
+        for entry in found:
+            stem, dot, suffix = entry.name.removeprefix("wordpiece-").partition(".")
+            if (
+                entry.name.startswith("wordpiece-")
+                and suffix in ("bin", "txt")
+                and len(stem) == 32
+                and all(c in "0123456789abcdef" for c in stem)
+            ):
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
 
 
 def _parse(raw: bytes) -> tuple[dict[str, Any], dict[str, int]] | None:

@@ -110,12 +110,12 @@ class SemanticEngine:
         # a long-lived one looks again at every load, as the files may have moved meanwhile.
         if self.location is None or self.long_lived:
             self.location = find_model(self.config)
-        folder = self.location.path
-        weights, cache = folder / "model.safetensors", verified_weights_cache()
+        location = self.location
+        weights, cache = location.path / "model.safetensors", verified_weights_cache()
         identity = cached_identity(weights, cache)
         models_cache = cache.parent
         embedder = load_embedder(
-            folder, identity.model_id if identity else MODEL_ID, models_cache, verified=True
+            location, identity.model_id if identity else MODEL_ID, models_cache
         )
         if identity is None:
             try:
@@ -124,7 +124,7 @@ class SemanticEngine:
                 if identity is None or identity.model_id != MODEL_ID:
                     embedder.close()
             if identity.model_id != MODEL_ID:
-                embedder = load_embedder(folder, identity.model_id, models_cache, verified=True)
+                embedder = load_embedder(location, identity.model_id, models_cache)
         self._model_id = identity.model_id
         if self.config.bulk_engine != "numpy" and isinstance(embedder, MiniLMEmbedder):
             embedder.batch_engine = cast("BatchEngine", self.config.bulk_engine)
