@@ -148,6 +148,16 @@ def test_int8_engine_on_generated_entries(
     assert cosines.min() >= 0.999
 
 
+def test_int8_engine_embeds_short_texts_exactly(
+    int8_embedder: MiniLMEmbedder, embedder: MiniLMEmbedder
+) -> None:
+    """Texts of at most EXACT_TOKENS tokens go through numpy, even batched with long ones."""
+    texts = ["?", "a short title", "a longer text about databases, caches and queues " * 4]
+    got, exact = int8_embedder.embed(texts), embedder.embed(texts)
+    assert np.abs(got[:2] - exact[:2]).max() <= TOLERANCE
+    assert np.abs(got[2] - exact[2]).max() > TOLERANCE
+
+
 def test_int8_is_refused_where_its_products_could_overflow(
     real_model_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
