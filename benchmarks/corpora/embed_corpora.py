@@ -62,7 +62,7 @@ def current(path: Path, meta: dict[str, object]) -> bool:
 def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         os.environ.update(REKALL_HOME=scratch, REKALL_CONFIG=f"{scratch}/config.toml")
-        for name in sys.argv[1:] or ["pydoc", "debian"]:
+        for name in sys.argv[1:] or ["pydoc", "debian", "libdocs"]:
             embed(name)
 
 

@@ -8,15 +8,21 @@ Relevance rules:
   (computed here). Identifiers held by more than 5 documents are refused: recall@10 would
   measure the corpus, not the search.
 
-Run: ``python benchmarks/corpora/label_queries.py`` after ``build_corpora.py``.
+Run: ``python benchmarks/corpora/label_queries.py`` after ``build_corpora.py``; the ``libdocs``
+queries live in ``libdocs_queries.py``.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from libdocs_queries import LIBDOCS_IDENTIFIERS, LIBDOCS_QUESTIONS  # noqa: E402
 
 FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "corpora"
 MAX_IDENTIFIER_DOCUMENTS = 5
@@ -370,6 +376,8 @@ def label(name: str, questions: dict[str, list[str]], identifiers: list[str]) ->
         kept = [key for key in relevant if key in keys]
         if not kept:
             raise SystemExit(f"{name}: no relevant document left for {text!r}")
+        if len(kept) < len(relevant):
+            print(f"{name}: not in the corpus: {sorted(set(relevant) - keys)} ({text!r})")
         queries.append({"query": text, "kind": "question", "relevant": kept})
     for identifier in identifiers:
         relevant = literal_relevance(identifier, documents)
@@ -388,6 +396,7 @@ def label(name: str, questions: dict[str, list[str]], identifiers: list[str]) ->
 def main() -> None:
     label("pydoc", PYDOC_QUESTIONS, PYDOC_IDENTIFIERS)
     label("debian", DEBIAN_QUESTIONS, DEBIAN_IDENTIFIERS)
+    label("libdocs", LIBDOCS_QUESTIONS, LIBDOCS_IDENTIFIERS)
 
 
 if __name__ == "__main__":

@@ -41,6 +41,17 @@ def test_keyword_weights_title_over_body(any_backend: Rekall) -> None:
     assert found[0].keyword_rank == 1
 
 
+def test_keyword_weighs_a_rare_word_over_a_common_one_in_a_title(any_backend: Rekall) -> None:
+    # BM25 on both backends: a word most entries hold says little about any of them.
+    for n in range(5):
+        any_backend.add("til", f"retry policy {n}", "how the client should retry")
+    common = any_backend.add("til", "retry everything", "nothing else here")
+    rare = any_backend.add("til", "notes", "the jitter added to every backoff")
+    found = any_backend.search("retry jitter", mode="keyword").results
+    assert found[0].entry.id == rare.id
+    assert common.id in [result.entry.id for result in found]
+
+
 def test_keyword_snippet_marks_the_match(any_backend: Rekall) -> None:
     any_backend.add("til", "a title", "first line\nthe pgbouncer pool sits in front")
     result = any_backend.search("pgbouncer", mode="keyword").results[0]

@@ -13,6 +13,7 @@ from rekall.service.keyword import KeywordPlan
     [
         "ENOSPC", "OOMKilled", "useEffect", "os.replace", "--no-deps", "-fsanitize", "TS2307",
         "ERR_REQUIRE_ESM", "node.js", "pg_ctlcluster", "XMLHttpRequest", "`ENOSPC`,",
+        "sha256", "x86-64",
     ],
 )  # fmt: skip
 def test_code_like_words_are_identifiers(chunk: str) -> None:
@@ -34,6 +35,9 @@ def test_code_like_words_are_identifiers(chunk: str) -> None:
         "x",
         "-",
         "*.txt",
+        "2-d",
+        "16-bit",
+        "64-bit",
     ],
 )
 def test_acronyms_and_plain_words_are_not_identifiers(chunk: str) -> None:

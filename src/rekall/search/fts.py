@@ -76,7 +76,8 @@ def fold(text: str) -> str:
 def looks_like_identifier(chunk: str) -> bool:
     """True for code-ish words a developer pastes: ENOSPC, useEffect, os.replace, --no-deps.
 
-    Not for acronyms (API, CORS), hyphenated words (read-only) or abbreviations (e.g.).
+    Not for acronyms (API, CORS), hyphenated words (read-only, 2-d, 64-bit) or abbreviations
+    (e.g.).
     """
     core = chunk.strip(_PUNCTUATION)
     if len(core) < 2:
@@ -87,12 +88,15 @@ def looks_like_identifier(chunk: str) -> bool:
     if any(sep in inner for sep in "._/:="):
         tokens = _TOKEN.findall(inner)
         return len(tokens) >= 2 and any(len(t) >= 2 for t in tokens) and len(inner) >= 4
-    if _MIXED_CASE.search(core) or (
-        any(c.isdigit() for c in core) and any(c.isalpha() for c in core)
-    ):
+    # Digits with letters in one part (sha256, x86-64), not across a hyphen (2-d, 16-bit).
+    if _MIXED_CASE.search(core) or any(_digits_and_letters(part) for part in core.split("-")):
         return True
     letters = [c for c in core if c.isalpha()]
     return len(letters) >= MIN_CAPITAL_IDENTIFIER and all(c.isupper() for c in letters)
+
+
+def _digits_and_letters(part: str) -> bool:
+    return any(c.isdigit() for c in part) and any(c.isalpha() for c in part)
 
 
 def extract_terms(text: str, max_terms: int = MAX_TERMS) -> list[Term]:

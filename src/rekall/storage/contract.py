@@ -114,19 +114,6 @@ class VectorSearch(Protocol):
     def nearest(
         self, conn: Any, vector: bytes, model_id: str, k: int, filters: EntryFilter
     ) -> list[tuple[int, float]]: ...
-    def candidates(
-        self,
-        conn: Any,
-        vector: bytes,
-        model_id: str,
-        k: int,
-        queries: Sequence[KeywordQuery],
-        filters: EntryFilter,
-    ) -> tuple[list[tuple[int, float]], list[list[KeywordHit]]]:
-        """The k nearest entries and, in one statement, the k best keyword hits of the first
-        query that finds any (the lists of the others are empty); snippets left empty."""
-        ...
-
     def weighed_candidates(
         self,
         conn: Any,

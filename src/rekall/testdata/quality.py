@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import statistics
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ Searcher = Callable[[str, str, int], list[str]]  # (query, mode, limit) -> entry
 MODES = ("keyword", "semantic", "hybrid")
 # The hand-written set lives in fixtures/eval; the real-text corpora in fixtures/corpora.
 HAND_WRITTEN = "eval"
-REAL_CORPORA = ("pydoc", "debian")
+REAL_CORPORA = ("pydoc", "debian", "libdocs")
 FILL_BATCH = 256
 
 
@@ -36,11 +36,12 @@ class Query:
 
 @dataclass(frozen=True)
 class Score:
-    """Recall@k and mean reciprocal rank over a group of queries."""
+    """Recall@k and mean reciprocal rank over a group of queries, and each query's pair."""
 
     recall: float
     mrr: float
     queries: int
+    each: tuple[tuple[float, float], ...] = field(default=(), compare=False, repr=False)
 
 
 def load_queries(path: Path) -> list[Query]:
@@ -202,14 +203,14 @@ def facade_searcher(service: Any, keys: dict[str, str]) -> Searcher:
 
 def score(search: Searcher, queries: Sequence[Query], mode: str, k: int = 10) -> Score:
     """Mean recall@k (share of relevant keys in the top k) and MRR of the first relevant."""
-    recalls, reciprocal = [], []
+    each = []
     for query in queries:
         found = search(query.text, mode, k)
         hits = [key for key in found if key in query.relevant]
-        recalls.append(len(hits) / len(query.relevant))
         first = next((rank for rank, key in enumerate(found, 1) if key in query.relevant), None)
-        reciprocal.append(1 / first if first else 0.0)
-    return Score(statistics.fmean(recalls), statistics.fmean(reciprocal), len(queries))
+        each.append((len(hits) / len(query.relevant), 1 / first if first else 0.0))
+    recall = statistics.fmean(pair[0] for pair in each)
+    return Score(recall, statistics.fmean(pair[1] for pair in each), len(queries), tuple(each))
 
 
 def score_table(

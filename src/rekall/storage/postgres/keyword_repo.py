@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,17 +16,32 @@ from rekall.storage.fts_repo import (
     typed_stand_ins,
 )
 from rekall.storage.postgres.entries_repo import filter_clause
-from rekall.storage.postgres.keyword_bounds import STATS_CTE, estimated_count
+from rekall.storage.postgres.keyword_bounds import STATS_CTE, estimated_count, ranked_rows
 from rekall.storage.postgres.schema import TS_CONFIG
 
 # Kept by a trigger (m003): counting the rows scanned the whole table on every search.
 ENTRY_COUNT = "SELECT value FROM meta WHERE key = 'entries'"
 
-# Weights for {D, C, B, A} = content, project, tags, title: the SQLite BM25 weights scaled.
-# ts_rank, not ts_rank_cd: every matching row is ranked, and ts_rank took 575 against 829 ms
-# for the candidates of 15 queries at 100K; it kept every hybrid figure on the quality
-# corpora and found more for keyword-only questions (docs/decisions/008).
+# Weights for {D, C, B, A} = content, project, tags, title: SQLite's BM25 column weights
+# over ten (ts_rank takes weights up to 1).
 RANK_WEIGHTS = "{0.1, 0.2, 0.5, 1.0}"
+# Keyword rank is BM25 as FTS5 computes it on SQLite: per phrase, its rarity times its
+# field-weighted frequency in the row, saturated (K1) and set against the row's length
+# (B). ts_rank of one phrase is that frequency: a title word once gives 1.0 / (pi^2 / 6),
+# more occurrences add less and less; TF_SCALE makes it 10, FTS5's title weight. Ranking
+# by ts_rank of the whole query instead weighed every word alike, and a common word in a
+# title beat a rare one in the body: hand-written questions found 0.704 against SQLite's
+# 0.850 (recall@10), 0.850 with this (docs/decisions/008).
+K1, B = 1.2, 0.75
+TF_SCALE = 10 * 1.6449340668
+# A row's length is its number of distinct words (length() of the tsvector); their total
+# over the table is kept in meta by a trigger (m007).
+AVERAGE_LENGTH = (
+    f"(SELECT value FROM meta WHERE key = 'search_words')::float8 / greatest(({ENTRY_COUNT}), 1)"
+)
+LENGTH_NORM = f"{K1} * (1 - {B} + {B} * length(e.search) / greatest(q.average, 1))"
+# FTS5 floors a common word's inverse document frequency here rather than at zero or below.
+MIN_RARITY = 1e-6
 HEADLINE_OPTIONS = (
     f"StartSel={HIGHLIGHT_OPEN}, StopSel={HIGHLIGHT_CLOSE}, MaxWords=16, MinWords=6, "
     "ShortWord=2, MaxFragments=1, FragmentDelimiter=…"
@@ -104,51 +120,73 @@ def entry_fields(conn: Any, seqs: Sequence[int]) -> dict[int, EntryFields]:
     }
 
 
+def rarity(counts: Sequence[int], total: int) -> list[float]:
+    """Each phrase's weight in the rank: BM25's inverse document frequency as SQLite's FTS5
+    computes it, so a word most entries hold adds next to nothing (docs/decisions/008)."""
+    return [max(MIN_RARITY, math.log((total - count + 0.5) / (count + 0.5))) for count in counts]
+
+
 def ranked(
     query: KeywordQuery,
     filters: EntryFilter,
     limit: int,
     name: str,
-    unless: Sequence[str] = (),
+    weights: Sequence[float],
     headline: bool = True,
     within: Sequence[tuple[str, list[Any], int]] | None = None,
 ) -> tuple[str, list[Any], str, list[Any]]:
     """The best matches of a query as SQL parts, each with its parameters: CTEs ({name}_q,
     {name}) holding the top rows, and a SELECT of (seq, rank, snippet, in_context) from them.
-    unless names earlier CTEs: when any holds rows, this one is not searched at all. Without
-    headline the snippets are empty (headlines cost more than the search: a caller that
-    shows only some of the hits asks for theirs with headlines()).
+    Without headline the snippets are empty (headlines cost more than the search: a caller
+    that shows only some of the hits asks for theirs with headlines()).
 
-    Entries whose context's errors, keywords or files hold every term come first, as on
-    SQLite; the headline is costly, so it is computed for the top rows only. within: the
-    lists of rows to rank instead of every match (keyword_bounds.ranked_rows).
+    A row's rank is the sum over the phrases of its weight (rarity()) times ts_rank of the
+    phrase alone: field-weighted, saturating with repeats, as FTS5's BM25 on SQLite. Entries
+    whose context's errors, keywords or files hold every term come first, as on SQLite; the
+    headline is costly, so it is computed for the top rows only. within: the lists of rows
+    to rank instead of every match (keyword_bounds.ranked_rows).
     """
-    expression, params = tsquery(query)
-    every, every_params = tsquery(KeywordQuery(query.phrases, True, query.prefix_last))
+    parts = phrase_queries(query)
+    names = [f"p{index}" for index in range(len(parts))]
+    joiner = " && " if query.require_all else " || "
+    phrases = ", ".join(f"{sql} AS {alias}" for (sql, _), alias in zip(parts, names, strict=True))
     clause, filter_params = filter_clause(filters)
-    clause += "".join(f" AND NOT EXISTS (SELECT 1 FROM {earlier})" for earlier in unless)
-    scored = (
-        f"SELECT e.seq, ts_rank('{RANK_WEIGHTS}', e.search, q.query) AS rank, "
-        f"e.context_search @@ q.every AS in_context FROM entries e, {name}_q q"
+    frequencies = "".join(
+        f"ts_rank('{RANK_WEIGHTS}', e.search, q.{alias}) AS {alias}, " for alias in names
     )
-    if within is None:
-        rows, rows_params = f"{scored} WHERE e.search @@ q.query{clause}", filter_params
+    scored = (
+        f"SELECT e.seq, {frequencies}{LENGTH_NORM} AS norm, e.context_search @@ q.every "
+        f"AS in_context FROM entries e, {name}_q q"
+    )
+    if within is None:  # OFFSET 0: the rank below would otherwise call ts_rank twice
+        rows = f"{scored} WHERE e.search @@ q.query{clause} OFFSET 0"
+        rows_params = filter_params
     else:  # each list ranked as it is read: a second visit of each row cost as much again
         rows = " UNION ".join(
             f"({scored} WHERE {condition}{clause} LIMIT %s)" for condition, _, _ in within
         )
         rows_params = [v for _, ps, most in within for v in (*ps, *filter_params, most)]
+    rank = " + ".join(f"%s * {_saturated(alias)}" for alias in names)
     ctes = (
-        f"{name}_q AS (SELECT {expression} AS query, {every} AS every), "
-        f"{name} AS (SELECT * FROM ({rows}) r ORDER BY in_context DESC, rank DESC, seq LIMIT %s)"
+        f"{name}_q AS (SELECT *, ({joiner.join(names)}) AS query, ({' && '.join(names)}) AS every, "
+        f"({AVERAGE_LENGTH}) AS average FROM (SELECT {phrases}) p), "
+        f"{name} AS (SELECT seq, {rank} AS rank, in_context FROM ({rows}) r "
+        "ORDER BY in_context DESC, rank DESC, seq LIMIT %s)"
     )
     snippet = f"ts_headline('{TS_CONFIG}', e.content, q.query, %s)" if headline else "''"
     select = (
         f"SELECT t.seq, t.rank::float8 AS rank, {snippet} AS snippet, t.in_context "
         f"FROM {name} t JOIN entries e ON e.seq = t.seq, {name}_q q"
     )
-    cte_params = [*params, *every_params, *rows_params, limit]
+    cte_params = [p for _, ps in parts for p in ps] + [*weights, *rows_params, limit]
     return ctes, cte_params, select, [HEADLINE_OPTIONS] if headline else []
+
+
+def _saturated(phrase: str) -> str:
+    """SQL for BM25's saturated frequency of a phrase in a row of r: its column holds the
+    phrase's ts_rank, norm the row's length term."""
+    frequency = f"({TF_SCALE} * r.{phrase})"
+    return f"{frequency} * {K1 + 1} / ({frequency} + r.norm)"
 
 
 def headline_sql(query: KeywordQuery) -> tuple[str, list[Any]]:
@@ -160,10 +198,17 @@ def headline_sql(query: KeywordQuery) -> tuple[str, list[Any]]:
 def search_phrases(
     conn: Any, query: KeywordQuery, filters: EntryFilter, limit: int
 ) -> list[KeywordHit]:
-    """Best matches of a KeywordQuery, best first; bm25 holds minus the rank (lower: better)."""
+    """Best matches of a KeywordQuery, best first; bm25 holds minus the rank (lower: better).
+
+    How many entries hold each phrase is read first: it weighs the phrases and decides
+    which rows are ranked (keyword_bounds.ranked_rows)."""
     if not query.phrases:
         return []
-    ctes, params, select, select_params = ranked(query, filters, limit, "k")
+    counts, total = document_counts(conn, query)
+    within = ranked_rows(phrase_queries(query), counts, limit)
+    ctes, params, select, select_params = ranked(
+        query, filters, limit, "k", rarity(counts, total), within=within
+    )
     rows = conn.execute(
         f"WITH {ctes} {select} ORDER BY in_context DESC, rank DESC, seq", params + select_params
     ).fetchall()

@@ -21,7 +21,7 @@ from rekall.storage.postgres.keyword_repo import (
     one_line,
     phrase_queries,
     ranked,
-    to_hit,
+    rarity,
 )
 from rekall.storage.postgres.vectors_repo import to_literal
 from rekall.storage.rows import entry_with_context
@@ -87,45 +87,6 @@ def nearest(
     return sorted(found, key=lambda hit: (-hit[1], hit[0]))
 
 
-def candidates(
-    conn: Any,
-    vector: bytes,
-    model_id: str,
-    k: int,
-    queries: Sequence[KeywordQuery],
-    filters: EntryFilter,
-) -> tuple[list[tuple[int, float]], list[list[KeywordHit]]]:
-    """The k nearest entries and the k best keyword hits of the first query that finds any
-    (the later lists are empty), in one statement: a round trip to the server costs more
-    than any of these index scans. Snippets are left empty: entries_with_snippets() makes
-    them for the hits that are shown."""
-    nearest_sql, params = _nearest_sql(vector, model_id, k, filters)
-    ctes = [f"v AS ({nearest_sql})"]
-    selects = [
-        "SELECT 0 AS list, seq, score AS rank, NULL::text AS snippet, false AS in_context FROM v"
-    ]
-    select_params: list[Any] = []
-    for number, query in enumerate(queries, start=1):
-        # A later query is searched only when the ones before it found nothing.
-        unless = [f"k{earlier}" for earlier in range(1, number)]
-        query_ctes, cte_params, select, headline = ranked(
-            query, filters, k, f"k{number}", unless, headline=False
-        )
-        ctes.append(query_ctes)
-        params.extend(cte_params)
-        selects.append(f"SELECT {number}, * FROM ({select}) s{number}")
-        select_params.extend(headline)
-    sql = (
-        f"WITH {', '.join(ctes)} {' UNION ALL '.join(selects)} "
-        "ORDER BY list, in_context DESC, rank DESC, seq"
-    )
-    lists: list[list[Any]] = [[] for _ in range(len(queries) + 1)]
-    for row in _run(conn, k, sql, params + select_params):
-        lists[row[0]].append(row[1:])
-    semantic = [(int(r[0]), float(r[1])) for r in lists[0]]
-    return semantic, [[to_hit(r) for r in rows] for rows in lists[1:]]
-
-
 def weighed_candidates(
     conn: Any,
     vector: bytes,
@@ -141,7 +102,7 @@ def weighed_candidates(
     nearest_sql, params = _nearest_sql(vector, model_id, k, filters)
     within = ranked_rows(phrase_queries(query), counts, k)
     keyword_ctes, keyword_params, _, _ = ranked(
-        query, filters, k, "k1", headline=False, within=within
+        query, filters, k, "k1", rarity(counts, total), headline=False, within=within
     )
     rows = _run(
         conn,
