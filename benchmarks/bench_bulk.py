@@ -3,10 +3,10 @@
     python benchmarks/bench_bulk.py [--count 200] [--rounds 3]
 
 The ONNX Runtime rows need the extra: pip install 'rekall[onnx]'. With --count below 64 the
-onnx row runs numpy (bulk calls only).
+onnx rows run numpy (bulk calls only).
 
 Texts: entries made by `rekall test generate` (median ~186 tokens) and the first documents
-of the pydoc eval corpus. Each round embeds every text set with every engine in turn
+of the pydoc and Debian eval corpora. Each round embeds every text set with every engine in turn
 (interleaved, so the machine's load hits all alike); figures are medians over the rounds,
 in wall entries/s (what a user waits) and entries per CPU-second (what load moves least).
 Cosines compare each engine's vectors with the numpy path's (the exact one).
@@ -38,26 +38,24 @@ def text_sets(count: int) -> dict[str, list[str]]:
     generated = [
         compose_embedding_text(e.title, e.tags, e.content) for e in generate_entries(count)
     ]
-    documents = quality.load_documents(ROOT / "tests" / "fixtures", "pydoc")[:count]
-    return {"generated": generated, "pydoc": [quality.embedding_text(d) for d in documents]}
+    found = {"generated": generated}
+    for corpus in ("pydoc", "debian"):
+        documents = quality.load_documents(ROOT / "tests" / "fixtures", corpus)[:count]
+        found[corpus] = [quality.embedding_text(d) for d in documents]
+    return found
 
 
 def engines(model_dir: Path) -> dict[str, Embed]:
-    """numpy (the default), bulk_engine = onnx and int8 (measured only), the last two when
-    the onnx extra is installed."""
+    """numpy (the default) and, when the onnx extra is installed, bulk_engine = onnx and
+    onnx-int8."""
     from rekall.search import onnx_engine
     from rekall.search.embedder import load_embedder
 
-    found: dict[str, Embed] = {"numpy (before)": load_embedder(model_dir).embed}
-    if onnx_engine.available():
+    found: dict[str, Embed] = {"numpy": load_embedder(model_dir).embed}
+    for engine in ("onnx", "onnx-int8") if onnx_engine.available() else ():
         chosen = load_embedder(model_dir)
-        chosen.batch_engine = "onnx"
-        found["onnx (after)"] = chosen.embed
-        int8 = load_embedder(model_dir)
-        weights, _ = int8._loaded()
-        int8._onnx = onnx_engine.OnnxBatchEngine(weights, quantized=True)
-        int8.batch_engine, int8.onnx_min_texts = "onnx", 1
-        found["onnx int8 (not used)"] = int8.embed
+        chosen.batch_engine = engine
+        found[engine] = chosen.embed
     return found
 
 
@@ -82,17 +80,17 @@ def measure(count: int, rounds: int, model_dir: Path) -> None:
                 figures.setdefault((set_name, engine), []).append((wall, cpu))
                 exact = vectors if exact is None else exact
                 cosines[(set_name, engine)] = float((vectors * exact).sum(axis=1).min())
-    print(f"{'texts':<12}{'engine':<22}{'entries/s':>10}{'per CPU-s':>11}{'min cosine':>12}")
+    print(f"{'texts':<12}{'engine':<12}{'entries/s':>10}{'per CPU-s':>11}{'min cosine':>12}")
     for (set_name, engine), runs in figures.items():
         wall = statistics.median(run[0] for run in runs)
         cpu = statistics.median(run[1] for run in runs)
         cosine = cosines[(set_name, engine)]
-        print(f"{set_name:<12}{engine:<22}{wall:>10.1f}{cpu:>11.1f}{cosine:>12.6f}")
-    for set_name in sets if len(found) > 1 else ():
-        before = figures[(set_name, "numpy (before)")]
-        after = figures[(set_name, "onnx (after)")]
+        print(f"{set_name:<12}{engine:<12}{wall:>10.1f}{cpu:>11.1f}{cosine:>12.6f}")
+    for set_name, engine in figures if len(found) > 1 else ():
+        before, after = figures[(set_name, "numpy")], figures[(set_name, engine)]
         ratio = statistics.median(a[1] / b[1] for a, b in zip(after, before, strict=True))
-        print(f"{set_name}: after / before, per CPU-second, median of {rounds}: {ratio:.2f}x")
+        if engine != "numpy":
+            print(f"{set_name}: {engine} / numpy per CPU-second, median of {rounds}: {ratio:.2f}x")
     print(f"load average at the end: {os.getloadavg()[0]:.1f}")
 
 

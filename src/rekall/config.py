@@ -14,7 +14,7 @@ from rekall.core.errors import ConfigError
 
 INT64_MAX = 2**63 - 1
 BACKENDS = ("auto", "numpy", "sqlite-vec")
-BULK_ENGINES = ("numpy", "onnx")
+BULK_ENGINES = ("numpy", "onnx", "onnx-int8")
 SEARCH_MODES = ("hybrid", "semantic", "keyword")
 
 
@@ -75,7 +75,7 @@ KEYS: tuple[KeySpec, ...] = (
         str,
         "numpy",
         choices=BULK_ENGINES,
-        help="engine for bulk embedding (onnx: pip install 'rekall[onnx]')",
+        help="engine for bulk embedding (onnx, onnx-int8: pip install 'rekall[onnx]')",
     ),
     KeySpec("model", "model_path", str, "", help="folder holding the model files"),
     KeySpec(

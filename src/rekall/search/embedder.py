@@ -38,7 +38,7 @@ TOKENIZE_CHUNK = 1024
 # building the graph take 1.4 s of CPU, which only bulk work earns back; queries stay on
 # numpy (see docs/decisions/013-bulk-embedding.md).
 ONNX_MIN_TEXTS = 64
-BatchEngine = Literal["numpy", "onnx"]
+BatchEngine = Literal["numpy", "onnx", "onnx-int8"]
 Forward = Callable[[bert_math.Ints, bert_math.Floats], bert_math.Floats]
 
 
@@ -87,8 +87,8 @@ class MiniLMEmbedder:
         self._tokenizer: TextTokenizer | None = tokenizer
         self._threads: Any = None  # a threadpoolctl controller, made when first needed
         self._onnx: Any = None  # an OnnxBatchEngine, made for the first big batch
-        # "onnx" (the performance.bulk_engine setting): calls of onnx_min_texts or more run
-        # on ONNX Runtime. Opt-in: it peaks ~180 MB above numpy while building its session.
+        # "onnx" or "onnx-int8" (the performance.bulk_engine setting): calls of onnx_min_texts
+        # or more run on ONNX Runtime. Opt-in: it peaks 150-190 MB above numpy.
         self.batch_engine: BatchEngine = "numpy"
         self.onnx_min_texts = ONNX_MIN_TEXTS
 
@@ -138,7 +138,10 @@ class MiniLMEmbedder:
         if self.batch_engine == "numpy" or texts < self.onnx_min_texts:
             return lambda ids, mask: bert_math.embed_tokens(weights, ids, mask)
         if self._onnx is None:
-            self._onnx = _start_onnx(weights)
+            tokenizer = self._loaded()[1]
+            self._onnx = _start_onnx(
+                weights, tokenizer if self.batch_engine == "onnx-int8" else None
+            )
         engine: Forward = self._onnx.embed_tokens
         return engine
 
@@ -177,17 +180,26 @@ class MiniLMEmbedder:
         return self._weights, self._tokenizer
 
 
-def _start_onnx(weights: bert_math.BertWeights) -> Any:
-    """An OnnxBatchEngine; ModelError naming the fix when the extra is missing or fails."""
-    from rekall.search import onnx_engine
+def _start_onnx(weights: bert_math.BertWeights, int8: TextTokenizer | None) -> Any:
+    """An OnnxBatchEngine, int8 when given the tokenizer for its calibration texts;
+    ModelError naming the fix when the extra is missing or fails."""
+    from rekall.search import onnx_engine, onnx_int8
 
     if not onnx_engine.available():
         raise ModelError(
-            "performance.bulk_engine is onnx but ONNX Runtime is not installed: "
+            "performance.bulk_engine is onnx or onnx-int8 but ONNX Runtime is not installed: "
             "pip install 'rekall[onnx]', or rekall config set bulk_engine numpy"
         )
+    if int8 is not None and not onnx_int8.exact_int8_products():
+        raise ModelError(
+            "performance.bulk_engine onnx-int8 needs a CPU with VNNI (or ARM): without it "
+            "int8 products can overflow; rekall config set bulk_engine onnx"
+        )
     try:
-        return onnx_engine.OnnxBatchEngine(weights)
+        if int8 is None:
+            return onnx_engine.OnnxBatchEngine(weights)
+        calibration = _pad(int8.ids(list(onnx_int8.CALIBRATION_TEXTS)))
+        return onnx_engine.OnnxBatchEngine(weights, calibration)
     except Exception as error:  # the runtime's errors share no narrower base class
         raise ModelError(
             f"ONNX Runtime could not run the model ({error}); "

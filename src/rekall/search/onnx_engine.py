@@ -16,6 +16,12 @@ from rekall.search import bert_math
 _MASKED = np.float32(-1e30)
 
 
+# With int8, texts of at most this many tokens run exact on numpy instead: they cost little,
+# and the int8 error weighs most on them (a one-character text was the worst of all, at
+# cosine 0.9990 on onnxruntime 1.23).
+EXACT_TOKENS = 16
+
+
 def available() -> bool:
     """Whether the `onnx` extra (onnx and onnxruntime) is installed."""
     return all(importlib.util.find_spec(name) is not None for name in ("onnx", "onnxruntime"))
@@ -55,27 +61,6 @@ def _linear(graph: _Graph, x: str, params: tuple[bert_math.Floats, bert_math.Flo
     return graph.op("Add", [product, graph.const(bias)])
 
 
-def _linear_int8(graph: _Graph, x: str, params: tuple[bert_math.Floats, bert_math.Floats]) -> str:
-    """x @ W.T + b with int8 weights (a scale per output) and int8 activations (per token)."""
-    weight, bias = params
-    transposed = np.ascontiguousarray(weight.T)
-    weight_scale = (np.abs(transposed).max(axis=0) / 127.0).astype(np.float32)
-    quantized = np.clip(np.round(transposed / weight_scale), -127, 127).astype(np.int8)
-    peak = graph.op("ReduceMax", [graph.op("Abs", [x]), graph.axes(-1)], keepdims=1)
-    peak = graph.op("Max", [peak, graph.const(np.float32(1e-12))])
-    scale = graph.op("Div", [peak, graph.const(np.float32(127.0))])
-    # Symmetric int8 values stored as uint8 around 128: the u8 x s8 product VNNI computes.
-    shifted = graph.op(
-        "Add", [graph.op("Round", [graph.op("Div", [x, scale])]), graph.const(np.float32(128.0))]
-    )
-    codes = graph.op("Cast", [shifted], to=2)  # TensorProto.UINT8
-    zero_points = [graph.const(np.uint8(128)), graph.const(np.int8(0))]
-    counts = graph.op("MatMulInteger", [codes, graph.const(quantized), *zero_points])
-    scales = graph.op("Mul", [scale, graph.const(weight_scale)])
-    product = graph.op("Mul", [graph.op("Cast", [counts], to=1), scales])  # TensorProto.FLOAT
-    return graph.op("Add", [product, graph.const(bias)])
-
-
 def _norm(
     graph: _Graph, x: str, norm: tuple[bert_math.Floats, bert_math.Floats], eps: float
 ) -> str:
@@ -104,9 +89,8 @@ def _attention(
     return str(linear(graph, merged, layer.attention_output))
 
 
-def _encoder(graph: _Graph, weights: bert_math.BertWeights, quantized: bool) -> None:
+def _encoder(graph: _Graph, weights: bert_math.BertWeights, linear: Any) -> None:
     """Nodes from inputs `tokens` [batch, seq, hidden] (word embeddings) and `mask` to `vectors`."""
-    linear = _linear_int8 if quantized else _linear
     seq = graph.op("Gather", [graph.op("Shape", ["mask"]), graph.const(np.int64(1))])
     end = graph.op("Unsqueeze", [seq, graph.axes(0)])
     positions = graph.op("Slice", [graph.const(weights.position_embeddings), graph.axes(0), end])
@@ -132,17 +116,27 @@ def _encoder(graph: _Graph, weights: bert_math.BertWeights, quantized: bool) -> 
     graph.nodes.append(graph.helper.make_node("Div", [mean, norm], ["vectors"]))
 
 
-def build_model(weights: bert_math.BertWeights, quantized: bool = False) -> bytes:
-    """The serialized ONNX model of the encoder, mean pooling and normalisation."""
+def build_model(
+    weights: bert_math.BertWeights, linear: Any = None, probes: list[str] | None = None
+) -> bytes:
+    """The serialized ONNX model of the encoder, mean pooling and normalisation.
+
+    linear builds each matrix product (fp32 by default); the names it appends to probes
+    become extra outputs, after `vectors`.
+    """
     onnx: Any = importlib.import_module("onnx")
     graph = _Graph(onnx.helper, onnx.numpy_helper)
-    _encoder(graph, weights, quantized)
+    _encoder(graph, weights, linear or _linear)
     hidden = int(weights.word_embeddings.shape[1])
     inputs = [
         onnx.helper.make_tensor_value_info("tokens", onnx.TensorProto.FLOAT, ["b", "s", hidden]),
         onnx.helper.make_tensor_value_info("mask", onnx.TensorProto.FLOAT, ["b", "s"]),
     ]
     outputs = [onnx.helper.make_tensor_value_info("vectors", onnx.TensorProto.FLOAT, ["b", hidden])]
+    outputs += [
+        onnx.helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, None)
+        for name in probes or ()
+    ]
     body = onnx.helper.make_graph(graph.nodes, "minilm", inputs, outputs, graph.initializers)
     # IR version 9 goes with opset 20; onnx's newest default is refused by older runtimes
     # (onnxruntime 1.23, the last for Python 3.10, reads up to 11).
@@ -154,27 +148,57 @@ def build_model(weights: bert_math.BertWeights, quantized: bool = False) -> byte
 
 
 class OnnxBatchEngine:
-    """Runs padded batches through ONNX Runtime; safe to call from several threads at once."""
+    """Runs padded batches through ONNX Runtime; safe to call from several threads at once.
 
-    def __init__(self, weights: bert_math.BertWeights, quantized: bool = False) -> None:
-        runtime: Any = importlib.import_module("onnxruntime")
-        options = runtime.SessionOptions()
-        # One thread per call: the caller runs a call per core, as with the numpy engine,
-        # and spinning threads would steal a busy machine's cores.
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        if quantized:
-            # The extended level fuses MatMulInteger + Cast + Mul into MatMulIntegerToFloat as if
-            # the activation scale were one number, not one per token: results came out wrong.
-            options.graph_optimization_level = runtime.GraphOptimizationLevel.ORT_ENABLE_BASIC
-        model = build_model(weights, quantized)
-        self._session = runtime.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+    Exact (fp32) by default; with calibration (padded ids and mask of a few texts), int8
+    products whose fp32 outlier channels are the calibration's largest activations.
+    """
+
+    def __init__(
+        self,
+        weights: bert_math.BertWeights,
+        calibration: tuple[bert_math.Ints, bert_math.Floats] | None = None,
+    ) -> None:
+        self._weights = weights
         self._word_embeddings = weights.word_embeddings
-        self.quantized = quantized
+        self.quantized = calibration is not None
+        if calibration is None:
+            self._session = _session(build_model(weights))
+            return
+        from rekall.search import onnx_int8
+
+        probes: list[str] = []
+        probe = build_model(weights, onnx_int8.quantized_linear(None, probes), probes)
+        ids, mask = calibration
+        maxima = _session(probe).run(probes, self._feed(ids, mask))
+        outliers = onnx_int8.choose_outliers(maxima)
+        model = build_model(weights, onnx_int8.quantized_linear(outliers))
+        self._session = _session(model)
+
+    def _feed(self, ids: bert_math.Ints, mask: bert_math.Floats) -> dict[str, Any]:
+        return {"tokens": self._word_embeddings[ids], "mask": mask}
 
     def embed_tokens(self, ids: bert_math.Ints, mask: bert_math.Floats) -> bert_math.Floats:
         """Mean-pooled, L2-normalised vectors [batch, hidden], as bert_math.embed_tokens."""
-        tokens = self._word_embeddings[ids]
-        vectors: bert_math.Floats = self._session.run(None, {"tokens": tokens, "mask": mask})[0]
-        return vectors
+        short = mask.sum(axis=1) <= EXACT_TOKENS if self.quantized else np.zeros(len(ids), bool)
+        if not short.any():
+            vectors: bert_math.Floats = self._session.run(["vectors"], self._feed(ids, mask))[0]
+            return vectors
+        out = np.empty((len(ids), self._word_embeddings.shape[1]), dtype=np.float32)
+        seq = min(EXACT_TOKENS, ids.shape[1])
+        out[short] = bert_math.embed_tokens(self._weights, ids[short, :seq], mask[short, :seq])
+        if not short.all():
+            rest = ~short
+            out[rest] = self._session.run(["vectors"], self._feed(ids[rest], mask[rest]))[0]
+        return out
+
+
+def _session(model: bytes) -> Any:
+    runtime: Any = importlib.import_module("onnxruntime")
+    options = runtime.SessionOptions()
+    # One thread per call: the caller runs a call per core, as with the numpy engine,
+    # and spinning threads would steal a busy machine's cores.
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return runtime.InferenceSession(model, options, providers=["CPUExecutionProvider"])

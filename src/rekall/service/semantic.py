@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from rekall import paths
 from rekall.config import Config
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     # numpy and the index code load with the first semantic search, never for keyword work.
     import numpy as np
 
-    from rekall.search.embedder import Embedder
+    from rekall.search.embedder import BatchEngine, Embedder
     from rekall.service.vector_sync import VectorSync
     from rekall.storage.contract import Store
 
@@ -126,8 +126,8 @@ class SemanticEngine:
             if identity.model_id != MODEL_ID:
                 embedder = load_embedder(location, identity.model_id, models_cache)
         self._model_id = identity.model_id
-        if self.config.bulk_engine == "onnx" and isinstance(embedder, MiniLMEmbedder):
-            embedder.batch_engine = "onnx"
+        if self.config.bulk_engine != "numpy" and isinstance(embedder, MiniLMEmbedder):
+            embedder.batch_engine = cast("BatchEngine", self.config.bulk_engine)
         return embedder
 
     def known_model_id(self) -> str:
