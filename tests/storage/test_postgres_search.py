@@ -198,3 +198,18 @@ def test_the_search_words_total_follows_adds_edits_and_deletes(
         assert kept == actual > 0
     finally:
         base.close()
+
+
+def test_keyword_search_survives_counters_behind_the_table(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    # A restore with triggers off can leave meta's counters below what the table holds.
+    base = Rekall(no_model(postgres_url, tmp_path))
+    try:
+        entry = base.add("til", "retry with jitter", "backoff doubles each time")
+        with psycopg.connect(postgres_url) as conn:
+            conn.execute("UPDATE meta SET value = 0 WHERE key IN ('entries', 'search_words')")
+        found = base.search("retry jitter", mode="keyword").results
+        assert [r.entry.id for r in found] == [entry.id]
+    finally:
+        base.close()

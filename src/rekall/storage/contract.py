@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+# Built at run time by each backend; kept apart so that building it creates none of the
+# protocol classes below (~2 ms of a cold search).
+from rekall.storage.repositories import Repositories as Repositories
 
 if TYPE_CHECKING:  # annotations only: a cold search imports no more than it runs
     from rekall.core.context import EntryContext
@@ -205,23 +208,6 @@ class MetaRepo(Protocol):
     def meta_value(self, conn: Any, key: str) -> int | None: ...
     def set_meta_value(self, conn: Any, key: str, value: int) -> None: ...
     def is_empty(self, conn: Any) -> bool: ...
-
-
-@dataclass(frozen=True)
-class Repositories:
-    """One implementation of every area of the contract."""
-
-    entries: EntriesRepo
-    links: LinksRepo
-    keyword: KeywordRepo
-    vectors: VectorsRepo
-    review: ReviewRepo
-    transfer: TransferRepo
-    meta: MetaRepo
-    tokens: TokensRepo
-    merge: MergeRepo
-    # None: the service searches vectors in its own in-process index (SQLite).
-    vector_search: VectorSearch | None = None
 
 
 class Store(Protocol):

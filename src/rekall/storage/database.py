@@ -20,7 +20,7 @@ from rekall.storage.connection import (
 )
 
 if TYPE_CHECKING:
-    from rekall.storage.contract import Repositories
+    from rekall.storage.repositories import Repositories
 
 T = TypeVar("T")
 
@@ -87,7 +87,7 @@ class Database:
             tokens_repo,
             transfer_repo,
         )
-        from rekall.storage.contract import Repositories
+        from rekall.storage.repositories import Repositories
 
         return Repositories(
             entries=entries_repo,

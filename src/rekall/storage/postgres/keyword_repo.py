@@ -123,7 +123,11 @@ def entry_fields(conn: Any, seqs: Sequence[int]) -> dict[int, EntryFields]:
 def rarity(counts: Sequence[int], total: int) -> list[float]:
     """Each phrase's weight in the rank: BM25's inverse document frequency as SQLite's FTS5
     computes it, so a word most entries hold adds next to nothing (docs/decisions/008)."""
-    return [max(MIN_RARITY, math.log((total - count + 0.5) / (count + 0.5))) for count in counts]
+    # A restore with triggers off can leave meta's entry count below the rows that match.
+    return [
+        max(MIN_RARITY, math.log(max(total - count + 0.5, MIN_RARITY) / (count + 0.5)))
+        for count in counts
+    ]
 
 
 def ranked(
