@@ -165,7 +165,7 @@ def verified_weights(real_model_dir: Path, tmp_path_factory: pytest.TempPathFact
     """
     from rekall.search.embedder import load_embedder
     from rekall.search.model_identity import verify_weights
-    from rekall.service.semantic import verified_weights_cache
+    from rekall.service.model_loading import verified_weights_cache
 
     cache = tmp_path_factory.mktemp("verified") / verified_weights_cache().name
     with load_embedder(real_model_dir) as embedder:

@@ -12,7 +12,7 @@ import pytest
 from rekall.core.errors import ModelError
 from rekall.search import model_identity
 from rekall.search.model_files import MODEL_ID, find_package_model_dir, read_safetensors_header
-from rekall.service import Rekall, semantic
+from rekall.service import Rekall, model_loading
 
 pytestmark = pytest.mark.model
 
@@ -57,13 +57,13 @@ def nudge(weights: Path) -> None:
 def verifications(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """Records each full verification (hash + self-check) the service runs."""
     calls: list[Path] = []
-    real = semantic.verify_weights
+    real = model_loading.verify_weights
 
     def counting(weights: Path, *args, **kwargs):  # type: ignore[no-untyped-def]
         calls.append(weights)
         return real(weights, *args, **kwargs)
 
-    monkeypatch.setattr(semantic, "verify_weights", counting)
+    monkeypatch.setattr(model_loading, "verify_weights", counting)
     return calls
 
 

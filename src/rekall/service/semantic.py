@@ -3,25 +3,23 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any
 
-from rekall import paths
 from rekall.config import Config
 from rekall.core.errors import ModelError
 from rekall.search.cache import LRUCache
-from rekall.search.model_files import MODEL_ID, ModelLocation, locate_model
-from rekall.search.model_identity import cached_identity, verify_weights
+from rekall.search.model_files import MODEL_ID, ModelLocation
+from rekall.search.model_identity import cached_identity
 from rekall.search.model_manager import ModelManager
 from rekall.service.derived_files import (
     COPIED_BACK,
     distrust_copied_back,
     remove_orphan_index_files,
 )
+from rekall.service.model_loading import find_model, load_verified, verified_weights_cache
 from rekall.storage.connection import rotate_token
 from rekall.storage.database import Database
 
@@ -29,7 +27,7 @@ if TYPE_CHECKING:
     # numpy and the index code load with the first semantic search, never for keyword work.
     import numpy as np
 
-    from rekall.search.embedder import BatchEngine, Embedder
+    from rekall.search.embedder import Embedder
     from rekall.service.vector_sync import VectorSync
     from rekall.storage.contract import Store
 
@@ -45,23 +43,6 @@ class Backend:
 
     name: str
     reason: str
-
-
-def find_model(config: Config) -> ModelLocation:
-    """Locate the model files as configured. Raises ModelError naming every place looked at."""
-    explicit = os.environ.get("REKALL_MODEL_PATH") or config.model_path
-    source: Literal["config", "env"] = "env" if os.environ.get("REKALL_MODEL_PATH") else "config"
-    return locate_model(
-        paths.cache_dir() / "models",
-        Path(explicit).expanduser() if explicit else None,
-        source,
-        config.allow_download,
-    )
-
-
-def verified_weights_cache() -> Path:
-    """Where the fingerprints and self-checks of weights files already verified are kept."""
-    return paths.cache_dir() / "models" / "verified-weights.json"
 
 
 class SemanticEngine:
@@ -100,34 +81,12 @@ class SemanticEngine:
         self.backend: Backend | None = None
 
     def _load(self) -> Embedder:
-        """Load the weights, identified by fingerprint and self-checked once per file.
-
-        Raises ModelError when the model is missing, corrupt or fails the self-check.
-        """
-        from rekall.search.embedder import MiniLMEmbedder, load_embedder
-
+        """Load the verified weights. Raises ModelError when they are missing or fail a check."""
         # A CLI process loads once, just after model_ready() found and checked the folder;
         # a long-lived one looks again at every load, as the files may have moved meanwhile.
         if self.location is None or self.long_lived:
             self.location = find_model(self.config)
-        location = self.location
-        weights, cache = location.path / "model.safetensors", verified_weights_cache()
-        identity = cached_identity(weights, cache)
-        models_cache = cache.parent
-        embedder = load_embedder(
-            location, identity.model_id if identity else MODEL_ID, models_cache
-        )
-        if identity is None:
-            try:
-                identity = verify_weights(weights, embedder.embed, cache)
-            finally:
-                if identity is None or identity.model_id != MODEL_ID:
-                    embedder.close()
-            if identity.model_id != MODEL_ID:
-                embedder = load_embedder(location, identity.model_id, models_cache)
-        self._model_id = identity.model_id
-        if self.config.bulk_engine != "numpy" and isinstance(embedder, MiniLMEmbedder):
-            embedder.batch_engine = cast("BatchEngine", self.config.bulk_engine)
+        embedder, self._model_id = load_verified(self.location, self.config.bulk_engine)
         return embedder
 
     def known_model_id(self) -> str:
