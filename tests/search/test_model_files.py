@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from rekall.core.errors import ModelError
-from rekall.search import model_files
+from rekall.search import model_download, model_files
 from rekall.search.model_files import (
     CACHE_FOLDER,
     MODEL_ID,
@@ -116,7 +116,7 @@ def downloads(monkeypatch: pytest.MonkeyPatch) -> Callable[[Downloader], list[st
             path = fake(repo_id, filename, **kwargs)
             if filename == "model.safetensors" and not tampered:
                 published = hashlib.sha256(Path(path).read_bytes()).hexdigest()
-                monkeypatch.setattr(model_files, "PUBLISHED_SHA256", published)
+                monkeypatch.setattr(model_download, "PUBLISHED_SHA256", published)
             return path
 
         monkeypatch.setattr(huggingface_hub, "hf_hub_download", recording)
