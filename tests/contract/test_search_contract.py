@@ -32,6 +32,24 @@ def test_keyword_finds_words_and_identifiers(
     assert "ENOSPC: file watchers limit reached" in titles(any_backend, "crash", "keyword")
 
 
+def test_keyword_matches_every_word_of_an_identifier_even_common_ones(
+    any_backend: Rekall,
+) -> None:
+    # "which" and "from" are English stop words: both backends must keep them, or
+    # shutil.which is searched as "shutil" and the entry naming shutil most wins.
+    other = any_backend.add("til", "shutil copytree and shutil rmtree", "shutil.copytree(a, b)")
+    which = any_backend.add("til", "Finding a program", "shutil.which returns its path or None")
+    chain = any_backend.add("til", "Flattening", "itertools.chain.from_iterable(lists)")
+    any_backend.add("til", "Chaining", "itertools.chain(a, b) then iterable checks")
+    assert [r.entry.id for r in any_backend.search("shutil.which", mode="keyword").results] == [
+        which.id
+    ]
+    found = any_backend.search("chain.from_iterable", mode="keyword").results
+    assert [r.entry.id for r in found] == [chain.id]
+    assert [r.entry.id for r in any_backend.search("which", mode="keyword").results] == [which.id]
+    assert other.id in [r.entry.id for r in any_backend.search("shutil", mode="keyword").results]
+
+
 def test_keyword_weights_title_over_body(any_backend: Rekall) -> None:
     body = any_backend.add("til", "something else", "mentions backoff once")
     title = any_backend.add("til", "backoff explained", "nothing here")

@@ -248,3 +248,53 @@ def test_a_base_of_schema_2_is_upgraded_to_stored_context_words_a_kept_count_and
         assert seq > 0 and counted == ([1], 2)
     finally:
         db.close()
+
+
+def test_a_base_of_schema_7_is_upgraded_to_search_words_that_keep_stop_words(
+    postgres_url: str,
+) -> None:
+    import psycopg
+
+    from rekall.core.entries import EntryFilter
+    from rekall.storage.fts_repo import KeywordQuery
+    from rekall.storage.postgres.connection import ensure_vector_extension
+    from rekall.storage.postgres.migrations import migrate
+    from rekall.storage.postgres.schema import MIGRATIONS
+
+    rows = [("shutil copytree and shutil rmtree", "shutil.copytree", ""), ("Finding", "", "")]
+    rows.append(("Finding a program", "shutil.which returns its path", "shutil.which"))
+    with psycopg.connect(postgres_url, autocommit=True) as conn:  # a base made before m008
+        migrate(conn, postgres_url, MIGRATIONS[:7], lambda c: ensure_vector_extension(c, ""))
+        for n, (title, content, keys) in enumerate(rows):
+            conn.execute(
+                "INSERT INTO entries (id, type, title, content, created_at, updated_at, "
+                "context_keys) VALUES (%s, 'til', %s, %s, 'now', 'now', %s)",
+                (f"01JD3K{n:020d}", title, content, keys),
+            )
+    db = PostgresDatabase(postgres_url)  # upgrades it
+    try:
+        with db.read() as conn:
+            hits = db.repos.keyword.search_phrases(
+                conn, KeywordQuery((("shutil", "which"),), False, False), EntryFilter(), 10
+            )
+            totals = conn.execute(
+                "SELECT (SELECT value FROM meta WHERE key = 'search_words'), "
+                "sum(length(search)) FROM entries"
+            ).fetchone()
+            head_index = conn.execute(
+                "SELECT indexdef FROM pg_indexes WHERE indexname = 'entries_head_search' "
+                "AND schemaname = current_schema()"
+            ).fetchone()[0]
+        assert [(hit.seq, hit.in_context) for hit in hits] == [(3, True)]
+        assert totals[0] == totals[1] > 0
+        assert "rekall_english" in head_index
+        with db.write() as (conn, _):  # the kept triggers follow the new column
+            db.repos.entries.delete_entry(conn, f"01JD3K{2:020d}")
+        with db.read() as conn:
+            left = conn.execute(
+                "SELECT (SELECT value FROM meta WHERE key = 'search_words'), "
+                "sum(length(search)) FROM entries"
+            ).fetchone()
+        assert left[0] == left[1] < totals[0]
+    finally:
+        db.close()

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from rekall.storage.fts_repo import DOCUMENT_COUNT_CAP
-from rekall.storage.postgres.schema import HEAD_VECTOR, TS_CONFIG
+from rekall.storage.postgres.schema_keyword import HEAD_VECTOR, TS_CONFIG
 
 # A word the statistics say at least this many entries hold is not counted row by row:
 # the estimate is used (counting 5,000 entries read 2,780 pages, 19 ms at 100,000).

@@ -17,7 +17,7 @@ from rekall.storage.fts_repo import (
 )
 from rekall.storage.postgres.entries_repo import filter_clause
 from rekall.storage.postgres.keyword_bounds import STATS_CTE, estimated_count, ranked_rows
-from rekall.storage.postgres.schema import TS_CONFIG
+from rekall.storage.postgres.schema_keyword import TS_CONFIG
 
 # Kept by a trigger (m003): counting the rows scanned the whole table on every search.
 ENTRY_COUNT = "SELECT value FROM meta WHERE key = 'entries'"

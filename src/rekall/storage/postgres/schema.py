@@ -6,41 +6,25 @@ from collections.abc import Callable
 from typing import Any
 
 from rekall.core.entries import ENTRY_TYPES, LINK_TYPES, STATUSES
-from rekall.storage.postgres.schema_keyword import m007_keep_the_search_words_total
+from rekall.storage.postgres.schema_keyword import (
+    ENGLISH,
+    head_vector,
+    m007_keep_the_search_words_total,
+    m008_keep_stop_words,
+    search_vector,
+    words,
+)
 
 Migration = Callable[[Any], None]
 DIMENSIONS = 384
-# The text search configuration: English stemming, like SQLite's porter tokenizer.
-TS_CONFIG = "english"
 
 
 def _sql_list(values: tuple[str, ...]) -> str:
     return ", ".join(f"'{value}'" for value in values)
 
 
-def _words(column: str) -> str:
-    # Split on anything but letters and digits first, as SQLite's unicode61 tokenizer does:
-    # PostgreSQL's own parser keeps node.js or a/b/c as one token a phrase query would miss.
-    return (
-        f"to_tsvector('{TS_CONFIG}'::regconfig, "
-        f"regexp_replace({column}, '[^[:alnum:]]+', ' ', 'g'))"
-    )
-
-
-_PROJECT = "coalesce(project, '')"
 # Rows that belong to an entry go with it; checked at commit when an import asks.
 _OWNED = "REFERENCES entries(id) ON DELETE CASCADE DEFERRABLE"
-SEARCH_VECTOR = (
-    f"setweight({_words('title')}, 'A') || setweight({_words('tags_text')}, 'B') || "
-    f"setweight({_words('context_keys')}, 'B') || setweight({_words(_PROJECT)}, 'C') || "
-    f"setweight({_words('content')}, 'D') || setweight({_words('context_story')}, 'D')"
-)
-
-# The words of the fields keyword ranking weighs most (A and B above), indexed apart: when a
-# word is in too many entries to rank them all, those holding it here are read first.
-HEAD_VECTOR = f"({_words('title')} || {_words('tags_text')} || {_words('context_keys')})"
-
-
 # HNSW settings: m (links per node) as pgvector's default, more candidates while building.
 HNSW_INDEX = (
     "CREATE INDEX embeddings_hnsw ON embeddings USING hnsw (vector vector_cosine_ops) "
@@ -91,7 +75,7 @@ def m001_create_entries(conn: Any) -> None:
             -- The context's errors, keywords and files; and its situation, fix and notes.
             context_keys TEXT NOT NULL DEFAULT '',
             context_story TEXT NOT NULL DEFAULT '',
-            search tsvector GENERATED ALWAYS AS ({SEARCH_VECTOR}) STORED
+            search tsvector GENERATED ALWAYS AS ({search_vector(ENGLISH)}) STORED
         );
         CREATE INDEX entries_type ON entries(type);
         CREATE INDEX entries_project ON entries(project);
@@ -176,7 +160,7 @@ def m003_store_context_words_and_entry_count(conn: Any) -> None:
     conn.execute(
         f"""
         ALTER TABLE entries ADD COLUMN context_search tsvector
-            GENERATED ALWAYS AS ({_words("context_keys")}) STORED;
+            GENERATED ALWAYS AS ({words("context_keys", ENGLISH)}) STORED;
         INSERT INTO meta (key, value) SELECT 'entries', count(*) FROM entries;
         -- Per statement, not per row: a bulk COPY of 100,000 entries updates the row once.
         -- Writers already serialise on the generation row, so this row adds no waiting.
@@ -219,7 +203,7 @@ def m005_index_title_tag_and_context_words(conn: Any) -> None:
     23,809 and ranking them all took 150 ms; keyword_bounds reads the entries holding such
     a word in these fields instead of an arbitrary share of them.
     """
-    conn.execute(f"CREATE INDEX entries_head_search ON entries USING gin ({HEAD_VECTOR})")
+    conn.execute(f"CREATE INDEX entries_head_search ON entries USING gin ({head_vector(ENGLISH)})")
 
 
 def m006_add_embedding_pieces(conn: Any) -> None:
@@ -278,5 +262,6 @@ MIGRATIONS: tuple[Migration, ...] = (
     m005_index_title_tag_and_context_words,
     m006_add_embedding_pieces,
     m007_keep_the_search_words_total,
+    m008_keep_stop_words,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,8 +1,51 @@
-"""The migration that keeps the totals keyword ranking (BM25) reads instead of the whole table."""
+"""The words keyword search reads on PostgreSQL: its text search configuration, the tsvector
+expressions, and the migrations that keep BM25's totals and keep stop words."""
 
 from __future__ import annotations
 
 from typing import Any
+
+# The configuration of the migrations before m008: English stemming, stop words dropped.
+ENGLISH = "english"
+# The configuration searches use (m008): English stemming, like SQLite's porter tokenizer,
+# and every word kept, as FTS5 keeps them: shutil.which is two words, not "shutil" alone.
+TS_CONFIG = "rekall_english"
+_PROJECT = "coalesce(project, '')"
+
+
+def words(column: str, config: str = TS_CONFIG) -> str:
+    """SQL for the tsvector of a column's words."""
+    # Split on anything but letters and digits first, as SQLite's unicode61 tokenizer does:
+    # PostgreSQL's own parser keeps node.js or a/b/c as one token a phrase query would miss.
+    return (
+        f"to_tsvector('{config}'::regconfig, regexp_replace({column}, '[^[:alnum:]]+', ' ', 'g'))"
+    )
+
+
+def search_vector(config: str = TS_CONFIG) -> str:
+    """SQL for an entry's weighted search words: title A, tags and context keys B, project C,
+    body D."""
+    return (
+        f"setweight({words('title', config)}, 'A') || "
+        f"setweight({words('tags_text', config)}, 'B') || "
+        f"setweight({words('context_keys', config)}, 'B') || "
+        f"setweight({words(_PROJECT, config)}, 'C') || "
+        f"setweight({words('content', config)}, 'D') || "
+        f"setweight({words('context_story', config)}, 'D')"
+    )
+
+
+def head_vector(config: str = TS_CONFIG) -> str:
+    """SQL for the words of the fields keyword ranking weighs most (A and B above)."""
+    return (
+        f"({words('title', config)} || {words('tags_text', config)} || "
+        f"{words('context_keys', config)})"
+    )
+
+
+# Indexed apart (m005): when a word is in too many entries to rank them all, those holding
+# it here are read first. Queries must use this very expression for the index to serve.
+HEAD_VECTOR = head_vector()
 
 
 def m007_keep_the_search_words_total(conn: Any) -> None:
@@ -39,5 +82,35 @@ def m007_keep_the_search_words_total(conn: Any) -> None:
         CREATE TRIGGER entries_words_out AFTER DELETE ON entries
             REFERENCING OLD TABLE AS old_rows
             FOR EACH STATEMENT EXECUTE FUNCTION rekall_sum_search_words();
+        """
+    )
+
+
+def m008_keep_stop_words(conn: Any) -> None:
+    """Search words made with rekall_english: english's stemmer without its stop word list.
+
+    english drops "which", "from", "the" and 124 other words from rows and queries, so
+    shutil.which was searched as "shutil" and itertools.chain.from_iterable as three words
+    of four. The stored tsvectors, their indexes, the words total and the statistics the
+    word counts are estimated from are made again (one rewrite of the table, under the
+    migration lock). A word most entries hold weighs next to nothing in BM25.
+    """
+    conn.execute(
+        f"""
+        CREATE TEXT SEARCH DICTIONARY rekall_english_stem
+            (TEMPLATE = snowball, Language = english);
+        CREATE TEXT SEARCH CONFIGURATION {TS_CONFIG} (COPY = {ENGLISH});
+        ALTER TEXT SEARCH CONFIGURATION {TS_CONFIG}
+            ALTER MAPPING REPLACE english_stem WITH rekall_english_stem;
+        DROP INDEX entries_head_search;
+        ALTER TABLE entries DROP COLUMN search, DROP COLUMN context_search,
+            ADD COLUMN search tsvector GENERATED ALWAYS AS ({search_vector()}) STORED,
+            ADD COLUMN context_search tsvector
+                GENERATED ALWAYS AS ({words("context_keys")}) STORED;
+        CREATE INDEX entries_search ON entries USING gin (search);
+        CREATE INDEX entries_head_search ON entries USING gin ({HEAD_VECTOR});
+        UPDATE meta SET value = (SELECT coalesce(sum(length(search)), 0) FROM entries)
+            WHERE key = 'search_words';
+        ANALYZE entries;
         """
     )
