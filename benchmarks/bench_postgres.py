@@ -38,6 +38,13 @@ from common import (  # noqa: E402
 from pg_bases import REAL, fresh_database, perturbed_base, start_server  # noqa: E402
 from pg_statements import statement_times  # noqa: E402
 
+from rekall.storage.postgres.schema_keyword import (  # noqa: E402
+    ENGLISH,
+    head_vector,
+    search_vector,
+    words,
+)
+
 MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 BASELINE = "f2e9993"
 # The last commit before keyword ranking read a bounded set of rows (schema 4); its side
@@ -175,12 +182,27 @@ def warm_compared(url: str, twin: str, rounds: int, before: str) -> dict[str, di
 
 def schema_of(source: Path) -> int:
     """How many PostgreSQL migrations the code in source knows."""
-    text = (source / "rekall" / "storage" / "postgres" / "schema.py").read_text()
-    return len(re.findall(r"^def m\d{3}_", text, re.MULTILINE))
+    folder = source / "rekall" / "storage" / "postgres"
+    texts = [path.read_text() for path in folder.glob("schema*.py")]
+    return sum(len(re.findall(r"^def m\d{3}_", text, re.MULTILINE)) for text in texts)
 
 
 # What undoes each later migration, for a twin of the base an older Rekall can open.
 UNDO = {
+    8: [
+        "DROP INDEX entries_head_search",
+        "ALTER TABLE entries DROP COLUMN search, DROP COLUMN context_search, "
+        f"ADD COLUMN search tsvector GENERATED ALWAYS AS ({search_vector(ENGLISH)}) STORED, "
+        "ADD COLUMN context_search tsvector "
+        f"GENERATED ALWAYS AS ({words('context_keys', ENGLISH)}) STORED",
+        "CREATE INDEX entries_search ON entries USING gin (search)",
+        f"CREATE INDEX entries_head_search ON entries USING gin ({head_vector(ENGLISH)})",
+        "UPDATE meta SET value = (SELECT coalesce(sum(length(search)), 0) FROM entries) "
+        "WHERE key = 'search_words'",
+        "DROP TEXT SEARCH CONFIGURATION rekall_english",
+        "DROP TEXT SEARCH DICTIONARY rekall_english_stem",
+        "ANALYZE entries",
+    ],
     7: [
         "DROP TRIGGER entries_words_in ON entries",
         "DROP TRIGGER entries_words_changed ON entries",
@@ -205,8 +227,8 @@ def base_for(url: str, before: Path) -> str:
     version, current = schema_of(before), schema_of(ROOT / "src")
     if version == current:
         return url
-    if version not in (2, 4, 6):
-        raise SystemExit("--before: only a commit at schema 2, 4, 6 or this one is supported")
+    if version not in (2, 4, 6, 7):
+        raise SystemExit("--before: only a commit at schema 2, 4, 6, 7 or this one is supported")
     return twin_at(url, version, current)
 
 
