@@ -38,13 +38,6 @@ from common import (  # noqa: E402
 from pg_bases import REAL, fresh_database, perturbed_base, start_server  # noqa: E402
 from pg_statements import statement_times  # noqa: E402
 
-from rekall.storage.postgres.schema_keyword import (  # noqa: E402
-    ENGLISH,
-    head_vector,
-    search_vector,
-    words,
-)
-
 MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 BASELINE = "f2e9993"
 # The last commit before keyword ranking read a bounded set of rows (schema 4); its side
@@ -189,20 +182,6 @@ def schema_of(source: Path) -> int:
 
 # What undoes each later migration, for a twin of the base an older Rekall can open.
 UNDO = {
-    8: [
-        "DROP INDEX entries_head_search",
-        "ALTER TABLE entries DROP COLUMN search, DROP COLUMN context_search, "
-        f"ADD COLUMN search tsvector GENERATED ALWAYS AS ({search_vector(ENGLISH)}) STORED, "
-        "ADD COLUMN context_search tsvector "
-        f"GENERATED ALWAYS AS ({words('context_keys', ENGLISH)}) STORED",
-        "CREATE INDEX entries_search ON entries USING gin (search)",
-        f"CREATE INDEX entries_head_search ON entries USING gin ({head_vector(ENGLISH)})",
-        "UPDATE meta SET value = (SELECT coalesce(sum(length(search)), 0) FROM entries) "
-        "WHERE key = 'search_words'",
-        "DROP TEXT SEARCH CONFIGURATION rekall_english",
-        "DROP TEXT SEARCH DICTIONARY rekall_english_stem",
-        "ANALYZE entries",
-    ],
     7: [
         "DROP TRIGGER entries_words_in ON entries",
         "DROP TRIGGER entries_words_changed ON entries",
@@ -219,6 +198,27 @@ UNDO = {
         "DELETE FROM meta WHERE key = 'entries'",
     ],
 }
+
+
+def undo_keeping_stop_words() -> list[str]:
+    """What undoes m008 (stop words kept); imported here, as the older code run with this
+    script lacks the module."""
+    from rekall.storage.postgres.schema_keyword import ENGLISH, head_vector, search_vector, words
+
+    return [
+        "DROP INDEX entries_head_search",
+        "ALTER TABLE entries DROP COLUMN search, DROP COLUMN context_search, "
+        f"ADD COLUMN search tsvector GENERATED ALWAYS AS ({search_vector(ENGLISH)}) STORED, "
+        "ADD COLUMN context_search tsvector "
+        f"GENERATED ALWAYS AS ({words('context_keys', ENGLISH)}) STORED",
+        "CREATE INDEX entries_search ON entries USING gin (search)",
+        f"CREATE INDEX entries_head_search ON entries USING gin ({head_vector(ENGLISH)})",
+        "UPDATE meta SET value = (SELECT coalesce(sum(length(search)), 0) FROM entries) "
+        "WHERE key = 'search_words'",
+        "DROP TEXT SEARCH CONFIGURATION rekall_english",
+        "DROP TEXT SEARCH DICTIONARY rekall_english_stem",
+        "ANALYZE entries",
+    ]
 
 
 def base_for(url: str, before: Path) -> str:
@@ -246,7 +246,7 @@ def twin_at(url: str, version: int, current: int) -> str:
         row = conn.execute("SELECT max(version) FROM rekall_schema").fetchone()
         applied = min(current, int(row[0])) if row and row[0] is not None else current
         for later in range(applied, version, -1):
-            for statement in UNDO.get(later, []):
+            for statement in undo_keeping_stop_words() if later == 8 else UNDO.get(later, []):
                 conn.execute(statement)
         conn.execute("DELETE FROM rekall_schema WHERE version > %s", (version,))
     return twin
