@@ -155,7 +155,7 @@ def test_a_word_the_statistics_call_common_is_estimated_a_rare_one_counted(
     postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from rekall.storage.fts_repo import KeywordQuery
-    from rekall.storage.postgres import keyword_bounds
+    from rekall.storage.postgres import keyword_bounds, keyword_repo
 
     base = Rekall(no_model(postgres_url, tmp_path))
     try:
@@ -176,6 +176,33 @@ def test_a_word_the_statistics_call_common_is_estimated_a_rare_one_counted(
         # The share the statistics saw (30 and 31 of 31 entries) of today's 41 entries;
         # the rare word is still counted.
         assert estimated == ([40, 1, 41], 41)
+        # Counting stops at its cap; an estimate does not, as BM25's rarity needs the share.
+        monkeypatch.setattr(keyword_repo, "DOCUMENT_COUNT_CAP", 20)
+        with base.db.read() as conn:
+            capped = base.db.repos.keyword.document_counts(conn, query)
+        assert capped == ([40, 1, 41], 41)
+        monkeypatch.setattr(keyword_bounds, "ESTIMATE_FROM", 1000)
+        with base.db.read() as conn:
+            assert base.db.repos.keyword.document_counts(conn, query) == ([20, 1, 20], 41)
+    finally:
+        base.close()
+
+
+def test_a_one_word_query_in_too_many_entries_still_reads_its_title_matches(
+    postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rekall.storage.postgres import keyword_bounds
+
+    base = Rekall(no_model(postgres_url, tmp_path))
+    try:
+        for n in range(6):
+            base.add("til", f"note {n}", "call it again after a retry")
+        titled = base.add("bug", "retry", "backoff doubles each time").id
+        monkeypatch.setattr(keyword_bounds, "RANKED_ROWS", 3)
+        # Its rows are cut at three, in table order: the title match comes from its own list.
+        for mode in ("keyword", "hybrid"):
+            found = base.search("retry", mode=mode).results
+            assert found[0].entry.id == titled, mode
     finally:
         base.close()
 

@@ -86,7 +86,8 @@ def tsquery(query: KeywordQuery) -> tuple[str, list[str]]:
 
 def document_counts(conn: Any, query: KeywordQuery) -> tuple[list[int], int]:
     """How many entries hold each phrase (counting stops at DOCUMENT_COUNT_CAP; common words
-    are estimated, see counted()), and how many entries there are, in one statement."""
+    are estimated, without a cap, see counted()), and how many entries there are, in one
+    statement."""
     selects: list[str] = []
     params: list[Any] = []
     for phrase, (sql, phrase_params) in zip(query.phrases, phrase_queries(query), strict=True):

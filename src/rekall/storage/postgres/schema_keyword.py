@@ -56,6 +56,9 @@ def m007_keep_the_search_words_total(conn: Any) -> None:
     """
     conn.execute(
         """
+        -- Writers wait until the triggers exist: one committing between the sum and the
+        -- triggers would be counted by neither.
+        LOCK TABLE entries IN SHARE ROW EXCLUSIVE MODE;
         INSERT INTO meta (key, value)
             SELECT 'search_words', coalesce(sum(length(search)), 0) FROM entries;
         CREATE FUNCTION rekall_sum_search_words() RETURNS trigger LANGUAGE plpgsql AS $$
