@@ -406,3 +406,16 @@ def test_a_page_of_the_list_walks_the_sort_index_not_a_sort_of_every_entry(
     finally:
         db.close()
     assert "INDEX entries_updated" in plan and "TEMP B-TREE" not in plan, plan
+
+
+def test_a_stamped_name_taken_in_the_same_second_gets_a_counter(tmp_path: Path) -> None:
+    from rekall.storage.maintenance import first_free_path
+
+    stem = tmp_path / "rekall.db.v3-20261203T101500"
+    first = first_free_path(stem, ".bak")
+    assert first.name == "rekall.db.v3-20261203T101500.bak"
+    first.touch()
+    second = first_free_path(stem, ".bak")
+    second.touch()
+    assert second.name == "rekall.db.v3-20261203T101500-1.bak"
+    assert first_free_path(stem, ".bak").name == "rekall.db.v3-20261203T101500-2.bak"

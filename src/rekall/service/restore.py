@@ -34,12 +34,7 @@ class RestoreReport:
 def stamped_path(db_path: Path, label: str) -> Path:
     """A new file beside the database, named with label and the UTC time."""
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    candidate = db_path.with_name(f"{db_path.stem}-{label}-{stamp}.db")
-    counter = 1
-    while candidate.exists():
-        candidate = db_path.with_name(f"{db_path.stem}-{label}-{stamp}-{counter}.db")
-        counter += 1
-    return candidate
+    return maintenance.first_free_path(db_path.with_name(f"{db_path.stem}-{label}-{stamp}"), ".db")
 
 
 def backup(db: Database, target: Path | None = None) -> Path:

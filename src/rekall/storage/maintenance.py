@@ -23,6 +23,18 @@ REQUIRED_TABLES: dict[int, set[str]] = {
 }
 
 
+def first_free_path(stem: Path, suffix: str) -> Path:
+    """stem with suffix, else with -1, -2... before the suffix: the first that does not exist.
+
+    Backups and snapshots are stamped to the second; two in the same second get a counter.
+    """
+    candidate, counter = stem.with_name(stem.name + suffix), 1
+    while candidate.exists():
+        candidate = stem.with_name(f"{stem.name}-{counter}{suffix}")
+        counter += 1
+    return candidate
+
+
 def backup_to(source: sqlite3.Connection, target: Path) -> None:
     """Write a consistent copy of source's database to target, which appears only when complete.
 

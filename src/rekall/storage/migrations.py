@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from rekall.core.errors import MigrationError, NewerSchemaError, UnusableDatabaseError
+from rekall.storage.maintenance import first_free_path
 from rekall.storage.schema import MIGRATIONS, Migration
 
 
@@ -109,11 +110,7 @@ def _apply_one(
 def _take_snapshot(conn: sqlite3.Connection, db_file: Path, version: int) -> Path:
     """VACUUM INTO a consistent copy beside the database before changing its schema."""
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
-    target = db_file.with_name(f"{db_file.name}.v{version}-{stamp}.bak")
-    counter = 1
-    while target.exists():
-        target = db_file.with_name(f"{db_file.name}.v{version}-{stamp}-{counter}.bak")
-        counter += 1
+    target = first_free_path(db_file.with_name(f"{db_file.name}.v{version}-{stamp}"), ".bak")
     try:
         conn.execute("VACUUM INTO ?", (str(target),))
     except sqlite3.Error as exc:
