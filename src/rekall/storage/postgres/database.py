@@ -228,7 +228,6 @@ class PostgresDatabase:
 
 def _repositories() -> Repositories:
     from rekall.storage.postgres import search_repo
-
     from rekall.storage.repositories import AREAS
 
     # Each area's module is imported when first used, as on SQLite.
