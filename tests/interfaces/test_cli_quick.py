@@ -125,6 +125,10 @@ NOT_FOR_A_SEARCH |= {"rekall.storage.contract"}
 # The repositories of areas a search does not read (~2 ms with their record classes).
 NOT_FOR_A_SEARCH |= {f"rekall.storage.{name}_repo" for name in ("links", "review", "tokens")}
 NOT_FOR_A_SEARCH |= {"rekall.storage.transfer_repo", "rekall.storage.merge_repo"}
+# Annotations' array types, and importlib.util when the path finder finds the weights.
+NOT_FOR_A_SEARCH |= {"numpy.typing", "importlib.util"}
+# Embedding entries as they are written.
+NOT_FOR_A_SEARCH |= {"rekall.service.indexing", "rekall.service.pieces"}
 
 
 COLLECTED = """
