@@ -129,6 +129,8 @@ NOT_FOR_A_SEARCH |= {"rekall.storage.transfer_repo", "rekall.storage.merge_repo"
 NOT_FOR_A_SEARCH |= {"numpy.typing", "importlib.util"}
 # Embedding entries as they are written.
 NOT_FOR_A_SEARCH |= {"rekall.service.indexing", "rekall.service.pieces"}
+# Review records, schedule and dates: the facade's review methods import them when called.
+NOT_FOR_A_SEARCH |= {"rekall.service.review", "rekall.core.review"}
 
 
 COLLECTED = """

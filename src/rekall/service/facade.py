@@ -14,7 +14,7 @@ from rekall.config import Config, load_config
 from rekall.core import entries as core
 from rekall.core.context import apply_context_changes, embedding_part, validate_context_changes
 from rekall.core.entries import Entry, EntryFilter, Link
-from rekall.core.review import SIMILAR_EXISTING_THRESHOLD
+from rekall.core.results import SIMILAR_EXISTING_THRESHOLD
 from rekall.search.cache import LRUCache
 from rekall.search.hybrid import FusionWeights
 from rekall.service import searching
@@ -22,7 +22,7 @@ from rekall.service.data_methods import DataMethods
 from rekall.service.entries import ACTING_AS, EntryOperations, validate_changes
 from rekall.service.keyword import KeywordSide
 from rekall.service.legacy_offer import offer_legacy_import
-from rekall.service.review import ReviewMethods
+from rekall.service.review_methods import ReviewMethods
 from rekall.service.search_methods import MAX_LIMIT as MAX_LIMIT
 from rekall.service.search_methods import RANKINGS_KEPT, SearchMethods, check_limit
 from rekall.service.search_methods import check_mode as check_mode
