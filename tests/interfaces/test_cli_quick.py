@@ -131,6 +131,9 @@ NOT_FOR_A_SEARCH |= {"numpy.typing", "importlib.util"}
 NOT_FOR_A_SEARCH |= {"rekall.service.indexing", "rekall.service.pieces"}
 # Review records, schedule and dates: the facade's review methods import them when called.
 NOT_FOR_A_SEARCH |= {"rekall.service.review", "rekall.core.review"}
+# Record classes a search never builds, each in the module of the work that builds them.
+NOT_FOR_A_SEARCH |= {"rekall.storage.vector_rows", "rekall.storage.weighed"}
+NOT_FOR_A_SEARCH |= {"rekall.search.rank_fusion", "rekall.search.model_status"}
 
 
 COLLECTED = """

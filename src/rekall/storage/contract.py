@@ -20,9 +20,10 @@ if TYPE_CHECKING:  # annotations only: a cold search imports no more than it run
     from rekall.core.entries import Entry, EntryFilter, Link, NewEntry
     from rekall.core.records import EntryRecord, LinkRecord
     from rekall.core.review import ReviewState
-    from rekall.storage.embeddings_repo import PendingText, StoredVector
-    from rekall.storage.fts_repo import EntryFields, KeywordHit, KeywordQuery, WeighedCandidates
+    from rekall.storage.fts_repo import EntryFields, KeywordHit, KeywordQuery
     from rekall.storage.tokens_repo import TokenRecord
+    from rekall.storage.vector_rows import PendingText, StoredVector
+    from rekall.storage.weighed import WeighedCandidates
 
 T = TypeVar("T")
 
