@@ -77,8 +77,16 @@ class KeywordRepo(Protocol):
     hybrid search weighs them by: how many entries hold each phrase, and the matched fields."""
 
     def search_phrases(
-        self, conn: Any, query: KeywordQuery, filters: EntryFilter, limit: int
-    ) -> list[KeywordHit]: ...
+        self,
+        conn: Any,
+        query: KeywordQuery,
+        filters: EntryFilter,
+        limit: int,
+        counts: tuple[list[int], int] | None = None,
+    ) -> list[KeywordHit]:
+        """counts: document_counts() of the query when the caller read them already."""
+        ...
+
     def document_counts(self, conn: Any, query: KeywordQuery) -> tuple[list[int], int]: ...
     def entry_fields(self, conn: Any, seqs: Sequence[int]) -> dict[int, EntryFields]: ...
 
