@@ -90,12 +90,8 @@ def hybrid_candidates(
     db, query, vector = keyword.db, plan.query(), engine.embed_query(text)
     search = db.repos.vector_search
     if search is None or not plan.terms:
-        hits = keyword.hits(plan, filters, k)
-        return (
-            nearest_hits(engine, db, vector, filters, k),
-            keyword.weigh(plan, hits, weights),
-            None,
-        )
+        matches = keyword.weighed(plan, filters, k, weights)
+        return nearest_hits(engine, db, vector, filters, k), matches, None
     blob, model_id = vector.astype("<f4").tobytes(), engine.model_id
     found = db.query(
         lambda conn: search.weighed_candidates(conn, blob, model_id, k, query, filters)
@@ -128,7 +124,7 @@ def keyword_ranking(
 ) -> Ranking:
     """Keyword mode: BM25 order; the score is BM25 relevance (higher is better)."""
     plan = KeywordPlan.from_query(query, weights.prefix_last)
-    matches = keyword.weigh(plan, keyword.hits(plan, filters, limit), weights)
+    matches = keyword.weighed(plan, filters, limit, weights)
     evidence: dict[int, Evidence] = {}
     for rank, match in enumerate(matches, start=1):
         evidence[match.hit.seq] = keyword_said(Evidence(), rank, match)

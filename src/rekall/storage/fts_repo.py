@@ -70,19 +70,6 @@ class EntryFields:
     context: str  # the context's error messages, trigger keywords and files
 
 
-@dataclass(frozen=True)
-class WeighedCandidates:
-    """Hybrid search's candidates with what weighing them needs, from one statement: the
-    nearest entries, the keyword hits (snippets left empty), the hits' fields, how many
-    entries hold each phrase of the query, and how many entries there are."""
-
-    semantic: list[tuple[int, float]]
-    hits: list[KeywordHit]
-    fields: dict[int, EntryFields]
-    counts: list[int]
-    total: int
-
-
 def keyword_search(
     conn: sqlite3.Connection,
     match: str,
@@ -195,9 +182,14 @@ def _matches_any(conn: sqlite3.Connection, match: str) -> bool:
 
 
 def search_phrases(
-    conn: sqlite3.Connection, query: KeywordQuery, filters: EntryFilter, limit: int
+    conn: sqlite3.Connection,
+    query: KeywordQuery,
+    filters: EntryFilter,
+    limit: int,
+    counts: tuple[list[int], int] | None = None,
 ) -> list[KeywordHit]:
-    """Best matches of a KeywordQuery; [] when it has no phrase."""
+    """Best matches of a KeywordQuery; [] when it has no phrase. FTS5 weighs by its own
+    statistics: counts (the contract's) are not needed."""
     if not query.phrases:
         return []
     parts = _quoted(conn, query)
