@@ -9,6 +9,7 @@ from rekall.core.entries import EntryFilter
 from rekall.search import fts
 from rekall.search.cache import LRUCache
 from rekall.search.hybrid import FusionWeights, KeywordEvidence, idf, keyword_evidence
+from rekall.service.side_worker import Pending, SideWorker
 from rekall.storage.fts_repo import EntryFields, KeywordHit, KeywordQuery
 
 if TYPE_CHECKING:
@@ -55,6 +56,25 @@ class KeywordSide:
         self.db = db
         self.counts: LRUCache[int] = LRUCache(COUNT_CACHE_SIZE)
         self.fields: LRUCache[Folded] = LRUCache(FIELDS_CACHE_SIZE)
+        self.worker = SideWorker()
+
+    def start_weighed(
+        self, plan: KeywordPlan, filters: EntryFilter, limit: int, weights: FusionWeights
+    ) -> Pending[list[KeywordMatch]]:
+        """hits() then weigh(), on the worker thread; result() on the return value waits."""
+
+        def work() -> list[KeywordMatch]:
+            return self.weigh(plan, self.hits(plan, filters, limit), weights)
+
+        if not plan.terms:  # nothing to read
+            pending = Pending(work)
+            pending.run()
+            return pending
+        return self.worker.submit(work)
+
+    def close(self) -> None:
+        """Stop the worker thread (searches after this run their keyword side in turn)."""
+        self.worker.close()
 
     def hits(self, plan: KeywordPlan, filters: EntryFilter, limit: int) -> list[KeywordHit]:
         """Best keyword matches: entries holding any of the terms, by field-weighted rank,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -85,17 +86,14 @@ def hybrid_candidates(
     server) the query their snippets are still to be made with.
 
     A server backend answers everything in one statement (one round trip); the embedded one
-    searches its in-process vector index, then runs the keyword side's queries.
+    runs the keyword side's queries while it embeds the query and searches its vector index.
     """
-    db, query, vector = keyword.db, plan.query(), engine.embed_query(text)
+    db, query = keyword.db, plan.query()
     search = db.repos.vector_search
     if search is None or not plan.terms:
-        hits = keyword.hits(plan, filters, k)
-        return (
-            nearest_hits(engine, db, vector, filters, k),
-            keyword.weigh(plan, hits, weights),
-            None,
-        )
+        semantic, matches = overlapped_candidates(engine, keyword, text, plan, filters, k, weights)
+        return semantic, matches, None
+    vector = engine.embed_query(text)
     blob, model_id = vector.astype("<f4").tobytes(), engine.model_id
     found = db.query(
         lambda conn: search.weighed_candidates(conn, blob, model_id, k, query, filters)
@@ -103,6 +101,34 @@ def hybrid_candidates(
     rarity = [idf(count, found.total) for count in found.counts]
     matches = weigh_hits(plan, found.hits, rarity, fold_fields(found.fields), weights)
     return found.semantic, matches, query
+
+
+def overlapped_candidates(
+    engine: SemanticEngine,
+    keyword: KeywordSide,
+    text: str,
+    plan: KeywordPlan,
+    filters: EntryFilter,
+    k: int,
+    weights: FusionWeights,
+) -> tuple[list[tuple[int, float]], list[KeywordMatch]]:
+    """The nearest entries and the weighed keyword hits, the keyword side on its worker
+    thread while this one embeds the query and searches the vectors: BLAS and SQLite
+    release the GIL, so on two cores the keyword side costs no wall time of its own.
+
+    An error of the semantic side wins, as when the sides ran in turn (a model error makes
+    the caller fall back to keywords); the keyword side is finished first, so no search work
+    outlives the call.
+    """
+    pending = keyword.start_weighed(plan, filters, k, weights)
+    try:
+        vector = engine.embed_query(text)
+        semantic = nearest_hits(engine, keyword.db, vector, filters, k)
+    except BaseException:
+        with contextlib.suppress(Exception):
+            pending.result()
+        raise
+    return semantic, pending.result()
 
 
 @dataclass
