@@ -144,3 +144,17 @@ def test_error_of_the_keyword_side_surfaces(
         service.search("cross-origin request blocked", mode="hybrid")
     service.close()
     assert side_threads() == []
+
+
+def test_first_search_of_a_cold_process_runs_its_sides_in_turn(
+    filled: dict[str, str], opened: list[Rekall]
+) -> None:
+    """While the model loads, the worker would only compete for the GIL (decision 012)."""
+    fresh = Rekall()
+    opened.append(fresh)
+    fresh.keyword.worker = SideWorker(parallel=True)
+    assert not fresh.semantic.models.loaded
+    fresh.search("cross-origin request blocked", mode="hybrid")
+    assert side_threads() == []
+    fresh.search("watchers limit", mode="hybrid")
+    assert len(side_threads()) == 1

@@ -59,18 +59,24 @@ class KeywordSide:
         self.worker = SideWorker()
 
     def start_weighed(
-        self, plan: KeywordPlan, filters: EntryFilter, limit: int, weights: FusionWeights
+        self,
+        plan: KeywordPlan,
+        filters: EntryFilter,
+        limit: int,
+        weights: FusionWeights,
+        beside: bool = True,
     ) -> Pending[list[KeywordMatch]]:
-        """hits() then weigh(), on the worker thread; result() on the return value waits."""
+        """hits() then weigh(): on the worker thread when beside, else done before returning;
+        result() on the return value waits for it."""
 
         def work() -> list[KeywordMatch]:
             return self.weigh(plan, self.hits(plan, filters, limit), weights)
 
-        if not plan.terms:  # nothing to read
-            pending = Pending(work)
-            pending.run()
-            return pending
-        return self.worker.submit(work)
+        if beside and plan.terms:
+            return self.worker.submit(work)
+        pending = Pending(work)
+        pending.run()
+        return pending
 
     def close(self) -> None:
         """Stop the worker thread (searches after this run their keyword side in turn)."""

@@ -116,11 +116,13 @@ def overlapped_candidates(
     thread while this one embeds the query and searches the vectors: BLAS and SQLite
     release the GIL, so on two cores the keyword side costs no wall time of its own.
 
-    An error of the semantic side wins, as when the sides ran in turn (a model error makes
+    Only a loaded model is worth it: while it loads, this thread runs Python (imports, file
+    checks) and holds the GIL, and a cold search measured slower with the worker (decision
+    012). An error of the semantic side wins, as when the sides ran in turn (a model error makes
     the caller fall back to keywords); the keyword side is finished first, so no search work
     outlives the call.
     """
-    pending = keyword.start_weighed(plan, filters, k, weights)
+    pending = keyword.start_weighed(plan, filters, k, weights, engine.models.loaded)
     try:
         vector = engine.embed_query(text)
         semantic = nearest_hits(engine, keyword.db, vector, filters, k)
