@@ -30,7 +30,7 @@ def statements(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
 
 
 @pytest.mark.model
-def test_a_warm_hybrid_search_is_four_statements_without_a_transaction(
+def test_a_warm_hybrid_search_is_five_statements_without_a_transaction(
     postgres_url: str, statements: list[str]
 ) -> None:
     rekall = Rekall(Config(database_url=postgres_url), long_lived=True)
@@ -41,10 +41,13 @@ def test_a_warm_hybrid_search_is_four_statements_without_a_transaction(
         for query in ("pod eviction memory", "ENOSPC", "why was my pod killed"):
             statements.clear()
             assert rekall.search(query, mode="hybrid").results
-            # The generation (rankings are kept per generation), the words' counts (they
-            # decide which rows keyword ranking reads), the candidates of both sides, the
-            # shown entries; no BEGIN or COMMIT.
-            assert statements == ["SELECT", "WITH", "WITH", "SELECT"], (query, statements)
+            # The generation (rankings are kept per generation); the nearest entries and,
+            # on the keyword side's thread meanwhile, the words' counts (they decide which
+            # rows keyword ranking reads) and the keyword candidates; the shown entries.
+            # No BEGIN or COMMIT.
+            first, *sides, last = statements
+            assert [first, last] == ["SELECT", "SELECT"], (query, statements)
+            assert sorted(sides) == ["SELECT", "WITH", "WITH"], (query, statements)
             statements.clear()
             assert rekall.search(query, mode="hybrid").results
             # Asked again with nothing written: the kept ranking, after the generation.
@@ -73,23 +76,20 @@ def test_a_search_after_the_server_dropped_pooled_connections_retries(
         base.close()
 
 
-@pytest.mark.model
-def test_weighed_candidates_agree_with_the_keyword_repository(postgres_url: str) -> None:
-    from rekall.search.model_files import MODEL_ID
+def test_keyword_candidates_agree_with_the_keyword_repository(
+    postgres_url: str, tmp_path: Path
+) -> None:
     from rekall.storage.fts_repo import KeywordQuery
 
-    rekall = Rekall(Config(database_url=postgres_url), long_lived=True)
+    rekall = Rekall(no_model(postgres_url, tmp_path))
     try:
         rekall.add("til", "pgbouncer pool sizing", "Size the pool.", tags=("postgres",))
         rekall.add("til", "connection pool", "node js pools connections")
         rekall.add("til", "unrelated", "nothing")
         query = KeywordQuery((("pool",), ("connecti",)), prefix_last=True)
-        blob = rekall.semantic.embed_query("pool").astype("<f4").tobytes()
         db, search = rekall.db, rekall.db.repos.vector_search
         assert search is not None
-        found = db.query(
-            lambda c: search.weighed_candidates(c, blob, MODEL_ID, 10, query, EntryFilter())
-        )
+        found = db.query(lambda c: search.keyword_candidates(c, 10, query, EntryFilter()))
         with db.read() as conn:
             hits = db.repos.keyword.search_phrases(conn, query, EntryFilter(), 10)
             counts = db.repos.keyword.document_counts(conn, query)
@@ -97,19 +97,15 @@ def test_weighed_candidates_agree_with_the_keyword_repository(postgres_url: str)
         assert [h.seq for h in found.hits] == [h.seq for h in hits]
         assert (found.counts, found.total) == counts == ([2, 1], 3)
         assert found.fields == fields
-        assert len(found.semantic) == 3
     finally:
         rekall.close()
 
 
 def _candidates(base: Rekall, query: Any, filters: EntryFilter, k: int = 10) -> Any:
-    """weighed_candidates of a keyword query (no vectors: the semantic list is empty)."""
+    """keyword_candidates of a keyword query."""
     search = base.db.repos.vector_search
     assert search is not None
-    blob = bytes(4 * 384)
-    return base.db.query(
-        lambda c: search.weighed_candidates(c, blob, "no-model", k, query, filters)
-    )
+    return base.db.query(lambda c: search.keyword_candidates(c, k, query, filters))
 
 
 def test_ranking_reads_the_rarest_words_rows_and_the_common_ones_in_titles_and_tags(
@@ -240,3 +236,35 @@ def test_keyword_search_survives_counters_behind_the_table(
         assert [r.entry.id for r in found] == [entry.id]
     finally:
         base.close()
+
+
+@pytest.mark.model
+def test_the_keyword_side_is_on_the_server_while_the_query_is_embedded(
+    postgres_url: str, statements: list[str]
+) -> None:
+    """Its two statements are sent before the embedding ends; close() stops its thread."""
+    import time
+
+    rekall = Rekall(Config(database_url=postgres_url), long_lived=True)
+    engine, seen = rekall.semantic, []
+    embed = engine.embed_query
+
+    def embed_once_both_sent(text: str) -> Any:
+        deadline = time.monotonic() + 60
+        while statements.count("WITH") < 2 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        seen.append(statements.count("WITH"))
+        return embed(text)
+
+    try:
+        rekall.add("til", "kubernetes pod eviction", "pods evicted under memory pressure")
+        rekall.search("warm up the model", mode="hybrid")
+        engine.embed_query = embed_once_both_sent  # type: ignore[method-assign]
+        statements.clear()
+        found = rekall.search("pod eviction", mode="hybrid").results
+        assert seen == [2]
+        assert found[0].entry.title == "kubernetes pod eviction" and found[0].keyword_rank == 1
+        assert rekall.keyword.worker.running
+    finally:
+        rekall.close()
+    assert not rekall.keyword.worker.running

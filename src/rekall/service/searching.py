@@ -18,12 +18,13 @@ from rekall.service.keyword import (
     weigh_hits,
 )
 from rekall.service.semantic import SemanticEngine
+from rekall.service.side_worker import Pending
 from rekall.storage.fts_repo import KeywordQuery
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from rekall.storage.contract import Store
+    from rekall.storage.contract import Store, VectorSearch
 
 # How many candidates each side contributes to fusion, relative to the asked limit.
 CANDIDATE_FACTOR = 5
@@ -85,52 +86,51 @@ def hybrid_candidates(
     """Both sides' candidates: the nearest entries, the weighed keyword hits, and (from a
     server) the query their snippets are still to be made with.
 
-    A server backend answers everything in one statement (one round trip); the embedded one
-    runs the keyword side's queries while it embeds the query and searches its vector index.
+    The keyword side needs no query vector: it runs on the keyword side's worker thread
+    while this one embeds the query and searches the vectors. An error of the semantic
+    side wins, as when the sides ran in turn (a model error makes the caller fall back to
+    keywords); the keyword side is finished first, so no search work outlives the call.
     """
-    db, query = keyword.db, plan.query()
-    search = db.repos.vector_search
+    search = keyword.db.repos.vector_search
     if search is None or not plan.terms:
-        semantic, matches = overlapped_candidates(engine, keyword, text, plan, filters, k, weights)
-        return semantic, matches, None
-    vector = engine.embed_query(text)
-    blob, model_id = vector.astype("<f4").tobytes(), engine.model_id
-    found = db.query(
-        lambda conn: search.weighed_candidates(conn, blob, model_id, k, query, filters)
-    )
-    rarity = [idf(count, found.total) for count in found.counts]
-    matches = weigh_hits(plan, found.hits, rarity, fold_fields(found.fields), weights)
-    return found.semantic, matches, query
-
-
-def overlapped_candidates(
-    engine: SemanticEngine,
-    keyword: KeywordSide,
-    text: str,
-    plan: KeywordPlan,
-    filters: EntryFilter,
-    k: int,
-    weights: FusionWeights,
-) -> tuple[list[tuple[int, float]], list[KeywordMatch]]:
-    """The nearest entries and the weighed keyword hits, the keyword side on its worker
-    thread while this one embeds the query and searches the vectors: BLAS and SQLite
-    release the GIL, so on two cores the keyword side costs no wall time of its own.
-
-    Only a loaded model is worth it: while it loads, this thread runs Python (imports, file
-    checks) and holds the GIL, and a cold search measured slower with the worker (decision
-    012). An error of the semantic side wins, as when the sides ran in turn (a model error makes
-    the caller fall back to keywords); the keyword side is finished first, so no search work
-    outlives the call.
-    """
-    pending = keyword.start_weighed(plan, filters, k, weights, engine.models.loaded)
+        pending = keyword.start_weighed(plan, filters, k, weights, worth_a_thread(engine))
+        highlight = None
+    else:
+        pending, highlight = server_keyword_side(keyword, search, plan, filters, k, weights)
     try:
-        vector = engine.embed_query(text)
-        semantic = nearest_hits(engine, keyword.db, vector, filters, k)
+        semantic = nearest_hits(engine, keyword.db, engine.embed_query(text), filters, k)
     except BaseException:
         with contextlib.suppress(Exception):
             pending.result()
         raise
-    return semantic, pending.result()
+    return semantic, pending.result(), highlight
+
+
+def worth_a_thread(engine: SemanticEngine) -> bool:
+    """Whether the embedded backend's keyword side goes beside the embedding: only with the
+    model loaded. While it loads, this thread runs Python (imports, file checks) and holds
+    the GIL; a cold search measured slower with the worker (decision 012)."""
+    return engine.models.loaded
+
+
+def server_keyword_side(
+    keyword: KeywordSide,
+    search: VectorSearch,
+    plan: KeywordPlan,
+    filters: EntryFilter,
+    k: int,
+    weights: FusionWeights,
+) -> tuple[Pending[list[KeywordMatch]], KeywordQuery]:
+    """A server's keyword candidates, weighed, on the worker thread (on one CPU too: the
+    thread mostly waits for the server); the query is the snippets' to highlight."""
+    db, query = keyword.db, plan.query()
+
+    def work() -> list[KeywordMatch]:
+        found = db.query(lambda conn: search.keyword_candidates(conn, k, query, filters))
+        rarity = [idf(count, found.total) for count in found.counts]
+        return weigh_hits(plan, found.hits, rarity, fold_fields(found.fields), weights)
+
+    return keyword.worker.submit(work, waits=True), query
 
 
 @dataclass

@@ -58,11 +58,15 @@ class SideWorker:
         self._thread: threading.Thread | None = None
         self._closed = False
 
-    def submit(self, work: Callable[[], T]) -> Pending[T]:
-        """Start work on the worker thread; result() on the return value waits for it."""
+    def submit(self, work: Callable[[], T], waits: bool = False) -> Pending[T]:
+        """Start work on the worker thread; result() on the return value waits for it.
+
+        waits: the work mostly waits for another process (a database server), so it goes
+        to the thread on one CPU too.
+        """
         pending = Pending(work)
         with self._lock:
-            if self.parallel and not self._closed:
+            if (self.parallel or waits) and not self._closed:
                 if self._thread is None:
                     # A daemon: a process that never calls close() still exits.
                     self._thread = threading.Thread(target=self._serve, name=THREAD_NAME)
