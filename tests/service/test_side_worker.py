@@ -14,21 +14,15 @@ def where() -> str:
 
 
 def test_work_runs_on_its_thread_until_closed() -> None:
-    worker = SideWorker(parallel=True)
+    worker = SideWorker()
     assert worker.submit(where).result() == THREAD_NAME
     worker.close()
     assert not worker.running
     assert worker.submit(where).result() == threading.current_thread().name
 
 
-def test_one_cpu_runs_work_in_the_callers_thread() -> None:
-    worker = SideWorker(parallel=False)
-    assert worker.submit(where).result() == threading.current_thread().name
-    assert not worker.running
-
-
 def test_an_error_is_raised_by_result_and_the_thread_goes_on() -> None:
-    worker = SideWorker(parallel=True)
+    worker = SideWorker()
     try:
 
         def fail() -> None:
@@ -43,7 +37,7 @@ def test_an_error_is_raised_by_result_and_the_thread_goes_on() -> None:
 
 
 def test_close_finishes_queued_work_first() -> None:
-    worker = SideWorker(parallel=True)
+    worker = SideWorker()
     gate = threading.Event()
     first = worker.submit(lambda: gate.wait(60))
     second = worker.submit(lambda: "done")

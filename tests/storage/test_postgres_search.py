@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -239,33 +241,111 @@ def test_keyword_search_survives_counters_behind_the_table(
         base.close()
 
 
-@pytest.mark.model
-def test_the_keyword_side_is_on_the_server_while_the_query_is_embedded(
-    postgres_url: str, statements: list[str]
-) -> None:
-    """Its two statements are sent before the embedding ends; close() stops its thread."""
-    import time
-
-    rekall = Rekall(Config(database_url=postgres_url), long_lived=True)
-    engine, seen = rekall.semantic, []
+@contextmanager
+def during_embedding(rekall: Rekall, action: Callable[[], None]) -> Iterator[None]:
+    """Run action() inside each query embedding, before the model is used."""
+    engine = rekall.semantic
     embed = engine.embed_query
 
-    def embed_once_both_sent(text: str) -> Any:
-        deadline = time.monotonic() + 60
-        while statements.count("WITH") < 2 and time.monotonic() < deadline:
-            time.sleep(0.005)
-        seen.append(statements.count("WITH"))
+    def embed_after_action(text: str) -> Any:
+        action()
         return embed(text)
 
+    engine.embed_query = embed_after_action  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        del engine.embed_query
+
+
+def keyword_side_sent(statements: list[str]) -> bool:
+    """Wait (generously: a busy machine) until both keyword statements were sent."""
+    deadline = time.monotonic() + 60
+    while statements.count("WITH") < 2:
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.005)
+    return True
+
+
+@pytest.fixture
+def warm_base(postgres_url: str) -> Iterator[Rekall]:
+    """A long-lived facade on the server with two entries, the model loaded."""
+    rekall = Rekall(Config(database_url=postgres_url), long_lived=True)
     try:
         rekall.add("til", "kubernetes pod eviction", "pods evicted under memory pressure")
+        rekall.add("til", "ENOSPC watchers", "fs.inotify.max_user_watches too low")
         rekall.search("warm up the model", mode="hybrid")
-        engine.embed_query = embed_once_both_sent  # type: ignore[method-assign]
-        statements.clear()
-        found = rekall.search("pod eviction", mode="hybrid").results
-        assert seen == [2]
-        assert found[0].entry.title == "kubernetes pod eviction" and found[0].keyword_rank == 1
-        assert rekall.keyword.worker.running
+        yield rekall
     finally:
         rekall.close()
-    assert not rekall.keyword.worker.running
+
+
+@pytest.mark.model
+def test_the_keyword_side_is_on_the_server_while_the_query_is_embedded(
+    warm_base: Rekall, statements: list[str]
+) -> None:
+    seen: list[bool] = []
+    statements.clear()
+    with during_embedding(warm_base, lambda: seen.append(keyword_side_sent(statements))):
+        found = warm_base.search("pod eviction", mode="hybrid").results
+    assert seen == [True]
+    assert found[0].entry.title == "kubernetes pod eviction" and found[0].keyword_rank == 1
+    worker = warm_base.keyword.worker
+    assert worker.running
+    warm_base.close()
+    assert not worker.running
+
+
+@pytest.mark.model
+def test_same_ranking_with_the_keyword_side_beside_or_in_turn(warm_base: Rekall) -> None:
+    from rekall.service.side_worker import SideWorker
+
+    warm_base.add("til", "pod restarts", "a container restarting after OOMKilled")
+    queries = ["pod eviction memory", "ENOSPC", "why was my pod killed", "inotify watchers"]
+
+    def ranked() -> list[list[tuple[str, float, int | None, int | None]]]:
+        warm_base.rankings.clear()
+        return [
+            [
+                (r.entry.id, r.score, r.keyword_rank, r.semantic_rank)
+                for r in warm_base.search(query, mode="hybrid").results
+            ]
+            for query in queries
+        ]
+
+    beside = ranked()
+    in_turn = SideWorker()
+    in_turn.close()  # a closed worker runs work in the caller's thread
+    warm_base.keyword.worker = in_turn
+    assert ranked() == beside
+
+
+@pytest.mark.model
+def test_a_write_during_the_search_is_never_served_stale(
+    warm_base: Rekall, statements: list[str]
+) -> None:
+    """Written after the keyword side read, before the nearest entries: the ranking made
+    across it is never served again; the next search sees the new entry."""
+    added: list[str] = []
+
+    def write_once() -> None:
+        if not added and keyword_side_sent(statements):
+            added.append(warm_base.add("til", "inotify watchers exhausted", "Raise it.").id)
+
+    statements.clear()
+    with during_embedding(warm_base, write_once):
+        warm_base.search("inotify watchers exhausted", mode="hybrid")
+    again = warm_base.search("inotify watchers exhausted", mode="hybrid").results
+    assert added and again[0].entry.id == added[0]
+
+
+@pytest.mark.model
+def test_an_error_of_the_keyword_side_surfaces(warm_base: Rekall, postgres_url: str) -> None:
+    from rekall.core.errors import StorageError
+
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute("ALTER TABLE entries RENAME COLUMN search TO search_gone")
+    with pytest.raises(StorageError, match="search"):
+        warm_base.search("pod eviction", mode="hybrid")
+    assert warm_base.search("pod eviction", mode="semantic").results

@@ -9,7 +9,7 @@ from rekall.core.entries import EntryFilter
 from rekall.search import fts
 from rekall.search.cache import LRUCache
 from rekall.search.hybrid import FusionWeights, KeywordEvidence, idf, keyword_evidence
-from rekall.service.side_worker import Pending, SideWorker
+from rekall.service.side_worker import SideWorker
 from rekall.storage.fts_repo import EntryFields, KeywordHit, KeywordQuery
 
 if TYPE_CHECKING:
@@ -56,30 +56,11 @@ class KeywordSide:
         self.db = db
         self.counts: LRUCache[int] = LRUCache(COUNT_CACHE_SIZE)
         self.fields: LRUCache[Folded] = LRUCache(FIELDS_CACHE_SIZE)
+        # A server's keyword candidates are asked for here while the query is embedded.
         self.worker = SideWorker()
 
-    def start_weighed(
-        self,
-        plan: KeywordPlan,
-        filters: EntryFilter,
-        limit: int,
-        weights: FusionWeights,
-        beside: bool = True,
-    ) -> Pending[list[KeywordMatch]]:
-        """hits() then weigh(): on the worker thread when beside, else done before returning;
-        result() on the return value waits for it."""
-
-        def work() -> list[KeywordMatch]:
-            return self.weigh(plan, self.hits(plan, filters, limit), weights)
-
-        if beside and plan.terms:
-            return self.worker.submit(work)
-        pending = Pending(work)
-        pending.run()
-        return pending
-
     def close(self) -> None:
-        """Stop the worker thread (searches after this run their keyword side in turn)."""
+        """Stop the worker thread (a search after this runs its keyword side in turn)."""
         self.worker.close()
 
     def hits(self, plan: KeywordPlan, filters: EntryFilter, limit: int) -> list[KeywordHit]:

@@ -86,31 +86,31 @@ def hybrid_candidates(
     """Both sides' candidates: the nearest entries, the weighed keyword hits, and (from a
     server) the query their snippets are still to be made with.
 
-    The keyword side needs no query vector: it runs on the keyword side's worker thread
-    while this one embeds the query and searches the vectors. An error of the semantic
-    side wins, as when the sides ran in turn (a model error makes the caller fall back to
-    keywords); the keyword side is finished first, so no search work outlives the call.
+    A server's keyword side needs no query vector: it runs on the keyword side's worker
+    thread while this one embeds the query and asks for the nearest entries. The embedded
+    backend runs its sides in turn: beside the embedding, its keyword side measured no
+    faster and cost more CPU (decision 012). An error of the semantic side wins, as when the
+    sides ran in turn (a model error makes the caller fall back to keywords); the keyword
+    side is finished first, so no search work outlives the call.
     """
-    search = keyword.db.repos.vector_search
+    db = keyword.db
+    search = db.repos.vector_search
     if search is None or not plan.terms:
-        pending = keyword.start_weighed(plan, filters, k, weights, worth_a_thread(engine))
-        highlight = None
-    else:
-        pending, highlight = server_keyword_side(keyword, search, plan, filters, k, weights)
+        vector = engine.embed_query(text)
+        hits = keyword.hits(plan, filters, k)
+        return (
+            nearest_hits(engine, db, vector, filters, k),
+            keyword.weigh(plan, hits, weights),
+            None,
+        )
+    pending, query = server_keyword_side(keyword, search, plan, filters, k, weights)
     try:
-        semantic = nearest_hits(engine, keyword.db, engine.embed_query(text), filters, k)
+        semantic = nearest_hits(engine, db, engine.embed_query(text), filters, k)
     except BaseException:
         with contextlib.suppress(Exception):
             pending.result()
         raise
-    return semantic, pending.result(), highlight
-
-
-def worth_a_thread(engine: SemanticEngine) -> bool:
-    """Whether the embedded backend's keyword side goes beside the embedding: only with the
-    model loaded. While it loads, this thread runs Python (imports, file checks) and holds
-    the GIL; a cold search measured slower with the worker (decision 012)."""
-    return engine.models.loaded
+    return semantic, pending.result(), query
 
 
 def server_keyword_side(
@@ -122,7 +122,7 @@ def server_keyword_side(
     weights: FusionWeights,
 ) -> tuple[Pending[list[KeywordMatch]], KeywordQuery]:
     """A server's keyword candidates, weighed, on the worker thread (on one CPU too: the
-    thread mostly waits for the server); the query is the snippets' to highlight."""
+    thread mostly waits for the server); the query is for the snippets to highlight."""
     db, query = keyword.db, plan.query()
 
     def work() -> list[KeywordMatch]:
@@ -130,7 +130,7 @@ def server_keyword_side(
         rarity = [idf(count, found.total) for count in found.counts]
         return weigh_hits(plan, found.hits, rarity, fold_fields(found.fields), weights)
 
-    return keyword.worker.submit(work, waits=True), query
+    return keyword.worker.submit(work), query
 
 
 @dataclass

@@ -1,8 +1,7 @@
-"""One long-lived thread that runs a hybrid search's keyword side while the query is embedded."""
+"""One long-lived thread that asks a server for a hybrid search's keyword side meanwhile."""
 
 from __future__ import annotations
 
-import os
 import queue
 import threading
 from collections.abc import Callable
@@ -38,35 +37,21 @@ class Pending(Generic[T]):
         return self._value  # type: ignore[return-value]
 
 
-def usable_cpus() -> int:
-    """How many CPUs this process may run on."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
-
-
 class SideWorker:
-    """A thread started at the first submit and stopped by close(); work runs in the
-    caller's thread after close(), and always on one CPU (where two threads only take
-    turns, and handing work over costs a little). Work must not wait for anything the
-    caller holds."""
+    """A thread started at the first submit and stopped by close(); after close(), work
+    runs in the caller's thread. Work must not wait for anything the caller holds."""
 
-    def __init__(self, parallel: bool | None = None) -> None:
-        self.parallel = usable_cpus() > 1 if parallel is None else parallel
+    def __init__(self) -> None:
         self._queue: queue.SimpleQueue[Pending[object] | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._closed = False
 
-    def submit(self, work: Callable[[], T], waits: bool = False) -> Pending[T]:
-        """Start work on the worker thread; result() on the return value waits for it.
-
-        waits: the work mostly waits for another process (a database server), so it goes
-        to the thread on one CPU too.
-        """
+    def submit(self, work: Callable[[], T]) -> Pending[T]:
+        """Start work on the worker thread; result() on the return value waits for it."""
         pending = Pending(work)
         with self._lock:
-            if (self.parallel or waits) and not self._closed:
+            if not self._closed:
                 if self._thread is None:
                     # A daemon: a process that never calls close() still exits.
                     self._thread = threading.Thread(target=self._serve, name=THREAD_NAME)
