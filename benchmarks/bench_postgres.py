@@ -10,46 +10,26 @@ import argparse
 import asyncio
 import json
 import os
-import random
-import re
-import shutil
-import socket
-import sqlite3
 import statistics
 import subprocess
 import sys
 import time
-from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import (  # noqa: E402
-    BENCH_DIR,
-    REKALL,
-    ROOT,
-    WARM_QUERIES,
-    bench_env,
-    command_line,
-    run_measured,
-    source_tree,
-)
+from common import REKALL, ROOT, WARM_QUERIES, bench_env, command_line, source_tree  # noqa: E402
 from pg_bases import REAL, fresh_database, perturbed_base, start_server  # noqa: E402
+from pg_http import http_clients, percentile  # noqa: E402
+from pg_sqlite import sqlite_unchanged  # noqa: E402
 from pg_statements import statement_times  # noqa: E402
+from pg_twins import base_for, schema_of, settled  # noqa: E402
 
 MODEL = "sentence-transformers/all-MiniLM-L6-v2"
-BASELINE = "f2e9993"
 # The last commit before keyword ranking read a bounded set of rows (schema 4); its side
 # searches a twin of the base taken back to its schema (also possible: schema 2, e3e8edb).
 SEARCH_BEFORE = "186d5b7"
-# The console script, for either source tree (chosen by PYTHONPATH).
-LAUNCH = "import sys; from rekall.interfaces.cli.main import main; sys.argv[0] = 'rekall'; main()"
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
 def copy_into(home: Path, url: str) -> dict[str, Any]:
@@ -173,85 +153,6 @@ def warm_compared(url: str, twin: str, rounds: int, before: str) -> dict[str, di
     }
 
 
-def schema_of(source: Path) -> int:
-    """How many PostgreSQL migrations the code in source knows."""
-    folder = source / "rekall" / "storage" / "postgres"
-    texts = [path.read_text() for path in folder.glob("schema*.py")]
-    return sum(len(re.findall(r"^def m\d{3}_", text, re.MULTILINE)) for text in texts)
-
-
-# What undoes each later migration, for a twin of the base an older Rekall can open.
-UNDO = {
-    7: [
-        "DROP TRIGGER entries_words_in ON entries",
-        "DROP TRIGGER entries_words_changed ON entries",
-        "DROP TRIGGER entries_words_out ON entries",
-        "DROP FUNCTION rekall_sum_search_words()",
-        "DELETE FROM meta WHERE key = 'search_words'",
-    ],
-    5: ["DROP INDEX entries_head_search"],
-    3: [
-        "ALTER TABLE entries DROP COLUMN context_search",
-        "DROP TRIGGER entries_counted_in ON entries",
-        "DROP TRIGGER entries_counted_out ON entries",
-        "DROP FUNCTION rekall_count_entries()",
-        "DELETE FROM meta WHERE key = 'entries'",
-    ],
-}
-
-
-def undo_keeping_stop_words() -> list[str]:
-    """What undoes m008 (stop words kept); imported here, as the older code run with this
-    script lacks the module."""
-    from rekall.storage.postgres.schema_keyword import ENGLISH, head_vector, search_vector, words
-
-    return [
-        "DROP INDEX entries_head_search",
-        "ALTER TABLE entries DROP COLUMN search, DROP COLUMN context_search, "
-        f"ADD COLUMN search tsvector GENERATED ALWAYS AS ({search_vector(ENGLISH)}) STORED, "
-        "ADD COLUMN context_search tsvector "
-        f"GENERATED ALWAYS AS ({words('context_keys', ENGLISH)}) STORED",
-        "CREATE INDEX entries_search ON entries USING gin (search)",
-        f"CREATE INDEX entries_head_search ON entries USING gin ({head_vector(ENGLISH)})",
-        "UPDATE meta SET value = (SELECT coalesce(sum(length(search)), 0) FROM entries) "
-        "WHERE key = 'search_words'",
-        "DROP TEXT SEARCH CONFIGURATION rekall_english",
-        "DROP TEXT SEARCH DICTIONARY rekall_english_stem",
-        "ANALYZE entries",
-    ]
-
-
-def base_for(url: str, before: Path) -> str:
-    """The base the code in before searches: this one when it knows the same schema, else
-    a twin taken back to its schema (m004's index is kept: searching it is the same)."""
-    version, current = schema_of(before), schema_of(ROOT / "src")
-    if version == current:
-        return url
-    if version not in (2, 4, 6, 7):
-        raise SystemExit("--before: only a commit at schema 2, 4, 6, 7 or this one is supported")
-    return twin_at(url, version, current)
-
-
-def twin_at(url: str, version: int, current: int) -> str:
-    """A copy of the base taken back to schema version, for older code to search."""
-    import psycopg
-
-    name = url.split("?")[0].rsplit("/", 1)[1]
-    twin = url.replace(f"/{name}?", f"/{name}_schema{version}?")
-    with psycopg.connect(url.replace(f"/{name}?", "/postgres?"), autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name}_schema{version} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {name}_schema{version} TEMPLATE {name}")
-    with psycopg.connect(twin) as conn:
-        # The base may not have been opened by this code yet: undo what it holds.
-        row = conn.execute("SELECT max(version) FROM rekall_schema").fetchone()
-        applied = min(current, int(row[0])) if row and row[0] is not None else current
-        for later in range(applied, version, -1):
-            for statement in undo_keeping_stop_words() if later == 8 else UNDO.get(later, []):
-                conn.execute(statement)
-        conn.execute("DELETE FROM rekall_schema WHERE version > %s", (version,))
-    return twin
-
-
 def hnsw_recall(url: str, samples: int) -> float:
     """Mean recall@10 of the HNSW search against an exact scan, over entry vectors."""
     from rekall.core.entries import EntryFilter
@@ -275,129 +176,6 @@ def hnsw_recall(url: str, samples: int) -> float:
         return statistics.mean(recalls)
     finally:
         db.close()
-
-
-async def wait_for_port(port: int, server: subprocess.Popen[bytes]) -> None:
-    """Until the server accepts connections (it may take a while on a busy machine)."""
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the HTTP server did not start") from None
-            await asyncio.sleep(0.2)
-
-
-async def http_clients(url: str, home: Path, clients: int, each: int) -> dict[str, float]:
-    """clients MCP clients over HTTP with tokens, 80% searches and 20% adds each."""
-    import httpx2
-    from mcp.client import Client
-    from mcp.client.streamable_http import streamable_http_client
-
-    env = bench_env(home, REKALL_DATABASE_URL=url)
-    secret = subprocess.run(
-        [REKALL, "token", "create", f"bench-{os.getpid()}"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    port = 18765
-    server = subprocess.Popen(
-        [REKALL, "mcp", "--http", "--port", str(port)], env=env, stderr=subprocess.DEVNULL
-    )
-    searches: list[float] = []
-    adds: list[str] = []
-
-    async def one(number: int) -> None:
-        headers = {"Authorization": f"Bearer {secret}"}
-        async with httpx2.AsyncClient(headers=headers, timeout=120) as http:
-            transport = streamable_http_client(f"http://127.0.0.1:{port}/mcp", http_client=http)
-            async with Client(transport) as client:
-                for step in range(each):
-                    if step % 5 == 4:
-                        title = f"bench client {number} note {step}"
-                        await client.call_tool("add_entry", {"type": "til", "title": title})
-                        adds.append(title)
-                    else:
-                        query = random.choice(WARM_QUERIES)
-                        started = time.perf_counter()
-                        await client.call_tool("search_entries", {"query": query})
-                        searches.append((time.perf_counter() - started) * 1000)
-
-    try:
-        await wait_for_port(port, server)
-        started = time.perf_counter()
-        await asyncio.gather(*(one(n) for n in range(clients)))
-        elapsed = time.perf_counter() - started
-    finally:
-        server.terminate()
-        server.wait(30)
-    listed = subprocess.run(
-        [REKALL, "search", "bench client", "--mode", "keyword", "--limit", "1000", "--json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    stored = {r["title"] for r in json.loads(listed.stdout)["results"]}
-    return {
-        "searches_per_s": len(searches) / elapsed,
-        "search_p50": statistics.median(searches),
-        "search_p95": percentile(searches, 0.95),
-        "adds": len(adds),
-        "adds_lost": len(set(adds) - stored),
-    }
-
-
-def older_schema(db_file: Path, version: int) -> None:
-    """Take away what the migrations after version added, for an older Rekall to open."""
-    with closing(sqlite3.connect(db_file)) as conn, conn:
-        conn.execute("DROP TABLE tokens")
-        conn.execute("ALTER TABLE entries DROP COLUMN created_by")
-        conn.execute("ALTER TABLE entries DROP COLUMN updated_by")
-        conn.execute(f"PRAGMA user_version = {version}")
-
-
-def sqlite_unchanged(home: Path, runs: int) -> dict[str, tuple[float, float]]:
-    """Cold `rekall search` on one 10K SQLite base: this code, main, and the starting commit.
-
-    main is what this work merges into (other work included); the starting commit is where
-    this work began. The rounds alternate the three, so load hits them alike.
-    """
-    main = subprocess.run(
-        ["git", "-C", str(ROOT), "rev-parse", "--short", "main"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    variants = {"this branch": (ROOT / "src", None), f"main {main}": (source_tree(main), None)}
-    variants[f"start {BASELINE}"] = (source_tree(BASELINE), 4)
-    figures: dict[str, list[tuple[float, float]]] = {name: [] for name in variants}
-    for name, (source, version) in variants.items():
-        target = BENCH_DIR / f"sqlite-{name.split()[-1]}"
-        shutil.rmtree(target, ignore_errors=True)
-        target.mkdir(parents=True)
-        with closing(sqlite3.connect(home / "rekall.db")) as conn, conn:
-            conn.execute("VACUUM INTO ?", (str(target / "rekall.db"),))
-        if version is not None:
-            older_schema(target / "rekall.db", version)
-        subprocess.run([sys.executable, "-m", "compileall", "-q", str(source)], check=True)
-    for _ in range(runs + 1):  # the first round warms the OS cache
-        for name, (source, _) in variants.items():
-            env = bench_env(BENCH_DIR / f"sqlite-{name.split()[-1]}", PYTHONPATH=str(source))
-            env.pop("PYTHONDONTWRITEBYTECODE", None)
-            args = [sys.executable, "-c", LAUNCH, "search", "browser blocks cross-origin request"]
-            figures[name].append(run_measured(args, env))
-    return {
-        name: (
-            statistics.median(ms for ms, _ in found[1:]),
-            statistics.median(mb for _, mb in found[1:]),
-        )
-        for name, found in figures.items()
-    }
 
 
 def main() -> None:
@@ -424,6 +202,7 @@ def main() -> None:
     for size in [] if "postgres" in args.skip else args.sizes:
         home = perturbed_base(size)
         url = copied_base(server, home, size, args.reuse)
+        settled(url)  # the base as this code keeps it: its migrations run, not mid-measure
         twin = base_for(url, source_tree(args.before))
         for name, searched in warm_compared(url, twin, args.rounds, args.before).items():
             print(

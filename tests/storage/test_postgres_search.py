@@ -59,6 +59,25 @@ def test_a_warm_hybrid_search_is_five_statements_without_a_transaction(
         rekall.close()
 
 
+def test_a_keyword_search_reads_the_words_counts_once(
+    postgres_url: str, statements: list[str], tmp_path: Path
+) -> None:
+    base = Rekall(no_model(postgres_url, tmp_path), long_lived=True)
+    try:
+        base.add("til", "pgbouncer transaction pooling", "prepared statements break")
+        title = base.add("til", "connection pooling", "pgbouncer in session mode").title
+        for query in ("pgbouncer pooling", "session pooling"):
+            statements.clear()
+            found = base.search(query, mode="keyword").results
+            assert {r.entry.title for r in found} == {"pgbouncer transaction pooling", title}
+            # Two WITH statements: the words' counts (they weigh and bound the ranking, and
+            # weigh the evidence: they were read a second time for it), and the ranking.
+            assert statements.count("WITH") == 2, (query, statements)
+        assert statements[0] == "SELECT"  # the generation, which keys the kept counts
+    finally:
+        base.close()
+
+
 def test_a_search_after_the_server_dropped_pooled_connections_retries(
     postgres_url: str, postgres_server: str, tmp_path: Path
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -9,10 +10,10 @@ from rekall.core.entries import EntryFilter
 from rekall.search import fts
 from rekall.search.cache import LRUCache
 from rekall.search.hybrid import FusionWeights, KeywordEvidence, idf, keyword_evidence
-from rekall.service.side_worker import SideWorker
 from rekall.storage.fts_repo import EntryFields, KeywordHit, KeywordQuery
 
 if TYPE_CHECKING:
+    from rekall.service.side_worker import SideWorker
     from rekall.storage.contract import Store
 
 # Document counts of this many distinct terms are kept; a typing session needs a few dozen.
@@ -56,29 +57,61 @@ class KeywordSide:
         self.db = db
         self.counts: LRUCache[int] = LRUCache(COUNT_CACHE_SIZE)
         self.fields: LRUCache[Folded] = LRUCache(FIELDS_CACHE_SIZE)
-        # A server's keyword candidates are asked for here while the query is embedded.
-        self.worker = SideWorker()
+
+    @functools.cached_property
+    def worker(self) -> SideWorker:
+        """The thread a server's keyword candidates are asked for on while the query is
+        embedded; made at first use (an embedded base never needs it)."""
+        from rekall.service.side_worker import SideWorker
+
+        return SideWorker()
 
     def close(self) -> None:
         """Stop the worker thread (a search after this runs its keyword side in turn)."""
-        self.worker.close()
+        if "worker" in vars(self):
+            self.worker.close()
 
-    def hits(self, plan: KeywordPlan, filters: EntryFilter, limit: int) -> list[KeywordHit]:
-        """Best keyword matches: entries holding any of the terms, by field-weighted rank,
-        after the entries whose context (errors, trigger keywords, files) holds all of them."""
+    def weighed(
+        self, plan: KeywordPlan, filters: EntryFilter, limit: int, weights: FusionWeights
+    ) -> list[KeywordMatch]:
+        """hits() with their evidence (weigh()), the generation read once for both."""
         if not plan.terms:
             return []
+        generation = self.db.generation()
+        return self.weigh(plan, self.hits(plan, filters, limit, generation), weights, generation)
+
+    def hits(
+        self, plan: KeywordPlan, filters: EntryFilter, limit: int, generation: int | None = None
+    ) -> list[KeywordHit]:
+        """Best keyword matches: entries holding any of the terms, by field-weighted rank,
+        after the entries whose context (errors, trigger keywords, files) holds all of them.
+
+        The terms' counts are read first (kept per generation, see document_counts()) and
+        handed to the backend: PostgreSQL ranks by them, and read them a second time when
+        weigh() asked for them again (docs/decisions/008).
+        """
+        if not plan.terms:
+            return []
+        generation = self.db.generation() if generation is None else generation
+        counts = self.document_counts(plan, generation)
         query, keyword = plan.query(), self.db.repos.keyword
-        return self.db.query(lambda conn: keyword.search_phrases(conn, query, filters, limit))
+        return self.db.query(
+            lambda conn: keyword.search_phrases(conn, query, filters, limit, counts)
+        )
 
     def weigh(
-        self, plan: KeywordPlan, hits: list[KeywordHit], weights: FusionWeights
+        self,
+        plan: KeywordPlan,
+        hits: list[KeywordHit],
+        weights: FusionWeights,
+        generation: int | None = None,
     ) -> list[KeywordMatch]:
         """Each hit with its evidence: how rare its matched terms are and where they matched."""
         if not hits:
             return []
-        generation = self.db.generation()
-        rarity = self.rarity(plan, generation)
+        generation = self.db.generation() if generation is None else generation
+        counts, total = self.document_counts(plan, generation)
+        rarity = [idf(count, total) for count in counts]
         return weigh_hits(plan, hits, rarity, self.folded(hits, generation), weights)
 
     def folded(self, hits: list[KeywordHit], generation: int) -> dict[int, Folded]:
@@ -93,8 +126,9 @@ class KeywordSide:
                 self.fields.put((generation, seq), text)
         return found
 
-    def rarity(self, plan: KeywordPlan, generation: int) -> list[float]:
-        """The IDF of each term; counts are read in one query for the terms not cached yet.
+    def document_counts(self, plan: KeywordPlan, generation: int) -> tuple[list[int], int]:
+        """How many entries hold each term, and how many there are; the terms not cached yet
+        are read in one query.
 
         generation is read before: a write in between leaves counts under a stale key.
         """
@@ -109,7 +143,7 @@ class KeywordSide:
             for term, count in zip(missing, counts, strict=True):
                 found[(generation, term.tokens, term.prefix)] = count
                 self.counts.put((generation, term.tokens, term.prefix), count)
-        return [idf(found[key], total) for key in keys]
+        return [found[key] for key in keys], total
 
 
 def weigh_hits(

@@ -18,12 +18,12 @@ from rekall.service.keyword import (
     weigh_hits,
 )
 from rekall.service.semantic import SemanticEngine
-from rekall.service.side_worker import Pending
 from rekall.storage.fts_repo import KeywordQuery
 
 if TYPE_CHECKING:
     import numpy as np
 
+    from rekall.service.side_worker import Pending
     from rekall.storage.contract import Store, VectorSearch
 
 # How many candidates each side contributes to fusion, relative to the asked limit.
@@ -97,12 +97,8 @@ def hybrid_candidates(
     search = db.repos.vector_search
     if search is None or not plan.terms:
         vector = engine.embed_query(text)
-        hits = keyword.hits(plan, filters, k)
-        return (
-            nearest_hits(engine, db, vector, filters, k),
-            keyword.weigh(plan, hits, weights),
-            None,
-        )
+        matches = keyword.weighed(plan, filters, k, weights)
+        return nearest_hits(engine, db, vector, filters, k), matches, None
     pending, query = server_keyword_side(keyword, search, plan, filters, k, weights)
     try:
         semantic = nearest_hits(engine, db, engine.embed_query(text), filters, k)
@@ -156,7 +152,7 @@ def keyword_ranking(
 ) -> Ranking:
     """Keyword mode: BM25 order; the score is BM25 relevance (higher is better)."""
     plan = KeywordPlan.from_query(query, weights.prefix_last)
-    matches = keyword.weigh(plan, keyword.hits(plan, filters, limit), weights)
+    matches = keyword.weighed(plan, filters, limit, weights)
     evidence: dict[int, Evidence] = {}
     for rank, match in enumerate(matches, start=1):
         evidence[match.hit.seq] = keyword_said(Evidence(), rank, match)

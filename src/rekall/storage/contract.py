@@ -20,9 +20,10 @@ if TYPE_CHECKING:  # annotations only: a cold search imports no more than it run
     from rekall.core.entries import Entry, EntryFilter, Link, NewEntry
     from rekall.core.records import EntryRecord, LinkRecord
     from rekall.core.review import ReviewState
-    from rekall.storage.embeddings_repo import PendingText, StoredVector
-    from rekall.storage.fts_repo import EntryFields, KeywordCandidates, KeywordHit, KeywordQuery
+    from rekall.storage.fts_repo import EntryFields, KeywordHit, KeywordQuery
     from rekall.storage.tokens_repo import TokenRecord
+    from rekall.storage.vector_rows import PendingText, StoredVector
+    from rekall.storage.weighed import KeywordCandidates
 
 T = TypeVar("T")
 
@@ -76,8 +77,16 @@ class KeywordRepo(Protocol):
     hybrid search weighs them by: how many entries hold each phrase, and the matched fields."""
 
     def search_phrases(
-        self, conn: Any, query: KeywordQuery, filters: EntryFilter, limit: int
-    ) -> list[KeywordHit]: ...
+        self,
+        conn: Any,
+        query: KeywordQuery,
+        filters: EntryFilter,
+        limit: int,
+        counts: tuple[list[int], int] | None = None,
+    ) -> list[KeywordHit]:
+        """counts: document_counts() of the query when the caller read them already."""
+        ...
+
     def document_counts(self, conn: Any, query: KeywordQuery) -> tuple[list[int], int]: ...
     def entry_fields(self, conn: Any, seqs: Sequence[int]) -> dict[int, EntryFields]: ...
 

@@ -70,18 +70,6 @@ class EntryFields:
     context: str  # the context's error messages, trigger keywords and files
 
 
-@dataclass(frozen=True)
-class KeywordCandidates:
-    """Hybrid search's keyword side with what weighing it needs: the hits (snippets left
-    empty), their fields, how many entries hold each phrase of the query, and how many
-    entries there are."""
-
-    hits: list[KeywordHit]
-    fields: dict[int, EntryFields]
-    counts: list[int]
-    total: int
-
-
 def keyword_search(
     conn: sqlite3.Connection,
     match: str,
@@ -194,9 +182,14 @@ def _matches_any(conn: sqlite3.Connection, match: str) -> bool:
 
 
 def search_phrases(
-    conn: sqlite3.Connection, query: KeywordQuery, filters: EntryFilter, limit: int
+    conn: sqlite3.Connection,
+    query: KeywordQuery,
+    filters: EntryFilter,
+    limit: int,
+    counts: tuple[list[int], int] | None = None,
 ) -> list[KeywordHit]:
-    """Best matches of a KeywordQuery; [] when it has no phrase."""
+    """Best matches of a KeywordQuery; [] when it has no phrase. FTS5 weighs by its own
+    statistics: counts (the contract's) are not needed."""
     if not query.phrases:
         return []
     parts = _quoted(conn, query)

@@ -201,18 +201,22 @@ def headline_sql(query: KeywordQuery) -> tuple[str, list[Any]]:
 
 
 def search_phrases(
-    conn: Any, query: KeywordQuery, filters: EntryFilter, limit: int
+    conn: Any,
+    query: KeywordQuery,
+    filters: EntryFilter,
+    limit: int,
+    counts: tuple[list[int], int] | None = None,
 ) -> list[KeywordHit]:
     """Best matches of a KeywordQuery, best first; bm25 holds minus the rank (lower: better).
 
-    How many entries hold each phrase is read first: it weighs the phrases and decides
-    which rows are ranked (keyword_bounds.ranked_rows)."""
+    How many entries hold each phrase (counts, read here unless given) weighs the phrases
+    and decides which rows are ranked (keyword_bounds.ranked_rows)."""
     if not query.phrases:
         return []
-    counts, total = document_counts(conn, query)
-    within = ranked_rows(phrase_queries(query), counts, limit)
+    phrase_counts, total = document_counts(conn, query) if counts is None else counts
+    within = ranked_rows(phrase_queries(query), phrase_counts, limit)
     ctes, params, select, select_params = ranked(
-        query, filters, limit, "k", rarity(counts, total), within=within
+        query, filters, limit, "k", rarity(phrase_counts, total), within=within
     )
     rows = conn.execute(
         f"WITH {ctes} {select} ORDER BY in_context DESC, rank DESC, seq", params + select_params

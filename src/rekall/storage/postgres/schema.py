@@ -11,6 +11,7 @@ from rekall.storage.postgres.schema_keyword import (
     head_vector,
     m007_keep_the_search_words_total,
     m008_keep_stop_words,
+    m009_keep_search_words_in_the_row,
     search_vector,
     words,
 )
@@ -263,5 +264,6 @@ MIGRATIONS: tuple[Migration, ...] = (
     m006_add_embedding_pieces,
     m007_keep_the_search_words_total,
     m008_keep_stop_words,
+    m009_keep_search_words_in_the_row,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

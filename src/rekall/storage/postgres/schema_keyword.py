@@ -105,15 +105,39 @@ def m008_keep_stop_words(conn: Any) -> None:
         CREATE TEXT SEARCH CONFIGURATION {TS_CONFIG} (COPY = {ENGLISH});
         ALTER TEXT SEARCH CONFIGURATION {TS_CONFIG}
             ALTER MAPPING REPLACE english_stem WITH rekall_english_stem;
+        {remade_search_columns(TS_CONFIG)}
+        """
+    )
+
+
+def m009_keep_search_words_in_the_row(conn: Any) -> None:
+    """The search tsvectors kept in the table's row, the long body moved out instead.
+
+    A row over 2 kB had its search words moved to the TOAST table, and every ts_rank and
+    length() call on them read them back from there: at 100,000 entries ranking 2,000 rows
+    touched 14,000 pages, 3,100 once kept in the row, and took half the time
+    (docs/decisions/008). The columns are made again (one rewrite of the table).
+    """
+    conn.execute(remade_search_columns(TS_CONFIG, storage="MAIN"))
+
+
+def remade_search_columns(config: str, storage: str | None = None) -> str:
+    """SQL making the search and context_search columns, their indexes and the word total
+    again with config (and with storage, how PostgreSQL keeps a large value: MAIN in the
+    row when it fits in a page)."""
+    kept = ""
+    if storage is not None:
+        kept = f", ALTER COLUMN search SET STORAGE {storage}, "
+        kept += f"ALTER COLUMN context_search SET STORAGE {storage}"
+    return f"""
         DROP INDEX entries_head_search;
         ALTER TABLE entries DROP COLUMN search, DROP COLUMN context_search,
-            ADD COLUMN search tsvector GENERATED ALWAYS AS ({search_vector()}) STORED,
+            ADD COLUMN search tsvector GENERATED ALWAYS AS ({search_vector(config)}) STORED,
             ADD COLUMN context_search tsvector
-                GENERATED ALWAYS AS ({words("context_keys")}) STORED;
+                GENERATED ALWAYS AS ({words("context_keys", config)}) STORED{kept};
         CREATE INDEX entries_search ON entries USING gin (search);
-        CREATE INDEX entries_head_search ON entries USING gin ({HEAD_VECTOR});
+        CREATE INDEX entries_head_search ON entries USING gin ({head_vector(config)});
         UPDATE meta SET value = (SELECT coalesce(sum(length(search)), 0) FROM entries)
             WHERE key = 'search_words';
         ANALYZE entries;
         """
-    )

@@ -7,12 +7,7 @@ from typing import Any
 
 from rekall.core.entries import Entry, EntryFilter
 from rekall.core.pieces import PIECE_MARGIN
-from rekall.storage.fts_repo import (
-    EntryFields,
-    KeywordCandidates,
-    KeywordHit,
-    KeywordQuery,
-)
+from rekall.storage.fts_repo import EntryFields, KeywordHit, KeywordQuery
 from rekall.storage.postgres.entries_repo import filter_clause, select_with_context
 from rekall.storage.postgres.keyword_bounds import ranked_rows
 from rekall.storage.postgres.keyword_repo import (
@@ -25,6 +20,7 @@ from rekall.storage.postgres.keyword_repo import (
 )
 from rekall.storage.postgres.vectors_repo import to_literal
 from rekall.storage.rows import entry_with_context
+from rekall.storage.weighed import KeywordCandidates
 
 # ef_search bounds the HNSW candidate list: at least twice k keeps recall high for the
 # 50-candidate lists hybrid search asks for.

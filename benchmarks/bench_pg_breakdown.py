@@ -1,0 +1,160 @@
+"""Where the server's time goes in a warm new search on PostgreSQL, statement by statement.
+
+Each warm query is searched through the facade (hybrid, then keyword-only) while every
+statement sent is recorded; each is then run again under EXPLAIN (ANALYZE, BUFFERS) with
+the pool's session settings. The candidates statement is also run in its two halves
+(nearest vectors alone, keyword ranking alone) to split its time. Runs on the bases
+`bench_postgres.py` copied to its private server (bench_<size>). Medians over the queries.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import re
+import statistics
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_pg_keyword_bounds import SETTINGS, Recorder  # noqa: E402
+from common import WARM_QUERIES, command_line  # noqa: E402
+from pg_bases import start_server  # noqa: E402
+
+
+def kind(sql: str) -> str:
+    """A name for a statement a search sends."""
+    if "pg_stats" in sql and "ts_rank" not in sql:
+        return "word counts"
+    if sql.startswith("WITH v AS"):
+        return "candidates (vectors + keyword)"
+    if "ts_rank" in sql:
+        return "keyword ranking"
+    if "key = 'generation'" in sql:
+        return "generation"
+    if "ts_headline" in sql:
+        return "shown entries"
+    if "<=>" in sql:
+        return "nearest vectors"
+    return "other: " + sql[:40]
+
+
+def explained(conn: Any, sql: str, params: Any) -> tuple[float, int]:
+    """Server execution ms and shared buffers touched (hit + read) of one statement."""
+    plan = [row[0] for row in conn.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)]
+    found = re.search(r"Execution Time: ([\d.]+)", plan[-1])
+    assert found is not None
+    top = next((line for line in plan if "Buffers:" in line), "")
+    buffers = sum(int(n) for n in re.findall(r"(?:hit|read)=(\d+)", top))
+    return float(found.group(1)), buffers
+
+
+@contextlib.contextmanager
+def recording(rekall: Any) -> Iterator[list[tuple[str, Any]]]:
+    """Every statement the facade's pool runs inside the block."""
+    pool = rekall.db._pool
+    original = pool.connection
+    sent: list[tuple[str, Any]] = []
+
+    @contextlib.contextmanager
+    def connection(*args: Any, **kwargs: Any) -> Iterator[Any]:
+        with original(*args, **kwargs) as conn:
+            recorder = Recorder(conn)
+            yield recorder
+            sent.extend(recorder.sent)
+
+    pool.connection = connection
+    try:
+        yield sent
+    finally:
+        pool.connection = original
+
+
+def halves(rekall: Any, query: str) -> list[tuple[str, str, Any]]:
+    """The candidates statement's two halves, as separate statements."""
+    from rekall.core.entries import EntryFilter
+    from rekall.service.keyword import KeywordPlan
+    from rekall.storage.postgres import keyword_bounds, keyword_repo, search_repo
+
+    plan = KeywordPlan.from_query(query).query()
+    blob = rekall.semantic.embed_query(query).astype("<f4").tobytes()
+    sql, params = search_repo._nearest_sql(blob, rekall.semantic.model_id, 50, EntryFilter())
+    found: list[tuple[str, str, Any]] = [("  half: nearest vectors", sql, params)]
+    with rekall.db._pool.connection() as conn:
+        counts, total = keyword_repo.document_counts(conn, plan)
+    within = keyword_bounds.ranked_rows(keyword_repo.phrase_queries(plan), counts, 50)
+    ctes, kw_params, _, _ = keyword_repo.ranked(
+        plan, EntryFilter(), 50, "k1", keyword_repo.rarity(counts, total), False, within
+    )
+    select = (
+        "SELECT t.seq, e.title, e.tags_text, e.content, e.context_keys "
+        "FROM k1 t JOIN entries e ON e.seq = t.seq"
+    )
+    found.append(("  half: keyword ranking", f"WITH {ctes} {select}", kw_params))
+    return found
+
+
+def measure(url: str, rounds: int) -> dict[str, dict[str, list[float]]]:
+    """Per mode and statement kind: server ms and buffers of each query's statements."""
+    import psycopg
+
+    from rekall.config import Config
+    from rekall.service import Rekall
+
+    rekall = Rekall(Config(database_url=url), long_lived=True)
+    figures: dict[str, dict[str, list[float]]] = {}
+    try:
+        rekall.search("warm up the model", mode="hybrid")
+        sent: dict[str, list[list[tuple[str, str, Any]]]] = {"hybrid": [], "keyword": []}
+        for mode in sent:
+            for query in WARM_QUERIES:
+                with recording(rekall) as statements:
+                    rekall.search(query, mode=mode)
+                named = [(kind(sql), sql, params) for sql, params in statements]
+                if mode == "hybrid":
+                    named += halves(rekall, query)
+                sent[mode].append(named)
+        with psycopg.connect(url, autocommit=True) as conn:
+            for setting in SETTINGS:
+                conn.execute(setting)
+            for round_ in range(rounds + 1):  # the first warms the caches
+                for mode, queries in sent.items():
+                    for statements in queries:
+                        for name, sql, params in statements:
+                            ms, buffers = explained(conn, sql, params)
+                            if round_:
+                                entry = figures.setdefault(mode, {})
+                                entry.setdefault(name, []).append(ms)
+                                entry.setdefault(name + " buffers", []).append(buffers)
+    finally:
+        rekall.close()
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    print(f"$ {command_line()}")
+    server = start_server()
+    for size in args.sizes:
+        url = server.replace("/postgres?", f"/bench_{size}?")
+        for mode, kinds in measure(url, args.rounds).items():
+            for name, values in kinds.items():
+                if name.endswith(" buffers"):
+                    continue
+                per_query = len(values) / args.rounds / len(WARM_QUERIES)
+                print(
+                    f"{size:>7,}  {mode:<7} {name:<32} x{per_query:.1f}/query  server ms "
+                    f"p50/p95 {statistics.median(values):6.2f}/"
+                    f"{sorted(values)[int(0.95 * len(values))]:6.2f}  buffers p50 "
+                    f"{statistics.median(kinds[name + ' buffers']):,.0f}"
+                )
+
+
+if __name__ == "__main__":
+    main()
