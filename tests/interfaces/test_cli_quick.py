@@ -134,6 +134,8 @@ NOT_FOR_A_SEARCH |= {"rekall.service.review", "rekall.core.review"}
 # Record classes a search never builds, each in the module of the work that builds them.
 NOT_FOR_A_SEARCH |= {"rekall.storage.vector_rows", "rekall.storage.weighed"}
 NOT_FOR_A_SEARCH |= {"rekall.search.rank_fusion", "rekall.search.model_status"}
+# The thread for a server's keyword side: SQLite runs the sides in turn.
+NOT_FOR_A_SEARCH |= {"rekall.service.side_worker"}
 
 
 COLLECTED = """

@@ -260,7 +260,8 @@ class Rekall(SearchMethods, DataMethods, ReviewMethods):
         return figures
 
     def close(self) -> None:
-        """Release the model, the index and the database."""
+        """Release the model, the index, the keyword side's thread and the database."""
+        self.keyword.close()
         self.semantic.close()
         self.db.close()
 

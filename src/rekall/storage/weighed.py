@@ -1,4 +1,4 @@
-"""Hybrid search's candidates as a server backend returns them from one statement."""
+"""Hybrid search's keyword candidates as a server backend returns them."""
 
 from __future__ import annotations
 
@@ -10,12 +10,11 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class WeighedCandidates:
-    """Hybrid search's candidates with what weighing them needs, from one statement: the
-    nearest entries, the keyword hits (snippets left empty), the hits' fields, how many
-    entries hold each phrase of the query, and how many entries there are."""
+class KeywordCandidates:
+    """Hybrid search's keyword side with what weighing it needs: the hits (snippets left
+    empty), their fields, how many entries hold each phrase of the query, and how many
+    entries there are."""
 
-    semantic: list[tuple[int, float]]
     hits: list[KeywordHit]
     fields: dict[int, EntryFields]
     counts: list[int]
