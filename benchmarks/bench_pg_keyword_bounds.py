@@ -82,9 +82,8 @@ def measure(url: str, rounds: int) -> dict[str, dict[str, float]]:
                     for name, (rows, estimate) in VARIANTS.items():
                         keyword_bounds.RANKED_ROWS, keyword_bounds.ESTIMATE_FROM = rows, estimate
                         recorder = Recorder(conn)
-                        found = search_repo.weighed_candidates(
-                            recorder, vector, model, 50, keyword, EntryFilter()
-                        )
+                        search_repo.nearest(recorder, vector, model, 50, EntryFilter())
+                        found = search_repo.keyword_candidates(recorder, 50, keyword, EntryFilter())
                         elapsed = server_ms(conn, recorder.sent)
                         if round_:
                             times[name].append(elapsed)

@@ -43,10 +43,15 @@ class Recorder:
         kept = [p if isinstance(p, (int, float, str)) else list(p) for p in params or []]
         captured.append((sql, kept))
         return self.conn.execute(sql, params)
-candidates = search_repo.weighed_candidates
-def recorded(conn, *args):
-    return candidates(Recorder(conn), *args)
-search_repo.weighed_candidates = recorded
+def recording(function):
+    def recorded(conn, *args):
+        return function(Recorder(conn), *args)
+    return recorded
+# One statement for both sides before the keyword side went beside the embedding; the
+# nearest vectors and the keyword candidates apart since.
+for name in ("weighed_candidates", "keyword_candidates", "nearest"):
+    if hasattr(search_repo, name):
+        setattr(search_repo, name, recording(getattr(search_repo, name)))
 rekall = Rekall(Config(database_url=sys.argv[1]), long_lived=True)
 statements = []
 for query in json.loads(sys.argv[2]):

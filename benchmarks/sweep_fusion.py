@@ -42,7 +42,7 @@ CANDIDATES = 50
 
 def plain_rrf(search: Any, query: str, k: int) -> list[str]:
     """Equal-vote RRF of the keyword and semantic lists, as a library would do by default."""
-    from rekall.search.hybrid import RankedList, reciprocal_rank_fusion
+    from rekall.search.rank_fusion import RankedList, reciprocal_rank_fusion
 
     lists = [search(query, mode, CANDIDATES) for mode in ("keyword", "semantic")]
     names = sorted({key for ranked in lists for key in ranked})

@@ -5,16 +5,8 @@ from __future__ import annotations
 import pytest
 
 from rekall.search import fts
-from rekall.search.hybrid import (
-    RRF_K,
-    FusionWeights,
-    KeywordEvidence,
-    RankedList,
-    fuse,
-    idf,
-    keyword_evidence,
-    reciprocal_rank_fusion,
-)
+from rekall.search.hybrid import FusionWeights, KeywordEvidence, fuse, idf, keyword_evidence
+from rekall.search.rank_fusion import RRF_K, RankedList, reciprocal_rank_fusion
 
 WEIGHTS = FusionWeights()
 

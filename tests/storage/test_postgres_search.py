@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +32,7 @@ def statements(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
 
 
 @pytest.mark.model
-def test_a_warm_hybrid_search_is_four_statements_without_a_transaction(
+def test_a_warm_hybrid_search_is_five_statements_without_a_transaction(
     postgres_url: str, statements: list[str]
 ) -> None:
     rekall = Rekall(Config(database_url=postgres_url), long_lived=True)
@@ -41,10 +43,14 @@ def test_a_warm_hybrid_search_is_four_statements_without_a_transaction(
         for query in ("pod eviction memory", "ENOSPC", "why was my pod killed"):
             statements.clear()
             assert rekall.search(query, mode="hybrid").results
-            # The generation (rankings are kept per generation), the words' counts (they
-            # decide which rows keyword ranking reads), the candidates of both sides, the
-            # shown entries; no BEGIN or COMMIT.
-            assert statements == ["SELECT", "WITH", "WITH", "SELECT"], (query, statements)
+            # The generation (rankings are kept per generation); the nearest entries and,
+            # on the keyword side's thread meanwhile, the words' counts (they decide which
+            # rows keyword ranking reads) and the keyword candidates; the shown entries.
+            # No BEGIN or COMMIT. (SETs configure a connection the pool adds, the first time
+            # two are busy at once: not the search's.)
+            first, *sides, last = [sent for sent in statements if sent != "SET"]
+            assert [first, last] == ["SELECT", "SELECT"], (query, statements)
+            assert sorted(sides) == ["SELECT", "WITH", "WITH"], (query, statements)
             statements.clear()
             assert rekall.search(query, mode="hybrid").results
             # Asked again with nothing written: the kept ranking, after the generation.
@@ -92,23 +98,20 @@ def test_a_search_after_the_server_dropped_pooled_connections_retries(
         base.close()
 
 
-@pytest.mark.model
-def test_weighed_candidates_agree_with_the_keyword_repository(postgres_url: str) -> None:
-    from rekall.search.model_files import MODEL_ID
+def test_keyword_candidates_agree_with_the_keyword_repository(
+    postgres_url: str, tmp_path: Path
+) -> None:
     from rekall.storage.fts_repo import KeywordQuery
 
-    rekall = Rekall(Config(database_url=postgres_url), long_lived=True)
+    rekall = Rekall(no_model(postgres_url, tmp_path))
     try:
         rekall.add("til", "pgbouncer pool sizing", "Size the pool.", tags=("postgres",))
         rekall.add("til", "connection pool", "node js pools connections")
         rekall.add("til", "unrelated", "nothing")
         query = KeywordQuery((("pool",), ("connecti",)), prefix_last=True)
-        blob = rekall.semantic.embed_query("pool").astype("<f4").tobytes()
         db, search = rekall.db, rekall.db.repos.vector_search
         assert search is not None
-        found = db.query(
-            lambda c: search.weighed_candidates(c, blob, MODEL_ID, 10, query, EntryFilter())
-        )
+        found = db.query(lambda c: search.keyword_candidates(c, 10, query, EntryFilter()))
         with db.read() as conn:
             hits = db.repos.keyword.search_phrases(conn, query, EntryFilter(), 10)
             counts = db.repos.keyword.document_counts(conn, query)
@@ -116,19 +119,15 @@ def test_weighed_candidates_agree_with_the_keyword_repository(postgres_url: str)
         assert [h.seq for h in found.hits] == [h.seq for h in hits]
         assert (found.counts, found.total) == counts == ([2, 1], 3)
         assert found.fields == fields
-        assert len(found.semantic) == 3
     finally:
         rekall.close()
 
 
 def _candidates(base: Rekall, query: Any, filters: EntryFilter, k: int = 10) -> Any:
-    """weighed_candidates of a keyword query (no vectors: the semantic list is empty)."""
+    """keyword_candidates of a keyword query."""
     search = base.db.repos.vector_search
     assert search is not None
-    blob = bytes(4 * 384)
-    return base.db.query(
-        lambda c: search.weighed_candidates(c, blob, "no-model", k, query, filters)
-    )
+    return base.db.query(lambda c: search.keyword_candidates(c, k, query, filters))
 
 
 def test_ranking_reads_the_rarest_words_rows_and_the_common_ones_in_titles_and_tags(
@@ -259,3 +258,113 @@ def test_keyword_search_survives_counters_behind_the_table(
         assert [r.entry.id for r in found] == [entry.id]
     finally:
         base.close()
+
+
+@contextmanager
+def during_embedding(rekall: Rekall, action: Callable[[], None]) -> Iterator[None]:
+    """Run action() inside each query embedding, before the model is used."""
+    engine = rekall.semantic
+    embed = engine.embed_query
+
+    def embed_after_action(text: str) -> Any:
+        action()
+        return embed(text)
+
+    engine.embed_query = embed_after_action  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        del engine.embed_query
+
+
+def keyword_side_sent(statements: list[str]) -> bool:
+    """Wait (generously: a busy machine) until both keyword statements were sent."""
+    deadline = time.monotonic() + 60
+    while statements.count("WITH") < 2:
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.005)
+    return True
+
+
+@pytest.fixture
+def warm_base(postgres_url: str) -> Iterator[Rekall]:
+    """A long-lived facade on the server with two entries, the model loaded."""
+    rekall = Rekall(Config(database_url=postgres_url), long_lived=True)
+    try:
+        rekall.add("til", "kubernetes pod eviction", "pods evicted under memory pressure")
+        rekall.add("til", "ENOSPC watchers", "fs.inotify.max_user_watches too low")
+        rekall.search("warm up the model", mode="hybrid")
+        yield rekall
+    finally:
+        rekall.close()
+
+
+@pytest.mark.model
+def test_the_keyword_side_is_on_the_server_while_the_query_is_embedded(
+    warm_base: Rekall, statements: list[str]
+) -> None:
+    seen: list[bool] = []
+    statements.clear()
+    with during_embedding(warm_base, lambda: seen.append(keyword_side_sent(statements))):
+        found = warm_base.search("pod eviction", mode="hybrid").results
+    assert seen == [True]
+    assert found[0].entry.title == "kubernetes pod eviction" and found[0].keyword_rank == 1
+    worker = warm_base.keyword.worker
+    assert worker.running
+    warm_base.close()
+    assert not worker.running
+
+
+@pytest.mark.model
+def test_same_ranking_with_the_keyword_side_beside_or_in_turn(warm_base: Rekall) -> None:
+    from rekall.service.side_worker import SideWorker
+
+    warm_base.add("til", "pod restarts", "a container restarting after OOMKilled")
+    queries = ["pod eviction memory", "ENOSPC", "why was my pod killed", "inotify watchers"]
+
+    def ranked() -> list[list[tuple[str, float, int | None, int | None]]]:
+        warm_base.rankings.clear()
+        return [
+            [
+                (r.entry.id, r.score, r.keyword_rank, r.semantic_rank)
+                for r in warm_base.search(query, mode="hybrid").results
+            ]
+            for query in queries
+        ]
+
+    beside = ranked()
+    in_turn = SideWorker()
+    in_turn.close()  # a closed worker runs work in the caller's thread
+    warm_base.keyword.worker = in_turn
+    assert ranked() == beside
+
+
+@pytest.mark.model
+def test_a_write_during_the_search_is_never_served_stale(
+    warm_base: Rekall, statements: list[str]
+) -> None:
+    """Written after the keyword side read, before the nearest entries: the ranking made
+    across it is never served again; the next search sees the new entry."""
+    added: list[str] = []
+
+    def write_once() -> None:
+        if not added and keyword_side_sent(statements):
+            added.append(warm_base.add("til", "inotify watchers exhausted", "Raise it.").id)
+
+    statements.clear()
+    with during_embedding(warm_base, write_once):
+        warm_base.search("inotify watchers exhausted", mode="hybrid")
+    again = warm_base.search("inotify watchers exhausted", mode="hybrid").results
+    assert added and again[0].entry.id == added[0]
+
+
+@pytest.mark.model
+def test_an_error_of_the_keyword_side_surfaces(warm_base: Rekall, postgres_url: str) -> None:
+    from rekall.core.errors import StorageError
+
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute("ALTER TABLE entries RENAME COLUMN search TO search_gone")
+    with pytest.raises(StorageError, match="search"):
+        warm_base.search("pod eviction", mode="hybrid")
+    assert warm_base.search("pod eviction", mode="semantic").results

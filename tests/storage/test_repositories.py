@@ -365,3 +365,35 @@ def test_related_handles_cycles(linked: Database) -> None:
 
 def test_unlinked_entry_has_no_relations(linked: Database) -> None:
     assert related(linked, "01D", 3) == []
+
+
+def test_each_area_is_its_module_imported_at_first_use(db: Database) -> None:
+    from rekall.storage import (
+        embeddings_repo,
+        fts_repo,
+        maintenance,
+        merge_repo,
+        review_repo,
+        tokens_repo,
+        transfer_repo,
+    )
+    from rekall.storage.repositories import AREAS, Repositories
+
+    expected = [
+        entries_repo,
+        links_repo,
+        fts_repo,
+        embeddings_repo,
+        review_repo,
+        transfer_repo,
+        maintenance,
+        tokens_repo,
+        merge_repo,
+    ]
+    repos = db.repos
+    assert not set(AREAS) & set(vars(repos))  # nothing imported or kept before first use
+    assert [getattr(repos, area) for area in AREAS] == expected
+    assert [vars(repos)[area] for area in AREAS] == expected  # kept: found directly next time
+    assert repos.vector_search is None
+    with pytest.raises(ValueError, match="one module per area"):
+        Repositories({"entries": "rekall.storage.entries_repo"})

@@ -21,10 +21,6 @@ DEFAULT_STALE_DAYS = 90
 MAX_STALE_DAYS = 36_500
 # Idle this long (and at least twice the asked threshold), knowledge is more likely outdated.
 FORGOTTEN_DAYS = 365
-# Cosine similarity from which a new entry is offered its existing neighbours (link, or a
-# duplicate?). With all-MiniLM-L6-v2, reworded duplicates measured 0.63-0.82 (7 of 8 at or
-# above 0.70) and same-topic entries about a different problem 0.32-0.69.
-SIMILAR_EXISTING_THRESHOLD = 0.70
 GRADE_MEANINGS = {
     0: "blackout: no memory of it",
     1: "wrong, but it rang a bell once shown",

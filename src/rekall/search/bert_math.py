@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from numpy.typing import NDArray
 
-Floats = NDArray[np.float32]
-Ints = NDArray[np.int64]
+if TYPE_CHECKING:  # numpy.typing costs a cold search ~0.5 ms; annotations only
+    from numpy.typing import NDArray
+
+    Floats = NDArray[np.float32]
+    Ints = NDArray[np.int64]
 
 # erfc(z) = t * exp(-z*z + P(t)) with t = 1 / (1 + 0.441 z), z >= 0. P was fitted by
 # Chebyshev least squares against math.erfc for z in [0, 6] (beyond, erfc < 3e-17 and the

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
-import numpy.typing as npt
 
 from rekall.core.pieces import MAX_PIECES, PIECE_ID_SHIFT, PIECE_MARGIN, SEQ_MASK
 
 Hit = tuple[int, float]
-Search = Callable[[npt.NDArray[np.float32], int, "npt.NDArray[np.int64] | None"], list[Hit]]
+if TYPE_CHECKING:  # annotations only (see bert_math)
+    import numpy.typing as npt
+
+    Search = Callable[[npt.NDArray[np.float32], int, npt.NDArray[np.int64] | None], list[Hit]]
 
 
 def entry_of(ids: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:

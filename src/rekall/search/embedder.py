@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import numpy as np
-from numpy.typing import NDArray
 
 from rekall.core.errors import ModelError
 from rekall.search import bert_math
@@ -26,6 +25,8 @@ from rekall.search.tokenizing import TextTokenizer, load_tokenizer
 if TYPE_CHECKING:
     from concurrent.futures import ThreadPoolExecutor
 
+    from numpy.typing import NDArray  # annotations only (see bert_math)
+
 BATCH_TEXTS = 64
 # Padded tokens per forward pass. Small batches keep the [tokens, 1536] activations
 # (3 MB here) in the CPU cache and bound the peak RSS; measured on 300 developer notes
@@ -39,7 +40,8 @@ TOKENIZE_CHUNK = 1024
 # numpy (see docs/decisions/013-bulk-embedding.md).
 ONNX_MIN_TEXTS = 64
 BatchEngine = Literal["numpy", "onnx", "onnx-int8"]
-Forward = Callable[[bert_math.Ints, bert_math.Floats], bert_math.Floats]
+if TYPE_CHECKING:
+    Forward = Callable[[bert_math.Ints, bert_math.Floats], bert_math.Floats]
 
 
 def _blas_name() -> str:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-import numpy as np
-import numpy.typing as npt
+from typing import TYPE_CHECKING
 
-IdArray = npt.NDArray[np.int64]
-Matrix = npt.NDArray[np.float32]
+import numpy as np
+
+if TYPE_CHECKING:  # annotations only (see bert_math)
+    import numpy.typing as npt
+
+    IdArray = npt.NDArray[np.int64]
+    Matrix = npt.NDArray[np.float32]
 
 
 class GrowableRows:

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 
 from rekall.search.fts import Term
 
-RRF_K = 60
 BODY_FIELD = "content"
 CONTEXT_FIELD = "context"
 
@@ -34,14 +33,6 @@ class FusionWeights:
     evidence_power: float = 2.0  # words' vote = keyword * share ** power: partial fades fast
     prefix_match: float = 0.5  # worth of a match only as a longer word (connecti-on)
     prefix_last: bool = True  # the last word being typed matches as a prefix
-
-
-@dataclass(frozen=True)
-class RankedList:
-    """Ids best first, and how much say this list has in the fused order."""
-
-    ids: Sequence[int]
-    weight: float
 
 
 @dataclass
@@ -134,20 +125,4 @@ def fuse(
         item: weights.semantic * similarity.get(item, floor) + votes.get(item, 0.0)
         for item in best_rank
     }
-    return sorted(scores.items(), key=lambda pair: (-pair[1], best_rank[pair[0]], pair[0]))
-
-
-def reciprocal_rank_fusion(lists: Sequence[RankedList], k: int = RRF_K) -> list[tuple[int, float]]:
-    """Plain weighted RRF: score(id) = sum of weight / (k + rank), rank from 1; best first.
-
-    Ties are broken by the best single rank, then by id, so the order is deterministic.
-    """
-    scores: dict[int, float] = {}
-    best_rank: dict[int, int] = {}
-    for ranked in lists:
-        if ranked.weight <= 0:
-            continue
-        for rank, item in enumerate(ranked.ids, start=1):
-            scores[item] = scores.get(item, 0.0) + ranked.weight / (k + rank)
-            best_rank[item] = min(best_rank.get(item, rank), rank)
     return sorted(scores.items(), key=lambda pair: (-pair[1], best_rank[pair[0]], pair[0]))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
+import importlib.machinery
 import json
 import os
 import struct
@@ -112,7 +112,13 @@ def is_offline() -> bool:
 def find_package_model_dir() -> Path | None:
     """Return the model folder of the installed weights package, without importing it."""
     try:
-        spec = importlib.util.find_spec(PACKAGE)
+        # The path finder finds an installed package; importlib.util (~0.7 ms of a cold
+        # search to import) only when another finder, e.g. an editable install's, must look.
+        spec = importlib.machinery.PathFinder.find_spec(PACKAGE)
+        if spec is None:
+            from importlib.util import find_spec
+
+            spec = find_spec(PACKAGE)
     except (ImportError, ValueError):
         return None
     if spec is None or not spec.submodule_search_locations:

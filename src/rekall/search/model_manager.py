@@ -8,27 +8,14 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from rekall.search.embedder import Embedder
+    from rekall.search.model_status import ModelStatus
 
 Loader = Callable[[], "Embedder"]
 LOADING_MESSAGE = "Loading embedding model…"
-
-
-@dataclass(frozen=True)
-class ModelStatus:
-    """What `rekall stats` shows about the model."""
-
-    loaded: bool
-    loading: bool
-    loads: int
-    unloads: int
-    idle_seconds: float | None
-    idle_timeout_seconds: float | None
-    idle_errors: int = 0
 
 
 def release_free_heap() -> None:
@@ -197,6 +184,8 @@ class ModelManager:
 
     def status(self) -> ModelStatus:
         """Loaded or not, how long idle, and the timeout."""
+        from rekall.search.model_status import ModelStatus  # a search never asks
+
         idle = time.monotonic() - self._last_used if self._embedder is not None else None
         return ModelStatus(
             self._embedder is not None,

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from rekall.search import bert_math
+if TYPE_CHECKING:  # bert_math's array types exist for the type checker only
+    from rekall.search import bert_math
 
-Params = tuple[bert_math.Floats, bert_math.Floats]
-Linear = Callable[[Any, str, Params], str]
+    Params = tuple[bert_math.Floats, bert_math.Floats]
+    Linear = Callable[[Any, str, Params], str]
 
 # Input channels of each product kept in fp32: the ones with the largest activations on the
 # calibration texts. Decision 013: 32 keep min cosine ≥ 0.999 even on one-character texts.

@@ -7,10 +7,12 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import numpy.typing as npt
+
+if TYPE_CHECKING:  # annotations only (see bert_math)
+    import numpy.typing as npt
 
 from rekall.core.errors import StorageError
 

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import threading
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
-import numpy.typing as npt
 
 from rekall.search.best_of import entry_of
 from rekall.search.growable import GrowableRows
 
-IdArray = npt.NDArray[np.int64]
-Matrix = npt.NDArray[np.float32]
+if TYPE_CHECKING:  # annotations only (see bert_math)
+    import numpy.typing as npt
+
+    IdArray = npt.NDArray[np.int64]
+    Matrix = npt.NDArray[np.float32]
 Hit = tuple[int, float]
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import datetime, timezone
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,16 +14,15 @@ from rekall.config import Config, load_config
 from rekall.core import entries as core
 from rekall.core.context import apply_context_changes, embedding_part, validate_context_changes
 from rekall.core.entries import Entry, EntryFilter, Link
-from rekall.core.review import SIMILAR_EXISTING_THRESHOLD
+from rekall.core.results import SIMILAR_EXISTING_THRESHOLD
 from rekall.search.cache import LRUCache
 from rekall.search.hybrid import FusionWeights
 from rekall.service import searching
 from rekall.service.data_methods import DataMethods
 from rekall.service.entries import ACTING_AS, EntryOperations, validate_changes
-from rekall.service.indexing import Indexer, Progress, RebuildReport
 from rekall.service.keyword import KeywordSide
 from rekall.service.legacy_offer import offer_legacy_import
-from rekall.service.review import ReviewMethods
+from rekall.service.review_methods import ReviewMethods
 from rekall.service.search_methods import MAX_LIMIT as MAX_LIMIT
 from rekall.service.search_methods import RANKINGS_KEPT, SearchMethods, check_limit
 from rekall.service.search_methods import check_mode as check_mode
@@ -36,12 +35,15 @@ if TYPE_CHECKING:
     from rekall.service.duplicates import DuplicateReport
     from rekall.service.generation import GenerationReport
     from rekall.service.graph import EntryGraph
+    from rekall.service.indexing import Indexer, Progress, RebuildReport
     from rekall.service.merging import MergeReport
     from rekall.service.tokens import TokenOperations
 
 
 def utc_now() -> str:
     """The current time as ISO-8601 UTC with microseconds."""
+    from datetime import datetime, timezone  # a search never writes a time
+
     return datetime.now(timezone.utc).isoformat(timespec="microseconds")
 
 
@@ -68,7 +70,8 @@ class Rekall(SearchMethods, DataMethods, ReviewMethods):
         self.entries = EntryOperations(self.db, clock)
         self.notify = notify or (lambda message: None)
         self.semantic = SemanticEngine(self.db, self.config, long_lived, self.notify)
-        self.indexer = Indexer(self.db, self.semantic, self.notify)
+        self._indexer: Indexer | None = None
+        self._indexer_lock = threading.Lock()
         self.keyword = KeywordSide(self.db)
         # Hybrid and keyword search parameters (docs/decisions/002); the sweep replaces them.
         self.fusion_weights = FusionWeights()
@@ -79,6 +82,16 @@ class Rekall(SearchMethods, DataMethods, ReviewMethods):
         )
         if self.db.kind == "sqlite":
             offer_legacy_import(self.db, self.notify)
+
+    @property
+    def indexer(self) -> Indexer:
+        """Embeds entries as they are written; made at first use (a search never needs it)."""
+        with self._indexer_lock:
+            if self._indexer is None:
+                from rekall.service.indexing import Indexer
+
+                self._indexer = Indexer(self.db, self.semantic, self.notify)
+            return self._indexer
 
     @cached_property
     def tokens(self) -> TokenOperations:
@@ -247,7 +260,8 @@ class Rekall(SearchMethods, DataMethods, ReviewMethods):
         return figures
 
     def close(self) -> None:
-        """Release the model, the index and the database."""
+        """Release the model, the index, the keyword side's thread and the database."""
+        self.keyword.close()
         self.semantic.close()
         self.db.close()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -12,6 +13,7 @@ from rekall.search.hybrid import FusionWeights, KeywordEvidence, idf, keyword_ev
 from rekall.storage.fts_repo import EntryFields, KeywordHit, KeywordQuery
 
 if TYPE_CHECKING:
+    from rekall.service.side_worker import SideWorker
     from rekall.storage.contract import Store
 
 # Document counts of this many distinct terms are kept; a typing session needs a few dozen.
@@ -55,6 +57,19 @@ class KeywordSide:
         self.db = db
         self.counts: LRUCache[int] = LRUCache(COUNT_CACHE_SIZE)
         self.fields: LRUCache[Folded] = LRUCache(FIELDS_CACHE_SIZE)
+
+    @functools.cached_property
+    def worker(self) -> SideWorker:
+        """The thread a server's keyword candidates are asked for on while the query is
+        embedded; made at first use (an embedded base never needs it)."""
+        from rekall.service.side_worker import SideWorker
+
+        return SideWorker()
+
+    def close(self) -> None:
+        """Stop the worker thread (a search after this runs its keyword side in turn)."""
+        if "worker" in vars(self):
+            self.worker.close()
 
     def weighed(
         self, plan: KeywordPlan, filters: EntryFilter, limit: int, weights: FusionWeights

@@ -14,7 +14,7 @@ from rekall.service.leftovers import remove_leftovers
 from rekall.service.pieces import pieces_report, pieces_state
 from rekall.storage import embeddings_repo, entries_repo, fts_repo, maintenance
 from rekall.storage.database import Database
-from rekall.storage.embeddings_repo import PendingText
+from rekall.storage.vector_rows import PendingText
 
 Rebuild = Callable[[Progress | None], RebuildReport]
 FTS_CHECK_ATTEMPTS = 3

@@ -8,7 +8,7 @@ from typing import Any
 
 from rekall.core.entries import content_hash
 from rekall.core.pieces import body_pieces
-from rekall.storage.embeddings_repo import PendingText
+from rekall.storage.vector_rows import PendingText
 
 PieceRow = tuple[str, bytes]  # the piece text's hash, float32 bytes
 # Pieces embedded but not stored yet (an import's or a dry run's) are kept no longer than this.

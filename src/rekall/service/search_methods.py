@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from rekall.config import SEARCH_MODES
 from rekall.core import entries as core
 from rekall.core.entries import EntryFilter
 from rekall.core.errors import ModelError, ValidationError
-from rekall.core.results import SearchResponse, SearchResult
+from rekall.core.results import SIMILAR_EXISTING_THRESHOLD, SearchResponse, SearchResult
 from rekall.service import searching
-from rekall.service.review import close_matches
 
 if TYPE_CHECKING:
     from rekall.config import Config
@@ -124,6 +124,13 @@ class SearchMethods:
             return close_matches(self.similar(id_or_prefix, limit).results)
         except ModelError:
             return []
+
+
+def close_matches(
+    results: Sequence[SearchResult], threshold: float = SIMILAR_EXISTING_THRESHOLD
+) -> list[SearchResult]:
+    """The results at least threshold similar in meaning: likely duplicates or link targets."""
+    return [r for r in results if r.similarity is not None and r.similarity >= threshold]
 
 
 def check_mode(mode: str) -> str:

@@ -14,11 +14,11 @@ from rekall.search import snapshot
 from rekall.storage import embeddings_repo
 from rekall.storage.connection import Identity, read_identity
 from rekall.storage.database import Database
-from rekall.storage.embeddings_repo import StoredVector
 
 if TYPE_CHECKING:
     from rekall.search.sqlite_vec_index import SqliteVecIndex as PersistentIndex
     from rekall.search.vectors import VectorIndex
+    from rekall.storage.vector_rows import StoredVector
 
 SNAPSHOT_NAME = "vectors"
 # Rewrite the snapshot when this many rows changed since it was taken (or more than 2%).

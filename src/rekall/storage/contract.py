@@ -20,9 +20,10 @@ if TYPE_CHECKING:  # annotations only: a cold search imports no more than it run
     from rekall.core.entries import Entry, EntryFilter, Link, NewEntry
     from rekall.core.records import EntryRecord, LinkRecord
     from rekall.core.review import ReviewState
-    from rekall.storage.embeddings_repo import PendingText, StoredVector
-    from rekall.storage.fts_repo import EntryFields, KeywordHit, KeywordQuery, WeighedCandidates
+    from rekall.storage.fts_repo import EntryFields, KeywordHit, KeywordQuery
     from rekall.storage.tokens_repo import TokenRecord
+    from rekall.storage.vector_rows import PendingText, StoredVector
+    from rekall.storage.weighed import KeywordCandidates
 
 T = TypeVar("T")
 
@@ -122,18 +123,12 @@ class VectorSearch(Protocol):
     def nearest(
         self, conn: Any, vector: bytes, model_id: str, k: int, filters: EntryFilter
     ) -> list[tuple[int, float]]: ...
-    def weighed_candidates(
-        self,
-        conn: Any,
-        vector: bytes,
-        model_id: str,
-        k: int,
-        query: KeywordQuery,
-        filters: EntryFilter,
-    ) -> WeighedCandidates:
-        """Hybrid search's candidates of both sides with the keyword hits' fields and each
-        phrase's document count (read first: they bound the rows ranked), in one more
-        statement; snippets left empty."""
+    def keyword_candidates(
+        self, conn: Any, k: int, query: KeywordQuery, filters: EntryFilter
+    ) -> KeywordCandidates:
+        """Hybrid search's keyword side: the k best hits with their fields and each phrase's
+        document count (read first: they bound the rows ranked), in one more statement;
+        snippets left empty. It needs no query vector, so it runs while that is made."""
         ...
 
     def entries_with_snippets(

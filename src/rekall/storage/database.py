@@ -76,29 +76,21 @@ class Database:
     @cached_property
     def repos(self) -> Repositories:
         """The SQLite implementation of every area of the storage contract."""
-        from rekall.storage import (
-            embeddings_repo,
-            entries_repo,
-            fts_repo,
-            links_repo,
-            maintenance,
-            merge_repo,
-            review_repo,
-            tokens_repo,
-            transfer_repo,
-        )
         from rekall.storage.repositories import Repositories
 
+        # Each module is imported when first used: a search needs four of the nine.
         return Repositories(
-            entries=entries_repo,
-            links=links_repo,
-            keyword=fts_repo,
-            vectors=embeddings_repo,
-            review=review_repo,
-            transfer=transfer_repo,
-            meta=maintenance,
-            tokens=tokens_repo,
-            merge=merge_repo,
+            {
+                "entries": "rekall.storage.entries_repo",
+                "links": "rekall.storage.links_repo",
+                "keyword": "rekall.storage.fts_repo",
+                "vectors": "rekall.storage.embeddings_repo",
+                "review": "rekall.storage.review_repo",
+                "transfer": "rekall.storage.transfer_repo",
+                "meta": "rekall.storage.maintenance",
+                "tokens": "rekall.storage.tokens_repo",
+                "merge": "rekall.storage.merge_repo",
+            }
         )
 
     def close(self) -> None:

@@ -4,35 +4,14 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rekall.core.context import embedding_part_of_json
 from rekall.core.entries import compose_embedding_text
 from rekall.core.pieces import PIECE_ID_SHIFT
 
-
-@dataclass(frozen=True)
-class StoredVector:
-    """A vector row as raw float32 bytes; numpy lives in the search layer."""
-
-    seq: int
-    blob: bytes
-
-
-@dataclass(frozen=True)
-class PendingText:
-    """An entry whose vector is missing or stale, with the text to embed."""
-
-    seq: int
-    title: str
-    tags_text: str
-    content: str
-    context: str = ""  # the embedded part of the entry's context
-
-    def embedding_text(self) -> str:
-        return compose_embedding_text(
-            self.title, self.tags_text.split(), self.content, self.context
-        )
+if TYPE_CHECKING:
+    from rekall.storage.vector_rows import PendingText, StoredVector
 
 
 def upsert_vectors(
@@ -51,6 +30,8 @@ def upsert_vectors(
 
 def vectors_for_model(conn: sqlite3.Connection, model_id: str) -> Iterator[StoredVector]:
     """Every stored vector of a model, in seq order."""
+    from rekall.storage.vector_rows import StoredVector  # a search builds none
+
     for row in conn.execute(
         "SELECT entry_seq, vector FROM embeddings WHERE model_id = ? ORDER BY entry_seq",
         (model_id,),
@@ -69,6 +50,8 @@ _INDEX_ROWS = (
 def index_vectors(conn: sqlite3.Connection, model_id: str) -> Iterator[StoredVector]:
     """Every vector of a model the vector index holds: the entries' and their body pieces',
     each under its index id (core/pieces.piece_row_id)."""
+    from rekall.storage.vector_rows import StoredVector  # a search builds none
+
     for row in conn.execute(
         f"SELECT id, vector FROM ({_INDEX_ROWS}) WHERE model_id = ? ORDER BY id", (model_id,)
     ):
@@ -90,7 +73,7 @@ def vectors_changed_since(
 ) -> tuple[list[StoredVector], list[int]]:
     """Index vectors written and index ids deleted (or now of another model) after a
     generation, body pieces included."""
-    changed: list[StoredVector] = []
+    changed: list[tuple[int, bytes]] = []
     removed: list[int] = [
         int(r[0])
         for r in conn.execute(
@@ -101,16 +84,22 @@ def vectors_changed_since(
         f"SELECT id, vector, model_id FROM ({_INDEX_ROWS}) WHERE generation > ?", (generation,)
     ):
         if row[2] == model_id:
-            changed.append(StoredVector(int(row[0]), bytes(row[1])))
+            changed.append((int(row[0]), bytes(row[1])))
         else:
             removed.append(int(row[0]))
-    return changed, removed
+    if not changed:
+        return [], removed  # a search on a current snapshot: no record class to load
+    from rekall.storage.vector_rows import StoredVector
+
+    return [StoredVector(seq, blob) for seq, blob in changed], removed
 
 
 def texts_with_hashes(
     conn: sqlite3.Connection, model_id: str
 ) -> Iterator[tuple[PendingText, str | None]]:
     """Every entry's embeddable text with the content hash of its vector for this model."""
+    from rekall.storage.vector_rows import PendingText  # a search builds none
+
     for row in conn.execute(
         "SELECT e.seq, e.title, e.tags_text, e.content, v.content_hash, c.structured "
         "FROM entries e LEFT JOIN embeddings v ON v.entry_seq = e.seq AND v.model_id = ? "

@@ -70,19 +70,6 @@ class EntryFields:
     context: str  # the context's error messages, trigger keywords and files
 
 
-@dataclass(frozen=True)
-class WeighedCandidates:
-    """Hybrid search's candidates with what weighing them needs, from one statement: the
-    nearest entries, the keyword hits (snippets left empty), the hits' fields, how many
-    entries hold each phrase of the query, and how many entries there are."""
-
-    semantic: list[tuple[int, float]]
-    hits: list[KeywordHit]
-    fields: dict[int, EntryFields]
-    counts: list[int]
-    total: int
-
-
 def keyword_search(
     conn: sqlite3.Connection,
     match: str,

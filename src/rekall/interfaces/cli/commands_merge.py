@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from rekall.core.review import SIMILAR_EXISTING_THRESHOLD
+from rekall.core.results import SIMILAR_EXISTING_THRESHOLD
 from rekall.interfaces.cli import render
 from rekall.interfaces.cli.context import TYPE_CHOICE, get_service
 

@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field
 
 from rekall.core.entries import EntryFilter
-from rekall.core.review import SIMILAR_EXISTING_THRESHOLD
+from rekall.core.results import SIMILAR_EXISTING_THRESHOLD
 from rekall.interfaces.mcp import results
 from rekall.interfaces.mcp.params import EntryId, Project, Types
 from rekall.interfaces.mcp.results import EntrySummary

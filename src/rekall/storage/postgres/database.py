@@ -227,28 +227,9 @@ class PostgresDatabase:
 
 
 def _repositories() -> Repositories:
-    from rekall.storage.postgres import (
-        entries_repo,
-        keyword_repo,
-        links_repo,
-        merge_repo,
-        meta_repo,
-        review_repo,
-        search_repo,
-        tokens_repo,
-        transfer_repo,
-        vectors_repo,
-    )
+    from rekall.storage.postgres import search_repo
+    from rekall.storage.repositories import AREAS
 
-    return Repositories(
-        entries=entries_repo,
-        links=links_repo,
-        keyword=keyword_repo,
-        vectors=vectors_repo,
-        review=review_repo,
-        transfer=transfer_repo,
-        meta=meta_repo,
-        tokens=tokens_repo,
-        merge=merge_repo,
-        vector_search=search_repo,
-    )
+    # Each area's module is imported when first used, as on SQLite.
+    modules = {area: f"rekall.storage.postgres.{area}_repo" for area in AREAS}
+    return Repositories(modules, vector_search=search_repo)

@@ -1,4 +1,4 @@
-"""Search on PostgreSQL: nearest vectors (pgvector HNSW) and every candidate list in one query."""
+"""Search on PostgreSQL: nearest vectors (pgvector HNSW), keyword candidates, shown entries."""
 
 from __future__ import annotations
 
@@ -7,12 +7,7 @@ from typing import Any
 
 from rekall.core.entries import Entry, EntryFilter
 from rekall.core.pieces import PIECE_MARGIN
-from rekall.storage.fts_repo import (
-    EntryFields,
-    KeywordHit,
-    KeywordQuery,
-    WeighedCandidates,
-)
+from rekall.storage.fts_repo import EntryFields, KeywordHit, KeywordQuery
 from rekall.storage.postgres.entries_repo import filter_clause, select_with_context
 from rekall.storage.postgres.keyword_bounds import ranked_rows
 from rekall.storage.postgres.keyword_repo import (
@@ -25,6 +20,7 @@ from rekall.storage.postgres.keyword_repo import (
 )
 from rekall.storage.postgres.vectors_repo import to_literal
 from rekall.storage.rows import entry_with_context
+from rekall.storage.weighed import KeywordCandidates
 
 # ef_search bounds the HNSW candidate list: at least twice k keeps recall high for the
 # 50-candidate lists hybrid search asks for.
@@ -87,40 +83,27 @@ def nearest(
     return sorted(found, key=lambda hit: (-hit[1], hit[0]))
 
 
-def weighed_candidates(
-    conn: Any,
-    vector: bytes,
-    model_id: str,
-    k: int,
-    query: KeywordQuery,
-    filters: EntryFilter,
-) -> WeighedCandidates:
-    """The k nearest entries, the k best keyword hits with their fields, and the document
-    count of each phrase. The counts come first: they decide which rows keyword ranking
-    reads (keyword_bounds.ranked_rows); the rest is one statement."""
+def keyword_candidates(
+    conn: Any, k: int, query: KeywordQuery, filters: EntryFilter
+) -> KeywordCandidates:
+    """The k best keyword hits with their fields, and the document count of each phrase.
+    The counts come first: they decide which rows keyword ranking reads
+    (keyword_bounds.ranked_rows); the rest is one statement."""
     counts, total = document_counts(conn, query)
-    nearest_sql, params = _nearest_sql(vector, model_id, k, filters)
     within = ranked_rows(phrase_queries(query), counts, k)
     keyword_ctes, keyword_params, _, _ = ranked(
         query, filters, k, "k1", rarity(counts, total), headline=False, within=within
     )
-    rows = _run(
-        conn,
-        k,
-        f"WITH v AS ({nearest_sql}), {keyword_ctes} "
-        "SELECT 0 AS list, seq, score::float8 AS rank, false AS in_context, NULL::text, "
-        "NULL::text, NULL::text, NULL::text FROM v UNION ALL "
-        "SELECT 1, t.seq, t.rank::float8, t.in_context, e.title, e.tags_text, e.content, "
+    rows = conn.execute(
+        f"WITH {keyword_ctes} "
+        "SELECT t.seq, t.rank::float8, t.in_context, e.title, e.tags_text, e.content, "
         "e.context_keys FROM k1 t JOIN entries e ON e.seq = t.seq "
-        "ORDER BY list, in_context DESC, rank DESC, seq",
-        params + keyword_params,
-    )
-    semantic = [(int(r[1]), float(r[2])) for r in rows if r[0] == 0]
-    keyword = [r[1:] for r in rows if r[0] == 1]
-    return WeighedCandidates(
-        semantic=semantic,
-        hits=[KeywordHit(int(r[0]), -float(r[1]), "", bool(r[2])) for r in keyword],
-        fields={int(r[0]): EntryFields(*(str(v) for v in r[3:7])) for r in keyword},
+        "ORDER BY t.in_context DESC, t.rank DESC, t.seq",
+        keyword_params,
+    ).fetchall()
+    return KeywordCandidates(
+        hits=[KeywordHit(int(r[0]), -float(r[1]), "", bool(r[2])) for r in rows],
+        fields={int(r[0]): EntryFields(*(str(v) for v in r[3:7])) for r in rows},
         counts=counts,
         total=total,
     )

@@ -8,8 +8,8 @@ from typing import Any
 
 from rekall.core.context import embedding_part_of_json
 from rekall.core.entries import compose_embedding_text
-from rekall.storage.embeddings_repo import PendingText, StoredVector
 from rekall.storage.postgres import bulk
+from rekall.storage.vector_rows import PendingText, StoredVector
 
 
 def to_literal(blob: bytes) -> str:

@@ -1,0 +1,81 @@
+"""One long-lived thread that asks a server for a hybrid search's keyword side meanwhile."""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+THREAD_NAME = "rekall-keyword-side"
+
+
+class Pending(Generic[T]):
+    """Work handed to the worker; result() waits for it and raises what it raised."""
+
+    def __init__(self, work: Callable[[], T]) -> None:
+        self._work = work
+        self._done = threading.Event()
+        self._value: T | None = None
+        self._error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self._value = self._work()
+        except BaseException as exc:  # handed to the caller, who raises it
+            self._error = exc
+        finally:
+            self._done.set()
+
+    def result(self) -> T:
+        """The work's value. Raises the work's own exception."""
+        self._done.wait()
+        if self._error is not None:
+            error, self._error = self._error, None  # no cycle through the traceback
+            raise error
+        return self._value  # type: ignore[return-value]
+
+
+class SideWorker:
+    """A thread started at the first submit and stopped by close(); after close(), work
+    runs in the caller's thread. Work must not wait for anything the caller holds."""
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[Pending[object] | None] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+
+    def submit(self, work: Callable[[], T]) -> Pending[T]:
+        """Start work on the worker thread; result() on the return value waits for it."""
+        pending = Pending(work)
+        with self._lock:
+            if not self._closed:
+                if self._thread is None:
+                    # A daemon: a process that never calls close() still exits.
+                    self._thread = threading.Thread(target=self._serve, name=THREAD_NAME)
+                    self._thread.daemon = True
+                    self._thread.start()
+                self._queue.put(pending)  # type: ignore[arg-type]
+                return pending
+        pending.run()
+        return pending
+
+    @property
+    def running(self) -> bool:
+        """True while the thread is alive."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def close(self) -> None:
+        """Finish the queued work and stop the thread (idempotent)."""
+        with self._lock:
+            self._closed, thread = True, self._thread
+        if thread is not None and thread.is_alive():
+            self._queue.put(None)
+            if thread is not threading.current_thread():
+                thread.join()
+
+    def _serve(self) -> None:
+        while (pending := self._queue.get()) is not None:
+            pending.run()
