@@ -126,10 +126,15 @@ def compared(home: Path, revision: str, runs: int) -> dict[str, dict[str, float]
             )
             for kind, found in json.loads(warm.stdout).items():
                 timings[name].setdefault(kind, []).extend(found)
-    return {
+    figures = {
         name: {kind: statistics.median(found) for kind, found in kinds.items()}
         for name, kinds in timings.items()
     }
+    # The same query in the same round on each side: the median of the differences moves
+    # less with the load than the difference of the medians.
+    pairs = zip(timings["this tree"]["cold_cpu"], timings[revision]["cold_cpu"], strict=True)
+    figures["this tree"]["cold_cpu_paired"] = statistics.median(now - then for now, then in pairs)
+    return figures
 
 
 def report_compared(count: int, revision: str, runs: int) -> None:
@@ -149,6 +154,10 @@ def report_compared(count: int, revision: str, runs: int) -> None:
             f"({now[wall] / before[wall]:.2f}x), CPU {now[cpu]:.1f} vs {before[cpu]:.1f} ms "
             f"({now[cpu] / before[cpu]:.2f}x)"
         )
+    print(
+        f"[{count:>6,}]   cold CPU, this tree minus {revision}, median of "
+        f"{runs * len(QUERIES)} same-round pairs: {now['cold_cpu_paired']:+.1f} ms"
+    )
     floor = figures["floor"]
     print(
         f"[{count:>6,}]   `import numpy, tokenizers` floor {floor['cold']:.0f} ms "

@@ -54,6 +54,7 @@ class Variant:
     weighted: bool = False  # feedback vectors weighted by their similarity
     agree: float = -1.0  # feedback only when the k vectors' mean pairwise cosine >= this
     keyword_set: bool = False  # feedback set: top-10 entries the keyword side matched
+    sides_agree: bool = False  # feedback only when keyword's first is in semantic's top 3
     own_mix: float = 0.0  # score = (1 - m) * best + m * own vector's similarity
     mean_mix: float = 0.0  # score = (1 - m) * best + m * mean over the entry's vectors
     centre: float = 0.0  # query and vectors less this share of the base's mean vector
@@ -64,6 +65,7 @@ class Variant:
         if self.feedback_k:
             extra = (" w" if self.weighted else "") + (" kwset" if self.keyword_set else "")
             extra += f" agree>={self.agree:g}" if self.agree > -1 else ""
+            extra += " sides agree" if self.sides_agree else ""
             return f"feedback k={self.feedback_k} b={self.beta:g}{extra}"
         if self.own_mix:
             return f"own-vector mix {self.own_mix:g}"
@@ -182,6 +184,10 @@ class Corpus:
         return order[:CANDIDATES]
 
     def feedback_set(self, text: str, top: Any, variant: Variant) -> Any:
+        if variant.sides_agree:
+            first = self.matches[text][0].hit.seq if self.matches[text] else None
+            if first not in {int(self.seqs[i]) for i in top[:3]}:
+                return top[:0]
         if not variant.keyword_set:
             return top[: variant.feedback_k]
         matched = {m.hit.seq for m in self.matches[text] if m.evidence.vote > 0}
@@ -245,6 +251,8 @@ def variants() -> list[Variant]:
         out.append(Variant(feedback_k=k, beta=beta, agree=agree))
     for k, beta in itertools.product((1, 3, 5), (0.2, 0.3, 0.5, 1.0)):
         out.append(Variant(feedback_k=k, beta=beta, keyword_set=True))
+    for k, beta in itertools.product((3, 5, 10), (0.2, 0.3, 0.5)):
+        out.append(Variant(feedback_k=k, beta=beta, sides_agree=True))
     out += [Variant(own_mix=m) for m in (0.1, 0.2, 0.3, 0.5)]
     out += [Variant(mean_mix=m) for m in (0.1, 0.2, 0.3)]
     out += [Variant(centre=c) for c in (0.25, 0.5, 1.0)]
