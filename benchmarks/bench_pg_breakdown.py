@@ -2,8 +2,7 @@
 
 Each warm query is searched through the facade (hybrid, then keyword-only) while every
 statement sent is recorded; each is then run again under EXPLAIN (ANALYZE, BUFFERS) with
-the pool's session settings. The candidates statement is also run in its two halves
-(nearest vectors alone, keyword ranking alone) to split its time. Runs on the bases
+the pool's session settings. Runs on the bases
 `bench_postgres.py` copied to its private server (bench_<size>). Medians over the queries.
 """
 
@@ -29,8 +28,6 @@ def kind(sql: str) -> str:
     """A name for a statement a search sends."""
     if "pg_stats" in sql and "ts_rank" not in sql:
         return "word counts"
-    if sql.startswith("WITH v AS"):
-        return "candidates (vectors + keyword)"
     if "ts_rank" in sql:
         return "keyword ranking"
     if "key = 'generation'" in sql:
@@ -73,30 +70,6 @@ def recording(rekall: Any) -> Iterator[list[tuple[str, Any]]]:
         pool.connection = original
 
 
-def halves(rekall: Any, query: str) -> list[tuple[str, str, Any]]:
-    """The candidates statement's two halves, as separate statements."""
-    from rekall.core.entries import EntryFilter
-    from rekall.service.keyword import KeywordPlan
-    from rekall.storage.postgres import keyword_bounds, keyword_repo, search_repo
-
-    plan = KeywordPlan.from_query(query).query()
-    blob = rekall.semantic.embed_query(query).astype("<f4").tobytes()
-    sql, params = search_repo._nearest_sql(blob, rekall.semantic.model_id, 50, EntryFilter())
-    found: list[tuple[str, str, Any]] = [("  half: nearest vectors", sql, params)]
-    with rekall.db._pool.connection() as conn:
-        counts, total = keyword_repo.document_counts(conn, plan)
-    within = keyword_bounds.ranked_rows(keyword_repo.phrase_queries(plan), counts, 50)
-    ctes, kw_params, _, _ = keyword_repo.ranked(
-        plan, EntryFilter(), 50, "k1", keyword_repo.rarity(counts, total), False, within
-    )
-    select = (
-        "SELECT t.seq, e.title, e.tags_text, e.content, e.context_keys "
-        "FROM k1 t JOIN entries e ON e.seq = t.seq"
-    )
-    found.append(("  half: keyword ranking", f"WITH {ctes} {select}", kw_params))
-    return found
-
-
 def measure(url: str, rounds: int) -> dict[str, dict[str, list[float]]]:
     """Per mode and statement kind: server ms and buffers of each query's statements."""
     import psycopg
@@ -113,10 +86,7 @@ def measure(url: str, rounds: int) -> dict[str, dict[str, list[float]]]:
             for query in WARM_QUERIES:
                 with recording(rekall) as statements:
                     rekall.search(query, mode=mode)
-                named = [(kind(sql), sql, params) for sql, params in statements]
-                if mode == "hybrid":
-                    named += halves(rekall, query)
-                sent[mode].append(named)
+                sent[mode].append([(kind(sql), sql, params) for sql, params in statements])
         with psycopg.connect(url, autocommit=True) as conn:
             for setting in SETTINGS:
                 conn.execute(setting)

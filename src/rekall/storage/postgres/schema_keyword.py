@@ -1,5 +1,5 @@
 """The words keyword search reads on PostgreSQL: its text search configuration, the tsvector
-expressions, and the migrations that keep BM25's totals and keep stop words."""
+expressions, and the migrations that keep BM25's totals, stop words and the words in the row."""
 
 from __future__ import annotations
 
