@@ -9,7 +9,7 @@ import pytest
 
 from rekall.config import Config
 from rekall.core.errors import StorageError, ValidationError
-from rekall.service import Rekall, copying
+from rekall.service import Rekall, copying, transfer
 from rekall.service.copying import copy_base
 from rekall.storage.embeddings_repo import vectors_for_model
 from tests.conftest import CliInvoker
@@ -113,6 +113,27 @@ def test_a_failed_verification_writes_nothing(
             copy_base(personal, team)
         assert team.stats()["entries"] == 0
         assert team.db.generation() == generation
+    finally:
+        team.close()
+        personal.close()
+
+
+@pytest.mark.model
+def test_a_bulk_copy_leaves_the_planner_statistics_of_the_base_it_wrote(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    personal = Rekall(db_file=tmp_path / "personal.db")
+    team = Rekall(Config(database_url=postgres_url))
+    try:
+        for n in range(transfer.BULK_WRITE_ENTRIES):
+            personal.add("til", f"note {n} on port {8000 + n}", f"the service on port {8000 + n}")
+        copy_base(personal, team)
+        # Before any ANALYZE, entries shows 0 or -1 here: COPY and INSERT leave it as it was.
+        with team.db.read() as conn:
+            row = conn.execute(
+                "SELECT reltuples FROM pg_class WHERE oid = 'entries'::regclass"
+            ).fetchone()
+        assert row[0] == transfer.BULK_WRITE_ENTRIES
     finally:
         team.close()
         personal.close()

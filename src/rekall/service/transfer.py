@@ -36,6 +36,9 @@ MAX_IMPORT_BYTES = 256 * 1024 * 1024
 # One exported Markdown entry: the content limit plus its front matter.
 MAX_MARKDOWN_BYTES = 2 * 1024 * 1024
 READ_CHUNK = 1024 * 1024
+# After writing this many entries at once, the planner's statistics are refreshed (the
+# threshold PostgreSQL's autovacuum starts from).
+BULK_WRITE_ENTRIES = 50
 
 
 @dataclass
@@ -250,6 +253,8 @@ def import_document(
             write_plan(db.repos, conn, plan, vectors, supply, generation, model_id)
             if verify is not None:
                 verify(conn)  # raising rolls the whole import back
+        if len(plan.writes) >= BULK_WRITE_ENTRIES:
+            db.query(db.repos.meta.refresh_statistics)
     _fill_report(report, plan, vectors.counts)
     report.notices.extend([*carried, *vectors.notices])
     return report

@@ -179,6 +179,12 @@ def is_empty(conn: sqlite3.Connection) -> bool:
     return conn.execute("SELECT 1 FROM entries LIMIT 1").fetchone() is None
 
 
+def refresh_statistics(conn: sqlite3.Connection) -> None:
+    """Nothing to do: Rekall never runs ANALYZE on SQLite, whose planner then keeps to fixed
+    rules that cannot go stale, and its searches read the in-process index and FTS5."""
+    del conn
+
+
 def meta_value(conn: sqlite3.Connection, key: str) -> int | None:
     """A small integer setting kept in the meta table, or None."""
     row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
