@@ -12,7 +12,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import REKALL, bench_env, command_line, generated_base, median_run  # noqa: E402
 
-from rekall.core.review import SIMILAR_EXISTING_THRESHOLD  # noqa: E402
+from rekall.core.results import SIMILAR_EXISTING_THRESHOLD  # noqa: E402
 from rekall.search.lookalikes import lookalike_clusters  # noqa: E402
 from rekall.search.model_files import MODEL_ID  # noqa: E402
 from rekall.search.vectors import NumpyIndex  # noqa: E402

@@ -168,7 +168,8 @@ def test_only_a_search_process_leaves_garbage_to_its_exit(
         assert int(frozen) > 10_000
         assert b"CORS fails on Safari" in result.stdout
     else:  # other commands, the long-lived ones among them, keep the collector
-        assert int(collections) > 10 and enabled == "True" and frozen == "0"
+        # Python 3.13 ran 10 collections here, 3.11 more: any after start-up will do.
+        assert int(collections) > 1 and enabled == "True" and frozen == "0"
 
 
 def test_a_cold_hybrid_search_imports_only_what_it_runs(base: None, tmp_path: Path) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import functools
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -57,19 +57,34 @@ class KeywordSide:
         self.db = db
         self.counts: LRUCache[int] = LRUCache(COUNT_CACHE_SIZE)
         self.fields: LRUCache[Folded] = LRUCache(FIELDS_CACHE_SIZE)
+        self._worker: SideWorker | None = None
+        self._worker_lock = threading.Lock()
 
-    @functools.cached_property
+    @property
     def worker(self) -> SideWorker:
         """The thread a server's keyword candidates are asked for on while the query is
-        embedded; made at first use (an embedded base never needs it)."""
-        from rekall.service.side_worker import SideWorker
+        embedded; made at first use (an embedded base never needs it), under a lock: two
+        first searches at once (MCP over HTTP, the TUI) must not make two."""
+        with self._worker_lock:
+            if self._worker is None:
+                from rekall.service.side_worker import SideWorker
 
-        return SideWorker()
+                self._worker = SideWorker()
+            return self._worker
+
+    @worker.setter
+    def worker(self, worker: SideWorker) -> None:
+        with self._worker_lock:
+            previous, self._worker = self._worker, worker
+        if previous is not None:
+            previous.close()
 
     def close(self) -> None:
         """Stop the worker thread (a search after this runs its keyword side in turn)."""
-        if "worker" in vars(self):
-            self.worker.close()
+        with self._worker_lock:
+            worker = self._worker
+        if worker is not None:
+            worker.close()
 
     def weighed(
         self, plan: KeywordPlan, filters: EntryFilter, limit: int, weights: FusionWeights

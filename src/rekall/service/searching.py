@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rekall.core.entries import Entry, EntryFilter
 from rekall.core.results import SearchResult
 from rekall.search.cache import LRUCache
-from rekall.search.hybrid import FusionWeights, fuse, idf
+from rekall.search.hybrid import FusionWeights, fuse
 from rekall.service.keyword import (
     KeywordMatch,
     KeywordPlan,
     KeywordSide,
-    fold_fields,
-    weigh_hits,
 )
 from rekall.service.semantic import SemanticEngine
 from rekall.storage.fts_repo import KeywordQuery
@@ -23,8 +20,7 @@ from rekall.storage.fts_repo import KeywordQuery
 if TYPE_CHECKING:
     import numpy as np
 
-    from rekall.service.side_worker import Pending
-    from rekall.storage.contract import Store, VectorSearch
+    from rekall.storage.contract import Store
 
 # How many candidates each side contributes to fusion, relative to the asked limit.
 CANDIDATE_FACTOR = 5
@@ -91,42 +87,25 @@ def hybrid_candidates(
     backend runs its sides in turn: beside the embedding, its keyword side measured no
     faster and cost more CPU (decision 012). An error of the semantic side wins, as when the
     sides ran in turn (a model error makes the caller fall back to keywords); the keyword
-    side is finished first, so no search work outlives the call.
+    side's statement is then cancelled (a Ctrl+C must not wait for a server's lock).
     """
     db = keyword.db
     search = db.repos.vector_search
-    if search is None or not plan.terms:
+    # Without a usable model the embedding fails and the caller falls back to keywords:
+    # a keyword side sent meanwhile would be asked for twice.
+    if search is None or not plan.terms or not engine.model_ready():
         vector = engine.embed_query(text)
         matches = keyword.weighed(plan, filters, k, weights)
         return nearest_hits(engine, db, vector, filters, k), matches, None
-    pending, query = server_keyword_side(keyword, search, plan, filters, k, weights)
+    from rekall.service.server_keyword import ServerKeywordSide
+
+    side = ServerKeywordSide(keyword, search, plan, filters, k, weights)
     try:
         semantic = nearest_hits(engine, db, engine.embed_query(text), filters, k)
     except BaseException:
-        with contextlib.suppress(Exception):
-            pending.result()
+        side.abandon()
         raise
-    return semantic, pending.result(), query
-
-
-def server_keyword_side(
-    keyword: KeywordSide,
-    search: VectorSearch,
-    plan: KeywordPlan,
-    filters: EntryFilter,
-    k: int,
-    weights: FusionWeights,
-) -> tuple[Pending[list[KeywordMatch]], KeywordQuery]:
-    """A server's keyword candidates, weighed, on the worker thread (on one CPU too: the
-    thread mostly waits for the server); the query is for the snippets to highlight."""
-    db, query = keyword.db, plan.query()
-
-    def work() -> list[KeywordMatch]:
-        found = db.query(lambda conn: search.keyword_candidates(conn, k, query, filters))
-        rarity = [idf(count, found.total) for count in found.counts]
-        return weigh_hits(plan, found.hits, rarity, fold_fields(found.fields), weights)
-
-    return keyword.worker.submit(work), query
+    return semantic, side.pending.result(), side.query
 
 
 @dataclass

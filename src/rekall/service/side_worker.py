@@ -9,6 +9,9 @@ from typing import Generic, TypeVar
 
 T = TypeVar("T")
 THREAD_NAME = "rekall-keyword-side"
+# How long close() waits for the work under way: a statement blocked on a server's lock must
+# not hold up Ctrl+C or quitting (the thread is a daemon and ends with the process).
+CLOSE_WAIT_S = 10.0
 
 
 class Pending(Generic[T]):
@@ -27,6 +30,10 @@ class Pending(Generic[T]):
             self._error = exc
         finally:
             self._done.set()
+
+    def wait(self, timeout: float) -> bool:
+        """Wait up to timeout seconds for the work; True when it has finished."""
+        return self._done.wait(timeout)
 
     def result(self) -> T:
         """The work's value. Raises the work's own exception."""
@@ -68,13 +75,14 @@ class SideWorker:
         return self._thread is not None and self._thread.is_alive()
 
     def close(self) -> None:
-        """Finish the queued work and stop the thread (idempotent)."""
+        """Finish the queued work and stop the thread (idempotent); gives up waiting after
+        CLOSE_WAIT_S."""
         with self._lock:
             self._closed, thread = True, self._thread
         if thread is not None and thread.is_alive():
             self._queue.put(None)
             if thread is not threading.current_thread():
-                thread.join()
+                thread.join(CLOSE_WAIT_S)
 
     def _serve(self) -> None:
         while (pending := self._queue.get()) is not None:

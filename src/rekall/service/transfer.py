@@ -254,10 +254,18 @@ def import_document(
             if verify is not None:
                 verify(conn)  # raising rolls the whole import back
         if len(plan.writes) >= BULK_WRITE_ENTRIES:
-            db.query(db.repos.meta.refresh_statistics)
+            _refresh_statistics(db, report)
     _fill_report(report, plan, vectors.counts)
     report.notices.extend([*carried, *vectors.notices])
     return report
+
+
+def _refresh_statistics(db: Store, report: ImportReport) -> None:
+    # The import has committed: a failure here must not report it as failed.
+    try:
+        db.query(db.repos.meta.refresh_statistics)
+    except StorageError as exc:
+        report.notices.append(f"the planner's statistics were not refreshed ({exc})")
 
 
 def _fill_report(report: ImportReport, plan: ImportPlan, counts: dict[str, int]) -> None:

@@ -131,6 +131,10 @@ class VectorSearch(Protocol):
         snippets left empty. It needs no query vector, so it runs while that is made."""
         ...
 
+    def interrupt(self, conn: Any) -> None:
+        """Stop the statement another thread is running on conn, if any (Ctrl+C, quitting)."""
+        ...
+
     def entries_with_snippets(
         self, conn: Any, seqs: Sequence[int], query: KeywordQuery, snippet_seqs: Sequence[int]
     ) -> tuple[dict[int, Entry], dict[int, str]]:

@@ -30,6 +30,8 @@ MAX_EF_SEARCH = 1000
 # differed from an exact search's for 3 of 27 stdlib queries (3,086 entries), at 200 for 1;
 # recall@10 at 100,000 vectors: 0.982 at 100, 0.989 at 200 (bench_hnsw_recall.py).
 SESSION_EF_SEARCH = 200
+# A cancel request is a new connection to the server: bounded, as the server may be gone.
+INTERRUPT_TIMEOUT_S = 5.0
 
 
 def _nearest_sql(
@@ -107,6 +109,12 @@ def keyword_candidates(
         counts=counts,
         total=total,
     )
+
+
+def interrupt(conn: Any) -> None:
+    """Ask the server to cancel what conn is running (from another thread); a statement
+    waiting on a lock stops at once with QueryCanceled."""
+    conn.cancel_safe(timeout=INTERRUPT_TIMEOUT_S)
 
 
 def entries_with_snippets(
