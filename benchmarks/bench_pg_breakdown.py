@@ -8,7 +8,6 @@ the pool's session settings. Runs on the bases
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import re
 import statistics
@@ -19,9 +18,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_pg_keyword_bounds import SETTINGS, Recorder  # noqa: E402
-from common import WARM_QUERIES, command_line  # noqa: E402
-from pg_bases import start_server  # noqa: E402
+from bench_pg_keyword_bounds import SETTINGS, Recorder, sized_bases  # noqa: E402
+from common import WARM_QUERIES  # noqa: E402
 
 
 def kind(sql: str) -> str:
@@ -105,19 +103,13 @@ def measure(url: str, rounds: int) -> dict[str, dict[str, list[float]]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
-    parser.add_argument("--rounds", type=int, default=2)
-    args = parser.parse_args()
-    print(f"$ {command_line()}")
-    server = start_server()
-    for size in args.sizes:
-        url = server.replace("/postgres?", f"/bench_{size}?")
-        for mode, kinds in measure(url, args.rounds).items():
+    rounds, bases = sized_bases(__doc__)
+    for size, url in bases:
+        for mode, kinds in measure(url, rounds).items():
             for name, values in kinds.items():
                 if name.endswith(" buffers"):
                     continue
-                per_query = len(values) / args.rounds / len(WARM_QUERIES)
+                per_query = len(values) / rounds / len(WARM_QUERIES)
                 print(
                     f"{size:>7,}  {mode:<7} {name:<32} x{per_query:.1f}/query  server ms "
                     f"p50/p95 {statistics.median(values):6.2f}/"

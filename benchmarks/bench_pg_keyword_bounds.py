@@ -111,16 +111,24 @@ def measure(url: str, rounds: int) -> dict[str, dict[str, float]]:
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def sized_bases(description: str) -> tuple[int, list[tuple[int, str]]]:
+    """Parse --sizes and --rounds, print the command, start the server: the rounds, and the
+    URL of each size's base."""
+    parser = argparse.ArgumentParser(description=description.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
     print(f"$ {command_line()}")
     server = start_server()
-    for size in args.sizes:
-        url = server.replace("/postgres?", f"/bench_{size}?")
-        for name, figures in measure(url, args.rounds).items():
+    return args.rounds, [
+        (size, server.replace("/postgres?", f"/bench_{size}?")) for size in args.sizes
+    ]
+
+
+def main() -> None:
+    rounds, bases = sized_bases(__doc__)
+    for size, url in bases:
+        for name, figures in measure(url, rounds).items():
             print(
                 f"{size:>7,}  {name:<10} server ms p50/p95 {figures['p50']:6.1f}/"
                 f"{figures['p95']:6.1f}; top 10 as every row: {figures['top10']:.3f}, "
