@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rekall.core.entries import Entry, EntryFilter
@@ -108,19 +107,30 @@ def hybrid_candidates(
     return semantic, side.pending.result(), side.query
 
 
-@dataclass
 class Evidence:
     """What each side said about one entry."""
 
-    keyword_rank: int | None = None
-    semantic_rank: int | None = None
-    similarity: float | None = None
-    snippet: str = ""
-    matched: dict[str, list[str]] | None = None  # term -> fields (title, tags, content)
-    keyword_strength: float | None = None
-    # The keyword query whose words the snippet is to show, when the backend makes snippets
-    # only for the results shown (PostgreSQL: a headline costs more than the search).
-    highlight: KeywordQuery | None = None
+    __slots__ = (
+        "keyword_rank",
+        "semantic_rank",
+        "similarity",
+        "snippet",
+        "matched",
+        "keyword_strength",
+        "highlight",
+    )
+
+    def __init__(self, semantic_rank: int | None = None, similarity: float | None = None) -> None:
+        self.keyword_rank: int | None = None
+        self.semantic_rank = semantic_rank
+        self.similarity = similarity
+        self.snippet = ""
+        self.matched: dict[str, list[str]] | None = None  # term -> fields (title, tags, content)
+        self.keyword_strength: float | None = None
+        # The keyword query whose words the snippet is to show, when the backend makes
+        # snippets only for the results shown (PostgreSQL: a headline costs more than the
+        # search).
+        self.highlight: KeywordQuery | None = None
 
 
 Ranking = tuple[list[tuple[int, float]], dict[int, Evidence]]
