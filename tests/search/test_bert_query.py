@@ -12,7 +12,7 @@ from tests.search.test_bert_math import random_weights, reference_encode
 
 
 @pytest.mark.parametrize("blocks", [(8,), (48,), bert_query.BLOCK_ROWS])
-@pytest.mark.parametrize("length", [1, 2, 7, 32])
+@pytest.mark.parametrize("length", [1, 2, 7, 32, 40])
 def test_one_sequence_matches_reference(
     monkeypatch: pytest.MonkeyPatch, blocks: tuple[int, ...], length: int
 ) -> None:

@@ -104,9 +104,10 @@ def test_one_by_one_matches_sentence_transformers(
 
 @pytest.mark.model
 def test_short_texts_alone_take_the_single_sequence_path(
-    embedder: MiniLMEmbedder, reference: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+    embedder: MiniLMEmbedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # The one-by-one test above checks both paths' vectors; this checks which path ran.
+    # The one-by-one test above checks both paths' vectors (texts of 2 to 820 tokens); this
+    # checks which path ran.
     calls: list[int] = []
     single = bert_query.embed_sequence
 
@@ -115,14 +116,12 @@ def test_short_texts_alone_take_the_single_sequence_path(
         return single(weights, ids)
 
     monkeypatch.setattr(bert_query, "embed_sequence", counting)
-    counts = reference["untruncated_token_counts"]
-    short = [i for i, count in enumerate(counts) if count == bert_query.MAX_TOKENS]
-    long = [i for i, count in enumerate(counts) if count == bert_query.MAX_TOKENS + 1]
-    assert short and long
-    for index in short + long:
-        embedder.embed([reference["texts"][index]])
-    embedder.embed([reference["texts"][short[0]], reference["texts"][short[0]]])
-    assert calls == [bert_query.MAX_TOKENS] * len(short)
+    limit = bert_query.MAX_TOKENS
+    # "note" is one token; [CLS] and [SEP] make two more.
+    for tokens in (3, limit, limit + 1):
+        embedder.embed([" ".join(["note"] * (tokens - 2))])
+    embedder.embed(["a short text", "and another one"])
+    assert calls == [3, limit]
 
 
 @pytest.mark.model
