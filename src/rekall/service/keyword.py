@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from rekall.core.entries import EntryFilter
 from rekall.search import fts
@@ -23,8 +22,7 @@ FIELDS_CACHE_SIZE = 500
 Folded = dict[str, str]  # field name (title, tags, content, context) -> folded text
 
 
-@dataclass(frozen=True)
-class KeywordPlan:
+class KeywordPlan(NamedTuple):
     """The keyword side of a search: the content terms, the last one maybe a prefix."""
 
     terms: list[fts.Term]
@@ -41,8 +39,7 @@ class KeywordPlan:
         return KeywordQuery(tuple(term.tokens for term in self.terms), False, prefix)
 
 
-@dataclass(frozen=True)
-class KeywordMatch:
+class KeywordMatch(NamedTuple):
     """A BM25 hit with what its terms are worth (see search/hybrid.py)."""
 
     hit: KeywordHit
@@ -194,6 +191,6 @@ def weigh_hits(
 def fold_fields(fields: dict[int, EntryFields]) -> dict[int, Folded]:
     """Each entry's fields by name, folded as the index compares words."""
     return {
-        seq: {name: fts.fold(text) for name, text in vars(found).items()}
+        seq: {name: fts.fold(text) for name, text in found._asdict().items()}
         for seq, found in fields.items()
     }

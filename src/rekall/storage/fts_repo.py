@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from rekall.core.entries import EntryFilter
 from rekall.core.results import HIGHLIGHT_CLOSE, HIGHLIGHT_OPEN
@@ -38,8 +37,7 @@ STEMMED_SUFFIXES = (
 )  # fmt: skip
 
 
-@dataclass(frozen=True)
-class KeywordQuery:
+class KeywordQuery(NamedTuple):
     """The keyword side of a search, backend-neutral: phrases of lowercase word tokens.
 
     require_all: every phrase must match (AND), else any (OR); prefix_last: the last phrase
@@ -51,8 +49,7 @@ class KeywordQuery:
     prefix_last: bool = False
 
 
-@dataclass(frozen=True)
-class KeywordHit:
+class KeywordHit(NamedTuple):
     """One FTS5 match: BM25 is negative, and more negative means a better match."""
 
     seq: int
@@ -61,8 +58,7 @@ class KeywordHit:
     in_context: bool = False  # every term is among the entry's errors, keywords or files
 
 
-@dataclass(frozen=True)
-class EntryFields:
+class EntryFields(NamedTuple):
     """The searchable fields of one entry, to see where each term matched."""
 
     title: str
