@@ -84,19 +84,31 @@ class KeywordSide:
             worker.close()
 
     def weighed(
-        self, plan: KeywordPlan, filters: EntryFilter, limit: int, weights: FusionWeights
+        self,
+        plan: KeywordPlan,
+        filters: EntryFilter,
+        limit: int,
+        weights: FusionWeights,
+        snippets: bool = True,
     ) -> list[KeywordMatch]:
         """hits() with their evidence (weigh()), the generation read once for both."""
         if not plan.terms:
             return []
         generation = self.db.generation()
-        return self.weigh(plan, self.hits(plan, filters, limit, generation), weights, generation)
+        hits = self.hits(plan, filters, limit, generation, snippets)
+        return self.weigh(plan, hits, weights, generation)
 
     def hits(
-        self, plan: KeywordPlan, filters: EntryFilter, limit: int, generation: int | None = None
+        self,
+        plan: KeywordPlan,
+        filters: EntryFilter,
+        limit: int,
+        generation: int | None = None,
+        snippets: bool = True,
     ) -> list[KeywordHit]:
         """Best keyword matches: entries holding any of the terms, by field-weighted rank,
         after the entries whose context (errors, trigger keywords, files) holds all of them.
+        Without snippets their snippets are empty (hybrid search makes those it shows).
 
         The terms' counts are read first (kept per generation, see document_counts()) and
         handed to the backend: PostgreSQL ranks by them, and read them a second time when
@@ -108,7 +120,7 @@ class KeywordSide:
         counts = self.document_counts(plan, generation)
         query, keyword = plan.query(), self.db.repos.keyword
         return self.db.query(
-            lambda conn: keyword.search_phrases(conn, query, filters, limit, counts)
+            lambda conn: keyword.search_phrases(conn, query, filters, limit, counts, snippets)
         )
 
     def weigh(
