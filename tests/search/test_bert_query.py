@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from rekall.search import bert_math, bert_query
+from rekall.search import bert_query
 from tests.search.test_bert_math import random_weights, reference_encode
 
 
@@ -62,16 +62,8 @@ def test_heads_far_apart_do_not_underflow() -> None:
     rng = np.random.default_rng(9)
     weights = random_weights(rng)
     layer = weights.layers[0]
-    scaled = bert_math.LayerWeights(
-        (layer.query[0] * np.float32(400), layer.query[1]),
-        *(getattr(layer, name) for name in list(layer.__dataclass_fields__)[1:]),
-    )
-    weights = bert_math.BertWeights(
-        *(getattr(weights, name) for name in list(weights.__dataclass_fields__)[:4]),
-        layers=(scaled,),
-        heads=weights.heads,
-        eps=weights.eps,
-    )
+    scaled = layer._replace(query=(layer.query[0] * np.float32(400), layer.query[1]))
+    weights = weights._replace(layers=(scaled,))
     tokens = list(rng.integers(0, 50, size=12))
     got = bert_query.embed_sequence(weights, np.array(tokens, dtype=np.int64))
     assert np.all(np.isfinite(got))
