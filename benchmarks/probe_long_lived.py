@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import statistics
 import sys
 import time
@@ -35,9 +36,10 @@ def timed_ms(action) -> float:  # type: ignore[no-untyped-def]
 
 
 def open_service(backend: str) -> Rekall:
-    config = load_config()
-    config = type(config)(**{**config.__dict__, "vector_index_backend": backend})
-    return Rekall(config, long_lived=True)
+    # Through the environment, as every version reads it (bench_search.py --against runs
+    # this probe on another revision's src/, whose Config may be another kind of record).
+    os.environ["REKALL_VECTOR_INDEX_BACKEND"] = backend
+    return Rekall(load_config(), long_lived=True)
 
 
 def search_timings() -> dict[str, list[float]]:
