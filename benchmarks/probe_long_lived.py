@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import gc
 import json
-import os
 import statistics
 import sys
 import time
@@ -36,10 +35,11 @@ def timed_ms(action) -> float:  # type: ignore[no-untyped-def]
 
 
 def open_service(backend: str) -> Rekall:
-    # Through the environment, as every version reads it (bench_search.py --against runs
-    # this probe on another revision's src/, whose Config may be another kind of record).
-    os.environ["REKALL_VECTOR_INDEX_BACKEND"] = backend
-    return Rekall(load_config(), long_lived=True)
+    config = load_config()
+    # Config is a NamedTuple now and a dataclass before: --against runs older trees too.
+    fields = config._asdict() if hasattr(config, "_asdict") else vars(config)
+    config = type(config)(**{**fields, "vector_index_backend": backend})
+    return Rekall(config, long_lived=True)
 
 
 def search_timings() -> dict[str, list[float]]:
