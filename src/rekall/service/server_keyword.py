@@ -35,6 +35,8 @@ class ServerKeywordSide:
 
         def work() -> list[KeywordMatch]:
             found = keyword.db.query(lambda conn: self._candidates(conn, k, filters))
+            # Which forms of a typed word match, found out by the counts: not asked again.
+            self.query = found.query or self.query
             rarity = [idf(count, found.total) for count in found.counts]
             return weigh_hits(plan, found.hits, rarity, fold_fields(found.fields), weights)
 
