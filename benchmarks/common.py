@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import sqlite3
 import statistics
@@ -227,4 +228,5 @@ def source_tree(commit: str) -> Path:
 def command_line() -> str:
     """How this benchmark was started, to print beside its figures."""
     script = Path(sys.argv[0]).resolve().relative_to(ROOT)
-    return " ".join(["python", str(script), *sys.argv[1:]])
+    # Quoted as a shell would need it, so the printed line can be pasted back as it is.
+    return shlex.join(["python", str(script), *sys.argv[1:]])

@@ -6,7 +6,7 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from rekall import paths
 from rekall.core.entries import MAX_SEARCH_LIMIT
@@ -18,8 +18,7 @@ BULK_ENGINES = ("numpy", "onnx", "onnx-int8")
 SEARCH_MODES = ("hybrid", "semantic", "keyword")
 
 
-@dataclass(frozen=True)
-class KeySpec:
+class KeySpec(NamedTuple):
     """One config key: its TOML section, type, default and allowed values."""
 
     section: str

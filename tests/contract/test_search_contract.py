@@ -273,3 +273,27 @@ def test_keyword_evidence_follows_an_edit(any_backend: Rekall) -> None:
 def test_a_typed_word_past_any_suffix_matches_nothing(any_backend: Rekall) -> None:
     any_backend.add("til", "Postgres max_connections too low", "raise it")
     assert any_backend.search("postgreszzz", mode="keyword").results == []
+
+
+def test_snippets_made_later_are_those_the_search_makes(any_backend: Rekall) -> None:
+    # Hybrid search ranks without snippets and makes those of the results it shows only.
+    any_backend.add("til", "pool sizing", "first line\nthe pgbouncer pool sits in front")
+    any_backend.add("til", "pgbouncer modes", "session or transaction pooling, per pool")
+    any_backend.add(
+        "bug", "Clients refused", "Raise the pool.",
+        context={"error_messages": ["pgbouncer: no more connections allowed in pool"]},
+    )  # fmt: skip
+    query = KeywordQuery((("pgbouncer",), ("pool",)), prefix_last=True)
+    keyword = any_backend.db.repos.keyword
+    with any_backend.db.read() as conn:
+        eager = keyword.search_phrases(conn, query, EntryFilter(), 10)
+        lazy = keyword.search_phrases(conn, query, EntryFilter(), 10, snippets=False)
+        plain = [hit.seq for hit in lazy if not hit.in_context]
+        made = keyword.snippets(conn, query, plain, [hit.seq for hit in lazy if hit.in_context])
+    assert [(h.seq, h.bm25, h.in_context) for h in lazy] == [
+        (h.seq, h.bm25, h.in_context) for h in eager
+    ]
+    assert len(eager) == 3 and any(hit.in_context for hit in eager)
+    assert {hit.snippet for hit in lazy} == {""}
+    assert made == {hit.seq: hit.snippet for hit in eager}
+    assert all("\x02" in snippet for snippet in made.values())

@@ -62,3 +62,21 @@ def test_each_entry_once_with_its_best_score_exactly(tmp_path: Path, k: int) -> 
                 assert [seq for seq, _ in found] == [seq for seq, _ in expected], index.name
                 assert [s for _, s in found] == pytest.approx([s for _, s in expected], abs=1e-5)
         index.close()
+
+
+def test_fifty_entries_each_with_a_piece_just_below_are_found_in_one_scan() -> None:
+    # Hybrid search asks for 50 candidates; a long entry's pieces often score next to it,
+    # and each further fetch scores every row of the index again.
+    ids, scores = [], []
+    for seq in range(1, 121):
+        ids += [seq, piece_row_id(seq, 1)]
+        scores += [0.9 - seq * 1e-3, 0.9 - seq * 1e-3 - 1e-4]
+    scans: list[int] = []
+
+    def search(vector: np.ndarray, k: int, allowed: np.ndarray | None) -> list[tuple[int, float]]:
+        scans.append(k)
+        return list(zip(ids, scores, strict=True))[:k]
+
+    found = best_per_entry(search, np.zeros(DIMS, np.float32), 50, None, len(ids))
+    assert [seq for seq, _ in found] == list(range(1, 51))
+    assert len(scans) == 1, scans

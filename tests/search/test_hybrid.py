@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from rekall.search import fts
-from rekall.search.hybrid import FusionWeights, KeywordEvidence, fuse, idf, keyword_evidence
+from rekall.search.hybrid import (
+    FusionWeights,
+    KeywordEvidence,
+    fuse,
+    idf,
+    keyword_evidence,
+    occurs,
+)
 from rekall.search.rank_fusion import RRF_K, RankedList, reciprocal_rank_fusion
 
 WEIGHTS = FusionWeights()
@@ -101,3 +108,26 @@ def test_while_typing_a_whole_word_outweighs_a_longer_one() -> None:
     longer = keyword_evidence([term], [1.0], {"title": "fusermount"}, WEIGHTS)
     assert whole.vote > longer.vote > 0
     assert longer.fields == {"fuser*": ["title"]}
+
+
+@pytest.mark.parametrize(
+    ("query", "text"),
+    [
+        ("job", "a job"),
+        ("job", "jobs and a_job"),  # '_' is a separator, as FTS5 sees it
+        ("job", "xjob job"),  # the first place is no word start, the second is
+        ("job", "xjob jobx"),
+        ("node.js", "use node js or node-js here"),
+        ("node.js", "nodes js"),
+        ("connecti", "a connection"),  # the last word being typed is a prefix
+        ("connecti", "reconnection"),
+        ("café", "le cafe"),
+        ("ENOSPC", "x" * 600 + " enospc"),
+    ],
+)
+def test_a_term_occurs_where_its_pattern_would_find_it(query: str, text: str) -> None:
+    (term,) = fts.typing_terms(query)
+    folded = fts.fold(text)
+    for pattern in (term.pattern(), term.pattern(exact=True)):
+        expected = pattern.search(folded) is not None
+        assert occurs(pattern, term.tokens[0], folded) is expected, (query, text, pattern)

@@ -43,7 +43,10 @@ def best_per_entry(
     """
     if k <= 0:
         return []
-    fetch = k + k // 2 + 8
+    # Each fetch scores every row again (2.3 ms at 10K entries with 6K pieces): on that base
+    # the 50 candidates of hybrid search needed 55-104 rows (111 queries), and k + k // 2 + 8
+    # fetched twice for one query in ten.
+    fetch = 2 * k + 8
     while True:
         hits = search(vector, fetch, allowed)
         best: dict[int, float] = {}

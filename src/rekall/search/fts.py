@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from dataclasses import dataclass
+from typing import NamedTuple
 
 MAX_TERMS = 64
 # Search as you type: the last word is a prefix once it has this many characters.
@@ -34,8 +34,7 @@ which while who whom why will with without would you your yours
 STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split())
 
 
-@dataclass(frozen=True)
-class Term:
+class Term(NamedTuple):
     """One word or punctuation-joined phrase (node.js, ERR_REQUIRE_ESM) from the query."""
 
     tokens: tuple[str, ...]

@@ -11,6 +11,7 @@ with the question's rare word, or holding the pasted `ENOSPC`, earns a full vote
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -93,15 +94,27 @@ def _term_credit(
     credit, where = 0.0, []
     first = term.tokens[0]
     for name, text in fields.items():
-        # The substring test is cheap and rules out most fields before the regex runs.
-        if first not in text or not pattern.search(text):
+        # The substring test rules out most fields at the cost of no function call.
+        if first not in text or not occurs(pattern, first, text):
             continue
         where.append(name)
         placed = 1.0 if anywhere or name != BODY_FIELD else weights.body_match
-        if term.prefix and not exact.search(text):
+        if term.prefix and not occurs(exact, first, text):
             placed *= weights.prefix_match
         credit = max(credit, placed)
     return credit, where
+
+
+def occurs(pattern: re.Pattern[str], first: str, text: str) -> bool:
+    """pattern.search(text) is not None, for a term's pattern, which starts with the term's
+    first token: matched only where that token is. A search tries the pattern's leading
+    look-behind at every position (9 µs through 500 characters, against 0.6 µs here)."""
+    at = text.find(first)
+    while at >= 0:
+        if pattern.match(text, at):
+            return True
+        at = text.find(first, at + 1)
+    return False
 
 
 def fuse(

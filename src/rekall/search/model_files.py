@@ -8,7 +8,7 @@ import os
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from rekall.core.errors import ModelError
 
@@ -34,8 +34,7 @@ _OFFLINE_VALUES = {"1", "true", "yes", "on"}
 Source = Literal["config", "env", "cache", "package", "download"]
 
 
-@dataclass(frozen=True)
-class TensorInfo:
+class TensorInfo(NamedTuple):
     """One tensor of a safetensors file: dtype, shape and absolute byte range in the file."""
 
     dtype: str

@@ -6,9 +6,8 @@ import contextlib
 import json
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from rekall.core.errors import ModelError
 from rekall.search.model_files import MODEL_ID, PUBLISHED_SHA256
@@ -51,8 +50,7 @@ SELF_CHECK_MIN_COSINE = 0.999
 CACHE_FORMAT = 1
 
 
-@dataclass(frozen=True)
-class WeightsIdentity:
+class WeightsIdentity(NamedTuple):
     """The weights' sha256, the model id their vectors are stored under, the self-check."""
 
     sha256: str

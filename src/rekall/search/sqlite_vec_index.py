@@ -18,7 +18,7 @@ from rekall.search.sqlite_vec_driver import (
     find_vec_driver,
     open_vec_connection,
 )
-from rekall.search.vectors import Hit, as_ids, as_matrix, as_query, last_occurrences
+from rekall.search.vectors import Hit, as_ids, as_matrix, as_query, latest_rows
 
 # sqlite-vec 0.1.9 refuses a KNN `k` above this; larger requests take the exact scan.
 KNN_LIMIT = 4096
@@ -84,10 +84,7 @@ class SqliteVecIndex:
             ValueError: the shapes disagree.
             StorageError: the index cannot be written.
         """
-        id_array = as_ids(ids)
-        matrix = as_matrix(vectors, self.dimensions, id_array.size)
-        keep = last_occurrences(id_array)
-        id_array, matrix = id_array[keep], matrix[keep]
+        id_array, matrix = latest_rows(ids, vectors, self.dimensions)
         with self._write():
             if self._state() != expected:
                 return False
@@ -104,10 +101,7 @@ class SqliteVecIndex:
             ValueError: the shapes disagree.
             StorageError: the index cannot be written.
         """
-        id_array = as_ids(ids)
-        matrix = as_matrix(vectors, self.dimensions, id_array.size)
-        keep = last_occurrences(id_array)
-        id_array, matrix = id_array[keep], matrix[keep]
+        id_array, matrix = latest_rows(ids, vectors, self.dimensions)
         with self._write():
             self._delete_rows(id_array)
             self._insert_rows(id_array, matrix)

@@ -84,6 +84,20 @@ def last_occurrences(ids: IdArray) -> npt.NDArray[np.intp]:
     return np.sort(ids.size - 1 - first_in_reversed)
 
 
+def latest_rows(
+    ids: npt.ArrayLike, vectors: npt.ArrayLike, dimensions: int
+) -> tuple[IdArray, Matrix]:
+    """Ids and their vectors checked and deduplicated, a later duplicate id winning.
+
+    Raises:
+        ValueError: the shapes disagree.
+    """
+    id_array = as_ids(ids)
+    matrix = as_matrix(vectors, dimensions, id_array.size)
+    keep = last_occurrences(id_array)
+    return id_array[keep], matrix[keep]
+
+
 def _strictly_increasing(ids: IdArray) -> bool:
     """Cheap uniqueness proof for the common case of ids read in primary-key order."""
     return ids.size < 2 or bool(np.all(ids[1:] > ids[:-1]))
@@ -169,14 +183,12 @@ class NumpyIndex:
         Raises:
             ValueError: the shapes disagree.
         """
-        id_array = as_ids(ids)
-        matrix = as_matrix(vectors, self.dimensions, id_array.size)
+        id_array, matrix = latest_rows(ids, vectors, self.dimensions)
         if id_array.size == 0:
             return
-        keep = last_occurrences(id_array)
         with self._lock:
-            self._kill_base_rows(id_array[keep])
-            self._tail.upsert(id_array[keep], matrix[keep])
+            self._kill_base_rows(id_array)
+            self._tail.upsert(id_array, matrix)
             self._fold_tail_if_large()
 
     def delete(self, ids: npt.ArrayLike) -> None:

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from rekall.core.entries import EntryFilter
 from rekall.search import fts
@@ -23,8 +22,7 @@ FIELDS_CACHE_SIZE = 500
 Folded = dict[str, str]  # field name (title, tags, content, context) -> folded text
 
 
-@dataclass(frozen=True)
-class KeywordPlan:
+class KeywordPlan(NamedTuple):
     """The keyword side of a search: the content terms, the last one maybe a prefix."""
 
     terms: list[fts.Term]
@@ -41,8 +39,7 @@ class KeywordPlan:
         return KeywordQuery(tuple(term.tokens for term in self.terms), False, prefix)
 
 
-@dataclass(frozen=True)
-class KeywordMatch:
+class KeywordMatch(NamedTuple):
     """A BM25 hit with what its terms are worth (see search/hybrid.py)."""
 
     hit: KeywordHit
@@ -87,19 +84,31 @@ class KeywordSide:
             worker.close()
 
     def weighed(
-        self, plan: KeywordPlan, filters: EntryFilter, limit: int, weights: FusionWeights
+        self,
+        plan: KeywordPlan,
+        filters: EntryFilter,
+        limit: int,
+        weights: FusionWeights,
+        snippets: bool = True,
     ) -> list[KeywordMatch]:
         """hits() with their evidence (weigh()), the generation read once for both."""
         if not plan.terms:
             return []
         generation = self.db.generation()
-        return self.weigh(plan, self.hits(plan, filters, limit, generation), weights, generation)
+        hits = self.hits(plan, filters, limit, generation, snippets)
+        return self.weigh(plan, hits, weights, generation)
 
     def hits(
-        self, plan: KeywordPlan, filters: EntryFilter, limit: int, generation: int | None = None
+        self,
+        plan: KeywordPlan,
+        filters: EntryFilter,
+        limit: int,
+        generation: int | None = None,
+        snippets: bool = True,
     ) -> list[KeywordHit]:
         """Best keyword matches: entries holding any of the terms, by field-weighted rank,
         after the entries whose context (errors, trigger keywords, files) holds all of them.
+        Without snippets their snippets are empty (hybrid search makes those it shows).
 
         The terms' counts are read first (kept per generation, see document_counts()) and
         handed to the backend: PostgreSQL ranks by them, and read them a second time when
@@ -111,7 +120,7 @@ class KeywordSide:
         counts = self.document_counts(plan, generation)
         query, keyword = plan.query(), self.db.repos.keyword
         return self.db.query(
-            lambda conn: keyword.search_phrases(conn, query, filters, limit, counts)
+            lambda conn: keyword.search_phrases(conn, query, filters, limit, counts, snippets)
         )
 
     def weigh(
@@ -182,6 +191,6 @@ def weigh_hits(
 def fold_fields(fields: dict[int, EntryFields]) -> dict[int, Folded]:
     """Each entry's fields by name, folded as the index compares words."""
     return {
-        seq: {name: fts.fold(text) for name, text in vars(found).items()}
+        seq: {name: fts.fold(text) for name, text in found._asdict().items()}
         for seq, found in fields.items()
     }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rekall.core.entries import Entry, EntryFilter
 from rekall.core.results import SearchResult
@@ -79,8 +79,8 @@ def hybrid_candidates(
     k: int,
     weights: FusionWeights,
 ) -> tuple[list[tuple[int, float]], list[KeywordMatch], KeywordQuery | None]:
-    """Both sides' candidates: the nearest entries, the weighed keyword hits, and (from a
-    server) the query their snippets are still to be made with.
+    """Both sides' candidates: the nearest entries, the weighed keyword hits, and the query
+    their snippets are still to be made with (only for the results shown: a fifth of them).
 
     A server's keyword side needs no query vector: it runs on the keyword side's worker
     thread while this one embeds the query and asks for the nearest entries. The embedded
@@ -95,8 +95,8 @@ def hybrid_candidates(
     # a keyword side sent meanwhile would be asked for twice.
     if search is None or not plan.terms or not engine.model_ready():
         vector = engine.embed_query(text)
-        matches = keyword.weighed(plan, filters, k, weights)
-        return nearest_hits(engine, db, vector, filters, k), matches, None
+        matches = keyword.weighed(plan, filters, k, weights, snippets=False)
+        return nearest_hits(engine, db, vector, filters, k), matches, plan.query()
     from rekall.service.server_keyword import ServerKeywordSide
 
     side = ServerKeywordSide(keyword, search, plan, filters, k, weights)
@@ -119,9 +119,11 @@ class Evidence:
     snippet: str = ""
     matched: dict[str, list[str]] | None = None  # term -> fields (title, tags, content)
     keyword_strength: float | None = None
-    # The keyword query whose words the snippet is to show, when the backend makes snippets
-    # only for the results shown (PostgreSQL: a headline costs more than the search).
+    # The keyword query whose words the snippet is to show, when snippets are made only for
+    # the results shown (hybrid search: a fifth of its candidates); build_results() keeps
+    # them here, with the cached ranking.
     highlight: KeywordQuery | None = None
+    in_context: bool = False  # found by the keyword query within its context
 
 
 Ranking = tuple[list[tuple[int, float]], dict[int, Evidence]]
@@ -142,6 +144,7 @@ def keyword_ranking(
 def keyword_said(evidence: Evidence, rank: int, match: KeywordMatch) -> Evidence:
     """Record a keyword match's rank, snippet and evidence."""
     evidence.keyword_rank, evidence.snippet = rank, match.hit.snippet
+    evidence.in_context = match.hit.in_context
     evidence.matched = match.evidence.fields
     evidence.keyword_strength = match.evidence.strength
     return evidence
@@ -216,14 +219,39 @@ def build_results(db: Store, ranking: Ranking) -> list[SearchResult]:
 def read_results(
     db: Store, seqs: list[int], evidence: dict[int, Evidence]
 ) -> tuple[dict[int, Entry], dict[int, str]]:
-    """The entries, and the snippets the candidates left to be made, in one query."""
-    wanted = [seq for seq in seqs if seq in evidence and evidence[seq].highlight is not None]
-    search = db.repos.vector_search
-    if search is None or not wanted:
+    """The entries, and the snippets the candidates left to be made, in one read; those
+    snippets are kept in the evidence, for a search that finds the ranking cached."""
+    wanted = [
+        seq for seq in seqs if (said := evidence.get(seq)) and said.highlight and not said.snippet
+    ]
+    if not wanted:
         return db.query(lambda conn: db.repos.entries.fetch_by_seqs(conn, seqs)), {}
     highlight = evidence[wanted[0]].highlight
     assert highlight is not None
-    return db.query(lambda conn: search.entries_with_snippets(conn, seqs, highlight, wanted))
+    found = db.query(
+        lambda conn: entries_with_snippets(db, conn, seqs, highlight, wanted, evidence)
+    )
+    for seq, snippet in found[1].items():
+        evidence[seq].snippet = snippet
+    return found
+
+
+def entries_with_snippets(
+    db: Store,
+    conn: Any,
+    seqs: list[int],
+    highlight: KeywordQuery,
+    wanted: list[int],
+    evidence: dict[int, Evidence],
+) -> tuple[dict[int, Entry], dict[int, str]]:
+    """The entries, and the snippets of those wanted; in one statement on a server."""
+    search = db.repos.vector_search
+    if search is not None:
+        return search.entries_with_snippets(conn, seqs, highlight, wanted)
+    context = [seq for seq in wanted if evidence[seq].in_context]
+    plain = [seq for seq in wanted if not evidence[seq].in_context]
+    made = db.repos.keyword.snippets(conn, highlight, plain, context)
+    return db.repos.entries.fetch_by_seqs(conn, seqs), made
 
 
 def first_line(content: str, width: int = 160) -> str:

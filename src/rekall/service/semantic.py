@@ -5,8 +5,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from rekall.config import Config
 from rekall.core.errors import ModelError
@@ -37,8 +36,7 @@ DIMENSIONS = 384
 SQLITE_VEC_FILE = "vectors.sqlite-vec.db"
 
 
-@dataclass(frozen=True)
-class Backend:
+class Backend(NamedTuple):
     """The vector backend in use and why it was chosen."""
 
     name: str

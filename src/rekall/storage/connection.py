@@ -6,8 +6,8 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from rekall.core.errors import StorageError, UnusableDatabaseError
 
@@ -130,8 +130,7 @@ def read_uid(conn: sqlite3.Connection) -> int:
     return int(row[0]) if row else 0
 
 
-@dataclass(frozen=True)
-class Identity:
+class Identity(NamedTuple):
     """What derived files (vector snapshot, sqlite-vec index) must match to be trusted.
 
     uid is fixed at creation (and replaced by a restore); token changes on every restore,

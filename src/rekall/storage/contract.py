@@ -83,8 +83,17 @@ class KeywordRepo(Protocol):
         filters: EntryFilter,
         limit: int,
         counts: tuple[list[int], int] | None = None,
+        snippets: bool = True,
     ) -> list[KeywordHit]:
-        """counts: document_counts() of the query when the caller read them already."""
+        """counts: document_counts() of the query when the caller read them already;
+        without snippets the hits' snippets are empty (made later by snippets())."""
+        ...
+
+    def snippets(
+        self, conn: Any, query: KeywordQuery, seqs: Sequence[int], in_context: Sequence[int] = ()
+    ) -> dict[int, str]:
+        """The snippets search_phrases() gives these hits, by seq (in_context: hits found
+        within their context)."""
         ...
 
     def document_counts(self, conn: Any, query: KeywordQuery) -> tuple[list[int], int]: ...

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from rekall.core.entries import EntryFilter
 from rekall.core.results import HIGHLIGHT_CLOSE, HIGHLIGHT_OPEN
@@ -25,6 +24,7 @@ BM25_COLUMN_WEIGHTS = {
     "context_story": 1.0,
 }
 _BM25_RANK = "bm25(" + ", ".join(str(w) for w in BM25_COLUMN_WEIGHTS.values()) + ")"
+_SNIPPET = f"snippet(entries_fts, -1, '{HIGHLIGHT_OPEN}', '{HIGHLIGHT_CLOSE}', '…', 16)"
 # Counting the entries that hold a term stops here: past it a term is common anyway.
 DOCUMENT_COUNT_CAP = 5000
 # A word being typed may run this many characters past its stem (connecti-on: connect).
@@ -37,8 +37,7 @@ STEMMED_SUFFIXES = (
 )  # fmt: skip
 
 
-@dataclass(frozen=True)
-class KeywordQuery:
+class KeywordQuery(NamedTuple):
     """The keyword side of a search, backend-neutral: phrases of lowercase word tokens.
 
     require_all: every phrase must match (AND), else any (OR); prefix_last: the last phrase
@@ -53,8 +52,7 @@ class KeywordQuery:
     typed_found: bool | None = None
 
 
-@dataclass(frozen=True)
-class KeywordHit:
+class KeywordHit(NamedTuple):
     """One FTS5 match: BM25 is negative, and more negative means a better match."""
 
     seq: int
@@ -63,8 +61,7 @@ class KeywordHit:
     in_context: bool = False  # every term is among the entry's errors, keywords or files
 
 
-@dataclass(frozen=True)
-class EntryFields:
+class EntryFields(NamedTuple):
     """The searchable fields of one entry, to see where each term matched."""
 
     title: str
@@ -79,12 +76,14 @@ def keyword_search(
     filters: EntryFilter,
     limit: int,
     context_match: str | None = None,
+    snippets: bool = True,
 ) -> list[KeywordHit]:
     """Run an already-escaped FTS5 MATCH expression; best matches first.
 
     Entries that match context_match (the terms within the context's error messages,
     trigger keywords and files) come first: BM25 saturates term frequency, so no column
     weight can make a declared error message outrank a title that shares one word with it.
+    Without snippets the hits' snippets are empty (see snippets()).
     """
     # Joining entries only to check a status every entry has read each matching row (3 of
     # 5 ms for 2,000 matches at 10K).
@@ -92,9 +91,11 @@ def keyword_search(
     if not passes_every_entry(conn, filters):
         clause, params = filter_clause(filters)
         where = ("entries_fts JOIN entries e ON e.seq = entries_fts.rowid", clause, params)
-    first = _ranked(conn, context_match, where, limit, True) if context_match else []
+    first = _ranked(conn, context_match, where, limit, True, snippets) if context_match else []
     seen = {hit.seq for hit in first}
-    rest = [hit for hit in _ranked(conn, match, where, limit, False) if hit.seq not in seen]
+    rest = [
+        hit for hit in _ranked(conn, match, where, limit, False, snippets) if hit.seq not in seen
+    ]
     return (first + rest)[:limit]
 
 
@@ -104,14 +105,15 @@ def _ranked(
     where: tuple[str, str, list[Any]],
     limit: int,
     in_context: bool,
+    snippets: bool = True,
 ) -> list[KeywordHit]:
     """Ranking through FTS5's own rank column lets it sort inside the index and stop at the
     limit, so snippets are made for the returned rows only (4x faster on common words).
     where: the tables, the filter clause and its parameters."""
     source, clause, params = where
+    snippet = _SNIPPET if snippets else "''"
     rows = conn.execute(
-        "SELECT entries_fts.rowid, entries_fts.rank, "
-        f"snippet(entries_fts, -1, '{HIGHLIGHT_OPEN}', '{HIGHLIGHT_CLOSE}', '…', 16) "
+        f"SELECT entries_fts.rowid, entries_fts.rank, {snippet} "
         f"FROM {source} "
         f"WHERE entries_fts MATCH ? AND entries_fts.rank MATCH '{_BM25_RANK}'{clause} "
         "ORDER BY entries_fts.rank LIMIT ?",
@@ -190,16 +192,50 @@ def search_phrases(
     filters: EntryFilter,
     limit: int,
     counts: tuple[list[int], int] | None = None,
+    snippets: bool = True,
 ) -> list[KeywordHit]:
     """Best matches of a KeywordQuery; [] when it has no phrase. FTS5 weighs by its own
-    statistics: counts (the contract's) are not needed."""
+    statistics: counts (the contract's) are not needed. Without snippets the hits' snippets
+    are empty: hybrid search shows a fifth of its candidates and asks for theirs with
+    snippets()."""
     if not query.phrases:
         return []
+    match, context_match = _matches(conn, query)
+    return keyword_search(conn, match, filters, limit, context_match, snippets)
+
+
+def snippets(
+    conn: sqlite3.Connection,
+    query: KeywordQuery,
+    seqs: Sequence[int],
+    in_context: Sequence[int] = (),
+) -> dict[int, str]:
+    """The snippets search_phrases() would have given these hits, by seq: those in in_context
+    were found by the query within their context (errors, keywords, files), the others by
+    the query as a whole. A snippet depends only on the row and the MATCH expression."""
+    match, context_match = _matches(conn, query)
+    made: dict[int, str] = {}
+    for expression, rows in [(match, seqs), (context_match, in_context)]:
+        if not rows:
+            continue
+        marks = ",".join("?" * len(rows))
+        made.update(
+            (int(row[0]), str(row[1]))
+            for row in conn.execute(
+                f"SELECT rowid, {_SNIPPET} FROM entries_fts "
+                f"WHERE entries_fts MATCH ? AND rowid IN ({marks})",
+                [expression, *rows],
+            )
+        )
+    return made
+
+
+def _matches(conn: sqlite3.Connection, query: KeywordQuery) -> tuple[str, str]:
+    """The query's MATCH expression, and the one matching every term within the context."""
     parts = _quoted(conn, query)
     match = (" AND " if query.require_all else " OR ").join(parts)
     # Entries whose context's errors, keywords or files hold every term come first.
-    context_match = " AND ".join(f"{{context_keys}} : {part}" for part in parts)
-    return keyword_search(conn, match, filters, limit, context_match)
+    return match, " AND ".join(f"{{context_keys}} : {part}" for part in parts)
 
 
 def rebuild_fts(conn: sqlite3.Connection) -> None:

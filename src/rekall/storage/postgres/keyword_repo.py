@@ -229,11 +229,13 @@ def search_phrases(
     filters: EntryFilter,
     limit: int,
     counts: tuple[list[int], int] | None = None,
+    snippets: bool = True,
 ) -> list[KeywordHit]:
     """Best matches of a KeywordQuery, best first; bm25 holds minus the rank (lower: better).
 
     How many entries hold each phrase (counts, read here unless given) weighs the phrases
-    and decides which rows are ranked (keyword_bounds.ranked_rows)."""
+    and decides which rows are ranked (keyword_bounds.ranked_rows). Without snippets the
+    hits' snippets are empty (see snippets())."""
     if not query.phrases:
         return []
     if counts is None:
@@ -246,12 +248,25 @@ def search_phrases(
             query = resolved(query, True)
     within = ranked_rows(phrase_queries(query), phrase_counts, limit)
     ctes, params, select, select_params = ranked(
-        query, filters, limit, "k", rarity(phrase_counts, total), within=within
+        query, filters, limit, "k", rarity(phrase_counts, total), snippets, within
     )
     rows = conn.execute(
         f"WITH {ctes} {select} ORDER BY in_context DESC, rank DESC, seq", params + select_params
     ).fetchall()
     return [to_hit(row) for row in rows]
+
+
+def snippets(
+    conn: Any, query: KeywordQuery, seqs: Sequence[int], in_context: Sequence[int] = ()
+) -> dict[int, str]:
+    """The snippets search_phrases() would have given these hits, by seq: the headline of
+    the query as a whole, for hits found within their context too (as ranked() makes it)."""
+    headline, params = headline_sql(query)
+    rows = conn.execute(
+        f"SELECT e.seq, {headline} FROM entries e WHERE e.seq = ANY(%s)",
+        [*params, [*seqs, *in_context]],
+    ).fetchall()
+    return {int(row[0]): one_line(str(row[1])) for row in rows}
 
 
 def to_hit(row: Any) -> KeywordHit:
