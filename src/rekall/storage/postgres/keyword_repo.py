@@ -262,9 +262,11 @@ def snippets(
     """The snippets search_phrases() would have given these hits, by seq: the headline of
     the query as a whole, for hits found within their context too (as ranked() makes it)."""
     headline, params = headline_sql(query)
+    typed, typed_params = typed_cte(query, last=True)
     rows = conn.execute(
-        f"SELECT e.seq, {headline} FROM entries e WHERE e.seq = ANY(%s)",
-        [*params, [*seqs, *in_context]],
+        f"{'WITH ' + typed if typed else ''} SELECT e.seq, {headline} FROM entries e "
+        "WHERE e.seq = ANY(%s)",
+        [*typed_params, *params, [*seqs, *in_context]],
     ).fetchall()
     return {int(row[0]): one_line(str(row[1])) for row in rows}
 

@@ -7,7 +7,6 @@ read first, find that out (typed_found); a query not counted yet asks it once pe
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from rekall.storage.fts_repo import KeywordQuery, typed_stand_ins
@@ -98,4 +97,4 @@ def typed_count(
 
 def resolved(query: KeywordQuery, found: bool) -> KeywordQuery:
     """The query, saying whether an entry holds its typed word's prefix."""
-    return replace(query, typed_found=found) if query.prefix_last and query.phrases else query
+    return query._replace(typed_found=found) if query.prefix_last and query.phrases else query
