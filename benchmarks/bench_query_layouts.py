@@ -1,16 +1,19 @@
-"""Where a single query's forward pass goes: the weight layouts measured against each other.
+"""Where a single query's embedding goes: the forward pass's paths and layouts side by side.
 
     python benchmarks/bench_query_layouts.py [--rounds 40]
 
 Interleaved rounds, CPU time per embedded query (medians), for: the embedder as shipped
-(weights memory-mapped as stored, [out, in], handed to BLAS 48 rows at a time); the same
-with each whole matrix in one BLAS call, as before; the math on weights copied once into
-pre-transposed contiguous [in, out] matrices with Q, K and V fused into one; and the floor
-no layout can go under, reading the encoder's 42 MB of float32 weights once. The copies'
-vectors are checked against the shipped ones (max abs difference).
-Also measured: other block sizes, and the blocks of each product shared between this
-thread and a helper thread (numpy releases the GIL in BLAS), which only pays if a second
-core is idle.
+(tokenizing, then one sequence through bert_query: weights memory-mapped as stored, [out,
+in], each matrix read once ahead of its product, in blocks sized for OpenBLAS's small-matrix
+kernels); the same without the read ahead; the padded-batch path queries took before
+(bert_math, 48 rows per BLAS call), and before that a whole matrix per call; the batch math
+on weights copied once into pre-transposed contiguous [in, out] matrices with Q, K and V
+fused into one; tokenizing alone; and two floors for reading the encoder's 42 MB of
+float32 weights once: a matrix-vector product over one contiguous array (the floor quoted
+before) and a dot product of each mapped matrix with itself (how fast memory streams).
+Every variant's vectors are checked against the shipped ones (max abs difference).
+The blocks of each product shared between this thread and a helper thread (numpy releases
+the GIL in BLAS) only paid with an idle second core: see decision 012, third round.
 """
 
 from __future__ import annotations
@@ -22,7 +25,6 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
@@ -33,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import WARM_QUERIES, command_line  # noqa: E402
 
-from rekall.search import bert_math  # noqa: E402
+from rekall.search import bert_math, bert_query  # noqa: E402
 from rekall.search.embedder import MiniLMEmbedder, load_embedder  # noqa: E402
 from rekall.search.model_files import find_package_model_dir  # noqa: E402
 
@@ -90,73 +92,79 @@ def cpu_ms(action: Callable[[], object]) -> tuple[float, float]:
     return (time.process_time() - started) * 1000, (time.perf_counter() - wall) * 1000
 
 
-def two_thread_linear(helper: ThreadPoolExecutor) -> Callable[..., np.ndarray]:
-    """bert_math.linear for a query with the 48-row blocks shared by this thread and helper."""
-    block = bert_math._SKINNY_BLOCK  # noqa: SLF001
-
-    def linear(x: np.ndarray, params: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-        weight, bias = params
-        rows, columns = x.T, np.empty((weight.shape[0], x.shape[0]), dtype=np.float32)
-
-        def run(starts: range) -> None:
-            for start in starts:
-                np.matmul(weight[start : start + block], rows, out=columns[start : start + block])
-
-        starts = range(0, weight.shape[0], block)
-        other = helper.submit(run, starts[1::2])
-        run(starts[::2])
-        other.result()
-        out: np.ndarray = np.ascontiguousarray(columns.T)
-        out += bias
-        return out
-
-    return linear
-
-
-def patched(name: str, value: object, action: Callable[[], object]) -> Callable[[], object]:
-    """action run with bert_math.<name> set to value."""
+def patched(
+    module: object, name: str, value: object, action: Callable[[], object]
+) -> Callable[[], object]:
+    """action run with module.<name> set to value."""
 
     def run() -> object:
-        saved = getattr(bert_math, name)
-        setattr(bert_math, name, value)
+        saved = getattr(module, name)
+        setattr(module, name, value)
         try:
             return action()
         finally:
-            setattr(bert_math, name, saved)
+            setattr(module, name, saved)
 
     return run
 
 
 def variants_for(
-    embedder: MiniLMEmbedder, prepared: Prepared, ids: list[np.ndarray], helper: ThreadPoolExecutor
+    embedder: MiniLMEmbedder, prepared: Prepared, ids: list[np.ndarray]
 ) -> dict[str, Callable[[int], object]]:
-    """Each layout or call shape, as a function of the query's index."""
+    """Each path or layout, as a function of the query's index returning its vector."""
     weights = embedder._weights  # noqa: SLF001 (a benchmark looks inside)
-    assert weights is not None
+    tokenizer = embedder._tokenizer  # noqa: SLF001
+    assert weights is not None and tokenizer is not None
     texts = WARM_QUERIES[: len(ids)]
-    megabytes = sum(a.nbytes for layer in prepared for a in layer) / 1e6
+    mapped = [p[0].reshape(-1) for layer in weights.layers for p in _products(layer)]
+    megabytes = sum(m.nbytes for m in mapped) / 1e6
     stream = np.ones((int(megabytes * 1e6) // 4 // 384, 384), dtype=np.float32)
     ones = np.ones(384, dtype=np.float32)
 
     def shipped(i: int) -> object:
-        return embedder.embed([texts[i]])
+        return embedder.embed([texts[i]])[0]
 
-    found: dict[str, Callable[[int], object]] = {
-        "as shipped: mapped [out, in], 48 rows per BLAS call": shipped,
-        "mapped, a whole matrix per BLAS call (before)": lambda i: patched(
-            "_SKINNY_BLOCK", 1 << 30, lambda: shipped(i)
+    def batch(i: int) -> object:
+        return patched(bert_query, "MAX_TOKENS", 0, lambda: shipped(i))()
+
+    return {
+        "as shipped: one sequence, each matrix read ahead, blocks for the small kernels": shipped,
+        "one sequence, no read ahead": lambda i: patched(
+            bert_query, "prefetch", lambda weight: None, lambda: shipped(i)
         )(),
+        "padded batch of one, 48 rows per BLAS call (before)": batch,
+        "padded batch of one, a whole matrix per BLAS call": lambda i: patched(
+            bert_math, "_SKINNY_BLOCK", 1 << 30, lambda: batch(i)
+        )(),
+        "pre-transposed copies, fused QKV": lambda i: embed_prepared(weights, prepared, ids[i]),
+        "tokenizing alone": lambda i: tokenizer.ids([texts[i]]),
+        f"floor: reading {megabytes:.0f} MB, matrix-vector product": lambda i: stream @ ones,
+        f"floor: reading {megabytes:.0f} MB as mapped, dot products": lambda i: [
+            np.dot(m, m) for m in mapped
+        ],
     }
-    for rows in (32, 64, 96):
-        found[f"mapped, {rows} rows per BLAS call"] = lambda i, rows=rows: patched(
-            "_SKINNY_BLOCK", rows, lambda: shipped(i)
-        )()
-    found["48-row blocks shared with a helper thread"] = lambda i: patched(
-        "linear", two_thread_linear(helper), lambda: shipped(i)
-    )()
-    found["pre-transposed copies, fused QKV"] = lambda i: embed_prepared(weights, prepared, ids[i])
-    found[f"floor: reading {megabytes:.0f} MB of weights once"] = lambda i: stream @ ones
-    return found
+
+
+def _products(layer: bert_math.LayerWeights) -> list[tuple[np.ndarray, np.ndarray]]:
+    return [
+        layer.query,
+        layer.key,
+        layer.value,
+        layer.attention_output,
+        layer.intermediate,
+        layer.output,
+    ]
+
+
+def worst_difference(
+    run: Callable[[int], object], variants: dict[str, Callable[[int], object]], count: int
+) -> float | None:
+    """Largest abs difference from the shipped vectors; None for what makes no vector."""
+    shipped = next(iter(variants.values()))
+    found = [run(i) for i in range(count)]
+    if not all(isinstance(v, np.ndarray) and v.shape == (384,) for v in found):
+        return None
+    return max(float(np.abs(np.asarray(shipped(i)) - v).max()) for i, v in enumerate(found))  # type: ignore[arg-type]
 
 
 def main() -> None:
@@ -175,25 +183,24 @@ def main() -> None:
     preparing = (time.perf_counter() - started) * 1000
     texts = WARM_QUERIES[:6]
     ids = [np.array(embedder._tokenizer.ids([t])[0]) for t in texts]  # type: ignore[union-attr]  # noqa: SLF001
-    worst = max(
-        float(np.abs(embedder.embed([text])[0] - embed_prepared(weights, prepared, tokens)).max())
-        for text, tokens in zip(texts, ids, strict=True)
-    )
-    with ThreadPoolExecutor(1) as helper:
-        variants = variants_for(embedder, prepared, ids, helper)
-        times: dict[str, list[tuple[float, float]]] = {name: [] for name in variants}
-        for round_ in range(args.rounds):
-            order = list(variants.items())
-            for name, run in order if round_ % 2 else order[::-1]:
-                times[name].extend(cpu_ms(lambda i=i, run=run: run(i)) for i in range(len(texts)))
+    variants = variants_for(embedder, prepared, ids)
+    differences = {
+        name: worst_difference(run, variants, len(texts)) for name, run in variants.items()
+    }
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in variants}
+    for round_ in range(args.rounds):
+        order = list(variants.items())
+        for name, run in order if round_ % 2 else order[::-1]:
+            times[name].extend(cpu_ms(lambda i=i, run=run: run(i)) for i in range(len(texts)))
     print(f"load average {os.getloadavg()[0]:.1f}; tokens per query {[len(i) for i in ids]}")
     for name, found in times.items():
         cpu, wall = (statistics.median(t[k] for t in found) for k in (0, 1))
-        print(f"{name}: {cpu:.2f} ms CPU, {wall:.2f} ms wall per query (medians)")
+        difference = differences[name]
+        vectors = "" if difference is None else f"; vectors within {difference:.1e}"
+        print(f"{name}: {cpu:.2f} ms CPU, {wall:.2f} ms wall per query (medians){vectors}")
     copied = sum(a.nbytes for layer in prepared for a in layer) / 1e6
     print(
-        f"pre-transposed copies: {preparing:.0f} ms to make at load, {copied:.0f} MB more "
-        f"resident, vectors within {worst:.1e} of the shipped ones"
+        f"pre-transposed copies: {preparing:.0f} ms to make at load, {copied:.0f} MB more resident"
     )
     embedder.close()
 

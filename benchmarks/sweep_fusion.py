@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import dataclasses
 import itertools
 import os
 import statistics
@@ -166,7 +165,7 @@ def sweep(quality: Any, weights_type: Any, opened: dict[str, Any], k: int, quick
         variants(quality, opened, default, hybrid, k)
     grid = {}
     for values in itertools.product(*GRID.values()):
-        grid[values] = hybrid(dataclasses.replace(default, **point(values)))
+        grid[values] = hybrid(default._replace(**point(values)))
         print(row(label(values), grid[values]), flush=True)
     choose(grid, alone, default)
     if not quick:
@@ -175,7 +174,7 @@ def sweep(quality: Any, weights_type: Any, opened: dict[str, Any], k: int, quick
 
 def variants(quality: Any, opened: dict[str, Any], default: Any, hybrid: Any, k: int) -> None:
     """The defaults with one rule changed: no prefix, keyword alone without it, and others."""
-    no_prefix = dataclasses.replace(default, prefix_last=False)
+    no_prefix = default._replace(prefix_last=False)
     print(row("  without prefix on last word", hybrid(no_prefix)))
     keyword_alone = {}
     for name, (service, search, corpus) in opened.items():
@@ -192,7 +191,7 @@ def variants(quality: Any, opened: dict[str, Any], default: Any, hybrid: Any, k:
         forget(service)
     for variant in ({"identifier_boost": 1.0}, {"evidence_power": 1.0}, {"prefix_match": 1.0}):
         name, value = next(iter(variant.items()))
-        print(row(f"  {name}={value:g}", hybrid(dataclasses.replace(default, **variant))))
+        print(row(f"  {name}={value:g}", hybrid(default._replace(**variant))))
 
 
 def choose(grid: dict[Any, Any], alone: dict[str, Any], default: Any) -> None:
@@ -244,7 +243,7 @@ def typing(quality: Any, opened: dict[str, Any], default: Any) -> None:
                 default,
                 mock.patch("rekall.storage.fts_repo.typed_stand_ins", return_value=[]),
             ),
-            "no prefix": (dataclasses.replace(default, prefix_last=False), None),
+            "no prefix": (default._replace(prefix_last=False), None),
             "whole word if held": (default, whole_when_held()),
         }
         for rule, (weights, patch) in rules.items():

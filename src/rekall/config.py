@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -111,8 +110,7 @@ KEYS: tuple[KeySpec, ...] = (
 )
 
 
-@dataclass(frozen=True)
-class Config:
+class Config(NamedTuple):
     """Every setting Rekall reads, already validated."""
 
     cache_max_size: int = 1000

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import re
 import shlex
@@ -572,7 +571,7 @@ class SteadyRekall(Rekall):
     """The real facade with the search time pinned, so a screenshot is the same every run."""
 
     def search(self, *args: Any, **kwargs: Any) -> SearchResponse:
-        return dataclasses.replace(super().search(*args, **kwargs), elapsed_ms=4.0)
+        return super().search(*args, **kwargs)._replace(elapsed_ms=4.0)
 
 
 @pytest.fixture

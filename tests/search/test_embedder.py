@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 
 from rekall.core.errors import ModelError
+from rekall.search import bert_query
 from rekall.search import embedder as embedder_module
 from rekall.search.embedder import Embedder, MiniLMEmbedder, load_embedder
 from rekall.search.model_files import find_package_model_dir
@@ -102,6 +103,28 @@ def test_one_by_one_matches_sentence_transformers(
 
 
 @pytest.mark.model
+def test_short_texts_alone_take_the_single_sequence_path(
+    embedder: MiniLMEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The one-by-one test above checks both paths' vectors (texts of 2 to 820 tokens); this
+    # checks which path ran.
+    calls: list[int] = []
+    single = bert_query.embed_sequence
+
+    def counting(weights: Any, ids: np.ndarray) -> np.ndarray:
+        calls.append(len(ids))
+        return single(weights, ids)
+
+    monkeypatch.setattr(bert_query, "embed_sequence", counting)
+    limit = bert_query.MAX_TOKENS
+    # "note" is one token; [CLS] and [SEP] make two more.
+    for tokens in (3, limit, limit + 1):
+        embedder.embed([" ".join(["note"] * (tokens - 2))])
+    embedder.embed(["a short text", "and another one"])
+    assert calls == [3, limit]
+
+
+@pytest.mark.model
 def test_order_is_preserved_with_duplicates_and_shuffling(
     embedder: MiniLMEmbedder, reference: dict[str, Any]
 ) -> None:
@@ -175,13 +198,13 @@ def test_one_thread_for_a_query_all_cores_for_a_batch(
 ) -> None:
     monkeypatch.setattr(embedder_module, "BLAS_STARTED_WITH_ONE_THREAD", started_with_one)
     seen: list[str] = []
-    forward = embedder_module.bert_math.embed_tokens
+    forward = embedder_module._numpy_forward
 
     def recording(*args: Any) -> np.ndarray:
         seen.append(threading.current_thread().name)
         return forward(*args)
 
-    monkeypatch.setattr(embedder_module.bert_math, "embed_tokens", recording)
+    monkeypatch.setattr(embedder_module, "_numpy_forward", recording)
     monkeypatch.setattr(embedder_module, "BATCH_TEXTS", 2)
     with load_embedder(model_dir) as loaded:
         threads = RecordingThreads()

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from rekall.core.errors import ValidationError
 
@@ -27,8 +26,7 @@ MAX_ITEMS = 50
 MAX_ITEM_CHARS = 2_000
 
 
-@dataclass(frozen=True)
-class EntryContext:
+class EntryContext(NamedTuple):
     """Why an entry was written: a structured JSON object, free text, and trigger keywords.
 
     structured keeps every key it was given (Rekall 0.3 also stored times and how the

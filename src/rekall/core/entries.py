@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from rekall.core.context import EntryContext, embedding_part
 from rekall.core.errors import ValidationError
@@ -24,8 +24,7 @@ CONFIDENCE_RANGE = (0, 5)
 DEFAULT_CONFIDENCE = 3
 
 
-@dataclass(frozen=True)
-class NewEntry:
+class NewEntry(NamedTuple):
     """What a user supplies to create an entry, already validated."""
 
     type: str
@@ -43,8 +42,7 @@ class NewEntry:
         )
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):
     """A stored entry as read back from the database."""
 
     id: str
@@ -71,8 +69,7 @@ class Entry:
         )
 
 
-@dataclass(frozen=True)
-class Link:
+class Link(NamedTuple):
     """A typed, directed relation between two entries."""
 
     source_id: str
@@ -287,8 +284,7 @@ def _reject_surrogates(value: str, what: str) -> None:
         raise ValidationError(f"the {what} is not valid UTF-8 text") from exc
 
 
-@dataclass(frozen=True)
-class EntryFilter:
+class EntryFilter(NamedTuple):
     """Which entries a search or listing may return; applied before any top-k."""
 
     types: tuple[str, ...] = ()

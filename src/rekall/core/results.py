@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from rekall.core.entries import Entry
 
@@ -23,8 +23,7 @@ SCORE_MEANINGS = {
 }
 
 
-@dataclass(frozen=True)
-class SearchResult:
+class SearchResult(NamedTuple):
     """One ranked entry, with the ranks and raw scores from each side that found it."""
 
     entry: Entry
@@ -37,14 +36,13 @@ class SearchResult:
     keyword_strength: float | None = None  # share of the query's keyword evidence, 0-1
 
 
-@dataclass(frozen=True)
-class SearchResponse:
+class SearchResponse(NamedTuple):
     """A search's results plus what was actually done (mode used, notices for the user)."""
 
     query: str
     mode: str
     results: list[SearchResult]
-    notices: list[str] = field(default_factory=list)
+    notices: list[str]
     elapsed_ms: float = 0.0
 
     @property

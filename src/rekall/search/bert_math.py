@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -49,8 +48,7 @@ _SKINNY_ROWS = 32
 _SKINNY_BLOCK = 48
 
 
-@dataclass(frozen=True)
-class LayerWeights:
+class LayerWeights(NamedTuple):
     """Weights of one encoder layer; matrices are [out, in] as stored in the checkpoint."""
 
     query: tuple[Floats, Floats]
@@ -63,8 +61,7 @@ class LayerWeights:
     output_norm: tuple[Floats, Floats]
 
 
-@dataclass(frozen=True)
-class BertWeights:
+class BertWeights(NamedTuple):
     """All weights of the encoder plus the hyper-parameters the math needs."""
 
     word_embeddings: Floats

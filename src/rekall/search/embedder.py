@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 import numpy as np
 
 from rekall.core.errors import ModelError
-from rekall.search import bert_math
+from rekall.search import bert_math, bert_query
 from rekall.search.checkpoint import map_weights
 from rekall.search.model_files import (
     MODEL_ID,
@@ -138,7 +138,7 @@ class MiniLMEmbedder:
     def _forward(self, weights: bert_math.BertWeights, texts: int) -> Forward:
         """The forward pass for a call of this many texts: numpy, or ONNX Runtime for bulk."""
         if self.batch_engine == "numpy" or texts < self.onnx_min_texts:
-            return lambda ids, mask: bert_math.embed_tokens(weights, ids, mask)
+            return lambda ids, mask: _numpy_forward(weights, ids, mask)
         if self._onnx is None:
             tokenizer = self._loaded()[1]
             self._onnx = _start_onnx(
@@ -180,6 +180,16 @@ class MiniLMEmbedder:
         if self._weights is None or self._tokenizer is None:
             raise ModelError("the embedding model was closed; load it again to embed")
         return self._weights, self._tokenizer
+
+
+def _numpy_forward(
+    weights: bert_math.BertWeights, ids: bert_math.Ints, mask: bert_math.Floats
+) -> bert_math.Floats:
+    """The numpy forward pass; a batch of one short text (a query) takes the single-sequence
+    path, ~15% faster for a few tokens (one row: _pad added no padding)."""
+    if ids.shape[0] == 1 and ids.shape[1] <= bert_query.MAX_TOKENS:
+        return bert_query.embed_sequence(weights, ids[0])[None, :]
+    return bert_math.embed_tokens(weights, ids, mask)
 
 
 def _start_onnx(weights: bert_math.BertWeights, int8: TextTokenizer | None) -> Any:

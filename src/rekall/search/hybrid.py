@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from rekall.search.fts import Term
 
@@ -21,8 +21,7 @@ BODY_FIELD = "content"
 CONTEXT_FIELD = "context"
 
 
-@dataclass(frozen=True)
-class FusionWeights:
+class FusionWeights(NamedTuple):
     """The tunable parameters of hybrid search; the sweep script drives these."""
 
     semantic: float = 1.0  # weight of the cosine similarity
@@ -36,13 +35,15 @@ class FusionWeights:
     prefix_last: bool = True  # the last word being typed matches as a prefix
 
 
-@dataclass
 class KeywordEvidence:
     """Why a keyword match counts: its share of the query's rarity and where terms matched."""
 
-    strength: float = 0.0  # share of the query's (rarity-weighted) terms matched, 0-1
-    vote: float = 0.0  # what the match adds to the fused score
-    fields: dict[str, list[str]] = field(default_factory=dict)  # term -> fields it is in
+    __slots__ = ("strength", "vote", "fields")
+
+    def __init__(self) -> None:
+        self.strength = 0.0  # share of the query's (rarity-weighted) terms matched, 0-1
+        self.vote = 0.0  # what the match adds to the fused score
+        self.fields: dict[str, list[str]] = {}  # term -> fields it is in
 
 
 def idf(count: int, total: int) -> float:

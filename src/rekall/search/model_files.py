@@ -6,7 +6,6 @@ import importlib.machinery
 import json
 import os
 import struct
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
@@ -43,8 +42,7 @@ class TensorInfo(NamedTuple):
     end: int
 
 
-@dataclass(frozen=True)
-class ModelLocation:
+class ModelLocation(NamedTuple):
     """A verified model folder and where it was found.
 
     header: the weights' tensors as the check read them, so that loading right after the
@@ -52,7 +50,10 @@ class ModelLocation:
 
     path: Path
     source: Source
-    header: dict[str, TensorInfo] | None = field(default=None, compare=False, repr=False)
+    header: dict[str, TensorInfo] | None = None
+
+    def __repr__(self) -> str:  # not the header's hundred tensors
+        return f"ModelLocation(path={self.path!r}, source={self.source!r})"
 
 
 def locate_model(

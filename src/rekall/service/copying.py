@@ -162,5 +162,5 @@ def open_location(location: str) -> Rekall:
 
     config = load_config()
     if is_postgres_url(location):
-        return Rekall(dataclasses.replace(config, database_url=location))
-    return Rekall(dataclasses.replace(config, database_url=""), db_file=Path(location).expanduser())
+        return Rekall(config._replace(database_url=location))
+    return Rekall(config._replace(database_url=""), db_file=Path(location).expanduser())

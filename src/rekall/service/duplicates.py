@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rekall.core.entries import Entry, EntryFilter
@@ -47,7 +47,7 @@ def find_duplicates(
     from rekall.service.vector_sync import stack
 
     with db.read() as conn:
-        allowed = db.repos.entries.filtered_seqs(conn, replace(filters, status="active"))
+        allowed = db.repos.entries.filtered_seqs(conn, filters._replace(status="active"))
         total = (
             len(allowed) if allowed is not None else db.repos.entries.count_entries(conn)["total"]
         )

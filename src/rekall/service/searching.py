@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from rekall.core.entries import Entry, EntryFilter
@@ -109,21 +108,32 @@ def hybrid_candidates(
     return semantic, matches, side.query
 
 
-@dataclass
 class Evidence:
     """What each side said about one entry."""
 
-    keyword_rank: int | None = None
-    semantic_rank: int | None = None
-    similarity: float | None = None
-    snippet: str = ""
-    matched: dict[str, list[str]] | None = None  # term -> fields (title, tags, content)
-    keyword_strength: float | None = None
-    # The keyword query whose words the snippet is to show, when snippets are made only for
-    # the results shown (hybrid search: a fifth of its candidates); build_results() keeps
-    # them here, with the cached ranking.
-    highlight: KeywordQuery | None = None
-    in_context: bool = False  # found by the keyword query within its context
+    __slots__ = (
+        "keyword_rank",
+        "semantic_rank",
+        "similarity",
+        "snippet",
+        "matched",
+        "keyword_strength",
+        "highlight",
+        "in_context",
+    )
+
+    def __init__(self, semantic_rank: int | None = None, similarity: float | None = None) -> None:
+        self.keyword_rank: int | None = None
+        self.semantic_rank = semantic_rank
+        self.similarity = similarity
+        self.snippet = ""
+        self.matched: dict[str, list[str]] | None = None  # term -> fields (title, tags, content)
+        self.keyword_strength: float | None = None
+        # The keyword query whose words the snippet is to show, when snippets are made only
+        # for the results shown (hybrid search: a fifth of its candidates); build_results()
+        # keeps them here, with the cached ranking.
+        self.highlight: KeywordQuery | None = None
+        self.in_context = False  # found by the keyword query within its context
 
 
 Ranking = tuple[list[tuple[int, float]], dict[int, Evidence]]

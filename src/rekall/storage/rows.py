@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from rekall.core.context import EntryContext
@@ -77,7 +76,7 @@ def entry_with_context(row: Any) -> Entry:
     if row["structured"] is None and row["legacy_text"] is None and not keywords:
         return entry
     context = context_from_parts(row["structured"], row["legacy_text"], keywords)
-    return replace(entry, context=context)
+    return entry._replace(context=context)
 
 
 def attach_contexts(entries: list[Entry], contexts: Mapping[str, EntryContext]) -> list[Entry]:
@@ -85,7 +84,7 @@ def attach_contexts(entries: list[Entry], contexts: Mapping[str, EntryContext]) 
     if not contexts:
         return entries
     return [
-        replace(entry, context=contexts[entry.id]) if entry.id in contexts else entry
+        entry._replace(context=contexts[entry.id]) if entry.id in contexts else entry
         for entry in entries
     ]
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import errno
 import re
 import sys
-from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 from rekall.config import SEARCH_MODES
@@ -41,18 +40,18 @@ OPTIONS = {
 REPEATABLE = {"types", "tags"}
 
 
-@dataclass
 class SearchArgs:
     """What `rekall search` was asked, as the click command would receive it."""
 
-    query: str = ""
-    mode: str | None = None
-    limit: int | None = None
-    as_json: bool = False
-    types: list[str] = field(default_factory=list)
-    tags: list[str] = field(default_factory=list)
-    project: str | None = None
-    status: str = "active"
+    def __init__(self) -> None:
+        self.query = ""
+        self.mode: str | None = None
+        self.limit: int | None = None
+        self.as_json = False
+        self.types: list[str] = []
+        self.tags: list[str] = []
+        self.project: str | None = None
+        self.status = "active"
 
 
 def parse_search_args(args: list[str]) -> SearchArgs | None:
