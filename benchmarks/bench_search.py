@@ -15,6 +15,7 @@ from common import (  # noqa: E402
     IMPORT_FLOOR,
     REKALL,
     ROOT,
+    WARM_QUERIES,
     base_with_pieces,
     bench_env,
     command_line,
@@ -132,8 +133,11 @@ def compared(home: Path, revision: str, runs: int) -> dict[str, dict[str, float]
     }
     # The same query in the same round on each side: the median of the differences moves
     # less with the load than the difference of the medians.
-    pairs = zip(timings["this tree"]["cold_cpu"], timings[revision]["cold_cpu"], strict=True)
-    figures["this tree"]["cold_cpu_paired"] = statistics.median(now - then for now, then in pairs)
+    for kind in ("cold_cpu", "new_cpu"):
+        pairs = zip(timings["this tree"][kind], timings[revision][kind], strict=True)
+        figures["this tree"][f"{kind}_paired"] = statistics.median(
+            now - then for now, then in pairs
+        )
     return figures
 
 
@@ -157,6 +161,10 @@ def report_compared(count: int, revision: str, runs: int) -> None:
     print(
         f"[{count:>6,}]   cold CPU, this tree minus {revision}, median of "
         f"{runs * len(QUERIES)} same-round pairs: {now['cold_cpu_paired']:+.1f} ms"
+    )
+    print(
+        f"[{count:>6,}]   warm new-query CPU, this tree minus {revision}, median of "
+        f"{runs * (len(WARM_QUERIES) - 1)} same-round pairs: {now['new_cpu_paired']:+.1f} ms"
     )
     floor = figures["floor"]
     print(

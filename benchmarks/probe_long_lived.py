@@ -36,7 +36,9 @@ def timed_ms(action) -> float:  # type: ignore[no-untyped-def]
 
 def open_service(backend: str) -> Rekall:
     config = load_config()
-    config = type(config)(**{**config.__dict__, "vector_index_backend": backend})
+    # Config is a NamedTuple now and a dataclass before: --against runs older trees too.
+    fields = config._asdict() if hasattr(config, "_asdict") else vars(config)
+    config = type(config)(**{**fields, "vector_index_backend": backend})
     return Rekall(config, long_lived=True)
 
 

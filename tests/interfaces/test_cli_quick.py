@@ -189,3 +189,43 @@ def test_a_cold_hybrid_search_imports_only_what_it_runs(base: None, tmp_path: Pa
     loaded = set(json.loads(flag.read_text()))
     assert "rekall.search.embedder" in loaded  # the model ran
     assert loaded & NOT_FOR_A_SEARCH == set()
+
+
+ENDED = """
+import atexit, os, sys, threading, time
+said = lambda line: os.write(2, line.encode() + b"\\n")
+exit_now = os._exit
+os._exit = lambda code: (said(f"ended at once, {code}"), exit_now(code))
+atexit.register(lambda: said("handlers ran"))
+if sys.argv.pop(1) == "thread":
+    threading.Thread(target=lambda: (time.sleep(0.5), said("thread finished"))).start()
+sys.argv[0] = "rekall"
+from rekall.interfaces.cli.entry import main
+main()
+"""
+
+
+@pytest.mark.parametrize(
+    ("command", "thread", "at_once"),
+    [
+        (["search", "browser blocks cookies"], "", True),
+        (["list"], "", False),  # other commands end as usual
+        (["search", "browser blocks cookies"], "thread", False),  # a thread may still write
+        (["search", "--bogus"], "", False),  # click answered
+    ],
+)
+def test_a_search_skips_the_interpreter_teardown(
+    base: None, tmp_path: Path, command: list[str], thread: str, at_once: bool
+) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", ENDED, thread or "none", *command],
+        capture_output=True,
+        timeout=300,
+    )
+    said = result.stderr.decode().splitlines()
+    assert "handlers ran" in said
+    assert ("ended at once, 0" in said) == at_once
+    assert ("thread finished" in said) == bool(thread)
+    if command[1:] != ["--bogus"]:
+        assert result.returncode == 0, result.stderr
+        assert b"CORS fails on Safari" in result.stdout  # flushed before the end

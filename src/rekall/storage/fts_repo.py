@@ -219,11 +219,13 @@ def snippets(
         if not rows:
             continue
         marks = ",".join("?" * len(rows))
+        # "+rowid": one pass over the matches, testing each rowid; FTS5 otherwise looks each
+        # rowid up with the whole query again (0.77 against 0.34 ms for 10 at 10K entries).
         made.update(
             (int(row[0]), str(row[1]))
             for row in conn.execute(
                 f"SELECT rowid, {_SNIPPET} FROM entries_fts "
-                f"WHERE entries_fts MATCH ? AND rowid IN ({marks})",
+                f"WHERE entries_fts MATCH ? AND +rowid IN ({marks})",
                 [expression, *rows],
             )
         )

@@ -21,12 +21,35 @@ def main() -> None:
         gc.disable()
         # The interpreter's exit still runs one full collection over every object left,
         # numpy's included (~14 ms of a cold search's CPU): frozen objects are skipped.
-        # Everything else at exit still happens (atexit handlers, flushes, module teardown).
+        # Everything else at exit still happens (atexit handlers, flushes, module teardown),
+        # but for a search answered here, which skips the teardown (end_answered_search).
         atexit.register(gc.freeze)
         from rekall.interfaces.cli import quick
 
         if quick.can_answer(sys.argv) and quick.answer_search(sys.argv[2:]):
+            end_answered_search()
             return
     from rekall.interfaces.cli.main import main as click_main
 
     click_main()
+
+
+def end_answered_search() -> None:
+    """End a search that succeeded without the interpreter's module teardown.
+
+    The search has closed its database and model, and its output is flushed here; what
+    the teardown would do then is free, one object at a time, memory the process hands back
+    anyway (~5 ms of a cold search's CPU). The exit handlers still run. With another thread
+    alive (it might still be writing), the process ends as usual instead.
+    """
+    import threading
+
+    if threading.active_count() > 1:
+        return
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except OSError:  # a closed pipe: the usual exit reports it as before
+        return
+    atexit._run_exitfuncs()
+    os._exit(0)
