@@ -104,7 +104,8 @@ def hybrid_candidates(
     except BaseException:
         side.abandon()
         raise
-    return semantic, side.pending.result(), side.query
+    matches = side.pending.result()  # first: the side sets the query its counts resolved
+    return semantic, matches, side.query
 
 
 class Evidence:

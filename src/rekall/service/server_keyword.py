@@ -18,6 +18,11 @@ if TYPE_CHECKING:
 
 # How long a failed or interrupted search waits for its keyword side once cancelled.
 ABANDON_WAIT_S = 5.0
+# How long a search waits for its keyword side to be under way before embedding the query.
+# The worker needs the interpreter's lock to send its first statement, and the embedding
+# held it until the switch interval (5 ms) ran out: the statements went 1-4 ms late. A
+# worker busy with another search's side is not waited for beyond this.
+START_WAIT_S = 0.003
 
 
 class ServerKeywordSide:
@@ -32,19 +37,24 @@ class ServerKeywordSide:
         self._lock = threading.Lock()
         self._running: Any = None  # the connection while the statements run
         self._abandoned = False
+        self._started = threading.Event()
 
         def work() -> list[KeywordMatch]:
             found = keyword.db.query(lambda conn: self._candidates(conn, k, filters))
+            # Which forms of a typed word match, found out by the counts: not asked again.
+            self.query = found.query or self.query
             rarity = [idf(count, found.total) for count in found.counts]
             return weigh_hits(plan, found.hits, rarity, fold_fields(found.fields), weights)
 
         self.pending: Pending[list[KeywordMatch]] = keyword.worker.submit(work)
+        self._started.wait(START_WAIT_S)
 
     def _candidates(self, conn: Any, k: int, filters: EntryFilter) -> KeywordCandidates:
         with self._lock:
             if self._abandoned:
                 raise StorageError("the search was interrupted")
             self._running = conn
+        self._started.set()
         try:
             return self.search.keyword_candidates(conn, k, self.query, filters)
         finally:

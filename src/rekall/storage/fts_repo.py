@@ -41,12 +41,15 @@ class KeywordQuery(NamedTuple):
     """The keyword side of a search, backend-neutral: phrases of lowercase word tokens.
 
     require_all: every phrase must match (AND), else any (OR); prefix_last: the last phrase
-    may end with a prefix of a word, for search as you type.
+    may end with a prefix of a word, for search as you type. typed_found: whether an entry
+    holds a word that prefix begins, when a backend found out already (None: not known), so
+    the search need not ask again.
     """
 
     phrases: tuple[tuple[str, ...], ...]
     require_all: bool = False
     prefix_last: bool = False
+    typed_found: bool | None = None
 
 
 class KeywordHit(NamedTuple):

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from rekall.storage.fts_repo import EntryFields, KeywordHit
+    from rekall.storage.fts_repo import EntryFields, KeywordHit, KeywordQuery
 
 
 @dataclass(frozen=True)
@@ -19,3 +19,5 @@ class KeywordCandidates:
     fields: dict[int, EntryFields]
     counts: list[int]
     total: int
+    # The query as the counts resolved it (KeywordQuery.typed_found): snippets use it.
+    query: KeywordQuery | None = None

@@ -72,10 +72,13 @@ def ranked_rows(
     # as a one-word query's always is) has its title, tags and context keys read too.
     cut = [i for i in range(len(parts)) if i not in chosen or rows > RANKED_ROWS]
     every = " && ".join(sql for sql, _ in parts)
-    lists = [
-        (_any(parts, chosen, "e.search"), _params(parts, chosen), RANKED_ROWS),
-        (f"e.search @@ ({every})", _params(parts, range(len(parts))), RANKED_ROWS),
-    ]
+    lists = [(_any(parts, chosen, "e.search"), _params(parts, chosen), RANKED_ROWS)]
+    # The rows holding every phrase hold the chosen ones: they are among the first list's
+    # when it reads all of theirs (counted, not estimated: an estimate may fall short), or
+    # are the very same rows when there is one phrase. Read again, they were ranked twice.
+    complete = rows <= RANKED_ROWS and all(counts[i] < ESTIMATE_FROM for i in chosen)
+    if len(parts) > 1 and not complete:
+        lists.append((f"e.search @@ ({every})", _params(parts, range(len(parts))), RANKED_ROWS))
     if cut:
         lists.append((_any(parts, cut, HEAD_VECTOR), _params(parts, cut), RANKED_ROWS))
     return lists

@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from rekall.core.entries import EntryFilter
 from rekall.core.results import HIGHLIGHT_CLOSE, HIGHLIGHT_OPEN
-from rekall.storage.fts_repo import (
-    DOCUMENT_COUNT_CAP,
-    EntryFields,
-    KeywordHit,
-    KeywordQuery,
-    typed_stand_ins,
-)
+from rekall.storage.fts_repo import DOCUMENT_COUNT_CAP, EntryFields, KeywordHit, KeywordQuery
 from rekall.storage.postgres.entries_repo import filter_clause
 from rekall.storage.postgres.keyword_bounds import STATS_CTE, estimated_count, ranked_rows
 from rekall.storage.postgres.schema_keyword import TS_CONFIG
+from rekall.storage.postgres.typed_words import resolved, typed_count, typed_cte, typed_query
 
 # Kept by a trigger (m003): counting the rows scanned the whole table on every search.
 ENTRY_COUNT = "SELECT value FROM meta WHERE key = 'entries'"
@@ -35,11 +31,12 @@ RANK_WEIGHTS = "{0.1, 0.2, 0.5, 1.0}"
 K1, B = 1.2, 0.75
 TF_SCALE = 10 * 1.6449340668
 # A row's length is its number of distinct words (length() of the tsvector); their total
-# over the table is kept in meta by a trigger (m007).
+# over the table is kept in meta by a trigger (m007). In float8: an integer times 0.75 was
+# numeric arithmetic, a tenth of the ranking's time (the same value: both are exact).
 AVERAGE_LENGTH = (
     f"(SELECT value FROM meta WHERE key = 'search_words')::float8 / greatest(({ENTRY_COUNT}), 1)"
 )
-LENGTH_NORM = f"{K1} * (1 - {B} + {B} * length(e.search) / greatest(q.average, 1))"
+LENGTH_NORM = f"{K1} * (1 - {B} + {B} * length(e.search)::float8 / greatest(q.average, 1))"
 # FTS5 floors a common word's inverse document frequency here rather than at zero or below.
 MIN_RARITY = 1e-6
 HEADLINE_OPTIONS = (
@@ -51,27 +48,14 @@ HEADLINE_OPTIONS = (
 def phrase_queries(query: KeywordQuery) -> list[tuple[str, list[str]]]:
     """One tsquery SQL expression and its parameters per phrase, matched as adjacent words.
 
-    A last phrase being typed also matches its word's shorter forms (typed_stand_ins), but
-    only when no entry holds a word it begins, as on SQLite.
+    A last phrase being typed matches as a prefix, or by its word's shorter forms when no
+    entry holds a word it begins (typed_words.typed_query: unless the query says which, the
+    statement must start WITH typed_words.typed_cte()).
     """
     parts: list[tuple[str, list[str]]] = []
     for index, phrase in enumerate(query.phrases):
         if query.prefix_last and index == len(query.phrases) - 1:
-            # Tokens are letters and digits only, so quoting them needs no escaping.
-            head = "".join(f"'{token}' <-> " for token in phrase[:-1])
-            prefix = f"{head}'{phrase[-1]}':*"
-            forms = [f"{head}'{form}'" for form in typed_stand_ins(phrase[-1])]
-            typed = f"to_tsquery('{TS_CONFIG}', %s)"
-            if not forms:
-                parts.append((typed, [prefix]))
-                continue
-            parts.append(
-                (
-                    f"(CASE WHEN EXISTS (SELECT 1 FROM entries WHERE search @@ {typed}) "
-                    f"THEN {typed} ELSE {typed} END)",
-                    [prefix, prefix, "(" + " | ".join([prefix, *forms]) + ")"],
-                )
-            )
+            parts.append(typed_query(query, phrase))
         else:
             parts.append((f"phraseto_tsquery('{TS_CONFIG}', %s)", [" ".join(phrase)]))
     return parts
@@ -84,30 +68,65 @@ def tsquery(query: KeywordQuery) -> tuple[str, list[str]]:
     return "(" + joiner.join(sql for sql, _ in parts) + ")", [p for _, ps in parts for p in ps]
 
 
+@dataclass(frozen=True)
+class WordCounts:
+    """How many entries hold each phrase of a query, how many there are, and the query
+    saying whether an entry holds its typed word's prefix (typed_words.resolved)."""
+
+    counts: list[int]
+    total: int
+    query: KeywordQuery
+
+
 def document_counts(conn: Any, query: KeywordQuery) -> tuple[list[int], int]:
-    """How many entries hold each phrase (counting stops at DOCUMENT_COUNT_CAP; common words
-    are estimated, without a cap, see counted()), and how many entries there are, in one
-    statement."""
-    selects: list[str] = []
-    params: list[Any] = []
-    for phrase, (sql, phrase_params) in zip(query.phrases, phrase_queries(query), strict=True):
-        count, count_params = counted(phrase, sql, phrase_params)
-        selects.append(f"{count}, ")
+    """How many entries hold each phrase, and how many entries there are (counted_words)."""
+    found = counted_words(conn, query)
+    return found.counts, found.total
+
+
+def counted_words(conn: Any, query: KeywordQuery) -> WordCounts:
+    """The word counts of a query in one statement: counting stops at DOCUMENT_COUNT_CAP;
+    common words are estimated, without a cap (counted()); a typed last phrase is counted
+    as a prefix, or by its shorter forms when no entry holds the prefix."""
+    typed = query.prefix_last and bool(query.phrases)
+    plain = query.phrases[:-1] if typed else query.phrases
+    ctes, params, selects = STATS_CTE, [], []
+    for phrase in plain:
+        count, count_params = counted(
+            phrase, f"phraseto_tsquery('{TS_CONFIG}', %s)", [" ".join(phrase)]
+        )
+        selects.append(count)
         params += count_params
+    if typed:
+        last = query.phrases[-1]
+        estimate = estimated_count(last[0], ENTRY_COUNT) if len(last) == 1 else None
+        cte, cte_params, columns, column_params = typed_count(query, capped, estimate)
+        ctes += cte
+        params = [*cte_params, *params, *column_params]
+        selects.append(columns)
     row = conn.execute(
-        f"WITH {STATS_CTE} SELECT {''.join(selects)}({ENTRY_COUNT})", params
+        f"WITH {ctes} SELECT {''.join(s + ', ' for s in selects)}({ENTRY_COUNT})", params
     ).fetchone()
-    return [int(value) for value in row[:-1]], int(row[-1])
+    if not typed:
+        return WordCounts([int(value) for value in row[:-1]], int(row[-1]), query)
+    counts = [int(value) for value in row[:-2]]
+    return WordCounts(counts, int(row[-1]), resolved(query, bool(row[-2])))
+
+
+def capped(sql: str, params: list[Any]) -> tuple[str, list[Any]]:
+    """SQL counting the entries that match a tsquery SQL, up to DOCUMENT_COUNT_CAP."""
+    count = f"(SELECT count(*) FROM (SELECT 1 FROM entries WHERE search @@ {sql} LIMIT %s) c)"
+    return count, [*params, DOCUMENT_COUNT_CAP]
 
 
 def counted(phrase: tuple[str, ...], sql: str, params: list[Any]) -> tuple[str, list[Any]]:
     """SQL for how many entries hold a phrase, and its parameters: a one-word phrase the
     statistics say is common is estimated (keyword_bounds), anything else counted."""
-    count = f"(SELECT count(*) FROM (SELECT 1 FROM entries WHERE search @@ {sql} LIMIT %s) c)"
+    count, count_params = capped(sql, params)
     if len(phrase) != 1:
-        return count, [*params, DOCUMENT_COUNT_CAP]
+        return count, count_params
     estimate, estimate_params = estimated_count(phrase[0], ENTRY_COUNT)
-    return f"coalesce({estimate}, {count})", [*estimate_params, *params, DOCUMENT_COUNT_CAP]
+    return f"coalesce({estimate}, {count})", [*estimate_params, *count_params]
 
 
 def entry_fields(conn: Any, seqs: Sequence[int]) -> dict[int, EntryFields]:
@@ -172,8 +191,10 @@ def ranked(
         )
         rows_params = [v for _, ps, most in within for v in (*ps, *filter_params, most)]
     rank = " + ".join(f"%s * {_saturated(alias)}" for alias in names)
+    typed, typed_params = typed_cte(query)
+    every = " && ".join(names)
     ctes = (
-        f"{name}_q AS (SELECT *, ({joiner.join(names)}) AS query, ({' && '.join(names)}) AS every, "
+        f"{typed}{name}_q AS (SELECT *, ({joiner.join(names)}) AS query, ({every}) AS every, "
         f"({AVERAGE_LENGTH}) AS average FROM (SELECT {phrases}) p), "
         f"{name} AS (SELECT seq, {rank} AS rank, in_context FROM ({rows}) r "
         "ORDER BY in_context DESC, rank DESC, seq LIMIT %s)"
@@ -183,7 +204,8 @@ def ranked(
         f"SELECT t.seq, t.rank::float8 AS rank, {snippet} AS snippet, t.in_context "
         f"FROM {name} t JOIN entries e ON e.seq = t.seq, {name}_q q"
     )
-    cte_params = [p for _, ps in parts for p in ps] + [*weights, *rows_params, limit]
+    cte_params: list[Any] = [*typed_params, *(p for _, ps in parts for p in ps)]
+    cte_params += [*weights, *rows_params, limit]
     return ctes, cte_params, select, [HEADLINE_OPTIONS] if headline else []
 
 
@@ -195,7 +217,8 @@ def _saturated(phrase: str) -> str:
 
 
 def headline_sql(query: KeywordQuery) -> tuple[str, list[Any]]:
-    """An SQL expression highlighting the query's words in e.content, and its parameters."""
+    """An SQL expression highlighting the query's words in e.content, and its parameters
+    (the statement starts WITH typed_words.typed_cte(query))."""
     expression, params = tsquery(query)
     return f"ts_headline('{TS_CONFIG}', e.content, {expression}, %s)", [*params, HEADLINE_OPTIONS]
 
@@ -215,7 +238,14 @@ def search_phrases(
     hits' snippets are empty (see snippets())."""
     if not query.phrases:
         return []
-    phrase_counts, total = document_counts(conn, query) if counts is None else counts
+    if counts is None:
+        found = counted_words(conn, query)
+        query, phrase_counts, total = found.query, found.counts, found.total
+    else:
+        phrase_counts, total = counts
+        if query.prefix_last and phrase_counts[-1] == 0:
+            # The typed word is in no entry, in any form: asking which to match would cost.
+            query = resolved(query, True)
     within = ranked_rows(phrase_queries(query), phrase_counts, limit)
     ctes, params, select, select_params = ranked(
         query, filters, limit, "k", rarity(phrase_counts, total), snippets, within
@@ -232,9 +262,11 @@ def snippets(
     """The snippets search_phrases() would have given these hits, by seq: the headline of
     the query as a whole, for hits found within their context too (as ranked() makes it)."""
     headline, params = headline_sql(query)
+    typed, typed_params = typed_cte(query, last=True)
     rows = conn.execute(
-        f"SELECT e.seq, {headline} FROM entries e WHERE e.seq = ANY(%s)",
-        [*params, [*seqs, *in_context]],
+        f"{'WITH ' + typed if typed else ''} SELECT e.seq, {headline} FROM entries e "
+        "WHERE e.seq = ANY(%s)",
+        [*typed_params, *params, [*seqs, *in_context]],
     ).fetchall()
     return {int(row[0]): one_line(str(row[1])) for row in rows}
 

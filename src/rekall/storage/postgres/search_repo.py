@@ -11,13 +11,14 @@ from rekall.storage.fts_repo import EntryFields, KeywordHit, KeywordQuery
 from rekall.storage.postgres.entries_repo import filter_clause, select_with_context
 from rekall.storage.postgres.keyword_bounds import ranked_rows
 from rekall.storage.postgres.keyword_repo import (
-    document_counts,
+    counted_words,
     headline_sql,
     one_line,
     phrase_queries,
     ranked,
     rarity,
 )
+from rekall.storage.postgres.typed_words import typed_cte
 from rekall.storage.postgres.vectors_repo import to_literal
 from rekall.storage.rows import entry_with_context
 from rekall.storage.weighed import KeywordCandidates
@@ -90,8 +91,10 @@ def keyword_candidates(
 ) -> KeywordCandidates:
     """The k best keyword hits with their fields, and the document count of each phrase.
     The counts come first: they decide which rows keyword ranking reads
-    (keyword_bounds.ranked_rows); the rest is one statement."""
-    counts, total = document_counts(conn, query)
+    (keyword_bounds.ranked_rows) and which forms a typed word matches (the query returned,
+    for the snippets); the rest is one statement."""
+    found = counted_words(conn, query)
+    query, counts, total = found.query, found.counts, found.total
     within = ranked_rows(phrase_queries(query), counts, k)
     keyword_ctes, keyword_params, _, _ = ranked(
         query, filters, k, "k1", rarity(counts, total), headline=False, within=within
@@ -108,6 +111,7 @@ def keyword_candidates(
         fields={int(r[0]): EntryFields(*(str(v) for v in r[3:7])) for r in rows},
         counts=counts,
         total=total,
+        query=query,
     )
 
 
@@ -124,9 +128,10 @@ def entries_with_snippets(
     the query's words highlighted; in one statement."""
     headline, params = headline_sql(query)
     snippet = f", CASE WHEN e.seq = ANY(%s) THEN {headline} END AS snippet"
+    typed, typed_params = typed_cte(query, last=True)
     rows = conn.execute(
-        f"{select_with_context(snippet)} WHERE e.seq = ANY(%s)",
-        [list(snippet_seqs), *params, list(seqs)],
+        f"{'WITH ' + typed if typed else ''} {select_with_context(snippet)} WHERE e.seq = ANY(%s)",
+        [*typed_params, list(snippet_seqs), *params, list(seqs)],
     ).fetchall()
     entries = {int(row["seq"]): entry_with_context(row) for row in rows}
     snippets = {int(r["seq"]): one_line(r["snippet"]) for r in rows if r["snippet"] is not None}
