@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -197,6 +198,7 @@ said = lambda line: os.write(2, line.encode() + b"\\n")
 exit_now = os._exit
 os._exit = lambda code: (said(f"ended at once, {code}"), exit_now(code))
 atexit.register(lambda: said("handlers ran"))
+atexit.register(lambda: print("printed at exit"))  # buffered: stdout is a pipe
 if sys.argv.pop(1) == "thread":
     threading.Thread(target=lambda: (time.sleep(0.5), said("thread finished"))).start()
 sys.argv[0] = "rekall"
@@ -221,9 +223,12 @@ def test_a_search_skips_the_interpreter_teardown(
         [sys.executable, "-c", ENDED, thread or "none", *command],
         capture_output=True,
         timeout=300,
+        # stdout block-buffered, as a user's pipe is
+        env={name: value for name, value in os.environ.items() if name != "PYTHONUNBUFFERED"},
     )
     said = result.stderr.decode().splitlines()
     assert "handlers ran" in said
+    assert b"printed at exit" in result.stdout  # flushed after the handlers too
     assert ("ended at once, 0" in said) == at_once
     assert ("thread finished" in said) == bool(thread)
     if command[1:] != ["--bogus"]:

@@ -46,10 +46,20 @@ def end_answered_search() -> None:
 
     if threading.active_count() > 1:
         return
+    if not _flushed():
+        return
+    atexit._run_exitfuncs()  # runs each handler once and unregisters it
+    # What a handler printed must not be lost either; if it cannot be written, the usual
+    # exit reports it.
+    if _flushed():
+        os._exit(0)
+
+
+def _flushed() -> bool:
+    """Flush stdout and stderr; False when one cannot be written (a closed pipe)."""
     try:
         sys.stdout.flush()
         sys.stderr.flush()
-    except OSError:  # a closed pipe: the usual exit reports it as before
-        return
-    atexit._run_exitfuncs()
-    os._exit(0)
+    except OSError:
+        return False
+    return True
