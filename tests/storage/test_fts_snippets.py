@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
+
 from rekall.service import Rekall
 from rekall.storage import fts_repo
 from rekall.storage.fts_repo import KeywordQuery
 
 
+@pytest.mark.skipif(
+    not hasattr(sqlite3.Connection, "setlimit"), reason="Connection.setlimit needs Python 3.11"
+)
 def test_snippets_for_more_rows_than_old_sqlite_takes_variables(service: Rekall) -> None:
     # SQLite before 3.32 takes at most 999 variables a statement; a search may show 1,000.
     first = service.add("til", "pgbouncer pool", "the pgbouncer pool sits in front")
