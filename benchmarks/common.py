@@ -102,15 +102,18 @@ def generated_base(count: int, seed: int = 42) -> Path:
         for p in BENCH_DIR.glob(f"base-*-{seed}")
         if (p / "rekall.db").exists() and int(p.name.split("-")[1]) > count
     )
+    # Built aside and renamed when whole: a run stopped half-way must not leave a base that
+    # the next run takes for finished.
+    staging = home.with_name(f"{home.name}.partial")
+    shutil.rmtree(staging, ignore_errors=True)
     if bigger:
-        return _cut_base(bigger[0], home, count)
-    home.mkdir(parents=True, exist_ok=True)
-    print(f"  generating a {count:,}-entry base in {home} (once)...", file=sys.stderr)
-    subprocess.run(
-        [REKALL, "test", "generate", "--count", str(count), "--seed", str(seed), "--into-current"],
-        env=bench_env(home),
-        check=True,
-    )
+        _cut_base(bigger[0], staging, count)
+    else:
+        staging.mkdir(parents=True)
+        print(f"  generating a {count:,}-entry base in {home} (once)...", file=sys.stderr)
+        command = [REKALL, "test", "generate", "--count", str(count), "--seed", str(seed)]
+        subprocess.run([*command, "--into-current"], env=bench_env(staging), check=True)
+    staging.rename(home)
     return home
 
 
