@@ -82,12 +82,15 @@ def tuned_copy() -> str:
 
 
 def _state(url: str) -> list[str]:
-    """What tells a base's copies apart: its write generation and entry count."""
+    """What tells a base's copies apart: its schema version, write generation and entry
+    count (a copy at an older schema would be migrated inside a measured search)."""
     import psycopg
 
     with psycopg.connect(url) as conn:
         rows = conn.execute("SELECT key, value FROM meta ORDER BY key").fetchall()
-    return [f"{key}={value}" for key, value in rows if key in ("entries", "generation")]
+        schema = conn.execute("SELECT max(version) FROM rekall_schema").fetchone()
+    kept = [f"{key}={value}" for key, value in rows if key in ("entries", "generation")]
+    return [f"schema={schema[0] if schema else None}", *kept]
 
 
 def _read(path: Path) -> str | None:
