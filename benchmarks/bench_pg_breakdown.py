@@ -3,7 +3,8 @@
 Each warm query is searched through the facade (hybrid, then keyword-only) while every
 statement sent is recorded; each is then run again under EXPLAIN (ANALYZE, BUFFERS) with
 the pool's session settings. Runs on the bases
-`bench_postgres.py` copied to its private server (bench_<size>). Medians over the queries.
+`bench_postgres.py` copied to its private server (bench_<size>), or with --tuned on the
+tuned server's copy. Medians over the queries; "read": pages from outside shared buffers.
 """
 
 from __future__ import annotations
@@ -37,14 +38,15 @@ def kind(sql: str) -> str:
     return "other: " + sql[:40]
 
 
-def explained(conn: Any, sql: str, params: Any) -> tuple[float, int]:
-    """Server execution ms and shared buffers touched (hit + read) of one statement."""
+def explained(conn: Any, sql: str, params: Any) -> tuple[float, int, int]:
+    """Server execution ms, shared buffers touched (hit + read) and of those read from
+    outside the server's buffers, of one statement."""
     plan = [row[0] for row in conn.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)]
     found = re.search(r"Execution Time: ([\d.]+)", plan[-1])
     assert found is not None
     top = next((line for line in plan if "Buffers:" in line), "")
-    buffers = sum(int(n) for n in re.findall(r"(?:hit|read)=(\d+)", top))
-    return float(found.group(1)), buffers
+    read = sum(int(n) for n in re.findall(r"read=(\d+)", top))
+    return float(found.group(1)), read + sum(int(n) for n in re.findall(r"hit=(\d+)", top)), read
 
 
 @contextlib.contextmanager
@@ -92,11 +94,12 @@ def measure(url: str, rounds: int) -> dict[str, dict[str, list[float]]]:
                 for mode, queries in sent.items():
                     for statements in queries:
                         for name, sql, params in statements:
-                            ms, buffers = explained(conn, sql, params)
+                            ms, buffers, read = explained(conn, sql, params)
                             if round_:
                                 entry = figures.setdefault(mode, {})
                                 entry.setdefault(name, []).append(ms)
                                 entry.setdefault(name + " buffers", []).append(buffers)
+                                entry.setdefault(name + " read", []).append(read)
     finally:
         rekall.close()
     return figures
@@ -107,14 +110,15 @@ def main() -> None:
     for size, url in bases:
         for mode, kinds in measure(url, rounds).items():
             for name, values in kinds.items():
-                if name.endswith(" buffers"):
+                if name.endswith((" buffers", " read")):
                     continue
                 per_query = len(values) / rounds / len(WARM_QUERIES)
                 print(
                     f"{size:>7,}  {mode:<7} {name:<32} x{per_query:.1f}/query  server ms "
                     f"p50/p95 {statistics.median(values):6.2f}/"
                     f"{sorted(values)[int(0.95 * len(values))]:6.2f}  buffers p50 "
-                    f"{statistics.median(kinds[name + ' buffers']):,.0f}"
+                    f"{statistics.median(kinds[name + ' buffers']):,.0f}, read "
+                    f"{statistics.median(kinds[name + ' read']):,.0f}"
                 )
 
 

@@ -20,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import WARM_QUERIES, command_line  # noqa: E402
 from pg_bases import start_server  # noqa: E402
 from pg_statements import server_ms  # noqa: E402
+from pg_tuned import server_settings, tuned_copy  # noqa: E402
 
 EVERY_ROW = 10**9
 # name: (RANKED_ROWS, ESTIMATE_FROM)
@@ -117,9 +118,13 @@ def sized_bases(description: str) -> tuple[int, list[tuple[int, str]]]:
     parser = argparse.ArgumentParser(description=description.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument(
+        "--tuned", action="store_true", help="on the tuned server's copy (pg_tuned.py)"
+    )
     args = parser.parse_args()
     print(f"$ {command_line()}")
-    server = start_server()
+    server = tuned_copy() if args.tuned else start_server()
+    print(f"server: PostgreSQL {server_settings(server)}")
     return args.rounds, [
         (size, server.replace("/postgres?", f"/bench_{size}?")) for size in args.sizes
     ]

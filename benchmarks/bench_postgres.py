@@ -1,7 +1,10 @@
 """PostgreSQL figures: db copy, warm hybrid search, HNSW recall, 8 HTTP clients; SQLite unchanged.
 
 Bases: 1,000 entries embedded for real, the rest generated entries carrying perturbed copies
-of those vectors (see pg_bases.py); the output says so.
+of those vectors (see pg_bases.py); the output says so. The bench server runs PostgreSQL's
+defaults (128 MB of shared buffers); this code's search is measured too, alternated with
+the rest, on a copy of its bases served by a second server tuned as a team server would be
+(pg_tuned.py, --no-tuned to leave it out). The output prints each server's settings.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from pg_bases import REAL, fresh_database, perturbed_base, start_server  # noqa:
 from pg_http import http_clients, percentile  # noqa: E402
 from pg_sqlite import sqlite_unchanged  # noqa: E402
 from pg_statements import statement_times  # noqa: E402
+from pg_tuned import prewarmed, server_settings, tuned_server  # noqa: E402
 from pg_twins import base_for, schema_of, settled  # noqa: E402
 
 MODEL = "sentence-transformers/all-MiniLM-L6-v2"
@@ -127,23 +131,21 @@ def warm_search(url: str, rounds: int) -> dict[str, float]:
         rekall.close()
 
 
-def warm_compared(url: str, twin: str, rounds: int, before: str) -> dict[str, dict[str, float]]:
-    """warm_search with this code and with the code of commit before (on twin, the base at
-    schema 2), each in its own process, alternating so load hits both alike; medians of the
-    two runs' figures."""
-    variants = {"this branch": ROOT / "src", f"before ({before})": source_tree(before)}
-    urls = {"this branch": url, f"before ({before})": twin}
-    found: dict[str, list[dict[str, float]]] = {name: [] for name in variants}
+def warm_compared(sides: dict[str, tuple[str, Path]], rounds: int) -> dict[str, dict[str, float]]:
+    """warm_search for each side (name: (url, source tree)), each in its own process,
+    alternating so load hits all alike; medians of the runs' figures."""
+    found: dict[str, list[dict[str, float]]] = {name: [] for name in sides}
     # A pass not counted first, then each side first once: a pass found in the server's
     # buffers the rows of the pass before it (on the same base, about half the server time
     # of the rows read), so each side follows the other and itself once.
-    order = [next(iter(variants)), *variants, *reversed(variants)]
+    order = [next(iter(sides)), *sides, *reversed(sides)]
     for index, name in enumerate(order):
+        url, source = sides[name]
         # One BLAS thread, as the `rekall` script runs the TUI and the MCP server: a
         # second thread spinning after each query took a core from the server.
-        env = {**os.environ, "PYTHONPATH": str(variants[name]), "HF_HUB_OFFLINE": "1"}
+        env = {**os.environ, "PYTHONPATH": str(source), "HF_HUB_OFFLINE": "1"}
         result = subprocess.run(
-            [sys.executable, __file__, "--warm-only", urls[name], "--rounds", str(rounds)],
+            [sys.executable, __file__, "--warm-only", url, "--rounds", str(rounds)],
             env={**env, "OPENBLAS_NUM_THREADS": "1"},
             capture_output=True,
             text=True,
@@ -182,6 +184,43 @@ def hnsw_recall(url: str, samples: int) -> float:
         db.close()
 
 
+def measured(size: int, servers: dict[str, str], args: argparse.Namespace) -> None:
+    """Warm search, its statements' server time and recall on the size base: this code and
+    the code before on the default server, this code on the tuned one too."""
+    url = servers["defaults"].replace("/postgres?", f"/bench_{size}?")
+    twin = base_for(url, source_tree(args.before))
+    sides = {"this": (url, ROOT / "src"), "before": (twin, source_tree(args.before))}
+    names = {"this": "this branch", "before": f"before ({args.before})"}
+    if "tuned" in servers:
+        sides["tuned"] = (servers["tuned"].replace("/postgres?", f"/bench_{size}?"), ROOT / "src")
+        names["tuned"] = "this branch, tuned server"
+        prewarmed(sides["tuned"][0])
+    for name, searched in warm_compared(sides, args.rounds).items():
+        print(
+            f"{size:>7,}  warm hybrid search p50/p95, {names[name]}: new "
+            f"{searched['new_p50']:.1f}/{searched['new_p95']:.1f} ms, repeated "
+            f"{searched['repeated_p50']:.1f}/{searched['repeated_p95']:.1f} ms; CPU of a new "
+            f"query (mean): {searched['new_cpu_client']:.1f} ms here + "
+            f"{searched['new_cpu_server']:.1f} ms on the server"
+        )
+    # Schema 4's code sets on its connections what this code sets.
+    timed = statement_times(sides, same_settings=schema_of(sides["before"][1]) >= 4)
+    print(
+        f"{size:>7,}  candidates statements, server time (EXPLAIN ANALYZE): "
+        + ", ".join(f"{names[name]} {ms:.1f} ms" for name, ms in timed.items())
+    )
+    recall = hnsw_recall(url, args.recall_samples)
+    print(f"{size:>7,}  HNSW recall@10 vs exact, near-copies base: {recall:.3f}")
+    if "http" not in args.skip:
+        http = asyncio.run(http_clients(url, perturbed_base(size), args.clients, args.ops))
+        print(
+            f"{size:>7,}  {args.clients} HTTP MCP clients with tokens (80% search, 20% add): "
+            f"{http['searches_per_s']:.1f} searches/s, p50/p95 {http['search_p50']:.0f}/"
+            f"{http['search_p95']:.0f} ms, {http['adds']:.0f} adds, "
+            f"{http['adds_lost']:.0f} lost"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000])
@@ -195,6 +234,11 @@ def main() -> None:
     parser.add_argument(
         "--reuse", action="store_true", help="search the bases a previous run copied in"
     )
+    parser.add_argument(
+        "--no-tuned",
+        action="store_true",
+        help="leave out the second server, tuned as a team server (pg_tuned.py)",
+    )
     parser.add_argument("--warm-only", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.warm_only:  # one side of warm_compared, in its own process
@@ -203,36 +247,16 @@ def main() -> None:
     server = start_server()
     print(f"$ {command_line()}")
     print(f"bases: {REAL:,} entries embedded for real, the rest with perturbed real vectors")
-    for size in [] if "postgres" in args.skip else args.sizes:
-        home = perturbed_base(size)
-        url = copied_base(server, home, size, args.reuse)
-        settled(url)  # the base as this code keeps it: its migrations run, not mid-measure
-        twin = base_for(url, source_tree(args.before))
-        for name, searched in warm_compared(url, twin, args.rounds, args.before).items():
-            print(
-                f"{size:>7,}  warm hybrid search p50/p95, {name}: new {searched['new_p50']:.1f}/"
-                f"{searched['new_p95']:.1f} ms, repeated {searched['repeated_p50']:.1f}/"
-                f"{searched['repeated_p95']:.1f} ms; CPU of a new query (mean): "
-                f"{searched['new_cpu_client']:.1f} ms here + {searched['new_cpu_server']:.1f} "
-                "ms on the server"
-            )
-        sides = {"this": (url, ROOT / "src"), "before": (twin, source_tree(args.before))}
-        # Schema 4's code sets on its connections what this code sets.
-        timed = statement_times(sides, same_settings=schema_of(sides["before"][1]) >= 4)
-        print(
-            f"{size:>7,}  candidates statements, server time (EXPLAIN ANALYZE): this "
-            f"{timed['this']:.1f} ms, before ({args.before}) {timed['before']:.1f} ms"
-        )
-        recall = hnsw_recall(url, args.recall_samples)
-        print(f"{size:>7,}  HNSW recall@10 vs exact, near-copies base: {recall:.3f}")
-        if "http" not in args.skip:
-            http = asyncio.run(http_clients(url, home, args.clients, args.ops))
-            print(
-                f"{size:>7,}  {args.clients} HTTP MCP clients with tokens (80% search, 20% add): "
-                f"{http['searches_per_s']:.1f} searches/s, p50/p95 {http['search_p50']:.0f}/"
-                f"{http['search_p95']:.0f} ms, {http['adds']:.0f} adds, "
-                f"{http['adds_lost']:.0f} lost"
-            )
+    sizes = [] if "postgres" in args.skip else args.sizes
+    for size in sizes:
+        settled(copied_base(server, perturbed_base(size), size, args.reuse))
+    servers = {"defaults": server}
+    if not args.no_tuned and sizes:
+        servers["tuned"] = tuned_server(server, [f"bench_{size}" for size in sizes])
+    for name, url in servers.items():
+        print(f"server ({name}): PostgreSQL {server_settings(url)}")
+    for size in sizes:
+        measured(size, servers, args)
     if "sqlite" not in args.skip:
         cold = sqlite_unchanged(perturbed_base(10_000), args.runs)
         for name, (ms, mb) in cold.items():

@@ -86,8 +86,8 @@ def server_ms(conn: Any, statements: list[tuple[str, list[Any]]]) -> float:
 def statement_times(
     sides: dict[str, tuple[str, Path]], rounds: int = 2, same_settings: bool = False
 ) -> dict[str, float]:
-    """Median server ms per side ("this", "before": (url, source)), alternated, after one
-    warm-up round. same_settings: the older code sets what this code sets."""
+    """Median server ms per side ("this", "before", others: (url, source)), alternated, after
+    one warm-up round. same_settings: the older code sets what this code sets."""
     import psycopg
 
     statements = {name: captured(url, source) for name, (url, source) in sides.items()}
@@ -95,7 +95,9 @@ def statement_times(
     conns = {name: psycopg.connect(url, autocommit=True) for name, (url, _) in sides.items()}
     try:
         for name, conn in conns.items():
-            for setting in SETTINGS["this" if same_settings else name]:
+            # Sides other than "before" run this code (another server).
+            older = name == "before" and not same_settings
+            for setting in SETTINGS["before" if older else "this"]:
                 conn.execute(setting)
         for round_ in range(rounds + 1):
             for index in range(len(WARM_QUERIES)):
