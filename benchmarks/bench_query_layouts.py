@@ -2,15 +2,18 @@
 
     python benchmarks/bench_query_layouts.py [--rounds 40]
 
-Interleaved rounds, CPU time per embedded query (medians), for: the embedder as shipped
-(tokenizing, then one sequence through bert_query: weights memory-mapped as stored, [out,
-in], each matrix read once ahead of its product, in blocks sized for OpenBLAS's small-matrix
-kernels); the same without the read ahead; the padded-batch path queries took before
-(bert_math, 48 rows per BLAS call), and before that a whole matrix per call; the batch math
-on weights copied once into pre-transposed contiguous [in, out] matrices with Q, K and V
-fused into one; tokenizing alone; and two floors for reading the encoder's 42 MB of
-float32 weights once: a matrix-vector product over one contiguous array (the floor quoted
-before) and a dot product of each mapped matrix with itself (how fast memory streams).
+Interleaved rounds, CPU time per embedded query (medians), for: the embedder as shipped,
+on this CPU (tokenizing, then one sequence through bert_query, weights memory-mapped as
+stored, [out, in]); its two ways through W: token by token, each piece of W times every
+token in matrix-vector products (what a CPU with AVX2 and no AVX-512 takes up to
+TOKEN_BY_TOKEN_MAX tokens), and each matrix read once ahead of its product, in blocks
+sized for OpenBLAS's small-matrix kernels (AVX-512); the blocks without the read ahead;
+the padded-batch path queries took before (bert_math, 48 rows per BLAS call), and before
+that a whole matrix per call; the batch math on weights copied once into pre-transposed
+contiguous [in, out] matrices with Q, K and V fused into one; tokenizing alone; and two
+floors for reading the encoder's 42 MB of float32 weights once: a matrix-vector product
+over one contiguous array (the floor quoted before) and a dot product of each mapped
+matrix with itself (how fast memory streams).
 Every variant's vectors are checked against the shipped ones (max abs difference).
 The blocks of each product shared between this thread and a helper thread (numpy releases
 the GIL in BLAS) only paid with an idle second core: see decision 012, third round.
@@ -124,13 +127,21 @@ def variants_for(
     def shipped(i: int) -> object:
         return embedder.embed([texts[i]])[0]
 
-    def batch(i: int) -> object:
-        return patched(bert_query, "MAX_TOKENS", 0, lambda: shipped(i))()
+    def blocked(i: int) -> object:
+        return patched(bert_query, "TOKEN_BY_TOKEN", False, lambda: shipped(i))()
 
+    def batch(i: int) -> object:
+        return patched(bert_query, "MAX_TOKENS", 0, lambda: blocked(i))()
+
+    path = "token by token" if bert_query.TOKEN_BY_TOKEN else "blocks"
     return {
-        "as shipped: one sequence, each matrix read ahead, blocks for the small kernels": shipped,
-        "one sequence, no read ahead": lambda i: patched(
-            bert_query, "prefetch", lambda weight: None, lambda: shipped(i)
+        f"as shipped on this CPU ({path})": shipped,
+        "one sequence, W token by token in pieces (AVX2 without AVX-512)": lambda i: patched(
+            bert_query, "TOKEN_BY_TOKEN", True, lambda: shipped(i)
+        )(),
+        "one sequence, each matrix read ahead, blocks for the small kernels (AVX-512)": blocked,
+        "one sequence, blocks, no read ahead": lambda i: patched(
+            bert_query, "prefetch", lambda weight: None, lambda: blocked(i)
         )(),
         "padded batch of one, 48 rows per BLAS call (before)": batch,
         "padded batch of one, a whole matrix per BLAS call": lambda i: patched(

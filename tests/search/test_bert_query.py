@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import math
+import platform
 
 import numpy as np
 import pytest
 
 from rekall.search import bert_query
+from rekall.search.embedder import load_embedder
 from tests.search.test_bert_math import random_weights, reference_encode
+from tests.search.test_embedder import real_model_dir
 
 
 @pytest.mark.parametrize("blocks", [(8,), (48,), bert_query.BLOCK_ROWS])
@@ -28,8 +31,77 @@ def test_one_sequence_matches_reference(
     assert np.max(np.abs(got - reference_encode(weights, tokens))) < 2e-6
 
 
+@pytest.mark.parametrize("token_by_token", [False, True])
+@pytest.mark.parametrize("length", [1, 2, 7, 11, 12])
+def test_both_ways_through_w_match_reference(
+    monkeypatch: pytest.MonkeyPatch, token_by_token: bool, length: int
+) -> None:
+    monkeypatch.setattr(bert_query, "TOKEN_BY_TOKEN", token_by_token)
+    rng = np.random.default_rng(length)
+    weights = random_weights(rng)
+    tokens = list(rng.integers(0, 50, size=length))
+    got = bert_query.embed_sequence(weights, np.array(tokens, dtype=np.int64))
+    assert got.dtype == np.float32
+    assert np.max(np.abs(got - reference_encode(weights, tokens))) < 2e-6
+
+
+@pytest.mark.model
+def test_both_ways_through_the_real_model_agree(monkeypatch: pytest.MonkeyPatch) -> None:
+    embedder = load_embedder(real_model_dir())
+    weights = embedder._weights
+    assert weights is not None
+    rng = np.random.default_rng(15)
+    per_token = bert_query.per_token
+    calls: list[int] = []
+
+    def counted(*args: object) -> object:
+        calls.append(1)
+        return per_token(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(bert_query, "per_token", counted)
+    try:
+        for length in (1, 2, 5, 8, bert_query.TOKEN_BY_TOKEN_MAX):
+            ids = rng.integers(1000, 30000, size=length)
+            vectors = []
+            for token_by_token in (False, True):
+                monkeypatch.setattr(bert_query, "TOKEN_BY_TOKEN", token_by_token)
+                calls.clear()
+                vectors.append(bert_query.embed_sequence(weights, ids))
+                assert len(calls) == (36 if token_by_token else 0)  # 6 products, 6 layers
+            assert np.max(np.abs(vectors[0] - vectors[1])) < 1e-6, length
+    finally:
+        embedder.close()
+
+
+@pytest.mark.parametrize(
+    ("features", "expected"),
+    [
+        ({"AVX2": True, "AVX512F": False, "AVX512_SKX": False}, True),  # Haswell to Zen 3
+        ({"AVX2": True, "AVX512F": True, "AVX512_SKX": True}, False),  # Skylake-X on, Zen 4
+        ({"AVX2": True, "AVX512F": True, "AVX512_SKX": False}, True),  # Knights Landing
+        ({"AVX": True, "AVX2": False, "AVX512_SKX": False}, False),  # before AVX2
+        ({"ASIMD": True, "NEON": True}, False),  # ARM: not measured, left as it was
+    ],
+)
+def test_token_by_token_on_avx2_without_avx512(features: dict[str, bool], expected: bool) -> None:
+    assert bert_query.token_by_token(features) is expected
+
+
+def test_numpy_names_the_features_the_choice_reads() -> None:
+    # A renamed key would silently leave every CPU on one path.
+    features = bert_query._cpu_features()
+    if platform.machine().lower() in ("x86_64", "amd64"):
+        assert {"AVX2", "AVX512_SKX"} <= set(features)
+    assert bert_query.TOKEN_BY_TOKEN is bert_query.token_by_token(features)
+
+
+@pytest.mark.parametrize("token_by_token", [False, True])
 @pytest.mark.parametrize("seq", [1, 5, 20, 32])
-def test_linear_blocks_fill_every_column(seq: int) -> None:
+def test_linear_blocks_fill_every_column(
+    monkeypatch: pytest.MonkeyPatch, token_by_token: bool, seq: int
+) -> None:
+    # Token by token, the 192 x 1536 W goes in six pieces of 32 rows (up to 11 tokens).
+    monkeypatch.setattr(bert_query, "TOKEN_BY_TOKEN", token_by_token)
     rng = np.random.default_rng(seq)
     weight = rng.standard_normal((192, 1536)).astype(np.float32)
     bias = rng.standard_normal(192).astype(np.float32)
