@@ -193,14 +193,22 @@ def test_a_cold_hybrid_search_imports_only_what_it_runs(base: None, tmp_path: Pa
 
 
 ENDED = """
-import atexit, os, sys, threading, time
+import atexit, os, sys, threading
 said = lambda line: os.write(2, line.encode() + b"\\n")
 exit_now = os._exit
 os._exit = lambda code: (said(f"ended at once, {code}"), exit_now(code))
 atexit.register(lambda: said("handlers ran"))
 atexit.register(lambda: print("printed at exit"))  # buffered: stdout is a pipe
 if sys.argv.pop(1) == "thread":
-    threading.Thread(target=lambda: (time.sleep(0.5), said("thread finished"))).start()
+    # Alive when the search asks how many threads run, however long the search takes; it
+    # finishes after that, while the search ends.
+    checked, count = threading.Event(), threading.active_count
+    def counted():
+        running = count()
+        checked.set()
+        return running
+    threading.active_count = counted
+    threading.Thread(target=lambda: (checked.wait(120), said("thread finished"))).start()
 sys.argv[0] = "rekall"
 from rekall.interfaces.cli.entry import main
 main()
