@@ -293,6 +293,63 @@ def test_the_keyword_side_is_on_the_server_while_the_query_is_embedded(
     assert not worker.running
 
 
+def hybrid_ranking(rekall: Rekall, query: str) -> list[tuple[str, float, int | None, int | None]]:
+    """Each result's entry, score and ranks on both sides, searched anew (no kept ranking)."""
+    rekall.rankings.clear()
+    return [
+        (r.entry.id, r.score, r.keyword_rank, r.semantic_rank)
+        for r in rekall.search(query, mode="hybrid").results
+    ]
+
+
+@pytest.mark.model
+def test_the_query_is_embedded_once_the_keyword_side_is_under_way(
+    warm_base: Rekall, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rekall.service import server_keyword
+    from rekall.service.side_worker import THREAD_NAME
+
+    events: list[str] = []
+    query = warm_base.db.query
+
+    def asked(*args: Any) -> Any:
+        if threading.current_thread().name == THREAD_NAME:
+            events.append("keyword side")  # before it signals its start: its connection
+        return query(*args)
+
+    monkeypatch.setattr(warm_base.db, "query", asked)
+    # A start the search waits for however busy the machine: the order is then certain.
+    monkeypatch.setattr(server_keyword, "START_WAIT_S", 60.0)
+    with during_embedding(warm_base, lambda: events.append("embedding")):
+        found = hybrid_ranking(warm_base, "pods evicted")
+    assert events == ["keyword side", "embedding"]
+    assert found and found[0][2] == 1  # the top result is the keyword side's first
+
+
+@pytest.mark.model
+def test_a_busy_keyword_worker_is_not_waited_for_and_ranks_the_same(
+    warm_base: Rekall, statements: list[str]
+) -> None:
+    """The search's wait for its keyword side is bounded: with the worker held until the
+    query is embedded, the search still gets there, and ranks as with a free worker."""
+    expected = hybrid_ranking(warm_base, "pod eviction memory")
+    release = threading.Event()
+    # Held until the embedding releases it; 60 s, so that a regression fails, not hangs.
+    busy = warm_base.keyword.worker.submit(lambda: release.wait(60))
+    sent_before_embedding: list[int] = []
+
+    def embedding() -> None:
+        sent_before_embedding.append(statements.count("WITH"))
+        release.set()
+
+    statements.clear()
+    with during_embedding(warm_base, embedding):
+        found = hybrid_ranking(warm_base, "pod eviction memory")
+    assert busy.result() is True, "the search waited for the worker until it gave up"
+    assert sent_before_embedding == [0]  # the keyword side ran after the embedding
+    assert statements.count("WITH") == 2 and found == expected
+
+
 @pytest.mark.model
 def test_same_ranking_with_the_keyword_side_beside_or_in_turn(warm_base: Rekall) -> None:
     from rekall.service.side_worker import SideWorker
@@ -301,14 +358,7 @@ def test_same_ranking_with_the_keyword_side_beside_or_in_turn(warm_base: Rekall)
     queries = ["pod eviction memory", "ENOSPC", "why was my pod killed", "inotify watchers"]
 
     def ranked() -> list[list[tuple[str, float, int | None, int | None]]]:
-        warm_base.rankings.clear()
-        return [
-            [
-                (r.entry.id, r.score, r.keyword_rank, r.semantic_rank)
-                for r in warm_base.search(query, mode="hybrid").results
-            ]
-            for query in queries
-        ]
+        return [hybrid_ranking(warm_base, query) for query in queries]
 
     beside = ranked()
     in_turn = SideWorker()
