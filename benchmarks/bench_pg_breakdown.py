@@ -18,9 +18,12 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench_pg_keyword_bounds import SETTINGS, Recorder, sized_bases  # noqa: E402
+from bench_pg_keyword_bounds import SETTINGS, sized_bases  # noqa: E402
 from common import WARM_QUERIES  # noqa: E402
+
+from tests.storage.recorder import Recorder  # noqa: E402
 
 
 def kind(sql: str) -> str:

@@ -16,11 +16,14 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from common import WARM_QUERIES, command_line  # noqa: E402
 from pg_bases import start_server  # noqa: E402
 from pg_statements import server_ms  # noqa: E402
 from pg_tuned import server_settings, tuned_copy  # noqa: E402
+
+from tests.storage.recorder import Recorder  # noqa: E402
 
 EVERY_ROW = 10**9
 # name: (RANKED_ROWS, ESTIMATE_FROM)
@@ -36,17 +39,6 @@ SETTINGS = (
     "SET hnsw.iterative_scan = relaxed_order",
     "SET random_page_cost = 1.1",
 )
-
-
-class Recorder:
-    """A connection that records each statement it runs."""
-
-    def __init__(self, conn: Any) -> None:
-        self.conn, self.sent = conn, []  # type: ignore[var-annotated]
-
-    def execute(self, sql: str, params: Any = None) -> Any:
-        self.sent.append((sql, params))
-        return self.conn.execute(sql, params)
 
 
 def agreement(found: list[Any], reference: list[Any]) -> float:

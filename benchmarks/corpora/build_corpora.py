@@ -31,116 +31,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-OUT = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "corpora"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-# Modules a developer reaches for; each contributes its page and its public names.
-PYDOC_MODULES = [
-    "os",
-    "os.path",
-    "shutil",
-    "subprocess",
-    "signal",
-    "errno",
-    "socket",
-    "ssl",
-    "select",
-    "selectors",
-    "http.client",
-    "http.server",
-    "urllib.request",
-    "urllib.parse",
-    "json",
-    "csv",
-    "configparser",
-    "sqlite3",
-    "pathlib",
-    "glob",
-    "fnmatch",
-    "tempfile",
-    "zipfile",
-    "tarfile",
-    "gzip",
-    "hashlib",
-    "hmac",
-    "secrets",
-    "base64",
-    "re",
-    "string",
-    "textwrap",
-    "difflib",
-    "datetime",
-    "time",
-    "calendar",
-    "zoneinfo",
-    "collections",
-    "heapq",
-    "bisect",
-    "itertools",
-    "functools",
-    "operator",
-    "contextlib",
-    "dataclasses",
-    "enum",
-    "typing",
-    "copy",
-    "pickle",
-    "shlex",
-    "traceback",
-    "warnings",
-    "logging",
-    "argparse",
-    "threading",
-    "queue",
-    "multiprocessing",
-    "concurrent.futures",
-    "asyncio",
-    "weakref",
-    "uuid",
-    "random",
-    "statistics",
-    "decimal",
-    "fractions",
-    "math",
-    "struct",
-    "io",
-    "codecs",
-    "unicodedata",
-    "locale",
-    "gettext",
-    "platform",
-    "sys",
-    "sysconfig",
-    "inspect",
-    "importlib",
-    "ast",
-    "dis",
-    "timeit",
-    "unittest",
-    "doctest",
-    "pdb",
-    "cProfile",
-    "tracemalloc",
-    "gc",
-    "atexit",
-    "smtplib",
-    "email.message",
-    "mimetypes",
-    "ipaddress",
-    "getpass",
-    "pprint",
-    "webbrowser",
-    "wsgiref.simple_server",
-]
-LIBRARY_MODULES = [
-    "numpy",
-    "numpy.linalg",
-    "numpy.fft",
-    "numpy.random",
-    "click",
-    *(f"rich.{name}" for name in ("console", "table", "progress", "text", "prompt", "syntax")),
-    *(f"rich.{name}" for name in ("markdown", "panel", "logging", "traceback", "pretty")),
-    *(f"rich.{name}" for name in ("live", "tree")),
-]
+from corpus_sources import (  # noqa: E402
+    DEBIAN_SAMPLE_PER_MILLE,
+    DEBIAN_SECTIONS,
+    LIBRARY_MODULES,
+    PYDOC_MODULES,
+)
+
+OUT = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "corpora"
 
 
 def pydoc_documents(modules: list[str], own: bool = False) -> Iterator[dict[str, Any]]:
@@ -227,12 +127,6 @@ def _doc(key: str, kind: str, title: str, content: str, tags: list[str]) -> dict
         "tags": tags,
         "project": None,
     }
-
-
-# Debian: every installed package (long descriptions), and a fixed sample of the archive's
-# developer-facing sections (one-line synopses only in the Packages index).
-DEBIAN_SECTIONS = {"devel", "utils", "admin", "net", "database", "vcs", "web", "shells", "editors"}
-DEBIAN_SAMPLE_PER_MILLE = 90
 
 
 def debian_documents(status: Path, packages_lz4: Path) -> Iterator[dict[str, Any]]:

@@ -155,6 +155,16 @@ def where(location: ModelLocation) -> tuple[Path, str]:
     return location.path, location.source
 
 
+def test_a_location_is_hashable_and_shown_without_its_header(
+    source: Path, cache_dir: Path, fake_package: Path
+) -> None:
+    found = locate_model(cache_dir, explicit_path=source)
+    again = locate_model(cache_dir, explicit_path=source)
+    assert found.header and found == again and hash(found) == hash(again)
+    assert len({found, again, ModelLocation(source, "env")}) == 2
+    assert repr(found) == f"ModelLocation(path={source!r}, source='config')"
+
+
 @pytest.mark.parametrize("origin", ["config", "env"])
 def test_explicit_path_comes_first(
     origin: str, source: Path, cache_dir: Path, fake_package: Path

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -188,16 +188,23 @@ def count_folder_checks(monkeypatch: pytest.MonkeyPatch) -> list[object]:
     return checks
 
 
+def counted_in_a_new_process(service: Rekall, count: Callable[[], list[object]]) -> list[object]:
+    """What count() counts while a CLI process that has not looked for the model yet loads
+    it for a search, after an add (which loads the model, as a CLI add does)."""
+    service.add("til", "nohup survives logout", "SIGHUP")
+    service.semantic.models.unload()
+    counted = count()
+    service.semantic.location = None  # as a new process starts
+    response = service.search("job dies when the terminal closes", mode="hybrid")
+    assert response.results[0].entry.title == "nohup survives logout"
+    return counted
+
+
 @pytest.mark.model
 def test_a_cli_process_checks_the_model_folder_once(
     service: Rekall, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    service.add("til", "nohup survives logout", "SIGHUP")  # loads the model, as a CLI add does
-    service.semantic.models.unload()
-    checks = count_folder_checks(monkeypatch)
-    service.semantic.location = None  # as a new process starts
-    response = service.search("job dies when the terminal closes", mode="hybrid")
-    assert response.results[0].entry.title == "nohup survives logout"
+    checks = counted_in_a_new_process(service, lambda: count_folder_checks(monkeypatch))
     assert len(checks) == 1
 
 
@@ -221,12 +228,7 @@ def count_header_reads(monkeypatch: pytest.MonkeyPatch) -> list[object]:
 def test_a_cli_load_reads_the_weights_header_once(
     service: Rekall, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    service.add("til", "nohup survives logout", "SIGHUP")
-    service.semantic.models.unload()
-    reads = count_header_reads(monkeypatch)
-    service.semantic.location = None  # as a new process starts
-    response = service.search("job dies when the terminal closes", mode="hybrid")
-    assert response.results[0].entry.title == "nohup survives logout"
+    reads = counted_in_a_new_process(service, lambda: count_header_reads(monkeypatch))
     assert len(reads) == 1  # the folder check's read serves the mapping too
 
 

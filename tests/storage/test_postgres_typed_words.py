@@ -12,6 +12,7 @@ import pytest
 from rekall.core.entries import EntryFilter
 from rekall.service import Rekall
 from rekall.storage.fts_repo import KeywordQuery
+from tests.storage.recorder import Recorder
 from tests.storage.test_postgres_concurrency import no_model
 
 ROWS = 3000
@@ -50,31 +51,20 @@ def scans_of_entries(plan: Any) -> list[tuple[str, str]]:
     return found
 
 
-class Recording:
-    """A connection that keeps each statement it runs."""
-
-    def __init__(self, conn: Any) -> None:
-        self.conn, self.sent = conn, []  # type: ignore[var-annotated]
-
-    def execute(self, sql: str, params: Any = None) -> Any:
-        self.sent.append((sql, params))
-        return self.conn.execute(sql, params)
-
-
 def sent_by_searches(base: Rekall, query: KeywordQuery) -> list[tuple[str, Any]]:
     """The statements of hybrid search's keyword side, of a keyword search with the counts
     read first and with them handed over, and of the shown entries' snippets."""
     search, keyword = base.db.repos.vector_search, base.db.repos.keyword
     assert search is not None
     with base.db.read() as conn:
-        recording = Recording(conn)
-        found = search.keyword_candidates(recording, 10, query, EntryFilter())
-        keyword.search_phrases(recording, query, EntryFilter(), 10)
-        counts = keyword.document_counts(recording, query)
-        keyword.search_phrases(recording, query, EntryFilter(), 10, counts)
-        search.entries_with_snippets(recording, [1, 2], found.query or query, [1])
-        search.entries_with_snippets(recording, [1, 2], query, [1])
-    return recording.sent
+        recorder = Recorder(conn)
+        found = search.keyword_candidates(recorder, 10, query, EntryFilter())
+        keyword.search_phrases(recorder, query, EntryFilter(), 10)
+        counts = keyword.document_counts(recorder, query)
+        keyword.search_phrases(recorder, query, EntryFilter(), 10, counts)
+        search.entries_with_snippets(recorder, [1, 2], found.query or query, [1])
+        search.entries_with_snippets(recorder, [1, 2], query, [1])
+    return recorder.sent
 
 
 @pytest.mark.parametrize("typed", ["incomplete", "connecti"])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from rekall.core.entries import Entry
 
@@ -48,3 +48,24 @@ class SearchResponse(NamedTuple):
     @property
     def score_meaning(self) -> str:
         return SCORE_MEANINGS[self.mode]
+
+
+class SlotRecord:
+    """The base of the mutable records a search builds: shown and compared by the fields its
+    class names in `__slots__`, as `@dataclass` would, unhashable as a mutable record should
+    be, without the ~0.25 ms per class of generating those methods at import (a cold search
+    imports no dataclasses: docs/decisions/012-cold-search-near-the-floor.md). Here, not in
+    a module of its own: each module a cold search imports costs ~0.2 ms."""
+
+    __slots__: tuple[str, ...] = ()
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
+        return f"{type(self).__name__}({shown})"
+
+    def __eq__(self, other: Any) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return all(getattr(self, name) == getattr(other, name) for name in self.__slots__)
+
+    # Defining __eq__ sets __hash__ to None here and in subclasses: mutable, so unhashable.

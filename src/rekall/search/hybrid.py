@@ -15,6 +15,7 @@ import re
 from collections.abc import Sequence
 from typing import NamedTuple
 
+from rekall.core.results import SlotRecord
 from rekall.search.fts import Term
 
 BODY_FIELD = "content"
@@ -35,7 +36,7 @@ class FusionWeights(NamedTuple):
     prefix_last: bool = True  # the last word being typed matches as a prefix
 
 
-class KeywordEvidence:
+class KeywordEvidence(SlotRecord):
     """Why a keyword match counts: its share of the query's rarity and where terms matched."""
 
     __slots__ = ("strength", "vote", "fields")

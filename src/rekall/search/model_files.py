@@ -55,6 +55,9 @@ class ModelLocation(NamedTuple):
     def __repr__(self) -> str:  # not the header's hundred tensors
         return f"ModelLocation(path={self.path!r}, source={self.source!r})"
 
+    def __hash__(self) -> int:  # the header is a dict; equal locations share path and source
+        return hash((self.path, self.source))
+
 
 def locate_model(
     cache_dir: Path,

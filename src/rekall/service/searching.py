@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from rekall.core.entries import Entry, EntryFilter
-from rekall.core.results import SearchResult
+from rekall.core.results import SearchResult, SlotRecord
 from rekall.search.cache import LRUCache
 from rekall.search.hybrid import FusionWeights, fuse
 from rekall.service.keyword import (
@@ -108,7 +108,7 @@ def hybrid_candidates(
     return semantic, matches, side.query
 
 
-class Evidence:
+class Evidence(SlotRecord):
     """What each side said about one entry."""
 
     __slots__ = (

@@ -17,6 +17,7 @@ from typing import Any, NoReturn
 from rekall.config import SEARCH_MODES
 from rekall.core.entries import ENTRY_TYPES, MAX_SEARCH_LIMIT, STATUSES
 from rekall.core.errors import RekallError, UsageError
+from rekall.core.results import SlotRecord
 
 # click.utils.strip_ansi's pattern: click removes these when a stream is not a terminal.
 ANSI = re.compile(r"\033\[[;?0-9]*[a-zA-Z]")
@@ -40,8 +41,10 @@ OPTIONS = {
 REPEATABLE = {"types", "tags"}
 
 
-class SearchArgs:
+class SearchArgs(SlotRecord):
     """What `rekall search` was asked, as the click command would receive it."""
+
+    __slots__ = ("query", "mode", "limit", "as_json", "types", "tags", "project", "status")
 
     def __init__(self) -> None:
         self.query = ""
