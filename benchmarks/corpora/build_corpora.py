@@ -115,6 +115,8 @@ def _signature(obj: Any) -> str:
         text = str(inspect.signature(obj))
     except (TypeError, ValueError):
         return ""
+    # A default of sys.executable would print the path of the interpreter building the corpus.
+    text = text.replace(repr(sys.executable), "sys.executable")
     return text if len(text) <= 120 else "(...)"
 
 
