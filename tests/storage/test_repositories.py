@@ -397,3 +397,26 @@ def test_each_area_is_its_module_imported_at_first_use(db: Database) -> None:
     assert repos.vector_search is None
     with pytest.raises(ValueError, match="one module per area"):
         Repositories({"entries": "rekall.storage.entries_repo"})
+
+
+def test_id_lists_go_to_sqlite_in_chunks_under_its_variable_limit(tmp_path: Path) -> None:
+    from rekall.storage.rows import chunked, marks
+
+    ids = [f"id{n}" for n in range(1_201)]
+    chunks = list(chunked(ids))
+    assert [len(chunk) for chunk in chunks] == [500, 500, 201]
+    assert [item for chunk in chunks for item in chunk] == ids
+    assert list(chunked([])) == []
+    assert marks(["a", "b", "c"]) == "?,?,?"
+    conn = sqlite3.connect(tmp_path / "ids.db")
+    if hasattr(conn, "setlimit"):  # Python 3.11 on: as old SQLite builds allow
+        conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999)
+    conn.execute("CREATE TABLE t (id TEXT)")
+    conn.executemany("INSERT INTO t VALUES (?)", [(i,) for i in ids])
+    found = [
+        row[0]
+        for chunk in chunked(ids)
+        for row in conn.execute(f"SELECT id FROM t WHERE id IN ({marks(chunk)})", chunk)
+    ]
+    assert sorted(found) == sorted(ids)
+    conn.close()

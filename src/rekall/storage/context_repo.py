@@ -83,4 +83,4 @@ def _id_filter(ids: Sequence[str] | None) -> tuple[str, list[str]]:
     if ids is None:
         return "", []
     # A temporary table would be faster for huge lists; imports pass ids in chunks instead.
-    return f" WHERE entry_id IN ({','.join('?' * len(ids))})", list(ids)
+    return f" WHERE entry_id IN ({rows.marks(ids)})", list(ids)

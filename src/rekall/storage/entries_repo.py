@@ -10,7 +10,7 @@ from rekall.core.entries import Entry, EntryFilter, NewEntry
 from rekall.core.errors import AmbiguousIdError, NotFoundError, ValidationError
 from rekall.core.ids import looks_like_id_prefix, normalize_id_prefix
 from rekall.storage import context_repo
-from rekall.storage.rows import ENTRY_COLUMNS, attach_contexts, row_to_entry
+from rekall.storage.rows import ENTRY_COLUMNS, attach_contexts, chunked, marks, row_to_entry
 
 SORT_COLUMNS = {
     "updated": "updated_at DESC",
@@ -53,8 +53,7 @@ def insert_entry(conn: sqlite3.Connection, entry_id: str, new: NewEntry, now: st
 def with_contexts(conn: sqlite3.Connection, entries: list[Entry]) -> list[Entry]:
     """The entries with their context filled in (one query for all of them)."""
     contexts = {}
-    for start in range(0, len(entries), 500):
-        chunk = [entry.id for entry in entries[start : start + 500]]
+    for chunk in chunked([entry.id for entry in entries]):
         contexts.update(context_repo.read_contexts(conn, chunk))
     return attach_contexts(entries, contexts)
 
@@ -70,11 +69,9 @@ def fetch_entry(conn: sqlite3.Connection, entry_id: str) -> Entry:
 def fetch_by_seqs(conn: sqlite3.Connection, seqs: Sequence[int]) -> dict[int, Entry]:
     """Read entries by seq, contexts included; missing seqs are simply absent from the result."""
     found: dict[int, Entry] = {}
-    for start in range(0, len(seqs), 500):
-        chunk = list(seqs[start : start + 500])
-        marks = ",".join("?" * len(chunk))
+    for chunk in chunked(seqs):
         rows = conn.execute(
-            f"SELECT {ENTRY_COLUMNS} FROM entries WHERE seq IN ({marks})", chunk
+            f"SELECT {ENTRY_COLUMNS} FROM entries WHERE seq IN ({marks(chunk)})", chunk
         ).fetchall()
         entries = with_contexts(conn, [row_to_entry(row) for row in rows])
         found.update((row["seq"], entry) for row, entry in zip(rows, entries, strict=True))

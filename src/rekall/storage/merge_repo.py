@@ -5,11 +5,9 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 
+from rekall.storage import rows
+
 MERGED_REASON = "merged into the kept entry"
-
-
-def _marks(ids: Sequence[str]) -> str:
-    return ",".join("?" * len(ids))
 
 
 def move_links(conn: sqlite3.Connection, keep: str, others: Sequence[str]) -> int:
@@ -19,8 +17,8 @@ def move_links(conn: sqlite3.Connection, keep: str, others: Sequence[str]) -> in
     repeats a link keep already has is dropped too. Type, reason and date are kept.
     """
     merged = {keep, *others}
-    marks = _marks(others)
-    rows = conn.execute(
+    marks = rows.marks(others)
+    links = conn.execute(
         "SELECT source_id, target_id, type, reason, created_at FROM links "
         f"WHERE source_id IN ({marks}) OR target_id IN ({marks}) ORDER BY created_at",
         [*others, *others],
@@ -30,7 +28,7 @@ def move_links(conn: sqlite3.Connection, keep: str, others: Sequence[str]) -> in
         [*others, *others],
     )
     moved = 0
-    for source, target, kind, reason, created_at in rows:
+    for source, target, kind, reason, created_at in links:
         source = keep if source in merged else source
         target = keep if target in merged else target
         if source != target:
@@ -45,7 +43,7 @@ def move_links(conn: sqlite3.Connection, keep: str, others: Sequence[str]) -> in
 def redirect_superseded(conn: sqlite3.Connection, keep: str, others: Sequence[str]) -> None:
     """Entries that were superseded by one of the others are now superseded by keep."""
     conn.execute(
-        f"UPDATE entries SET superseded_by = ? WHERE superseded_by IN ({_marks(others)}) "
+        f"UPDATE entries SET superseded_by = ? WHERE superseded_by IN ({rows.marks(others)}) "
         "AND id <> ?",
         [keep, *others, keep],
     )
@@ -66,7 +64,7 @@ def supersede(conn: sqlite3.Connection, keep: str, other: str, now: str) -> None
 
 def absorb_access(conn: sqlite3.Connection, keep: str, others: Sequence[str]) -> None:
     """keep counts the accesses of the others too, and was last opened when any of them was."""
-    marks = _marks(others)
+    marks = rows.marks(others)
     conn.execute(
         "UPDATE entries SET "
         f"access_count = access_count + (SELECT coalesce(sum(access_count), 0) FROM entries "

@@ -1,11 +1,11 @@
-"""Plain rows to core types and back, the same for the SQLite and PostgreSQL repositories."""
+"""Plain rows to core types and back (both backends), and id lists as SQLite parameters."""
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from rekall.core.context import EntryContext
 from rekall.core.entries import Entry
@@ -13,6 +13,22 @@ from rekall.core.fields import ENTRY_FIELDS
 
 if TYPE_CHECKING:
     from rekall.core.records import EntryRecord
+
+Item = TypeVar("Item")
+# Ids per statement: SQLite builds before 3.32 take at most 999 variables a statement.
+ID_CHUNK = 500
+
+
+def chunked(items: Sequence[Item], size: int = ID_CHUNK) -> Iterator[list[Item]]:
+    """The items in order, in lists of at most size."""
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])
+
+
+def marks(items: Sequence[object]) -> str:
+    """One SQLite placeholder per item, comma-separated: "?,?,?"."""
+    return ",".join("?" * len(items))
+
 
 ENTRY_COLUMNS = (
     "seq, id, type, title, content, tags_text, project, status, confidence, superseded_by, "

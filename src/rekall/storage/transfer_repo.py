@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from rekall.core.context import EntryContext
@@ -14,17 +14,7 @@ if TYPE_CHECKING:
     # Every open base imports this module; only export and import build records.
     from rekall.core.records import EntryRecord, LinkRecord
 
-CHUNK = 500
 LINK_SELECT = "SELECT source_id, target_id, type, reason, created_at FROM links"
-
-
-def _chunks(ids: Sequence[str]) -> Iterator[list[str]]:
-    for start in range(0, len(ids), CHUNK):
-        yield list(ids[start : start + CHUNK])
-
-
-def _marks(items: Sequence[str]) -> str:
-    return ",".join("?" * len(items))
 
 
 def read_records(
@@ -34,15 +24,15 @@ def read_records(
     if ids is None:
         return _read_some(conn, None)
     found: dict[str, EntryRecord] = {}
-    for chunk in _chunks(ids):
+    for chunk in rows.chunked(ids):
         found.update(_read_some(conn, chunk))
     return found
 
 
 def _read_some(conn: sqlite3.Connection, ids: list[str] | None) -> dict[str, EntryRecord]:
     params = ids or []
-    tag_where = "" if ids is None else f" WHERE entry_id IN ({_marks(ids)})"
-    where = "" if ids is None else f" WHERE id IN ({_marks(ids)})"
+    tag_where = "" if ids is None else f" WHERE entry_id IN ({rows.marks(ids)})"
+    where = "" if ids is None else f" WHERE id IN ({rows.marks(ids)})"
     return rows.records_from_rows(
         conn.execute(f"SELECT entry_id, tag FROM tags{tag_where} ORDER BY tag", params),
         context_repo.read_contexts(conn, ids),
@@ -53,11 +43,9 @@ def _read_some(conn: sqlite3.Connection, ids: list[str] | None) -> dict[str, Ent
 def existing_ids(conn: sqlite3.Connection, ids: Iterable[str]) -> set[str]:
     """Which of ids are entries in the base."""
     found: set[str] = set()
-    for chunk in _chunks(sorted(set(ids))):
-        found.update(
-            row[0]
-            for row in conn.execute(f"SELECT id FROM entries WHERE id IN ({_marks(chunk)})", chunk)
-        )
+    for chunk in rows.chunked(sorted(set(ids))):
+        query = f"SELECT id FROM entries WHERE id IN ({rows.marks(chunk)})"
+        found.update(row[0] for row in conn.execute(query, chunk))
     return found
 
 
@@ -69,8 +57,8 @@ def read_links(conn: sqlite3.Connection, sources: Sequence[str] | None = None) -
     if sources is None:
         return [LinkRecord(*row) for row in conn.execute(LINK_SELECT + order)]
     found: list[LinkRecord] = []
-    for chunk in _chunks(sources):
-        query = f"{LINK_SELECT} WHERE source_id IN ({_marks(chunk)}){order}"
+    for chunk in rows.chunked(sources):
+        query = f"{LINK_SELECT} WHERE source_id IN ({rows.marks(chunk)}){order}"
         found += [LinkRecord(*row) for row in conn.execute(query, chunk)]
     return found
 
@@ -93,7 +81,7 @@ def insert_record(conn: sqlite3.Connection, record: EntryRecord) -> int:
     """Insert a record as is (timestamps and counters kept); return its seq."""
     columns = ", ".join((*RECORD_COLUMNS, "tags_text"))
     cursor = conn.execute(
-        f"INSERT INTO entries ({columns}) VALUES ({_marks(RECORD_COLUMNS)}, ?)",
+        f"INSERT INTO entries ({columns}) VALUES ({rows.marks(RECORD_COLUMNS)}, ?)",
         [*rows.record_values(record), " ".join(record.tags)],
     )
     _write_tags(conn, record)
@@ -139,10 +127,10 @@ def seqs_and_hashes(
 ) -> dict[str, tuple[int, str | None]]:
     """id → (seq, content hash of its vector for model_id or None)."""
     found: dict[str, tuple[int, str | None]] = {}
-    for chunk in _chunks(ids):
+    for chunk in rows.chunked(ids):
         for row in conn.execute(
             "SELECT e.id, e.seq, v.content_hash FROM entries e LEFT JOIN embeddings v "
-            f"ON v.entry_seq = e.seq AND v.model_id = ? WHERE e.id IN ({_marks(chunk)})",
+            f"ON v.entry_seq = e.seq AND v.model_id = ? WHERE e.id IN ({rows.marks(chunk)})",
             [model_id, *chunk],
         ):
             found[row[0]] = (int(row[1]), row[2])
