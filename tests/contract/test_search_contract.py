@@ -297,3 +297,21 @@ def test_snippets_made_later_are_those_the_search_makes(any_backend: Rekall) -> 
     assert {hit.snippet for hit in lazy} == {""}
     assert made == {hit.seq: hit.snippet for hit in eager}
     assert all("\x02" in snippet for snippet in made.values())
+
+
+def test_ranking_without_snippets_keeps_the_order_of_ties(any_backend: Rekall) -> None:
+    # Without snippets SQLite ranks by bm25() itself; entries alike score alike, and the
+    # limit cuts through them: the same rows must come in the same order either way.
+    for number in range(12):
+        kind = "bug" if number % 3 else "til"
+        any_backend.add(kind, "pgbouncer pool", "the pgbouncer pool sits in front", ("pool",))
+    any_backend.add("til", "pool sizing", "size the pool, pgbouncer or not")
+    keyword = any_backend.db.repos.keyword
+    query = KeywordQuery((("pgbouncer",), ("pool",)))
+    for filters in [EntryFilter(), EntryFilter(types=("bug",)), EntryFilter(tags=("pool",))]:
+        for limit in [1, 5, 8, 20]:
+            with any_backend.db.read() as conn:
+                eager = keyword.search_phrases(conn, query, filters, limit)
+                lazy = keyword.search_phrases(conn, query, filters, limit, snippets=False)
+            assert [(h.seq, h.bm25) for h in lazy] == [(h.seq, h.bm25) for h in eager]
+            assert len({h.bm25 for h in eager}) < len(eager) or limit == 1

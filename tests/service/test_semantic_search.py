@@ -130,7 +130,7 @@ def test_hybrid_makes_snippets_for_the_results_shown_only(
     monkeypatch.setattr(fts_repo, "snippets", counted, raising=False)
     ranked: list[str] = []
     service.db._conn.set_trace_callback(
-        lambda sql: ranked.append(sql) if "ORDER BY entries_fts.rank" in sql else None
+        lambda sql: ranked.append(sql) if "MATCH" in sql and "ORDER BY" in sql else None
     )
     shown = service.search("linux kernel", mode="hybrid", limit=3).results
     service.db._conn.set_trace_callback(None)

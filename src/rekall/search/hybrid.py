@@ -52,6 +52,35 @@ def idf(count: int, total: int) -> float:
     return math.log(1.0 + (total - count + 0.5) / (count + 0.5))
 
 
+class TermSpec(NamedTuple):
+    """What weighing one term needs, the same for every candidate: made once per search."""
+
+    text: str
+    weight: float  # its IDF, identifiers identifier_boost times more
+    first: str  # its first token: a field without it cannot hold the term
+    pattern: re.Pattern[str]
+    exact: re.Pattern[str] | None  # a prefix term's whole-word pattern
+    anywhere: bool  # an identifier, or the word of a one-word lookup: placed anywhere
+
+
+def term_specs(
+    terms: Sequence[Term], rarity: Sequence[float], weights: FusionWeights
+) -> list[TermSpec]:
+    """The terms of a query, ready to weigh each candidate with keyword_evidence_of()."""
+    lookup = len(terms) == 1
+    return [
+        TermSpec(
+            term.text,
+            term_idf * (weights.identifier_boost if term.is_identifier else 1.0),
+            term.tokens[0],
+            term.pattern(),
+            term.pattern(exact=True) if term.prefix else None,
+            lookup or term.is_identifier,
+        )
+        for term, term_idf in zip(terms, rarity, strict=True)
+    ]
+
+
 def keyword_evidence(
     terms: Sequence[Term],
     rarity: Sequence[float],
@@ -67,20 +96,24 @@ def keyword_evidence(
     among the context's error messages, trigger keywords or files is as exact as an
     identifier: the person typed what was recorded to bring the entry back.
     """
-    lookup = len(terms) == 1
+    return keyword_evidence_of(term_specs(terms, rarity, weights), fields, weights)
+
+
+def keyword_evidence_of(
+    specs: Sequence[TermSpec], fields: dict[str, str], weights: FusionWeights
+) -> KeywordEvidence:
+    """keyword_evidence() with the terms made ready once for all the candidates."""
     total = words = exact = 0.0
     evidence = KeywordEvidence()
-    for term, term_idf in zip(terms, rarity, strict=True):
-        weight = term_idf * (weights.identifier_boost if term.is_identifier else 1.0)
-        total += weight
-        credit, where = _term_credit(term, fields, weights, lookup or term.is_identifier)
-        is_exact = lookup or term.is_identifier or CONTEXT_FIELD in where
+    for spec in specs:
+        total += spec.weight
+        credit, where = _term_credit(spec, fields, weights)
         if where:
-            evidence.fields[term.text] = where
-            if is_exact:
-                exact += weight * credit
+            evidence.fields[spec.text] = where
+            if spec.anywhere or CONTEXT_FIELD in where:
+                exact += spec.weight * credit
             else:
-                words += weight * credit
+                words += spec.weight * credit
     if total > 0:
         evidence.strength = (words + exact) / total
         evidence.vote = weights.keyword * (words / total) ** weights.evidence_power
@@ -89,19 +122,18 @@ def keyword_evidence(
 
 
 def _term_credit(
-    term: Term, fields: dict[str, str], weights: FusionWeights, anywhere: bool
+    spec: TermSpec, fields: dict[str, str], weights: FusionWeights
 ) -> tuple[float, list[str]]:
     """Best credit of one term over the fields, and the fields it is in."""
-    pattern, exact = term.pattern(), term.pattern(exact=True)
     credit, where = 0.0, []
-    first = term.tokens[0]
+    first = spec.first
     for name, text in fields.items():
         # The substring test rules out most fields at the cost of no function call.
-        if first not in text or not occurs(pattern, first, text):
+        if first not in text or not occurs(spec.pattern, first, text):
             continue
         where.append(name)
-        placed = 1.0 if anywhere or name != BODY_FIELD else weights.body_match
-        if term.prefix and not occurs(exact, first, text):
+        placed = 1.0 if spec.anywhere or name != BODY_FIELD else weights.body_match
+        if spec.exact is not None and not occurs(spec.exact, first, text):
             placed *= weights.prefix_match
         credit = max(credit, placed)
     return credit, where

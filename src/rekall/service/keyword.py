@@ -8,7 +8,13 @@ from typing import TYPE_CHECKING, NamedTuple
 from rekall.core.entries import EntryFilter
 from rekall.search import fts
 from rekall.search.cache import LRUCache
-from rekall.search.hybrid import FusionWeights, KeywordEvidence, idf, keyword_evidence
+from rekall.search.hybrid import (
+    FusionWeights,
+    KeywordEvidence,
+    idf,
+    keyword_evidence_of,
+    term_specs,
+)
 from rekall.storage.fts_repo import EntryFields, KeywordHit, KeywordQuery
 
 if TYPE_CHECKING:
@@ -179,8 +185,9 @@ def weigh_hits(
 ) -> list[KeywordMatch]:
     """Each hit with its evidence, given each term's IDF and the hits' folded fields."""
     matches = []
+    specs = term_specs(plan.terms, rarity, weights)
     for hit in hits:
-        evidence = keyword_evidence(plan.terms, rarity, fields.get(hit.seq, {}), weights)
+        evidence = keyword_evidence_of(specs, fields.get(hit.seq, {}), weights)
         if hit.in_context:
             # The person typed what was recorded to bring this entry back.
             evidence.vote += weights.context
@@ -190,7 +197,8 @@ def weigh_hits(
 
 def fold_fields(fields: dict[int, EntryFields]) -> dict[int, Folded]:
     """Each entry's fields by name, folded as the index compares words."""
+    names = EntryFields._fields
     return {
-        seq: {name: fts.fold(text) for name, text in found._asdict().items()}
+        seq: {name: fts.fold(text) for name, text in zip(names, found, strict=True)}
         for seq, found in fields.items()
     }

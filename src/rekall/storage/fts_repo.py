@@ -25,6 +25,7 @@ BM25_COLUMN_WEIGHTS = {
     "context_story": 1.0,
 }
 _BM25_RANK = "bm25(" + ", ".join(str(w) for w in BM25_COLUMN_WEIGHTS.values()) + ")"
+_BM25 = _BM25_RANK.replace("bm25(", "bm25(entries_fts, ")
 _SNIPPET = f"snippet(entries_fts, -1, '{HIGHLIGHT_OPEN}', '{HIGHLIGHT_CLOSE}', '…', 16)"
 # Counting the entries that hold a term stops here: past it a term is common anyway.
 DOCUMENT_COUNT_CAP = 5000
@@ -108,16 +109,22 @@ def _ranked(
     in_context: bool,
     snippets: bool = True,
 ) -> list[KeywordHit]:
-    """Ranking through FTS5's own rank column lets it sort inside the index and stop at the
-    limit, so snippets are made for the returned rows only (4x faster on common words).
-    where: the tables, the filter clause and its parameters."""
+    """Ranking through FTS5's own rank column makes snippets for the returned rows only (4x
+    faster on common words), but FTS5 then sorts every match. Without snippets, bm25() in
+    the ORDER BY lets SQLite keep only the best `limit` rows as it goes (-1 ms for ~1,600
+    matches at 10K). FTS5 sorts ties by rowid, which the second key keeps: both give the
+    same rows in the same order. where: the tables, the filter clause and its parameters."""
     source, clause, params = where
-    snippet = _SNIPPET if snippets else "''"
+    if snippets:
+        select = f"entries_fts.rowid, entries_fts.rank, {_SNIPPET}"
+        ranked = f" AND entries_fts.rank MATCH '{_BM25_RANK}'"
+        order = "entries_fts.rank"
+    else:
+        select = f"entries_fts.rowid, {_BM25} AS score, ''"
+        ranked, order = "", "score, entries_fts.rowid"
     rows = conn.execute(
-        f"SELECT entries_fts.rowid, entries_fts.rank, {snippet} "
-        f"FROM {source} "
-        f"WHERE entries_fts MATCH ? AND entries_fts.rank MATCH '{_BM25_RANK}'{clause} "
-        "ORDER BY entries_fts.rank LIMIT ?",
+        f"SELECT {select} FROM {source} "
+        f"WHERE entries_fts MATCH ?{ranked}{clause} ORDER BY {order} LIMIT ?",
         [match, *params, limit],
     ).fetchall()
     return [KeywordHit(int(r[0]), float(r[1]), str(r[2]), in_context) for r in rows]
