@@ -88,6 +88,22 @@ def median_run(args: list[str], env: dict[str, str], runs: int) -> tuple[float, 
     return (statistics.median(r[0] for r in results), statistics.median(r[1] for r in results))
 
 
+def staging_for(home: Path) -> Path:
+    """An empty folder beside home to build it in: a run stopped half-way must not leave a
+    base (or tree) that the next run takes for finished. publish() renames it to home."""
+    staging = home.with_name(f"{home.name}.partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    return staging
+
+
+def publish(staging: Path, home: Path) -> Path:
+    """staging, built whole, as home (whatever an older stopped run left there goes)."""
+    shutil.rmtree(home, ignore_errors=True)
+    staging.rename(home)
+    return home
+
+
 def generated_base(count: int, seed: int = 42) -> Path:
     """A data dir holding a generated, embedded base of count entries (made once, cached).
 
@@ -102,19 +118,14 @@ def generated_base(count: int, seed: int = 42) -> Path:
         for p in BENCH_DIR.glob(f"base-*-{seed}")
         if (p / "rekall.db").exists() and int(p.name.split("-")[1]) > count
     )
-    # Built aside and renamed when whole: a run stopped half-way must not leave a base that
-    # the next run takes for finished.
-    staging = home.with_name(f"{home.name}.partial")
-    shutil.rmtree(staging, ignore_errors=True)
+    staging = staging_for(home)
     if bigger:
         _cut_base(bigger[0], staging, count)
     else:
-        staging.mkdir(parents=True)
         print(f"  generating a {count:,}-entry base in {home} (once)...", file=sys.stderr)
         command = [REKALL, "test", "generate", "--count", str(count), "--seed", str(seed)]
         subprocess.run([*command, "--into-current"], env=bench_env(staging), check=True)
-    staging.rename(home)
-    return home
+    return publish(staging, home)
 
 
 def extended_base(count: int, real: int = 10_000, seed: int = 42) -> Path:
@@ -131,11 +142,11 @@ def extended_base(count: int, real: int = 10_000, seed: int = 42) -> Path:
     if (home / "rekall.db").exists():
         return home
     source = generated_base(real, seed)
-    home.mkdir(parents=True, exist_ok=True)
+    staging = staging_for(home)
     with sqlite3.connect(source / "rekall.db") as conn:
-        conn.execute("VACUUM INTO ?", (str(home / "rekall.db"),))
-    _append_with_copied_vectors(home / "rekall.db", count - real, seed + 1)
-    return home
+        conn.execute("VACUUM INTO ?", (str(staging / "rekall.db"),))
+    _append_with_copied_vectors(staging / "rekall.db", count - real, seed + 1)
+    return publish(staging, home)
 
 
 def _append_with_copied_vectors(db_file: Path, extra: int, seed: int) -> None:
@@ -219,11 +230,13 @@ def source_tree(commit: str) -> Path:
     (PYTHONPATH chooses the tree; the console script and the venv are shared)."""
     tree = BENCH_DIR / f"src-{commit}"
     if not tree.exists():
-        tree.mkdir(parents=True)
+        staging = staging_for(tree)
         archive = subprocess.run(
             ["git", "-C", str(ROOT), "archive", commit, "src"], capture_output=True, check=True
         ).stdout
-        subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+        subprocess.run(["tar", "-x", "-C", str(staging)], input=archive, check=True)
+        publish(staging, tree)
+        # Compiled where it stays: the .pyc files record their source's path.
         subprocess.run([sys.executable, "-m", "compileall", "-q", str(tree / "src")], check=True)
     return tree / "src"
 

@@ -9,7 +9,7 @@ from contextlib import closing
 from pathlib import Path
 
 import numpy as np
-from common import BENCH_DIR, generated_base
+from common import BENCH_DIR, generated_base, publish, staging_for
 
 REAL = 1_000
 
@@ -44,12 +44,12 @@ def perturbed_base(count: int, seed: int = 42) -> Path:
     if (home / "rekall.db").exists():
         return home
     source = generated_base(REAL, seed)
-    home.mkdir(parents=True, exist_ok=True)
+    staging = staging_for(home)
     with closing(sqlite3.connect(source / "rekall.db")) as conn, conn:
-        conn.execute("VACUUM INTO ?", (str(home / "rekall.db"),))
+        conn.execute("VACUUM INTO ?", (str(staging / "rekall.db"),))
     print(f"  adding {count - REAL:,} entries with perturbed vectors (once)...", file=sys.stderr)
-    _append(home / "rekall.db", count - REAL, seed + 1)
-    return home
+    _append(staging / "rekall.db", count - REAL, seed + 1)
+    return publish(staging, home)
 
 
 def _append(db_file: Path, extra: int, seed: int) -> None:

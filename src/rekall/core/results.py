@@ -55,7 +55,8 @@ class SlotRecord:
     class names in `__slots__`, as `@dataclass` would, unhashable as a mutable record should
     be, without the ~0.25 ms per class of generating those methods at import (a cold search
     imports no dataclasses: docs/decisions/012-cold-search-near-the-floor.md). Here, not in
-    a module of its own: each module a cold search imports costs ~0.2 ms."""
+    a module of its own: each module a cold search imports costs ~0.2 ms. Only the class's
+    own `__slots__` count: a record subclassing another names every field again."""
 
     __slots__: tuple[str, ...] = ()
 
@@ -66,6 +67,8 @@ class SlotRecord:
     def __eq__(self, other: Any) -> bool:
         if type(other) is not type(self):
             return NotImplemented
-        return all(getattr(self, name) == getattr(other, name) for name in self.__slots__)
+        # As tuples, like a dataclass: a field holding the same object (a NaN) is equal.
+        mine = tuple(getattr(self, name) for name in self.__slots__)
+        return mine == tuple(getattr(other, name) for name in self.__slots__)
 
     # Defining __eq__ sets __hash__ to None here and in subclasses: mutable, so unhashable.

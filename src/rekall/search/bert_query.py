@@ -42,9 +42,11 @@ def token_by_token(cpu_features: Mapping[str, bool]) -> bool:
 
     With the AVX-512 group Skylake-X brought (numpy's AVX512_SKX: F, CD, BW, DQ, VL),
     OpenBLAS runs kernels with a small-matrix path, and the blocks below stay as they were
-    tuned there. Other architectures were not measured and stay on the blocks too.
+    tuned there. Other AVX-512 CPUs and other architectures were not measured and stay on
+    the blocks too. Measured with the OpenBLAS numpy's wheels carry; another BLAS was not.
     """
-    return bool(cpu_features.get("AVX2")) and not cpu_features.get("AVX512_SKX")
+    avx512 = cpu_features.get("AVX512F") or cpu_features.get("AVX512_SKX")
+    return bool(cpu_features.get("AVX2")) and not avx512
 
 
 def _cpu_features() -> Mapping[str, bool]:
@@ -132,8 +134,9 @@ def linear(x: Floats, params: tuple[Floats, Floats]) -> Floats:
     weight, bias = params
     rows, columns = weight.shape
     seq = x.shape[0]
-    if few_tokens(seq):
-        piece = math.gcd(rows, max(1, _PIECE_BYTES // (4 * columns)))
+    piece = math.gcd(rows, max(1, _PIECE_BYTES // (4 * columns)))
+    # Pieces of a few rows would cost one BLAS call per row and token: the blocks instead.
+    if few_tokens(seq) and piece >= 8:
         out: Floats = per_token(x, weight, piece).transpose(1, 0, 2).reshape(seq, rows)
         out += bias
         return out

@@ -56,7 +56,8 @@ class ModelLocation(NamedTuple):
         return f"ModelLocation(path={self.path!r}, source={self.source!r})"
 
     def __hash__(self) -> int:  # the header is a dict; equal locations share path and source
-        return hash((self.path, self.source))
+        # As the plain tuple (path, source, None) hashes, which compares equal to one.
+        return hash((self.path, self.source, None))
 
 
 def locate_model(
