@@ -12,6 +12,7 @@ from rekall.search.hybrid import (
     idf,
     keyword_evidence,
     occurs,
+    term_specs,
 )
 from rekall.search.rank_fusion import RRF_K, RankedList, reciprocal_rank_fusion
 
@@ -24,7 +25,7 @@ def evidence_of(
     """Evidence of one entry in a base of 1000 where each word is in 100 entries by default."""
     terms = fts.content_terms(fts.extract_terms(query))
     rarity = [idf((counts or {}).get(t.text, 100), 1000) for t in terms]
-    return keyword_evidence(terms, rarity, fields, WEIGHTS)
+    return keyword_evidence(term_specs(terms, rarity, WEIGHTS), fields, WEIGHTS)
 
 
 def test_item_found_by_both_lists_wins() -> None:
@@ -104,8 +105,9 @@ def test_fusion_adds_each_keyword_vote_to_the_similarity() -> None:
 
 def test_while_typing_a_whole_word_outweighs_a_longer_one() -> None:
     (term,) = fts.typing_terms("fuser")
-    whole = keyword_evidence([term], [1.0], {"title": "fuser"}, WEIGHTS)
-    longer = keyword_evidence([term], [1.0], {"title": "fusermount"}, WEIGHTS)
+    specs = term_specs([term], [1.0], WEIGHTS)
+    whole = keyword_evidence(specs, {"title": "fuser"}, WEIGHTS)
+    longer = keyword_evidence(specs, {"title": "fusermount"}, WEIGHTS)
     assert whole.vote > longer.vote > 0
     assert longer.fields == {"fuser*": ["title"]}
 

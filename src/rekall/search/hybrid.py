@@ -66,7 +66,7 @@ class TermSpec(NamedTuple):
 def term_specs(
     terms: Sequence[Term], rarity: Sequence[float], weights: FusionWeights
 ) -> list[TermSpec]:
-    """The terms of a query, ready to weigh each candidate with keyword_evidence_of()."""
+    """The terms of a query, ready to weigh each candidate with keyword_evidence()."""
     lookup = len(terms) == 1
     return [
         TermSpec(
@@ -82,12 +82,11 @@ def term_specs(
 
 
 def keyword_evidence(
-    terms: Sequence[Term],
-    rarity: Sequence[float],
-    fields: dict[str, str],
-    weights: FusionWeights,
+    specs: Sequence[TermSpec], fields: dict[str, str], weights: FusionWeights
 ) -> KeywordEvidence:
     """Evidence of one entry: the share of the query it matches and the vote that earns.
+
+    specs: the query's terms made ready once for all the candidates (term_specs()).
 
     Each term weighs its IDF (identifiers identifier_boost times more). Words of a question
     vote keyword * (matched share) ** power; identifiers, and the single word of a one-word
@@ -96,13 +95,6 @@ def keyword_evidence(
     among the context's error messages, trigger keywords or files is as exact as an
     identifier: the person typed what was recorded to bring the entry back.
     """
-    return keyword_evidence_of(term_specs(terms, rarity, weights), fields, weights)
-
-
-def keyword_evidence_of(
-    specs: Sequence[TermSpec], fields: dict[str, str], weights: FusionWeights
-) -> KeywordEvidence:
-    """keyword_evidence() with the terms made ready once for all the candidates."""
     total = words = exact = 0.0
     evidence = KeywordEvidence()
     for spec in specs:

@@ -12,7 +12,7 @@ from rekall.search.hybrid import (
     FusionWeights,
     KeywordEvidence,
     idf,
-    keyword_evidence_of,
+    keyword_evidence,
     term_specs,
 )
 from rekall.storage.fts_repo import EntryFields, KeywordHit, KeywordQuery
@@ -187,7 +187,7 @@ def weigh_hits(
     matches = []
     specs = term_specs(plan.terms, rarity, weights)
     for hit in hits:
-        evidence = keyword_evidence_of(specs, fields.get(hit.seq, {}), weights)
+        evidence = keyword_evidence(specs, fields.get(hit.seq, {}), weights)
         if hit.in_context:
             # The person typed what was recorded to bring this entry back.
             evidence.vote += weights.context
