@@ -24,8 +24,9 @@ BM25_COLUMN_WEIGHTS = {
     "context_keys": 4.0,
     "context_story": 1.0,
 }
-_BM25_RANK = "bm25(" + ", ".join(str(w) for w in BM25_COLUMN_WEIGHTS.values()) + ")"
-_BM25 = _BM25_RANK.replace("bm25(", "bm25(entries_fts, ")
+_BM25_WEIGHTS = ", ".join(str(w) for w in BM25_COLUMN_WEIGHTS.values())
+_BM25_RANK = f"bm25({_BM25_WEIGHTS})"  # as FTS5's rank function: the table is implied
+_BM25 = f"bm25(entries_fts, {_BM25_WEIGHTS})"
 _SNIPPET = f"snippet(entries_fts, -1, '{HIGHLIGHT_OPEN}', '{HIGHLIGHT_CLOSE}', '…', 16)"
 # Counting the entries that hold a term stops here: past it a term is common anyway.
 DOCUMENT_COUNT_CAP = 5000
