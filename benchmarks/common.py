@@ -201,8 +201,7 @@ def base_with_pieces(source: Path) -> Path:
     staging = copy_base(source, f"{home.name}.partial")
     print(f"  embedding the body pieces of {source.name} (once)...", file=sys.stderr)
     subprocess.run([REKALL, "index", "rebuild"], env=bench_env(staging), check=True)
-    staging.rename(home)
-    return home
+    return publish(staging, home)
 
 
 def count_pieces(home: Path) -> tuple[int, int]:
