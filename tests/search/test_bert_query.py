@@ -22,13 +22,20 @@ def test_one_sequence_matches_reference(
     # hidden 16, inner 64: blocks of 8 rows go through the blocked products, 48 through
     # the whole-matrix fallback, the default through blocks of 16 and 32.
     monkeypatch.setattr(bert_query, "BLOCK_ROWS", blocks)
+    got, reference = embedded_with_reference(length)
+    assert got.dtype == np.float32
+    assert got.shape == (16,)
+    assert np.max(np.abs(got - reference)) < 2e-6
+
+
+def embedded_with_reference(length: int) -> tuple[np.ndarray, np.ndarray]:
+    """A random sequence of length tokens through random weights: bert_query's vector and
+    the float64 reference's."""
     rng = np.random.default_rng(length)
     weights = random_weights(rng)
     tokens = list(rng.integers(0, 50, size=length))
     got = bert_query.embed_sequence(weights, np.array(tokens, dtype=np.int64))
-    assert got.dtype == np.float32
-    assert got.shape == (16,)
-    assert np.max(np.abs(got - reference_encode(weights, tokens))) < 2e-6
+    return got, reference_encode(weights, tokens)
 
 
 @pytest.mark.parametrize("token_by_token", [False, True])
@@ -37,12 +44,9 @@ def test_both_ways_through_w_match_reference(
     monkeypatch: pytest.MonkeyPatch, token_by_token: bool, length: int
 ) -> None:
     monkeypatch.setattr(bert_query, "TOKEN_BY_TOKEN", token_by_token)
-    rng = np.random.default_rng(length)
-    weights = random_weights(rng)
-    tokens = list(rng.integers(0, 50, size=length))
-    got = bert_query.embed_sequence(weights, np.array(tokens, dtype=np.int64))
+    got, reference = embedded_with_reference(length)
     assert got.dtype == np.float32
-    assert np.max(np.abs(got - reference_encode(weights, tokens))) < 2e-6
+    assert np.max(np.abs(got - reference)) < 2e-6
 
 
 @pytest.mark.model
