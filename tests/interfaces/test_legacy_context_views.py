@@ -65,7 +65,7 @@ async def test_the_detail_screen_shows_every_imported_context(
 def test_ages_of_naive_timestamps_from_rekall_03_are_read_as_utc() -> None:
     from datetime import datetime, timezone
 
-    from rekall.interfaces.tui.entry_table import age
+    from rekall.interfaces.tui.entry_rows import age
 
     now = datetime(2026, 11, 22, 1, 21, 29, tzinfo=timezone.utc)
     assert age("2026-11-21T23:21:29.232196", now) == age("2026-11-21T23:21:29.232196+00:00", now)

@@ -90,7 +90,7 @@ async def test_stdio_client_lists_adds_searches_and_deletes(tmp_path: Path) -> N
 NOISY_SERVER = """
 import os, sys, warnings
 from rekall.interfaces.mcp import tools_read
-from rekall.interfaces.mcp.results import StatsOutput
+from rekall.interfaces.mcp.outputs import StatsOutput
 original = tools_read.ReadTools.get_stats
 def noisy(self) -> StatsOutput:
     print("stray print from a tool")

@@ -8,7 +8,7 @@ import pytest
 from textual.widgets import Input, TextArea
 from textual.widgets._toast import Toast
 
-from rekall.interfaces.tui import entry_table, search_screen
+from rekall.interfaces.tui import entry_rows, entry_table, search_screen
 from rekall.interfaces.tui.app import RekallApp
 from rekall.interfaces.tui.dialogs import ConfirmScreen
 from rekall.interfaces.tui.forms import EntryForm
@@ -96,11 +96,11 @@ async def test_ages_are_relative(make_app: AppFactory, monkeypatch: pytest.Monke
         await pilot.pause()
         row = str(app.main_screen.table.get_row_at(0)[0])
         assert row.rstrip().endswith("3 d ago"), row
-    assert entry_table.age("2025-01-04T06:59:30+00:00", now) == "just now"
-    assert entry_table.age("2024-12-01T00:00:00+00:00", now) == "1 mo ago"
-    assert entry_table.age(None, now) == "never"
-    assert entry_table.age("2025-01-04 05:00:00", now) == "2 h ago"  # no offset: UTC
-    assert entry_table.age("last spring", now) == "last sprin"
+    assert entry_rows.age("2025-01-04T06:59:30+00:00", now) == "just now"
+    assert entry_rows.age("2024-12-01T00:00:00+00:00", now) == "1 mo ago"
+    assert entry_rows.age(None, now) == "never"
+    assert entry_rows.age("2025-01-04 05:00:00", now) == "2 h ago"  # no offset: UTC
+    assert entry_rows.age("last spring", now) == "last sprin"
 
 
 async def test_titles_take_the_free_width(make_app: AppFactory) -> None:

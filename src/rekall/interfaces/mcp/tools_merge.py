@@ -9,8 +9,8 @@ from pydantic import BaseModel, Field
 from rekall.core.entries import EntryFilter
 from rekall.core.results import SIMILAR_EXISTING_THRESHOLD
 from rekall.interfaces.mcp import results
+from rekall.interfaces.mcp.outputs import EntrySummary
 from rekall.interfaces.mcp.params import EntryId, Project, Types
-from rekall.interfaces.mcp.results import EntrySummary
 from rekall.service import Rekall
 
 MAX_GROUPS = 100

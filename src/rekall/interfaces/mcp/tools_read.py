@@ -7,6 +7,16 @@ from typing import Annotated
 from pydantic import Field
 
 from rekall.interfaces.mcp import results
+from rekall.interfaces.mcp.outputs import (
+    EntryDetail,
+    LinkInfo,
+    RecentOutput,
+    RelatedEntry,
+    RelatedOutput,
+    SearchOutput,
+    SimilarOutput,
+    StatsOutput,
+)
 from rekall.interfaces.mcp.params import (
     EntryId,
     Project,
@@ -16,14 +26,6 @@ from rekall.interfaces.mcp.params import (
     Tags,
     Types,
     entry_filter,
-)
-from rekall.interfaces.mcp.results import (
-    EntryDetail,
-    RecentOutput,
-    RelatedOutput,
-    SearchOutput,
-    SimilarOutput,
-    StatsOutput,
 )
 from rekall.service import Rekall
 
@@ -91,7 +93,7 @@ class ReadTools:
         entry = self.service.get(id, record_access=offset == 0)
         return results.entry_detail(entry, self._links_of(entry.id), offset, max_chars)
 
-    def _links_of(self, entry_id: str) -> list[results.LinkInfo]:
+    def _links_of(self, entry_id: str) -> list[LinkInfo]:
         titles = {other.id: other.title for other, _ in self.service.related(entry_id, 1)}
         shown = []
         for link in self.service.links(entry_id):
@@ -149,9 +151,7 @@ class ReadTools:
         return RelatedOutput(
             entry_id=entry.id,
             results=[
-                results.RelatedEntry(
-                    **results.summary_fields(other), hops=hops, via=via.get(other.id, [])
-                )
+                RelatedEntry(**results.summary_fields(other), hops=hops, via=via.get(other.id, []))
                 for other, hops in found
             ],
         )

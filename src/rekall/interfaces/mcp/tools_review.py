@@ -7,8 +7,9 @@ from typing import Annotated
 from pydantic import BaseModel, Field
 
 from rekall.core.review import DEFAULT_STALE_DAYS, GRADE_MEANINGS
+from rekall.interfaces.mcp.outputs import EntrySummary
 from rekall.interfaces.mcp.params import EntryId, Project
-from rekall.interfaces.mcp.results import EntrySummary, summary_fields
+from rekall.interfaces.mcp.results import summary_fields
 from rekall.service import Rekall
 from rekall.service.review import ReviewItem
 

@@ -9,8 +9,8 @@ from pydantic import Field
 from rekall.core.entries import DEFAULT_CONFIDENCE
 from rekall.interfaces.mcp import results
 from rekall.interfaces.mcp.entry_context import ContextInput
+from rekall.interfaces.mcp.outputs import AddOutput, ChangeOutput, LinkOutput, UnlinkOutput
 from rekall.interfaces.mcp.params import EntryId, EntryType, LinkType, Status
-from rekall.interfaces.mcp.results import AddOutput, ChangeOutput, LinkOutput, UnlinkOutput
 from rekall.service import Rekall
 
 Title = Annotated[
