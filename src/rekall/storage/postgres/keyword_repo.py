@@ -182,14 +182,7 @@ def ranked(
         f"SELECT e.seq, {frequencies}{LENGTH_NORM} AS norm, e.context_search @@ q.every "
         f"AS in_context FROM entries e, {name}_q q"
     )
-    if within is None:  # OFFSET 0: the rank below would otherwise call ts_rank twice
-        rows = f"{scored} WHERE e.search @@ q.query{clause} OFFSET 0"
-        rows_params = filter_params
-    else:  # each list ranked as it is read: a second visit of each row cost as much again
-        rows = " UNION ".join(
-            f"({scored} WHERE {condition}{clause} LIMIT %s)" for condition, _, _ in within
-        )
-        rows_params = [v for _, ps, most in within for v in (*ps, *filter_params, most)]
+    rows, rows_params = _rows_to_rank(scored, clause, filter_params, within)
     rank = " + ".join(f"%s * {_saturated(alias)}" for alias in names)
     typed, typed_params = typed_cte(query)
     every = " && ".join(names)
@@ -199,14 +192,39 @@ def ranked(
         f"{name} AS (SELECT seq, {rank} AS rank, in_context FROM ({rows}) r "
         "ORDER BY in_context DESC, rank DESC, seq LIMIT %s)"
     )
+    cte_params: list[Any] = [*typed_params, *(p for _, ps in parts for p in ps)]
+    cte_params += [*weights, *rows_params, limit]
+    return (
+        ctes,
+        cte_params,
+        _top_rows_select(name, headline),
+        [HEADLINE_OPTIONS] if headline else [],
+    )
+
+
+def _rows_to_rank(
+    scored: str,
+    clause: str,
+    filter_params: list[Any],
+    within: Sequence[tuple[str, list[Any], int]] | None,
+) -> tuple[str, list[Any]]:
+    """The scored rows ranked() orders: every match, or the union of the lists in within."""
+    if within is None:  # OFFSET 0: the rank above would otherwise call ts_rank twice
+        return f"{scored} WHERE e.search @@ q.query{clause} OFFSET 0", filter_params
+    # Each list ranked as it is read: a second visit of each row cost as much again.
+    rows = " UNION ".join(
+        f"({scored} WHERE {condition}{clause} LIMIT %s)" for condition, _, _ in within
+    )
+    return rows, [v for _, ps, most in within for v in (*ps, *filter_params, most)]
+
+
+def _top_rows_select(name: str, headline: bool) -> str:
+    """SELECT (seq, rank, snippet, in_context) of ranked()'s top rows."""
     snippet = f"ts_headline('{TS_CONFIG}', e.content, q.query, %s)" if headline else "''"
-    select = (
+    return (
         f"SELECT t.seq, t.rank::float8 AS rank, {snippet} AS snippet, t.in_context "
         f"FROM {name} t JOIN entries e ON e.seq = t.seq, {name}_q q"
     )
-    cte_params: list[Any] = [*typed_params, *(p for _, ps in parts for p in ps)]
-    cte_params += [*weights, *rows_params, limit]
-    return ctes, cte_params, select, [HEADLINE_OPTIONS] if headline else []
 
 
 def _saturated(phrase: str) -> str:
