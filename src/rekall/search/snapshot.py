@@ -64,20 +64,27 @@ def save_snapshot(
         "ids_file": ids_file,
         "matrix_file": matrix_file,
     }
+    arrays: dict[str, np.ndarray] = {ids_file: id_array, matrix_file: vectors}
+    _write_arrays_then_stamp(directory, arrays, stamp, json.dumps(body).encode())
+    _remove_stale_files(directory, name, keep={ids_file, matrix_file})
+
+
+def _write_arrays_then_stamp(
+    directory: Path, arrays: dict[str, np.ndarray], stamp: Path, payload: bytes
+) -> None:
+    """Each array durably under its file name, then the stamp; on failure nothing new stays."""
     written: list[Path] = []
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        for file_name, array in ((ids_file, id_array), (matrix_file, vectors)):
+        for file_name, array in arrays.items():
             written.append(directory / file_name)
             _write_atomically(directory / file_name, lambda f, a=array: np.save(f, a))
-        payload = json.dumps(body).encode()
         _write_atomically(stamp, lambda f: f.write(payload))
         _fsync_directory(directory)
     except OSError as error:
         for path in written:
             _remove_quietly(path)
         raise StorageError(f"cannot write the vector snapshot in {directory}: {error}") from error
-    _remove_stale_files(directory, name, keep={ids_file, matrix_file})
 
 
 def load_snapshot(
