@@ -86,23 +86,23 @@ def seq_of(conn: sqlite3.Connection, entry_id: str) -> int:
     return int(row[0])
 
 
-def resolve_id(conn: sqlite3.Connection, text: str) -> str:
+def resolve_id(conn: Any, text: str, mark: str = "?") -> str:
     """Resolve a full id or unique prefix. Raises ValidationError (not an id at all),
-    NotFoundError or AmbiguousIdError."""
+    NotFoundError or AmbiguousIdError. mark: the driver's parameter mark (PostgreSQL: %s)."""
     if not looks_like_id_prefix(text):
         raise ValidationError(
             f"'{text}' is not an entry id; ids look like 01JD3K... ('rekall list' shows them)"
         )
     prefix = normalize_id_prefix(text)
     rows = conn.execute(
-        "SELECT id, title FROM entries WHERE id >= ? AND id < ? ORDER BY id LIMIT 11",
+        f"SELECT id, title FROM entries WHERE id >= {mark} AND id < {mark} ORDER BY id LIMIT 11",
         (prefix, prefix + "~"),
     ).fetchall()
     if not rows:
         raise NotFoundError(f"no entry id starts with '{text}'; 'rekall list' shows the ids")
     if len(rows) > 1:
-        raise AmbiguousIdError(text, [(r["id"], r["title"]) for r in rows[:10]])
-    return str(rows[0]["id"])
+        raise AmbiguousIdError(text, [(r[0], r[1]) for r in rows[:10]])
+    return str(rows[0][0])
 
 
 def update_entry(

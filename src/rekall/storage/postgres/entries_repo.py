@@ -6,8 +6,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from rekall.core.entries import Entry, EntryFilter, NewEntry
-from rekall.core.errors import AmbiguousIdError, NotFoundError, ValidationError
-from rekall.core.ids import looks_like_id_prefix, normalize_id_prefix
+from rekall.core.errors import NotFoundError, ValidationError
+from rekall.storage import entries_repo
 from rekall.storage.entries_repo import UPDATABLE
 from rekall.storage.postgres.context_repo import write_context
 from rekall.storage.rows import ENTRY_COLUMNS, entry_with_context
@@ -87,22 +87,8 @@ def seq_of(conn: Any, entry_id: str) -> int:
 
 
 def resolve_id(conn: Any, text: str) -> str:
-    """Resolve a full id or unique prefix. Raises ValidationError (not an id at all),
-    NotFoundError or AmbiguousIdError."""
-    if not looks_like_id_prefix(text):
-        raise ValidationError(
-            f"'{text}' is not an entry id; ids look like 01JD3K... ('rekall list' shows them)"
-        )
-    prefix = normalize_id_prefix(text)
-    rows = conn.execute(
-        "SELECT id, title FROM entries WHERE id >= %s AND id < %s ORDER BY id LIMIT 11",
-        (prefix, prefix + "~"),
-    ).fetchall()
-    if not rows:
-        raise NotFoundError(f"no entry id starts with '{text}'; 'rekall list' shows the ids")
-    if len(rows) > 1:
-        raise AmbiguousIdError(text, [(r[0], r[1]) for r in rows[:10]])
-    return str(rows[0][0])
+    """Resolve a full id or unique prefix, as on SQLite."""
+    return entries_repo.resolve_id(conn, text, "%s")
 
 
 def update_entry(conn: Any, entry_id: str, fields: Mapping[str, Any], now: str) -> None:
