@@ -7,7 +7,6 @@ import importlib.util
 import json
 import os
 import shutil
-import struct
 import subprocess
 import sys
 import textwrap
@@ -24,6 +23,7 @@ from rekall.search import bert_query
 from rekall.search import embedder as embedder_module
 from rekall.search.embedder import Embedder, MiniLMEmbedder, load_embedder
 from rekall.search.model_files import find_package_model_dir
+from tests.search.safetensors_files import write_safetensors
 
 REFERENCE = Path(__file__).parents[1] / "fixtures" / "reference_vectors" / "reference_vectors.json"
 TOLERANCE = 1e-5
@@ -313,25 +313,6 @@ def test_rss_falls_after_close(model_dir: Path) -> None:
 
 
 # -- broken model folders --------------------------------------------------------------------
-
-
-def write_safetensors(path: Path, tensors: dict[str, np.ndarray]) -> None:
-    header: dict[str, Any] = {}
-    offset = 0
-    for name, array in tensors.items():
-        size = array.astype("<f4").nbytes
-        header[name] = {
-            "dtype": "F32",
-            "shape": list(array.shape),
-            "data_offsets": [offset, offset + size],
-        }
-        offset += size
-    raw = json.dumps(header).encode()
-    raw += b" " * (-len(raw) % 8)
-    with path.open("wb") as stream:
-        stream.write(struct.pack("<Q", len(raw)) + raw)
-        for array in tensors.values():
-            stream.write(array.astype("<f4").tobytes())
 
 
 @pytest.fixture

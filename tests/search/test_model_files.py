@@ -27,25 +27,7 @@ from rekall.search.model_files import (
     locate_model,
     verify_model_dir,
 )
-
-
-def write_safetensors(path: Path, tensors: dict[str, np.ndarray]) -> None:
-    header: dict[str, Any] = {"__metadata__": {"format": "pt"}}
-    offset = 0
-    for name, array in tensors.items():
-        size = array.astype("<f4").nbytes
-        header[name] = {
-            "dtype": "F32",
-            "shape": list(array.shape),
-            "data_offsets": [offset, offset + size],
-        }
-        offset += size
-    raw = json.dumps(header).encode()
-    raw += b" " * (-len(raw) % 8)
-    with path.open("wb") as stream:
-        stream.write(struct.pack("<Q", len(raw)) + raw)
-        for array in tensors.values():
-            stream.write(array.astype("<f4").tobytes())
+from tests.search.safetensors_files import write_safetensors
 
 
 def write_tokenizer(path: Path) -> None:
