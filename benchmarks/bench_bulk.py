@@ -3,7 +3,8 @@
     python benchmarks/bench_bulk.py [--count 200] [--rounds 3]
 
 The ONNX Runtime rows need the extra: pip install 'rekall[onnx]'. With --count below 64 the
-onnx rows run numpy (bulk calls only).
+onnx rows run numpy (bulk calls only). On x86 without VNNI, where onnx-int8 is refused, its
+row is left out (bench_int8_schemes.py measures the int8 graph there).
 
 Texts: entries made by `rekall test generate` (median ~186 tokens) and the first documents
 of the pydoc and Debian eval corpora. Each round embeds every text set with every engine in turn
@@ -48,11 +49,15 @@ def text_sets(count: int) -> dict[str, list[str]]:
 def engines(model_dir: Path) -> dict[str, Embed]:
     """numpy (the default) and, when the onnx extra is installed, bulk_engine = onnx and
     onnx-int8."""
-    from rekall.search import onnx_engine
+    from rekall.search import onnx_engine, onnx_int8
     from rekall.search.embedder import load_embedder
 
     found: dict[str, Embed] = {"numpy": load_embedder(model_dir).embed}
-    for engine in ("onnx", "onnx-int8") if onnx_engine.available() else ():
+    chosen_engines = ["onnx", "onnx-int8"] if onnx_engine.available() else []
+    if chosen_engines and not onnx_int8.exact_int8_products():
+        print("onnx-int8 is refused on this CPU (x86 without VNNI): bench_int8_schemes.py")
+        chosen_engines.remove("onnx-int8")
+    for engine in chosen_engines:
         chosen = load_embedder(model_dir)
         chosen.batch_engine = engine
         found[engine] = chosen.embed

@@ -168,6 +168,41 @@ def test_int8_is_refused_where_its_products_could_overflow(
             embedder.embed(["two", "texts"])
 
 
+def _runtime_integer_product(codes: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """codes (uint8) @ weights (int8, a constant, prepacked as the engine's) by ONNX Runtime."""
+    import onnx
+    from onnx import numpy_helper
+
+    node = onnx.helper.make_node("MatMulInteger", ["a", "w"], ["y"])
+    graph = onnx.helper.make_graph(
+        [node],
+        "product",
+        [onnx.helper.make_tensor_value_info("a", onnx.TensorProto.UINT8, list(codes.shape))],
+        [onnx.helper.make_tensor_value_info("y", onnx.TensorProto.INT32, None)],
+        [numpy_helper.from_array(weights, "w")],
+    )
+    model = onnx.helper.make_model(
+        graph, opset_imports=[onnx.helper.make_opsetid("", 20)], ir_version=9
+    )
+    session = onnx_engine._session(model.SerializeToString())
+    result: np.ndarray = session.run(["y"], {"a": codes})[0]
+    return result
+
+
+def test_int8_products_are_exact_exactly_where_the_engine_is_offered() -> None:
+    """Large codes, as the engine's (uint8 over each token's range, int8 weights up to 127):
+    ONNX Runtime's product is exact where onnx-int8 is offered (VNNI, ARM) and saturates
+    where it is refused (x86 without VNNI sums pairs of products in 16 bits). Fails if a
+    runtime or CPU starts saturating on the offered side, or stops on the refused one."""
+    rng = np.random.default_rng(7)
+    codes = rng.integers(128, 256, (32, 384), dtype=np.uint8)
+    weights = rng.integers(64, 128, (384, 96), dtype=np.int8)
+    weights[:, ::2] *= -1  # both signs, as real weights
+    got = _runtime_integer_product(codes, weights).astype(np.int64)
+    exact = codes.astype(np.int64) @ weights.astype(np.int64)
+    assert np.array_equal(got, exact) == onnx_int8.exact_int8_products()
+
+
 def test_outliers_are_the_largest_channels_of_each_product() -> None:
     maxima = [np.array([0.1, 9.0, 0.2, 3.0, 0.3], dtype=np.float32), np.arange(5.0)[::-1]]
     chosen = onnx_int8.choose_outliers(maxima, count=2)

@@ -17,6 +17,12 @@ if TYPE_CHECKING:  # bert_math's array types exist for the type checker only
 # calibration texts. Decision 013: 32 keep min cosine ≥ 0.999 even on one-character texts.
 OUTLIERS = 32
 
+# The largest code of the weights (int8, symmetric) and of the activations (uint8 over each
+# token's range). benchmarks/bench_int8_schemes.py lowers them to 7 bits, which no 16-bit sum
+# of two products can overflow; on an AVX2 CPU that lost the cosine bar (decision 013).
+WEIGHT_MAX = 127.0
+ACTIVATION_MAX = 255.0
+
 # Texts whose activations choose the outlier channels: unrelated to any benchmark set.
 CALIBRATION_TEXTS = (
     "Deploy checklist: run the migrations, restart the workers, watch the error rate.",
@@ -78,8 +84,8 @@ def _int8_product(graph: Any, x: str, params: Params, outliers: np.ndarray) -> s
     transposed = np.ascontiguousarray(weight.T)
     rest = transposed.copy()
     rest[outliers] = 0.0
-    weight_scale = np.maximum(np.abs(rest).max(axis=0) / 127.0, 1e-12).astype(np.float32)
-    codes_w = np.clip(np.round(rest / weight_scale), -127, 127).astype(np.int8)
+    weight_scale = np.maximum(np.abs(rest).max(axis=0) / WEIGHT_MAX, 1e-12).astype(np.float32)
+    codes_w = np.clip(np.round(rest / weight_scale), -WEIGHT_MAX, WEIGHT_MAX).astype(np.int8)
     rows = graph.op("Reshape", [x, graph.const(np.array([-1, len(rest)], dtype=np.int64))])
     codes, scale, zero = _token_codes(graph, rows, outliers, len(rest))
     # MatMulInteger takes one zero point for all rows: the per-token ones are taken off below.
@@ -122,7 +128,7 @@ def _token_codes(graph: Any, rows: str, outliers: np.ndarray, inputs: int) -> tu
     low = graph.op("Min", [low, graph.const(np.float32(0))])
     high = graph.op("ReduceMax", [others, graph.axes(1)], keepdims=1)
     span = graph.op("Max", [graph.op("Sub", [high, low]), graph.const(np.float32(1e-12))])
-    scale = graph.op("Div", [span, graph.const(np.float32(255.0))])
+    scale = graph.op("Div", [span, graph.const(np.float32(ACTIVATION_MAX))])
     zero = graph.op("Round", [graph.op("Div", [graph.op("Neg", [low]), scale])])
     flat = graph.axes(-1)
     zero_codes = graph.op("Cast", [graph.op("Reshape", [zero, flat])], to=2)  # TensorProto.UINT8
