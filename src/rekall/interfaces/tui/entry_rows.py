@@ -72,7 +72,7 @@ def field_at(x: int, widths: Widths) -> str | None:
 
 
 def utc_now() -> datetime:
-    """Now, for ages (tests pin it)."""
+    """Now, for ages (tests pin entry_table.utc_now, the name the table calls)."""
     return datetime.now(timezone.utc)
 
 

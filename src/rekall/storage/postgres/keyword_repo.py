@@ -209,7 +209,7 @@ def _rows_to_rank(
     within: Sequence[tuple[str, list[Any], int]] | None,
 ) -> tuple[str, list[Any]]:
     """The scored rows ranked() orders: every match, or the union of the lists in within."""
-    if within is None:  # OFFSET 0: the rank above would otherwise call ts_rank twice
+    if within is None:  # OFFSET 0: the rank in ranked() would otherwise call ts_rank twice
         return f"{scored} WHERE e.search @@ q.query{clause} OFFSET 0", filter_params
     # Each list ranked as it is read: a second visit of each row cost as much again.
     rows = " UNION ".join(
