@@ -89,13 +89,14 @@ def exact(
     return [set(ids[np.argpartition(-row, k)[:k]].tolist()) for row in scores]
 
 
-def build(url: str, m: int, ef_construction: int) -> float:
-    """(Re)build the HNSW index with these settings; return seconds."""
+def build(url: str, m: int, ef_construction: int, memory: str) -> float:
+    """(Re)build the HNSW index with these settings; return seconds. memory: the build's
+    maintenance_work_mem, which should hold the graph (~2 GB at 1M vectors)."""
     import psycopg
 
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("DROP INDEX IF EXISTS v_hnsw")
-        conn.execute("SET maintenance_work_mem = '512MB'")
+        conn.execute(f"SET maintenance_work_mem = '{memory}'")
         started = time.perf_counter()
         conn.execute(
             f"CREATE INDEX v_hnsw ON v USING hnsw (vector vector_cosine_ops) "
@@ -138,6 +139,7 @@ def main() -> None:
     parser.add_argument("--index", nargs="+", default=["16:128"], help="m:ef_construction")
     parser.add_argument("--ef-search", type=int, nargs="+", default=[40, 100, 200, 400])
     parser.add_argument("--filtered", action="store_true", help="also 10%% and 1%% filters")
+    parser.add_argument("--build-memory", default="512MB", help="maintenance_work_mem")
     args = parser.parse_args()
     print(f"$ {command_line()}")
     real = real_vectors()
@@ -150,7 +152,7 @@ def main() -> None:
     truth = exact(vectors, queries, 10)
     for setting in args.index:
         m, ef_construction = (int(part) for part in setting.split(":"))
-        seconds = build(url, m, ef_construction)
+        seconds = build(url, m, ef_construction, args.build_memory)
         for ef in args.ef_search:
             recall, ms = searched(url, queries, truth, ef)
             print(

@@ -51,9 +51,11 @@ def copy_into(home: Path, url: str) -> dict[str, Any]:
     return report
 
 
-def copied_base(server: str, home: Path, size: int, reuse: bool) -> str:
+def copied_base(server: str, home: Path, size: int, reuse: bool, memory: str | None) -> str:
     """The URL of the size base on the server: copied in now (printing the figure), or with
-    reuse the one a previous run copied, when it holds as many entries."""
+    reuse the one a previous run copied, when it holds as many entries. memory: the
+    database's maintenance_work_mem, as a team would set it for a base whose HNSW graph
+    outgrows the 512 MB Rekall takes for a build (~2 GB at 1M entries)."""
     import psycopg
 
     url = server.replace("/postgres?", f"/bench_{size}?")
@@ -67,6 +69,9 @@ def copied_base(server: str, home: Path, size: int, reuse: bool) -> str:
         except psycopg.Error:
             pass
     url = fresh_database(server, f"bench_{size}")
+    if memory is not None:
+        with psycopg.connect(server, autocommit=True) as conn:
+            conn.execute(f"ALTER DATABASE bench_{size} SET maintenance_work_mem = '{memory}'")
     copied = copy_into(home, url)
     print(
         f"{size:>7,}  db copy: {copied['wall_s']:.1f} s, {copied['vectors_copied']:,} vectors "
@@ -188,9 +193,10 @@ def measured(size: int, servers: dict[str, str], args: argparse.Namespace) -> No
     """Warm search, its statements' server time and recall on the size base: this code and
     the code before on the default server, this code on the tuned one too."""
     url = servers["defaults"].replace("/postgres?", f"/bench_{size}?")
-    twin = base_for(url, source_tree(args.before))
-    sides = {"this": (url, ROOT / "src"), "before": (twin, source_tree(args.before))}
-    names = {"this": "this branch", "before": f"before ({args.before})"}
+    sides, names = {"this": (url, ROOT / "src")}, {"this": "this branch"}
+    if args.before != "none":
+        sides["before"] = (base_for(url, source_tree(args.before)), source_tree(args.before))
+        names["before"] = f"before ({args.before})"
     if "tuned" in servers:
         sides["tuned"] = (servers["tuned"].replace("/postgres?", f"/bench_{size}?"), ROOT / "src")
         names["tuned"] = "this branch, tuned server"
@@ -204,7 +210,8 @@ def measured(size: int, servers: dict[str, str], args: argparse.Namespace) -> No
             f"{searched['new_cpu_server']:.1f} ms on the server"
         )
     # Schema 4's code sets on its connections what this code sets.
-    timed = statement_times(sides, same_settings=schema_of(sides["before"][1]) >= 4)
+    older = sides.get("before", sides["this"])[1]
+    timed = statement_times(sides, same_settings=schema_of(older) >= 4)
     print(
         f"{size:>7,}  candidates statements, server time (EXPLAIN ANALYZE): "
         + ", ".join(f"{names[name]} {ms:.1f} ms" for name, ms in timed.items())
@@ -230,7 +237,14 @@ def main() -> None:
     parser.add_argument("--ops", type=int, default=25, help="tool calls per HTTP client")
     parser.add_argument("--runs", type=int, default=5, help="cold runs per side (SQLite)")
     parser.add_argument("--skip", nargs="*", default=[], choices=["http", "sqlite", "postgres"])
-    parser.add_argument("--before", default=SEARCH_BEFORE, help="commit to compare search with")
+    parser.add_argument(
+        "--before", default=SEARCH_BEFORE, help="commit to compare search with; none: no twin"
+    )
+    parser.add_argument(
+        "--build-memory",
+        metavar="SIZE",
+        help="maintenance_work_mem of the bases copied in, e.g. 4GB for 1M entries",
+    )
     parser.add_argument(
         "--reuse", action="store_true", help="search the bases a previous run copied in"
     )
@@ -249,7 +263,8 @@ def main() -> None:
     print(f"bases: {REAL:,} entries embedded for real, the rest with perturbed real vectors")
     sizes = [] if "postgres" in args.skip else args.sizes
     for size in sizes:
-        settled(copied_base(server, perturbed_base(size), size, args.reuse))
+        base = perturbed_base(size)
+        settled(copied_base(server, base, size, args.reuse, args.build_memory))
     servers = {"defaults": server}
     if not args.no_tuned and sizes:
         servers["tuned"] = tuned_server(server, [f"bench_{size}" for size in sizes])

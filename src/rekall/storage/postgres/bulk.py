@@ -6,7 +6,7 @@ import struct
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from rekall.storage.postgres.schema import INDEX_BUILD_MEMORY
+from rekall.storage.postgres.schema import raise_build_memory
 
 # Below this many rows a plain INSERT costs less than a temporary table and a COPY.
 COPY_FROM = 64
@@ -85,7 +85,7 @@ def copy_vectors(
         conn.execute(f"SET CONSTRAINTS {VECTOR_REFERENCE} IMMEDIATE")
     conn.execute(MERGE_VECTORS, (generation,))
     if index is not None:
-        conn.execute(f"SET LOCAL maintenance_work_mem = '{INDEX_BUILD_MEMORY}'")
+        raise_build_memory(conn)
         conn.execute(index)
     conn.execute("DROP TABLE incoming_vectors")
 
