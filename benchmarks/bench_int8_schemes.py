@@ -5,7 +5,7 @@
 Needs the onnx extra. The engine's int8 graph (`search/onnx_int8.py`) is built here even on
 x86 without VNNI, where bulk_engine = onnx-int8 is refused, to measure what the refusal
 costs. Schemes (activations uint8 per token, weights int8 per output, 32 fp32 channels):
-  u8s8  as shipped; on x86 without VNNI, ONNX Runtime's kernels saturate pairs of products;
+  u8s8   as shipped; on x86 without VNNI, ONNX Runtime's kernels saturate pairs of products;
   u8s8+p the same codes, with ONNX Runtime's session.x64quantprecision, which turns the int8
          weights into uint8 around 128 on such CPUs (exact, slower kernels; no-op elsewhere);
          bench_int8_product.py's u8xs8+p (its u8xu8 builds uint8 weights itself);
