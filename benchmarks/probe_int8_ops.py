@@ -3,8 +3,14 @@
     python benchmarks/probe_int8_ops.py [--count 24] [--runs 3] [--scheme u8s8 ...]
 
 Needs the onnx extra. One padded batch of generated entries, one thread, ONNX Runtime's own
-profiler; prints the milliseconds per run of each operator kind (the ten largest) and the
-total. Schemes as in bench_int8_schemes.py, built even on CPUs where onnx-int8 is refused.
+profiler; prints the milliseconds per run of each operator kind (largest first) and the
+total. The profiler times kernels on the wall clock, which a loaded machine stretches; so the
+run's CPU time is printed too, and each kind's share of the profile applied to it (`CPU ms`).
+Products are split by role: `weights` (the six linear layers of each block: fp32 `MatMul`, or
+`MatMulInteger` with its fusions), `attention` (scores and context, fp32 in every scheme) and
+`kept channels` (the int8 graph's small fp32 product); then the weight products' share and the
+CPU time outside them. Schemes as in bench_int8_schemes.py (u8s8+p is u8s8 with
+session.x64quantprecision), built even on CPUs where onnx-int8 is refused.
 """
 
 from __future__ import annotations
@@ -15,12 +21,14 @@ import json
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_int8_schemes import SCHEMES  # noqa: E402
+from common import command_line  # noqa: E402
 
 
 def profiled_engine(weights: Any, calibration: Any, scheme: str | None, folder: str) -> Any:
@@ -33,7 +41,7 @@ def profiled_engine(weights: Any, calibration: Any, scheme: str | None, folder: 
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = options.inter_op_num_threads = 1
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        if scheme == "u8u8":
+        if scheme == "u8s8+p":
             options.add_session_config_entry("session.x64quantprecision", "1")
         options.enable_profiling = True
         options.profile_file_prefix = os.path.join(folder, "profile")
@@ -49,13 +57,39 @@ def profiled_engine(weights: Any, calibration: Any, scheme: str | None, folder: 
         onnx_int8.WEIGHT_MAX, onnx_int8.ACTIVATION_MAX = SCHEMES["u8s8"]
 
 
+def role(args: dict[str, Any]) -> str:
+    """The operator kind, and for products what they multiply (from their input shapes)."""
+    kind = str(args["op_name"])
+    if "MatMul" not in kind:
+        return kind
+    # The profile lists the inputs that are not initializers: activations first.
+    first = next(iter(args["input_type_shape"][0].values()))
+    if len(first) == 4:
+        return f"{kind} (attention)"
+    # [tokens, kept channels + 2]: the int8 graph's fp32 product beside the integer one.
+    return f"{kind} (kept channels)" if first[-1] < 64 else f"{kind} (weights)"
+
+
 def by_operator(path: str, runs: int) -> collections.Counter[str]:
     """Milliseconds per run of each operator kind in the profile at path."""
     times: collections.Counter[str] = collections.Counter()
     for event in json.loads(Path(path).read_text("utf-8")):
         if event.get("cat") == "Node" and event["name"].endswith("_kernel_time"):
-            times[event["args"]["op_name"]] += event["dur"] / 1000 / runs
+            times[role(event["args"])] += event["dur"] / 1000 / runs
     return times
+
+
+def report(name: str, times: collections.Counter[str], cpu: float) -> None:
+    """Each kind's profiled ms per run, its share, and that share of the CPU ms per run."""
+    total = sum(times.values())
+    print(f"{name}: {total:.0f} ms per run profiled, {cpu:.0f} ms of CPU")
+    print(f"    {'operator':<34}{'ms':>8}{'share':>8}{'CPU ms':>8}")
+    for kind, spent in times.most_common():
+        print(f"    {kind:<34}{spent:>8.0f}{100 * spent / total:>7.1f}%{cpu * spent / total:>8.0f}")
+    weights = sum(spent for kind, spent in times.items() if kind.endswith("(weights)"))
+    share = weights / total
+    print(f"    weight products {100 * share:.1f}%: {cpu * share:.0f} CPU ms,", end=" ")
+    print(f"outside them {cpu * (1 - share):.0f} CPU ms")
 
 
 def main() -> None:
@@ -64,10 +98,14 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--scheme", action="append", choices=list(SCHEMES))
     args = parser.parse_args()
+    print(f"$ {command_line()}")
     from rekall.core.entries import compose_embedding_text
-    from rekall.search import embedder, onnx_int8
+    from rekall.search import embedder, onnx_engine, onnx_int8
     from rekall.search.model_files import find_package_model_dir
     from rekall.testdata.generator import generate_entries
+
+    if not onnx_engine.available():
+        raise SystemExit("probe_int8_ops.py needs the onnx extra: pip install 'rekall[onnx]'")
 
     model_dir = find_package_model_dir()
     if model_dir is None:
@@ -81,13 +119,12 @@ def main() -> None:
     for scheme in [None, *(args.scheme or list(SCHEMES))]:
         with tempfile.TemporaryDirectory() as folder:
             engine = profiled_engine(weights, calibration, scheme, folder)
+            cpu = time.process_time()
             for _ in range(args.runs):
                 engine.embed_tokens(ids, mask)
+            cpu = (time.process_time() - cpu) * 1000 / args.runs
             times = by_operator(engine._session.end_profiling(), args.runs)
-        total = sum(times.values())
-        print(f"{scheme or 'fp32'}: {total:.0f} ms per run")
-        for name, spent in times.most_common(10):
-            print(f"    {name:<22}{spent:>8.0f} ms {100 * spent / total:>5.1f}%")
+        report(scheme or "fp32", times, cpu)
 
 
 if __name__ == "__main__":
