@@ -10,7 +10,15 @@ from rekall.core.entries import Entry, EntryFilter, NewEntry
 from rekall.core.errors import AmbiguousIdError, NotFoundError, ValidationError
 from rekall.core.ids import looks_like_id_prefix, normalize_id_prefix
 from rekall.storage import context_repo
-from rekall.storage.rows import ENTRY_COLUMNS, attach_contexts, chunked, marks, row_to_entry
+from rekall.storage.rows import (
+    ENTRY_COLUMNS,
+    NEW_ENTRY_COLUMNS,
+    attach_contexts,
+    chunked,
+    marks,
+    new_entry_values,
+    row_to_entry,
+)
 
 SORT_COLUMNS = {
     "updated": "updated_at DESC",
@@ -27,20 +35,9 @@ UPDATABLE = frozenset(
 
 def insert_entry(conn: sqlite3.Connection, entry_id: str, new: NewEntry, now: str) -> int:
     """Insert an entry with its tags; return its integer seq."""
+    values = new_entry_values(entry_id, new, now)
     cursor = conn.execute(
-        "INSERT INTO entries (id, type, title, content, tags_text, project, confidence, "
-        "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            entry_id,
-            new.type,
-            new.title,
-            new.content,
-            " ".join(new.tags),
-            new.project,
-            new.confidence,
-            now,
-            now,
-        ),
+        f"INSERT INTO entries ({NEW_ENTRY_COLUMNS}) VALUES ({marks(values)})", values
     )
     conn.executemany(
         "INSERT INTO tags (entry_id, tag) VALUES (?, ?)", [(entry_id, t) for t in new.tags]

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from rekall.core.context import EntryContext
-from rekall.core.entries import Entry
+from rekall.core.entries import Entry, NewEntry
 from rekall.core.fields import ENTRY_FIELDS
 
 if TYPE_CHECKING:
@@ -37,6 +37,27 @@ ENTRY_COLUMNS = (
 # Every stored field of a record, in the export's order: its fields but for the tags and the
 # context, which live in tables of their own.
 RECORD_COLUMNS = tuple(name for name in ENTRY_FIELDS if name not in ("tags", "context"))
+
+# The columns a new entry is inserted with, in the order of new_entry_values().
+NEW_ENTRY_COLUMNS = (
+    "id, type, title, content, tags_text, project, confidence, created_at, updated_at"
+)
+
+
+def new_entry_values(entry_id: str, new: NewEntry, now: str) -> tuple[Any, ...]:
+    """The values of NEW_ENTRY_COLUMNS for a new entry, on either backend."""
+    tags_text = " ".join(new.tags)
+    return (
+        entry_id,
+        new.type,
+        new.title,
+        new.content,
+        tags_text,
+        new.project,
+        new.confidence,
+        now,
+        now,
+    )
 
 
 def row_to_entry(row: Any) -> Entry:

@@ -10,7 +10,12 @@ from rekall.core.errors import NotFoundError, ValidationError
 from rekall.storage import entries_repo
 from rekall.storage.entries_repo import UPDATABLE
 from rekall.storage.postgres.context_repo import write_context
-from rekall.storage.rows import ENTRY_COLUMNS, entry_with_context
+from rekall.storage.rows import (
+    ENTRY_COLUMNS,
+    NEW_ENTRY_COLUMNS,
+    entry_with_context,
+    new_entry_values,
+)
 
 
 def select_with_context(extra_columns: str = "") -> str:
@@ -36,20 +41,10 @@ SORT_COLUMNS = {
 
 def insert_entry(conn: Any, entry_id: str, new: NewEntry, now: str) -> int:
     """Insert an entry with its tags; return its integer seq."""
+    values = new_entry_values(entry_id, new, now)
+    placeholders = ", ".join(["%s"] * len(values))
     row = conn.execute(
-        "INSERT INTO entries (id, type, title, content, tags_text, project, confidence, "
-        "created_at, updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING seq",
-        (
-            entry_id,
-            new.type,
-            new.title,
-            new.content,
-            " ".join(new.tags),
-            new.project,
-            new.confidence,
-            now,
-            now,
-        ),
+        f"INSERT INTO entries ({NEW_ENTRY_COLUMNS}) VALUES ({placeholders}) RETURNING seq", values
     ).fetchone()
     _insert_tags(conn, entry_id, new.tags)
     if new.context is not None:
