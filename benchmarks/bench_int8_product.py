@@ -30,7 +30,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import command_line  # noqa: E402
+from common import command_line, require_onnx  # noqa: E402
 
 M, K, N = 512, 384, 1536
 
@@ -144,10 +144,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=20, help="products per timing")
     args = parser.parse_args()
     print(f"$ {command_line()}")
-    from rekall.search import onnx_engine
-
-    if not onnx_engine.available():
-        raise SystemExit("bench_int8_product.py needs the onnx extra: pip install 'rekall[onnx]'")
+    require_onnx(__file__)
     print(f"load average at the start: {os.getloadavg()[0]:.1f}, cpu cores: {os.cpu_count()}")
     measure(args.rounds, args.repeats)
 

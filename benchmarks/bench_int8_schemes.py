@@ -31,7 +31,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_bulk import Embed, text_sets, timed  # noqa: E402
-from common import ROOT, command_line  # noqa: E402
+from common import ROOT, command_line, require_onnx  # noqa: E402
 
 SCHEMES = {
     "u8s8": (127.0, 255.0),
@@ -125,10 +125,7 @@ def main() -> None:
     parser.add_argument("--scheme", action="append", choices=list(SCHEMES))
     args = parser.parse_args()
     print(f"$ {command_line()}")
-    from rekall.search import onnx_engine
-
-    if not onnx_engine.available():
-        raise SystemExit("bench_int8_schemes.py needs the onnx extra: pip install 'rekall[onnx]'")
+    require_onnx(__file__)
     print(f"load average at the start: {os.getloadavg()[0]:.1f}, cpu cores: {os.cpu_count()}")
     from rekall.search.model_files import find_package_model_dir
 

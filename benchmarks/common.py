@@ -245,3 +245,11 @@ def command_line() -> str:
     script = Path(sys.argv[0]).resolve().relative_to(ROOT)
     # Quoted as a shell would need it, so the printed line can be pasted back as it is.
     return shlex.join(["python", str(script), *sys.argv[1:]])
+
+
+def require_onnx(script: str) -> None:
+    """Exit saying how to install the onnx extra when it is missing; script: the file's path."""
+    from rekall.search import onnx_engine
+
+    if not onnx_engine.available():
+        raise SystemExit(f"{Path(script).name} needs the onnx extra: pip install 'rekall[onnx]'")

@@ -28,7 +28,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_int8_schemes import SCHEMES  # noqa: E402
-from common import command_line  # noqa: E402
+from common import command_line, require_onnx  # noqa: E402
 
 
 def profiled_engine(weights: Any, calibration: Any, scheme: str | None, folder: str) -> Any:
@@ -100,12 +100,11 @@ def main() -> None:
     args = parser.parse_args()
     print(f"$ {command_line()}")
     from rekall.core.entries import compose_embedding_text
-    from rekall.search import embedder, onnx_engine, onnx_int8
+    from rekall.search import embedder, onnx_int8
     from rekall.search.model_files import find_package_model_dir
     from rekall.testdata.generator import generate_entries
 
-    if not onnx_engine.available():
-        raise SystemExit("probe_int8_ops.py needs the onnx extra: pip install 'rekall[onnx]'")
+    require_onnx(__file__)
 
     model_dir = find_package_model_dir()
     if model_dir is None:

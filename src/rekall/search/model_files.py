@@ -87,6 +87,20 @@ def locate_model(
         header = verify_model_dir(packaged, f"the installed package {PACKAGE} (reinstall it)")
         return ModelLocation(packaged, "package", header)
     looked.append(f"package {PACKAGE}: not installed")
+    downloaded = _download_if_allowed(cache_dir, allow_download, looked)
+    if downloaded is not None:
+        return downloaded
+    places = "\n".join(f"  - {place}" for place in looked)
+    raise ModelError(
+        f"The embedding model {MODEL_ID} was not found. Looked at:\n{places}\n{HOW_TO_GET}"
+    )
+
+
+def _download_if_allowed(
+    cache_dir: Path, allow_download: bool, looked: list[str]
+) -> ModelLocation | None:
+    """The model downloaded into the cache, or None with the reason added to looked: not
+    allowed here, HF_HUB_OFFLINE set, or the download failed."""
     if not allow_download:
         looked.append("download: not allowed here")
     elif is_offline():
@@ -98,10 +112,7 @@ def locate_model(
             return ModelLocation(download_model(cache_dir), "download")
         except ModelError as error:
             looked.append(f"download from the Hugging Face hub: failed: {error}")
-    places = "\n".join(f"  - {place}" for place in looked)
-    raise ModelError(
-        f"The embedding model {MODEL_ID} was not found. Looked at:\n{places}\n{HOW_TO_GET}"
-    )
+    return None
 
 
 def _describe(source: Literal["config", "env"]) -> str:

@@ -13,7 +13,7 @@ from rekall.core.records import EntryRecord, ExportDocument
 from rekall.service.import_writer import VectorSupply, supply_from_export
 from rekall.service.indexing import Progress
 from rekall.service.semantic import DIMENSIONS
-from rekall.service.transfer import document_in, import_document
+from rekall.service.transfer import ImportReport, document_in, import_document
 
 if TYPE_CHECKING:
     from rekall.service.facade import Rekall
@@ -84,11 +84,7 @@ def copy_base(source: Rekall, target: Rekall, progress: Progress | None = None) 
         supply=data.supply,
         verify=lambda conn: report.verified.extend(verify_copy(target.db, conn, data, model_id)),
     )
-    report.added, report.replaced = imported.added, imported.replaced
-    report.unchanged = imported.unchanged
-    report.links_added, report.links_removed = imported.links_added, imported.links_removed
-    report.vectors_copied, report.embedded = imported.vectors_reused, imported.embedded
-    report.context_vectors = imported.context_vectors
+    _count_imported(report, imported)
     if not report.verified:  # nothing needed writing: compare all the same
         with target.db.read() as conn:
             report.verified = verify_copy(target.db, conn, data, model_id)
@@ -97,6 +93,15 @@ def copy_base(source: Rekall, target: Rekall, progress: Progress | None = None) 
     report.other_target_entries = total - report.entries
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _count_imported(report: CopyReport, imported: ImportReport) -> None:
+    """Set the report's counts of what the import into the target added, replaced and kept."""
+    report.added, report.replaced = imported.added, imported.replaced
+    report.unchanged = imported.unchanged
+    report.links_added, report.links_removed = imported.links_added, imported.links_removed
+    report.vectors_copied, report.embedded = imported.vectors_reused, imported.embedded
+    report.context_vectors = imported.context_vectors
 
 
 def read_source(db: Store, model_id: str) -> SourceData:

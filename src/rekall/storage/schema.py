@@ -8,7 +8,7 @@ from collections.abc import Callable
 from rekall.core.entries import ENTRY_TYPES, LINK_TYPES, STATUSES
 from rekall.storage import context_repo
 from rekall.storage.schema_vectors import m002_create_embeddings, m009_add_embedding_pieces
-from rekall.storage.sql_script import run_script
+from rekall.storage.sql_script import joined_script, run_script
 
 Migration = Callable[[sqlite3.Connection], None]
 # The FTS5 columns, in order; fts_repo weighs them in this order.
@@ -21,15 +21,21 @@ def _sql_list(values: tuple[str, ...]) -> str:
 
 def m001_create_entries(conn: sqlite3.Connection) -> None:
     """Entries, tags, links, the FTS5 index kept in sync by triggers, and the meta table."""
-    run_script(
-        conn,
-        f"""
+    sections = (_m001_meta_sql(), _m001_entries_sql(), _m001_tags_and_links_sql(), _m001_fts_sql())
+    run_script(conn, joined_script(*sections))
+
+
+def _m001_meta_sql() -> str:
+    return """\
         CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
         INSERT INTO meta (key, value) VALUES ('generation', 0);
         -- A random identity: derived files (vector snapshots) built from another database
         -- that happens to reach the same generation are never mistaken for this one's.
-        INSERT INTO meta (key, value) VALUES ('uid', abs(random()));
+        INSERT INTO meta (key, value) VALUES ('uid', abs(random()));"""
 
+
+def _m001_entries_sql() -> str:
+    return f"""\
         -- seq is the stable integer rowid: FTS5 and vectors key on it, and AUTOINCREMENT
         -- guarantees a deleted entry's number is never reused by a new one.
         CREATE TABLE entries (
@@ -50,8 +56,11 @@ def m001_create_entries(conn: sqlite3.Connection) -> None:
         );
         CREATE INDEX entries_type ON entries(type);
         CREATE INDEX entries_project ON entries(project);
-        CREATE INDEX entries_updated ON entries(updated_at);
+        CREATE INDEX entries_updated ON entries(updated_at);"""
 
+
+def _m001_tags_and_links_sql() -> str:
+    return f"""\
         CREATE TABLE tags (
             entry_id TEXT NOT NULL REFERENCES entries(id) ON DELETE CASCADE,
             tag TEXT NOT NULL,
@@ -68,8 +77,12 @@ def m001_create_entries(conn: sqlite3.Connection) -> None:
             PRIMARY KEY (source_id, target_id, type),
             CHECK (source_id <> target_id)
         ) WITHOUT ROWID;
-        CREATE INDEX links_target ON links(target_id);
+        CREATE INDEX links_target ON links(target_id);"""
 
+
+def _m001_fts_sql() -> str:
+    """The first FTS5 index, on four columns, and its triggers (m005 remakes it)."""
+    return """\
         CREATE VIRTUAL TABLE entries_fts USING fts5(
             title, content, tags_text, project,
             content='entries', content_rowid='seq', tokenize='porter unicode61'
@@ -90,9 +103,7 @@ def m001_create_entries(conn: sqlite3.Connection) -> None:
                     coalesce(old.project, ''));
             INSERT INTO entries_fts (rowid, title, content, tags_text, project)
             VALUES (new.seq, new.title, new.content, new.tags_text, coalesce(new.project, ''));
-        END;
-        """,
-    )
+        END;"""
 
 
 def m003_add_memory_and_context(conn: sqlite3.Connection) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 from rekall.core.pieces import PIECE_ID_SHIFT
-from rekall.storage.sql_script import run_script
+from rekall.storage.sql_script import joined_script, run_script
 
 
 def m002_create_embeddings(conn: sqlite3.Connection) -> None:
@@ -47,7 +47,12 @@ def m009_add_embedding_pieces(conn: sqlite3.Connection) -> None:
     """
     run_script(
         conn,
-        f"""
+        joined_script(_m009_pieces_table_sql(), _m009_pieces_triggers_sql(), blank_lines=False),
+    )
+
+
+def _m009_pieces_table_sql() -> str:
+    return """\
         CREATE TABLE embedding_pieces (
             entry_seq INTEGER NOT NULL REFERENCES embeddings(entry_seq) ON DELETE CASCADE,
             piece INTEGER NOT NULL CHECK (piece BETWEEN 1 AND 65535),
@@ -60,7 +65,13 @@ def m009_add_embedding_pieces(conn: sqlite3.Connection) -> None:
             PRIMARY KEY (entry_seq, piece)
         );
         CREATE INDEX embedding_pieces_generation ON embedding_pieces(generation);
-        CREATE INDEX embedding_pieces_model ON embedding_pieces(model_id);
+        CREATE INDEX embedding_pieces_model ON embedding_pieces(model_id);"""
+
+
+def _m009_pieces_triggers_sql() -> str:
+    """Triggers: a piece must match its entry's vector, goes when that vector changes, and
+    leaves a tombstone for readers of the vector index."""
+    return f"""\
         CREATE TRIGGER embedding_pieces_match BEFORE INSERT ON embedding_pieces
         WHEN NOT EXISTS (SELECT 1 FROM embeddings WHERE entry_seq = new.entry_seq
                          AND model_id = new.model_id AND content_hash = new.content_hash)
@@ -77,6 +88,4 @@ def m009_add_embedding_pieces(conn: sqlite3.Connection) -> None:
             INSERT OR REPLACE INTO vector_tombstones (entry_seq, generation)
             VALUES (old.entry_seq + (old.piece << {PIECE_ID_SHIFT}),
                     (SELECT value FROM meta WHERE key = 'generation'));
-        END;
-        """,
-    )
+        END;"""

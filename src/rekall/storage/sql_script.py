@@ -1,4 +1,4 @@
-"""Multi-statement SQL run inside the caller's transaction, for migrations."""
+"""Multi-statement SQL for migrations: run in the transaction, or joined from sections."""
 
 from __future__ import annotations
 
@@ -19,3 +19,14 @@ def run_script(conn: sqlite3.Connection, script: str) -> None:
             statement = ""
     if statement.strip():
         conn.execute(statement)
+
+
+def joined_script(*sections: str, blank_lines: bool = True) -> str:
+    """Sections of SQL (each its indented lines, no newline first or last) as one script, laid
+    out as a migration's triple-quoted script: a newline, the sections with a blank line
+    between them (or none), a newline and the indent.
+
+    A migration split into sections must run the very text it always ran: SQLite keeps each
+    CREATE statement's text in the schema, and existing databases were made by that text.
+    """
+    return "\n" + ("\n\n" if blank_lines else "\n").join(sections) + "\n        "

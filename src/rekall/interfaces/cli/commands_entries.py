@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -20,6 +20,9 @@ from rekall.interfaces.cli.context import (
 )
 from rekall.interfaces.cli.context_options import context_changes, with_context_options
 from rekall.interfaces.cli.editing import edit_in_editor
+
+if TYPE_CHECKING:
+    from rekall.service import Rekall
 
 
 @with_context_options(replacing=False)
@@ -142,20 +145,26 @@ def edit(
     if context := context_changes(context_options):
         changes["context"] = context
     if not changes:
-        entry = service.get(entry_id, record_access=False)
-        if not stdin_is_terminal():
-            raise UsageError(
-                "no change given and stdin is not a terminal, so $EDITOR cannot run; "
-                "pass --title, --content (- reads stdin), --tags, --type, --project, "
-                "--confidence, or a context option (--situation, --solution, --error, "
-                "--keyword, --file, ...)"
-            )
-        changes = edit_in_editor(entry)
+        changes = _changes_in_editor(service, entry_id)
         if not changes:
             click.echo("No changes.", err=True)
             return
     entry = service.update(entry_id, **changes)
     click.echo(f"Updated {entry.id}", err=True)
+
+
+def _changes_in_editor(service: Rekall, entry_id: str) -> dict[str, Any]:
+    """The changes made to the entry in $EDITOR. Raises UsageError when stdin is not a
+    terminal, so no editor can run."""
+    entry = service.get(entry_id, record_access=False)
+    if not stdin_is_terminal():
+        raise UsageError(
+            "no change given and stdin is not a terminal, so $EDITOR cannot run; "
+            "pass --title, --content (- reads stdin), --tags, --type, --project, "
+            "--confidence, or a context option (--situation, --solution, --error, "
+            "--keyword, --file, ...)"
+        )
+    return edit_in_editor(entry)
 
 
 @click.command(epilog="Example:\n\n  rekall delete 01JD3K --yes")

@@ -31,6 +31,19 @@ Confidence = Annotated[int, Field(ge=0, le=5, description="0-5, how sure you are
 Reason = Annotated[str | None, Field(description="why the entries are linked, in a few words")]
 
 
+def _given_changes(
+    fields: dict[str, Any], context: ContextInput | None
+) -> tuple[dict[str, Any], list[str]]:
+    """The update keyword arguments of the fields given (not None) and of the context, and
+    the names of what changes, context fields as context.<name>."""
+    changes = {name: value for name, value in fields.items() if value is not None}
+    named = list(changes)
+    if context is not None and context.changes():
+        changes["context"] = context.changes()
+        named += [f"context.{name}" for name in changes["context"]]
+    return changes, named
+
+
 class WriteTools:
     """Tools that add, change or remove entries and links."""
 
@@ -101,20 +114,9 @@ class WriteTools:
         are replaced whole, so read the entry with get_entry first when extending them.
         Returns the updated summary.
         """
-        candidates: dict[str, Any] = {
-            "title": title,
-            "content": content,
-            "type": type,
-            "tags": tags,
-            "project": project,
-            "confidence": confidence,
-            "status": status,
-        }
-        changes = {name: value for name, value in candidates.items() if value is not None}
-        named = list(changes)
-        if context is not None and context.changes():
-            changes["context"] = context.changes()
-            named += [f"context.{name}" for name in changes["context"]]
+        fields: dict[str, Any] = {"title": title, "content": content, "type": type, "tags": tags}
+        fields |= {"project": project, "confidence": confidence, "status": status}
+        changes, named = _given_changes(fields, context)
         entry = self.service.update(id, **changes)
         changed = ", ".join(named) or "nothing"
         return ChangeOutput(

@@ -55,39 +55,10 @@ class EntryForm(Dialog[Entry | None]):
 
     def compose(self) -> ComposeResult:
         entry = self.entry
-        confidence = entry.confidence if entry else DEFAULT_CONFIDENCE
         with Vertical(id="form-dialog", classes="dialog"):
             yield Static(self.heading, classes="dialog-title")
             with Grid(id="form-fields"):
-                yield Label("Type")
-                yield Select(
-                    [(name, name) for name in ENTRY_TYPES],
-                    value=entry.type if entry else "til",
-                    allow_blank=False,
-                    compact=True,
-                    id="form-type",
-                )
-                yield Label("Title")
-                yield TextBox(entry.title if entry else "", compact=True, id="form-title")
-                yield Label("Tags")
-                yield TextBox(
-                    ", ".join(entry.tags) if entry else "",
-                    placeholder="comma separated",
-                    compact=True,
-                    id="form-tags",
-                )
-                yield Label("Project")
-                yield TextBox(
-                    (entry.project or "") if entry else "", compact=True, id="form-project"
-                )
-                yield Label("Confidence")
-                yield Select(
-                    [(str(level), level) for level in range(6)],
-                    value=confidence,
-                    allow_blank=False,
-                    compact=True,
-                    id="form-confidence",
-                )
+                yield from self._compose_fields()
             yield ContentArea(entry.content if entry else "", id="form-content")
             yield Label("Context (key: value lines; error, keyword and file repeat)")
             yield ContentArea(context_block(entry), id="form-context")
@@ -95,6 +66,38 @@ class EntryForm(Dialog[Entry | None]):
                 yield Button("Save (ctrl+s)", variant="primary", id="form-save", compact=True)
                 yield Button("Cancel (esc)", id="form-cancel", compact=True)
         yield Footer()
+
+    def _compose_fields(self) -> ComposeResult:
+        """The labelled one-line fields: type, title, tags, project and confidence."""
+        entry = self.entry
+        confidence = entry.confidence if entry else DEFAULT_CONFIDENCE
+        yield Label("Type")
+        yield Select(
+            [(name, name) for name in ENTRY_TYPES],
+            value=entry.type if entry else "til",
+            allow_blank=False,
+            compact=True,
+            id="form-type",
+        )
+        yield Label("Title")
+        yield TextBox(entry.title if entry else "", compact=True, id="form-title")
+        yield Label("Tags")
+        yield TextBox(
+            ", ".join(entry.tags) if entry else "",
+            placeholder="comma separated",
+            compact=True,
+            id="form-tags",
+        )
+        yield Label("Project")
+        yield TextBox((entry.project or "") if entry else "", compact=True, id="form-project")
+        yield Label("Confidence")
+        yield Select(
+            [(str(level), level) for level in range(6)],
+            value=confidence,
+            allow_blank=False,
+            compact=True,
+            id="form-confidence",
+        )
 
     def on_mount(self) -> None:
         self.initial = self.values()

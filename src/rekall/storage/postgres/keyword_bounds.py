@@ -84,6 +84,24 @@ def ranked_rows(
     return lists
 
 
+def rows_to_rank(
+    scored: str,
+    clause: str,
+    filter_params: list[Any],
+    within: Sequence[tuple[str, list[Any], int]] | None,
+) -> tuple[str, list[Any]]:
+    """The scored rows keyword_repo.ranked() orders, and their parameters: every match, or
+    the union of the lists in within (ranked_rows()). scored: a SELECT to add conditions to,
+    clause: the filters' SQL (AND ...) and filter_params their parameters."""
+    if within is None:  # OFFSET 0: the rank in ranked() would otherwise call ts_rank twice
+        return f"{scored} WHERE e.search @@ q.query{clause} OFFSET 0", filter_params
+    # Each list ranked as it is read: a second visit of each row cost as much again.
+    rows = " UNION ".join(
+        f"({scored} WHERE {condition}{clause} LIMIT %s)" for condition, _, _ in within
+    )
+    return rows, [v for _, ps, most in within for v in (*ps, *filter_params, most)]
+
+
 def _any(parts: Sequence[tuple[str, list[Any]]], chosen: Sequence[int], vector: str) -> str:
     return f"{vector} @@ (" + " || ".join(parts[i][0] for i in chosen) + ")"
 

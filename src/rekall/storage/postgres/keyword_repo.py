@@ -11,7 +11,12 @@ from rekall.core.entries import EntryFilter
 from rekall.core.results import HIGHLIGHT_CLOSE, HIGHLIGHT_OPEN
 from rekall.storage.fts_repo import DOCUMENT_COUNT_CAP, EntryFields, KeywordHit, KeywordQuery
 from rekall.storage.postgres.entries_repo import filter_clause
-from rekall.storage.postgres.keyword_bounds import STATS_CTE, estimated_count, ranked_rows
+from rekall.storage.postgres.keyword_bounds import (
+    STATS_CTE,
+    estimated_count,
+    ranked_rows,
+    rows_to_rank,
+)
 from rekall.storage.postgres.schema_keyword import TS_CONFIG
 from rekall.storage.postgres.typed_words import resolved, typed_count, typed_cte, typed_query
 
@@ -172,23 +177,12 @@ def ranked(
     """
     parts = phrase_queries(query)
     names = [f"p{index}" for index in range(len(parts))]
-    joiner = " && " if query.require_all else " || "
-    phrases = ", ".join(f"{sql} AS {alias}" for (sql, _), alias in zip(parts, names, strict=True))
     clause, filter_params = filter_clause(filters)
-    frequencies = "".join(
-        f"ts_rank('{RANK_WEIGHTS}', e.search, q.{alias}) AS {alias}, " for alias in names
-    )
-    scored = (
-        f"SELECT e.seq, {frequencies}{LENGTH_NORM} AS norm, e.context_search @@ q.every "
-        f"AS in_context FROM entries e, {name}_q q"
-    )
-    rows, rows_params = _rows_to_rank(scored, clause, filter_params, within)
+    rows, rows_params = rows_to_rank(_scored_select(name, names), clause, filter_params, within)
     rank = " + ".join(f"%s * {_saturated(alias)}" for alias in names)
     typed, typed_params = typed_cte(query)
-    every = " && ".join(names)
     ctes = (
-        f"{typed}{name}_q AS (SELECT *, ({joiner.join(names)}) AS query, ({every}) AS every, "
-        f"({AVERAGE_LENGTH}) AS average FROM (SELECT {phrases}) p), "
+        f"{typed}{_query_cte(name, parts, names, query.require_all)}"
         f"{name} AS (SELECT seq, {rank} AS rank, in_context FROM ({rows}) r "
         "ORDER BY in_context DESC, rank DESC, seq LIMIT %s)"
     )
@@ -202,20 +196,27 @@ def ranked(
     )
 
 
-def _rows_to_rank(
-    scored: str,
-    clause: str,
-    filter_params: list[Any],
-    within: Sequence[tuple[str, list[Any], int]] | None,
-) -> tuple[str, list[Any]]:
-    """The scored rows ranked() orders: every match, or the union of the lists in within."""
-    if within is None:  # OFFSET 0: the rank in ranked() would otherwise call ts_rank twice
-        return f"{scored} WHERE e.search @@ q.query{clause} OFFSET 0", filter_params
-    # Each list ranked as it is read: a second visit of each row cost as much again.
-    rows = " UNION ".join(
-        f"({scored} WHERE {condition}{clause} LIMIT %s)" for condition, _, _ in within
+def _query_cte(
+    name: str, parts: list[tuple[str, list[str]]], names: list[str], require_all: bool
+) -> str:
+    """CTE {name}_q and a comma: each phrase's tsquery (named), query, every, average length."""
+    joiner = " && " if require_all else " || "
+    phrases = ", ".join(f"{sql} AS {alias}" for (sql, _), alias in zip(parts, names, strict=True))
+    return (
+        f"{name}_q AS (SELECT *, ({joiner.join(names)}) AS query, ({' && '.join(names)}) AS every, "
+        f"({AVERAGE_LENGTH}) AS average FROM (SELECT {phrases}) p), "
     )
-    return rows, [v for _, ps, most in within for v in (*ps, *filter_params, most)]
+
+
+def _scored_select(name: str, names: list[str]) -> str:
+    """SELECT of the rows' ts_rank per phrase, norm and in_context, conditions to follow."""
+    frequencies = "".join(
+        f"ts_rank('{RANK_WEIGHTS}', e.search, q.{alias}) AS {alias}, " for alias in names
+    )
+    return (
+        f"SELECT e.seq, {frequencies}{LENGTH_NORM} AS norm, e.context_search @@ q.every "
+        f"AS in_context FROM entries e, {name}_q q"
+    )
 
 
 def _top_rows_select(name: str, headline: bool) -> str:

@@ -15,6 +15,7 @@ from rekall.storage.postgres.schema_keyword import (
     search_vector,
     words,
 )
+from rekall.storage.sql_script import joined_script
 
 Migration = Callable[[Any], None]
 DIMENSIONS = 384
@@ -54,14 +55,21 @@ def raise_build_memory(conn: Any) -> None:
 
 def m001_create_entries(conn: Any) -> None:
     """Entries, tags, links, context, vectors with an HNSW index, and the meta counters."""
-    conn.execute(
-        f"""
+    tables = (_m001_entries_sql(), _m001_owned_tables_sql(), _m001_embeddings_sql())
+    conn.execute(joined_script(_m001_meta_sql(), *tables))
+
+
+def _m001_meta_sql() -> str:
+    return """\
         -- Ids, tags and keywords compare and sort by bytes ("C"), as on SQLite, whatever the
         -- database's locale: id prefixes are ranges, and exports list tags in one order.
         CREATE TABLE meta (key TEXT PRIMARY KEY, value BIGINT NOT NULL);
         INSERT INTO meta (key, value) VALUES ('generation', 0);
-        INSERT INTO meta (key, value) VALUES ('uid', floor(random() * 9e15)::bigint);
+        INSERT INTO meta (key, value) VALUES ('uid', floor(random() * 9e15)::bigint);"""
 
+
+def _m001_entries_sql() -> str:
+    return f"""\
         -- seq is an identity: a deleted entry's number is never handed out again.
         CREATE TABLE entries (
             seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -94,8 +102,12 @@ def m001_create_entries(conn: Any) -> None:
         CREATE INDEX entries_project ON entries(project);
         CREATE INDEX entries_updated ON entries(updated_at);
         CREATE INDEX entries_next_review ON entries(next_review);
-        CREATE INDEX entries_search ON entries USING gin (search);
+        CREATE INDEX entries_search ON entries USING gin (search);"""
 
+
+def _m001_owned_tables_sql() -> str:
+    """The tables of rows that belong to an entry: tags, links and context."""
+    return f"""\
         CREATE TABLE tags (
             entry_id TEXT COLLATE "C" NOT NULL {_OWNED},
             tag TEXT COLLATE "C" NOT NULL,
@@ -131,8 +143,12 @@ def m001_create_entries(conn: Any) -> None:
             model_id TEXT NOT NULL,
             dimensions INTEGER NOT NULL CHECK (dimensions > 0),
             vector BYTEA NOT NULL CHECK (length(vector) = dimensions * 4)
-        );
+        );"""
 
+
+def _m001_embeddings_sql() -> str:
+    """The entry vectors and their first HNSW index (m004 builds it again)."""
+    return f"""\
         CREATE TABLE embeddings (
             entry_seq BIGINT PRIMARY KEY REFERENCES entries(seq) ON DELETE CASCADE DEFERRABLE,
             model_id TEXT NOT NULL,
@@ -141,9 +157,7 @@ def m001_create_entries(conn: Any) -> None:
             vector vector({DIMENSIONS}) NOT NULL,
             generation BIGINT NOT NULL
         );
-        CREATE INDEX embeddings_hnsw ON embeddings USING hnsw (vector vector_cosine_ops);
-        """
-    )
+        CREATE INDEX embeddings_hnsw ON embeddings USING hnsw (vector vector_cosine_ops);"""
 
 
 def m002_add_tokens_and_authors(conn: Any) -> None:
@@ -228,7 +242,12 @@ def m006_add_embedding_pieces(conn: Any) -> None:
     `rekall index rebuild` embeds them.
     """
     conn.execute(
-        f"""
+        joined_script(_m006_pieces_table_sql(), _m006_pieces_triggers_sql(), blank_lines=False)
+    )
+
+
+def _m006_pieces_table_sql() -> str:
+    return f"""\
         CREATE TABLE embedding_pieces (
             entry_seq BIGINT NOT NULL REFERENCES embeddings(entry_seq) ON DELETE CASCADE,
             piece INTEGER NOT NULL CHECK (piece BETWEEN 1 AND 65535),
@@ -240,7 +259,12 @@ def m006_add_embedding_pieces(conn: Any) -> None:
             generation BIGINT NOT NULL,
             PRIMARY KEY (entry_seq, piece)
         );
-        {PIECES_HNSW_INDEX};
+        {PIECES_HNSW_INDEX};"""
+
+
+def _m006_pieces_triggers_sql() -> str:
+    """Triggers: a piece must match its entry's vector, and goes when that vector changes."""
+    return """\
         CREATE FUNCTION rekall_piece_matches() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
             IF NOT EXISTS (SELECT 1 FROM embeddings WHERE entry_seq = NEW.entry_seq
@@ -262,9 +286,7 @@ def m006_add_embedding_pieces(conn: Any) -> None:
         CREATE TRIGGER embeddings_drop_pieces AFTER UPDATE OF model_id, content_hash
             ON embeddings FOR EACH ROW
             WHEN (OLD.model_id <> NEW.model_id OR OLD.content_hash <> NEW.content_hash)
-            EXECUTE FUNCTION rekall_drop_pieces();
-        """
-    )
+            EXECUTE FUNCTION rekall_drop_pieces();"""
 
 
 MIGRATIONS: tuple[Migration, ...] = (
