@@ -15,7 +15,7 @@ def test_build_memory_is_the_larger_of_the_floor_and_the_servers_setting(
 ) -> None:
     import psycopg
 
-    from rekall.storage.postgres.schema import raise_build_memory
+    from rekall.storage.postgres.schema_vectors import raise_build_memory
 
     with psycopg.connect(postgres_url) as conn:
         # As a team's ALTER DATABASE or ALTER SYSTEM would: the session starts with it.

@@ -6,7 +6,7 @@ import struct
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from rekall.storage.postgres.schema import raise_build_memory
+from rekall.storage.postgres.schema_vectors import raise_build_memory
 
 # Below this many rows a plain INSERT costs less than a temporary table and a COPY.
 COPY_FROM = 64
