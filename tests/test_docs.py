@@ -1,4 +1,4 @@
-"""The README stays true: every command is shown, and CI runs the README's test command."""
+"""The README and docs stay true to the code: commands, help examples, CI, read-only tools."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 import pytest
+from click.testing import CliRunner
 
 from rekall.interfaces.cli.main import cli, register_commands
 
@@ -61,3 +62,38 @@ def test_each_decision_file_is_headed_by_its_own_number() -> None:
         number = path.name.split("-", 1)[0]
         heading = path.read_text(encoding="utf-8").splitlines()[0]
         assert heading.startswith(f"# {number}: "), f"{path.name} is headed {heading!r}"
+
+
+def help_commands(group: click.Group, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every command and group as argv, the root included, e.g. ('token', 'create')."""
+    register_commands()
+    found = [path]
+    for name, command in sorted(group.commands.items()):
+        if isinstance(command, click.Group):
+            found.extend(help_commands(command, (*path, name)))
+        else:
+            found.append((*path, name))
+    return found
+
+
+@pytest.mark.parametrize("argv", help_commands(cli), ids=" ".join)
+def test_each_help_example_is_on_a_line_of_its_own(argv: tuple[str, ...]) -> None:
+    command: click.Command = cli
+    for name in argv:
+        assert isinstance(command, click.Group)
+        command = command.commands[name]
+    examples = [line.strip() for line in (command.epilog or "").splitlines()]
+    examples = [line for line in examples if line.startswith("rekall ")]
+    shown = CliRunner().invoke(cli, [*argv, "--help"], prog_name="rekall", terminal_width=200)
+    lines = {line.strip() for line in shown.output.splitlines()}
+    for example in examples:  # click joins the lines of a paragraph unless marked \b
+        assert example in lines, f"'rekall {' '.join(argv)} --help' runs {example!r} together"
+
+
+def test_the_team_server_doc_lists_every_tool_a_read_only_token_may_call() -> None:
+    from rekall.interfaces.mcp.server import TOOL_HINTS, WRITE_TOOLS
+
+    text = " ".join((ROOT / "docs" / "team-server.md").read_text(encoding="utf-8").split())
+    listed = re.search(r"A read-only token may call only the read tools: ([^;]+);", text)
+    assert listed, "docs/team-server.md must list what a read-only token may call"
+    assert set(re.findall(r"`(\w+)`", listed.group(1))) == set(TOOL_HINTS) - WRITE_TOOLS

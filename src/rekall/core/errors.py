@@ -10,6 +10,7 @@ RekallError
  │    ├── UnusableDatabaseError  the file is corrupt, another program's, or Rekall 0.3's
  │    ├── MigrationError     a schema upgrade failed (the database is rolled back)
  │    └── NewerSchemaError   the database was written by a newer Rekall
+ ├── ConflictError           input that clashes with the base, e.g. an active token's name
  ├── ModelError              the embedding model is missing, partial or wrong
  └── ClientConfigError       an MCP client's config file cannot be read or safely edited
 """
@@ -64,6 +65,11 @@ class MigrationError(StorageError):
 
 class NewerSchemaError(StorageError):
     """The database schema is newer than this version of Rekall understands."""
+
+
+class ConflictError(RekallError):
+    """The request is well formed but clashes with what the base holds, such as a new token
+    named like an active one: the fix is in the base (revoke it first), not in the input."""
 
 
 class ModelError(RekallError):

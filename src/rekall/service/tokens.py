@@ -1,4 +1,9 @@
-"""Bearer tokens for the HTTP server: created once and shown once, kept as hashes, revocable."""
+"""Bearer tokens for the HTTP server: created once and shown once, kept as hashes, revocable.
+
+The rule: once the base records a token, active or revoked, every HTTP request needs a valid
+one, on loopback too. Revoking the last token therefore never reopens a server (a reverse
+proxy may forward anyone to loopback); only purging the revoked records does, on purpose.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from rekall.core.errors import NotFoundError, ValidationError
+from rekall.core.errors import ConflictError, NotFoundError, ValidationError
 from rekall.storage.tokens_repo import TokenRecord
 
 if TYPE_CHECKING:
@@ -30,7 +35,9 @@ class TokenOperations:
         self.clock = clock
 
     def create(self, name: str, read_only: bool = False) -> tuple[TokenRecord, str]:
-        """A new token and its secret, which is never stored. Raises ValidationError."""
+        """A new token and its secret, which is never stored; a revoked token's name may be
+        reused. Raises ValidationError for a bad name, ConflictError when an active token has
+        the name."""
         if not NAME.match(name):
             raise ValidationError(
                 f"'{name}' is not a token name; use 1-64 letters, digits, '.', '_', '@' or '-' "
@@ -41,7 +48,11 @@ class TokenOperations:
         secret = PREFIX + secrets.token_urlsafe(32)
         now = self.clock()
         with self.db.write() as (conn, _):
-            self.db.repos.tokens.add_token(conn, name, token_hash(secret), read_only, now)
+            if not self.db.repos.tokens.add_token(conn, name, token_hash(secret), read_only, now):
+                raise ConflictError(
+                    f"an active token is named '{name}'; revoke it first "
+                    f"('rekall token revoke {name}') to replace it, or pick another name"
+                )
         return TokenRecord(name, read_only, now, None), secret
 
     def list(self) -> list[TokenRecord]:
@@ -63,6 +74,18 @@ class TokenOperations:
             return self.db.repos.tokens.find_token(conn, token_hash(secret.strip()))
 
     def any_active(self) -> bool:
-        """True when at least one token is not revoked: the HTTP server then requires one."""
+        """True when at least one token is not revoked: a client can then get in."""
         with self.db.read() as conn:
             return self.db.repos.tokens.count_active(conn) > 0
+
+    def required(self) -> bool:
+        """True when the base records any token, revoked ones too: the HTTP server then
+        requires a valid token on every request, whatever address it serves."""
+        with self.db.read() as conn:
+            return self.db.repos.tokens.count_tokens(conn) > 0
+
+    def purge(self) -> int:
+        """Delete the records of revoked tokens; how many there were. With no active token
+        left, a loopback HTTP server started afterwards is open to this machine again."""
+        with self.db.write() as (conn, _):
+            return self.db.repos.tokens.purge_revoked(conn)

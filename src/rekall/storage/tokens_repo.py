@@ -6,9 +6,17 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
-from rekall.core.errors import ValidationError
-
 COLUMNS = "name, read_only, created_at, revoked_at"
+
+# A revoked token's name may be given to a new token: the row takes the new hash, so the
+# old token stays refused, and the base still shows that tokens are in use. An active
+# token's row is left alone (no row changes), which the caller reports as a conflict.
+UPSERT = """
+    INSERT INTO tokens (name, token_hash, read_only, created_at) VALUES ({p}, {p}, {p}, {p})
+    ON CONFLICT (name) DO UPDATE SET token_hash = excluded.token_hash,
+        read_only = excluded.read_only, created_at = excluded.created_at, revoked_at = NULL
+    WHERE tokens.revoked_at IS NOT NULL
+"""
 
 
 @dataclass(frozen=True)
@@ -27,14 +35,11 @@ class TokenRecord:
 
 def add_token(
     conn: sqlite3.Connection, name: str, token_hash: str, read_only: bool, now: str
-) -> None:
-    """Store a new token's hash. Raises ValidationError when the name is taken."""
-    if conn.execute("SELECT 1 FROM tokens WHERE name = ?", (name,)).fetchone():
-        raise ValidationError(f"a token named '{name}' exists; revoke it or pick another name")
-    conn.execute(
-        "INSERT INTO tokens (name, token_hash, read_only, created_at) VALUES (?, ?, ?, ?)",
-        (name, token_hash, int(read_only), now),
-    )
+) -> bool:
+    """Store a new token's hash, replacing a revoked token of that name; False (and nothing
+    stored) when an active token has the name."""
+    cursor = conn.execute(UPSERT.format(p="?"), (name, token_hash, int(read_only), now))
+    return cursor.rowcount > 0
 
 
 def list_tokens(conn: sqlite3.Connection) -> list[TokenRecord]:
@@ -63,3 +68,13 @@ def find_token(conn: sqlite3.Connection, token_hash: str) -> TokenRecord | None:
 def count_active(conn: sqlite3.Connection) -> int:
     """How many tokens are not revoked."""
     return int(conn.execute("SELECT count(*) FROM tokens WHERE revoked_at IS NULL").fetchone()[0])
+
+
+def count_tokens(conn: sqlite3.Connection) -> int:
+    """How many tokens the base records, revoked ones included."""
+    return int(conn.execute("SELECT count(*) FROM tokens").fetchone()[0])
+
+
+def purge_revoked(conn: sqlite3.Connection) -> int:
+    """Delete the records of revoked tokens; how many there were."""
+    return int(conn.execute("DELETE FROM tokens WHERE revoked_at IS NOT NULL").rowcount)

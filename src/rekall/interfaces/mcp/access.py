@@ -29,22 +29,25 @@ def unauthorized(reason: str) -> JSONResponse:
 class TokenGate:
     """ASGI middleware: when tokens are required, a request without a valid one gets 401.
 
-    always: tokens are required from the start (the base had tokens when the server
-    started); else, on a loopback server of a base without tokens, only once one is created.
-    The check reads the base on every request, so a revoked token stops working at once.
+    required: tokens are required from the start (the base records tokens, revoked ones
+    included). Else, on a loopback server of a base that never had one, from the first
+    request after one is created; from then on for the life of the server, so that nothing
+    done to the base (revoking, purging) turns a guarded server into an open one. The token
+    is checked against the base on every request, so a revoked one stops working at once.
     """
 
-    def __init__(self, app: ASGIApp, service: Rekall, always: bool) -> None:
+    def __init__(self, app: ASGIApp, service: Rekall, required: bool) -> None:
         self.app = app
         self.service = service
-        self.always = always
+        self.required = required
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        required = self.always or await anyio.to_thread.run_sync(self.service.tokens.any_active)
-        if required:
+        if not self.required:
+            self.required = await anyio.to_thread.run_sync(self.service.tokens.required)
+        if self.required:
             scheme, _, secret = Headers(scope=scope).get("authorization", "").partition(" ")
             caller = None
             if scheme.lower() == "bearer" and secret.strip():

@@ -86,7 +86,7 @@ def url(host: str, port: int) -> str:
 
 def serve_http(host: str = "127.0.0.1", port: int = DEFAULT_PORT) -> None:
     """Serve streamable HTTP until interrupted. Raises RekallError on open (a taken port too),
-    UsageError when a non-loopback address is asked for while the base has no token."""
+    UsageError when a non-loopback address is asked for while the base has no active token."""
     import uvicorn
 
     from rekall.interfaces.mcp.access import TokenGate
@@ -94,13 +94,14 @@ def serve_http(host: str = "127.0.0.1", port: int = DEFAULT_PORT) -> None:
     service = open_service()
     listener = None
     try:
-        guarded = service.tokens.any_active()
-        if host not in LOOPBACK_HOSTS and not guarded:
+        active = service.tokens.any_active()
+        if host not in LOOPBACK_HOSTS and not active:
             raise UsageError(
                 f"serving on {host} makes the base reachable from other machines, so it needs "
                 "tokens: create one with 'rekall token create NAME' (clients send it as "
                 "'Authorization: Bearer TOKEN'), or serve on 127.0.0.1"
             )
+        guarded = service.tokens.required()
         listener = bind(host, port)
         server = build_server(service)
         # With tokens the bearer token is the guard, and Host names are whatever a reverse
@@ -113,14 +114,25 @@ def serve_http(host: str = "127.0.0.1", port: int = DEFAULT_PORT) -> None:
         app = server.streamable_http_app(
             streamable_http_path=PATH, host=host, transport_security=security
         )
-        gate = TokenGate(app if guarded else LocalOriginOnly(app), service, always=guarded)
-        mode = "tokens required" if guarded else "loopback only, no tokens yet"
-        tell_stderr(f"Rekall MCP server on {url(host, port)} ({mode}; Ctrl+C to stop)")
+        gate = TokenGate(app if guarded else LocalOriginOnly(app), service, required=guarded)
+        tell_stderr(f"Rekall MCP server on {url(host, port)} ({mode(guarded, active)})")
         uvicorn.Server(uvicorn.Config(gate, log_level="warning")).run(sockets=[listener])
     finally:
         service.close()
         if listener is not None:
             listener.close()
+
+
+def mode(guarded: bool, active: bool) -> str:
+    """What the startup line says about who may connect."""
+    if not guarded:
+        return "loopback only, no tokens yet; Ctrl+C to stop"
+    if not active:
+        return (
+            "tokens required, none active: every request gets 401 until 'rekall token create "
+            "NAME'; Ctrl+C to stop"
+        )
+    return "tokens required; Ctrl+C to stop"
 
 
 def bind(host: str, port: int) -> socket.socket:

@@ -4,18 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from rekall.core.errors import ValidationError
-from rekall.storage.tokens_repo import COLUMNS, TokenRecord
+from rekall.storage.tokens_repo import COLUMNS, UPSERT, TokenRecord
 
 
-def add_token(conn: Any, name: str, token_hash: str, read_only: bool, now: str) -> None:
-    """Store a new token's hash. Raises ValidationError when the name is taken."""
-    if conn.execute("SELECT 1 FROM tokens WHERE name = %s", (name,)).fetchone():
-        raise ValidationError(f"a token named '{name}' exists; revoke it or pick another name")
-    conn.execute(
-        "INSERT INTO tokens (name, token_hash, read_only, created_at) VALUES (%s, %s, %s, %s)",
-        (name, token_hash, read_only, now),
-    )
+def add_token(conn: Any, name: str, token_hash: str, read_only: bool, now: str) -> bool:
+    """Store a new token's hash, replacing a revoked token of that name; False (and nothing
+    stored) when an active token has the name."""
+    cursor = conn.execute(UPSERT.format(p="%s"), (name, token_hash, read_only, now))
+    return bool(cursor.rowcount > 0)
 
 
 def list_tokens(conn: Any) -> list[TokenRecord]:
@@ -44,3 +40,13 @@ def find_token(conn: Any, token_hash: str) -> TokenRecord | None:
 def count_active(conn: Any) -> int:
     """How many tokens are not revoked."""
     return int(conn.execute("SELECT count(*) FROM tokens WHERE revoked_at IS NULL").fetchone()[0])
+
+
+def count_tokens(conn: Any) -> int:
+    """How many tokens the base records, revoked ones included."""
+    return int(conn.execute("SELECT count(*) FROM tokens").fetchone()[0])
+
+
+def purge_revoked(conn: Any) -> int:
+    """Delete the records of revoked tokens; how many there were."""
+    return int(conn.execute("DELETE FROM tokens WHERE revoked_at IS NOT NULL").rowcount)
