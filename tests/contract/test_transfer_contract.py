@@ -5,6 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
+from rekall.core.entries import content_hash
+from rekall.core.pieces import body_pieces
 from rekall.service import Rekall
 from tests.service.test_transfer import A, B, C, document, entry, link, write_json
 
@@ -59,3 +63,23 @@ def test_reimport_with_skip_changes_nothing(any_backend: Rekall, tmp_path: Path)
     assert report.added == 0
     assert any_backend.export_json() == before
     assert any_backend.db.generation() == generation
+
+
+@pytest.mark.model
+def test_vectors_and_pieces_read_by_entry_id(any_backend: Rekall) -> None:
+    from tests.service.test_copy_derived import LONG, MODEL
+
+    long = any_backend.add("reference", "Deploy runbook", LONG)
+    short = any_backend.add("til", "nohup survives logout", "SIGHUP")
+    with any_backend.db.read() as conn:
+        every = any_backend.db.repos.transfer.vectors_by_id(conn, MODEL)
+        some = any_backend.db.repos.transfer.vectors_by_id(conn, MODEL, [short.id, "01NONE"])
+        pieces = any_backend.db.repos.transfer.pieces_by_id(conn, MODEL)
+    assert set(every) == {long.id, short.id}
+    assert some == {short.id: every[short.id]}
+    text = long.embedding_text()
+    digest, rows = pieces[long.id]
+    assert set(pieces) == {long.id}
+    assert digest == content_hash(text) == every[long.id][0]
+    assert [h for h, _ in rows] == [content_hash(piece) for piece in body_pieces(text)]
+    assert all(len(blob) == 384 * 4 for _, blob in rows)

@@ -50,7 +50,7 @@ def test_copy_to_the_server_and_back_keeps_every_field(
         assert (report.entries, report.added, report.links) == (5, 5, 3)
         assert (report.vectors_copied, report.embedded) == (5, 0)
         assert everything(team) == everything(personal)
-        assert report.verified == ["5 entries", "3 links", "5 vectors"]
+        assert report.verified == ["5 entries", "3 links", "5 vectors", "0 body-piece vectors"]
 
         again = copy_base(personal, team)
         assert (again.added, again.replaced, again.unchanged, again.vectors_copied) == (0, 0, 5, 0)

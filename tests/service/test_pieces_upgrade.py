@@ -66,6 +66,9 @@ def test_an_old_sqlite_base_is_upgraded_then_rebuilt_with_pieces(
         assert titles[0] != RUNBOOK  # what the model reads of the whole entry misses it
         report = service.rebuild_index()
         assert report.embedded == 1
+        with service.db.read() as conn:
+            rows = conn.execute("SELECT entry_seq, vector FROM embeddings").fetchall()
+        assert {r[0]: bytes(r[1]) for r in rows} == vectors  # only the pieces were added
         findings = {f.name: f for f in service.check().findings}
         assert findings["body pieces"].detail.startswith("all 1 long entries have current")
         assert findings["vectors"].ok

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rekall.core.errors import StorageError, ValidationError
 from rekall.core.records import EntryRecord, ExportDocument
+from rekall.service import copy_derived
 from rekall.service.import_writer import VectorSupply, supply_from_export
 from rekall.service.indexing import Progress
 from rekall.service.semantic import DIMENSIONS
@@ -18,6 +20,7 @@ from rekall.service.transfer import ImportReport, document_in, import_document
 if TYPE_CHECKING:
     from rekall.service.facade import Rekall
     from rekall.storage.contract import Store
+    from rekall.storage.transfer_repo import StoredPieces
 
 
 @dataclass
@@ -34,7 +37,10 @@ class CopyReport:
     links_added: int = 0
     links_removed: int = 0
     vectors_copied: int = 0
+    vectors_replaced: int = 0
     embedded: int = 0
+    piece_vectors_copied: int = 0
+    long_without_pieces: int = 0
     context_vectors: int = 0
     other_target_entries: int = 0
     seconds: float = 0.0
@@ -50,6 +56,8 @@ class SourceData:
 
     document: ExportDocument
     supply: VectorSupply
+    model_id: str
+    pieces: dict[str, StoredPieces] = field(default_factory=dict)
 
     @property
     def records(self) -> dict[str, EntryRecord]:
@@ -60,19 +68,22 @@ def copy_base(source: Rekall, target: Rekall, progress: Progress | None = None) 
     """Copy every entry, tag, link, context, review state and vector of source into target.
 
     Entries are matched by id and made equal to the source's (re-running changes nothing).
-    Vectors follow the export's rule: those stored under the id of the weights in use (their
-    fingerprint) whose text is unchanged are copied, never re-embedded; the others are not
-    copied as current, and those entries are embedded. Everything is written in
-    one transaction and compared field by field before it commits. Raises StorageError when
-    the comparison fails (nothing is written), ValidationError when both are the same base.
+    Vectors follow the export's rule: those of the weights in use (their fingerprint) whose
+    text is unchanged are copied with their body pieces, never re-embedded, even over an
+    unchanged entry's; the others are not, and those entries are embedded. Everything is
+    written in one transaction and compared field by field and bit for bit before it commits.
+    Raises StorageError when that fails (nothing is written), ValidationError when both are
+    the same base.
     """
     if source.db.location == target.db.location:
         raise ValidationError(f"the source and the target are the same base ({source.db.location})")
     started = time.perf_counter()
-    model_id = target.semantic.model_id
-    data = read_source(source.db, model_id)
-    report = CopyReport(source.db.location, target.db.location, entries=len(data.records))
-    report.links = len(data.document.links)
+    data = read_source(source.db, target.semantic.model_id)
+    report = CopyReport(
+        source.db.location, target.db.location, len(data.records), links=len(data.document.links)
+    )
+    with target.db.read() as conn:
+        found = copy_derived.differences(target.db.repos, conn, data.supply, data.pieces)
     imported = import_document(
         target.db,
         target.indexer,
@@ -82,47 +93,68 @@ def copy_base(source: Rekall, target: Rekall, progress: Progress | None = None) 
         dry_run=False,
         progress=progress,
         supply=data.supply,
-        verify=lambda conn: report.verified.extend(verify_copy(target.db, conn, data, model_id)),
+        verify=lambda conn: report.verified.extend(verify_copy(target.db, conn, data, report)),
+        finish=_finisher(target.db, data, found) if found.vectors or found.pieces else None,
     )
-    _count_imported(report, imported)
-    if not report.verified:  # nothing needed writing: compare all the same
-        with target.db.read() as conn:
-            report.verified = verify_copy(target.db, conn, data, model_id)
+    _count_imported(report, imported, found)
     with target.db.read() as conn:
+        if not report.verified:  # nothing needed writing: compare all the same
+            report.verified = verify_copy(target.db, conn, data, report)
         total = target.db.repos.entries.count_entries(conn).get("total", 0)
     report.other_target_entries = total - report.entries
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _count_imported(report: CopyReport, imported: ImportReport) -> None:
+def _finisher(
+    db: Store, data: SourceData, found: copy_derived.Differences
+) -> Callable[[Any, int], None]:
+    """The copy's last writes: the vectors and body pieces the target does not hold yet."""
+
+    def finish(conn: Any, generation: int) -> None:
+        copy_derived.make_equal(db.repos, conn, generation, found, data.supply, data.pieces)
+
+    return finish
+
+
+def _count_imported(
+    report: CopyReport, imported: ImportReport, found: copy_derived.Differences
+) -> None:
     """Set the report's counts of what the import into the target added, replaced and kept."""
     report.added, report.replaced = imported.added, imported.replaced
     report.unchanged = imported.unchanged
     report.links_added, report.links_removed = imported.links_added, imported.links_removed
     report.vectors_copied, report.embedded = imported.vectors_reused, imported.embedded
+    report.vectors_replaced = found.vectors_replaced
+    report.piece_vectors_copied = found.pieces_written
     report.context_vectors = imported.context_vectors
 
 
 def read_source(db: Store, model_id: str) -> SourceData:
     """The source as an export under model_id reads it (that model's vectors that still match
-    their entry's text included), and its context vectors, in one snapshot."""
+    their entry's text included), the body pieces of those vectors, and its context vectors,
+    in one snapshot."""
     with db.read() as conn:
         document = document_in(db.repos, conn, model_id)
         contexts = db.repos.transfer.context_vectors(conn)
+        pieces = db.repos.transfer.pieces_by_id(conn, model_id)
     # The same rule as an import of the export: vectors of model_id, each with its text hash.
     supply, _ = supply_from_export(document.vectors, model_id, DIMENSIONS, db.location)
     context = {
         entry_id: (model, len(blob) // 4, blob) for entry_id, (model, blob) in contexts.items()
     }
-    return SourceData(document, dataclasses.replace(supply, context=context))
+    supply = dataclasses.replace(supply, context=context)
+    records = {record.id: record for record in document.entries}
+    pieces = copy_derived.current_pieces(records, supply, pieces)
+    return SourceData(document, supply, model_id, pieces)
 
 
-def verify_copy(db: Store, conn: Any, data: SourceData, model_id: str) -> list[str]:
+def verify_copy(db: Store, conn: Any, data: SourceData, report: CopyReport) -> list[str]:
     """Inside the target's write: compare what it now holds with the source, field by field,
-    and the vectors stored under model_id with those copied.
+    and the vectors and body pieces stored under the model in use with those copied.
 
-    Returns what was checked. Raises StorageError naming the first difference.
+    Returns what was checked; sets how many long entries have no body pieces in the target.
+    Raises StorageError naming the first difference.
     """
     records = data.records
     ids = list(records)
@@ -138,14 +170,19 @@ def verify_copy(db: Store, conn: Any, data: SourceData, model_id: str) -> list[s
     missing = [link.key for link in data.document.links if links.get(link.key) != link]
     if missing:
         raise StorageError(f"link {missing[0]} did not copy; nothing was written")
+    model_id = data.model_id
     vectors = db.repos.transfer.vectors_by_id(conn, model_id)
     wrong = [i for i, blob in data.supply.summary.items() if vectors.get(i, ("", b""))[1] != blob]
     if wrong:
         raise StorageError(f"the vector of entry {wrong[0]} did not copy; nothing was written")
+    pieces, report.long_without_pieces = copy_derived.verify_pieces(
+        db.repos, conn, records, data.pieces, model_id
+    )
     return [
         f"{len(ids)} entries",
         f"{len(data.document.links)} links",
         f"{len(data.supply.summary)} vectors",
+        f"{pieces} body-piece vectors",
     ]
 
 
@@ -157,6 +194,28 @@ def _differences(expected: EntryRecord, found: EntryRecord | None) -> list[str]:
         for item in dataclasses.fields(EntryRecord)
         if getattr(expected, item.name) != getattr(found, item.name)
     ]
+
+
+def copy_notices(report: CopyReport) -> list[str]:
+    """What the copy left as it was or did not carry, and what to run about it."""
+    notices = []
+    if report.other_target_entries:
+        notices.append(
+            f"The target also holds {report.other_target_entries} entries not in the source; "
+            "they were left as they were."
+        )
+    if report.long_without_pieces:
+        notices.append(
+            f"{report.long_without_pieces} long entries have no body-piece vectors in the "
+            "target (the source had none current to copy, or the copy embedded them): "
+            "semantic search reads only their start until 'rekall index rebuild', run on "
+            "the target, embeds them."
+        )
+    notices.append(
+        "Tokens are not copied (they belong to a server): make the target's with "
+        "'rekall token create NAME' there."
+    )
+    return notices
 
 
 def open_location(location: str) -> Rekall:

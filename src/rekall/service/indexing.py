@@ -112,7 +112,8 @@ class Indexer:
                 pieces_out_of_date(pairs, self.db.repos.vectors.stored_pieces(conn, model_id))
             )
         # An entry whose pieces are missing (a base from before them, an import) is embedded
-        # again whole: the same batch makes its vector and its pieces.
+        # again whole, as the same batch makes its vector and its pieces; its current vector
+        # is kept (see _store_batch).
         todo = [
             (p.seq, text)
             for p, stored in pairs
@@ -122,13 +123,16 @@ class Indexer:
             raise ModelError(self.engine.model_problem or "the embedding model is not available")
         done = 0
         for batch in _chunks(todo, REBUILD_BATCH):
-            self._store_batch(batch)
+            self._store_batch(batch, late)
             done += len(batch)
             if progress:
                 progress(done, len(todo))
         return RebuildReport(len(todo), len(pairs) - len(todo), len(pairs))
 
-    def _store_batch(self, batch: list[tuple[int, str]]) -> None:
+    def _store_batch(self, batch: list[tuple[int, str]], late: set[int]) -> None:
+        """Store a batch's vectors and pieces. An entry of late (its vector current, its
+        pieces missing) keeps the vector it has: one embedded again may differ in its last
+        bits (another batch), and a copy elsewhere would no longer hold the same vector."""
         rows = self.vectors_for([text for _, text in batch])
         if rows is None:
             raise ModelError(self.engine.model_problem or "the embedding model is not available")
@@ -140,8 +144,14 @@ class Indexer:
                 for (seq, text), row in zip(batch, rows, strict=True)
                 if live.get(seq) == text
             ]
-            self.db.repos.vectors.upsert_vectors(
-                conn, [(seq, *row) for seq, row in fresh], generation
+            vectors = self.db.repos.vectors
+            kept = {
+                seq
+                for seq, row in fresh
+                if seq in late and vectors.stored_hash(conn, seq, row[0]) == row[2]
+            }
+            vectors.upsert_vectors(
+                conn, [(seq, *row) for seq, row in fresh if seq not in kept], generation
             )
             for seq, row in fresh:
                 self._store_pieces(conn, seq, row, generation)

@@ -22,11 +22,13 @@ FTS_CHECK_ATTEMPTS = 3
 
 @dataclass(frozen=True)
 class Finding:
-    """One health check: its name, whether it passed, and what was found."""
+    """One health check: its name, whether it passed, and what was found. A finding may pass
+    and still name something to do (todo): derived data not built yet, never wrong."""
 
     name: str
     ok: bool
     detail: str
+    todo: bool = False
 
 
 @dataclass

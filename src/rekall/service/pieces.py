@@ -78,17 +78,20 @@ def pieces_state(
     return late, long
 
 
-def pieces_report(late: int, long: int) -> tuple[bool, str]:
-    """`rekall check`'s finding on body pieces: healthy?, and what to say.
+def pieces_report(late: int, long: int) -> tuple[bool, str, bool]:
+    """`rekall check`'s finding on body pieces: healthy?, what to say, and whether there is
+    something to do.
 
-    Missing pieces are reported but do not make a base unhealthy: they are never wrong (the
-    database refuses a piece of other text or weights), only not built yet after an upgrade,
-    an import or a copy, and a health check that failed on them would send every such base
-    through a repair that embeds with the model.
+    Missing pieces are something to do, not a problem: they are never wrong (the database
+    refuses a piece of other text or weights), only not built yet after an upgrade or an
+    import, and a health check that failed on them would send every such base through a
+    repair that embeds with the model.
     """
     if not late:
-        return True, f"all {long} long entries have current body-piece vectors"
-    return True, (
+        return True, f"all {long} long entries have current body-piece vectors", False
+    return (
+        True,
         f"{late} of {long} long entries have no body-piece vectors yet (semantic search reads "
-        "only their start); 'rekall index rebuild' embeds them"
+        "only their start); 'rekall index rebuild' embeds them",
+        True,
     )

@@ -230,12 +230,15 @@ def import_document(
     progress: Progress | None = None,
     supply: VectorSupply | None = None,
     verify: Callable[[Any], None] | None = None,
+    finish: Callable[[Any, int], None] | None = None,
 ) -> ImportReport:
     """Plan, embed, then write everything in one transaction.
 
     Nothing is written when planning fails (ValidationError names the problem), in a dry
     run, or when verify(conn), called before commit, raises. Vectors are embedded before the
-    write, in batches, reporting to progress.
+    write, in batches, reporting to progress. finish(conn, generation), given when the caller
+    has more to write, runs in the same transaction after the plan is written (the write
+    then happens even when the plan changes nothing), verify after it.
     """
     model_id = indexer.engine.model_id
     carried: list[str] = []
@@ -246,11 +249,13 @@ def import_document(
         hashes = db.repos.transfer.seqs_and_hashes(conn, [r.id for r in plan.writes], model_id)
     report = ImportReport(source, strategy, dry_run)
     vectors = prepare_vectors(indexer, plan.writes, hashes, supply, progress, dry_run)
-    if not dry_run and (plan.writes or plan.links_added or plan.links_removed):
+    if not dry_run and (plan.writes or plan.links_added or plan.links_removed or finish):
         with db.write() as (conn, generation):
             # Re-plan on what the base holds now: another process may have written meanwhile.
             plan = plan_import(document, read_state(db.repos, conn, document), strategy, source)
             write_plan(db.repos, conn, plan, vectors, supply, generation, model_id)
+            if finish is not None:
+                finish(conn, generation)
             if verify is not None:
                 verify(conn)  # raising rolls the whole import back
         if len(plan.writes) >= BULK_WRITE_ENTRIES:

@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # annotations only: a cold search imports no more than it run
     from rekall.core.review import ReviewState
     from rekall.storage.fts_repo import EntryFields, KeywordHit, KeywordQuery
     from rekall.storage.tokens_repo import TokenRecord
+    from rekall.storage.transfer_repo import StoredPieces
     from rekall.storage.vector_rows import PendingText, StoredVector
     from rekall.storage.weighed import KeywordCandidates
 
@@ -194,7 +195,10 @@ class TransferRepo(Protocol):
         self, conn: Any, entry_id: str, model_id: str, dimensions: int, vector: bytes
     ) -> None: ...
     def context_vectors(self, conn: Any) -> dict[str, tuple[str, bytes]]: ...
-    def vectors_by_id(self, conn: Any, model_id: str) -> dict[str, tuple[str, bytes]]: ...
+    def vectors_by_id(
+        self, conn: Any, model_id: str, ids: Sequence[str] | None = None
+    ) -> dict[str, tuple[str, bytes]]: ...
+    def pieces_by_id(self, conn: Any, model_id: str) -> dict[str, StoredPieces]: ...
 
 
 class TokensRepo(Protocol):

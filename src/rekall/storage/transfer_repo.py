@@ -166,13 +166,36 @@ def context_vectors(conn: sqlite3.Connection) -> dict[str, tuple[str, bytes]]:
     return context_repo.context_vectors(conn)
 
 
-def vectors_by_id(conn: sqlite3.Connection, model_id: str) -> dict[str, tuple[str, bytes]]:
-    """entry id → (content hash, float32 bytes) of every stored vector of a model."""
-    return {
-        str(row[0]): (str(row[1]), bytes(row[2]))
-        for row in conn.execute(
-            "SELECT e.id, v.content_hash, v.vector FROM embeddings v "
-            "JOIN entries e ON e.seq = v.entry_seq WHERE v.model_id = ?",
-            (model_id,),
-        )
-    }
+def vectors_by_id(
+    conn: sqlite3.Connection, model_id: str, ids: Sequence[str] | None = None
+) -> dict[str, tuple[str, bytes]]:
+    """entry id → (content hash, float32 bytes) of every stored vector of a model (or of
+    those of ids)."""
+    query = (
+        "SELECT e.id, v.content_hash, v.vector FROM embeddings v "
+        "JOIN entries e ON e.seq = v.entry_seq WHERE v.model_id = ?"
+    )
+    chunks = [[]] if ids is None else rows.chunked(ids)
+    found: dict[str, tuple[str, bytes]] = {}
+    for chunk in chunks:
+        where = "" if ids is None else f" AND e.id IN ({rows.marks(chunk)})"
+        for row in conn.execute(query + where, [model_id, *chunk]):
+            found[str(row[0])] = (str(row[1]), bytes(row[2]))
+    return found
+
+
+# An entry's body pieces: the content hash of the vector they belong to, then each piece's
+# (text hash, float32 bytes) in order.
+StoredPieces = tuple[str, list[tuple[str, bytes]]]
+
+
+def pieces_by_id(conn: sqlite3.Connection, model_id: str) -> dict[str, StoredPieces]:
+    """entry id → its body pieces stored under a model (see StoredPieces)."""
+    found: dict[str, StoredPieces] = {}
+    for row in conn.execute(
+        "SELECT e.id, p.content_hash, p.piece_hash, p.vector FROM embedding_pieces p "
+        "JOIN entries e ON e.seq = p.entry_seq WHERE p.model_id = ? ORDER BY e.id, p.piece",
+        (model_id,),
+    ):
+        found.setdefault(str(row[0]), (str(row[1]), []))[1].append((str(row[2]), bytes(row[3])))
+    return found

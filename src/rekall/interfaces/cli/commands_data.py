@@ -13,6 +13,7 @@ from rekall.interfaces.cli.commands_index import progress_bar
 from rekall.interfaces.cli.context import confirm_or_refuse, get_service
 
 if TYPE_CHECKING:
+    from rekall.service.maintenance import Finding
     from rekall.service.transfer import ImportReport
 
 PATH = click.Path(path_type=Path)
@@ -203,10 +204,18 @@ def check(repair: bool, as_json: bool) -> None:
         render.print_json(data)
     else:
         for finding in report.findings:
-            mark = "ok".ljust(8) if finding.ok else render.style("PROBLEM ", fg="red", bold=True)
-            click.echo(f"{mark} {finding.name:<14} {finding.detail}")
+            click.echo(f"{_mark(finding)} {finding.name:<14} {finding.detail}")
     if not report.healthy:
         sys.exit(1)
+
+
+def _mark(finding: Finding) -> str:
+    """ok, to do (passed, with something to run) or PROBLEM, eight columns wide."""
+    if not finding.ok:
+        return render.style("PROBLEM ", fg="red", bold=True)
+    if finding.todo:
+        return render.style("to do   ", fg="yellow")
+    return "ok".ljust(8)
 
 
 COMMANDS = [export, import_, backup, restore, check]

@@ -33,11 +33,12 @@ Examples:
 def db_copy(target: str | None, source: str | None, as_json: bool) -> None:
     """Copy entries, tags, links, contexts, review state and vectors; verified, all or nothing.
 
-    Entries are matched by id, so running it again changes nothing. Vectors are copied, not
-    re-embedded. Entries already in the target and not in the source are left as they are.
+    Entries are matched by id, so running it again changes nothing. Vectors and the body-piece
+    vectors of long entries are copied, not re-embedded. Entries already in the target and not
+    in the source are left as they are. Tokens are not copied: create them on the target.
     """
     from rekall import paths
-    from rekall.service.copying import copy_base, open_location
+    from rekall.service.copying import copy_base, copy_notices, open_location
 
     if target is None and source is None:
         raise click.UsageError("give --to URL|FILE, --from URL|FILE, or both")
@@ -52,21 +53,19 @@ def db_copy(target: str | None, source: str | None, as_json: bool) -> None:
     with progress_bar("Embedding") as advance:
         report = copy_base(source_base, target_base, advance)
     if as_json:
-        render.print_json(report.to_dict())
+        render.print_json({**report.to_dict(), "notices": copy_notices(report)})
         return
     click.echo(
         f"Copied {report.entries} entries from {report.source} to {report.target} in "
         f"{report.seconds:.1f} s: {report.added} added, {report.replaced} replaced, "
         f"{report.unchanged} unchanged; links +{report.links_added}/-{report.links_removed} "
-        f"of {report.links}; {report.vectors_copied} vectors copied, {report.embedded} "
-        f"embedded; verified {', '.join(report.verified)}."
+        f"of {report.links}; {report.vectors_copied} vectors copied, {report.vectors_replaced} "
+        f"replaced (same text, other bits), {report.embedded} embedded; "
+        f"{report.piece_vectors_copied} body-piece vectors copied; "
+        f"verified {', '.join(report.verified)}."
     )
-    if report.other_target_entries:
-        click.echo(
-            f"The target also holds {report.other_target_entries} entries not in the source; "
-            "they were left as they were.",
-            err=True,
-        )
+    for notice in copy_notices(report):
+        click.echo(notice, err=True)
 
 
 COMMANDS = [db]

@@ -11,7 +11,7 @@ from rekall.storage.postgres import bulk
 from rekall.storage.postgres.context_repo import read_contexts as read_contexts
 from rekall.storage.postgres.context_repo import write_context as write_context
 from rekall.storage.rows import RECORD_COLUMNS
-from rekall.storage.transfer_repo import LINK_SELECT
+from rekall.storage.transfer_repo import LINK_SELECT, StoredPieces
 
 
 def read_records(conn: Any, ids: Sequence[str] | None = None) -> dict[str, EntryRecord]:
@@ -164,13 +164,33 @@ def context_vectors(conn: Any) -> dict[str, tuple[str, bytes]]:
     return {str(r[0]): (str(r[1]), bytes(r[2])) for r in rows}
 
 
-def vectors_by_id(conn: Any, model_id: str) -> dict[str, tuple[str, bytes]]:
-    """entry id → (content hash, float32 bytes) of every stored vector of a model."""
+def vectors_by_id(
+    conn: Any, model_id: str, ids: Sequence[str] | None = None
+) -> dict[str, tuple[str, bytes]]:
+    """entry id → (content hash, float32 bytes) of every stored vector of a model (or of
+    those of ids)."""
+    params: list[Any] = [model_id] if ids is None else [model_id, list(ids)]
+    where = "" if ids is None else " AND e.id = ANY(%s)"
     # Binary results: pgvector's own form converts to bytes far faster than text parses.
     with conn.cursor(binary=True) as cursor:
         cursor.execute(
             "SELECT e.id, v.content_hash, v.vector FROM embeddings v "
-            "JOIN entries e ON e.seq = v.entry_seq WHERE v.model_id = %s",
-            (model_id,),
+            "JOIN entries e ON e.seq = v.entry_seq WHERE v.model_id = %s" + where,
+            params,
         )
         return {str(r[0]): (str(r[1]), bulk.read_vector(r[2])) for r in cursor}
+
+
+def pieces_by_id(conn: Any, model_id: str) -> dict[str, StoredPieces]:
+    """entry id → its body pieces stored under a model (see StoredPieces)."""
+    found: dict[str, StoredPieces] = {}
+    with conn.cursor(binary=True) as cursor:
+        cursor.execute(
+            "SELECT e.id, p.content_hash, p.piece_hash, p.vector FROM embedding_pieces p "
+            "JOIN entries e ON e.seq = p.entry_seq WHERE p.model_id = %s ORDER BY e.id, p.piece",
+            (model_id,),
+        )
+        for r in cursor:
+            piece = (str(r[2]), bulk.read_vector(r[3]))
+            found.setdefault(str(r[0]), (str(r[1]), []))[1].append(piece)
+    return found

@@ -1,0 +1,161 @@
+"""`rekall db copy` makes each entry's vector and body pieces the source's, bit for bit, on
+both backends: after another embedding of the same text, after `rekall index rebuild`, and
+when it runs again."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pytest
+
+from rekall.config import Config
+from rekall.service import Rekall, copying
+from rekall.service.copying import copy_base
+from tests.conftest import CliInvoker
+from tests.service.test_body_pieces import ANSWER, PARAGRAPHS, RUNBOOK
+
+if TYPE_CHECKING:
+    from rekall.storage.transfer_repo import StoredPieces
+
+pytestmark = pytest.mark.model
+MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+LONG = "\n\n".join([*PARAGRAPHS, ANSWER])
+
+
+def derived(base: Rekall) -> tuple[dict[str, tuple[str, bytes]], dict[str, StoredPieces]]:
+    """Every vector and every body piece the base stores, by entry id."""
+    with base.db.read() as conn:
+        return (
+            base.db.repos.transfer.vectors_by_id(conn, MODEL),
+            base.db.repos.transfer.pieces_by_id(conn, MODEL),
+        )
+
+
+def nudge_vector(base: Rekall, entry_id: str) -> bytes:
+    """Store the entry's vector one float32 step apart (~1e-7), under the same text hash, as
+    another embedding of the same text may; return the new bytes."""
+    with base.db.write() as (conn, generation):
+        digest, blob = base.db.repos.transfer.vectors_by_id(conn, MODEL)[entry_id]
+        values = np.frombuffer(blob, dtype="<f4").copy()
+        values[0] = np.nextafter(values[0], np.float32(1))
+        seq = base.db.repos.transfer.seqs_and_hashes(conn, [entry_id], MODEL)[entry_id][0]
+        row = (seq, MODEL, values.size, digest, values.tobytes())
+        base.db.repos.vectors.upsert_vectors(conn, [row], generation)
+    return values.tobytes()
+
+
+def drop_pieces(base: Rekall) -> None:
+    """The base as an import or a copy of old left it: vectors without body pieces."""
+    with base.db.write() as (conn, _):
+        conn.execute("DELETE FROM embedding_pieces")
+
+
+@pytest.fixture
+def bases(tmp_path: Path, postgres_url: str) -> list[Rekall]:
+    """A personal file with a long entry and a short one, the server, and a file back."""
+    personal = Rekall(db_file=tmp_path / "personal.db")
+    personal.add("reference", RUNBOOK, LONG, ("ops",))
+    personal.add("til", "nohup survives logout", "SIGHUP is ignored", ("shell",))
+    return [personal, Rekall(Config(database_url=postgres_url)), Rekall(db_file=tmp_path / "b.db")]
+
+
+def test_a_vector_embedded_again_is_replaced_in_both_directions(bases: list[Rekall]) -> None:
+    personal, team, back = bases
+    try:
+        copy_base(personal, team)
+        copy_base(team, back)
+        with team.db.read() as conn:
+            entry_id = next(iter(team.db.repos.transfer.vectors_by_id(conn, MODEL)))
+        nudged = nudge_vector(team, entry_id)
+
+        to_file = copy_base(team, back)  # PostgreSQL → SQLite
+        assert (to_file.unchanged, to_file.vectors_replaced, to_file.vectors_copied) == (2, 1, 0)
+        assert derived(back) == derived(team)
+        assert derived(back)[0][entry_id][1] == nudged
+
+        to_server = copy_base(personal, team)  # SQLite → PostgreSQL
+        assert (to_server.unchanged, to_server.vectors_replaced) == (2, 1)
+        assert derived(team) == derived(personal)
+        assert copy_base(team, back).vectors_replaced == 1  # back had the nudged one
+
+        for source, target in ((personal, team), (team, back)):
+            again = copy_base(source, target)
+            assert (again.unchanged, again.vectors_replaced, again.piece_vectors_copied) == (
+                2,
+                0,
+                0,
+            )
+        assert derived(back) == derived(team) == derived(personal)
+    finally:
+        for base in bases:
+            base.close()
+
+
+def test_body_pieces_are_copied_bit_for_bit(bases: list[Rekall]) -> None:
+    personal, team, back = bases
+    try:
+        pieces = derived(personal)[1]
+        assert [len(rows) for _, rows in pieces.values()] == [3]
+        report = copy_base(personal, team)
+        assert (report.piece_vectors_copied, report.long_without_pieces) == (3, 0)
+        assert report.verified[-1] == "3 body-piece vectors"
+        assert derived(team) == derived(personal)
+        assert copy_base(team, back).piece_vectors_copied == 3
+        assert derived(back) == derived(personal)
+        finding = {f.name: f for f in team.check().findings}["body pieces"]
+        assert (finding.ok, finding.todo) == (True, False)
+        assert copy_base(personal, team).piece_vectors_copied == 0
+    finally:
+        for base in bases:
+            base.close()
+
+
+def test_a_rebuild_adds_pieces_keeps_the_vector_and_a_copy_carries_them(
+    bases: list[Rekall],
+) -> None:
+    personal, team, _ = bases
+    try:
+        drop_pieces(personal)
+        report = copy_base(personal, team)
+        assert (report.piece_vectors_copied, report.long_without_pieces) == (0, 1)
+        notices = copying.copy_notices(report)
+        assert any("1 long entries have no body-piece" in n for n in notices)
+        assert any("rekall token create" in n for n in notices)
+        finding = {f.name: f for f in team.check().findings}["body pieces"]
+        assert (finding.ok, finding.todo) == (True, True)
+
+        vectors = derived(team)[0]
+        assert team.rebuild_index().embedded == 1
+        assert derived(team)[0] == vectors  # only the pieces were added
+        again = copy_base(personal, team)
+        assert (again.unchanged, again.vectors_replaced, again.long_without_pieces) == (2, 0, 0)
+        back = copy_base(team, personal)
+        assert (back.piece_vectors_copied, back.vectors_replaced) == (3, 0)
+        assert derived(personal) == derived(team)
+        assert not {f.name: f for f in personal.check().findings}["body pieces"].todo
+    finally:
+        for base in bases:
+            base.close()
+
+
+def test_the_cli_names_what_is_left_to_do(cli: CliInvoker, postgres_url: str) -> None:
+    assert cli("add", "reference", RUNBOOK, "--content", LONG).exit_code == 0
+    assert cli("add", "til", "nohup survives logout", "--content", "SIGHUP").exit_code == 0
+    copied = cli("db", "copy", "--to", postgres_url)
+    assert copied.exit_code == 0, copied.stderr
+    assert "3 body-piece vectors copied" in copied.stdout
+    assert "Tokens are not copied" in copied.stderr
+    server = {"REKALL_DATABASE_URL": postgres_url}
+    checked = cli("check", env=server)
+    assert checked.exit_code == 0
+    assert "ok       body pieces    all 1 long entries have current" in checked.stdout
+    team = Rekall(Config(database_url=postgres_url))
+    try:
+        drop_pieces(team)
+    finally:
+        team.close()
+    checked = cli("check", env=server)
+    assert checked.exit_code == 0
+    assert "to do    body pieces    1 of 1 long entries have no body-piece" in checked.stdout
