@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -80,3 +83,81 @@ async def test_revoking_the_last_token_never_reopens_a_loopback_server(
     assert cli("token", "purge").exit_code == 0
     with (tmp_path / "third.txt").open("w") as errlog, http_server(port, errlog):
         assert post(port, None) == 200  # purged on purpose: open on loopback again
+
+
+class SlowFirstRead:
+    """Tokens whose first required() read is slow: it began before a token existed and
+    answers False after a later read has answered True; later reads answer False, as after
+    the tokens were revoked and purged (a stand-in for the base's timing)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.later_read_done = threading.Event()
+
+    def required(self) -> bool:
+        self.calls += 1
+        if self.calls == 1:
+            assert self.later_read_done.wait(30)
+            return False
+        self.later_read_done.set()
+        return self.calls == 2
+
+    def check(self, secret: str) -> None:
+        return None
+
+
+async def test_a_late_read_never_lowers_the_guard_of_a_running_server() -> None:
+    import anyio
+
+    from rekall.interfaces.mcp.access import TokenGate
+
+    reached: list[str] = []
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        reached.append(scope["path"])
+
+    tokens = SlowFirstRead()
+    gate = TokenGate(app, SimpleNamespace(tokens=tokens), required=False)  # type: ignore[arg-type]
+    statuses: list[int] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            statuses.append(message["status"])
+
+    def request(path: str) -> dict[str, Any]:
+        return {"type": "http", "path": path, "headers": [], "method": "POST"}
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b""}
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(gate, request("/early"), receive, send)  # its read is slow
+        await anyio.sleep(0.05)
+        await gate(request("/later"), receive, send)  # finds the token: 401
+    await gate(request("/after"), receive, send)
+    # The early request, back from its read, finds the guard raised meanwhile: refused too.
+    assert statuses == [401, 401, 401] and reached == [] and gate.required
+    assert tokens.calls == 2  # once raised, the guard is not read again
+
+
+def test_a_base_with_only_revoked_tokens_is_not_served_beyond_loopback(cli: CliInvoker) -> None:
+    cli("token", "create", "tmp")
+    cli("token", "revoke", "tmp")
+    result = cli("mcp", "--http", "--host", "0.0.0.0", "--port", str(free_port()))
+    assert result.exit_code == 2
+    assert "rekall token create" in result.stderr
+
+
+def test_purge_says_what_it_forgot_and_what_still_holds(cli: CliInvoker) -> None:
+    cli("token", "create", "alice")
+    cli("token", "create", "bob")
+    cli("token", "revoke", "bob")
+    kept = cli("token", "purge")
+    assert kept.exit_code == 0 and "1 revoked token(s) forgotten" in kept.stderr
+    assert "still requires one" in kept.stderr
+    assert [t["name"] for t in json.loads(cli("token", "list", "--json").stdout)] == ["alice"]
+    cli("token", "revoke", "alice")
+    emptied = cli("token", "purge")
+    assert emptied.exit_code == 0 and "1 revoked token(s) forgotten" in emptied.stderr
+    assert "No token is left" in emptied.stderr
+    assert json.loads(cli("token", "list", "--json").stdout) == []

@@ -14,7 +14,7 @@ Examples:
   rekall token create alice     # a new token for alice; the revoked one stays refused
 Once the base has had a token, even a revoked one, `rekall mcp --http` requires one on
 every request, on 127.0.0.1 too; `rekall token purge` removes revoked tokens so that, with
-none active, a loopback server runs open again.
+none active, a loopback server started afterwards runs open.
 """
 
 

@@ -42,11 +42,17 @@ class TokenGate:
         self.required = required
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] == "lifespan":
             await self.app(scope, receive, send)
             return
-        if not self.required:
-            self.required = await anyio.to_thread.run_sync(self.service.tokens.required)
+        if scope["type"] != "http":  # no websocket is served: refused, never let through
+            if scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": 1008})
+            return
+        # Only ever raised: a read begun before a token existed may end after another
+        # request found one, and must not lower the guard again.
+        if not self.required and await anyio.to_thread.run_sync(self.service.tokens.required):
+            self.required = True
         if self.required:
             scheme, _, secret = Headers(scope=scope).get("authorization", "").partition(" ")
             caller = None
@@ -70,16 +76,16 @@ def caller_of(request: Any) -> TokenRecord | None:
 class TokenRights:
     """MCP server middleware: read-only tokens cannot call write tools; writes are authored."""
 
-    def __init__(self, service: Rekall, write_tools: frozenset[str]) -> None:
+    def __init__(self, service: Rekall, read_tools: frozenset[str]) -> None:
         self.service = service
-        self.write_tools = write_tools
+        self.read_tools = read_tools
 
     async def __call__(self, ctx: Any, call_next: Any) -> Any:
         caller = caller_of(ctx.request)
         if caller is None:
             return await call_next(ctx)
         tool = (ctx.params or {}).get("name") if ctx.method == "tools/call" else None
-        if caller.read_only and tool in self.write_tools:
+        if caller.read_only and tool is not None and tool not in self.read_tools:
             message = f"the token '{caller.name}' is read-only; {tool} needs a read-write token"
             return CallToolResult(content=[TextContent(type="text", text=message)], is_error=True)
         with self.service.acting_as(caller.name):

@@ -92,8 +92,9 @@ REVIEW = {
     "list_stale": Hints("Entries left idle", read_only=True),
 }
 TOOL_HINTS = {**READ, **WRITE, **MERGE, **REVIEW}
-# What a read-only token may not call.
-WRITE_TOOLS = frozenset(name for name, hint in TOOL_HINTS.items() if not hint.read_only)
+# What a read-only token may call: an allow-list, so that a tool added without a hint is
+# refused to it rather than let through.
+READ_TOOLS = frozenset(name for name, hint in TOOL_HINTS.items() if hint.read_only)
 
 
 def as_tool(method: Callable[..., BaseModel]) -> Callable[..., CallToolResult]:
@@ -152,7 +153,7 @@ def build_server(service: Rekall) -> MCPServer:
         instructions=INSTRUCTIONS,
         version=__version__,
         log_level="WARNING",
-        middleware=[TokenRights(service, WRITE_TOOLS)],
+        middleware=[TokenRights(service, READ_TOOLS)],
     )
     for name, method, hint in tool_methods(service):
         server.add_tool(
