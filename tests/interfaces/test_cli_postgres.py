@@ -89,3 +89,12 @@ def test_config_show_masks_the_password(cli: CliInvoker) -> None:
     shown = cli("config", "show", env=env)
     assert "postgresql://team:***@db.internal/rekall" in shown.stdout
     assert "s3cret" not in shown.stdout + shown.stderr
+
+
+def test_config_set_writes_a_server_url_that_the_next_command_uses(
+    cli: CliInvoker, postgres_url: str, db_file: Path
+) -> None:
+    result = cli("config", "set", "database_url", postgres_url)
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(cli("stats", "--json").stdout)["storage_backend"] == "postgres"
+    assert not db_file.exists()
