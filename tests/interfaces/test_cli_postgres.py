@@ -46,6 +46,11 @@ def test_commands_work_unchanged_on_the_server(
     assert "embeddings_hnsw (hnsw" in stats["indexes"]
     check = cli("check", env=env)
     assert "pgvector" in check.stdout + check.stderr
+    findings = json.loads(cli("check", "--json", env=env).stdout)["findings"]
+    assert {"links", "superseded_by", "index embeddings_hnsw"} <= {f["name"] for f in findings}
+    lines = check.stdout.splitlines()
+    # Every detail starts in the same column, past the longest index name.
+    assert len({line.index(f["detail"]) for line, f in zip(lines, findings, strict=True)}) == 1
     assert not db_file.exists(), "the SQLite file must not be created on a server base"
 
 
