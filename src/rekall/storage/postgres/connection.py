@@ -11,7 +11,9 @@ from rekall.core.errors import StorageError
 MIN_SERVER_VERSION = 140000
 MIN_PGVECTOR = (0, 5, 0)
 CONNECT_TIMEOUT_S = 5
-INSTALL_HINT = "install it with pip install 'rekall[postgres]'"
+INSTALL_HINT = (
+    "install it with pip install 'rekall[postgres]' (from a clone: pip install -e '.[postgres]')"
+)
 
 
 def is_postgres_url(url: str) -> bool:
