@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install, generate a realistic 1,000-entry base in ./.demo, and search it by meaning.
+# Install, generate a realistic base of COUNT entries (default 1,000) in ./.demo, and search it
+# by meaning: COUNT=10000 bash scripts/demo.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh

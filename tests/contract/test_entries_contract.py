@@ -136,6 +136,31 @@ def test_stats_count_entries_links_and_vectors(any_backend: Rekall) -> None:
     assert figures["storage_backend"] in ("sqlite", "postgres")
 
 
+def test_stats_list_the_types_in_order(any_backend: Rekall) -> None:
+    # SQLite's GROUP BY happened to sort; PostgreSQL's hash aggregate does not.
+    types = ["til", "snippet", "reference", "pitfall", "pattern", "decision", "config", "bug"]
+    for index, kind in enumerate(types):
+        for n in range(index + 1):
+            any_backend.add(kind, f"{kind} {n}")
+    by_type = any_backend.stats()["entries_by_type"]
+    assert list(by_type.items()) == sorted((kind, types.index(kind) + 1) for kind in types)
+
+
+def test_check_reports_links_and_superseded_by(any_backend: Rekall) -> None:
+    a, b = (any_backend.add("til", f"node {name}") for name in "ab")
+    any_backend.link(a.id, b.id)
+    found = {finding.name: finding for finding in any_backend.check().findings}
+    assert found["links"].ok and found["superseded_by"].ok
+    # Each names an existing entry, which no constraint can refuse: only check sees the ring.
+    with any_backend.db.write() as (conn, _):
+        conn.execute(f"UPDATE entries SET superseded_by = '{b.id}' WHERE id = '{a.id}'")
+        conn.execute(f"UPDATE entries SET superseded_by = '{a.id}' WHERE id = '{b.id}'")
+    report = any_backend.check()
+    found = {finding.name: finding for finding in report.findings}
+    assert not report.healthy
+    assert not found["superseded_by"].ok and "in a ring" in found["superseded_by"].detail
+
+
 def test_graph_walks_the_links(any_backend: Rekall) -> None:
     a, b = (any_backend.add("til", f"node {name}") for name in "ab")
     any_backend.link(a.id, b.id)

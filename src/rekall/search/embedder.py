@@ -197,16 +197,7 @@ def _start_onnx(weights: bert_math.BertWeights, int8: TextTokenizer | None) -> A
     ModelError naming the fix when the extra is missing or fails."""
     from rekall.search import onnx_engine, onnx_int8
 
-    if not onnx_engine.available():
-        raise ModelError(
-            "performance.bulk_engine is onnx or onnx-int8 but ONNX Runtime is not installed: "
-            "pip install 'rekall[onnx]', or rekall config set bulk_engine numpy"
-        )
-    if int8 is not None and not onnx_int8.exact_int8_products():
-        raise ModelError(
-            "performance.bulk_engine onnx-int8 needs a CPU with VNNI (or ARM): without it "
-            "int8 products can overflow; rekall config set bulk_engine onnx"
-        )
+    onnx_engine.check_runnable(int8=int8 is not None)
     try:
         if int8 is None:
             return onnx_engine.OnnxBatchEngine(weights)

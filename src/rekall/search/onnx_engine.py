@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from rekall.core.errors import ModelError
 from rekall.search import bert_math
 
 # Padding positions get this added to their attention scores, as in bert_math.
@@ -25,6 +26,23 @@ EXACT_TOKENS = 16
 def available() -> bool:
     """Whether the `onnx` extra (onnx and onnxruntime) is installed."""
     return all(importlib.util.find_spec(name) is not None for name in ("onnx", "onnxruntime"))
+
+
+def check_runnable(int8: bool) -> None:
+    """Raise ModelError naming the fix when the onnx engine (int8: onnx-int8) cannot run
+    here: ONNX Runtime is not installed, or int8 products would overflow on this CPU."""
+    from rekall.search import onnx_int8
+
+    if not available():
+        raise ModelError(
+            "performance.bulk_engine is onnx or onnx-int8 but ONNX Runtime is not installed: "
+            "pip install 'rekall[onnx]', or rekall config set bulk_engine numpy"
+        )
+    if int8 and not onnx_int8.exact_int8_products():
+        raise ModelError(
+            "performance.bulk_engine onnx-int8 needs a CPU with VNNI (or ARM): without it "
+            "int8 products can overflow; rekall config set bulk_engine onnx"
+        )
 
 
 @dataclass

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from rekall.core.entries import content_hash, supersession_cycles
 from rekall.core.errors import ModelError
@@ -12,9 +13,12 @@ from rekall.search.model_files import MODEL_ID
 from rekall.service.indexing import Progress, RebuildReport
 from rekall.service.leftovers import remove_leftovers
 from rekall.service.pieces import pieces_report, pieces_state
-from rekall.storage import embeddings_repo, entries_repo, fts_repo, maintenance
+from rekall.storage import embeddings_repo, fts_repo, maintenance
 from rekall.storage.database import Database
 from rekall.storage.vector_rows import PendingText
+
+if TYPE_CHECKING:
+    from rekall.storage.contract import Store
 
 Rebuild = Callable[[Progress | None], RebuildReport]
 FTS_CHECK_ATTEMPTS = 3
@@ -51,9 +55,7 @@ def run_checks(db: Database, model_id: str = MODEL_ID) -> list[Finding]:
         pairs = list(embeddings_repo.texts_with_hashes(conn, model_id))
         other = sum(n for k, n in embeddings_repo.count_vectors(conn).items() if k != model_id)
         late, long = pieces_state(pairs, embeddings_repo.stored_pieces(conn, model_id))
-        orphans = maintenance.orphan_links(conn)
-        dangling = maintenance.dangling_supersessions(conn)
-        cycles = supersession_cycles(entries_repo.supersessions(conn))
+        references = reference_findings(db, conn)
         orphan_vectors = maintenance.orphan_vectors(conn)
     missing, stale = _missing_and_stale(pairs)
     return [
@@ -62,15 +64,24 @@ def run_checks(db: Database, model_id: str = MODEL_ID) -> list[Finding]:
         _vector_finding(
             model_id, len(pairs), (max(0, missing - other), stale, other), orphan_vectors
         ),
-        Finding(
-            "links",
-            not orphans,
-            "; ".join(f"{s} -> {t} ({k}) points to a missing entry" for s, t, k in orphans[:5])
-            or "every link joins two existing entries",
-        ),
-        _supersession_finding(dangling, cycles),
+        *references,
         Finding("body pieces", *pieces_report(len(late), long)),
     ]
+
+
+def reference_findings(db: Store, conn: Any) -> list[Finding]:
+    """The checks of what entries point to, on either backend: links to a missing entry,
+    superseded_by naming a missing entry, and entries superseding each other in a ring."""
+    orphans = db.repos.links.orphan_links(conn)
+    dangling = db.repos.links.dangling_supersessions(conn)
+    cycles = supersession_cycles(db.repos.entries.supersessions(conn))
+    links = Finding(
+        "links",
+        not orphans,
+        "; ".join(f"{s} -> {t} ({k}) points to a missing entry" for s, t, k in orphans[:5])
+        or "every link joins two existing entries",
+    )
+    return [links, _supersession_finding(dangling, cycles)]
 
 
 def _supersession_finding(

@@ -72,8 +72,9 @@ def storage_figures(db: Store, model_id: str = MODEL_ID) -> dict[str, Any]:
         "database": db.location,
         **place_figures(db),
         "entries": counts.get("total", 0),
+        # Sorted: PostgreSQL's GROUP BY gives the types in no particular order.
         "entries_by_type": {
-            k: v for k, v in counts.items() if k not in ("total", "active", "deprecated")
+            k: v for k, v in sorted(counts.items()) if k not in ("total", "active", "deprecated")
         },
         "active": counts.get("active", 0),
         "deprecated": counts.get("deprecated", 0),

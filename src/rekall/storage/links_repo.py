@@ -91,3 +91,26 @@ def related_through(
 def count_links(conn: sqlite3.Connection) -> int:
     """Number of links in the database."""
     return int(conn.execute("SELECT count(*) FROM links").fetchone()[0])
+
+
+# Shared with PostgreSQL, whose foreign keys should keep both lists empty: `rekall check`
+# runs them on either backend.
+ORPHAN_LINKS = (
+    "SELECT source_id, target_id, type FROM links "
+    "WHERE source_id NOT IN (SELECT id FROM entries) "
+    "OR target_id NOT IN (SELECT id FROM entries)"
+)
+DANGLING_SUPERSESSIONS = (
+    "SELECT id, superseded_by FROM entries WHERE superseded_by IS NOT NULL "
+    "AND superseded_by NOT IN (SELECT id FROM entries)"
+)
+
+
+def orphan_links(conn: sqlite3.Connection) -> list[tuple[str, str, str]]:
+    """(source, target, type) of the links whose source or target entry does not exist."""
+    return [(r[0], r[1], r[2]) for r in conn.execute(ORPHAN_LINKS)]
+
+
+def dangling_supersessions(conn: sqlite3.Connection) -> list[tuple[str, str]]:
+    """(entry id, superseded_by) where superseded_by names no entry."""
+    return [(r[0], r[1]) for r in conn.execute(DANGLING_SUPERSESSIONS)]

@@ -142,25 +142,6 @@ def stamp_as_successor(
     )
 
 
-def orphan_links(conn: sqlite3.Connection) -> list[tuple[str, str, str]]:
-    """Links whose source or target entry does not exist."""
-    rows = conn.execute(
-        "SELECT source_id, target_id, type FROM links "
-        "WHERE source_id NOT IN (SELECT id FROM entries) "
-        "OR target_id NOT IN (SELECT id FROM entries)"
-    )
-    return [(r[0], r[1], r[2]) for r in rows]
-
-
-def dangling_supersessions(conn: sqlite3.Connection) -> list[tuple[str, str]]:
-    """(entry id, superseded_by) where superseded_by names no entry."""
-    rows = conn.execute(
-        "SELECT id, superseded_by FROM entries WHERE superseded_by IS NOT NULL "
-        "AND superseded_by NOT IN (SELECT id FROM entries)"
-    )
-    return [(r[0], r[1]) for r in rows]
-
-
 def orphan_vectors(conn: sqlite3.Connection) -> int:
     """Stored vectors whose entry no longer exists."""
     row = conn.execute(

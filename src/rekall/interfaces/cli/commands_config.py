@@ -63,9 +63,15 @@ def config_show(as_json: bool) -> None:
 @click.argument("key")
 @click.argument("value")
 def config_set(key: str, value: str) -> None:
-    """Set KEY (section.name or name) to VALUE in the config file, after validating it."""
+    """Set KEY (section.name or name) to VALUE in the config file, after validating it.
+
+    A database_url must be a PostgreSQL URL, a model_path a folder holding the model, and
+    bulk_engine an engine that runs here; nothing is written otherwise."""
+    from rekall.service.settings import check_setting
+
     spec = find_key(key)
     parsed = parse_value(spec, value, "value")
+    check_setting(spec.name, parsed)
     path = write_key(spec, parsed)
     click.echo(
         f"{spec.dotted} = {toml_literal(shown(spec.name, parsed))} written to {path}", err=True

@@ -181,6 +181,9 @@ def restore(path: Path, yes: bool) -> None:
 Examples:
   rekall check
   rekall check --repair
+On the SQLite file: integrity, keyword index, vectors, links, superseded_by, body pieces.
+On PostgreSQL: server, pgvector, indexes, vectors, links, superseded_by, body pieces
+(--repair repairs the SQLite file only; on PostgreSQL run rekall index rebuild).
 Exit status 0 when healthy, 1 when problems remain.
 """
 )
@@ -189,7 +192,7 @@ Exit status 0 when healthy, 1 when problems remain.
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
 def check(repair: bool, as_json: bool) -> None:
-    """Check database integrity, the keyword index, vectors, links and superseded_by."""
+    """Check the base: its indexes, vectors, links and superseded_by (see below)."""
     service = get_service()
     with progress_bar("Re-embedding") as advance:
         report = service.check(repair, advance)
@@ -203,8 +206,10 @@ def check(repair: bool, as_json: bool) -> None:
         }
         render.print_json(data)
     else:
+        # As wide as the longest name: PostgreSQL's index names run past the usual 14.
+        width = max([14, *(len(finding.name) for finding in report.findings)])
         for finding in report.findings:
-            click.echo(f"{_mark(finding)} {finding.name:<14} {finding.detail}")
+            click.echo(f"{_mark(finding)} {finding.name:<{width}} {finding.detail}")
     if not report.healthy:
         sys.exit(1)
 

@@ -11,7 +11,9 @@ from rekall.core.errors import StorageError
 MIN_SERVER_VERSION = 140000
 MIN_PGVECTOR = (0, 5, 0)
 CONNECT_TIMEOUT_S = 5
-INSTALL_HINT = "install it with pip install 'rekall[postgres]'"
+INSTALL_HINT = (
+    "install it with pip install 'rekall[postgres]' (from a clone: pip install -e '.[postgres]')"
+)
 
 
 def is_postgres_url(url: str) -> bool:
@@ -33,14 +35,14 @@ def mask_url(url: str) -> str:
 
 
 def check_url(url: str) -> None:
-    """Raise StorageError when url is not a PostgreSQL URL psycopg can parse."""
-    from psycopg.conninfo import conninfo_to_dict
-
+    """Raise StorageError when url is not a PostgreSQL URL psycopg can parse, or psycopg is
+    not installed to parse it."""
     if not is_postgres_url(url):
         raise StorageError(
             f"database_url {mask_url(url)!r} is not a PostgreSQL URL; "
             "use postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE"
         )
+    conninfo_to_dict = import_psycopg().conninfo.conninfo_to_dict
     try:
         urlsplit(url).port  # noqa: B018 - raises ValueError on a port that is not a number
         conninfo_to_dict(url)

@@ -39,8 +39,8 @@ class PostgresDatabase:
     def __init__(self, url: str) -> None:
         self.url = url
         self.location = pg.mask_url(url)
+        pg.check_url(url)  # first: a URL of another database is wrong, psycopg or not
         self.psycopg = pg.import_psycopg()
-        pg.check_url(url)
         self.pgvector_version = self._prepare()
         self.repos = _repositories()
         self._pool = self._open_pool()

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from rekall.core.entries import EntryFilter
-from rekall.core.results import HIGHLIGHT_CLOSE, HIGHLIGHT_OPEN
 from rekall.storage.fts_repo import DOCUMENT_COUNT_CAP, EntryFields, KeywordHit, KeywordQuery
 from rekall.storage.postgres.entries_repo import filter_clause
+from rekall.storage.postgres.headlines import HEADLINE_OPTIONS, headline_of, one_line
 from rekall.storage.postgres.keyword_bounds import (
     STATS_CTE,
     estimated_count,
@@ -44,10 +44,6 @@ AVERAGE_LENGTH = (
 LENGTH_NORM = f"{K1} * (1 - {B} + {B} * length(e.search)::float8 / greatest(q.average, 1))"
 # FTS5 floors a common word's inverse document frequency here rather than at zero or below.
 MIN_RARITY = 1e-6
-HEADLINE_OPTIONS = (
-    f"StartSel={HIGHLIGHT_OPEN}, StopSel={HIGHLIGHT_CLOSE}, MaxWords=16, MinWords=6, "
-    "ShortWord=2, MaxFragments=1, FragmentDelimiter=…"
-)
 
 
 def phrase_queries(query: KeywordQuery) -> list[tuple[str, list[str]]]:
@@ -221,7 +217,7 @@ def _scored_select(name: str, names: list[str]) -> str:
 
 def _top_rows_select(name: str, headline: bool) -> str:
     """SELECT (seq, rank, snippet, in_context) of ranked()'s top rows."""
-    snippet = f"ts_headline('{TS_CONFIG}', e.content, q.query, %s)" if headline else "''"
+    snippet = headline_of("q.query") if headline else "''"
     return (
         f"SELECT t.seq, t.rank::float8 AS rank, {snippet} AS snippet, t.in_context "
         f"FROM {name} t JOIN entries e ON e.seq = t.seq, {name}_q q"
@@ -236,10 +232,10 @@ def _saturated(phrase: str) -> str:
 
 
 def headline_sql(query: KeywordQuery) -> tuple[str, list[Any]]:
-    """An SQL expression highlighting the query's words in e.content, and its parameters
-    (the statement starts WITH typed_words.typed_cte(query))."""
+    """An SQL expression highlighting the query's words in entry e (headlines.headline_of),
+    and its parameters (the statement starts WITH typed_words.typed_cte(query))."""
     expression, params = tsquery(query)
-    return f"ts_headline('{TS_CONFIG}', e.content, {expression}, %s)", [*params, HEADLINE_OPTIONS]
+    return headline_of(expression), [*params, HEADLINE_OPTIONS]
 
 
 def search_phrases(
@@ -293,8 +289,3 @@ def snippets(
 def to_hit(row: Any) -> KeywordHit:
     """A KeywordHit from a (seq, rank, snippet, in_context) row."""
     return KeywordHit(int(row[0]), -float(row[1]), one_line(str(row[2])), bool(row[3]))
-
-
-def one_line(headline: str) -> str:
-    """A headline on one line; without a match in the content it is the content's start."""
-    return " ".join(headline.split())

@@ -9,11 +9,11 @@ from rekall.core.entries import Entry, EntryFilter
 from rekall.core.pieces import PIECE_MARGIN
 from rekall.storage.fts_repo import EntryFields, KeywordHit, KeywordQuery
 from rekall.storage.postgres.entries_repo import filter_clause, select_with_context
+from rekall.storage.postgres.headlines import one_line
 from rekall.storage.postgres.keyword_bounds import ranked_rows
 from rekall.storage.postgres.keyword_repo import (
     counted_words,
     headline_sql,
-    one_line,
     phrase_queries,
     ranked,
     rarity,
