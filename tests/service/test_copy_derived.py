@@ -6,18 +6,21 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pytest
 
 from rekall.config import Config
-from rekall.service import Rekall, copying
+from rekall.core.entries import content_hash
+from rekall.core.errors import StorageError
+from rekall.service import Rekall, copy_derived, copying
 from rekall.service.copying import copy_base
 from tests.conftest import CliInvoker
 from tests.service.test_body_pieces import ANSWER, PARAGRAPHS, RUNBOOK
 
 if TYPE_CHECKING:
+    from rekall.storage.contract import Repositories
     from rekall.storage.transfer_repo import StoredPieces
 
 pytestmark = pytest.mark.model
@@ -45,6 +48,12 @@ def nudge_vector(base: Rekall, entry_id: str) -> bytes:
         row = (seq, MODEL, values.size, digest, values.tobytes())
         base.db.repos.vectors.upsert_vectors(conn, [row], generation)
     return values.tobytes()
+
+
+def long_entry(base: Rekall) -> str:
+    """The id of the long entry, the one with body pieces."""
+    entries = copying.read_source(base.db, MODEL).document.entries
+    return next(record.id for record in entries if record.title == RUNBOOK)
 
 
 def drop_pieces(base: Rekall) -> None:
@@ -94,6 +103,61 @@ def test_a_vector_embedded_again_is_replaced_in_both_directions(bases: list[Reka
             base.close()
 
 
+def differing_vectors(source: Rekall, target: Rekall) -> list[str]:
+    """The entries whose vector a copy of source into target would look at again."""
+    data = copying.read_source(source.db, target.semantic.model_id)
+    with target.db.read() as conn:
+        found = copy_derived.differences(target.db.repos, conn, data.supply, data.pieces)
+    return found.vectors
+
+
+def test_only_held_entries_count_as_differing_and_a_missing_vector_is_copied(
+    bases: list[Rekall],
+) -> None:
+    personal, team, back = bases
+    try:
+        assert differing_vectors(personal, team) == []  # new entries get theirs as written
+        copy_base(personal, team)
+        assert differing_vectors(team, back) == []
+        with team.db.write() as (conn, _):
+            entry_id = next(iter(team.db.repos.transfer.vectors_by_id(conn, MODEL)))
+            seq = team.db.repos.transfer.seqs_and_hashes(conn, [entry_id], MODEL)[entry_id][0]
+            team.db.repos.vectors.delete_vectors(conn, [seq])
+        assert differing_vectors(personal, team) == [entry_id]
+        again = copy_base(personal, team)
+        assert (again.unchanged, again.vectors_replaced) == (2, 1)
+        assert derived(team) == derived(personal)
+    finally:
+        for base in bases:
+            base.close()
+
+
+def test_a_vector_under_another_text_hash_fails_verification(
+    bases: list[Rekall], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    personal, team, _ = bases
+    make_equal = copy_derived.make_equal
+
+    def misfiled(repos: Repositories, conn: Any, generation: int, *rest: Any) -> None:
+        """The copy's writes, then the short entry's vector, same bytes, under other text."""
+        make_equal(repos, conn, generation, *rest)
+        entry_id = next(i for i in repos.transfer.vectors_by_id(conn, MODEL) if i != long_id)
+        seq = repos.transfer.seqs_and_hashes(conn, [entry_id], MODEL)[entry_id][0]
+        blob = repos.transfer.vectors_by_id(conn, MODEL, [entry_id])[entry_id][1]
+        other = content_hash("other text")
+        repos.vectors.upsert_vectors(conn, [(seq, MODEL, 384, other, blob)], generation)
+
+    long_id = long_entry(personal)
+    monkeypatch.setattr(copy_derived, "make_equal", misfiled)
+    try:
+        with pytest.raises(StorageError, match="the vector of entry .* did not copy"):
+            copy_base(personal, team)
+        assert team.stats()["entries"] == 0
+    finally:
+        for base in bases:
+            base.close()
+
+
 def test_body_pieces_are_copied_bit_for_bit(bases: list[Rekall]) -> None:
     personal, team, back = bases
     try:
@@ -119,6 +183,10 @@ def test_a_rebuild_adds_pieces_keeps_the_vector_and_a_copy_carries_them(
     personal, team, _ = bases
     try:
         drop_pieces(personal)
+        long_id = long_entry(personal)
+        # Bits another embedding may leave: a rebuild that embedded the vector again would
+        # lose them, as the same text embedded here gives the first bits back.
+        nudged = nudge_vector(personal, long_id)
         report = copy_base(personal, team)
         assert (report.piece_vectors_copied, report.long_without_pieces) == (0, 1)
         notices = copying.copy_notices(report)
@@ -130,6 +198,7 @@ def test_a_rebuild_adds_pieces_keeps_the_vector_and_a_copy_carries_them(
         vectors = derived(team)[0]
         assert team.rebuild_index().embedded == 1
         assert derived(team)[0] == vectors  # only the pieces were added
+        assert vectors[long_id][1] == nudged
         again = copy_base(personal, team)
         assert (again.unchanged, again.vectors_replaced, again.long_without_pieces) == (2, 0, 0)
         back = copy_base(team, personal)

@@ -49,15 +49,24 @@ class Differences:
 def differences(
     repos: Repositories, conn: Any, supply: VectorSupply, pieces: dict[str, StoredPieces]
 ) -> Differences:
-    """Which supplied vectors and pieces the target does not hold as they are."""
+    """Which supplied vectors and pieces the target does not hold as they are. Only entries
+    the target holds count as differing vectors: the import writes the supplied vector of
+    each entry it adds, so those need no second look inside the write."""
     if not supply.summary:
         return Differences()  # pieces come only with their vector
     model_id = supply.summary_model_id
     vectors = repos.transfer.vectors_by_id(conn, model_id)
     stored = repos.transfer.pieces_by_id(conn, model_id)
-    wanted = {i: (supply.text_hashes[i], blob) for i, blob in supply.summary.items()}
+    differing = [
+        i for i, blob in supply.summary.items() if vectors.get(i) != (supply.text_hashes[i], blob)
+    ]
+    # An entry with no vector here may still be held (unchanged, its vector missing).
+    unvectored = [i for i in differing if i not in vectors]
+    held: set[str] = set()
+    if unvectored and not repos.meta.is_empty(conn):
+        held = repos.transfer.existing_ids(conn, unvectored)
     return Differences(
-        [i for i, row in wanted.items() if vectors.get(i) != row],
+        [i for i in differing if i in vectors or i in held],
         [i for i, rows in pieces.items() if stored.get(i) != rows],
     )
 

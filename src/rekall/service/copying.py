@@ -172,7 +172,10 @@ def verify_copy(db: Store, conn: Any, data: SourceData, report: CopyReport) -> l
         raise StorageError(f"link {missing[0]} did not copy; nothing was written")
     model_id = data.model_id
     vectors = db.repos.transfer.vectors_by_id(conn, model_id)
-    wrong = [i for i, blob in data.supply.summary.items() if vectors.get(i, ("", b""))[1] != blob]
+    # The text hash too: the same bytes stored under another text are not the source's vector.
+    hashes = data.supply.text_hashes
+    wrong = [i for i, blob in data.supply.summary.items() if vectors.get(i) != (hashes[i], blob)]
+    del vectors  # the pieces are read next; a large base's two maps need not both be held
     if wrong:
         raise StorageError(f"the vector of entry {wrong[0]} did not copy; nothing was written")
     pieces, report.long_without_pieces = copy_derived.verify_pieces(
