@@ -38,7 +38,9 @@ def current_pieces(
 @dataclass
 class Differences:
     """Entries whose vector or body pieces in the target are not the source's, as read
-    before the copy writes; and, once written, how many of each it made equal."""
+    before the copy writes; and, once written, how many of each it made equal.
+    vectors_replaced counts the vectors of unchanged entries it wrote: the target's of other
+    bits, of other weights, or none."""
 
     vectors: list[str] = field(default_factory=list)
     pieces: list[str] = field(default_factory=list)

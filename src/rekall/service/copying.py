@@ -43,6 +43,7 @@ class CopyReport:
     long_without_pieces: int = 0
     context_vectors: int = 0
     other_target_entries: int = 0
+    source_tokens: int = 0
     seconds: float = 0.0
     verified: list[str] = field(default_factory=list)
 
@@ -58,6 +59,7 @@ class SourceData:
     supply: VectorSupply
     model_id: str
     pieces: dict[str, StoredPieces] = field(default_factory=dict)
+    tokens: int = 0
 
     @property
     def records(self) -> dict[str, EntryRecord]:
@@ -79,9 +81,8 @@ def copy_base(source: Rekall, target: Rekall, progress: Progress | None = None) 
         raise ValidationError(f"the source and the target are the same base ({source.db.location})")
     started = time.perf_counter()
     data = read_source(source.db, target.semantic.model_id)
-    report = CopyReport(
-        source.db.location, target.db.location, len(data.records), links=len(data.document.links)
-    )
+    report = CopyReport(source.db.location, target.db.location, len(data.records))
+    report.links, report.source_tokens = len(data.document.links), data.tokens
     with target.db.read() as conn:
         found = copy_derived.differences(target.db.repos, conn, data.supply, data.pieces)
     imported = import_document(
@@ -132,12 +133,13 @@ def _count_imported(
 
 def read_source(db: Store, model_id: str) -> SourceData:
     """The source as an export under model_id reads it (that model's vectors that still match
-    their entry's text included), the body pieces of those vectors, and its context vectors,
-    in one snapshot."""
+    their entry's text included), the body pieces of those vectors, its context vectors and
+    how many tokens it records, in one snapshot."""
     with db.read() as conn:
         document = document_in(db.repos, conn, model_id)
         contexts = db.repos.transfer.context_vectors(conn)
         pieces = db.repos.transfer.pieces_by_id(conn, model_id)
+        tokens = db.repos.tokens.count_tokens(conn)
     # The same rule as an import of the export: vectors of model_id, each with its text hash.
     supply, _ = supply_from_export(document.vectors, model_id, DIMENSIONS, db.location)
     context = {
@@ -146,7 +148,7 @@ def read_source(db: Store, model_id: str) -> SourceData:
     supply = dataclasses.replace(supply, context=context)
     records = {record.id: record for record in document.entries}
     pieces = copy_derived.current_pieces(records, supply, pieces)
-    return SourceData(document, supply, model_id, pieces)
+    return SourceData(document, supply, model_id, pieces, tokens)
 
 
 def verify_copy(db: Store, conn: Any, data: SourceData, report: CopyReport) -> list[str]:
@@ -214,10 +216,12 @@ def copy_notices(report: CopyReport) -> list[str]:
             "semantic search reads only their start until 'rekall index rebuild', run on "
             "the target, embeds them."
         )
-    notices.append(
-        "Tokens are not copied (they belong to a server): make the target's with "
-        "'rekall token create NAME' there."
-    )
+    if report.source_tokens:
+        notices.append(
+            f"The source's {report.source_tokens} tokens (revoked ones included) are not "
+            "copied: they belong to the base that checks them; make the target's with "
+            "'rekall token create NAME' there."
+        )
     return notices
 
 

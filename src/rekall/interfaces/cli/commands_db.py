@@ -60,7 +60,7 @@ def db_copy(target: str | None, source: str | None, as_json: bool) -> None:
         f"{report.seconds:.1f} s: {report.added} added, {report.replaced} replaced, "
         f"{report.unchanged} unchanged; links +{report.links_added}/-{report.links_removed} "
         f"of {report.links}; {report.vectors_copied} vectors copied, {report.vectors_replaced} "
-        f"replaced (same text, other bits), {report.embedded} embedded; "
+        f"made equal to the source's on unchanged entries, {report.embedded} embedded; "
         f"{report.piece_vectors_copied} body-piece vectors copied; "
         f"verified {', '.join(report.verified)}."
     )
