@@ -17,6 +17,7 @@ from rekall.core.import_plan import BaseState, ImportPlan, plan_import
 from rekall.core.markdown_format import entry_to_markdown, markdown_file_name, parse_markdown_entry
 from rekall.core.records import EntryRecord, ExportDocument, LinkRecord
 from rekall.service.import_writer import (
+    PreparedVectors,
     VectorSupply,
     check_vector_values,
     prepare_vectors,
@@ -219,6 +220,28 @@ def read_state(repos: Repositories, conn: Any, document: ExportDocument) -> Base
     )
 
 
+def _write_in_one_transaction(
+    db: Store,
+    document: ExportDocument,
+    how: tuple[str, str, str],
+    vectors: PreparedVectors,
+    supply: VectorSupply,
+    finish: Callable[[Any, int], None] | None,
+    verify: Callable[[Any], None] | None,
+) -> ImportPlan:
+    """Re-plan, write, finish, verify: one transaction (how: strategy, source, model id)."""
+    strategy, source, model_id = how
+    with db.write() as (conn, generation):
+        # Re-plan on what the base holds now: another process may have written meanwhile.
+        plan = plan_import(document, read_state(db.repos, conn, document), strategy, source)
+        write_plan(db.repos, conn, plan, vectors, supply, generation, model_id)
+        if finish is not None:
+            finish(conn, generation)
+        if verify is not None:
+            verify(conn)  # raising rolls the whole import back
+    return plan
+
+
 def import_document(
     db: Store,
     indexer: Indexer,
@@ -250,14 +273,9 @@ def import_document(
     report = ImportReport(source, strategy, dry_run)
     vectors = prepare_vectors(indexer, plan.writes, hashes, supply, progress, dry_run)
     if not dry_run and (plan.writes or plan.links_added or plan.links_removed or finish):
-        with db.write() as (conn, generation):
-            # Re-plan on what the base holds now: another process may have written meanwhile.
-            plan = plan_import(document, read_state(db.repos, conn, document), strategy, source)
-            write_plan(db.repos, conn, plan, vectors, supply, generation, model_id)
-            if finish is not None:
-                finish(conn, generation)
-            if verify is not None:
-                verify(conn)  # raising rolls the whole import back
+        plan = _write_in_one_transaction(
+            db, document, (strategy, source, model_id), vectors, supply, finish, verify
+        )
         if len(plan.writes) >= BULK_WRITE_ENTRIES:
             _refresh_statistics(db, report)
     _fill_report(report, plan, vectors.counts)
