@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 from rekall.core.entries import content_hash
 from rekall.core.errors import StorageError
-from rekall.core.pieces import body_pieces
 from rekall.core.records import EntryRecord
 from rekall.service.import_writer import VectorSupply
+from rekall.service.pieces import piece_hashes
 from rekall.service.semantic import DIMENSIONS
 
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ def current_pieces(
         record = records.get(entry_id)
         if record is None or supply.text_hashes.get(entry_id) != digest:
             continue
-        expected = [content_hash(piece) for piece in body_pieces(record.embedding_text())]
+        expected = piece_hashes(record.embedding_text())
         sized = all(len(blob) == DIMENSIONS * 4 for _, blob in pieces)
         if sized and [piece_hash for piece_hash, _ in pieces] == expected:
             found[entry_id] = (digest, pieces)
@@ -121,7 +121,7 @@ def verify_pieces(
     without = 0
     for entry_id, record in records.items():
         text = record.embedding_text()
-        expected = [content_hash(piece) for piece in body_pieces(text)]
+        expected = piece_hashes(text)
         held = stored.get(entry_id, ("", []))
         current = held[0] == content_hash(text) and [h for h, _ in held[1]] == expected
         without += bool(expected) and not current

@@ -54,6 +54,12 @@ class PieceVectors:
             return self._kept.pop((model_id, digest), None)
 
 
+def piece_hashes(text: str) -> list[str]:
+    """The text hash of each body piece an entry's embedded text cuts into ([] when short):
+    what its stored pieces must be to be current."""
+    return [content_hash(piece) for piece in body_pieces(text)]
+
+
 def pieces_out_of_date(
     pairs: Iterable[tuple[PendingText, str | None]], stored: dict[int, list[str]]
 ) -> list[int]:
@@ -71,7 +77,7 @@ def pieces_state(
         text = pending.embedding_text()
         if vector_hash is None or vector_hash != content_hash(text):
             continue
-        expected = [content_hash(piece) for piece in body_pieces(text)]
+        expected = piece_hashes(text)
         long += bool(expected)
         if stored.get(pending.seq, []) != expected:
             late.append(pending.seq)
