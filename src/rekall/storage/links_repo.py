@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from typing import Any
 
 from rekall.core.entries import Link
 from rekall.core.errors import NotFoundError, ValidationError
@@ -93,8 +94,8 @@ def count_links(conn: sqlite3.Connection) -> int:
     return int(conn.execute("SELECT count(*) FROM links").fetchone()[0])
 
 
-# Shared with PostgreSQL, whose foreign keys should keep both lists empty: `rekall check`
-# runs them on either backend.
+# orphan_links and dangling_supersessions serve PostgreSQL too (conn: either backend's),
+# whose foreign keys should keep both lists empty: `rekall check` runs them on either.
 ORPHAN_LINKS = (
     "SELECT source_id, target_id, type FROM links "
     "WHERE source_id NOT IN (SELECT id FROM entries) "
@@ -106,11 +107,11 @@ DANGLING_SUPERSESSIONS = (
 )
 
 
-def orphan_links(conn: sqlite3.Connection) -> list[tuple[str, str, str]]:
+def orphan_links(conn: Any) -> list[tuple[str, str, str]]:
     """(source, target, type) of the links whose source or target entry does not exist."""
     return [(r[0], r[1], r[2]) for r in conn.execute(ORPHAN_LINKS)]
 
 
-def dangling_supersessions(conn: sqlite3.Connection) -> list[tuple[str, str]]:
+def dangling_supersessions(conn: Any) -> list[tuple[str, str]]:
     """(entry id, superseded_by) where superseded_by names no entry."""
     return [(r[0], r[1]) for r in conn.execute(DANGLING_SUPERSESSIONS)]

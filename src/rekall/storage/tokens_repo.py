@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 COLUMNS = "name, read_only, created_at, revoked_at"
+# count_active, count_tokens and purge_revoked are plain SQL that PostgreSQL's repository
+# takes as they are (conn: either backend's connection).
 
 # A revoked token's name may be given to a new token: the row takes the new hash, so the
 # old token stays refused, and the base still shows that tokens are in use. An active
@@ -65,16 +67,16 @@ def find_token(conn: sqlite3.Connection, token_hash: str) -> TokenRecord | None:
     return None if row is None else TokenRecord.from_row(row)
 
 
-def count_active(conn: sqlite3.Connection) -> int:
+def count_active(conn: Any) -> int:
     """How many tokens are not revoked."""
     return int(conn.execute("SELECT count(*) FROM tokens WHERE revoked_at IS NULL").fetchone()[0])
 
 
-def count_tokens(conn: sqlite3.Connection) -> int:
+def count_tokens(conn: Any) -> int:
     """How many tokens the base records, revoked ones included."""
     return int(conn.execute("SELECT count(*) FROM tokens").fetchone()[0])
 
 
-def purge_revoked(conn: sqlite3.Connection) -> int:
+def purge_revoked(conn: Any) -> int:
     """Delete the records of revoked tokens; how many there were."""
     return int(conn.execute("DELETE FROM tokens WHERE revoked_at IS NOT NULL").rowcount)

@@ -6,7 +6,9 @@ from typing import Any
 
 from rekall.core.entries import Link
 from rekall.core.errors import NotFoundError, ValidationError
-from rekall.storage.links_repo import DANGLING_SUPERSESSIONS, ORPHAN_LINKS, related_through
+from rekall.storage.links_repo import dangling_supersessions as dangling_supersessions
+from rekall.storage.links_repo import orphan_links as orphan_links
+from rekall.storage.links_repo import related_through
 
 
 def add_link(
@@ -62,13 +64,3 @@ def related_ids(conn: Any, entry_id: str, depth: int) -> list[tuple[str, int]]:
 def count_links(conn: Any) -> int:
     """Number of links in the base."""
     return int(conn.execute("SELECT count(*) FROM links").fetchone()[0])
-
-
-def orphan_links(conn: Any) -> list[tuple[str, str, str]]:
-    """(source, target, type) of the links whose source or target entry does not exist."""
-    return [(r[0], r[1], r[2]) for r in conn.execute(ORPHAN_LINKS).fetchall()]
-
-
-def dangling_supersessions(conn: Any) -> list[tuple[str, str]]:
-    """(entry id, superseded_by) where superseded_by names no entry."""
-    return [(r[0], r[1]) for r in conn.execute(DANGLING_SUPERSESSIONS).fetchall()]

@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from rekall.storage.tokens_repo import COLUMNS, UPSERT, TokenRecord
+from rekall.storage.tokens_repo import count_active as count_active
+from rekall.storage.tokens_repo import count_tokens as count_tokens
+from rekall.storage.tokens_repo import purge_revoked as purge_revoked
 
 
 def add_token(conn: Any, name: str, token_hash: str, read_only: bool, now: str) -> bool:
@@ -35,18 +38,3 @@ def find_token(conn: Any, token_hash: str) -> TokenRecord | None:
         (token_hash,),
     ).fetchone()
     return None if row is None else TokenRecord.from_row(row)
-
-
-def count_active(conn: Any) -> int:
-    """How many tokens are not revoked."""
-    return int(conn.execute("SELECT count(*) FROM tokens WHERE revoked_at IS NULL").fetchone()[0])
-
-
-def count_tokens(conn: Any) -> int:
-    """How many tokens the base records, revoked ones included."""
-    return int(conn.execute("SELECT count(*) FROM tokens").fetchone()[0])
-
-
-def purge_revoked(conn: Any) -> int:
-    """Delete the records of revoked tokens; how many there were."""
-    return int(conn.execute("DELETE FROM tokens WHERE revoked_at IS NOT NULL").rowcount)
