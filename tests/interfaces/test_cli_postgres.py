@@ -103,3 +103,29 @@ def test_config_set_writes_a_server_url_that_the_next_command_uses(
     assert result.exit_code == 0, result.stderr
     assert json.loads(cli("stats", "--json").stdout)["storage_backend"] == "postgres"
     assert not db_file.exists()
+
+
+def test_index_settings_are_shown_and_changed_for_the_base(
+    cli: CliInvoker, postgres_url: str
+) -> None:
+    env = {"REKALL_DATABASE_URL": postgres_url}
+    shown = cli("index", "settings", env=env)
+    assert shown.exit_code == 0, shown.stderr
+    assert "embeddings_hnsw          m 16, ef_construction 128" in shown.stdout
+    assert "ef_search                200 (Rekall's default)" in shown.stdout
+    changed = cli("index", "settings", "--m", "24", "--ef-construction", "200", "--json", env=env)
+    assert changed.exit_code == 0, changed.stderr
+    assert "Building the HNSW indexes again" in changed.stderr
+    indexes = json.loads(changed.stdout)["indexes"]
+    assert indexes["embeddings_hnsw"] == {"m": 24, "ef_construction": 200}
+    refused = cli("index", "settings", "--m", "60", "--ef-construction", "100", env=env)
+    assert refused.exit_code == 2
+    assert "ef_construction (100) must be at least twice m (60)" in refused.stderr
+    assert "Building" not in refused.stderr
+    assert "m 24, ef_construction 200" in cli("index", "settings", env=env).stdout
+
+
+def test_index_settings_on_sqlite_say_there_is_nothing_to_tune(cli: CliInvoker) -> None:
+    result = cli("index", "settings", "--m", "24")
+    assert result.exit_code == 1
+    assert "on SQLite every search compares the query with every vector" in result.stderr

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     from rekall.service.facade import Rekall
@@ -64,3 +65,15 @@ class DataMethods:
         from rekall.service import data
 
         return data.check(self._base, repair, progress)
+
+    def index_settings(
+        self,
+        m: int | None = None,
+        ef_construction: int | None = None,
+        ef_search: int | None = None,
+        before_build: Callable[[], None] | None = None,
+    ) -> dict[str, Any]:
+        """A server base's HNSW settings, after applying the given ones (service/index_tuning)."""
+        from rekall.service.index_tuning import index_settings
+
+        return index_settings(self._base.db, m, ef_construction, ef_search, before_build)

@@ -81,6 +81,54 @@ def index_rebuild(backend: str | None) -> None:
     )
 
 
+@index.command(
+    "settings",
+    epilog="Examples:\n\n  rekall index settings\n\n"
+    "  rekall index settings --m 24 --ef-construction 200 --ef-search 300",
+)
+@click.option("--m", type=int, default=None, help="Links per node of the HNSW graph (2-100).")
+@click.option(
+    "--ef-construction", type=int, default=None, help="Candidates while building (4-1000)."
+)
+@click.option("--ef-search", type=int, default=None, help="Candidates while searching (100-1000).")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+def index_settings(
+    m: int | None, ef_construction: int | None, ef_search: int | None, as_json: bool
+) -> None:
+    """Show or change a PostgreSQL base's HNSW settings, for every client of the base.
+
+    --m and --ef-construction build both HNSW indexes again (searches go on; writes wait
+    until the build is done). --ef-search becomes the database's own setting: connections
+    opened from then on use it (restart a long-running rekall mcp or TUI to apply it at once).
+    """
+    started: list[float] = []
+
+    def announce() -> None:
+        started.append(time.perf_counter())
+        click.echo("Building the HNSW indexes again; writes wait until it is done...", err=True)
+
+    settings = get_service().index_settings(m, ef_construction, ef_search, announce)
+    if started:
+        click.echo(f"Built in {time.perf_counter() - started[0]:.1f} s.", err=True)
+    if as_json:
+        render.print_json(settings)
+        return
+    click.echo(f"{'base':<24} PostgreSQL at {settings['location']}")
+    for name, options in settings["indexes"].items():
+        click.echo(f"{name:<24} m {options['m']}, ef_construction {options['ef_construction']}")
+    origin = EF_SEARCH_ORIGINS.get(settings["ef_search_source"], settings["ef_search_source"])
+    click.echo(f"{'ef_search':<24} {settings['ef_search']} ({origin})")
+
+
+# Where a session's ef_search came from (PostgreSQL's pg_settings.source), said plainly.
+EF_SEARCH_ORIGINS = {
+    "rekall": "Rekall's default",
+    "database": "set for this database",
+    "user": "set for this role",
+    "configuration file": "set in the server's configuration",
+}
+
+
 DEMO_FOLDER = "demo"
 
 

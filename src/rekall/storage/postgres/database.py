@@ -12,8 +12,8 @@ from typing import Any, TypeVar
 from rekall.core.errors import StorageError
 from rekall.storage.contract import Repositories
 from rekall.storage.postgres import connection as pg
+from rekall.storage.postgres import index_settings
 from rekall.storage.postgres.migrations import migrate
-from rekall.storage.postgres.search_repo import SESSION_EF_SEARCH
 
 T = TypeVar("T")
 CHANNEL = "rekall_writes"
@@ -67,8 +67,9 @@ class PostgresDatabase:
 
         def configure(conn: Any) -> None:
             conn.row_factory = pg.named_rows
-            # Enough candidates for the 50 that hybrid search asks for; more set per query.
-            conn.execute(f"SET hnsw.ef_search = {SESSION_EF_SEARCH}")
+            # Enough candidates for the 50 that hybrid search asks for, or what the base
+            # sets (rekall index settings); more set per query.
+            index_settings.start_session(conn)
             # A base is searched from memory, where a random page costs about what a
             # sequential one does. At the default (4) the planner read every row's tsvector
             # for a common word instead of the GIN index: 31 ms against 5 ms at 10K.
@@ -196,6 +197,22 @@ class PostgresDatabase:
                 "pgvector_version": pg.extension_version(conn, "vector"),
                 "indexes": vectors_repo.index_state(conn),
             }
+
+    def index_settings(self) -> dict[str, Any]:
+        """The HNSW indexes' m and ef_construction, and the ef_search sessions start with."""
+        with self.read() as conn:
+            return index_settings.read_settings(conn)
+
+    def tune_indexes(
+        self, m: int | None, ef_construction: int | None, ef_search: int | None
+    ) -> None:
+        """Build the HNSW indexes again with m and ef_construction, and set the database's
+        ef_search, each when given, in one transaction: all of it or nothing."""
+        with self.write() as (conn, _):
+            if m is not None or ef_construction is not None:
+                index_settings.rebuild_indexes(conn, m, ef_construction)
+            if ef_search is not None:
+                index_settings.set_ef_search(conn, ef_search)
 
     def close(self) -> None:
         """Stop listening and close the pool."""

@@ -10,6 +10,7 @@ from rekall.core.pieces import PIECE_MARGIN
 from rekall.storage.fts_repo import EntryFields, KeywordHit, KeywordQuery
 from rekall.storage.postgres.entries_repo import filter_clause, select_with_context
 from rekall.storage.postgres.headlines import one_line
+from rekall.storage.postgres.index_settings import session_ef_search
 from rekall.storage.postgres.keyword_bounds import ranked_rows
 from rekall.storage.postgres.keyword_repo import (
     counted_words,
@@ -27,10 +28,6 @@ from rekall.storage.weighed import KeywordCandidates
 # 50-candidate lists hybrid search asks for.
 MIN_EF_SEARCH = 40
 MAX_EF_SEARCH = 1000
-# Set on every pooled connection. At 100 the ten nearest of a short identifier query
-# differed from an exact search's for 3 of 27 stdlib queries (3,086 entries), at 200 for 1;
-# recall@10 at 100,000 vectors: 0.982 at 100, 0.989 at 200 (bench_hnsw_recall.py).
-SESSION_EF_SEARCH = 200
 # A cancel request is a new connection to the server: bounded, as the server may be gone.
 INTERRUPT_TIMEOUT_S = 5.0
 
@@ -69,7 +66,7 @@ def piece_rows(k: int) -> int:
 def _run(conn: Any, k: int, sql: str, params: list[Any]) -> list[Any]:
     """Execute with hnsw.ef_search raised for this statement when k needs more candidates."""
     ef_search = max(MIN_EF_SEARCH, min(MAX_EF_SEARCH, 2 * k))
-    if ef_search <= SESSION_EF_SEARCH:  # the session's own value covers the usual k
+    if ef_search <= session_ef_search(conn):  # the session's own value covers the usual k
         return list(conn.execute(sql, params).fetchall())
     with conn.transaction():
         conn.execute(f"SET LOCAL hnsw.ef_search = {ef_search}")
