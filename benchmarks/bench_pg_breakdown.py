@@ -79,6 +79,7 @@ def measure(url: str, rounds: int) -> dict[str, dict[str, list[float]]]:
 
     from rekall.config import Config
     from rekall.service import Rekall
+    from rekall.storage.postgres.vector_param import register_vector_param
 
     rekall = Rekall(Config(database_url=url), long_lived=True)
     figures: dict[str, dict[str, list[float]]] = {}
@@ -91,6 +92,7 @@ def measure(url: str, rounds: int) -> dict[str, dict[str, list[float]]]:
                     rekall.search(query, mode=mode)
                 sent[mode].append([(kind(sql), sql, params) for sql, params in statements])
         with psycopg.connect(url, autocommit=True) as conn:
+            register_vector_param(conn)  # statements may hold vectors in binary form
             for setting in SETTINGS:
                 conn.execute(setting)
             for round_ in range(rounds + 1):  # the first warms the caches

@@ -58,6 +58,7 @@ def measure(url: str, rounds: int) -> dict[str, dict[str, float]]:
     from rekall.service import Rekall, searching
     from rekall.service.keyword import KeywordPlan
     from rekall.storage.postgres import keyword_bounds, search_repo
+    from rekall.storage.postgres.vector_param import register_vector_param
 
     rekall = Rekall(Config(database_url=url), long_lived=True)
     times: dict[str, list[float]] = {name: [] for name in VARIANTS}
@@ -67,6 +68,7 @@ def measure(url: str, rounds: int) -> dict[str, dict[str, float]]:
         model = rekall.semantic.model_id
         vectors = [rekall.semantic.embed_query(q).astype("<f4").tobytes() for q in WARM_QUERIES]
         with psycopg.connect(url, autocommit=True) as conn:
+            register_vector_param(conn)  # statements may hold vectors in binary form
             for setting in SETTINGS:
                 conn.execute(setting)
             for round_ in range(rounds + 1):  # the first round warms the caches

@@ -40,9 +40,14 @@ class Recorder:
     def __getattr__(self, name):
         return getattr(self.conn, name)
     def execute(self, sql, params=None):
-        kept = [p if isinstance(p, (int, float, str)) else list(p) for p in params or []]
+        kept = [kept_param(p) for p in params or []]
         captured.append((sql, kept))
         return self.conn.execute(sql, params)
+def kept_param(p):
+    if isinstance(p, (int, float, str)):
+        return p
+    # A vector sent in binary form is replayed as its text: the same bits.
+    return p.text() if hasattr(p, "text") else list(p)
 def recording(function):
     def recorded(conn, *args):
         return function(Recorder(conn), *args)

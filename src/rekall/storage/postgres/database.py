@@ -14,6 +14,7 @@ from rekall.storage.contract import Repositories
 from rekall.storage.postgres import connection as pg
 from rekall.storage.postgres import index_settings
 from rekall.storage.postgres.migrations import migrate
+from rekall.storage.postgres.vector_param import register_vector_param
 
 T = TypeVar("T")
 CHANNEL = "rekall_writes"
@@ -67,6 +68,7 @@ class PostgresDatabase:
 
         def configure(conn: Any) -> None:
             conn.row_factory = pg.named_rows
+            register_vector_param(conn)
             # Enough candidates for the 50 that hybrid search asks for, or what the base
             # sets (rekall index settings); more set per query.
             index_settings.start_session(conn)

@@ -23,6 +23,7 @@ EF_SEARCH_RANGE = (100, 1000)
 DEFAULT_EF_SEARCH = 200
 # pgvector's GUCs exist once its library is loaded; reading a vector loads it.
 LOAD_PGVECTOR = "SELECT '[0]'::vector IS NOT NULL"
+READ_EF_SEARCH = "SELECT setting, source FROM pg_settings WHERE name = 'hnsw.ef_search'"
 # Each pooled connection's ef_search and where it came from, so that a query needing more
 # candidates knows whether to raise it (search_repo) without asking the server.
 _sessions: weakref.WeakKeyDictionary[Any, tuple[int, str]] = weakref.WeakKeyDictionary()
@@ -32,9 +33,7 @@ def start_session(conn: Any) -> None:
     """Set a new connection's ef_search: the one configured for its database, role or
     server (never below the range's floor), else Rekall's default."""
     conn.execute(LOAD_PGVECTOR)
-    setting, source = conn.execute(
-        "SELECT setting, source FROM pg_settings WHERE name = 'hnsw.ef_search'"
-    ).fetchone()
+    setting, source = conn.execute(READ_EF_SEARCH).fetchone()
     if source == "default":
         value, source = DEFAULT_EF_SEARCH, "rekall"
     else:

@@ -20,7 +20,7 @@ from rekall.storage.postgres.keyword_repo import (
     rarity,
 )
 from rekall.storage.postgres.typed_words import typed_cte
-from rekall.storage.postgres.vectors_repo import to_literal
+from rekall.storage.postgres.vector_param import VectorParam
 from rekall.storage.rows import entry_with_context
 from rekall.storage.weighed import KeywordCandidates
 
@@ -41,7 +41,7 @@ def _nearest_sql(
     (core/pieces.py), as search/best_of.py does on SQLite: the nearest entries and the
     nearest pieces are scanned apart, each with its index, then merged per entry.
     """
-    literal = to_literal(vector)
+    literal = VectorParam(vector)
     clause, params = filter_clause(filters)
     scan = (
         "(SELECT v.entry_seq AS seq, 1 - (v.vector <=> %s::vector) - %s AS score FROM {table} v "
@@ -138,7 +138,7 @@ def entries_with_snippets(
 def exact_nearest(conn: Any, vector: bytes, model_id: str, k: int) -> list[int]:
     """The k nearest seqs by exhaustive scan (no index): the reference recall is measured by."""
     conn.execute("SET LOCAL enable_indexscan = off")
-    literal = to_literal(vector)
+    literal = VectorParam(vector)
     rows = conn.execute(
         "SELECT entry_seq FROM embeddings WHERE model_id = %s "
         "ORDER BY vector <=> %s::vector LIMIT %s",

@@ -9,13 +9,8 @@ from typing import Any
 from rekall.core.context import embedding_part_of_json
 from rekall.core.entries import compose_embedding_text
 from rekall.storage.postgres import bulk
+from rekall.storage.postgres.vector_param import to_literal
 from rekall.storage.vector_rows import PendingText, StoredVector
-
-
-def to_literal(blob: bytes) -> str:
-    """float32 bytes → pgvector text; repr of each value parses back to the same float32."""
-    values = struct.unpack(f"<{len(blob) // 4}f", blob)
-    return "[" + ",".join(map(repr, values)) + "]"
 
 
 def to_blob(values: Sequence[float]) -> bytes:
