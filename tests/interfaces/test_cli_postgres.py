@@ -123,6 +123,8 @@ def test_index_settings_are_shown_and_changed_for_the_base(
     assert "ef_construction (100) must be at least twice m (60)" in refused.stderr
     assert "Building" not in refused.stderr
     assert "m 24, ef_construction 200" in cli("index", "settings", env=env).stdout
+    stats = json.loads(cli("stats", "--json", env=env).stdout)
+    assert "embeddings_hnsw (hnsw m=24, ef_construction=200, " in stats["indexes"]
 
 
 def test_index_settings_on_sqlite_say_there_is_nothing_to_tune(cli: CliInvoker) -> None:

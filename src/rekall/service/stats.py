@@ -48,7 +48,8 @@ def place_figures(db: Store) -> dict[str, Any]:
     if server is not None:
         figures: dict[str, Any] = server()
         figures["indexes"] = "; ".join(
-            f"{i['name']} ({i['method']}, {i['bytes'] / 1e6:.1f} MB, "
+            f"{i['name']} ({i['method']}{' ' + i['settings'] if i['settings'] else ''}, "
+            f"{i['bytes'] / 1e6:.1f} MB, "
             f"{'valid' if i['valid'] else 'NOT VALID'})"
             for i in figures["indexes"]
         )

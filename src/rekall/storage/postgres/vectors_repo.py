@@ -132,15 +132,24 @@ def stored_pieces(conn: Any, model_id: str) -> dict[int, list[str]]:
 
 
 def index_state(conn: Any) -> list[dict[str, Any]]:
-    """Rekall's search indexes: name, method, size and whether PostgreSQL may use them."""
+    """Rekall's search indexes: name, method, settings (an HNSW index's m and
+    ef_construction, as built), size and whether PostgreSQL may use them."""
     rows = conn.execute(
-        "SELECT c.relname, am.amname, pg_relation_size(c.oid), i.indisvalid, i.indisready "
+        "SELECT c.relname, am.amname, pg_relation_size(c.oid), i.indisvalid, i.indisready, "
+        "coalesce(array_to_string(c.reloptions, ', '), '') "
         "FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
         "JOIN pg_am am ON am.oid = c.relam "
         "WHERE c.relname IN ('embeddings_hnsw', 'embedding_pieces_hnsw', 'entries_search') "
-        "ORDER BY c.relname"
+        # Only this base's: a database may hold other bases in other schemas.
+        "AND c.relnamespace = current_schema()::regnamespace ORDER BY c.relname"
     ).fetchall()
     return [
-        {"name": r[0], "method": r[1], "bytes": int(r[2]), "valid": bool(r[3] and r[4])}
+        {
+            "name": r[0],
+            "method": r[1],
+            "settings": str(r[5]),
+            "bytes": int(r[2]),
+            "valid": bool(r[3] and r[4]),
+        }
         for r in rows
     ]
