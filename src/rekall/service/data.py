@@ -88,13 +88,13 @@ def check(rekall: Rekall, repair: bool, progress: Progress | None) -> CheckRepor
     """Health checks; with repair, rebuild derived data (never entries) and check again."""
     from rekall.service import maintenance
 
+    rebuild = rekall.rebuild_index if repair else None
     if rekall.db.kind != "sqlite":
         from rekall.service.server_check import check_server
 
-        return check_server(rekall.db, rekall.semantic.model_id)
-    db = _embedded(rekall, "check")
+        return check_server(rekall.db, rekall.semantic.model_id, rebuild, progress)
     return maintenance.check(
-        db, rekall.rebuild_index if repair else None, progress, rekall.semantic.model_id
+        _embedded(rekall, "check"), rebuild, progress, rekall.semantic.model_id
     )
 
 

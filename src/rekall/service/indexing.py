@@ -136,20 +136,20 @@ class Indexer:
         rows = self.vectors_for([text for _, text in batch])
         if rows is None:
             raise ModelError(self.engine.model_problem or "the embedding model is not available")
+        vectors = self.db.repos.vectors
         with self.db.write() as (conn, generation):
             # Only rows whose text did not change while we were embedding.
-            live = self.db.repos.vectors.current_texts(conn, [seq for seq, _ in batch])
+            live = vectors.current_texts(conn, [seq for seq, _ in batch])
             fresh = [
                 (seq, row)
                 for (seq, text), row in zip(batch, rows, strict=True)
                 if live.get(seq) == text
             ]
-            vectors = self.db.repos.vectors
-            kept = {
-                seq
-                for seq, row in fresh
-                if seq in late and vectors.stored_hash(conn, seq, row[0]) == row[2]
-            }
+            # The batch's late entries in one statement, not a round trip to the server each;
+            # every row of a batch is of one model.
+            pending = [seq for seq, _ in fresh if seq in late]
+            stored = vectors.stored_hashes(conn, pending, rows[0][0]) if pending else {}
+            kept = {seq for seq, row in fresh if stored.get(seq) == row[2]}
             vectors.upsert_vectors(
                 conn, [(seq, *row) for seq, row in fresh if seq not in kept], generation
             )

@@ -13,7 +13,7 @@ from rekall.search.model_files import MODEL_ID
 from rekall.service.indexing import Progress, RebuildReport
 from rekall.service.leftovers import remove_leftovers
 from rekall.service.pieces import pieces_report, pieces_state
-from rekall.storage import embeddings_repo, fts_repo, maintenance
+from rekall.storage import fts_repo, maintenance
 from rekall.storage.database import Database
 from rekall.storage.vector_rows import PendingText
 
@@ -52,21 +52,44 @@ def run_checks(db: Database, model_id: str = MODEL_ID) -> list[Finding]:
     fts_problem = _fts_problem(db)
     with db.read() as conn:
         integrity = maintenance.integrity_problems(conn)
-        pairs = list(embeddings_repo.texts_with_hashes(conn, model_id))
-        other = sum(n for k, n in embeddings_repo.count_vectors(conn).items() if k != model_id)
-        late, long = pieces_state(pairs, embeddings_repo.stored_pieces(conn, model_id))
+        vectors, pieces = vector_findings(db, conn, model_id, maintenance.orphan_vectors(conn))
         references = reference_findings(db, conn)
-        orphan_vectors = maintenance.orphan_vectors(conn)
-    missing, stale = _missing_and_stale(pairs)
     return [
         Finding("integrity", not integrity, "; ".join(integrity[:5]) or "SQLite reports ok"),
         Finding("keyword index", not fts_problem, fts_problem or "ok"),
-        _vector_finding(
-            model_id, len(pairs), (max(0, missing - other), stale, other), orphan_vectors
-        ),
+        vectors,
         *references,
-        Finding("body pieces", *pieces_report(len(late), long)),
+        pieces,
     ]
+
+
+def vector_findings(
+    db: Store, conn: Any, model_id: str, orphans: int = 0
+) -> tuple[Finding, Finding]:
+    """The checks of the vectors and body pieces, on either backend: entries without a
+    vector of model_id (the weights in use), with one of older text, with one of another
+    model; orphans counts vectors of no entry (only SQLite can hold them)."""
+    vectors = db.repos.vectors
+    pairs = list(vectors.texts_with_hashes(conn, model_id))
+    other = sum(n for k, n in vectors.count_vectors(conn).items() if k != model_id)
+    late, long = pieces_state(pairs, vectors.stored_pieces(conn, model_id))
+    missing, stale = _missing_and_stale(pairs)
+    # An entry whose vector is of another model has none of model_id: counted once, as other.
+    counts = (max(0, missing - other), stale, other)
+    return (
+        _vector_finding(model_id, len(pairs), counts, orphans),
+        Finding("body pieces", *pieces_report(len(late), long)),
+    )
+
+
+def re_embed(rebuild: Rebuild, progress: Progress | None, done: str = "") -> str:
+    """Run rebuild (re-embed what is missing or stale) and say what it did, with done after
+    the count, or why it could not: the model may be missing or fail to load."""
+    try:
+        report = rebuild(progress)
+    except ModelError as exc:
+        return f"could not re-embed: {exc}"
+    return f"re-embedded {report.embedded} entries{done}"
 
 
 def reference_findings(db: Store, conn: Any) -> list[Finding]:
@@ -176,9 +199,5 @@ def check(
         if maintenance.orphan_vectors(conn):
             maintenance.delete_orphan_vectors(conn)
             repairs.append("deleted vectors of entries that no longer exist")
-    try:
-        report = rebuild(progress)
-        repairs.append(f"re-embedded {report.embedded} entries and rebuilt the vector index")
-    except ModelError as exc:
-        repairs.append(f"could not re-embed: {exc}")
+    repairs.append(re_embed(rebuild, progress, " and rebuilt the vector index"))
     return CheckReport(run_checks(db, model_id), repairs)

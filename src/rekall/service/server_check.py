@@ -1,41 +1,52 @@
-"""`rekall check` on a server backend: the server, pgvector, the indexes, the vectors, and
-what entries point to."""
+"""`rekall check` and its repair on a server backend: server, pgvector, indexes, vectors."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from rekall.service.maintenance import CheckReport, Finding, reference_findings
-from rekall.service.pieces import pieces_report, pieces_state
+from rekall.service.maintenance import (
+    CheckReport,
+    Finding,
+    Rebuild,
+    re_embed,
+    reference_findings,
+    vector_findings,
+)
 
 if TYPE_CHECKING:
+    from rekall.service.indexing import Progress
     from rekall.storage.contract import Store
 
 
-def check_server(db: Store, model_id: str) -> CheckReport:
-    """What the server reports: its version, pgvector's, whether each index is usable; how
-    many entries have a vector of model_id (the weights in use); links and superseded_by
-    (maintenance.reference_findings) and body pieces, as on SQLite."""
+def check_server(
+    db: Store,
+    model_id: str,
+    rebuild: Rebuild | None = None,
+    progress: Progress | None = None,
+) -> CheckReport:
+    """What the server reports: its version, pgvector's, whether each index is usable; the
+    vectors of model_id (the weights in use), links, superseded_by and body pieces, with the
+    SQLite file's checks (maintenance.vector_findings and reference_findings).
+
+    With rebuild given (the facade's rebuild_index, as `rekall index rebuild`), re-embed
+    missing and stale vectors and add missing body pieces, then check again. Entries are
+    never changed; the server keeps its own indexes (an unusable one is named with the
+    REINDEX that mends it).
+    """
+    if rebuild is None:
+        return CheckReport(_findings(db, model_id))
+    # The server's HNSW index takes each vector as it is written: nothing else to rebuild.
+    repairs = [re_embed(rebuild, progress)]
+    return CheckReport(_findings(db, model_id), repairs)
+
+
+def _findings(db: Store, model_id: str) -> list[Finding]:
+    """The server's findings, then those of the data, in the SQLite file's order."""
     findings = _server_findings(db)
     with db.read() as conn:
-        entries = db.repos.entries.count_entries(conn).get("total", 0)
-        vectors = db.repos.vectors.count_vectors(conn).get(model_id, 0)
-        late, long = pieces_state(
-            db.repos.vectors.texts_with_hashes(conn, model_id),
-            db.repos.vectors.stored_pieces(conn, model_id),
-        )
+        vectors, pieces = vector_findings(db, conn, model_id)
         references = reference_findings(db, conn)
-    missing = entries - vectors
-    findings.append(
-        Finding(
-            "vectors",
-            missing == 0,
-            f"{vectors} of {entries} entries have a vector"
-            + ("" if missing == 0 else "; run 'rekall index rebuild'"),
-        )
-    )
-    findings += [*references, Finding("body pieces", *pieces_report(len(late), long))]
-    return CheckReport(findings)
+    return [*findings, vectors, *references, pieces]
 
 
 def _server_findings(db: Store) -> list[Finding]:

@@ -127,6 +127,23 @@ def stored_hash(conn: sqlite3.Connection, seq: int, model_id: str) -> str | None
     return None if row is None else str(row[0])
 
 
+def stored_hashes(conn: sqlite3.Connection, seqs: Sequence[int], model_id: str) -> dict[int, str]:
+    """seq → the content hash of its vector for this model, for those of seqs that have one."""
+    from rekall.storage.rows import chunked, marks  # a search needs neither
+
+    found: dict[int, str] = {}
+    for chunk in chunked(seqs):
+        found.update(
+            (int(r[0]), str(r[1]))
+            for r in conn.execute(
+                "SELECT entry_seq, content_hash FROM embeddings "
+                f"WHERE model_id = ? AND entry_seq IN ({marks(chunk)})",
+                (model_id, *chunk),
+            )
+        )
+    return found
+
+
 def delete_vectors(conn: sqlite3.Connection, seqs: Sequence[int]) -> None:
     """Drop vectors (a tombstone is recorded for each by trigger)."""
     conn.executemany("DELETE FROM embeddings WHERE entry_seq = ?", [(seq,) for seq in seqs])

@@ -182,8 +182,9 @@ Examples:
   rekall check
   rekall check --repair
 On the SQLite file: integrity, keyword index, vectors, links, superseded_by, body pieces.
-On PostgreSQL: server, pgvector, indexes, vectors, links, superseded_by, body pieces
-(--repair repairs the SQLite file only; on PostgreSQL run rekall index rebuild).
+On PostgreSQL: server, pgvector, indexes, vectors, links, superseded_by, body pieces;
+--repair there re-embeds missing and stale vectors and adds body pieces, as
+rekall index rebuild does (the server keeps its own indexes).
 Exit status 0 when healthy, 1 when problems remain.
 """
 )

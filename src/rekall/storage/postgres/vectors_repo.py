@@ -52,6 +52,16 @@ def stored_hash(conn: Any, seq: int, model_id: str) -> str | None:
     return None if row is None else str(row[0])
 
 
+def stored_hashes(conn: Any, seqs: Sequence[int], model_id: str) -> dict[int, str]:
+    """seq → the content hash of its vector for this model, for those of seqs that have one."""
+    rows = conn.execute(
+        "SELECT entry_seq, content_hash FROM embeddings "
+        "WHERE model_id = %s AND entry_seq = ANY(%s)",
+        (model_id, list(seqs)),
+    ).fetchall()
+    return {int(r[0]): str(r[1]) for r in rows}
+
+
 def texts_with_hashes(conn: Any, model_id: str) -> Iterator[tuple[PendingText, str | None]]:
     """Every entry's embeddable text with the content hash of its vector for this model."""
     rows = conn.execute(
