@@ -12,6 +12,7 @@ from rekall.service.maintenance import (
     reference_findings,
     vector_findings,
 )
+from rekall.service.stats import index_detail
 
 if TYPE_CHECKING:
     from rekall.service.indexing import Progress
@@ -63,7 +64,7 @@ def _server_findings(db: Store) -> list[Finding]:
         ),
     ]
     for index in figures["indexes"]:
-        detail = f"{index['method']}, {index['bytes'] / 1e6:.1f} MB"
+        detail = index_detail(index)
         if not index["valid"]:
             detail += "; not usable: run REINDEX INDEX " + index["name"]
         findings.append(Finding(f"index {index['name']}", bool(index["valid"]), detail))

@@ -42,15 +42,20 @@ def file_size(path: Path) -> int:
     return total
 
 
+def index_detail(index: dict[str, Any]) -> str:
+    """A server index's method, settings as built (an HNSW graph's m and ef_construction)
+    and size: "hnsw m=16, ef_construction=128, 15.8 MB"."""
+    settings = f" {index['settings']}" if index["settings"] else ""
+    return f"{index['method']}{settings}, {index['bytes'] / 1e6:.1f} MB"
+
+
 def place_figures(db: Store) -> dict[str, Any]:
     """The file's size on SQLite; server, pgvector and index state on PostgreSQL."""
     server = getattr(db, "server_figures", None)
     if server is not None:
         figures: dict[str, Any] = server()
         figures["indexes"] = "; ".join(
-            f"{i['name']} ({i['method']}{' ' + i['settings'] if i['settings'] else ''}, "
-            f"{i['bytes'] / 1e6:.1f} MB, "
-            f"{'valid' if i['valid'] else 'NOT VALID'})"
+            f"{i['name']} ({index_detail(i)}, {'valid' if i['valid'] else 'NOT VALID'})"
             for i in figures["indexes"]
         )
         return figures
