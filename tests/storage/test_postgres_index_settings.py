@@ -31,7 +31,7 @@ def options_of(db: PostgresDatabase) -> dict[str, list[str]]:
         rows = conn.execute(
             "SELECT c.relname, c.reloptions, i.indisvalid FROM pg_class c "
             "JOIN pg_index i ON i.indexrelid = c.oid WHERE c.relname LIKE 'embedding%%hnsw%%' "
-            "AND c.relnamespace = current_schema()::regnamespace"
+            "AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema())"
         ).fetchall()
     assert all(row[2] for row in rows)
     return {str(row[0]): sorted(row[1]) for row in rows}
@@ -141,3 +141,166 @@ def test_sqlite_has_nothing_to_tune(service: object) -> None:
     assert isinstance(service, Rekall)
     with pytest.raises(StorageError, match="nothing to tune"):
         service.index_settings(m=24)
+
+
+def test_searches_go_on_until_both_new_indexes_are_built(
+    db: PostgresDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import psycopg
+
+    from rekall.storage.postgres import index_settings as settings_module
+
+    swap = settings_module._swap
+    searched: list[int] = []
+
+    def search_then_swap(conn: object, schema: str) -> None:
+        # Both new indexes are built: another client's vector search must not wait.
+        with psycopg.connect(db.url, autocommit=True) as other:
+            other.execute("SET lock_timeout = '500ms'")
+            row = other.execute("SELECT count(*) FROM embeddings").fetchone()
+            other.execute("SELECT count(*) FROM embedding_pieces")
+            searched.append(int(row[0]) if row else -1)
+        swap(conn, schema)
+
+    monkeypatch.setattr(settings_module, "_swap", search_then_swap)
+    index_settings(db, m=24, ef_construction=200)
+    assert searched == [0]
+    assert options_of(db)["embedding_pieces_hnsw"] == ["ef_construction=200", "m=24"]
+
+
+def test_settings_already_built_are_not_built_again(db: PostgresDatabase) -> None:
+    def index_oids() -> list[int]:
+        with db.read() as conn:
+            rows = conn.execute(
+                "SELECT indexrelid::int FROM pg_index WHERE indrelid IN "
+                "('embeddings'::regclass, 'embedding_pieces'::regclass) ORDER BY 1"
+            ).fetchall()
+        return [int(row[0]) for row in rows]
+
+    before = index_oids()
+    assert index_settings(db, m=16, ef_construction=128)["rebuilt"] is False
+    assert index_oids() == before
+    assert index_settings(db, m=20)["rebuilt"] is True
+    assert index_oids() != before
+
+
+@pytest.fixture
+def second_schema(postgres_server: str) -> Iterator[str]:
+    """Another schema of the same database, with a mixed-case name, dropped afterwards."""
+    import uuid
+
+    import psycopg
+
+    schema = f"Team_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(postgres_server, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield schema
+    finally:
+        with psycopg.connect(postgres_server, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def test_another_bases_index_of_the_same_name_is_never_touched(
+    db: PostgresDatabase, second_schema: str
+) -> None:
+    first_schema = db.query(lambda conn: conn.execute("SELECT current_schema()").fetchone()[0])
+    # A second base in a mixed-case schema, the first base's schema after it in the path.
+    path = quote(f'-csearch_path="{second_schema}",{first_schema},public')
+    url = db.url.split("options=")[0] + f"options={path}"
+    team = PostgresDatabase(url)
+    try:
+        with team.write() as (conn, _):
+            conn.execute("DROP INDEX embedding_pieces_hnsw")  # lost on the second base
+        shown = index_settings(team)
+        assert "embedding_pieces_hnsw" not in shown["indexes"]
+        after = index_settings(team, m=20)
+        assert after["indexes"]["embedding_pieces_hnsw"] == {"m": 20, "ef_construction": 128}
+        shown_by_stats = {index["name"] for index in team.server_figures()["indexes"]}
+        assert shown_by_stats == {"embeddings_hnsw", "embedding_pieces_hnsw", "entries_search"}
+    finally:
+        team.close()
+    assert sorted(options_of(db)) == ["embedding_pieces_hnsw", "embeddings_hnsw"]
+    assert options_of(db)["embedding_pieces_hnsw"] == ["ef_construction=128", "m=16"]
+
+
+@pytest.fixture
+def role_url(postgres_server: str, second_schema: str) -> Iterator[str]:
+    """A URL for a role that owns its schema (and so its base) but not the database."""
+    import uuid
+    from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg
+
+    role = f"app_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(postgres_server, autocommit=True) as conn:
+        conn.execute(f"CREATE ROLE {role} LOGIN")
+        conn.execute(f'ALTER SCHEMA "{second_schema}" OWNER TO {role}')
+        # pgvector as an administrator enables it, where the role can use it.
+        row = conn.execute(
+            "SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'vector'"
+        ).fetchone()
+        if row is None:
+            conn.execute(f'CREATE EXTENSION vector SCHEMA "{second_schema}"')
+        else:
+            conn.execute(f"GRANT USAGE ON SCHEMA {row[0]} TO {role}")
+    vector_schema = f'"{second_schema}"' if row is None else row[0]
+    parts = urlsplit(postgres_server)
+    netloc = parts.netloc.replace("postgres:", f"{role}:", 1)
+    separator = "&" if parts.query else ""
+    path = quote(f'-csearch_path="{second_schema}",{vector_schema}')
+    query = parts.query + separator + "options=" + path
+    try:
+        yield urlunsplit(parts._replace(netloc=netloc, query=query))
+    finally:
+        with psycopg.connect(postgres_server, autocommit=True) as conn:
+            conn.execute(f"DROP OWNED BY {role} CASCADE")
+            conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{second_schema}"')  # its own cleanup
+            conn.execute(f"DROP ROLE {role}")
+
+
+def test_a_role_that_may_not_set_ef_search_waits_for_no_build(
+    role_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rekall.storage.postgres import index_settings as settings_module
+
+    db = PostgresDatabase(role_url)
+    built: list[object] = []
+    monkeypatch.setattr(settings_module, "rebuild_indexes", lambda *args: built.append(args))
+    try:
+        with pytest.raises(StorageError, match="only the owner of database postgres") as raised:
+            index_settings(db, m=24, ef_construction=200, ef_search=300)
+        assert 'ALTER DATABASE "postgres" SET hnsw.ef_search = 300' in str(raised.value)
+        assert built == []
+        assert options_of(db)["embeddings_hnsw"] == ["ef_construction=128", "m=16"]
+    finally:
+        db.close()
+
+
+def test_a_roles_own_ef_search_is_what_its_clients_are_shown(
+    role_url: str, postgres_server: str
+) -> None:
+    import psycopg
+
+    role = role_url.split("//", 1)[1].split(":", 1)[0]
+    with psycopg.connect(postgres_server, autocommit=True) as conn:
+        conn.execute(f"ALTER ROLE {role} SET hnsw.ef_search = 60")
+    db = PostgresDatabase(role_url)
+    try:
+        shown = index_settings(db)
+        assert (shown["ef_search"], shown["ef_search_source"]) == (100, "user")
+        assert shown["ef_search_configured"] == 60  # raised to the floor, and said so
+        assert session_ef_search(db) == 100
+    finally:
+        db.close()
+
+
+def test_a_statement_the_server_times_out_is_not_called_unreachable(postgres_url: str) -> None:
+    db = PostgresDatabase(postgres_url + quote(" -cstatement_timeout=50"))
+    try:
+        with pytest.raises(StorageError, match="stopped the statement") as raised:
+            db.query(lambda conn: conn.execute("SELECT pg_sleep(2)").fetchall())
+        assert "cannot reach" not in str(raised.value)
+        assert "statement_timeout" in str(raised.value)
+    finally:
+        db.close()

@@ -23,26 +23,23 @@ def index_settings(
     ef_search: int | None = None,
     before_build: Callable[[], None] | None = None,
 ) -> dict[str, Any]:
-    """The HNSW settings after applying the given ones (none given: just read them).
+    """The HNSW settings after applying the given ones (none given: just read them), and
+    whether the indexes were built again.
 
-    m and ef_construction rebuild both HNSW indexes; ef_search becomes the database's own
-    setting, which every new connection of every client starts with. before_build is called
-    once the values are checked, before a build (which may take minutes). Raises ValidationError
-    for a value out of pgvector's bounds and StorageError on SQLite, changing nothing.
+    ef_search becomes the database's own setting, which every new connection of every client
+    starts with; m and ef_construction rebuild both HNSW indexes where they differ (an index
+    already built so is left alone). before_build is called just before a build, which may
+    take minutes. Raises ValidationError for a value out of pgvector's bounds and
+    StorageError on SQLite or for a role that may not change the database, changing nothing.
     """
     if db.kind == "sqlite":
         raise StorageError(ON_SQLITE)
-    from rekall.storage.postgres.index_settings import check_settings, wanted_options
+    from rekall.storage.postgres.index_settings import check_settings
 
     check_settings(m, ef_construction, ef_search)
-    if (m, ef_construction) != (None, None):
-        # Checked against the indexes' current values before a build that may take minutes.
-        wanted_options(getattr(db, "index_settings")()["indexes"], m, ef_construction)  # noqa: B009
-        if before_build is not None:
-            before_build()
+    rebuilt = False
     if (m, ef_construction, ef_search) != (None, None, None):
-        getattr(db, "tune_indexes")(m, ef_construction, ef_search)  # noqa: B009 - server only
+        tune = getattr(db, "tune_indexes")  # noqa: B009 - server only
+        rebuilt = tune(m, ef_construction, ef_search, before_build)
     settings: dict[str, Any] = getattr(db, "index_settings")()  # noqa: B009 - server only
-    if ef_search is not None:  # this process's sessions started before the change
-        settings.update(ef_search=ef_search, ef_search_source="database")
-    return {"backend": "postgresql", "location": db.location, **settings}
+    return {"backend": "postgresql", "location": db.location, **settings, "rebuilt": rebuilt}

@@ -97,9 +97,10 @@ def index_settings(
 ) -> None:
     """Show or change a PostgreSQL base's HNSW settings, for every client of the base.
 
-    --m and --ef-construction build both HNSW indexes again (searches go on; writes wait
-    until the build is done). --ef-search becomes the database's own setting: connections
-    opened from then on use it (restart a long-running rekall mcp or TUI to apply it at once).
+    --m and --ef-construction build both HNSW indexes again beside the old ones (searches go
+    on; writes wait until the build is done). --ef-search becomes the database's own
+    setting: connections opened from then on use it (restart a long-running rekall mcp or
+    TUI to apply it at once; pooled connections are renewed within the hour anyway).
     """
     started: list[float] = []
 
@@ -110,14 +111,12 @@ def index_settings(
     settings = get_service().index_settings(m, ef_construction, ef_search, announce)
     if started:
         click.echo(f"Built in {time.perf_counter() - started[0]:.1f} s.", err=True)
+    elif m is not None or ef_construction is not None:
+        click.echo("The HNSW indexes already have these settings; nothing built.", err=True)
     if as_json:
         render.print_json(settings)
-        return
-    click.echo(f"{'base':<24} PostgreSQL at {settings['location']}")
-    for name, options in settings["indexes"].items():
-        click.echo(f"{name:<24} m {options['m']}, ef_construction {options['ef_construction']}")
-    origin = EF_SEARCH_ORIGINS.get(settings["ef_search_source"], settings["ef_search_source"])
-    click.echo(f"{'ef_search':<24} {settings['ef_search']} ({origin})")
+    else:
+        print_index_settings(settings)
 
 
 # Where a session's ef_search came from (PostgreSQL's pg_settings.source), said plainly.
@@ -125,8 +124,30 @@ EF_SEARCH_ORIGINS = {
     "rekall": "Rekall's default",
     "database": "set for this database",
     "user": "set for this role",
+    "database user": "set for this role in this database",
+    "client": "set by the connection's options",
     "configuration file": "set in the server's configuration",
+    "command line": "set on the server's command line",
 }
+HNSW_INDEXES = ("embeddings_hnsw", "embedding_pieces_hnsw")
+
+
+def print_index_settings(settings: dict[str, Any]) -> None:
+    """The settings as `rekall index settings` shows them, one per line."""
+    click.echo(f"{'base':<24} PostgreSQL at {settings['location']}")
+    for name in HNSW_INDEXES:
+        options = settings["indexes"].get(name)
+        shown = (
+            "missing; --m or --ef-construction builds it"
+            if options is None
+            else (f"m {options['m']}, ef_construction {options['ef_construction']}")
+        )
+        click.echo(f"{name:<24} {shown}")
+    source = settings["ef_search_source"]
+    origin = EF_SEARCH_ORIGINS.get(source, f"set by {source}")
+    if settings["ef_search_configured"] != settings["ef_search"] and source != "rekall":
+        origin += f" to {settings['ef_search_configured']}, raised to the floor"
+    click.echo(f"{'ef_search':<24} {settings['ef_search']} ({origin})")
 
 
 DEMO_FOLDER = "demo"

@@ -76,6 +76,12 @@ def describe_error(url: str, exc: Exception) -> StorageError:
         )
     if "does not exist" in lowered and "database" in lowered:
         return StorageError(f"{text} at {where}; create it (createdb NAME) or fix database_url")
+    if "canceling statement" in lowered:  # a timeout the server applied, not the network
+        return StorageError(
+            f"PostgreSQL at {where} stopped the statement ({text}); nothing was written. A "
+            "statement_timeout or lock_timeout set on the server, database or role ended it: "
+            "raise it for this work, or try again when the server is quieter"
+        )
     if any(word in lowered for word in ("connect", "server", "timeout", "resolve", "refused")):
         return StorageError(
             f"cannot reach PostgreSQL at {where} ({text}); start the server or fix "

@@ -69,18 +69,18 @@ class PostgresDatabase:
         def configure(conn: Any) -> None:
             conn.row_factory = pg.named_rows
             register_vector_param(conn)
-            # Enough candidates for the 50 that hybrid search asks for, or what the base
-            # sets (rekall index settings); more set per query.
-            index_settings.start_session(conn)
             # A base is searched from memory, where a random page costs about what a
             # sequential one does. At the default (4) the planner read every row's tsvector
             # for a common word instead of the GIN index: 31 ms against 5 ms at 10K.
-            conn.execute(f"SET random_page_cost = {RANDOM_PAGE_COST}")
+            settings = {"random_page_cost": str(RANDOM_PAGE_COST)}
             if iterative:
                 # Filters apply inside the HNSW scan, which goes on until k rows pass them.
                 # Relaxed: with 1% of 100,000 rows allowed, recall@10 0.982 against 0.957
                 # for strict_order at the same cost; callers sort the rows by distance.
-                conn.execute("SET hnsw.iterative_scan = relaxed_order")
+                settings["hnsw.iterative_scan"] = "relaxed_order"
+            # With them, enough candidates for the 50 that hybrid search asks for, or what
+            # the base sets (rekall index settings); more set per query. One round trip.
+            index_settings.start_session(conn, settings)
 
         # Autocommit connections with explicit BEGIN and COMMIT: each round trip to the server
         # costs a context switch on both sides, so a read is BEGIN, its queries, COMMIT.
@@ -201,20 +201,38 @@ class PostgresDatabase:
             }
 
     def index_settings(self) -> dict[str, Any]:
-        """The HNSW indexes' m and ef_construction, and the ef_search sessions start with."""
+        """The HNSW indexes' m and ef_construction, and the ef_search a new connection of
+        this client starts with (asked on a fresh one: a change since the pool's were
+        opened, or a setting of this role, shows)."""
         with self.read() as conn:
-            return index_settings.read_settings(conn)
+            indexes = index_settings.built_settings(conn)
+        with self._translate_errors(), self._connect(autocommit=True) as fresh:
+            index_settings.start_session(fresh, {})
+            return {"indexes": indexes, **index_settings.session_settings(fresh)}
 
     def tune_indexes(
-        self, m: int | None, ef_construction: int | None, ef_search: int | None
-    ) -> None:
-        """Build the HNSW indexes again with m and ef_construction, and set the database's
-        ef_search, each when given, in one transaction: all of it or nothing."""
+        self,
+        m: int | None,
+        ef_construction: int | None,
+        ef_search: int | None,
+        before_build: Callable[[], None] | None = None,
+    ) -> bool:
+        """Set the database's ef_search, then build the HNSW indexes again with m and
+        ef_construction where they differ, each when given, in one transaction: all of it
+        or nothing. before_build is called just before a build. True when one was built."""
         with self.write() as (conn, _):
-            if m is not None or ef_construction is not None:
-                index_settings.rebuild_indexes(conn, m, ef_construction)
-            if ef_search is not None:
+            if ef_search is not None:  # first: a role that may not set it waits for no build
                 index_settings.set_ef_search(conn, ef_search)
+            if m is None and ef_construction is None:
+                return False
+            current = index_settings.built_settings(conn)
+            wanted = index_settings.wanted_options(current, m, ef_construction)
+            if not index_settings.needs_build(current, wanted):
+                return False
+            if before_build is not None:
+                before_build()
+            index_settings.rebuild_indexes(conn, wanted)
+            return True
 
     def close(self) -> None:
         """Stop listening and close the pool."""

@@ -3,6 +3,7 @@ and ef_search (the database's own setting, which every session of every client s
 
 from __future__ import annotations
 
+import time
 import weakref
 from typing import Any
 
@@ -10,6 +11,8 @@ from rekall.core.errors import StorageError, ValidationError
 from rekall.storage.postgres.schema_vectors import raise_build_memory
 
 INDEXES = {"embeddings_hnsw": "embeddings", "embedding_pieces_hnsw": "embedding_pieces"}
+# Rekall's own build settings (schema_vectors.HNSW_INDEX), for an index found missing.
+BUILT_WITH = {"m": 16, "ef_construction": 128}
 # pgvector's own bounds, checked here so a bad value changes nothing and says why.
 M_RANGE = (2, 100)
 EF_CONSTRUCTION_RANGE = (4, 1000)
@@ -21,48 +24,63 @@ EF_SEARCH_RANGE = (100, 1000)
 # queries (3,086 entries), at 200 for 1; recall@10 at 100,000 vectors: 0.982 at 100, 0.989
 # at 200 (bench_hnsw_recall.py).
 DEFAULT_EF_SEARCH = 200
-# pgvector's GUCs exist once its library is loaded; reading a vector loads it.
-LOAD_PGVECTOR = "SELECT '[0]'::vector IS NOT NULL"
-READ_EF_SEARCH = "SELECT setting, source FROM pg_settings WHERE name = 'hnsw.ef_search'"
-# Each pooled connection's ef_search and where it came from, so that a query needing more
-# candidates knows whether to raise it (search_repo) without asking the server.
-_sessions: weakref.WeakKeyDictionary[Any, tuple[int, str]] = weakref.WeakKeyDictionary()
+# One round trip for a new connection: the vector in WHERE is a constant, folded while the
+# statement is planned, so pgvector's library (and its settings) is loaded before pg_settings
+# is read; the session's ef_search is then the one configured for its database, role or
+# server (never below the floor), else Rekall's. Other settings go in the same statement.
+START_SESSION = (
+    "SELECT set_config('hnsw.ef_search', CASE WHEN source = 'default' THEN %s "
+    "ELSE greatest(%s, setting::int)::text END, false), source, setting{also} "
+    "FROM pg_settings WHERE name = 'hnsw.ef_search' AND '[0]'::vector IS NOT NULL"
+)
+# Each pooled connection's ef_search, where it came from and the value configured, so that
+# a query needing more candidates knows whether to raise it without asking the server.
+_sessions: weakref.WeakKeyDictionary[Any, tuple[int, str, int]] = weakref.WeakKeyDictionary()
+# Replacing an index waits for searches under way; new ones queue behind the wait, so it is
+# bounded and tried again.
+SWAP_LOCK_TIMEOUT = "2s"
+SWAP_ATTEMPTS = 10
 
 
-def start_session(conn: Any) -> None:
-    """Set a new connection's ef_search: the one configured for its database, role or
-    server (never below the range's floor), else Rekall's default."""
-    conn.execute(LOAD_PGVECTOR)
-    setting, source = conn.execute(READ_EF_SEARCH).fetchone()
-    if source == "default":
-        value, source = DEFAULT_EF_SEARCH, "rekall"
-    else:
-        value = max(EF_SEARCH_RANGE[0], int(setting))
-    conn.execute(f"SET hnsw.ef_search = {int(value)}")
-    _sessions[conn] = (value, str(source))
+def start_session(conn: Any, also: dict[str, str]) -> None:
+    """Set a new connection's ef_search (START_SESSION) and the settings in also."""
+    extra = "".join(", set_config(%s, %s, false)" for _ in also)
+    params: list[Any] = [str(DEFAULT_EF_SEARCH), EF_SEARCH_RANGE[0]]
+    for name, value in also.items():
+        params += [name, value]
+    row = conn.execute(START_SESSION.format(also=extra), params).fetchone()
+    source = "rekall" if row[1] == "default" else str(row[1])
+    _sessions[conn] = (int(row[0]), source, int(row[2]))
 
 
 def session_ef_search(conn: Any) -> int:
     """The ef_search conn's session runs with (start_session), Rekall's default if unknown."""
-    return _sessions.get(conn, (DEFAULT_EF_SEARCH, "rekall"))[0]
+    return _sessions.get(conn, (DEFAULT_EF_SEARCH, "rekall", DEFAULT_EF_SEARCH))[0]
 
 
-def read_settings(conn: Any) -> dict[str, Any]:
-    """Each index's m and ef_construction, and the ef_search conn's session started with and
-    where it came from (a change by set_ef_search applies to sessions started after it)."""
-    rows = conn.execute(
-        "SELECT c.relname, coalesce(c.reloptions, '{}') FROM pg_class c "
-        "WHERE c.relkind = 'i' AND c.relname = ANY(%s) "
-        "AND c.relnamespace = current_schema()::regnamespace",
-        (list(INDEXES),),
-    ).fetchall()
-    found = {str(name): _options(list(options)) for name, options in rows}
-    ef_search, source = _sessions.get(conn, (DEFAULT_EF_SEARCH, "rekall"))
-    return {
-        "indexes": {name: found[name] for name in INDEXES if name in found},
-        "ef_search": ef_search,
-        "ef_search_source": source,
-    }
+def session_settings(conn: Any) -> dict[str, Any]:
+    """The ef_search conn's session started with, where it came from and the value set there
+    (below the floor, it was raised)."""
+    value, source, configured = _sessions.get(
+        conn, (DEFAULT_EF_SEARCH, "rekall", DEFAULT_EF_SEARCH)
+    )
+    return {"ef_search": value, "ef_search_source": source, "ef_search_configured": configured}
+
+
+def built_settings(conn: Any) -> dict[str, dict[str, int]]:
+    """Each HNSW index of this base (found through its table, as DDL resolves it) with the m
+    and ef_construction it was built with; a missing index is left out."""
+    found = {}
+    for name, table in INDEXES.items():
+        row = conn.execute(
+            "SELECT coalesce(c.reloptions, '{}') FROM pg_index i "
+            "JOIN pg_class c ON c.oid = i.indexrelid "
+            "WHERE i.indrelid = %s::regclass AND c.relname = %s",
+            (table, name),
+        ).fetchone()
+        if row is not None:
+            found[name] = _options(list(row[0]))
+    return found
 
 
 def _options(options: list[str]) -> dict[str, int]:
@@ -90,11 +108,12 @@ def check_settings(m: int | None, ef_construction: int | None, ef_search: int | 
 def wanted_options(
     current: dict[str, dict[str, int]], m: int | None, ef_construction: int | None
 ) -> dict[str, tuple[int, int]]:
-    """Each index's (m, ef_construction) after the change (an omitted one keeps its value).
-    Raises ValidationError when ef_construction would be below twice m, as pgvector does."""
+    """Each index's (m, ef_construction) after the change (an omitted one keeps its value;
+    a missing index gets Rekall's). Raises ValidationError when ef_construction would be
+    below twice m, as pgvector does."""
     wanted = {}
     for name in INDEXES:
-        options = current.get(name, _options([]))
+        options = current.get(name, BUILT_WITH)
         links = m if m is not None else options["m"]
         candidates = ef_construction if ef_construction is not None else options["ef_construction"]
         if candidates < 2 * links:
@@ -106,32 +125,87 @@ def wanted_options(
     return wanted
 
 
-def rebuild_indexes(conn: Any, m: int | None, ef_construction: int | None) -> None:
-    """Build both HNSW indexes again with these settings (see wanted_options).
+def needs_build(current: dict[str, dict[str, int]], wanted: dict[str, tuple[int, int]]) -> bool:
+    """Whether any index is missing or built with other settings than wanted."""
+    return any(
+        name not in current or (current[name]["m"], current[name]["ef_construction"]) != pair
+        for name, pair in wanted.items()
+    )
 
-    Each new index is built beside the old one, which searches go on using, and takes its
-    name only at the end: readers wait for the swap, not the build. Writers wait for the
-    whole build (it holds the table's SHARE lock), as in a bulk copy.
+
+def rebuild_indexes(conn: Any, wanted: dict[str, tuple[int, int]]) -> None:
+    """Build both HNSW indexes again with the wanted (m, ef_construction), then swap them in.
+
+    Both new indexes are built beside the old ones, which searches go on using; only then
+    does each take its name (_swap). Writers wait for the builds (they hold the tables'
+    SHARE lock), as in a bulk copy.
     """
-    wanted = wanted_options(read_settings(conn)["indexes"], m, ef_construction)
+    from psycopg import sql
+
     raise_build_memory(conn)
+    # A large base's build takes longer than a server's usual statement timeout.
+    conn.execute("SET LOCAL statement_timeout = 0")
+    schema = _schema_of(conn)
     for name, table in INDEXES.items():
         links, candidates = wanted[name]
         conn.execute(
-            f"CREATE INDEX {name}_new ON {table} USING hnsw (vector vector_cosine_ops) "
-            f"WITH (m = {int(links)}, ef_construction = {int(candidates)})"
+            sql.SQL(
+                "CREATE INDEX {} ON {} USING hnsw (vector vector_cosine_ops) "
+                "WITH (m = {}, ef_construction = {})"
+            ).format(
+                sql.Identifier(f"{name}_new"),
+                sql.Identifier(schema, table),
+                sql.Literal(int(links)),
+                sql.Literal(int(candidates)),
+            )
         )
-        conn.execute(f"DROP INDEX IF EXISTS {name}")
-        conn.execute(f"ALTER INDEX {name}_new RENAME TO {name}")
+    _swap(conn, schema)
+
+
+def _schema_of(conn: Any) -> str:
+    """The schema this base's tables are in (as its statements resolve them)."""
+    row = conn.execute(
+        "SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE c.oid = 'embeddings'::regclass"
+    ).fetchone()
+    return str(row[0])
+
+
+def _swap(conn: Any, schema: str) -> None:
+    """Drop the old indexes and give the new ones their names, each name qualified with the
+    base's schema (another base's index of the same name is never touched). The lock this
+    takes waits for searches under way and makes new ones wait behind it: each attempt is
+    bounded and undone alone (a savepoint), then tried again."""
+    from psycopg import errors, sql
+
+    for attempt in range(1, SWAP_ATTEMPTS + 1):
+        try:
+            with conn.transaction():
+                conn.execute(f"SET LOCAL lock_timeout = '{SWAP_LOCK_TIMEOUT}'")
+                for name in INDEXES:
+                    old, new = sql.Identifier(schema, name), sql.Identifier(schema, f"{name}_new")
+                    conn.execute(sql.SQL("DROP INDEX IF EXISTS {}").format(old))
+                    conn.execute(
+                        sql.SQL("ALTER INDEX {} RENAME TO {}").format(new, sql.Identifier(name))
+                    )
+            return
+        except errors.LockNotAvailable as exc:
+            if attempt == SWAP_ATTEMPTS:
+                raise StorageError(
+                    "the new indexes were built but could not replace the old ones: another "
+                    "transaction kept the vectors' tables busy; nothing changed, run it again "
+                    "when it has ended"
+                ) from exc
+            time.sleep(0.5)
 
 
 def set_ef_search(conn: Any, ef_search: int) -> None:
     """The database's ef_search, for every session that starts on it from now on (pooled
-    connections already open keep theirs). Raises StorageError when the connected role may
-    not alter the database, naming the statement its owner can run."""
+    connections already open keep theirs until they are recycled). Raises StorageError when
+    the connected role may not alter the database, naming the statement its owner can run."""
     from psycopg import errors, sql
 
-    database = conn.execute("SELECT current_database()").fetchone()[0]
+    database = str(conn.execute("SELECT current_database()").fetchone()[0])
     statement = sql.SQL("ALTER DATABASE {} SET hnsw.ef_search = {}").format(
         sql.Identifier(database), sql.Literal(int(ef_search))
     )
@@ -140,5 +214,5 @@ def set_ef_search(conn: Any, ef_search: int) -> None:
     except errors.InsufficientPrivilege as exc:
         raise StorageError(
             f"only the owner of database {database} may set ef_search; ask them to run: "
-            f"ALTER DATABASE {database} SET hnsw.ef_search = {int(ef_search)}"
+            f"{statement.as_string(conn)}"
         ) from exc

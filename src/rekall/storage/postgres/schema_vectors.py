@@ -10,6 +10,9 @@ from rekall.storage.sql_script import joined_script
 DIMENSIONS = 384
 
 # HNSW settings: m (links per node) as pgvector's default, more candidates while building.
+# A team may build its indexes with others (rekall index settings): a later migration that
+# builds an index again must take the index's own definition (pg_indexes.indexdef, as
+# bulk.py does), not these.
 HNSW_INDEX = (
     "CREATE INDEX embeddings_hnsw ON embeddings USING hnsw (vector vector_cosine_ops) "
     "WITH (m = 16, ef_construction = 128)"

@@ -151,7 +151,8 @@ def index_state(conn: Any) -> list[dict[str, Any]]:
         "JOIN pg_am am ON am.oid = c.relam "
         "WHERE c.relname IN ('embeddings_hnsw', 'embedding_pieces_hnsw', 'entries_search') "
         # Only this base's: a database may hold other bases in other schemas.
-        "AND c.relnamespace = current_schema()::regnamespace ORDER BY c.relname"
+        "AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) "
+        "ORDER BY c.relname"
     ).fetchall()
     return [
         {
