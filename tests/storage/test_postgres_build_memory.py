@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -29,30 +30,36 @@ def test_build_memory_is_the_larger_of_the_floor_and_the_servers_setting(
         assert row is not None and row[0] == server_setting  # taken for the build only
 
 
-@pytest.mark.parametrize(("server_setting", "during_build"), [("64MB", "512MB"), ("1GB", "1GB")])
-def test_a_bulk_copy_rebuilds_the_index_with_the_larger_memory(
-    postgres_url: str, server_setting: str, during_build: str
-) -> None:
+def store_many_vectors(db: Any, conn: Any, generation: int, seed: int) -> None:
+    """REBUILD_FROM new entries with random unit vectors in one write: enough that the HNSW
+    index is built afresh after them."""
     import numpy as np
 
     from rekall.core.entries import NewEntry
     from rekall.storage.postgres.bulk import REBUILD_FROM
+
+    vectors = np.random.default_rng(seed).normal(size=(REBUILD_FROM, 384)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    seqs = [
+        db.repos.entries.insert_entry(conn, f"01JD3K{n:020d}", NewEntry("til", f"t{n}", "b"), "now")
+        for n in range(REBUILD_FROM)
+    ]
+    rows = [(seq, "m", 384, "h", v.tobytes()) for seq, v in zip(seqs, vectors, strict=True)]
+    db.repos.vectors.upsert_vectors(conn, rows, generation)
+
+
+@pytest.mark.parametrize(("server_setting", "during_build"), [("64MB", "512MB"), ("1GB", "1GB")])
+def test_a_bulk_copy_rebuilds_the_index_with_the_larger_memory(
+    postgres_url: str, server_setting: str, during_build: str
+) -> None:
+
     from rekall.storage.postgres.database import PostgresDatabase
 
     # The connection's default, as a setting on the server or the database would give it.
     db = PostgresDatabase(postgres_url + quote(f" -cmaintenance_work_mem={server_setting}"))
-    vectors = np.random.default_rng(7).normal(size=(REBUILD_FROM, 384)).astype(np.float32)
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     try:
         with db.write() as (conn, generation):
-            seqs = [
-                db.repos.entries.insert_entry(
-                    conn, f"01JD3K{n:020d}", NewEntry("til", f"t{n}", "b"), "now"
-                )
-                for n in range(REBUILD_FROM)
-            ]
-            rows = [(seq, "m", 384, "h", v.tobytes()) for seq, v in zip(seqs, vectors, strict=True)]
-            db.repos.vectors.upsert_vectors(conn, rows, generation)
+            store_many_vectors(db, conn, generation, seed=7)
             used = conn.execute("SHOW maintenance_work_mem").fetchone()
             valid = conn.execute(
                 "SELECT indisvalid FROM pg_index WHERE indexrelid = 'embeddings_hnsw'::regclass"

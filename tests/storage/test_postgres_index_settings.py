@@ -7,13 +7,12 @@ import re
 from collections.abc import Iterator
 from urllib.parse import quote
 
-import numpy as np
 import pytest
 
-from rekall.core.entries import NewEntry
 from rekall.core.errors import StorageError, ValidationError
 from rekall.service.index_tuning import index_settings
 from rekall.storage.postgres.database import PostgresDatabase
+from tests.storage.test_postgres_build_memory import store_many_vectors
 
 
 @pytest.fixture
@@ -65,20 +64,9 @@ def test_new_m_and_ef_construction_rebuild_both_indexes(db: PostgresDatabase) ->
 def test_a_bulk_write_builds_the_index_again_with_the_teams_settings(
     db: PostgresDatabase,
 ) -> None:
-    from rekall.storage.postgres.bulk import REBUILD_FROM
-
     index_settings(db, m=24, ef_construction=200)
-    vectors = np.random.default_rng(3).normal(size=(REBUILD_FROM, 384)).astype(np.float32)
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     with db.write() as (conn, generation):
-        seqs = [
-            db.repos.entries.insert_entry(
-                conn, f"01JD3K{n:020d}", NewEntry("til", f"t{n}", "b"), "now"
-            )
-            for n in range(REBUILD_FROM)
-        ]
-        rows = [(seq, "m", 384, "h", v.tobytes()) for seq, v in zip(seqs, vectors, strict=True)]
-        db.repos.vectors.upsert_vectors(conn, rows, generation)
+        store_many_vectors(db, conn, generation, seed=3)
     assert options_of(db)["embeddings_hnsw"] == ["ef_construction=200", "m=24"]
 
 
