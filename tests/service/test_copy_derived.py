@@ -17,7 +17,7 @@ from rekall.core.errors import StorageError
 from rekall.service import Rekall, copy_derived, copying
 from rekall.service.copying import copy_base
 from tests.conftest import CliInvoker
-from tests.service.test_body_pieces import ANSWER, PARAGRAPHS, RUNBOOK
+from tests.service.test_body_pieces import ANSWER, PARAGRAPHS, QUESTION, RUNBOOK
 
 if TYPE_CHECKING:
     from rekall.storage.contract import Repositories
@@ -172,6 +172,43 @@ def test_body_pieces_are_copied_bit_for_bit(bases: list[Rekall]) -> None:
         finding = {f.name: f for f in team.check().findings}["body pieces"]
         assert (finding.ok, finding.todo) == (True, False)
         assert copy_base(personal, team).piece_vectors_copied == 0
+    finally:
+        for base in bases:
+            base.close()
+
+
+def pieces_index(base: Rekall) -> int:
+    """The oid of the server's body-piece HNSW index: another after it was built afresh."""
+    with base.db.read() as conn:
+        return int(conn.execute("SELECT 'embedding_pieces_hnsw'::regclass::oid").fetchone()[0])
+
+
+def test_many_pieces_go_in_one_stream_and_their_index_is_built_afresh(
+    bases: list[Rekall], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rekall.storage.postgres import bulk
+
+    # The path of thousands of pieces, taken by three.
+    monkeypatch.setattr(bulk, "COPY_FROM", 2)
+    monkeypatch.setattr(bulk, "REBUILD_FROM", 3)
+    personal, team, back = bases
+    try:
+        before = pieces_index(team)
+        assert copy_base(personal, team).piece_vectors_copied == 3
+        rebuilt = pieces_index(team)
+        assert rebuilt != before  # none were stored: built afresh
+        assert derived(team) == derived(personal)
+        assert all(index["valid"] for index in team.db.server_figures()["indexes"])
+        hits = team.search(QUESTION, mode="semantic", limit=3).results
+        assert hits[0].entry.title == RUNBOOK  # found by its last piece, through the index
+
+        personal.add("reference", "Payments runbook, second copy", LONG, ("ops",))
+        again = copy_base(personal, team)
+        assert (again.added, again.piece_vectors_copied) == (1, 3)
+        assert pieces_index(team) == rebuilt  # as many stored as coming: added to the index
+        assert derived(team) == derived(personal)
+        assert copy_base(team, back).piece_vectors_copied == 6  # and back into a file
+        assert derived(back) == derived(personal)
     finally:
         for base in bases:
             base.close()

@@ -96,12 +96,11 @@ def make_equal(
         generation,
     )
     found.vectors_replaced = len(differing)
-    for entry_id in found.pieces:
-        if entry_id in seqs:
-            digest, rows = pieces[entry_id]
-            seq = seqs[entry_id][0]
-            repos.vectors.replace_pieces(conn, seq, (model_id, digest), rows, generation)
-            found.pieces_written += len(rows)
+    written = [
+        (seqs[i][0], (model_id, pieces[i][0]), pieces[i][1]) for i in found.pieces if i in seqs
+    ]
+    repos.vectors.replace_many_pieces(conn, written, generation)
+    found.pieces_written = sum(len(rows) for _, _, rows in written)
 
 
 def verify_pieces(

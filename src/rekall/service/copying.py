@@ -74,8 +74,9 @@ def copy_base(source: Rekall, target: Rekall, progress: Progress | None = None) 
     text is unchanged are copied with their body pieces, never re-embedded, even over an
     unchanged entry's; the others are not, and those entries are embedded. Everything is
     written in one transaction and compared field by field and bit for bit before it commits.
-    Raises StorageError when that fails (nothing is written), ValidationError when both are
-    the same base.
+    Raises StorageError when that fails (nothing is written; when another process wrote to
+    the target after the copy read it, the error says so), ValidationError when both are the
+    same base.
     """
     if source.db.location == target.db.location:
         raise ValidationError(f"the source and the target are the same base ({source.db.location})")
@@ -84,7 +85,31 @@ def copy_base(source: Rekall, target: Rekall, progress: Progress | None = None) 
     report = CopyReport(source.db.location, target.db.location, len(data.records))
     report.links, report.source_tokens = len(data.document.links), data.tokens
     with target.db.read() as conn:
+        seen = target.db.repos.meta.meta_value(conn, "generation") or 0
         found = copy_derived.differences(target.db.repos, conn, data.supply, data.pieces)
+    try:
+        imported = _write(source, target, data, found, report, progress)
+    except StorageError as error:
+        _raise_if_written_meanwhile(target.db, seen, error)
+        raise
+    _count_imported(report, imported, found)
+    with target.db.read() as conn:
+        total = target.db.repos.entries.count_entries(conn).get("total", 0)
+    report.other_target_entries = total - report.entries
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _write(
+    source: Rekall,
+    target: Rekall,
+    data: SourceData,
+    found: copy_derived.Differences,
+    report: CopyReport,
+    progress: Progress | None,
+) -> ImportReport:
+    """The copy's one write, verified before it commits; or, when nothing needed writing,
+    the target compared with the source all the same."""
     imported = import_document(
         target.db,
         target.indexer,
@@ -97,14 +122,28 @@ def copy_base(source: Rekall, target: Rekall, progress: Progress | None = None) 
         verify=lambda conn: report.verified.extend(verify_copy(target.db, conn, data, report)),
         finish=_finisher(target.db, data, found) if found.vectors or found.pieces else None,
     )
-    _count_imported(report, imported, found)
-    with target.db.read() as conn:
-        if not report.verified:  # nothing needed writing: compare all the same
+    if not report.verified:
+        with target.db.read() as conn:
             report.verified = verify_copy(target.db, conn, data, report)
-        total = target.db.repos.entries.count_entries(conn).get("total", 0)
-    report.other_target_entries = total - report.entries
-    report.seconds = time.perf_counter() - started
-    return report
+    return imported
+
+
+def _raise_if_written_meanwhile(db: Store, seen: int, error: StorageError) -> None:
+    """When another process wrote to the target after the copy read what it holds, that write
+    is what the failed check saw (the copy's own was rolled back): say so, not that the copy
+    went wrong."""
+    try:
+        now = db.generation()
+    except StorageError:
+        return  # the target cannot be read: the first error says more
+    if now == seen:
+        return
+    failed = str(error).removesuffix("; nothing was written")
+    raise StorageError(
+        f"another process wrote to the target ({db.location}) during the copy, so it no "
+        f"longer held what the copy had read of it ({failed}); nothing was written: "
+        "run the copy again"
+    ) from error
 
 
 def _finisher(

@@ -127,6 +127,15 @@ class VectorsRepo(Protocol):
         pieces: Sequence[tuple[str, bytes]],
         generation: int,
     ) -> None: ...
+    def replace_many_pieces(
+        self,
+        conn: Any,
+        entries: Sequence[tuple[int, tuple[str, str], Sequence[tuple[str, bytes]]]],
+        generation: int,
+    ) -> None:
+        """replace_pieces for each (seq, vector, pieces), at a bulk write's cost."""
+        ...
+
     def stored_pieces(self, conn: Any, model_id: str) -> dict[int, list[str]]: ...
 
 

@@ -184,6 +184,16 @@ def replace_pieces(
     )
 
 
+def replace_many_pieces(
+    conn: sqlite3.Connection,
+    entries: Sequence[tuple[int, tuple[str, str], Sequence[tuple[str, bytes]]]],
+    generation: int,
+) -> None:
+    """replace_pieces for each (seq, vector, pieces): SQLite has no round trip to save."""
+    for seq, vector, pieces in entries:
+        replace_pieces(conn, seq, vector, pieces, generation)
+
+
 def stored_pieces(conn: sqlite3.Connection, model_id: str) -> dict[int, list[str]]:
     """seq → the hashes of its body pieces' texts, in order, for vectors of this model."""
     found: dict[int, list[str]] = {}

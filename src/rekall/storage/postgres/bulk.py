@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from rekall.storage.postgres.schema_vectors import raise_build_memory
@@ -14,23 +15,86 @@ COPY_FROM = 64
 # after the rows are in is several times faster than adding each to it (10,000 vectors on
 # 2 busy cores: 3 s against 18 s).
 REBUILD_FROM = 1000
-VECTOR_REFERENCE = "embeddings_entry_seq_fkey"
 INDEX_DEFINITION = (
-    "SELECT indexdef FROM pg_indexes WHERE indexname = 'embeddings_hnsw' "
-    "AND schemaname = current_schema()"
+    "SELECT indexdef FROM pg_indexes WHERE indexname = %s AND schemaname = current_schema()"
 )
 SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
 TRAILER = struct.pack(">h", -1)
-STAGE_VECTORS = (
-    "CREATE TEMP TABLE incoming_vectors (entry_seq BIGINT, model_id TEXT, dimensions INTEGER, "
-    "content_hash TEXT, vector vector) ON COMMIT DROP"
-)
-MERGE_VECTORS = (
-    "INSERT INTO embeddings (entry_seq, model_id, dimensions, content_hash, vector, generation) "
-    "SELECT entry_seq, model_id, dimensions, content_hash, vector, %s FROM incoming_vectors "
-    "ON CONFLICT (entry_seq) DO UPDATE SET model_id = excluded.model_id, "
+
+
+def bigint_field(value: int) -> bytes:
+    return struct.pack(">iq", 8, value)
+
+
+def integer_field(value: int) -> bytes:
+    return struct.pack(">ii", 4, value)
+
+
+def text_field(value: str) -> bytes:
+    data = value.encode()
+    return struct.pack(">i", len(data)) + data
+
+
+def vector_field(blob: bytes) -> bytes:
+    """A float32 vector (little-endian bytes) as a field of a binary COPY: pgvector's binary
+    form is the dimension count, an unused int16, then big-endian float32 values."""
+    count = len(blob) // 4
+    values = struct.pack(f">{count}f", *struct.unpack(f"<{count}f", blob))
+    return struct.pack(">ihh", 4 + len(values), count, 0) + values
+
+
+@dataclass(frozen=True)
+class VectorTable:
+    """A table of vectors with an HNSW index, as a bulk write fills it: its columns (but the
+    generation, the write's) with each one's binary COPY encoder, how rows already stored
+    meet incoming ones, and the deferred reference CREATE INDEX cannot build beside."""
+
+    table: str
+    index: str
+    columns: tuple[tuple[str, str, Callable[[Any], bytes]], ...]
+    on_conflict: str = ""
+    deferred_reference: str | None = None
+
+    def stage(self) -> str:
+        columns = ", ".join(f"{name} {kind}" for name, kind, _ in self.columns)
+        return f"CREATE TEMP TABLE incoming_{self.table} ({columns}) ON COMMIT DROP"
+
+    def merge(self) -> str:
+        names = ", ".join(name for name, _, _ in self.columns)
+        return (
+            f"INSERT INTO {self.table} ({names}, generation) "
+            f"SELECT {names}, %s FROM incoming_{self.table} {self.on_conflict}"
+        )
+
+
+EMBEDDINGS = VectorTable(
+    "embeddings",
+    "embeddings_hnsw",
+    (
+        ("entry_seq", "BIGINT", bigint_field),
+        ("model_id", "TEXT", text_field),
+        ("dimensions", "INTEGER", integer_field),
+        ("content_hash", "TEXT", text_field),
+        ("vector", "vector", vector_field),
+    ),
+    on_conflict="ON CONFLICT (entry_seq) DO UPDATE SET model_id = excluded.model_id, "
     "dimensions = excluded.dimensions, content_hash = excluded.content_hash, "
-    "vector = excluded.vector, generation = excluded.generation"
+    "vector = excluded.vector, generation = excluded.generation",
+    deferred_reference="embeddings_entry_seq_fkey",
+)
+# Rows of entries whose pieces were deleted first: none is there to conflict with.
+PIECES = VectorTable(
+    "embedding_pieces",
+    "embedding_pieces_hnsw",
+    (
+        ("entry_seq", "BIGINT", bigint_field),
+        ("piece", "INTEGER", integer_field),
+        ("model_id", "TEXT", text_field),
+        ("dimensions", "INTEGER", integer_field),
+        ("content_hash", "TEXT", text_field),
+        ("piece_hash", "TEXT", text_field),
+        ("vector", "vector", vector_field),
+    ),
 )
 
 
@@ -42,64 +106,56 @@ def copy_rows(conn: Any, table: str, columns: Sequence[str], rows: Iterable[Sequ
             copy.write_row(row)
 
 
-def vector_field(blob: bytes) -> bytes:
-    """A float32 vector (little-endian bytes) as a field of a binary COPY: pgvector's binary
-    form is the dimension count, an unused int16, then big-endian float32 values."""
-    count = len(blob) // 4
-    values = struct.pack(f">{count}f", *struct.unpack(f"<{count}f", blob))
-    return struct.pack(">ihh", 4 + len(values), count, 0) + values
-
-
-def vector_stream(rows: Sequence[tuple[int, str, int, str, bytes]]) -> bytes:
-    """The binary COPY data of (seq, model_id, dimensions, content_hash, vector) rows."""
+def binary_stream(target: VectorTable, rows: Iterable[Sequence[Any]]) -> bytes:
+    """The binary COPY data of rows holding target's columns in order."""
+    encoders = [encode for _, _, encode in target.columns]
+    header = struct.pack(">h", len(encoders))
     parts = [SIGNATURE]
-    for seq, model_id, dimensions, digest, blob in rows:
-        model, text = model_id.encode(), digest.encode()
-        parts.append(struct.pack(">hiq", 5, 8, seq))
-        parts.append(struct.pack(">i", len(model)) + model)
-        parts.append(struct.pack(">ii", 4, dimensions))
-        parts.append(struct.pack(">i", len(text)) + text)
-        parts.append(vector_field(blob))
+    for row in rows:
+        parts.append(header)
+        parts.extend(encode(value) for encode, value in zip(encoders, row, strict=True))
     parts.append(TRAILER)
     return b"".join(parts)
 
 
 def copy_vectors(
-    conn: Any, rows: Sequence[tuple[int, str, int, str, bytes]], generation: int
+    conn: Any, target: VectorTable, rows: Sequence[Sequence[Any]], generation: int
 ) -> None:
-    """Upsert many vectors: a binary COPY into a temporary table, then one INSERT from it.
+    """Write many rows into target at this generation: a binary COPY into a temporary table,
+    then one INSERT from it.
 
     When the rows outnumber those already stored (a base copied into a new server), the
     HNSW index is dropped and built again in the same transaction; searches of the table
     wait for the commit meanwhile.
     """
-    conn.execute(STAGE_VECTORS)
-    statement = "COPY incoming_vectors FROM STDIN WITH (FORMAT BINARY)"
+    conn.execute(target.stage())
+    statement = f"COPY incoming_{target.table} FROM STDIN WITH (FORMAT BINARY)"
     with conn.cursor() as cursor, cursor.copy(statement) as copy:
-        copy.write(vector_stream(rows))
-    index = _index_to_rebuild(conn, len(rows))
+        copy.write(binary_stream(target, rows))
+    index = _index_to_rebuild(conn, target, len(rows))
     if index is not None:
-        conn.execute("DROP INDEX embeddings_hnsw")
-        # CREATE INDEX refuses a table with deferred checks pending: the entries exist
-        # already, so the vectors' references are checked as they go in.
-        conn.execute(f"SET CONSTRAINTS {VECTOR_REFERENCE} IMMEDIATE")
-    conn.execute(MERGE_VECTORS, (generation,))
+        conn.execute(f"DROP INDEX {target.index}")
+        if target.deferred_reference is not None:
+            # CREATE INDEX refuses a table with deferred checks pending: the entries exist
+            # already, so the vectors' references are checked as they go in.
+            conn.execute(f"SET CONSTRAINTS {target.deferred_reference} IMMEDIATE")
+    conn.execute(target.merge(), (generation,))
     if index is not None:
         raise_build_memory(conn)
         conn.execute(index)
-    conn.execute("DROP TABLE incoming_vectors")
+    conn.execute(f"DROP TABLE incoming_{target.table}")
 
 
-def _index_to_rebuild(conn: Any, incoming: int) -> str | None:
+def _index_to_rebuild(conn: Any, target: VectorTable, incoming: int) -> str | None:
     """The HNSW index's definition when it is worth building afresh, else None."""
     if incoming < REBUILD_FROM:
         return None
     stored = conn.execute(
-        "SELECT count(*) FROM (SELECT 1 FROM embeddings LIMIT %s) s", (incoming,)
+        f"SELECT count(*) FROM (SELECT 1 FROM {target.table} LIMIT %s) s", (incoming,)
     ).fetchone()
     if int(stored[0]) >= incoming:
         return None
-    row = conn.execute(INDEX_DEFINITION).fetchone()
+    row = conn.execute(INDEX_DEFINITION, (target.index,)).fetchone()
     return None if row is None else str(row[0])
 
 

@@ -25,7 +25,7 @@ def upsert_vectors(
     if not rows:
         return
     if len(rows) >= bulk.COPY_FROM:
-        bulk.copy_vectors(conn, rows, generation)
+        bulk.copy_vectors(conn, bulk.EMBEDDINGS, rows, generation)
         return
     with conn.cursor() as cursor:
         cursor.executemany(
@@ -127,6 +127,27 @@ def replace_pieces(
                 for number, (digest, blob) in enumerate(pieces, start=1)
             ],
         )
+
+
+def replace_many_pieces(
+    conn: Any,
+    entries: Sequence[tuple[int, tuple[str, str], Sequence[tuple[str, bytes]]]],
+    generation: int,
+) -> None:
+    """replace_pieces for each (seq, vector, pieces), many at once: one binary COPY, the
+    pieces' HNSW index built afresh when they outnumber those stored (bulk.copy_vectors)."""
+    rows = [
+        (seq, number, vector[0], len(blob) // 4, vector[1], digest, blob)
+        for seq, vector, pieces in entries
+        for number, (digest, blob) in enumerate(pieces, start=1)
+    ]
+    if len(rows) < bulk.COPY_FROM:
+        for seq, vector, pieces in entries:
+            replace_pieces(conn, seq, vector, pieces, generation)
+        return
+    seqs = [seq for seq, _, _ in entries]
+    conn.execute("DELETE FROM embedding_pieces WHERE entry_seq = ANY(%s)", (seqs,))
+    bulk.copy_vectors(conn, bulk.PIECES, rows, generation)
 
 
 def stored_pieces(conn: Any, model_id: str) -> dict[int, list[str]]:
