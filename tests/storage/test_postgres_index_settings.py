@@ -283,12 +283,13 @@ def test_a_roles_own_ef_search_is_what_its_clients_are_shown(
         db.close()
 
 
-def test_a_statement_the_server_times_out_is_not_called_unreachable(postgres_url: str) -> None:
-    db = PostgresDatabase(postgres_url + quote(" -cstatement_timeout=50"))
-    try:
-        with pytest.raises(StorageError, match="stopped the statement") as raised:
-            db.query(lambda conn: conn.execute("SELECT pg_sleep(2)").fetchall())
-        assert "cannot reach" not in str(raised.value)
-        assert "statement_timeout" in str(raised.value)
-    finally:
-        db.close()
+def test_a_statement_the_server_times_out_is_not_called_unreachable(
+    db: PostgresDatabase,
+) -> None:
+    stopped = pytest.raises(StorageError, match="stopped the statement")
+    with stopped as raised, db.read() as conn:
+        # As a server's, database's or role's statement_timeout would.
+        conn.execute("SET LOCAL statement_timeout = 50")
+        conn.execute("SELECT pg_sleep(2)")
+    assert "cannot reach" not in str(raised.value)
+    assert "statement_timeout" in str(raised.value)
