@@ -115,7 +115,7 @@ def test_an_old_postgres_base_is_upgraded_then_rebuilt_with_pieces(
     from rekall.storage.postgres.connection import ensure_vector_extension
     from rekall.storage.postgres.migrations import migrate as migrate_server
     from rekall.storage.postgres.schema import MIGRATIONS as SERVER_MIGRATIONS
-    from rekall.storage.postgres.vectors_repo import to_literal
+    from rekall.storage.postgres.vector_param import to_literal
 
     text = NewEntry("reference", RUNBOOK, CONTENT).embedding_text()
     blob = other.semantic.embed_texts([text])[0].tobytes()

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rekall.storage.postgres.schema_vectors import raise_build_memory
+from rekall.storage.postgres.vector_param import binary_vector
 
 # Below this many rows a plain INSERT costs less than a temporary table and a COPY.
 COPY_FROM = 64
@@ -36,11 +37,10 @@ def text_field(value: str) -> bytes:
 
 
 def vector_field(blob: bytes) -> bytes:
-    """A float32 vector (little-endian bytes) as a field of a binary COPY: pgvector's binary
-    form is the dimension count, an unused int16, then big-endian float32 values."""
-    count = len(blob) // 4
-    values = struct.pack(f">{count}f", *struct.unpack(f"<{count}f", blob))
-    return struct.pack(">ihh", 4 + len(values), count, 0) + values
+    """A float32 vector (little-endian bytes) as a field of a binary COPY: its length, then
+    pgvector's binary form (vector_param.binary_vector)."""
+    value = binary_vector(blob)
+    return struct.pack(">i", len(value)) + value
 
 
 @dataclass(frozen=True)

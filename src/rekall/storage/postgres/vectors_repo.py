@@ -9,7 +9,7 @@ from typing import Any
 from rekall.core.context import embedding_part_of_json
 from rekall.core.entries import compose_embedding_text
 from rekall.storage.postgres import bulk
-from rekall.storage.postgres.vector_param import to_literal
+from rekall.storage.postgres.vector_param import VectorParam
 from rekall.storage.vector_rows import PendingText, StoredVector
 
 
@@ -34,7 +34,7 @@ def upsert_vectors(
             "UPDATE SET model_id = excluded.model_id, dimensions = excluded.dimensions, "
             "content_hash = excluded.content_hash, vector = excluded.vector, "
             "generation = excluded.generation",
-            [(s, m, d, h, to_literal(v), generation) for s, m, d, h, v in rows],
+            [(s, m, d, h, VectorParam(v), generation) for s, m, d, h, v in rows],
         )
 
 
@@ -122,7 +122,7 @@ def replace_pieces(
             "content_hash, piece_hash, vector, generation) "
             "VALUES (%s, %s, %s, %s, %s, %s, %s::vector, %s)",
             [
-                (seq, number, vector[0], len(blob) // 4, vector[1], digest, to_literal(blob))
+                (seq, number, vector[0], len(blob) // 4, vector[1], digest, VectorParam(blob))
                 + (generation,)
                 for number, (digest, blob) in enumerate(pieces, start=1)
             ],
