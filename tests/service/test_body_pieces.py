@@ -128,3 +128,21 @@ def _cli_titles() -> list[str]:
     out = run_cli("search", QUESTION, "--mode", "semantic", "--limit", "5", "--json").stdout
     data: Any = json.loads(out)
     return [item["title"] for item in data["results"]]
+
+
+def test_long_entries_added_together_get_their_pieces_in_one_write(
+    any_backend: Rekall, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rekall.core.entries import NewEntry
+    from rekall.storage.postgres import bulk
+
+    # Past this many piece rows a server takes them in one COPY stream: a few suffice here.
+    monkeypatch.setattr(bulk, "COPY_FROM", 2)
+    fill(any_backend)
+    contents = ["\n\n".join([*PARAGRAPHS[n:], *PARAGRAPHS[:n], ANSWER]) for n in range(3)]
+    entries = [NewEntry("reference", f"{RUNBOOK} {n}", text) for n, text in enumerate(contents)]
+    ids = any_backend.indexer.insert_many(entries, any_backend.clock())
+    for entry_id in ids:
+        whole = any_backend.get(entry_id).embedding_text()
+        assert stored(any_backend, entry_id) == [content_hash(p) for p in body_pieces(whole)]
+    assert semantic_titles(any_backend)[0].startswith(RUNBOOK)

@@ -72,7 +72,7 @@ class Indexer:
         current = content_hash(entry.embedding_text())
         if row is not None and row[2] == current:
             self.db.repos.vectors.upsert_vectors(conn, [(seq, *row)], generation)
-            self._store_pieces(conn, seq, row, generation)
+            self._store_pieces(conn, [(seq, row)], generation)
         else:
             stored = self.db.repos.vectors.stored_hash(conn, seq, self.engine.model_id)
             if stored is not None and stored != current:
@@ -93,15 +93,21 @@ class Indexer:
                 self.db.repos.vectors.upsert_vectors(
                     conn, [(seq, *row) for seq, row in pairs], generation
                 )
-                for seq, row in pairs:
-                    self._store_pieces(conn, seq, row, generation)
+                self._store_pieces(conn, pairs, generation)
         return ids
 
-    def _store_pieces(self, conn: Any, seq: int, row: VectorRow, generation: int) -> None:
-        """Inside a write, after the entry's vector: its body pieces, when embedded with it."""
-        pieces = self.pieces.take(row[0], row[2])
-        if pieces is not None:
-            self.db.repos.vectors.replace_pieces(conn, seq, (row[0], row[2]), pieces, generation)
+    def _store_pieces(
+        self, conn: Any, pairs: Sequence[tuple[int, VectorRow]], generation: int
+    ) -> None:
+        """Inside a write, after the entries' vectors: the body pieces of those embedded with
+        theirs, all in one call (one COPY on a server when there are many)."""
+        found = [
+            (seq, (row[0], row[2]), pieces)
+            for seq, row in pairs
+            if (pieces := self.pieces.take(row[0], row[2])) is not None
+        ]
+        if found:
+            self.db.repos.vectors.replace_many_pieces(conn, found, generation)
 
     def rebuild(self, progress: Progress | None = None) -> RebuildReport:
         """Embed every entry whose vector is missing, of another model, or of older text."""
@@ -153,8 +159,7 @@ class Indexer:
             vectors.upsert_vectors(
                 conn, [(seq, *row) for seq, row in fresh if seq not in kept], generation
             )
-            for seq, row in fresh:
-                self._store_pieces(conn, seq, row, generation)
+            self._store_pieces(conn, fresh, generation)
 
     def _tell_once(self, message: str) -> None:
         if not self._told:
