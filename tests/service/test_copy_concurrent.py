@@ -110,11 +110,13 @@ def test_the_cli_says_another_process_wrote_and_exits_non_zero(
     other = Rekall(Config(database_url=postgres_url))
     differences = copy_derived.differences
 
+    nudged: list[tuple[str, bytes]] = []
+
     def read_then_written(repos: Any, conn: Any, *rest: Any) -> copy_derived.Differences:
         """The copy's read of the target; then, before its write, another process's."""
         found = differences(repos, conn, *rest)
         entry_id = next(iter(repos.transfer.vectors_by_id(conn, MODEL)))
-        nudge_vector(other, entry_id)
+        nudged.append((entry_id, nudge_vector(other, entry_id)))
         return found
 
     monkeypatch.setattr(copy_derived, "differences", read_then_written)
@@ -123,6 +125,35 @@ def test_the_cli_says_another_process_wrote_and_exits_non_zero(
         assert copied.exit_code != 0
         assert "another process wrote to the target" in copied.stderr
         assert "nothing was written: run the copy again" in copied.stderr
-        assert other.stats()["entries"] == 1
+        entry_id, vector = nudged[0]
+        with other.db.read() as conn:  # the other process's write stands; the copy's did not
+            assert other.db.repos.transfer.vectors_by_id(conn, MODEL)[entry_id][1] == vector
     finally:
+        other.close()
+
+
+def test_another_failure_keeps_its_own_message_when_another_process_also_wrote(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    personal = Rekall(db_file=tmp_path / "personal.db")
+    team, other = (
+        Rekall(Config(database_url=postgres_url)),
+        Rekall(Config(database_url=postgres_url)),
+    )
+    try:
+        kept = personal.add("bug", "CORS fails on Safari", "credentials: 'include'", ("cors",)).id
+        copy_base(personal, team)
+        without_vector(personal, "nohup survives logout", "SIGHUP is ignored")
+
+        def timed_out(done: int, total: int) -> None:
+            """While the copy embeds: another process writes, then the copy fails otherwise."""
+            nudge_vector(other, kept)
+            raise StorageError("PostgreSQL stopped the statement (statement timeout)")
+
+        with pytest.raises(StorageError) as raised:
+            copy_base(personal, team, timed_out)
+        assert str(raised.value) == "PostgreSQL stopped the statement (statement timeout)"
+    finally:
+        personal.close()
+        team.close()
         other.close()

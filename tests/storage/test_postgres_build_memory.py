@@ -68,3 +68,34 @@ def test_a_bulk_copy_rebuilds_the_index_with_the_larger_memory(
         assert valid == (True,)
     finally:
         db.close()
+
+
+def test_a_live_bases_pieces_index_is_never_dropped_for_a_bulk_write(postgres_url: str) -> None:
+    import numpy as np
+
+    from rekall.storage.postgres.bulk import REBUILD_FROM
+    from rekall.storage.postgres.database import PostgresDatabase
+
+    db = PostgresDatabase(postgres_url)
+
+    def pieces_index() -> int:
+        with db.read() as conn:
+            row = conn.execute("SELECT 'embedding_pieces_hnsw'::regclass::oid::int").fetchone()
+        return int(row[0])
+
+    try:
+        with db.write() as (conn, generation):  # a base in use, from before body pieces
+            store_many_vectors(db, conn, generation, seed=11)
+        before = pieces_index()
+        blob = np.ones(384, dtype=np.float32).tobytes()
+        with db.write() as (conn, generation):
+            seqs = [int(r[0]) for r in conn.execute("SELECT entry_seq FROM embeddings")]
+            entries = [(seq, ("m", "h"), [("p1", blob), ("p2", blob)]) for seq in seqs]
+            assert 2 * len(entries) >= REBUILD_FROM  # more pieces coming than stored
+            db.repos.vectors.replace_many_pieces(conn, entries, generation)
+        # Added to the index: searches of this base were not held up by a rebuild.
+        assert pieces_index() == before
+        with db.read() as conn:
+            assert conn.execute("SELECT count(*) FROM embedding_pieces").fetchone()[0] == 2000
+    finally:
+        db.close()

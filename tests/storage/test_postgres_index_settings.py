@@ -293,3 +293,17 @@ def test_a_statement_the_server_times_out_is_not_called_unreachable(
         conn.execute("SELECT pg_sleep(2)")
     assert "cannot reach" not in str(raised.value)
     assert "statement_timeout" in str(raised.value)
+
+
+def test_an_unusable_index_is_named_with_its_schema_for_reindex(db: PostgresDatabase) -> None:
+    from rekall.service.server_check import check_server
+
+    schema = db.query(lambda conn: conn.execute("SELECT current_schema()").fetchone()[0])
+    with db.write() as (conn, _):  # as a failed CREATE INDEX CONCURRENTLY leaves it
+        conn.execute(
+            "UPDATE pg_index SET indisvalid = false WHERE indexrelid = 'embeddings_hnsw'::regclass"
+        )
+    report = check_server(db, "m")
+    found = {finding.name: finding for finding in report.findings}["index embeddings_hnsw"]
+    assert not found.ok
+    assert found.detail.endswith(f"not usable: run REINDEX INDEX {schema}.embeddings_hnsw")

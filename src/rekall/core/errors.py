@@ -9,7 +9,8 @@ RekallError
  ├── StorageError            the database cannot be opened, read or written
  │    ├── UnusableDatabaseError  the file is corrupt, another program's, or Rekall 0.3's
  │    ├── MigrationError     a schema upgrade failed (the database is rolled back)
- │    └── NewerSchemaError   the database was written by a newer Rekall
+ │    ├── NewerSchemaError   the database was written by a newer Rekall
+ │    └── CopyMismatchError  a copy's check found the target unlike the source (rolled back)
  ├── ConflictError           input that clashes with the base, e.g. an active token's name
  ├── ModelError              the embedding model is missing, partial or wrong
  └── ClientConfigError       an MCP client's config file cannot be read or safely edited
@@ -65,6 +66,10 @@ class MigrationError(StorageError):
 
 class NewerSchemaError(StorageError):
     """The database schema is newer than this version of Rekall understands."""
+
+
+class CopyMismatchError(StorageError):
+    """After writing, `rekall db copy` found the target unlike the source; nothing was committed."""
 
 
 class ConflictError(RekallError):

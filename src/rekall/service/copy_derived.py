@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from rekall.core.entries import content_hash
-from rekall.core.errors import StorageError
+from rekall.core.errors import CopyMismatchError
 from rekall.core.records import EntryRecord
 from rekall.service.import_writer import VectorSupply
 from rekall.service.pieces import piece_hashes
@@ -112,11 +112,13 @@ def verify_pieces(
 ) -> tuple[int, int]:
     """Compare the target's pieces with the source's, bit for bit. Returns how many piece
     vectors were compared and how many long entries copied have no current pieces in the
-    target. Raises StorageError naming the first entry whose pieces differ."""
+    target. Raises CopyMismatchError naming the first entry whose pieces differ."""
     stored = repos.transfer.pieces_by_id(conn, model_id)
     wrong = [i for i, wanted in pieces.items() if stored.get(i) != wanted]
     if wrong:
-        raise StorageError(f"the body pieces of entry {wrong[0]} did not copy; nothing was written")
+        raise CopyMismatchError(
+            f"the body pieces of entry {wrong[0]} did not copy; nothing was written"
+        )
     without = 0
     for entry_id, record in records.items():
         text = record.embedding_text()

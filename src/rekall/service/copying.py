@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rekall.core.errors import StorageError, ValidationError
+from rekall.core.errors import CopyMismatchError, StorageError, ValidationError
 from rekall.core.records import EntryRecord, ExportDocument
 from rekall.service import copy_derived
 from rekall.service.import_writer import VectorSupply, supply_from_export
@@ -89,7 +89,7 @@ def copy_base(source: Rekall, target: Rekall, progress: Progress | None = None) 
         found = copy_derived.differences(target.db.repos, conn, data.supply, data.pieces)
     try:
         imported = _write(source, target, data, found, report, progress)
-    except StorageError as error:
+    except CopyMismatchError as error:
         _raise_if_written_meanwhile(target.db, seen, error)
         raise
     _count_imported(report, imported, found)
@@ -128,10 +128,10 @@ def _write(
     return imported
 
 
-def _raise_if_written_meanwhile(db: Store, seen: int, error: StorageError) -> None:
+def _raise_if_written_meanwhile(db: Store, seen: int, error: CopyMismatchError) -> None:
     """When another process wrote to the target after the copy read what it holds, that write
     is what the failed check saw (the copy's own was rolled back): say so, not that the copy
-    went wrong."""
+    went wrong. Other failures (a timeout, a server gone) keep their own message."""
     try:
         now = db.generation()
     except StorageError:
@@ -203,14 +203,14 @@ def verify_copy(db: Store, conn: Any, data: SourceData, report: CopyReport) -> l
     for entry_id, record in records.items():
         differences = _differences(record, stored.get(entry_id))
         if differences:
-            raise StorageError(
+            raise CopyMismatchError(
                 f"the copy of entry {entry_id} differs from the source in {differences}; "
                 "nothing was written"
             )
     links = {link.key: link for link in db.repos.transfer.read_links(conn, ids)}
     missing = [link.key for link in data.document.links if links.get(link.key) != link]
     if missing:
-        raise StorageError(f"link {missing[0]} did not copy; nothing was written")
+        raise CopyMismatchError(f"link {missing[0]} did not copy; nothing was written")
     model_id = data.model_id
     vectors = db.repos.transfer.vectors_by_id(conn, model_id)
     # The text hash too: the same bytes stored under another text are not the source's vector.
@@ -218,7 +218,7 @@ def verify_copy(db: Store, conn: Any, data: SourceData, report: CopyReport) -> l
     wrong = [i for i, blob in data.supply.summary.items() if vectors.get(i) != (hashes[i], blob)]
     del vectors  # the pieces are read next; a large base's two maps need not both be held
     if wrong:
-        raise StorageError(f"the vector of entry {wrong[0]} did not copy; nothing was written")
+        raise CopyMismatchError(f"the vector of entry {wrong[0]} did not copy; nothing was written")
     pieces, report.long_without_pieces = copy_derived.verify_pieces(
         db.repos, conn, records, data.pieces, model_id
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from rekall.core.entries import content_hash, supersession_cycles
@@ -76,8 +76,12 @@ def vector_findings(
     missing, stale = _missing_and_stale(pairs)
     # An entry whose vector is of another model has none of model_id: counted once, as other.
     counts = (max(0, missing - other), stale, other)
+    finding = _vector_finding(model_id, len(pairs), counts, orphans)
+    if other and db.kind != "sqlite":
+        # A shared base: the other model may be the team's, and this client the odd one out.
+        finding = replace(finding, detail=finding.detail + SHARED_OTHER_MODEL)
     return (
-        _vector_finding(model_id, len(pairs), counts, orphans),
+        finding,
         Finding("body pieces", *pieces_report(len(late), long)),
     )
 
@@ -153,6 +157,13 @@ def _missing_and_stale(pairs: list[tuple[PendingText, str | None]]) -> tuple[int
         elif content_hash(text.embedding_text()) != stored:
             stale += 1
     return missing, stale
+
+
+# Said on a server base when vectors of another model are found.
+SHARED_OTHER_MODEL = (
+    " (on a shared base that replaces the vectors every client searches: first check with "
+    "'rekall model status' that this client has the team's model and weights)"
+)
 
 
 def _vector_finding(

@@ -66,6 +66,6 @@ def _server_findings(db: Store) -> list[Finding]:
     for index in figures["indexes"]:
         detail = index_detail(index)
         if not index["valid"]:
-            detail += "; not usable: run REINDEX INDEX " + index["name"]
+            detail += "; not usable: run REINDEX INDEX " + index["qualified"]
         findings.append(Finding(f"index {index['name']}", bool(index["valid"]), detail))
     return findings

@@ -124,15 +124,15 @@ def copy_vectors(
     """Write many rows into target at this generation: a binary COPY into a temporary table,
     then one INSERT from it.
 
-    When the rows outnumber those already stored (a base copied into a new server), the
-    HNSW index is dropped and built again in the same transaction; searches of the table
-    wait for the commit meanwhile.
+    When the rows outnumber those stored and the base was new (a base copied into a new
+    server: _index_to_rebuild), the HNSW index is dropped and built again in the same
+    transaction; searches of the table wait for the commit meanwhile.
     """
     conn.execute(target.stage())
     statement = f"COPY incoming_{target.table} FROM STDIN WITH (FORMAT BINARY)"
     with conn.cursor() as cursor, cursor.copy(statement) as copy:
         copy.write(binary_stream(target, rows))
-    index = _index_to_rebuild(conn, target, len(rows))
+    index = _index_to_rebuild(conn, target, len(rows), generation)
     if index is not None:
         conn.execute(f"DROP INDEX {target.index}")
         if target.deferred_reference is not None:
@@ -142,18 +142,25 @@ def copy_vectors(
     conn.execute(target.merge(), (generation,))
     if index is not None:
         raise_build_memory(conn)
+        # A large base's build takes longer than a server's usual statement timeout.
+        conn.execute("SET LOCAL statement_timeout = 0")
         conn.execute(index)
     conn.execute(f"DROP TABLE incoming_{target.table}")
 
 
-def _index_to_rebuild(conn: Any, target: VectorTable, incoming: int) -> str | None:
-    """The HNSW index's definition when it is worth building afresh, else None."""
+def _index_to_rebuild(conn: Any, target: VectorTable, incoming: int, generation: int) -> str | None:
+    """The HNSW index's definition when it is worth building afresh, else None: many rows
+    coming, more than the table holds, into a base new or nearly so (fewer than REBUILD_FROM
+    entry vectors before this write). A base in use keeps its index, which its searches go
+    on using: rows are added to it instead, more slowly."""
     if incoming < REBUILD_FROM:
         return None
-    stored = conn.execute(
-        f"SELECT count(*) FROM (SELECT 1 FROM {target.table} LIMIT %s) s", (incoming,)
+    stored, before = conn.execute(
+        f"SELECT (SELECT count(*) FROM (SELECT 1 FROM {target.table} LIMIT %s) s), "
+        "(SELECT count(*) FROM (SELECT 1 FROM embeddings WHERE generation <> %s LIMIT %s) b)",
+        (incoming, generation, REBUILD_FROM),
     ).fetchone()
-    if int(stored[0]) >= incoming:
+    if int(stored) >= incoming or int(before) >= REBUILD_FROM:
         return None
     row = conn.execute(INDEX_DEFINITION, (target.index,)).fetchone()
     return None if row is None else str(row[0])

@@ -167,9 +167,10 @@ def index_state(conn: Any) -> list[dict[str, Any]]:
     ef_construction, as built), size and whether PostgreSQL may use them."""
     rows = conn.execute(
         "SELECT c.relname, am.amname, pg_relation_size(c.oid), i.indisvalid, i.indisready, "
-        "coalesce(array_to_string(c.reloptions, ', '), '') "
+        "coalesce(array_to_string(c.reloptions, ', '), ''), "
+        "quote_ident(n.nspname) || '.' || quote_ident(c.relname) "
         "FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
-        "JOIN pg_am am ON am.oid = c.relam "
+        "JOIN pg_am am ON am.oid = c.relam JOIN pg_namespace n ON n.oid = c.relnamespace "
         "WHERE c.relname IN ('embeddings_hnsw', 'embedding_pieces_hnsw', 'entries_search') "
         # Only this base's: a database may hold other bases in other schemas.
         "AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) "
@@ -180,6 +181,7 @@ def index_state(conn: Any) -> list[dict[str, Any]]:
             "name": r[0],
             "method": r[1],
             "settings": str(r[5]),
+            "qualified": str(r[6]),
             "bytes": int(r[2]),
             "valid": bool(r[3] and r[4]),
         }
