@@ -169,6 +169,7 @@ def test_a_bulk_load_into_an_empty_table_builds_the_hnsw_index_afresh(
     from rekall.storage.postgres import bulk, search_repo
 
     monkeypatch.setattr(bulk, "REBUILD_FROM", 10)  # the same path as for thousands of rows
+    monkeypatch.setattr(bulk, "STREAM_ROWS", 7)  # a stream sent in several pieces
     model = "sentence-transformers/all-MiniLM-L6-v2"
     rng = random.Random(11)
     db = PostgresDatabase(postgres_url)
@@ -197,6 +198,10 @@ def test_a_bulk_load_into_an_empty_table_builds_the_hnsw_index_afresh(
         load(bulk.COPY_FROM + 6, 1000)
         assert index_oid() == rebuilt  # as many stored as coming: added to the index
         assert all(index["valid"] for index in db.server_figures()["indexes"])
+        with db.read() as conn:
+            rows = conn.execute("SELECT entry_seq, vector::real[] FROM embeddings").fetchall()
+        stored = {int(r[0]): struct.pack(f"<{len(r[1])}f", *r[1]) for r in rows}
+        assert {seq: stored[seq] for seq in first} == first  # every piece, bit for bit
         seq, blob = next(iter(first.items()))
         with db.read() as conn:
             found = search_repo.nearest(conn, blob, model, 5, EntryFilter(status=None))
