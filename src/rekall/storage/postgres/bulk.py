@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rekall.storage.postgres.schema_vectors import raise_build_memory
+from rekall.storage.postgres.schema_vectors import prepare_index_build
 from rekall.storage.postgres.vector_param import binary_vector
 
 # Below this many rows a plain INSERT costs less than a temporary table and a COPY.
@@ -147,9 +147,7 @@ def copy_vectors(
             conn.execute(f"SET CONSTRAINTS {target.deferred_reference} IMMEDIATE")
     conn.execute(target.merge(), (generation,))
     if index is not None:
-        raise_build_memory(conn)
-        # A large base's build takes longer than a server's usual statement timeout.
-        conn.execute("SET LOCAL statement_timeout = 0")
+        prepare_index_build(conn)
         conn.execute(index)
     conn.execute(f"DROP TABLE incoming_{target.table}")
 

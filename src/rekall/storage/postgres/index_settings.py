@@ -8,7 +8,7 @@ import weakref
 from typing import Any
 
 from rekall.core.errors import StorageError, ValidationError
-from rekall.storage.postgres.schema_vectors import raise_build_memory
+from rekall.storage.postgres.schema_vectors import prepare_index_build
 
 INDEXES = {"embeddings_hnsw": "embeddings", "embedding_pieces_hnsw": "embedding_pieces"}
 # Rekall's own build settings (schema_vectors.HNSW_INDEX), for an index found missing.
@@ -36,6 +36,8 @@ START_SESSION = (
 # Each pooled connection's ef_search, where it came from and the value configured, so that
 # a query needing more candidates knows whether to raise it without asking the server.
 _sessions: weakref.WeakKeyDictionary[Any, tuple[int, str, int]] = weakref.WeakKeyDictionary()
+# A connection start_session did not set up runs with Rekall's default.
+UNKNOWN_SESSION = (DEFAULT_EF_SEARCH, "rekall", DEFAULT_EF_SEARCH)
 # Replacing an index waits for searches under way; new ones queue behind the wait, so it is
 # bounded and tried again.
 SWAP_LOCK_TIMEOUT = "2s"
@@ -55,15 +57,13 @@ def start_session(conn: Any, also: dict[str, str]) -> None:
 
 def session_ef_search(conn: Any) -> int:
     """The ef_search conn's session runs with (start_session), Rekall's default if unknown."""
-    return _sessions.get(conn, (DEFAULT_EF_SEARCH, "rekall", DEFAULT_EF_SEARCH))[0]
+    return _sessions.get(conn, UNKNOWN_SESSION)[0]
 
 
 def session_settings(conn: Any) -> dict[str, Any]:
     """The ef_search conn's session started with, where it came from and the value set there
     (below the floor, it was raised)."""
-    value, source, configured = _sessions.get(
-        conn, (DEFAULT_EF_SEARCH, "rekall", DEFAULT_EF_SEARCH)
-    )
+    value, source, configured = _sessions.get(conn, UNKNOWN_SESSION)
     return {"ef_search": value, "ef_search_source": source, "ef_search_configured": configured}
 
 
@@ -142,9 +142,7 @@ def rebuild_indexes(conn: Any, wanted: dict[str, tuple[int, int]]) -> None:
     """
     from psycopg import sql
 
-    raise_build_memory(conn)
-    # A large base's build takes longer than a server's usual statement timeout.
-    conn.execute("SET LOCAL statement_timeout = 0")
+    prepare_index_build(conn)
     schema = _schema_of(conn)
     for name, table in INDEXES.items():
         links, candidates = wanted[name]

@@ -38,6 +38,14 @@ def raise_build_memory(conn: Any) -> None:
     )
 
 
+def prepare_index_build(conn: Any) -> None:
+    """For the rest of the transaction, what a large HNSW build needs: its memory
+    (raise_build_memory) and no statement timeout, as a large base's build takes longer
+    than a server's usual one."""
+    raise_build_memory(conn)
+    conn.execute("SET LOCAL statement_timeout = 0")
+
+
 def m004_build_hnsw_with_more_candidates(conn: Any) -> None:
     """The HNSW index built again with ef_construction 128 (pgvector's default is 64).
 
