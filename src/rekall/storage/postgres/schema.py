@@ -12,6 +12,7 @@ from rekall.storage.postgres.schema_keyword import (
     m007_keep_the_search_words_total,
     m008_keep_stop_words,
     m009_keep_search_words_in_the_row,
+    m010_bound_the_keyword_pending_lists,
     search_vector,
     words,
 )
@@ -213,5 +214,6 @@ MIGRATIONS: tuple[Migration, ...] = (
     m007_keep_the_search_words_total,
     m008_keep_stop_words,
     m009_keep_search_words_in_the_row,
+    m010_bound_the_keyword_pending_lists,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,5 +1,6 @@
 """The words keyword search reads on PostgreSQL: its text search configuration, the tsvector
-expressions, and the migrations that keep BM25's totals, stop words and the words in the row."""
+expressions, and the migrations that keep BM25's totals, stop words, the words in the row and
+the indexes' pending lists short."""
 
 from __future__ import annotations
 
@@ -11,6 +12,14 @@ ENGLISH = "english"
 # and every word kept, as FTS5 keeps them: shutil.which is two words, not "shutil" alone.
 TS_CONFIG = "rekall_english"
 _PROJECT = "coalesce(project, '')"
+# The keyword indexes (GIN) take new rows' words into a pending list that every search reads
+# whole until it is merged: at the server's default limit (4 MB, ~2,000 entries, reached
+# between two autovacuums of any base over ~10,000 entries) that costs each search several
+# ms. Merged at this many kB instead, the list stays within 32 pages and a bulk copy still
+# merges in batches (docs/decisions/008, round twelve).
+PENDING_LIST_KB = 256
+GIN_OPTIONS = f"WITH (gin_pending_list_limit = {PENDING_LIST_KB})"
+KEYWORD_INDEXES = ("entries_search", "entries_head_search")
 
 
 def words(column: str, config: str = TS_CONFIG) -> str:
@@ -121,6 +130,17 @@ def m009_keep_search_words_in_the_row(conn: Any) -> None:
     conn.execute(remade_search_columns(TS_CONFIG, storage="MAIN"))
 
 
+def m010_bound_the_keyword_pending_lists(conn: Any) -> None:
+    """The keyword indexes' pending lists merged at PENDING_LIST_KB, and merged now.
+
+    A base of 10,000 entries with 1,000 new ones in the list took 2.7-3 ms more server time
+    per search (docs/decisions/008, round twelve).
+    """
+    for index in KEYWORD_INDEXES:
+        conn.execute(f"ALTER INDEX {index} SET (gin_pending_list_limit = {PENDING_LIST_KB})")
+        conn.execute("SELECT gin_clean_pending_list(%s::regclass)", (index,))
+
+
 def remade_search_columns(config: str, storage: str | None = None) -> str:
     """SQL making the search and context_search columns, their indexes and the word total
     again with config (and with storage, how PostgreSQL keeps a large value: MAIN in the
@@ -135,8 +155,8 @@ def remade_search_columns(config: str, storage: str | None = None) -> str:
             ADD COLUMN search tsvector GENERATED ALWAYS AS ({search_vector(config)}) STORED,
             ADD COLUMN context_search tsvector
                 GENERATED ALWAYS AS ({words("context_keys", config)}) STORED{kept};
-        CREATE INDEX entries_search ON entries USING gin (search);
-        CREATE INDEX entries_head_search ON entries USING gin ({head_vector(config)});
+        CREATE INDEX entries_search ON entries USING gin (search) {GIN_OPTIONS};
+        CREATE INDEX entries_head_search ON entries USING gin ({head_vector(config)}) {GIN_OPTIONS};
         UPDATE meta SET value = (SELECT coalesce(sum(length(search)), 0) FROM entries)
             WHERE key = 'search_words';
         ANALYZE entries;
