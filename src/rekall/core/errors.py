@@ -10,7 +10,8 @@ RekallError
  │    ├── UnusableDatabaseError  the file is corrupt, another program's, or Rekall 0.3's
  │    ├── MigrationError     a schema upgrade failed (the database is rolled back)
  │    ├── NewerSchemaError   the database was written by a newer Rekall
- │    └── CopyMismatchError  a copy's check found the target unlike the source (rolled back)
+ │    ├── CopyMismatchError  a copy's check found the target unlike the source (rolled back)
+ │    └── RefusedWriteError  a constraint or trigger of the base refused a write (rolled back)
  ├── ConflictError           input that clashes with the base, e.g. an active token's name
  ├── ModelError              the embedding model is missing, partial or wrong
  └── ClientConfigError       an MCP client's config file cannot be read or safely edited
@@ -70,6 +71,16 @@ class NewerSchemaError(StorageError):
 
 class CopyMismatchError(StorageError):
     """After writing, `rekall db copy` found the target unlike the source; nothing was committed."""
+
+
+class RefusedWriteError(StorageError):
+    """The database refused a write: a unique id, a reference, a check or a trigger of its
+    schema. The transaction was rolled back; reason is the database's own words."""
+
+    def __init__(self, location: str, reason: str) -> None:
+        super().__init__(f"{location} refused the write ({reason}); nothing was written")
+        self.location = location
+        self.reason = reason
 
 
 class ConflictError(RekallError):

@@ -9,13 +9,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rekall.core.errors import CopyMismatchError, StorageError, ValidationError
+from rekall.core.errors import (
+    CopyMismatchError,
+    RefusedWriteError,
+    StorageError,
+    ValidationError,
+)
 from rekall.core.records import EntryRecord, ExportDocument
 from rekall.service import copy_derived
 from rekall.service.import_writer import VectorSupply, supply_from_export
 from rekall.service.indexing import Progress
 from rekall.service.semantic import DIMENSIONS
 from rekall.service.transfer import ImportReport, document_in, import_document
+from rekall.storage.refusals import refusals_named
 
 if TYPE_CHECKING:
     from rekall.service.facade import Rekall
@@ -74,9 +80,9 @@ def copy_base(source: Rekall, target: Rekall, progress: Progress | None = None) 
     text is unchanged are copied with their body pieces, never re-embedded, even over an
     unchanged entry's; the others are not, and those entries are embedded. Everything is
     written in one transaction and compared field by field and bit for bit before it commits.
-    Raises StorageError when that fails (nothing is written; when another process wrote to
-    the target after the copy read it, the error says so), ValidationError when both are the
-    same base.
+    Raises StorageError when that fails or the target refuses a write (nothing is written;
+    when another process wrote to the target after the copy read it, the error says so),
+    ValidationError when both are the same base.
     """
     if source.db.location == target.db.location:
         raise ValidationError(f"the source and the target are the same base ({source.db.location})")
@@ -88,10 +94,19 @@ def copy_base(source: Rekall, target: Rekall, progress: Progress | None = None) 
         seen = target.db.repos.meta.meta_value(conn, "generation") or 0
         found = copy_derived.differences(target.db.repos, conn, data.supply, data.pieces)
     try:
-        imported = _write(source, target, data, found, report, progress)
+        with refusals_named(target.db):
+            imported = _write(source, target, data, found, report, progress)
     except CopyMismatchError as error:
         _raise_if_written_meanwhile(target.db, seen, error)
         raise
+    except RefusedWriteError as error:
+        _raise_if_written_meanwhile(target.db, seen, error)
+        raise StorageError(
+            f"the target ({target.db.location}) refused the copy's write ({error.reason}); "
+            "nothing was written. No other process wrote to it meanwhile, so a rule of the "
+            "target (a constraint or trigger of its schema) forbids what the source holds: "
+            "change that rule or the source, then run the copy again"
+        ) from error
     _count_imported(report, imported, found)
     with target.db.read() as conn:
         total = target.db.repos.entries.count_entries(conn).get("total", 0)
@@ -128,17 +143,23 @@ def _write(
     return imported
 
 
-def _raise_if_written_meanwhile(db: Store, seen: int, error: CopyMismatchError) -> None:
+def _raise_if_written_meanwhile(
+    db: Store, seen: int, error: CopyMismatchError | RefusedWriteError
+) -> None:
     """When another process wrote to the target after the copy read what it holds, that write
-    is what the failed check saw (the copy's own was rolled back): say so, not that the copy
-    went wrong. Other failures (a timeout, a server gone) keep their own message."""
+    is what the failed check saw, or what made the target refuse the copy's write (a piece
+    whose entry's vector changed meanwhile): the copy's own was rolled back. Say so, not that
+    the copy went wrong. Other failures (a timeout, a server gone) keep their own message."""
     try:
         now = db.generation()
     except StorageError:
         return  # the target cannot be read: the first error says more
     if now == seen:
         return
-    failed = str(error).removesuffix("; nothing was written")
+    if isinstance(error, RefusedWriteError):
+        failed = f"it refused the copy's write: {error.reason}"
+    else:
+        failed = str(error).removesuffix("; nothing was written")
     raise StorageError(
         f"another process wrote to the target ({db.location}) during the copy, so it no "
         f"longer held what the copy had read of it ({failed}); nothing was written: "
