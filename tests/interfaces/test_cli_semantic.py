@@ -91,7 +91,7 @@ def test_similar_lists_neighbours(generated: CliInvoker) -> None:
 def test_index_rebuild_reports_up_to_date(generated: CliInvoker) -> None:
     result = generated("index", "rebuild", "--backend", "sqlite-vec")
     assert result.exit_code == 0, result.stderr
-    assert "Embedded 0 entries; 40 were up to date" in result.stderr
+    assert "Re-embedded 0 entries; 40 were up to date" in result.stderr
     assert "entries/s" not in result.stderr
 
 
@@ -103,7 +103,7 @@ def test_index_rebuild_says_how_fast_it_embedded(generated: CliInvoker, db_file:
     result = generated("index", "rebuild")
     assert result.exit_code == 0, result.stderr
     assert re.search(
-        r"Embedded 5 entries; 35 were up to date; .* s, [\d.]+ entries/s\.", result.stderr
+        r"Re-embedded 5 entries; 35 were up to date; .* s, [\d.]+ entries/s\.", result.stderr
     )
 
 

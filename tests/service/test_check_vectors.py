@@ -81,7 +81,7 @@ def test_missing_stale_and_other_model_vectors_are_reported_and_repaired(
     progress: list[tuple[int, int]] = []
     repaired = any_backend.check(repair=True, progress=lambda d, t: progress.append((d, t)))
     assert repaired.healthy, repaired.findings
-    index = " and rebuilt the vector index" if any_backend.db.kind == "sqlite" else ""
+    index = "; rebuilt the vector index" if any_backend.db.kind == "sqlite" else ""
     assert repaired.repairs == [f"re-embedded 3 entries{index}"]
     assert progress[-1] == (3, 3)
     assert entry_rows(any_backend) == entries  # entries are never changed

@@ -311,7 +311,7 @@ def test_repair_re_embeds_missing_and_stale_vectors(
     progress: list[tuple[int, int]] = []
     repaired = service.check(repair=True, progress=lambda d, t: progress.append((d, t)))
     assert repaired.healthy
-    assert "re-embedded 2 entries and rebuilt the vector index" in repaired.repairs
+    assert "re-embedded 2 entries; rebuilt the vector index" in repaired.repairs
     assert progress[-1] == (2, 2)
     hits = service.search("liveness probes restart pods", mode="semantic", limit=1).results
     assert hits[0].entry.id == nohup

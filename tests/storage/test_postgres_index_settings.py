@@ -306,4 +306,4 @@ def test_an_unusable_index_is_named_with_its_schema_for_reindex(db: PostgresData
     report = check_server(db, "m")
     found = {finding.name: finding for finding in report.findings}["index embeddings_hnsw"]
     assert not found.ok
-    assert found.detail.endswith(f"not usable: run REINDEX INDEX {schema}.embeddings_hnsw")
+    assert found.detail.endswith(f"(REINDEX INDEX CONCURRENTLY {schema}.embeddings_hnsw)")

@@ -27,11 +27,20 @@ NO_MODEL_NOTICE = (
 
 @dataclass(frozen=True)
 class RebuildReport:
-    """What `rekall index rebuild` did."""
+    """What `rekall index rebuild` did: embedded counts every entry embedded, pieces_only
+    those of them whose vector was current and kept, embedded for their body pieces only."""
 
     embedded: int
     up_to_date: int
     total: int
+    pieces_only: int = 0
+
+    def summary(self) -> str:
+        """What was embedded, said truly: "re-embedded 3 entries, and body pieces of 2 more"."""
+        said = f"re-embedded {self.embedded - self.pieces_only} entries"
+        if self.pieces_only:
+            said += f", and body pieces of {self.pieces_only} more"
+        return said
 
 
 class Indexer:
@@ -127,18 +136,19 @@ class Indexer:
         ]
         if todo and not self.engine.model_ready():
             raise ModelError(self.engine.model_problem or "the embedding model is not available")
-        done = 0
+        done = kept = 0
         for batch in _chunks(todo, REBUILD_BATCH):
-            self._store_batch(batch, late)
+            kept += self._store_batch(batch, late)
             done += len(batch)
             if progress:
                 progress(done, len(todo))
-        return RebuildReport(len(todo), len(pairs) - len(todo), len(pairs))
+        return RebuildReport(len(todo), len(pairs) - len(todo), len(pairs), kept)
 
-    def _store_batch(self, batch: list[tuple[int, str]], late: set[int]) -> None:
-        """Store a batch's vectors and pieces. An entry of late (its vector current, its
-        pieces missing) keeps the vector it has: one embedded again may differ in its last
-        bits (another batch), and a copy elsewhere would no longer hold the same vector."""
+    def _store_batch(self, batch: list[tuple[int, str]], late: set[int]) -> int:
+        """Store a batch's vectors and pieces; return how many entries kept their vector. An
+        entry of late (its vector current, its pieces missing) keeps the vector it has: one
+        embedded again may differ in its last bits (another batch), and a copy elsewhere
+        would no longer hold the same vector."""
         rows = self.vectors_for([text for _, text in batch])
         if rows is None:
             raise ModelError(self.engine.model_problem or "the embedding model is not available")
@@ -160,6 +170,7 @@ class Indexer:
                 conn, [(seq, *row) for seq, row in fresh if seq not in kept], generation
             )
             self._store_pieces(conn, fresh, generation)
+        return len(kept)
 
     def _tell_once(self, message: str) -> None:
         if not self._told:

@@ -87,13 +87,14 @@ def vector_findings(
 
 
 def re_embed(rebuild: Rebuild, progress: Progress | None, done: str = "") -> str:
-    """Run rebuild (re-embed what is missing or stale) and say what it did, with done after
-    the count, or why it could not: the model may be missing or fail to load."""
+    """Run rebuild (re-embed what is missing or stale) and say what it did (its report's
+    summary), with done after it, or why it could not: the model may be missing or fail to
+    load."""
     try:
         report = rebuild(progress)
     except ModelError as exc:
         return f"could not re-embed: {exc}"
-    return f"re-embedded {report.embedded} entries{done}"
+    return report.summary() + done
 
 
 def reference_findings(db: Store, conn: Any) -> list[Finding]:
@@ -210,5 +211,5 @@ def check(
         if maintenance.orphan_vectors(conn):
             maintenance.delete_orphan_vectors(conn)
             repairs.append("deleted vectors of entries that no longer exist")
-    repairs.append(re_embed(rebuild, progress, " and rebuilt the vector index"))
+    repairs.append(re_embed(rebuild, progress, "; rebuilt the vector index"))
     return CheckReport(run_checks(db, model_id), repairs)

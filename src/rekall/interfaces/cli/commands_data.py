@@ -183,8 +183,9 @@ Examples:
   rekall check --repair
 On the SQLite file: integrity, keyword index, vectors, links, superseded_by, body pieces.
 On PostgreSQL: server, pgvector, indexes, vectors, links, superseded_by, body pieces;
---repair there re-embeds missing and stale vectors and adds body pieces, as
-rekall index rebuild does (the server keeps its own indexes).
+--repair there rebuilds an unusable index (REINDEX INDEX CONCURRENTLY: searches
+go on), then re-embeds missing and stale vectors and adds body pieces, as
+rekall index rebuild does.
 Exit status 0 when healthy, 1 when problems remain.
 """
 )

@@ -73,8 +73,9 @@ def index_rebuild(backend: str | None) -> None:
     with progress_bar("Embedding") as advance:
         report = service.rebuild_index(advance, backend=backend)
     seconds = time.perf_counter() - started
+    summary = report.summary()
     click.echo(
-        f"Embedded {report.embedded} entries; {report.up_to_date} were up to date; "
+        f"{summary[:1].upper()}{summary[1:]}; {report.up_to_date} were up to date; "
         f"backend {service.semantic.backend.name if service.semantic.backend else '-'}; "
         f"{seconds:.1f} s{rate(report.embedded, seconds)}.",
         err=True,

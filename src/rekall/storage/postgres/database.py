@@ -234,6 +234,16 @@ class PostgresDatabase:
             index_settings.rebuild_indexes(conn, wanted)
             return True
 
+    def reindex(self, name: str) -> str:
+        """Rebuild this base's search index name while searches go on (reindex.py), on a
+        connection of its own, closed after it with the session settings the build took.
+        Returns its qualified name. Raises StorageError naming the statement to run for a
+        role that may not, or saying why the server stopped it."""
+        from rekall.storage.postgres import reindex
+
+        with self._translate_errors(), self._connect(autocommit=True) as conn:
+            return reindex.rebuild_index(conn, name)
+
     def close(self) -> None:
         """Stop listening and close the pool."""
         with self._listener_lock:

@@ -26,24 +26,27 @@ PIECES_HNSW_INDEX = (
 INDEX_BUILD_MEMORY = "512MB"
 
 
-def raise_build_memory(conn: Any) -> None:
-    """For the rest of the transaction, maintenance_work_mem of INDEX_BUILD_MEMORY, or the
-    server's own setting when that is larger: a 1M graph (~2 GB) needs more than the floor,
-    and a team that sets more on its server (ALTER SYSTEM, ALTER DATABASE) must get it."""
+def raise_build_memory(conn: Any, session: bool = False) -> None:
+    """For the rest of the transaction (session: of the connection), maintenance_work_mem of
+    INDEX_BUILD_MEMORY, or the server's own setting when that is larger: a 1M graph (~2 GB)
+    needs more than the floor, and a team that sets more on its server (ALTER SYSTEM, ALTER
+    DATABASE) must get it."""
     conn.execute(
         "SELECT set_config('maintenance_work_mem', (greatest("
         "pg_size_bytes(current_setting('maintenance_work_mem')), pg_size_bytes(%s)) / 1024)"
-        "::text || 'kB', true)",
-        (INDEX_BUILD_MEMORY,),
+        "::text || 'kB', %s)",
+        (INDEX_BUILD_MEMORY, not session),
     )
 
 
-def prepare_index_build(conn: Any) -> None:
+def prepare_index_build(conn: Any, session: bool = False) -> None:
     """For the rest of the transaction, what a large HNSW build needs: its memory
     (raise_build_memory) and no statement timeout, as a large base's build takes longer
-    than a server's usual one."""
-    raise_build_memory(conn)
-    conn.execute("SET LOCAL statement_timeout = 0")
+    than a server's usual one. session: for the rest of the connection instead, for a build
+    that cannot run inside a transaction (REINDEX CONCURRENTLY), on a connection of its own
+    that is closed after it."""
+    raise_build_memory(conn, session)
+    conn.execute("SET statement_timeout = 0" if session else "SET LOCAL statement_timeout = 0")
 
 
 def m004_build_hnsw_with_more_candidates(conn: Any) -> None:

@@ -12,6 +12,9 @@ from rekall.storage.postgres import bulk
 from rekall.storage.postgres.vector_param import VectorParam
 from rekall.storage.vector_rows import PendingText, StoredVector
 
+# The indexes searches rely on, whose state `rekall check` reports (index_state).
+SEARCH_INDEXES = ("embeddings_hnsw", "embedding_pieces_hnsw", "entries_search")
+
 
 def to_blob(values: Sequence[float]) -> bytes:
     """A real[] read back from PostgreSQL → float32 bytes."""
@@ -171,10 +174,11 @@ def index_state(conn: Any) -> list[dict[str, Any]]:
         "quote_ident(n.nspname) || '.' || quote_ident(c.relname) "
         "FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
         "JOIN pg_am am ON am.oid = c.relam JOIN pg_namespace n ON n.oid = c.relnamespace "
-        "WHERE c.relname IN ('embeddings_hnsw', 'embedding_pieces_hnsw', 'entries_search') "
+        "WHERE c.relname = ANY(%s) "
         # Only this base's: a database may hold other bases in other schemas.
         "AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) "
-        "ORDER BY c.relname"
+        "ORDER BY c.relname",
+        (list(SEARCH_INDEXES),),
     ).fetchall()
     return [
         {
