@@ -248,3 +248,29 @@ def test_a_rekall_03_database_in_place_is_pointed_to_import_from_db(
     assert "Rekall 0.3" in result.stderr and "rekall import --from-db" in result.stderr
     assert "pip install -U" not in result.stderr
     assert db_file.read_bytes() == before
+
+
+def test_an_import_the_base_refuses_says_why_exits_1_and_changes_nothing(
+    cli: Invoke, two_entries: list[str], db_file: Path, db_fingerprint: Fingerprint, tmp_path: Path
+) -> None:
+    exported = tmp_path / "export.json"
+    cli("export", "-o", str(exported))
+    document = json.loads(exported.read_text("utf-8"))
+    document["entries"][0].update(id="01JD3R00000000000000000001", title="Deploy runbook")
+    del document["vectors"]  # this entry is new: the import embeds it
+    exported.write_text(json.dumps(document), "utf-8")
+    with sqlite3.connect(db_file) as conn:  # a rule of the team's own on its base
+        conn.execute(
+            "CREATE TRIGGER no_runbooks BEFORE INSERT ON entries "
+            "WHEN lower(new.title) LIKE '%runbook%' "
+            "BEGIN SELECT RAISE(ABORT, 'runbooks live in the wiki'); END"
+        )
+    conn.close()
+    before = db_fingerprint(db_file)
+    result = cli("import", str(exported))
+    assert result.exit_code == 1
+    assert f"refused a write of the import of {exported} (runbooks live in the wiki)" in (
+        result.stderr
+    )
+    assert "nothing was written" in result.stderr and "Traceback" not in result.stderr
+    assert db_fingerprint(db_file) == before

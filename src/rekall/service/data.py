@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rekall.core.errors import StorageError
+from rekall.core.errors import RefusedWriteError, StorageError
 
 if TYPE_CHECKING:
     from rekall.service.facade import Rekall
@@ -13,6 +15,7 @@ if TYPE_CHECKING:
     from rekall.service.maintenance import CheckReport
     from rekall.service.restore import RestoreReport
     from rekall.service.transfer import ImportReport
+    from rekall.storage.contract import Store
     from rekall.storage.database import Database
 
 
@@ -45,27 +48,52 @@ def import_data(
 ) -> ImportReport:
     """Import an export file, a Markdown folder, or (legacy) an earlier Rekall database.
 
-    Everything is validated before one write transaction. Raises ValidationError.
+    Everything is validated before one write transaction. Raises ValidationError, and
+    StorageError when the base refuses one of the writes (nothing is written).
     """
     from rekall.service import legacy_import, transfer
 
     transfer.check_source(
         source, "no such database file" if legacy else "no such file or directory"
     )
-    if legacy:
-        return legacy_import.import_legacy(
-            rekall.db, rekall.indexer, source, strategy=strategy, dry_run=dry_run, progress=progress
+    with _refusal_explained(rekall.db, source):
+        if legacy:
+            return legacy_import.import_legacy(
+                rekall.db,
+                rekall.indexer,
+                source,
+                strategy=strategy,
+                dry_run=dry_run,
+                progress=progress,
+            )
+        document = transfer.load_document(source)
+        return transfer.import_document(
+            rekall.db,
+            rekall.indexer,
+            document,
+            source=str(source),
+            strategy=strategy,
+            dry_run=dry_run,
+            progress=progress,
         )
-    document = transfer.load_document(source)
-    return transfer.import_document(
-        rekall.db,
-        rekall.indexer,
-        document,
-        source=str(source),
-        strategy=strategy,
-        dry_run=dry_run,
-        progress=progress,
-    )
+
+
+@contextmanager
+def _refusal_explained(db: Store, source: Path) -> Iterator[None]:
+    """A write of the import that the base refuses (a constraint or trigger of its schema, or
+    another process adding the same entry at that moment), named with what to do."""
+    from rekall.storage.refusals import refusals_named
+
+    try:
+        with refusals_named(db):
+            yield
+    except RefusedWriteError as error:
+        raise StorageError(
+            f"{db.location} refused a write of the import of {source} ({error.reason}); "
+            "nothing was written. Run the import again; if it is refused again, a rule of "
+            "the base (a constraint or trigger of its schema) forbids what the file holds: "
+            "change the file or that rule"
+        ) from error
 
 
 def backup(rekall: Rekall, target: Path | None) -> Path:
