@@ -12,6 +12,7 @@ from rekall.storage.postgres.schema import MIGRATIONS, Migration
 # Any constant works, as long as every Rekall process uses the same one: two processes
 # starting at once against a new database must not both create the tables.
 MIGRATION_LOCK = 7_210_014
+INSUFFICIENT_PRIVILEGE = "42501"
 
 
 def schema_version(conn: Any) -> int:
@@ -64,5 +65,24 @@ def _apply_one(conn: Any, step: Migration, version: int, url: str) -> None:
         raise MigrationError(
             f"upgrading the database at {mask_url(url)} to schema version {version} "
             f"({step.__name__}) failed: {exc}. That step was rolled back; the database is at "
-            f"schema version {version - 1}"
+            f"schema version {version - 1}{_owner_advice(conn, exc)}"
         ) from exc
+
+
+def _owner_advice(conn: Any, exc: Exception) -> str:
+    """What to do when the step needed the owner of the base's tables (privilege refused):
+    a team member's role may read and write the base but not alter its indexes."""
+    if getattr(exc, "sqlstate", None) != INSUFFICIENT_PRIVILEGE:
+        return ""
+    try:
+        row = conn.execute(
+            "SELECT tableowner FROM pg_tables WHERE schemaname = current_schema() "
+            "AND tablename = 'entries'"
+        ).fetchone()
+    except Exception:  # the advice is a courtesy: the failure itself is already named
+        row = None
+    owner = f"the role {row[0]}" if row else "the role that owns the base's tables"
+    return (
+        f". Schema upgrades need the owner of the base: run any rekall command once as "
+        f"{owner} (or ask its owner to), and every client can then use it"
+    )

@@ -18,7 +18,6 @@ _PROJECT = "coalesce(project, '')"
 # ms. Merged at this many kB instead, the list stays within 32 pages and a bulk copy still
 # merges in batches (docs/decisions/008, round twelve).
 PENDING_LIST_KB = 256
-GIN_OPTIONS = f"WITH (gin_pending_list_limit = {PENDING_LIST_KB})"
 KEYWORD_INDEXES = ("entries_search", "entries_head_search")
 
 
@@ -131,14 +130,17 @@ def m009_keep_search_words_in_the_row(conn: Any) -> None:
 
 
 def m010_bound_the_keyword_pending_lists(conn: Any) -> None:
-    """The keyword indexes' pending lists merged at PENDING_LIST_KB, and merged now.
+    """The keyword indexes' pending lists merged now, then at PENDING_LIST_KB from now on.
 
     A base of 10,000 entries with 1,000 new ones in the list took 2.7-3 ms more server time
-    per search (docs/decisions/008, round twelve).
+    per search (docs/decisions/008, round twelve). Merging takes a lock that lets searches
+    and writes go on; the setting's lock stops them, so it comes last, just before commit.
+    A migration that makes these indexes again must give them the setting too.
     """
     for index in KEYWORD_INDEXES:
-        conn.execute(f"ALTER INDEX {index} SET (gin_pending_list_limit = {PENDING_LIST_KB})")
         conn.execute("SELECT gin_clean_pending_list(%s::regclass)", (index,))
+    for index in KEYWORD_INDEXES:
+        conn.execute(f"ALTER INDEX {index} SET (gin_pending_list_limit = {PENDING_LIST_KB})")
 
 
 def remade_search_columns(config: str, storage: str | None = None) -> str:
@@ -155,8 +157,8 @@ def remade_search_columns(config: str, storage: str | None = None) -> str:
             ADD COLUMN search tsvector GENERATED ALWAYS AS ({search_vector(config)}) STORED,
             ADD COLUMN context_search tsvector
                 GENERATED ALWAYS AS ({words("context_keys", config)}) STORED{kept};
-        CREATE INDEX entries_search ON entries USING gin (search) {GIN_OPTIONS};
-        CREATE INDEX entries_head_search ON entries USING gin ({head_vector(config)}) {GIN_OPTIONS};
+        CREATE INDEX entries_search ON entries USING gin (search);
+        CREATE INDEX entries_head_search ON entries USING gin ({head_vector(config)});
         UPDATE meta SET value = (SELECT coalesce(sum(length(search)), 0) FROM entries)
             WHERE key = 'search_words';
         ANALYZE entries;
