@@ -7,11 +7,13 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import pytest
 
 from rekall.config import Config
 from rekall.service import Rekall
+from tests.service.server_indexes import schema_of
 
 BASE = [
     (
@@ -116,3 +118,44 @@ def other(tmp_path: Path) -> Iterator[Rekall]:
         yield base
     finally:
         base.close()
+
+
+@pytest.fixture
+def team(postgres_url: str) -> Iterator[Rekall]:
+    base = Rekall(Config(database_url=postgres_url))
+    try:
+        fill(base)
+        yield base
+    finally:
+        base.close()
+
+
+@pytest.fixture
+def member_url(postgres_server: str, team: Rekall) -> Iterator[str]:
+    """A URL for a role that reads and writes team's base but owns none of it (no MAINTAIN)."""
+    import uuid
+
+    import psycopg
+
+    schema = schema_of(team)
+    role = f"member_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(postgres_server, autocommit=True) as conn:
+        vectors = conn.execute(
+            "SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'vector'"
+        ).fetchone()[0]
+        conn.execute(f"CREATE ROLE {role} LOGIN")
+        conn.execute(f"GRANT USAGE, CREATE ON SCHEMA {schema}, {vectors} TO {role}")
+        conn.execute(
+            f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {role}"
+        )
+        conn.execute(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA {schema} TO {role}")
+    parts = urlsplit(postgres_server)
+    netloc = parts.netloc.replace("postgres:", f"{role}:", 1)
+    separator = "&" if parts.query else ""
+    query = parts.query + separator + "options=" + quote(f"-csearch_path={schema},{vectors}")
+    try:
+        yield urlunsplit(parts._replace(netloc=netloc, query=query))
+    finally:
+        with psycopg.connect(postgres_server, autocommit=True) as conn:
+            conn.execute(f"DROP OWNED BY {role} CASCADE")
+            conn.execute(f"DROP ROLE {role}")

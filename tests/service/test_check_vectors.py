@@ -139,7 +139,7 @@ def test_the_cli_on_the_server_reports_a_stale_vector_and_repairs_it(
     assert re.search(stale, checked.stdout, re.M), checked.stdout
     repaired = cli("check", "--repair", env=env)
     assert repaired.exit_code == 0, repaired.stdout
-    assert "repaired: re-embedded 1 entries\n" in repaired.stderr
+    assert "repaired: re-embedded 1 entry\n" in repaired.stderr
     assert re.search(r"^ok +vectors +all 2 entries have a current vector", repaired.stdout, re.M)
     assert cli("check", env=env).exit_code == 0
     found = cli("search", "liveness probes", "--mode", "semantic", "--json", env=env)

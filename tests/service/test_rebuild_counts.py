@@ -30,7 +30,7 @@ def test_repair_counts_re_embedded_vectors_apart_from_body_pieces(any_backend: R
     repaired = any_backend.check(repair=True)
     assert repaired.healthy, repaired.findings
     index = "; rebuilt the vector index" if any_backend.db.kind == "sqlite" else ""
-    assert repaired.repairs[-1] == f"re-embedded 1 entries, and body pieces of 2 more{index}"
+    assert repaired.repairs[-1] == f"re-embedded 1 entry, and body pieces of 2 more{index}"
     assert finding(any_backend, "body pieces").ok
 
 
@@ -49,4 +49,21 @@ def test_index_rebuild_says_the_same(any_backend: Rekall, cli: CliInvoker) -> No
     damage(any_backend)
     result = cli("index", "rebuild")  # on the same base: any_backend sets its URL
     assert result.exit_code == 0, result.stderr
-    assert "Re-embedded 1 entries, and body pieces of 2 more; 2 were up to date;" in (result.stderr)
+    assert "Re-embedded 1 entry, and body pieces of 2 more; 2 were up to date;" in (result.stderr)
+
+
+@pytest.mark.parametrize(
+    ("embedded", "pieces_only", "said"),
+    [
+        (1, 0, "re-embedded 1 entry"),
+        (2, 0, "re-embedded 2 entries"),
+        (0, 0, "re-embedded 0 entries"),
+        (2, 1, "re-embedded 1 entry, and body pieces of 1 more"),
+    ],
+)
+def test_the_summary_counts_in_the_singular_and_plural(
+    embedded: int, pieces_only: int, said: str
+) -> None:
+    from rekall.service.indexing import RebuildReport
+
+    assert RebuildReport(embedded, 0, embedded, pieces_only).summary() == said

@@ -205,7 +205,12 @@ def test_another_bases_index_of_the_same_name_is_never_touched(
         after = index_settings(team, m=20)
         assert after["indexes"]["embedding_pieces_hnsw"] == {"m": 20, "ef_construction": 128}
         shown_by_stats = {index["name"] for index in team.server_figures()["indexes"]}
-        assert shown_by_stats == {"embeddings_hnsw", "embedding_pieces_hnsw", "entries_search"}
+        assert shown_by_stats == {
+            "embeddings_hnsw",
+            "embedding_pieces_hnsw",
+            "entries_head_search",
+            "entries_search",
+        }
     finally:
         team.close()
     assert sorted(options_of(db)) == ["embedding_pieces_hnsw", "embeddings_hnsw"]

@@ -120,7 +120,7 @@ def check(rekall: Rekall, repair: bool, progress: Progress | None) -> CheckRepor
     if rekall.db.kind != "sqlite":
         from rekall.service.server_check import check_server
 
-        return check_server(rekall.db, rekall.semantic.model_id, rebuild, progress)
+        return check_server(rekall.db, rekall.semantic.model_id, rebuild, progress, rekall.notify)
     return maintenance.check(
         _embedded(rekall, "check"), rebuild, progress, rekall.semantic.model_id
     )

@@ -36,8 +36,10 @@ class RebuildReport:
     pieces_only: int = 0
 
     def summary(self) -> str:
-        """What was embedded, said truly: "re-embedded 3 entries, and body pieces of 2 more"."""
-        said = f"re-embedded {self.embedded - self.pieces_only} entries"
+        """What was embedded, said truly: "re-embedded 3 entries, and body pieces of 2 more",
+        "re-embedded 1 entry"."""
+        entries = self.embedded - self.pieces_only
+        said = f"re-embedded {entries} {'entry' if entries == 1 else 'entries'}"
         if self.pieces_only:
             said += f", and body pieces of {self.pieces_only} more"
         return said

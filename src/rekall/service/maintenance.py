@@ -40,11 +40,17 @@ class CheckReport:
     """The findings of `rekall check` and, with --repair, what was repaired."""
 
     findings: list[Finding]
+    # What each repair did, or why it was not done: those words start "could not".
     repairs: list[str] = field(default_factory=list)
 
     @property
     def healthy(self) -> bool:
         return all(finding.ok for finding in self.findings)
+
+    @staticmethod
+    def not_done(repair: str) -> bool:
+        """Whether repair (one of repairs) says why something was not repaired."""
+        return repair.startswith("could not ")
 
 
 def run_checks(db: Database, model_id: str = MODEL_ID) -> list[Finding]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from rekall.core.errors import StorageError
@@ -20,43 +21,70 @@ if TYPE_CHECKING:
     from rekall.storage.contract import Store
 
 
+# Said before each DROP or REINDEX CONCURRENTLY: either waits for every older transaction
+# in the database, which can take long with nothing else to show.
+WAITS = "(waits for transactions in progress)…"
+
+
 def check_server(
     db: Store,
     model_id: str,
     rebuild: Rebuild | None = None,
     progress: Progress | None = None,
+    notify: Callable[[str], None] | None = None,
 ) -> CheckReport:
-    """What the server reports: its version, pgvector's, whether each index is usable; the
-    vectors of model_id (the weights in use), links, superseded_by and body pieces, with the
-    SQLite file's checks (maintenance.vector_findings and reference_findings).
+    """What the server reports: its version, pgvector's, whether each index is usable and
+    the copies stopped rebuilds left beside them; the vectors of model_id (the weights in
+    use), links, superseded_by and body pieces, with the SQLite file's checks
+    (maintenance.vector_findings and reference_findings).
 
-    With rebuild given (the facade's rebuild_index, as `rekall index rebuild`), first
-    rebuild each of the base's indexes the server may not use (rebuild_unusable_indexes),
-    then re-embed missing and stale vectors and add missing body pieces, then check again.
-    Entries are never changed.
+    With rebuild given (the facade's rebuild_index, as `rekall index rebuild`), first drop
+    those copies and rebuild each of the base's indexes the server may not use
+    (repair_indexes, notify told before each), then re-embed missing and stale vectors and
+    add missing body pieces, then check again. Entries are never changed.
     """
     if rebuild is None:
         return CheckReport(_findings(db, model_id))
     # A usable HNSW index takes each vector as it is written: no other index work after.
-    repairs = [*rebuild_unusable_indexes(db), re_embed(rebuild, progress)]
+    repairs = [*repair_indexes(db, notify or _silent), re_embed(rebuild, progress)]
     return CheckReport(_findings(db, model_id), repairs)
 
 
-def rebuild_unusable_indexes(db: Store) -> list[str]:
-    """Rebuild each search index of this base that the server may not use, while searches
-    go on (REINDEX INDEX CONCURRENTLY), and say what was done: "rebuilt index X", or why it
-    could not be (a role that may not is told the statement its owner can run)."""
+def repair_indexes(db: Store, notify: Callable[[str], None]) -> list[str]:
+    """Drop the copies stopped rebuilds left (each DROP INDEX CONCURRENTLY), then rebuild
+    each search index the server may not use (REINDEX INDEX CONCURRENTLY), searches going
+    on, and say what was done: "dropped leftover index X", "rebuilt index X", or why not
+    (starting "could not"; a role that may not is told the statement to ask for)."""
+    figures = _server_figures(db)
     repairs = []
-    for index in _server_figures(db)["indexes"]:
-        if index["valid"]:
-            continue
-        try:
-            getattr(db, "reindex")(index["name"])  # noqa: B009 - server only
-        except StorageError as exc:
-            repairs.append(f"could not rebuild index {index['qualified']}: {exc}")
-        else:
-            repairs.append(f"rebuilt index {index['qualified']}")
+    for leftover in figures["leftovers"]:
+        if not leftover["building"]:
+            notify(f"dropping leftover index {leftover['qualified']} {WAITS}")
+        repairs.append(
+            _attempt(db, "drop_leftover", leftover, "dropped leftover index", "drop leftover")
+        )
+    for index in figures["indexes"]:
+        if not index["valid"]:
+            notify(f"rebuilding index {index['qualified']} {WAITS}")
+            repairs.append(_attempt(db, "reindex", index, "rebuilt index", "rebuild"))
     return repairs
+
+
+def _attempt(db: Store, method: str, index: dict[str, Any], done: str, verb: str) -> str:
+    """Call db's method (server only) on index and say done, or why it could not."""
+    try:
+        getattr(db, method)(index["name"])
+    except StorageError as exc:
+        said = str(exc)
+        # The server's own words (a lost connection) do not say what was not done.
+        if said.startswith("could not "):
+            return said
+        return f"could not {verb} index {index['qualified']}: {said}"
+    return f"{done} {index['qualified']}"
+
+
+def _silent(message: str) -> None:
+    """No one to tell."""
 
 
 def _findings(db: Store, model_id: str) -> list[Finding]:
@@ -69,7 +97,8 @@ def _findings(db: Store, model_id: str) -> list[Finding]:
 
 
 def _server_findings(db: Store) -> list[Finding]:
-    """The server's version, pgvector's, and whether each index is usable."""
+    """The server's version, pgvector's, whether each index is usable, and the copies
+    stopped rebuilds left beside them."""
     figures = _server_figures(db)
     findings = [
         Finding("server", True, f"PostgreSQL {figures['server_version']} at {db.location}"),
@@ -89,7 +118,22 @@ def _server_findings(db: Store) -> list[Finding]:
                 f"CONCURRENTLY {index['qualified']})"
             )
         findings.append(Finding(f"index {index['name']}", bool(index["valid"]), detail))
-    return findings
+    return findings + [_leftover_finding(left) for left in figures["leftovers"]]
+
+
+def _leftover_finding(left: dict[str, Any]) -> Finding:
+    """A copy a stopped rebuild left: a problem, unless a build on its table is under way
+    (it may be that build's own copy)."""
+    detail = (
+        f"{index_detail(left)}; not usable, yet updated on every write: a copy left by a "
+        "stopped REINDEX or CREATE INDEX CONCURRENTLY"
+    )
+    name = f"index {left['name']}"
+    if left["building"]:
+        detail += "; an index build on its table is in progress: check again after it"
+        return Finding(name, True, detail, todo=True)
+    drop = f"DROP INDEX CONCURRENTLY {left['qualified']}"
+    return Finding(name, False, f"{detail}; 'rekall check --repair' drops it ({drop})")
 
 
 def _server_figures(db: Store) -> dict[str, Any]:

@@ -43,8 +43,8 @@ def file_size(path: Path) -> int:
 
 
 def index_detail(index: dict[str, Any]) -> str:
-    """A server index's method, settings as built (an HNSW graph's m and ef_construction)
-    and size: "hnsw m=16, ef_construction=128, 15.8 MB"."""
+    """A server index's method, settings as built (an HNSW graph's m and ef_construction, a
+    GIN index's pending list limit) and size: "hnsw m=16, ef_construction=128, 15.8 MB"."""
     settings = f" {index['settings']}" if index["settings"] else ""
     return f"{index['method']}{settings}, {index['bytes'] / 1e6:.1f} MB"
 
@@ -54,9 +54,11 @@ def place_figures(db: Store) -> dict[str, Any]:
     server = getattr(db, "server_figures", None)
     if server is not None:
         figures: dict[str, Any] = server()
+        # A copy a stopped rebuild left shows as the NOT VALID index it is.
+        indexes = figures["indexes"] + figures.pop("leftovers")
         figures["indexes"] = "; ".join(
             f"{i['name']} ({index_detail(i)}, {'valid' if i['valid'] else 'NOT VALID'})"
-            for i in figures["indexes"]
+            for i in indexes
         )
         return figures
     return {"database_bytes": file_size(Path(db.location))}

@@ -183,9 +183,10 @@ Examples:
   rekall check --repair
 On the SQLite file: integrity, keyword index, vectors, links, superseded_by, body pieces.
 On PostgreSQL: server, pgvector, indexes, vectors, links, superseded_by, body pieces;
---repair there rebuilds an unusable index (REINDEX INDEX CONCURRENTLY: searches
-go on), then re-embeds missing and stale vectors and adds body pieces, as
-rekall index rebuild does.
+--repair there drops the invalid copies a stopped REINDEX or CREATE INDEX
+CONCURRENTLY left, rebuilds an unusable index (REINDEX INDEX CONCURRENTLY:
+searches go on; each waits for transactions in progress), then re-embeds missing
+and stale vectors and adds body pieces, as rekall index rebuild does.
 Exit status 0 when healthy, 1 when problems remain.
 """
 )
@@ -199,7 +200,9 @@ def check(repair: bool, as_json: bool) -> None:
     with progress_bar("Re-embedding") as advance:
         report = service.check(repair, advance)
     for done in report.repairs:
-        click.echo(f"repaired: {done}", err=True)
+        # A repair that failed is said as such, never introduced as repaired.
+        said = "not repaired" if report.not_done(done) else "repaired"
+        click.echo(f"{said}: {done}", err=True)
     if as_json:
         data: dict[str, Any] = {
             "healthy": report.healthy,

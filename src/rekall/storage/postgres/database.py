@@ -190,14 +190,16 @@ class PostgresDatabase:
             self._listener.subscribe(unless_own)
 
     def server_figures(self) -> dict[str, Any]:
-        """Server version, pgvector version and the state of the search indexes."""
-        from rekall.storage.postgres import vectors_repo
+        """Server version, pgvector version, the state of the search indexes and the copies
+        stopped rebuilds left beside them (reindex.leftover_indexes)."""
+        from rekall.storage.postgres import reindex, vectors_repo
 
         with self.read() as conn:
             return {
                 "server_version": str(conn.execute("SHOW server_version").fetchone()[0]),
                 "pgvector_version": pg.extension_version(conn, "vector"),
                 "indexes": vectors_repo.index_state(conn),
+                "leftovers": reindex.leftover_indexes(conn),
             }
 
     def index_settings(self) -> dict[str, Any]:
@@ -243,6 +245,15 @@ class PostgresDatabase:
 
         with self._translate_errors(), self._connect(autocommit=True) as conn:
             return reindex.rebuild_index(conn, name)
+
+    def drop_leftover(self, name: str) -> str:
+        """Drop the copy a stopped rebuild left beside a search index (reindex.py), on a
+        connection of its own. Returns its qualified name. Raises StorageError saying why
+        not: an index build on its table in progress, or the statement to ask for."""
+        from rekall.storage.postgres import reindex
+
+        with self._translate_errors(), self._connect(autocommit=True) as conn:
+            return reindex.drop_leftover(conn, name)
 
     def close(self) -> None:
         """Stop listening and close the pool."""

@@ -9,11 +9,13 @@ from typing import Any
 from rekall.core.context import embedding_part_of_json
 from rekall.core.entries import compose_embedding_text
 from rekall.storage.postgres import bulk
+from rekall.storage.postgres.schema_keyword import KEYWORD_INDEXES
 from rekall.storage.postgres.vector_param import VectorParam
 from rekall.storage.vector_rows import PendingText, StoredVector
 
-# The indexes searches rely on, whose state `rekall check` reports (index_state).
-SEARCH_INDEXES = ("embeddings_hnsw", "embedding_pieces_hnsw", "entries_search")
+# The indexes searches rely on, whose state `rekall check` reports (index_state): the HNSW
+# graphs of the vectors and the keyword indexes (GIN) of the words, whole and head.
+SEARCH_INDEXES = ("embeddings_hnsw", "embedding_pieces_hnsw", *KEYWORD_INDEXES)
 
 
 def to_blob(values: Sequence[float]) -> bytes:
@@ -166,8 +168,9 @@ def stored_pieces(conn: Any, model_id: str) -> dict[int, list[str]]:
 
 
 def index_state(conn: Any) -> list[dict[str, Any]]:
-    """Rekall's search indexes: name, method, settings (an HNSW index's m and
-    ef_construction, as built), size and whether PostgreSQL may use them."""
+    """Rekall's search indexes: name, method, settings as built (an HNSW index's m and
+    ef_construction, a GIN index's pending list limit), size and whether PostgreSQL may use
+    them."""
     rows = conn.execute(
         "SELECT c.relname, am.amname, pg_relation_size(c.oid), i.indisvalid, i.indisready, "
         "coalesce(array_to_string(c.reloptions, ', '), ''), "
