@@ -6,6 +6,7 @@ import json
 import shutil
 import sqlite3
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -259,13 +260,12 @@ def test_an_import_the_base_refuses_says_why_exits_1_and_changes_nothing(
     document["entries"][0].update(id="01JD3R00000000000000000001", title="Deploy runbook")
     del document["vectors"]  # this entry is new: the import embeds it
     exported.write_text(json.dumps(document), "utf-8")
-    with sqlite3.connect(db_file) as conn:  # a rule of the team's own on its base
+    with closing(sqlite3.connect(db_file)) as conn, conn:  # a rule of the team's own
         conn.execute(
             "CREATE TRIGGER no_runbooks BEFORE INSERT ON entries "
             "WHEN lower(new.title) LIKE '%runbook%' "
             "BEGIN SELECT RAISE(ABORT, 'runbooks live in the wiki'); END"
         )
-    conn.close()
     before = db_fingerprint(db_file)
     result = cli("import", str(exported))
     assert result.exit_code == 1
