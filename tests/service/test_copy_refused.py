@@ -3,6 +3,8 @@ a clear error naming why, nothing written, on both backends and through the CLI.
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -21,17 +23,38 @@ from tests.service.test_copy_derived import RUNBOOK as LONG_TITLE
 pytestmark = pytest.mark.model
 OTHER = "other-weights"
 PIECE_REFUSED = "it refused the copy's write: a piece vector must match its entry's vector"
-# A rule of the team's own on the target: no title may say "runbook".
+# A rule of the team's own on the target: no title may say "runbook". A PL/pgSQL trigger's
+# plain RAISE EXCEPTION is SQLSTATE P0001, not an integrity error; its words say "refused".
+PG_TRIGGER = """
+    CREATE FUNCTION no_runbooks() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF lower(NEW.title) LIKE '%runbook%' THEN
+            RAISE EXCEPTION 'refused: runbooks live in the wiki, not on this server';
+        END IF;
+        RETURN NEW;
+    END $$;
+    CREATE TRIGGER no_runbooks BEFORE INSERT ON entries
+        FOR EACH ROW EXECUTE FUNCTION no_runbooks();
+"""
+# Each rule: the SQL that adds it, the database's reason, and the rule the error names.
 RULES = {
-    "sqlite": "CREATE TRIGGER no_runbooks BEFORE INSERT ON entries "
-    "WHEN lower(new.title) LIKE '%runbook%' "
-    "BEGIN SELECT RAISE(ABORT, 'runbooks live in the wiki'); END",
-    "postgres": "ALTER TABLE entries ADD CONSTRAINT no_runbooks "
-    "CHECK (lower(title) NOT LIKE '%runbook%')",
-}
-RULE_REASONS = {
-    "sqlite": "runbooks live in the wiki",
-    "postgres": 'new row for relation "entries" violates check constraint "no_runbooks"',
+    "sqlite-trigger": (
+        "CREATE TRIGGER no_runbooks BEFORE INSERT ON entries "
+        "WHEN lower(new.title) LIKE '%runbook%' "
+        "BEGIN SELECT RAISE(ABORT, 'runbooks live in the wiki'); END",
+        "runbooks live in the wiki",
+        "",
+    ),
+    "postgres-check": (
+        "ALTER TABLE entries ADD CONSTRAINT no_runbooks CHECK (lower(title) NOT LIKE '%runbook%')",
+        'new row for relation "entries" violates check constraint "no_runbooks"',
+        " (no_runbooks)",
+    ),
+    "postgres-trigger": (
+        PG_TRIGGER,
+        "refused: runbooks live in the wiki, not on this server",
+        " (no_runbooks)",
+    ),
 }
 
 
@@ -107,29 +130,87 @@ def test_a_piece_refused_after_another_process_embedded_its_entry_again_is_named
             base.close()
 
 
+@pytest.mark.parametrize("rule", list(RULES))
 def test_a_write_the_target_refuses_by_its_own_rule_names_the_reason(
-    tmp_path: Path, target_url: str
+    tmp_path: Path, rule: str, request: pytest.FixtureRequest
 ) -> None:
+    on_server = rule.startswith("postgres")
+    url = request.getfixturevalue("postgres_url") if on_server else str(tmp_path / "t.db")
     personal = Rekall(db_file=tmp_path / "personal.db")
-    target = open_target(target_url)
+    target = open_target(url)
     try:
         personal.add("til", "nohup survives logout", "SIGHUP is ignored", ("shell",))
         copy_base(personal, target)
+        sql, reason, named = RULES[rule]
         with target.db.write() as (conn, _):
-            conn.execute(RULES[target.db.kind])
+            conn.execute(sql)
         personal.add("reference", LONG_TITLE, LONG, ("ops",))
         before, generation = held(target), target.db.generation()
 
         with pytest.raises(StorageError) as raised:
             copy_base(personal, target)
-        reason = RULE_REASONS[target.db.kind]
-        assert str(raised.value).startswith(
+        assert str(raised.value) == (
             f"the target ({target.db.location}) refused the copy's write ({reason}); "
-            "nothing was written. "
+            "nothing was written. No other process wrote to it meanwhile, so a rule added to "
+            f"the target{named}, not one of Rekall's schema, forbids what the source holds: "
+            "change that rule or the source, then run the copy again"
         )
-        assert "another process" not in str(raised.value)
         assert "DETAIL" not in str(raised.value)  # the driver's first line only
         assert (held(target), target.db.generation()) == (before, generation)
+    finally:
+        personal.close()
+        target.close()
+
+
+def change_outside_rekall(url: str, entry_id: str) -> None:
+    """What a hand edit does to the target (psql, sqlite3): the entry's vector relabelled as
+    other weights', on a connection of its own, with no write of Rekall's counted."""
+    sql = (
+        "UPDATE embeddings SET model_id = 'other-weights' "
+        "WHERE entry_seq = (SELECT seq FROM entries WHERE id = {})"
+    )
+    if url.startswith("postgresql"):
+        import psycopg
+
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(sql.format("%s"), (entry_id,))
+        return
+    with closing(sqlite3.connect(url)) as conn, conn:
+        conn.execute(sql.format("?"), (entry_id,))
+
+
+def test_a_write_refused_by_a_rule_of_rekalls_own_schema_says_so(
+    tmp_path: Path, target_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    personal = Rekall(db_file=tmp_path / "personal.db")
+    target = open_target(target_url)
+    try:
+        personal.add("reference", LONG_TITLE, LONG, ("ops",))
+        copy_base(personal, target)
+        drop_pieces(target)  # the copy will write the long entry's pieces, over its vector
+        differences = copy_derived.differences
+
+        def read_then_edited(repos: Any, conn: Any, *rest: Any) -> copy_derived.Differences:
+            """The copy's read of the target; then, before its write, a hand edit of it."""
+            found = differences(repos, conn, *rest)
+            change_outside_rekall(target_url, long_entry(personal))
+            return found
+
+        monkeypatch.setattr(copy_derived, "differences", read_then_edited)
+        generation = target.db.generation()
+        with pytest.raises(StorageError) as raised:
+            copy_base(personal, target)
+        message = str(raised.value)
+        assert f"({PIECE_REFUSED.split(': ')[1]}); nothing was written. " in message
+        assert "another process wrote" not in message and "rule added to" not in message
+        named = " (rekall_piece_matches)" if target.db.kind == "postgres" else ""
+        assert (
+            f"No other process wrote to it meanwhile, so the refused rule{named} is one of "
+            "Rekall's own schema, which Rekall's writes keep, so the target or the source was "
+            "changed outside Rekall, or Rekall has a bug: run 'rekall check' on both, then run "
+            "the copy again; if it is refused again, report it as a bug in Rekall"
+        ) in message
+        assert target.db.generation() == generation
     finally:
         personal.close()
         target.close()

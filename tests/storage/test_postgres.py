@@ -6,10 +6,11 @@ import subprocess
 import sys
 import threading
 import time
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from rekall.core.errors import StorageError
+from rekall.core.errors import RefusedWriteError, StorageError
 from rekall.storage.opening import open_store
 from rekall.storage.postgres.connection import mask_url
 from rekall.storage.postgres.database import PostgresDatabase
@@ -66,6 +67,50 @@ def test_a_server_that_is_down_is_named_with_the_password_masked() -> None:
     assert "cannot reach PostgreSQL at postgresql://team:***@127.0.0.1:9/rekall" in message
     assert "s3cret" not in message
     assert "start the server" in message
+
+
+def test_a_missing_database_or_role_is_named_not_called_unreachable(
+    postgres_server: str,
+) -> None:
+    parts = urlsplit(postgres_server)
+    host = parts.netloc.rpartition("@")[2]
+    missing = {
+        "database": (parts._replace(path="/nosuchdb"), "create it (createdb NAME)"),
+        "role": (parts._replace(netloc=f"nosuchrole@{host}"), "refused the login"),
+    }
+    for url, fix in missing.values():
+        with pytest.raises(StorageError) as caught:
+            PostgresDatabase(urlunsplit(url))
+        assert fix in str(caught.value)
+        assert "cannot reach" not in str(caught.value)
+
+
+def test_an_error_saying_server_or_refused_is_not_called_unreachable(postgres_url: str) -> None:
+    """Whether the server is reachable is told by the error's class, not by its words: a
+    statement's error, or a trigger's RAISE EXCEPTION, may say anything."""
+    db = PostgresDatabase(postgres_url)
+    try:
+        with pytest.raises(StorageError) as caught, db.read() as conn:
+            conn.execute("SELECT 'server refused the connection'::integer")
+        assert str(caught.value).startswith(f"database error on {db.location}: ")
+        with db.write() as (conn, _):
+            conn.execute(
+                "CREATE FUNCTION no_writes() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                "RAISE EXCEPTION 'connection refused: this server takes no notes'; END $$; "
+                "CREATE TRIGGER no_writes BEFORE INSERT ON tags "
+                "FOR EACH ROW EXECUTE FUNCTION no_writes()"
+            )
+        generation = db.generation()
+        with pytest.raises(RefusedWriteError) as refused, db.write() as (conn, _):
+            conn.execute("INSERT INTO tags (entry_id, tag) VALUES ('01NONE', 'ops')")
+        assert str(refused.value) == (
+            f"{db.location} refused the write (connection refused: this server takes no "
+            "notes); nothing was written"
+        )
+        assert (refused.value.rule, refused.value.own) == ("no_writes", False)
+        assert db.generation() == generation
+    finally:
+        db.close()
 
 
 @pytest.mark.parametrize(

@@ -75,12 +75,18 @@ class CopyMismatchError(StorageError):
 
 class RefusedWriteError(StorageError):
     """The database refused a write: a unique id, a reference, a check or a trigger of its
-    schema. The transaction was rolled back; reason is the database's own words."""
+    schema. The transaction was rolled back; reason is the database's own words, rule the
+    refused constraint or trigger function when the database names it, and own whether that
+    rule is one of Rekall's schema (True), one added to the base (False), or unknown (None)."""
 
-    def __init__(self, location: str, reason: str) -> None:
+    def __init__(
+        self, location: str, reason: str, rule: str | None = None, own: bool | None = None
+    ) -> None:
         super().__init__(f"{location} refused the write ({reason}); nothing was written")
         self.location = location
         self.reason = reason
+        self.rule = rule
+        self.own = own
 
 
 class ConflictError(RekallError):

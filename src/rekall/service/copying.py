@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING, Any
 from rekall.core.errors import (
     CopyMismatchError,
     RefusedWriteError,
-    StorageError,
     ValidationError,
 )
 from rekall.core.records import EntryRecord, ExportDocument
 from rekall.service import copy_derived
 from rekall.service.import_writer import VectorSupply, supply_from_export
 from rekall.service.indexing import Progress
+from rekall.service.refusal_messages import copy_refused, raise_if_written_meanwhile
 from rekall.service.semantic import DIMENSIONS
 from rekall.service.transfer import ImportReport, document_in, import_document
 from rekall.storage.refusals import refusals_named
@@ -97,16 +97,11 @@ def copy_base(source: Rekall, target: Rekall, progress: Progress | None = None) 
         with refusals_named(target.db):
             imported = _write(source, target, data, found, report, progress)
     except CopyMismatchError as error:
-        _raise_if_written_meanwhile(target.db, seen, error)
+        raise_if_written_meanwhile(target.db, seen, error)
         raise
     except RefusedWriteError as error:
-        _raise_if_written_meanwhile(target.db, seen, error)
-        raise StorageError(
-            f"the target ({target.db.location}) refused the copy's write ({error.reason}); "
-            "nothing was written. No other process wrote to it meanwhile, so a rule of the "
-            "target (a constraint or trigger of its schema) forbids what the source holds: "
-            "change that rule or the source, then run the copy again"
-        ) from error
+        known = raise_if_written_meanwhile(target.db, seen, error)
+        raise copy_refused(target.db.location, error, known) from error
     _count_imported(report, imported, found)
     with target.db.read() as conn:
         total = target.db.repos.entries.count_entries(conn).get("total", 0)
@@ -141,30 +136,6 @@ def _write(
         with target.db.read() as conn:
             report.verified = verify_copy(target.db, conn, data, report)
     return imported
-
-
-def _raise_if_written_meanwhile(
-    db: Store, seen: int, error: CopyMismatchError | RefusedWriteError
-) -> None:
-    """When another process wrote to the target after the copy read what it holds, that write
-    is what the failed check saw, or what made the target refuse the copy's write (a piece
-    whose entry's vector changed meanwhile): the copy's own was rolled back. Say so, not that
-    the copy went wrong. Other failures (a timeout, a server gone) keep their own message."""
-    try:
-        now = db.generation()
-    except StorageError:
-        return  # the target cannot be read: the first error says more
-    if now == seen:
-        return
-    if isinstance(error, RefusedWriteError):
-        failed = f"it refused the copy's write: {error.reason}"
-    else:
-        failed = str(error).removesuffix("; nothing was written")
-    raise StorageError(
-        f"another process wrote to the target ({db.location}) during the copy, so it no "
-        f"longer held what the copy had read of it ({failed}); nothing was written: "
-        "run the copy again"
-    ) from error
 
 
 def _finisher(

@@ -81,19 +81,16 @@ def import_data(
 @contextmanager
 def _refusal_explained(db: Store, source: Path) -> Iterator[None]:
     """A write of the import that the base refuses (a constraint or trigger of its schema, or
-    another process adding the same entry at that moment), named with what to do."""
+    another process adding the same entry at that moment), named with what to do
+    (refusal_messages.py)."""
+    from rekall.service.refusal_messages import import_refused
     from rekall.storage.refusals import refusals_named
 
     try:
         with refusals_named(db):
             yield
     except RefusedWriteError as error:
-        raise StorageError(
-            f"{db.location} refused a write of the import of {source} ({error.reason}); "
-            "nothing was written. Run the import again; if it is refused again, a rule of "
-            "the base (a constraint or trigger of its schema) forbids what the file holds: "
-            "change the file or that rule"
-        ) from error
+        raise import_refused(db.location, source, error) from error
 
 
 def backup(rekall: Rekall, target: Path | None) -> Path:

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from rekall.core.errors import RefusedWriteError
+from rekall.storage.schema_rules import postgres_rule, sqlite_rule
 
 if TYPE_CHECKING:
     from rekall.storage.contract import Store
@@ -17,26 +18,36 @@ if TYPE_CHECKING:
 def refusals_named(db: Store) -> Iterator[None]:
     """Run a block that writes to db; raise RefusedWriteError, in the database's words, when
     db refuses one of its writes: a unique id, a reference, a check or a trigger (an
-    integrity error of its driver; the write scope has rolled it back by then).
+    integrity error of its driver, or on PostgreSQL a trigger's plain RAISE EXCEPTION; the
+    write scope has rolled it back by then).
 
-    The write scopes let those errors through as the driver raised them, so a repository can
-    tell one refusal from another inside its transaction; this names one at the caller's
+    The write scopes let integrity errors through as the driver raised them, so a repository
+    can tell one refusal from another inside its transaction; this names one at the caller's
     edge. Every other error passes as it is.
     """
-    refused = _integrity_error(db)
     try:
         yield
-    except refused as exc:
-        raise RefusedWriteError(db.location, _first_line(exc)) from exc
+    except _refusal_errors(db) as exc:
+        raise refused_write(db.location, exc) from exc
 
 
-def _integrity_error(db: Store) -> type[Exception]:
+def refused_write(location: str, exc: Exception) -> RefusedWriteError:
+    """The refusal of a driver's error: the database's first line, and the rule it names."""
+    diag = getattr(exc, "diag", None)
+    if diag is not None:  # psycopg: the server names the constraint, or the trigger function
+        rule, own = postgres_rule(diag.constraint_name, diag.table_name, diag.context)
+    else:
+        rule, own = sqlite_rule(_first_line(exc))
+    return RefusedWriteError(location, _first_line(exc), rule, own)
+
+
+def _refusal_errors(db: Store) -> tuple[type[Exception], ...]:
     if db.kind == "postgres":
         import psycopg  # a server base loaded it already; the SQLite path never imports it
 
-        error: type[Exception] = psycopg.errors.IntegrityError
-        return error
-    return sqlite3.IntegrityError
+        # P0001: a PL/pgSQL trigger's RAISE EXCEPTION without an error code of its own.
+        return (psycopg.errors.IntegrityError, psycopg.errors.RaiseException)
+    return (sqlite3.IntegrityError,)
 
 
 def _first_line(exc: Exception) -> str:

@@ -65,29 +65,51 @@ def import_psycopg() -> Any:
 
 
 def describe_error(url: str, exc: Exception) -> StorageError:
-    """Turn a psycopg error into a message naming the (masked) URL and what to do."""
+    """Turn a psycopg (or pool) error into a message naming the (masked) URL and what to do.
+
+    What went wrong is told by the error's class and SQLSTATE, never by words of its message
+    alone: a trigger's or a check's message may say "refused" or "server". Only a failure to
+    connect, which libpq reports without a SQLSTATE, is read further from its text."""
     text = _first_line(exc)
     where = mask_url(url)
-    lowered = text.lower()
-    if "password authentication failed" in lowered or "no password supplied" in lowered:
+    state = getattr(exc, "sqlstate", None) or ""
+    unreachable = _connection_failure(exc, state)
+    lowered = text.lower() if unreachable else ""
+    if state.startswith("28") or any(
+        words in lowered
+        for words in ("password authentication failed", "no password supplied", 'role "')
+    ):
         return StorageError(
             f"PostgreSQL at {where} refused the login ({text}); fix the user "
             "or password in database_url"
         )
-    if "does not exist" in lowered and "database" in lowered:
+    if state == "3D000" or ('database "' in lowered and "does not exist" in lowered):
         return StorageError(f"{text} at {where}; create it (createdb NAME) or fix database_url")
-    if "canceling statement" in lowered:  # a timeout the server applied, not the network
+    if state in ("57014", "55P03"):  # a timeout the server applied, not the network
         return StorageError(
             f"PostgreSQL at {where} stopped the statement ({text}); nothing was written. A "
             "statement_timeout or lock_timeout set on the server, database or role ended it: "
             "raise it for this work, or try again when the server is quieter"
         )
-    if any(word in lowered for word in ("connect", "server", "timeout", "resolve", "refused")):
+    if unreachable:
         return StorageError(
             f"cannot reach PostgreSQL at {where} ({text}); start the server or fix "
             "database_url, then try again"
         )
     return StorageError(f"database error on {where}: {text}")
+
+
+def _connection_failure(exc: Exception, state: str) -> bool:
+    """True when the server could not be reached or the connection was lost: no connection
+    from the pool in time, a connection error of libpq (no SQLSTATE), SQLSTATE class 08,
+    or the server shutting down or not yet accepting connections (57P01-57P03)."""
+    from psycopg_pool import PoolTimeout  # installed with psycopg by the postgres extra
+
+    if isinstance(exc, PoolTimeout):
+        return True
+    if not isinstance(exc, import_psycopg().OperationalError):
+        return False
+    return not state or state.startswith("08") or state in ("57P01", "57P02", "57P03")
 
 
 def major_version(number: int) -> str:

@@ -15,6 +15,7 @@ from rekall.storage.postgres import connection as pg
 from rekall.storage.postgres import index_settings
 from rekall.storage.postgres.migrations import migrate
 from rekall.storage.postgres.vector_param import register_vector_param
+from rekall.storage.refusals import refused_write
 
 T = TypeVar("T")
 CHANNEL = "rekall_writes"
@@ -270,6 +271,8 @@ class PostgresDatabase:
             yield
         except psycopg.errors.IntegrityError:
             raise
+        except psycopg.errors.RaiseException as exc:  # a trigger's RAISE EXCEPTION refused it
+            raise refused_write(self.location, exc) from exc
         except StorageError:
             raise
         except psycopg.Error as exc:
