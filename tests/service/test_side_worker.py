@@ -47,3 +47,22 @@ def test_close_finishes_queued_work_first() -> None:
     closer.join(60)
     assert first.result() is True and second.result() == "done"
     assert not worker.running
+
+
+def test_work_the_caller_claims_back_is_skipped_by_the_worker() -> None:
+    worker = SideWorker()
+    gate, ran = threading.Event(), []
+    try:
+        worker.submit(lambda: gate.wait(60))  # the worker is busy
+        pending = worker.submit(lambda: ran.append(where()))
+        assert pending.claim()  # not started: the caller takes it
+        gate.set()
+        assert worker.submit(lambda: "after").result() == "after"
+        assert ran == []  # the worker skipped it
+        started = worker.submit(lambda: ran.append(where()))
+        started.result()
+        assert not started.claim()  # already run by the worker
+        assert ran == [THREAD_NAME]
+    finally:
+        gate.set()
+        worker.close()

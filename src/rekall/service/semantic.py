@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from rekall.config import Config
@@ -156,6 +156,17 @@ class SemanticEngine:
     ) -> list[tuple[int, float]]:
         """The k nearest entry seqs among allowed (all when None), best first; an entry
         scores the best of its own vector and its body pieces'."""
+        with self.held_index(k, allowed) as score:
+            return score(vector)
+
+    @contextlib.contextmanager
+    def held_index(
+        self, k: int, allowed: Sequence[int] | None
+    ) -> Iterator[Callable[[np.ndarray], list[tuple[int, float]]]]:
+        """nearest() in two steps: the index brought up to the database's generation, then
+        held (an idle unload or another search waits) while the block runs; it yields the
+        scoring of a vector, which any thread may run before the block ends. numpy scores
+        without the interpreter's lock, so a search scores on another thread meanwhile."""
         import numpy as np
 
         from rekall.search.best_of import best_per_entry
@@ -163,7 +174,7 @@ class SemanticEngine:
         mask = None if allowed is None else np.asarray(allowed, dtype=np.int64)
         with self._index_lock:
             index = self.sync().index
-            return best_per_entry(index.search, vector, k, mask, len(index))
+            yield lambda vector: best_per_entry(index.search, vector, k, mask, len(index))
 
     def release_index(self) -> None:
         """Drop the in-memory index when idle, leaving a current snapshot to reopen from."""

@@ -20,10 +20,18 @@ class Pending(Generic[T]):
     def __init__(self, work: Callable[[], T]) -> None:
         self._work = work
         self._done = threading.Event()
+        self._taken = threading.Lock()  # held by whichever thread runs the work
         self._value: T | None = None
         self._error: BaseException | None = None
 
+    def claim(self) -> bool:
+        """Take the work back for the caller's thread when the worker has not started it
+        (no core was free for it): True when the caller is to run it; the worker skips it."""
+        return self._taken.acquire(blocking=False)
+
     def run(self) -> None:
+        if not self._taken.acquire(blocking=False):
+            return  # claimed by the caller
         try:
             self._value = self._work()
         except BaseException as exc:  # handed to the caller, who raises it
