@@ -135,7 +135,7 @@ NOT_FOR_A_SEARCH |= {"rekall.service.review", "rekall.core.review"}
 # Record classes a search never builds, each in the module of the work that builds them.
 NOT_FOR_A_SEARCH |= {"rekall.storage.vector_rows", "rekall.storage.weighed"}
 NOT_FOR_A_SEARCH |= {"rekall.search.rank_fusion", "rekall.search.model_status"}
-# The thread for a server's keyword side: SQLite runs the sides in turn.
+# The thread for a search's other side: a one-shot search on SQLite runs its sides in turn.
 NOT_FOR_A_SEARCH |= {"rekall.service.side_worker"}
 # Creating a dataclass compiles its generated methods (~0.5 ms each on Python 3.11, 26 of
 # them took 13 ms of a cold search); the records a search builds are NamedTuples or plain

@@ -4,6 +4,7 @@ keyword side, ranking as in turn, and never waiting for a worker that is busy.""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -64,8 +65,22 @@ def rankings(rekall: Rekall) -> list[list[Any]]:
 def test_the_vectors_are_scored_on_the_worker_and_rank_as_in_turn(
     warm_base: Rekall, scored_on: list[str]
 ) -> None:
+    weighed = warm_base.keyword.weighed
+
+    def after_the_worker_started(*args: Any, **kwargs: Any) -> Any:
+        # However busy the machine: the worker gets to the vectors before the keyword side
+        # ends (else the search would rightly claim them back and score them itself).
+        deadline = time.monotonic() + 60
+        while len(scored_on) <= len(done) and time.monotonic() < deadline:
+            time.sleep(0.001)
+        done.append(True)
+        return weighed(*args, **kwargs)
+
+    done: list[bool] = []
+    warm_base.keyword.weighed = after_the_worker_started
     beside = rankings(warm_base)
     assert set(scored_on) == {THREAD_NAME}
+    del warm_base.keyword.weighed  # the class's own again
     assert beside[0][0][2] == 1 and beside[0][0][3] == 1  # found by both sides
     in_turn = SideWorker()
     in_turn.close()  # a closed worker runs work in the caller's thread
@@ -105,3 +120,17 @@ def test_an_error_of_the_keyword_side_surfaces_once_the_vectors_are_scored(
         warm_base.search("pod eviction", mode="hybrid")
     monkeypatch.undo()
     assert ranking(warm_base, "pod eviction")[0][2] == 1  # the index was kept, the next works
+
+
+def test_a_one_shot_search_runs_its_sides_in_turn_and_starts_no_thread(
+    tmp_path: Path, scored_on: list[str]
+) -> None:
+    rekall = Rekall(db_file=tmp_path / "rekall.db")  # as the CLI opens it
+    try:
+        rekall.add("til", "kubernetes pod eviction", "pods evicted under memory pressure")
+        found = rekall.search("pod eviction", mode="hybrid").results
+        assert found[0].keyword_rank == 1 and found[0].semantic_rank == 1
+        assert scored_on == [threading.current_thread().name]
+        assert rekall.keyword._worker is None
+    finally:
+        rekall.close()

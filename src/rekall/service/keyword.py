@@ -62,17 +62,22 @@ class KeywordSide:
         self.fields: LRUCache[Folded] = LRUCache(FIELDS_CACHE_SIZE)
         self._worker: SideWorker | None = None
         self._worker_lock = threading.Lock()
+        self._closed = False
 
     @property
     def worker(self) -> SideWorker:
-        """The thread a server's keyword candidates are asked for on while the query is
-        embedded; made at first use (an embedded base never needs it), under a lock: two
-        first searches at once (MCP over HTTP, the TUI) must not make two."""
+        """The thread a search's other side runs on meanwhile (a server's keyword candidates
+        while the query is embedded; the embedded index's pass over the vectors while the
+        keyword side runs); made at first use, under a lock: two first searches at once (MCP
+        over HTTP, the TUI) must not make two. After close(), a closed one: work then runs
+        in the caller's thread and no thread outlives the facade."""
         with self._worker_lock:
             if self._worker is None:
                 from rekall.service.side_worker import SideWorker
 
                 self._worker = SideWorker()
+                if self._closed:
+                    self._worker.close()
             return self._worker
 
     @worker.setter
@@ -83,9 +88,9 @@ class KeywordSide:
             previous.close()
 
     def close(self) -> None:
-        """Stop the worker thread (a search after this runs its keyword side in turn)."""
+        """Stop the worker thread (a search after this runs its sides in turn)."""
         with self._worker_lock:
-            worker = self._worker
+            self._closed, worker = True, self._worker
         if worker is not None:
             worker.close()
 

@@ -90,7 +90,9 @@ def hybrid_candidates(
     more CPU, decision 012), then scores the vectors on the worker while this thread runs
     the keyword side. An error of the semantic side wins, as when the sides ran in turn (a
     model error makes the caller fall back to keywords); a server's keyword statement is
-    then cancelled (a Ctrl+C must not wait for a server's lock).
+    then cancelled (a Ctrl+C must not wait for a server's lock). On the embedded backend the
+    query is embedded first, so a model error still comes first; an error of the keyword
+    side is raised once the vectors are scored.
     """
     db = keyword.db
     search = db.repos.vector_search
@@ -124,14 +126,14 @@ def _embedded_sides(
     k: int,
     weights: FusionWeights,
 ) -> tuple[list[tuple[int, float]], list[KeywordMatch]]:
-    """The nearest entries and the weighed keyword hits on the embedded backend: numpy's
-    pass over the vectors (~2.5 ms at 10K, without the interpreter's lock) runs on the
-    keyword side's worker while this thread runs the keyword side (decision 012)."""
+    """The nearest entries and the weighed keyword hits on the embedded backend. In a
+    long-lived process (TUI, MCP) numpy's pass over the vectors (~2.5 ms at 10K, without the
+    interpreter's lock) runs on the keyword side's worker while this thread runs the keyword
+    side (decision 012); a one-shot command runs them in turn and starts no thread."""
     allowed = allowed_seqs(keyword.db, filters, engine.filter_cache)
-    with engine.held_index(k, allowed) as score:
-        backend = engine.backend
-        if not plan.terms or backend is None or backend.name != "numpy":
-            # sqlite-vec scores on a connection of its own: kept on this thread.
+    with engine.held_index(k, allowed) as (score, index_name):
+        # sqlite-vec scores on a connection of its own: kept on this thread.
+        if not plan.terms or not engine.long_lived or index_name != "numpy":
             return score(vector), keyword.weighed(plan, filters, k, weights, snippets=False)
         pending = keyword.worker.submit(lambda: score(vector))
         try:

@@ -156,17 +156,18 @@ class SemanticEngine:
     ) -> list[tuple[int, float]]:
         """The k nearest entry seqs among allowed (all when None), best first; an entry
         scores the best of its own vector and its body pieces'."""
-        with self.held_index(k, allowed) as score:
+        with self.held_index(k, allowed) as (score, _name):
             return score(vector)
 
     @contextlib.contextmanager
     def held_index(
         self, k: int, allowed: Sequence[int] | None
-    ) -> Iterator[Callable[[np.ndarray], list[tuple[int, float]]]]:
+    ) -> Iterator[tuple[Callable[[np.ndarray], list[tuple[int, float]]], str]]:
         """nearest() in two steps: the index brought up to the database's generation, then
         held (an idle unload or another search waits) while the block runs; it yields the
-        scoring of a vector, which any thread may run before the block ends. numpy scores
-        without the interpreter's lock, so a search scores on another thread meanwhile."""
+        scoring of a vector, which any thread may run before the block ends, and the index's
+        name. numpy scores without the interpreter's lock, so a search scores on another
+        thread meanwhile."""
         import numpy as np
 
         from rekall.search.best_of import best_per_entry
@@ -174,7 +175,10 @@ class SemanticEngine:
         mask = None if allowed is None else np.asarray(allowed, dtype=np.int64)
         with self._index_lock:
             index = self.sync().index
-            yield lambda vector: best_per_entry(index.search, vector, k, mask, len(index))
+            yield (
+                lambda vector: best_per_entry(index.search, vector, k, mask, len(index)),
+                index.name,
+            )
 
     def release_index(self) -> None:
         """Drop the in-memory index when idle, leaving a current snapshot to reopen from."""

@@ -1,4 +1,5 @@
-"""One long-lived thread that asks a server for a hybrid search's keyword side meanwhile."""
+"""One long-lived thread for a hybrid search's other side: a server's keyword statements, or the
+embedded index's pass over the vectors, while the search goes on."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ class Pending(Generic[T]):
     """Work handed to the worker; result() waits for it and raises what it raised."""
 
     def __init__(self, work: Callable[[], T]) -> None:
-        self._work = work
+        self._work: Callable[[], T] | None = work
         self._done = threading.Event()
         self._taken = threading.Lock()  # held by whichever thread runs the work
         self._value: T | None = None
@@ -26,14 +27,17 @@ class Pending(Generic[T]):
 
     def claim(self) -> bool:
         """Take the work back for the caller's thread when the worker has not started it
-        (no core was free for it): True when the caller is to run it; the worker skips it."""
+        (no core was free for it): True when the caller is to run it; the worker skips it,
+        and result() and wait() are then not to be called (nothing will set them)."""
         return self._taken.acquire(blocking=False)
 
     def run(self) -> None:
         if not self._taken.acquire(blocking=False):
             return  # claimed by the caller
+        # What the work holds (an index, a vector) is not kept alive once it has run.
+        work, self._work = self._work, None
         try:
-            self._value = self._work()
+            self._value = work() if work is not None else None
         except BaseException as exc:  # handed to the caller, who raises it
             self._error = exc
         finally:
@@ -95,3 +99,4 @@ class SideWorker:
     def _serve(self) -> None:
         while (pending := self._queue.get()) is not None:
             pending.run()
+            del pending  # not kept alive while the thread waits for the next
