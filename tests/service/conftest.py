@@ -159,3 +159,12 @@ def member_url(postgres_server: str, team: Rekall) -> Iterator[str]:
         with psycopg.connect(postgres_server, autocommit=True) as conn:
             conn.execute(f"DROP OWNED BY {role} CASCADE")
             conn.execute(f"DROP ROLE {role}")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def target_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where a copy writes: a SQLite file, then a schema on the test server."""
+    if request.param == "sqlite":
+        return str(tmp_path / "target.db")
+    url: str = request.getfixturevalue("postgres_url")
+    return url

@@ -28,15 +28,8 @@ def without_vector(base: Rekall, title: str, content: str) -> str:
     return entry_id
 
 
-@pytest.fixture(params=["postgres", "sqlite"])
-def target_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return str(tmp_path / "target.db")
-    url: str = request.getfixturevalue("postgres_url")
-    return url
-
-
 def open_target(url: str) -> Rekall:
+    """A facade on the target_url fixture's base (tests/service/conftest.py)."""
     if url.startswith("postgresql"):
         return Rekall(Config(database_url=url))
     return Rekall(db_file=Path(url))

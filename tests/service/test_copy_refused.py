@@ -11,12 +11,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from rekall.config import Config
 from rekall.core.errors import StorageError
 from rekall.service import Rekall, copy_derived
 from rekall.service.copying import copy_base
 from tests.conftest import CliInvoker
-from tests.service.test_copy_concurrent import MEANWHILE, without_vector
+from tests.service.test_copy_concurrent import MEANWHILE, open_target, without_vector
 from tests.service.test_copy_derived import LONG, MODEL, derived, drop_pieces, long_entry
 from tests.service.test_copy_derived import RUNBOOK as LONG_TITLE
 
@@ -56,20 +55,6 @@ RULES = {
         " (no_runbooks)",
     ),
 }
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def target_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return str(tmp_path / "target.db")
-    url: str = request.getfixturevalue("postgres_url")
-    return url
-
-
-def open_target(url: str) -> Rekall:
-    if url.startswith("postgresql"):
-        return Rekall(Config(database_url=url))
-    return Rekall(db_file=Path(url))
 
 
 def held(base: Rekall) -> tuple[Any, ...]:
