@@ -274,3 +274,24 @@ def test_an_import_the_base_refuses_says_why_exits_1_and_changes_nothing(
     )
     assert "nothing was written" in result.stderr and "Traceback" not in result.stderr
     assert db_fingerprint(db_file) == before
+
+
+def test_an_add_the_base_refuses_says_whose_rule_exits_1_and_changes_nothing(
+    cli: Invoke, two_entries: list[str], db_file: Path, db_fingerprint: Fingerprint
+) -> None:
+    with closing(sqlite3.connect(db_file)) as conn, conn:  # a rule of the team's own
+        conn.execute(
+            "CREATE TRIGGER no_runbooks BEFORE INSERT ON entries "
+            "WHEN lower(new.title) LIKE '%runbook%' "
+            "BEGIN SELECT RAISE(ABORT, 'runbooks live in the wiki'); END"
+        )
+    before = db_fingerprint(db_file)
+    result = cli("add", "reference", "Deploy runbook", "-c", "step one")
+    assert result.exit_code == 1
+    assert f"Error: {db_file} refused the write (runbooks live in the wiki); nothing was " in (
+        result.stderr
+    )
+    assert "A rule added to the base" in result.stderr and "change that rule" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert db_fingerprint(db_file) == before
+    assert cli("add", "reference", "Deploy notes", "-c", "step one").exit_code == 0

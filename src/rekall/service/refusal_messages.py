@@ -1,4 +1,4 @@
-"""What a copy or an import says when the base refuses its write, and what to do about it."""
+"""What a copy, an import or any other write says when the base refuses it, and what to do."""
 
 from __future__ import annotations
 
@@ -79,6 +79,19 @@ def import_refused(location: str, source: Path, error: RefusedWriteError) -> Sto
         f"{opening}Run the import again (another process may have written the same entries "
         f"at that moment); if it is refused again, {then}"
     )
+
+
+def unnamed_refusal(exc: BaseException, location: str) -> str | None:
+    """What to say of a write the base refused that no command named (a constraint or
+    trigger added to the base refusing an add, an edit, a link): its reason, whose rule it
+    was and what to do; None when exc is no refusal."""
+    from rekall.storage.refusals import refusal_of
+
+    error = refusal_of(exc, location)
+    if error is None:
+        return None
+    cause = _cause(error, "the base", "the command", "the command")
+    return f"{error}. {cause[0].upper()}{cause[1:]}"
 
 
 def _cause(error: RefusedWriteError, base: str, source: str, work: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
@@ -29,6 +30,18 @@ def refusals_named(db: Store) -> Iterator[None]:
         yield
     except _refusal_errors(db) as exc:
         raise refused_write(db.location, exc) from exc
+
+
+def refusal_of(exc: BaseException, location: str) -> RefusedWriteError | None:
+    """exc as a refused write when it is one no caller named (a constraint or trigger added
+    to the base refusing an add or an edit, at a command's edge), else None."""
+    kinds: tuple[type[BaseException], ...] = (sqlite3.IntegrityError,)
+    psycopg = sys.modules.get("psycopg")  # loaded only when a server base was opened
+    if psycopg is not None:
+        kinds += (psycopg.errors.IntegrityError, psycopg.errors.RaiseException)
+    if not isinstance(exc, kinds):
+        return None
+    return refused_write(location, exc)  # type: ignore[arg-type]
 
 
 def refused_write(location: str, exc: Exception) -> RefusedWriteError:

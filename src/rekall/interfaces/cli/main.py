@@ -65,6 +65,20 @@ class RekallGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             sys.exit(130)
+        except Exception as exc:
+            refused = _refusal(exc, ctx)
+            if refused is None:
+                raise
+            raise click.ClickException(refused) from exc
+
+
+def _refusal(exc: Exception, ctx: click.Context) -> str | None:
+    """What to say when a write was refused by the base and no command named it (a constraint
+    or trigger added to the base refusing an add or an edit); None for any other error."""
+    from rekall.service.refusal_messages import unnamed_refusal
+
+    service = ctx.find_root().meta.get("rekall.service")
+    return unnamed_refusal(exc, service.db.location if service is not None else "the base")
 
 
 @click.group(
