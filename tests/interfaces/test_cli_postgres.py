@@ -131,3 +131,24 @@ def test_index_settings_on_sqlite_say_there_is_nothing_to_tune(cli: CliInvoker) 
     result = cli("index", "settings", "--m", "24")
     assert result.exit_code == 1
     assert "on SQLite every search compares the query with every vector" in result.stderr
+
+
+def test_an_add_a_rule_of_the_server_base_refuses_says_whose_and_writes_nothing(
+    cli: CliInvoker, postgres_url: str
+) -> None:
+    import psycopg
+
+    env = {"REKALL_DATABASE_URL": postgres_url}
+    assert cli("add", "til", "nohup survives logout", "-c", "SIGHUP", env=env).exit_code == 0
+    with psycopg.connect(postgres_url, autocommit=True) as conn:  # a rule of the team's own
+        conn.execute(
+            "ALTER TABLE entries ADD CONSTRAINT no_runbooks "
+            "CHECK (lower(title) NOT LIKE '%runbook%')"
+        )
+    result = cli("add", "reference", "Deploy runbook", "-c", "step one", env=env)
+    assert result.exit_code == 1
+    assert 'violates check constraint "no_runbooks"); nothing was written' in result.stderr
+    assert "A rule added to the base (no_runbooks)" in result.stderr
+    assert "Traceback" not in result.stderr
+    listed = json.loads(cli("list", "--json", env=env).stdout)
+    assert [entry["title"] for entry in listed] == ["nohup survives logout"]
