@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
+from tests.storage.test_refusals import TEAM_TRIGGERS
+
 Invoke = Callable[..., Result]
 Fingerprint = Callable[[Path], str]
 LEGACY = Path(__file__).resolve().parents[1] / "fixtures" / "original-rekall-v0.3" / "knowledge.db"
@@ -251,6 +253,12 @@ def test_a_rekall_03_database_in_place_is_pointed_to_import_from_db(
     assert db_file.read_bytes() == before
 
 
+def forbid_runbooks(db_file: Path) -> None:
+    """A rule of the team's own on its base: no entry may be titled a runbook."""
+    with closing(sqlite3.connect(db_file)) as conn, conn:
+        conn.execute(TEAM_TRIGGERS["sqlite"])
+
+
 def test_an_import_the_base_refuses_says_why_exits_1_and_changes_nothing(
     cli: Invoke, two_entries: list[str], db_file: Path, db_fingerprint: Fingerprint, tmp_path: Path
 ) -> None:
@@ -260,12 +268,7 @@ def test_an_import_the_base_refuses_says_why_exits_1_and_changes_nothing(
     document["entries"][0].update(id="01JD3R00000000000000000001", title="Deploy runbook")
     del document["vectors"]  # this entry is new: the import embeds it
     exported.write_text(json.dumps(document), "utf-8")
-    with closing(sqlite3.connect(db_file)) as conn, conn:  # a rule of the team's own
-        conn.execute(
-            "CREATE TRIGGER no_runbooks BEFORE INSERT ON entries "
-            "WHEN lower(new.title) LIKE '%runbook%' "
-            "BEGIN SELECT RAISE(ABORT, 'runbooks live in the wiki'); END"
-        )
+    forbid_runbooks(db_file)
     before = db_fingerprint(db_file)
     result = cli("import", str(exported))
     assert result.exit_code == 1
@@ -279,12 +282,7 @@ def test_an_import_the_base_refuses_says_why_exits_1_and_changes_nothing(
 def test_an_add_the_base_refuses_says_whose_rule_exits_1_and_changes_nothing(
     cli: Invoke, two_entries: list[str], db_file: Path, db_fingerprint: Fingerprint
 ) -> None:
-    with closing(sqlite3.connect(db_file)) as conn, conn:  # a rule of the team's own
-        conn.execute(
-            "CREATE TRIGGER no_runbooks BEFORE INSERT ON entries "
-            "WHEN lower(new.title) LIKE '%runbook%' "
-            "BEGIN SELECT RAISE(ABORT, 'runbooks live in the wiki'); END"
-        )
+    forbid_runbooks(db_file)
     before = db_fingerprint(db_file)
     result = cli("add", "reference", "Deploy runbook", "-c", "step one")
     assert result.exit_code == 1

@@ -18,6 +18,7 @@ from tests.conftest import CliInvoker
 from tests.service.test_copy_concurrent import MEANWHILE, open_target, without_vector
 from tests.service.test_copy_derived import LONG, MODEL, derived, drop_pieces, long_entry
 from tests.service.test_copy_derived import RUNBOOK as LONG_TITLE
+from tests.storage.test_refusals import TEAM_TRIGGERS
 
 pytestmark = pytest.mark.model
 OTHER = "other-weights"
@@ -38,9 +39,7 @@ PG_TRIGGER = """
 # Each rule: the SQL that adds it, the database's reason, and the rule the error names.
 RULES = {
     "sqlite-trigger": (
-        "CREATE TRIGGER no_runbooks BEFORE INSERT ON entries "
-        "WHEN lower(new.title) LIKE '%runbook%' "
-        "BEGIN SELECT RAISE(ABORT, 'runbooks live in the wiki'); END",
+        TEAM_TRIGGERS["sqlite"],
         "runbooks live in the wiki",
         "",
     ),
