@@ -28,20 +28,18 @@ def refusals_named(db: Store) -> Iterator[None]:
     """
     try:
         yield
-    except _refusal_errors(db) as exc:
+    except _driver_refusals(sqlite=db.kind != "postgres", postgres=db.kind == "postgres") as exc:
         raise refused_write(db.location, exc) from exc
 
 
 def refusal_of(exc: BaseException, location: str) -> RefusedWriteError | None:
     """exc as a refused write when it is one no caller named (a constraint or trigger added
     to the base refusing an add or an edit, at a command's edge), else None."""
-    kinds: tuple[type[BaseException], ...] = (sqlite3.IntegrityError,)
-    psycopg = sys.modules.get("psycopg")  # loaded only when a server base was opened
-    if psycopg is not None:
-        kinds += (psycopg.errors.IntegrityError, psycopg.errors.RaiseException)
+    # psycopg is loaded only when a server base was opened.
+    kinds = _driver_refusals(sqlite=True, postgres="psycopg" in sys.modules)
     if not isinstance(exc, kinds):
         return None
-    return refused_write(location, exc)  # type: ignore[arg-type]
+    return refused_write(location, exc)
 
 
 def refused_write(location: str, exc: Exception) -> RefusedWriteError:
@@ -54,13 +52,15 @@ def refused_write(location: str, exc: Exception) -> RefusedWriteError:
     return RefusedWriteError(location, _first_line(exc), rule, own)
 
 
-def _refusal_errors(db: Store) -> tuple[type[Exception], ...]:
-    if db.kind == "postgres":
+def _driver_refusals(sqlite: bool, postgres: bool) -> tuple[type[Exception], ...]:
+    """The drivers' errors that mean the database refused a write."""
+    kinds: tuple[type[Exception], ...] = (sqlite3.IntegrityError,) if sqlite else ()
+    if postgres:
         import psycopg  # a server base loaded it already; the SQLite path never imports it
 
         # P0001: a PL/pgSQL trigger's RAISE EXCEPTION without an error code of its own.
-        return (psycopg.errors.IntegrityError, psycopg.errors.RaiseException)
-    return (sqlite3.IntegrityError,)
+        kinds += (psycopg.errors.IntegrityError, psycopg.errors.RaiseException)
+    return kinds
 
 
 def _first_line(exc: Exception) -> str:
