@@ -186,9 +186,12 @@ def test_check_exit_codes_and_repair(cli: Invoke, two_entries: list[str], db_fil
     report = json.loads(broken.stdout)
     assert report["healthy"] is False
     assert {f["name"] for f in report["findings"] if not f["ok"]} == {"keyword index", "vectors"}
-    repaired = cli("check", "--repair")
+    repaired = cli("check", "--repair", "--json")
     assert repaired.exit_code == 0, repaired.stdout
     assert "repaired: rebuilt the keyword index" in repaired.stderr
+    said = json.loads(repaired.stdout)
+    assert "rebuilt the keyword index from the entries" in said["repairs"]
+    assert said["not_repaired"] == []
     assert cli("check").exit_code == 0
 
 

@@ -144,4 +144,9 @@ def test_the_cli_says_a_failed_repair_was_not_done(
     assert result.exit_code == 1
     assert f"not repaired: could not rebuild index {schema}.embeddings_hnsw: " in result.stderr
     assert "repaired: could not" not in result.stderr.replace("not repaired: could not", "")
-    assert json.loads(result.stdout)["healthy"] is False  # the notices stay off stdout
+    data = json.loads(result.stdout)  # the notices stay off stdout
+    assert data["healthy"] is False
+    assert [repair.split(":")[0] for repair in data["not_repaired"]] == [
+        f"could not rebuild index {schema}.embeddings_hnsw"
+    ]
+    assert data["not_repaired"][0] in data["repairs"]

@@ -208,6 +208,8 @@ def check(repair: bool, as_json: bool) -> None:
             "healthy": report.healthy,
             "findings": [vars(finding) for finding in report.findings],
             "repairs": report.repairs,
+            # The repairs above that failed, for scripts: each says why it was not done.
+            "not_repaired": [done for done in report.repairs if report.not_done(done)],
         }
         render.print_json(data)
     else:
