@@ -174,8 +174,8 @@ def main() -> None:
     print(f"keyword search tool call: {f['keyword_search_ms']:.1f} ms")
     print(f"get_entry tool call: {f['get_entry_ms']:.1f} ms")
     print(
-        f"server RSS: idle before first use {f['rss_idle_mb']:.0f} MB (aim <= 60), "
-        f"model loaded {f['rss_loaded_mb']:.0f} MB (aim <= 100), "
+        f"server RSS: idle before first use {f['rss_idle_mb']:.0f} MB (aim <= 50), "
+        f"model loaded {f['rss_loaded_mb']:.0f} MB (the user's peak: < 200), "
         f"after idle unload {f['rss_unloaded_mb']:.0f} MB (aim <= 60; "
         f"unloaded {f['unload_after_s']:.1f} s after last use, timeout "
         f"{float(IDLE_TIMEOUT_MINUTES) * 60:.0f} s)"
