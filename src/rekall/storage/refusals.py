@@ -34,7 +34,10 @@ def refusals_named(db: Store) -> Iterator[None]:
 
 def refusal_of(exc: BaseException, location: str) -> RefusedWriteError | None:
     """exc as a refused write when it is one no caller named (a constraint or trigger added
-    to the base refusing an add or an edit, at a command's edge), else None."""
+    to the base refusing an add, an edit or a link, at a command's edge), else None. A
+    RefusedWriteError is one already (a server's write scope names a trigger's RAISE)."""
+    if isinstance(exc, RefusedWriteError):
+        return exc
     # psycopg is loaded only when a server base was opened.
     kinds = _driver_refusals(sqlite=True, postgres="psycopg" in sys.modules)
     if not isinstance(exc, kinds):
