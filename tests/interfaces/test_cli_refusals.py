@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import os
+import uuid
+from collections.abc import Iterator
+from urllib.parse import quote
+
 import pytest
 from click.testing import Result
 
+from rekall.config import load_config
 from rekall.service import Rekall
 from tests.conftest import CliInvoker
 
@@ -95,3 +102,70 @@ def test_a_link_a_check_added_to_a_server_base_refuses_is_named(
     assert "(links_say_why)" in result.stderr
     assert links_held(any_backend) == 0
     assert cli("link", first, second, "--reason", "rolls it back").exit_code == 0
+
+
+@pytest.fixture
+def member(postgres_url: str) -> Iterator[tuple[str, str]]:
+    """(URL, role) of a team member on a made base: a role that is no superuser and owns
+    none of its tables, so the base's row-level security policies apply to it."""
+    import psycopg
+
+    made = Rekall(load_config(environ={**os.environ, "REKALL_DATABASE_URL": postgres_url}))
+    made.close()  # the base, made by its owner
+    role = f"member_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        schema = conn.execute("SELECT current_schema()").fetchone()[0]  # type: ignore[index]
+        conn.execute(
+            # CREATE too: opening a base runs CREATE TABLE IF NOT EXISTS for its schema version.
+            f"CREATE ROLE {role}; GRANT USAGE, CREATE ON SCHEMA {schema} TO {role}; "
+            f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {role}; "
+            f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA {schema} TO {role}"
+        )
+    try:
+        yield postgres_url.replace("options=", f"options={quote(f'-crole={role} ')}", 1), role
+    finally:
+        with psycopg.connect(postgres_url, autocommit=True) as conn:
+            conn.execute(f"DROP OWNED BY {role}; DROP ROLE {role}")
+
+
+def owner_runs(url: str, sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def test_a_write_a_row_level_security_policy_refuses_is_named(
+    cli: CliInvoker, postgres_url: str, member: tuple[str, str]
+) -> None:
+    env = {"REKALL_DATABASE_URL": member[0]}
+    first = cli("add", "til", "nohup survives logout", "-c", "SIGHUP", env=env)
+    assert first.exit_code == 0, first.stderr
+    owner_runs(
+        postgres_url,
+        "ALTER TABLE entries ENABLE ROW LEVEL SECURITY; CREATE POLICY no_runbooks ON entries "
+        "USING (true) WITH CHECK (lower(title) NOT LIKE '%runbook%')",
+    )
+    result = cli("add", "reference", "Deploy runbook", "-c", "step one", env=env)
+    assert result.exit_code == 1, result.stderr
+    assert 'refused the write (new row violates row-level security policy for table "entries"' in (
+        result.stderr
+    )
+    assert "A rule added to the base" in result.stderr and "change that rule" in result.stderr
+    listed = json.loads(cli("list", "--json", env=env).stdout)
+    assert [entry["title"] for entry in listed] == ["nohup survives logout"]
+
+
+def test_a_privilege_the_role_lacks_is_not_taken_for_a_refused_write(
+    cli: CliInvoker, postgres_url: str, member: tuple[str, str]
+) -> None:
+    """The same SQLSTATE (42501) as a policy's refusal: a grant to ask for, not a rule."""
+    url, role = member
+    env = {"REKALL_DATABASE_URL": url}
+    first = cli("add", "til", "nohup survives logout", "-c", "SIGHUP", env=env).stdout.strip()
+    second = cli("add", "til", "tmux keeps sessions", "-c", "detach", env=env).stdout.strip()
+    owner_runs(postgres_url, f"REVOKE INSERT ON links FROM {role}")
+    result = cli("link", first, second, env=env)
+    assert result.exit_code == 1
+    assert "permission denied for table links" in result.stderr
+    assert "refused the write" not in result.stderr and "Traceback" not in result.stderr
