@@ -18,7 +18,9 @@ from rekall.interfaces.mcp.results import CONTENT_CHARS, SNIPPET_CHARS
 from rekall.interfaces.mcp.server import TOOL_HINTS, build_server
 from rekall.service import Rekall
 from tests.conftest import CliInvoker
+from tests.interfaces.test_cli_refusals import NO_ARCHIVED_LINKS
 from tests.service.conftest import fill
+from tests.storage.test_refusals import TEAM_TRIGGERS
 from tests.test_architecture import heavy_modules_loaded
 
 READ_ONLY = {
@@ -627,3 +629,32 @@ async def test_get_entry_records_an_access_and_search_tools_do_not(service: Reka
         await call(client, "get_entry", id=entry_id)
     assert service.get(entry_id, record_access=False).access_count == 1
     assert service.get(other, record_access=False).access_count == 0
+
+
+# -- writes a rule of the base refuses ---------------------------------------------------------
+
+
+async def test_a_write_a_rule_of_the_base_refuses_is_named_as_the_cli_names_it(
+    any_backend: Rekall,
+) -> None:
+    db = any_backend.db
+    with db.write() as (conn, _):
+        conn.execute(TEAM_TRIGGERS[db.kind])
+        conn.execute(NO_ARCHIVED_LINKS[db.kind])
+    async with connected(any_backend) as client:
+        runbook = await fail(client, "add_entry", type="reference", title="Deploy runbook")
+        live = await add(client, "Deploy notes")
+        archived = await add(client, "Old deploy notes (archived)")
+        before = db.generation()
+        link = await fail(client, "link_entries", source_id=live, target_id=archived)
+    for text, reason in ((runbook, "runbooks live in the wiki"), (link, "no links to archived")):
+        assert f"{db.location} refused the write ({reason}" in text, text
+        assert "A rule added to the base" in text and "change that rule" in text
+    assert "already linked" not in link
+    assert db.generation() == before
+    assert {entry.title for entry in any_backend.list_entries()} == {
+        "Deploy notes",
+        "Old deploy notes (archived)",
+    }
+    with db.read() as conn:
+        assert db.repos.links.count_links(conn) == 0

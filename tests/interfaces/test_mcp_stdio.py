@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -13,7 +14,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager, closing, contextmanager
 from pathlib import Path
 from typing import IO, Any
 
@@ -24,6 +25,7 @@ from mcp.client import Client
 from mcp.client.stdio import StdioServerParameters, stdio_client
 
 from rekall.interfaces.mcp.server import TOOL_HINTS
+from tests.storage.test_refusals import TEAM_TRIGGERS
 
 pytestmark = pytest.mark.model
 
@@ -238,6 +240,26 @@ async def test_writes_by_the_cli_are_seen_by_a_running_server(tmp_path: Path) ->
     assert [hit["id"] for hit in meaning["results"]] == [entry_id]
     assert [r["id"] for r in json.loads(seen_by_cli.stdout)["results"]] == [mine["entry"]["id"]]
     assert entry_id not in [hit["id"] for hit in after["results"]]
+
+
+async def test_a_write_a_rule_of_the_base_refuses_is_named_over_stdio(
+    tmp_path: Path, db_file: Path
+) -> None:
+    assert cli("add", "til", "nohup survives logout", "-c", "SIGHUP").returncode == 0
+    with closing(sqlite3.connect(db_file)) as conn, conn:
+        conn.execute(TEAM_TRIGGERS["sqlite"])
+    with (tmp_path / "stderr.txt").open("w") as errlog:
+        async with rekall_mcp(errlog) as client:
+            refused = await client.call_tool(
+                "add_entry", {"type": "reference", "title": "Deploy runbook"}
+            )
+            listed = await call(client, "list_recent")
+    text = refused.content[0].text  # type: ignore[union-attr]
+    assert refused.is_error
+    assert f"{db_file} refused the write (runbooks live in the wiki); nothing was written" in text
+    assert "A rule added to the base" in text and "change that rule" in text
+    assert [hit["title"] for hit in listed["results"]] == ["nohup survives logout"]
+    assert "Traceback" not in (tmp_path / "stderr.txt").read_text()
 
 
 SERVER_ADDS = 20

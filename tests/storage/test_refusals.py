@@ -124,3 +124,24 @@ def test_rekalls_own_sqlite_unique_keys_are_known(tmp_path: Path) -> None:
                 keys.add(", ".join(f"{table}.{column[2]}" for column in columns))
     conn.close()
     assert keys and keys <= schema_rules.SQLITE_UNIQUE_KEYS
+
+
+def test_a_trigger_raise_with_a_code_of_its_own_is_a_refusal(postgres_url: str) -> None:
+    """A PL/pgSQL RAISE is told by the server routine that raised it, whatever SQLSTATE the
+    team gave it: here one of no class PostgreSQL uses."""
+    from rekall.storage.postgres.database import PostgresDatabase
+
+    db = PostgresDatabase(postgres_url)
+    try:
+        with db.write() as (conn, _):
+            conn.execute(
+                TEAM_TRIGGERS["postgres"].replace("wiki';", "wiki' USING ERRCODE = 'RK001';")
+            )
+        before = db.generation()
+        with pytest.raises(RefusedWriteError) as raised, db.write() as (conn, _):
+            db.repos.entries.insert_entry(conn, "01NEW", NewEntry("bug", "Deploy runbook"), NOW)
+        assert db.generation() == before
+    finally:
+        db.close()
+    assert raised.value.reason == "runbooks live in the wiki"
+    assert (raised.value.rule, raised.value.own) == ("no_runbooks", False)

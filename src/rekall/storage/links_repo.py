@@ -9,6 +9,14 @@ from typing import Any
 from rekall.core.entries import Link
 from rekall.core.errors import NotFoundError, ValidationError
 
+# What SQLite says when a link breaks the links table's own key or references, with the
+# extended code that sqlite3 gives from Python 3.11 on: a trigger may RAISE any words.
+_SAME_LINK = (
+    "UNIQUE constraint failed: links.source_id, links.target_id, links.type",
+    "SQLITE_CONSTRAINT_PRIMARYKEY",
+)
+_MISSING_ENTRY = ("FOREIGN KEY constraint failed", "SQLITE_CONSTRAINT_FOREIGNKEY")
+
 
 def add_link(
     conn: sqlite3.Connection,
@@ -19,7 +27,8 @@ def add_link(
     now: str,
 ) -> None:
     """Create a link. Raises ValidationError for a self-link or an existing identical link,
-    NotFoundError when either entry does not exist (it may have just been deleted)."""
+    NotFoundError when either entry does not exist (it may have just been deleted); any
+    other refusal (a rule added to the base) passes as sqlite3 raised it."""
     if source_id == target_id:
         raise ValidationError("an entry cannot be linked to itself; give two different ids")
     try:
@@ -29,13 +38,21 @@ def add_link(
             (source_id, target_id, link_type, reason, now),
         )
     except sqlite3.IntegrityError as exc:
-        if "FOREIGN KEY" in str(exc):
+        if _broke(exc, _MISSING_ENTRY):
             raise NotFoundError(
                 f"cannot link {source_id} to {target_id}: one of them no longer exists"
             ) from exc
-        raise ValidationError(
-            f"{source_id} is already linked to {target_id} as '{link_type}'"
-        ) from exc
+        if _broke(exc, _SAME_LINK):
+            raise ValidationError(
+                f"{source_id} is already linked to {target_id} as '{link_type}'"
+            ) from exc
+        raise  # a rule added to the base (a trigger, an index) refused it: the edge names it
+
+
+def _broke(exc: sqlite3.IntegrityError, rule: tuple[str, str]) -> bool:
+    """Whether exc is SQLite refusing the write for rule (its message and extended code)."""
+    message, code = rule
+    return str(exc) == message and getattr(exc, "sqlite_errorname", code) == code
 
 
 def remove_link(

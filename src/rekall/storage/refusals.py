@@ -1,4 +1,4 @@
-"""A write the database refused (a constraint or a trigger), as one error on either backend."""
+"""A write the database refused (constraint, trigger, policy), as one error on both backends."""
 
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ if TYPE_CHECKING:
 def refusals_named(db: Store) -> Iterator[None]:
     """Run a block that writes to db; raise RefusedWriteError, in the database's words, when
     db refuses one of its writes: a unique id, a reference, a check or a trigger (an
-    integrity error of its driver, or on PostgreSQL a trigger's plain RAISE EXCEPTION; the
-    write scope has rolled it back by then).
+    integrity error of its driver, or on PostgreSQL a PL/pgSQL RAISE or a row-level security
+    policy, see server_refused; the write scope has rolled it back by then).
 
     The write scopes let integrity errors through as the driver raised them, so a repository
     can tell one refusal from another inside its transaction; this names one at the caller's
@@ -28,18 +28,39 @@ def refusals_named(db: Store) -> Iterator[None]:
     """
     try:
         yield
-    except _driver_refusals(sqlite=db.kind != "postgres", postgres=db.kind == "postgres") as exc:
+    except Exception as exc:
+        if not _is_refusal(exc, sqlite=db.kind != "postgres", postgres=db.kind == "postgres"):
+            raise
         raise refused_write(db.location, exc) from exc
 
 
 def refusal_of(exc: BaseException, location: str) -> RefusedWriteError | None:
     """exc as a refused write when it is one no caller named (a constraint or trigger added
-    to the base refusing an add or an edit, at a command's edge), else None."""
+    to the base refusing an add, an edit or a link, at a command's edge), else None. A
+    RefusedWriteError is one already (a server's write scope names a RAISE or a policy)."""
+    if isinstance(exc, RefusedWriteError):
+        return exc
     # psycopg is loaded only when a server base was opened.
-    kinds = _driver_refusals(sqlite=True, postgres="psycopg" in sys.modules)
-    if not isinstance(exc, kinds):
+    if not isinstance(exc, Exception) or not _is_refusal(
+        exc, sqlite=True, postgres="psycopg" in sys.modules
+    ):
         return None
     return refused_write(location, exc)
+
+
+def server_refused(exc: Exception) -> bool:
+    """Whether a psycopg error is PostgreSQL refusing a write for a rule of the base other
+    than a constraint: a PL/pgSQL RAISE (SQLSTATE P0001, or any code the function gave it)
+    or a row-level security policy's WITH CHECK.
+
+    Told by the SQLSTATE and the server routine that raised the error (diagnostic fields,
+    the same whatever language the server speaks), never by the message: a policy's 42501
+    is also a privilege the role lacks (raised by aclcheck_error), which is a grant to ask
+    for, not a rule of the base. A routine a later server renames only makes the error a
+    plain database error again, never a refusal it is not."""
+    routine = getattr(getattr(exc, "diag", None), "source_function", None)
+    state = getattr(exc, "sqlstate", None)
+    return state == "P0001" or routine == "exec_stmt_raise" or _row_security(state, routine)
 
 
 def refused_write(location: str, exc: Exception) -> RefusedWriteError:
@@ -47,20 +68,29 @@ def refused_write(location: str, exc: Exception) -> RefusedWriteError:
     diag = getattr(exc, "diag", None)
     if diag is not None:  # psycopg: the server names the constraint, or the trigger function
         rule, own = postgres_rule(diag.constraint_name, diag.table_name, diag.context)
+        if _row_security(getattr(exc, "sqlstate", None), diag.source_function):
+            own = False  # Rekall's schema sets no policy
     else:
         rule, own = sqlite_rule(_first_line(exc))
     return RefusedWriteError(location, _first_line(exc), rule, own)
 
 
-def _driver_refusals(sqlite: bool, postgres: bool) -> tuple[type[Exception], ...]:
-    """The drivers' errors that mean the database refused a write."""
-    kinds: tuple[type[Exception], ...] = (sqlite3.IntegrityError,) if sqlite else ()
-    if postgres:
-        import psycopg  # a server base loaded it already; the SQLite path never imports it
+def _is_refusal(exc: Exception, sqlite: bool, postgres: bool) -> bool:
+    """Whether exc is a driver's error that means the database refused a write."""
+    if sqlite and isinstance(exc, sqlite3.IntegrityError):
+        return True
+    if not postgres:
+        return False
+    import psycopg  # a server base loaded it already; the SQLite path never imports it
 
-        # P0001: a PL/pgSQL trigger's RAISE EXCEPTION without an error code of its own.
-        kinds += (psycopg.errors.IntegrityError, psycopg.errors.RaiseException)
-    return kinds
+    if isinstance(exc, psycopg.errors.IntegrityError):
+        return True
+    return isinstance(exc, psycopg.Error) and server_refused(exc)
+
+
+def _row_security(state: str | None, routine: str | None) -> bool:
+    """A new row a row-level security policy's WITH CHECK refused (on INSERT or UPDATE)."""
+    return state == "42501" and routine == "ExecWithCheckOptions"
 
 
 def _first_line(exc: Exception) -> str:

@@ -61,7 +61,7 @@ class RekallGroup(click.Group):
         except UsageError as exc:
             raise click.UsageError(str(exc), ctx=None) from exc
         except RekallError as exc:
-            raise click.ClickException(str(exc)) from exc
+            raise click.ClickException(_refusal(exc, ctx) or str(exc)) from exc
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             sys.exit(130)
@@ -74,7 +74,8 @@ class RekallGroup(click.Group):
 
 def _refusal(exc: Exception, ctx: click.Context) -> str | None:
     """What to say when a write was refused by the base and no command named it (a constraint
-    or trigger added to the base refusing an add or an edit); None for any other error."""
+    or trigger added to the base refusing an add, an edit or a link); None for any other
+    error."""
     from rekall.service.refusal_messages import unnamed_refusal
 
     service = ctx.find_root().meta.get("rekall.service")

@@ -16,13 +16,14 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from rekall import __version__
-from rekall.core.errors import NotFoundError, RekallError, ValidationError
+from rekall.core.errors import NotFoundError, RekallError, StorageError, ValidationError
 from rekall.interfaces.mcp.prompts import PROMPTS
 from rekall.interfaces.mcp.tools_merge import MergeTools
 from rekall.interfaces.mcp.tools_read import ReadTools
 from rekall.interfaces.mcp.tools_review import ReviewTools
 from rekall.interfaces.mcp.tools_write import WriteTools
 from rekall.service import Rekall
+from rekall.service.refusal_messages import unnamed_refusal
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
@@ -182,8 +183,29 @@ def tool_methods(service: Rekall) -> list[tuple[str, Callable[..., BaseModel], H
         (ReviewTools(service), REVIEW),
     )
     for tools, hints in toolsets:
-        found.extend((name, getattr(tools, name), hint) for name, hint in hints.items())
+        found.extend(
+            (name, refusals_told(getattr(tools, name), service), hint)
+            for name, hint in hints.items()
+        )
     return found
+
+
+def refusals_told(method: Callable[..., BaseModel], service: Rekall) -> Callable[..., BaseModel]:
+    """method, with a write the base refused and no tool named (a constraint or trigger added
+    to the base) raised as a RekallError saying what the CLI says of it: both servers then
+    answer it as a tool error, not as a failure of the server."""
+
+    @functools.wraps(method)
+    def call(*args: Any, **kwargs: Any) -> BaseModel:
+        try:
+            return method(*args, **kwargs)
+        except Exception as exc:
+            told = unnamed_refusal(exc, service.db.location)
+            if told is None:
+                raise
+            raise StorageError(told) from exc
+
+    return call
 
 
 def tell_stderr(message: str) -> None:

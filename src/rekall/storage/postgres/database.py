@@ -15,7 +15,7 @@ from rekall.storage.postgres import connection as pg
 from rekall.storage.postgres import index_settings
 from rekall.storage.postgres.migrations import migrate
 from rekall.storage.postgres.vector_param import register_vector_param
-from rekall.storage.refusals import refused_write
+from rekall.storage.refusals import refused_write, server_refused
 
 T = TypeVar("T")
 CHANNEL = "rekall_writes"
@@ -271,11 +271,11 @@ class PostgresDatabase:
             yield
         except psycopg.errors.IntegrityError:
             raise
-        except psycopg.errors.RaiseException as exc:  # a trigger's RAISE EXCEPTION refused it
-            raise refused_write(self.location, exc) from exc
         except StorageError:
             raise
         except psycopg.Error as exc:
+            if server_refused(exc):  # a trigger's RAISE or a row-level security policy
+                raise refused_write(self.location, exc) from exc
             raise pg.describe_error(self.url, exc) from exc
         except self._pool_timeout() as exc:
             raise pg.describe_error(self.url, exc) from exc

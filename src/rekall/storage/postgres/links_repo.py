@@ -15,7 +15,8 @@ def add_link(
     conn: Any, source_id: str, target_id: str, link_type: str, reason: str | None, now: str
 ) -> None:
     """Create a link. Raises ValidationError for a self-link or an existing identical link,
-    NotFoundError when either entry does not exist (it may have just been deleted)."""
+    NotFoundError when either entry does not exist (it may have just been deleted); any
+    other refusal (a rule added to the base) passes as the write scope raised it."""
     if source_id == target_id:
         raise ValidationError("an entry cannot be linked to itself; give two different ids")
     found = conn.execute(
@@ -24,10 +25,12 @@ def add_link(
     if int(found[0]) < 2:
         raise NotFoundError(f"cannot link {source_id} to {target_id}: one of them no longer exists")
     # ON CONFLICT rather than catching the error: a failed statement would abort the
-    # whole transaction, and callers (test data, imports) go on after a duplicate.
+    # whole transaction, and callers (test data, imports) go on after a duplicate. Only on
+    # links' own key: a unique index added to the base refuses the write like its checks
+    # and triggers do, and the command's edge names it.
     inserted = conn.execute(
         "INSERT INTO links (source_id, target_id, type, reason, created_at) "
-        "VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+        "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (source_id, target_id, type) DO NOTHING",
         (source_id, target_id, link_type, reason, now),
     ).rowcount
     if inserted == 0:
