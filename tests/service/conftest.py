@@ -144,7 +144,8 @@ def member_url(postgres_server: str, team: Rekall) -> Iterator[str]:
             "SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'vector'"
         ).fetchone()[0]
         conn.execute(f"CREATE ROLE {role} LOGIN")
-        conn.execute(f"GRANT USAGE, CREATE ON SCHEMA {schema}, {vectors} TO {role}")
+        # No CREATE on the schema: a member adds rows, never tables.
+        conn.execute(f"GRANT USAGE ON SCHEMA {schema}, {vectors} TO {role}")
         conn.execute(
             f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {role}"
         )

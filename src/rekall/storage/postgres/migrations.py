@@ -39,10 +39,7 @@ def migrate(
     try:
         if prepare is not None:
             prepare(conn)
-        conn.execute(
-            "CREATE TABLE IF NOT EXISTS rekall_schema "
-            "(version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
-        )
+        _create_version_table(conn)
         current = schema_version(conn)
         if current > len(migrations):
             raise NewerSchemaError(
@@ -54,6 +51,21 @@ def migrate(
         return len(migrations) - current
     finally:
         conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
+
+
+def _create_version_table(conn: Any) -> None:
+    """rekall_schema, in the schema new tables go to, when it is not there yet. Looked for
+    first: even CREATE TABLE IF NOT EXISTS needs CREATE on the schema, which a team member's
+    role that only reads and writes the base does not have."""
+    found = conn.execute(
+        "SELECT to_regclass(format('%I.rekall_schema', current_schema()))"
+    ).fetchone()
+    if found is not None and found[0] is not None:
+        return
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS rekall_schema "
+        "(version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+    )
 
 
 def _apply_one(conn: Any, step: Migration, version: int, url: str) -> None:
