@@ -314,6 +314,28 @@ async def test_a_refused_form_stays_open_with_an_error(make_app: AppFactory) -> 
         assert isinstance(app.screen, MainScreen)
 
 
+async def test_a_write_a_rule_of_the_base_refuses_is_named_and_the_form_stays(
+    make_app: AppFactory, db_file: Path
+) -> None:
+    import sqlite3
+
+    with sqlite3.connect(db_file) as conn:  # a team's own rule, added beside Rekall's schema
+        conn.execute(
+            "CREATE TRIGGER no_drafts BEFORE INSERT ON entries WHEN NEW.title LIKE 'Draft%' "
+            "BEGIN SELECT RAISE(ABORT, 'drafts stay out of the base'); END"
+        )
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        notices = record_notices(app)
+        await pilot.press("escape", "a", *"Draft: kafka lag", "ctrl+s")
+        await until(pilot, lambda: any("refused the write" in n for n in notices))
+        told = next(n for n in notices if "refused the write" in n)
+        assert "drafts stay out of the base" in told and "not one of Rekall's" in told
+        assert isinstance(app.screen, EntryForm)  # what was typed is kept
+        assert app.screen.query_one("#form-title", Input).value == "Draft: kafka lag"
+    assert app.service.count_entries() == len(NEWEST_FIRST)
+
+
 @pytest.mark.model
 async def test_edit_in_the_form(make_app: AppFactory, seeded: dict[str, str]) -> None:
     app = make_app()

@@ -113,12 +113,28 @@ def run_in_thread(
                 return
             try:
                 result = work()
-            except RekallError as exc:
-                app.post_message(MainThreadCall(partial(_fail, app, exc, failed)))
+            except Exception as exc:
+                error = _reported(app, exc)
+                if error is None:
+                    raise  # no error of the facade's: a bug, which must show
+                app.post_message(MainThreadCall(partial(_fail, app, error, failed)))
                 return
         app.post_message(MainThreadCall(partial(done, result)))
 
     app.run_worker(job, thread=True, group=group, name=f"rekall-{group}")
+
+
+def _reported(app: App[Any], exc: Exception) -> RekallError | None:
+    """exc as the error to report: a write a rule of the base refused (a trigger or
+    constraint added to it) named as the CLI and the MCP tools name it, a facade error as it
+    is; None for anything else."""
+    from rekall.core.errors import StorageError
+    from rekall.service.refusal_messages import unnamed_refusal
+
+    told = unnamed_refusal(exc, cast("EntryActionsApp", app).service.db.location)
+    if told is not None:
+        return StorageError(told)
+    return exc if isinstance(exc, RekallError) else None
 
 
 def _fail(app: App[Any], error: RekallError, failed: Callable[[RekallError], None] | None) -> None:
