@@ -83,3 +83,19 @@ def test_vectors_and_pieces_read_by_entry_id(any_backend: Rekall) -> None:
     assert digest == content_hash(text) == every[long.id][0]
     assert [h for h, _ in rows] == [content_hash(piece) for piece in body_pieces(text)]
     assert all(len(blob) == 384 * 4 for _, blob in rows)
+
+
+def test_stored_hashes_looked_up_by_model_or_whatever_the_model(any_backend: Rekall) -> None:
+    """None finds a vector stored under another model's id (weights that cannot load now)."""
+    entry = any_backend.add("til", "nohup survives logout", "SIGHUP")
+    vectors, transfer = any_backend.db.repos.vectors, any_backend.db.repos.transfer
+    with any_backend.db.write() as (conn, generation):
+        seq = any_backend.db.repos.entries.seq_of(conn, entry.id)
+        unit = b"\0\0\x80\x3f" + b"\0" * 4 * 383  # 1.0, then zeros: 384 float32
+        vectors.upsert_vectors(conn, [(seq, "other-weights@0123", 384, "old", unit)], generation)
+    with any_backend.db.read() as conn:
+        assert vectors.stored_hash(conn, seq, any_backend.semantic.model_id) is None
+        assert vectors.stored_hash(conn, seq, "other-weights@0123") == "old"
+        assert vectors.stored_hash(conn, seq, None) == "old"
+        assert transfer.seqs_and_hashes(conn, [entry.id], "unused") == {entry.id: (seq, None)}
+        assert transfer.seqs_and_hashes(conn, [entry.id], None) == {entry.id: (seq, "old")}

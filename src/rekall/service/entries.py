@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from rekall.core import entries as core
-from rekall.core.context import EntryContext
+from rekall.core.context import apply_context_changes
 from rekall.core.entries import Entry, EntryFilter, Link, NewEntry, supersession_cycles
 from rekall.core.errors import ValidationError
 from rekall.core.ids import new_id
@@ -77,11 +77,12 @@ class EntryOperations:
         fields: dict[str, Any],
         tags: tuple[str, ...] | None,
         after_write: AfterWrite | None = None,
-        context: tuple[EntryContext | None] | None = None,
+        context_changes: Mapping[str, Any] | None = None,
     ) -> Entry:
         """Apply validated field changes (tags included) to a resolved id; return the entry.
 
-        context, when given, is a 1-tuple holding the entry's new context (or None to remove it).
+        context_changes, validated, are applied to the context as the write finds it: a
+        context field another writer changed meanwhile and left out here stays as it is.
         """
         with self.db.write() as (conn, generation):
             if "superseded_by" in fields and fields["superseded_by"] is not None:
@@ -91,8 +92,10 @@ class EntryOperations:
             self.db.repos.entries.update_entry(conn, entry_id, fields, self.clock())
             if tags is not None:
                 self.db.repos.entries.replace_tags(conn, entry_id, tags)
-            if context is not None:
-                self.db.repos.transfer.write_context(conn, entry_id, context[0])
+            if context_changes:
+                now = self.db.repos.transfer.read_contexts(conn, [entry_id]).get(entry_id)
+                story = apply_context_changes(now, context_changes)
+                self.db.repos.transfer.write_context(conn, entry_id, story)
             self.db.repos.entries.stamp_author(conn, entry_id, current_author(), created=False)
             entry = self.db.repos.entries.fetch_entry(conn, entry_id)
             if after_write:

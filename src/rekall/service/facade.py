@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from rekall import paths
 from rekall.config import Config, load_config
 from rekall.core import entries as core
-from rekall.core.context import apply_context_changes, embedding_part, validate_context_changes
+from rekall.core.context import apply_context_changes, validate_context_changes
 from rekall.core.entries import Entry, EntryFilter, Link
 from rekall.core.results import SIMILAR_EXISTING_THRESHOLD
 from rekall.search.cache import LRUCache
@@ -131,34 +131,15 @@ class Rekall(SearchMethods, DataMethods, ReviewMethods):
         """Edit fields of an entry; changed text is re-embedded, never left with an old vector.
 
         changes["context"], when given, maps the context fields to change to their new
-        values ('' or [] clears one); the other context fields stay as they are.
+        values ('' or [] clears one); the other context fields stay as they are, also when
+        another writer changes them meanwhile (service/editing.py).
         """
+        from rekall.service.editing import update_entry
+
         entry_id = self.entries.resolve(id_or_prefix)
         context_changes = validate_context_changes(changes.pop("context", None) or {})
         fields, tags = validate_changes(changes, allow_empty=bool(context_changes))
-        before = self.entries.get(entry_id)
-        story = (
-            apply_context_changes(before.context, context_changes)
-            if context_changes
-            else before.context
-        )
-        text = core.compose_embedding_text(
-            fields.get("title", before.title),
-            before.tags if tags is None else tags,
-            fields.get("content", before.content),
-            embedding_part(story),
-        )
-        row = None
-        if text != before.embedding_text():
-            rows = self.indexer.vectors_for([text])
-            row = rows[0] if rows else None
-        return self.entries.update(
-            entry_id,
-            fields,
-            tags,
-            lambda conn, seq, entry, gen: self.indexer.store(conn, seq, entry, row, gen),
-            context=(story,) if context_changes else None,
-        )
+        return update_entry(self.entries, self.indexer, entry_id, fields, tags, context_changes)
 
     def delete(self, id_or_prefix: str) -> Entry:
         """Delete an entry with its tags, links and vector; returns what was deleted."""

@@ -157,15 +157,15 @@ def write_plan(
     vectors: PreparedVectors,
     supply: VectorSupply,
     generation: int,
-    model_id: str,
 ) -> None:
     """Inside the caller's write transaction: entries, links, then vectors that still match.
 
-    model_id is the current model's: a vector of older text under it is dropped.
+    A vector of older text is dropped whatever its model: one of weights that cannot load
+    now would otherwise be served once they are back.
     """
     # superseded_by may name an entry inserted later in this same transaction.
     repos.transfer.defer_foreign_keys(conn)
-    before = repos.transfer.seqs_and_hashes(conn, [r.id for r in plan.writes], model_id)
+    before = repos.transfer.seqs_and_hashes(conn, [r.id for r in plan.writes], None)
     seqs = repos.transfer.write_records(
         conn, plan.writes, {entry_id: seq for entry_id, (seq, _) in before.items()}
     )

@@ -79,14 +79,17 @@ class Indexer:
         row: VectorRow | None,
         generation: int,
     ) -> None:
-        """Inside a write: store the vector if it matches the entry's text, else drop stale ones."""
+        """Inside a write: store the vector if it matches the entry's text, else drop a
+        vector of other text, whatever its model: one stored by weights that cannot load now
+        (a fingerprinted id, decision 011) would otherwise be served once they are back."""
         current = content_hash(entry.embedding_text())
         if row is not None and row[2] == current:
             self.db.repos.vectors.upsert_vectors(conn, [(seq, *row)], generation)
             self._store_pieces(conn, [(seq, row)], generation)
         else:
-            stored = self.db.repos.vectors.stored_hash(conn, seq, self.engine.model_id)
+            stored = self.db.repos.vectors.stored_hash(conn, seq, None)
             if stored is not None and stored != current:
+                # Its pieces go with it; both leave tombstones for other processes' indexes.
                 self.db.repos.vectors.delete_vectors(conn, [seq])
 
     def insert_many(self, entries: Sequence[NewEntry], now: str) -> list[str]:

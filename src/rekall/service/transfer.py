@@ -223,18 +223,18 @@ def read_state(repos: Repositories, conn: Any, document: ExportDocument) -> Base
 def _write_in_one_transaction(
     db: Store,
     document: ExportDocument,
-    how: tuple[str, str, str],
+    how: tuple[str, str],
     vectors: PreparedVectors,
     supply: VectorSupply,
     finish: Callable[[Any, int], None] | None,
     verify: Callable[[Any], None] | None,
 ) -> ImportPlan:
-    """Re-plan, write, finish, verify: one transaction (how: strategy, source, model id)."""
-    strategy, source, model_id = how
+    """Re-plan, write, finish, verify: one transaction (how: strategy, source)."""
+    strategy, source = how
     with db.write() as (conn, generation):
         # Re-plan on what the base holds now: another process may have written meanwhile.
         plan = plan_import(document, read_state(db.repos, conn, document), strategy, source)
-        write_plan(db.repos, conn, plan, vectors, supply, generation, model_id)
+        write_plan(db.repos, conn, plan, vectors, supply, generation)
         if finish is not None:
             finish(conn, generation)
         if verify is not None:
@@ -274,7 +274,7 @@ def import_document(
     vectors = prepare_vectors(indexer, plan.writes, hashes, supply, progress, dry_run)
     if not dry_run and (plan.writes or plan.links_added or plan.links_removed or finish):
         plan = _write_in_one_transaction(
-            db, document, (strategy, source, model_id), vectors, supply, finish, verify
+            db, document, (strategy, source), vectors, supply, finish, verify
         )
         if len(plan.writes) >= BULK_WRITE_ENTRIES:
             _refresh_statistics(db, report)

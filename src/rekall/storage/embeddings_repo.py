@@ -118,10 +118,12 @@ def count_vectors(conn: sqlite3.Connection) -> dict[str, int]:
     }
 
 
-def stored_hash(conn: sqlite3.Connection, seq: int, model_id: str) -> str | None:
-    """The content hash of an entry's vector for this model, if it has one."""
+def stored_hash(conn: sqlite3.Connection, seq: int, model_id: str | None) -> str | None:
+    """The content hash of an entry's vector for this model (None: whatever its model), if
+    it has one."""
     row = conn.execute(
-        "SELECT content_hash FROM embeddings WHERE entry_seq = ? AND model_id = ?",
+        "SELECT content_hash FROM embeddings "
+        "WHERE entry_seq = ? AND model_id = coalesce(?, model_id)",
         (seq, model_id),
     ).fetchone()
     return None if row is None else str(row[0])

@@ -123,14 +123,16 @@ def add_links(conn: sqlite3.Connection, links: Iterable[LinkRecord]) -> None:
 
 
 def seqs_and_hashes(
-    conn: sqlite3.Connection, ids: Sequence[str], model_id: str
+    conn: sqlite3.Connection, ids: Sequence[str], model_id: str | None
 ) -> dict[str, tuple[int, str | None]]:
-    """id → (seq, content hash of its vector for model_id or None)."""
+    """id → (seq, content hash of its vector for model_id, or of whatever model when
+    model_id is None; None without one)."""
     found: dict[str, tuple[int, str | None]] = {}
     for chunk in rows.chunked(ids):
         for row in conn.execute(
             "SELECT e.id, e.seq, v.content_hash FROM entries e LEFT JOIN embeddings v "
-            f"ON v.entry_seq = e.seq AND v.model_id = ? WHERE e.id IN ({rows.marks(chunk)})",
+            "ON v.entry_seq = e.seq AND v.model_id = coalesce(?, v.model_id) "
+            f"WHERE e.id IN ({rows.marks(chunk)})",
             [model_id, *chunk],
         ):
             found[row[0]] = (int(row[1]), row[2])

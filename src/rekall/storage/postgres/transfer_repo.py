@@ -130,12 +130,14 @@ def add_links(conn: Any, links: Iterable[LinkRecord]) -> None:
 
 
 def seqs_and_hashes(
-    conn: Any, ids: Sequence[str], model_id: str
+    conn: Any, ids: Sequence[str], model_id: str | None
 ) -> dict[str, tuple[int, str | None]]:
-    """id → (seq, content hash of its vector for model_id or None)."""
+    """id → (seq, content hash of its vector for model_id, or of whatever model when
+    model_id is None; None without one)."""
     rows = conn.execute(
         "SELECT e.id, e.seq, v.content_hash FROM entries e LEFT JOIN embeddings v "
-        "ON v.entry_seq = e.seq AND v.model_id = %s WHERE e.id = ANY(%s)",
+        "ON v.entry_seq = e.seq AND v.model_id = coalesce(%s::text, v.model_id) "
+        "WHERE e.id = ANY(%s)",
         (model_id, list(ids)),
     )
     return {str(row[0]): (int(row[1]), row[2]) for row in rows}

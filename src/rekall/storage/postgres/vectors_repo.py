@@ -48,10 +48,12 @@ def delete_vectors(conn: Any, seqs: Sequence[int]) -> None:
     conn.execute("DELETE FROM embeddings WHERE entry_seq = ANY(%s)", (list(seqs),))
 
 
-def stored_hash(conn: Any, seq: int, model_id: str) -> str | None:
-    """The content hash of an entry's vector for this model, if it has one."""
+def stored_hash(conn: Any, seq: int, model_id: str | None) -> str | None:
+    """The content hash of an entry's vector for this model (None: whatever its model), if
+    it has one."""
     row = conn.execute(
-        "SELECT content_hash FROM embeddings WHERE entry_seq = %s AND model_id = %s",
+        "SELECT content_hash FROM embeddings "
+        "WHERE entry_seq = %s AND model_id = coalesce(%s::text, model_id)",
         (seq, model_id),
     ).fetchone()
     return None if row is None else str(row[0])
