@@ -99,3 +99,19 @@ def test_text_changed_at_every_attempt_is_saved_without_a_vector_and_said(
     assert told == [TEXT_MOVED_NOTICE]
     assert any_backend.rebuild_index().embedded == 1
     assert stored_hash(any_backend, entry.id) == content_hash(written.embedding_text())
+
+
+@pytest.mark.parametrize("change", [{"content": "Cookies blocked"}, {"tags": ["cors", "ios"]}])
+def test_an_edit_of_an_entry_deleted_meanwhile_says_so(
+    any_backend: Rekall,
+    elsewhere: Rekall,
+    monkeypatch: pytest.MonkeyPatch,
+    change: dict[str, object],
+) -> None:
+    from rekall.core.errors import NotFoundError
+
+    entry = any_backend.add("bug", "CORS fails on Safari", "Cookies dropped", ("cors",))
+    while_embedding(any_backend, monkeypatch, lambda call: elsewhere.delete(entry.id))
+    with pytest.raises(NotFoundError, match="was deleted meanwhile; nothing was written"):
+        any_backend.update(entry.id, **change)
+    assert any_backend.count_entries() == 0

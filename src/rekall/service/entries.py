@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from rekall.core import entries as core
 from rekall.core.context import apply_context_changes
 from rekall.core.entries import Entry, EntryFilter, Link, NewEntry, supersession_cycles
-from rekall.core.errors import ValidationError
+from rekall.core.errors import NotFoundError, ValidationError
 from rekall.core.ids import new_id
 
 if TYPE_CHECKING:
@@ -89,7 +89,8 @@ class EntryOperations:
                 fields["superseded_by"] = self.db.repos.entries.resolve_id(
                     conn, fields["superseded_by"]
                 )
-            self.db.repos.entries.update_entry(conn, entry_id, fields, self.clock())
+            if not self.db.repos.entries.update_entry(conn, entry_id, fields, self.clock()):
+                raise _deleted_meanwhile(entry_id)
             if tags is not None:
                 self.db.repos.entries.replace_tags(conn, entry_id, tags)
             if context_changes:
@@ -120,12 +121,13 @@ class EntryOperations:
                 if replacement == entry_id:
                     raise ValidationError("an entry cannot supersede itself")
                 _refuse_cycle(self.db.repos.entries, conn, entry_id, replacement)
-            self.db.repos.entries.update_entry(
+            if not self.db.repos.entries.update_entry(
                 conn,
                 entry_id,
                 {"status": "deprecated", "superseded_by": replacement},
                 self.clock(),
-            )
+            ):
+                raise _deleted_meanwhile(entry_id)
             self.db.repos.entries.stamp_author(conn, entry_id, current_author(), created=False)
             if replacement and not _has_link(self.db, conn, replacement, entry_id, "supersedes"):
                 self.db.repos.links.add_link(
@@ -218,6 +220,12 @@ def _has_link(db: Store, conn: Any, source: str, target: str, link_type: str) ->
         link.source_id == source and link.target_id == target and link.type == link_type
         for link in db.repos.links.links_of(conn, source)
     )
+
+
+def _deleted_meanwhile(entry_id: str) -> NotFoundError:
+    """An entry found when the command resolved its id and gone by its write: another
+    process deleted it, and the write (rolled back) had nothing to change."""
+    return NotFoundError(f"entry {entry_id} was deleted meanwhile; nothing was written")
 
 
 def _refuse_cycle(repo: Any, conn: Any, entry_id: str, replacement: str) -> None:

@@ -104,17 +104,19 @@ def resolve_id(conn: Any, text: str, mark: str = "?") -> str:
 
 def update_entry(
     conn: sqlite3.Connection, entry_id: str, fields: Mapping[str, Any], now: str
-) -> None:
-    """Update the given columns and updated_at. Raises ValidationError on unknown columns."""
+) -> bool:
+    """Update the given columns and updated_at; whether the entry was there to update.
+    Raises ValidationError on unknown columns."""
     unknown = set(fields) - UPDATABLE
     if unknown:
         raise ValidationError(f"cannot update {', '.join(sorted(unknown))}")
     assignments = ", ".join(f"{name} = ?" for name in fields)
     values = [*fields.values(), now, entry_id]
-    conn.execute(
+    updated = conn.execute(
         f"UPDATE entries SET {assignments}{', ' if fields else ''}updated_at = ? WHERE id = ?",
         values,
-    )
+    ).rowcount
+    return bool(updated)
 
 
 def replace_tags(conn: sqlite3.Connection, entry_id: str, tags: Iterable[str]) -> None:

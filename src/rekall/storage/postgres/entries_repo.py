@@ -86,16 +86,18 @@ def resolve_id(conn: Any, text: str) -> str:
     return entries_repo.resolve_id(conn, text, "%s")
 
 
-def update_entry(conn: Any, entry_id: str, fields: Mapping[str, Any], now: str) -> None:
-    """Update the given columns and updated_at. Raises ValidationError on unknown columns."""
+def update_entry(conn: Any, entry_id: str, fields: Mapping[str, Any], now: str) -> bool:
+    """Update the given columns and updated_at; whether the entry was there to update.
+    Raises ValidationError on unknown columns."""
     unknown = set(fields) - UPDATABLE
     if unknown:
         raise ValidationError(f"cannot update {', '.join(sorted(unknown))}")
     assignments = "".join(f"{name} = %s, " for name in fields)
-    conn.execute(
+    updated = conn.execute(
         f"UPDATE entries SET {assignments}updated_at = %s WHERE id = %s",
         [*fields.values(), now, entry_id],
-    )
+    ).rowcount
+    return bool(updated)
 
 
 def replace_tags(conn: Any, entry_id: str, tags: Iterable[str]) -> None:
