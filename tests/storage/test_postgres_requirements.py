@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from urllib.parse import quote
 from collections.abc import Iterator
 
 import psycopg
@@ -90,3 +91,41 @@ def test_a_user_who_may_not_add_pgvector_is_told_to_ask_an_administrator(
     assert "ask an administrator to run CREATE EXTENSION vector" in result.stderr
     assert "Traceback" not in result.stderr
     assert tables(without_extension_rights) == []
+
+
+@pytest.fixture
+def fresh_database(postgres_server: str) -> Iterator[str]:
+    """A URL for a new database without pgvector, with schemas team_a, team_b, team_c."""
+    name = f"shared_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(postgres_server, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    url = postgres_server.replace("/postgres?", f"/{name}?")
+    with psycopg.connect(url, autocommit=True) as conn:
+        for schema in ("team_a", "team_b", "team_c"):
+            conn.execute(f"CREATE SCHEMA {schema}")
+    try:
+        yield url
+    finally:
+        with psycopg.connect(postgres_server, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
+
+
+def in_schemas(url: str, path: str) -> str:
+    return f"{url}&options={quote(f'-csearch_path={path}')}"
+
+
+def test_bases_in_schemas_of_one_database_share_pgvector_in_public(fresh_database: str) -> None:
+    for schema in ("team_a", "team_b"):
+        PostgresDatabase(in_schemas(fresh_database, f"{schema},public")).close()
+    with psycopg.connect(fresh_database, autocommit=True) as conn:
+        where = conn.execute(
+            "SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'vector'"
+        ).fetchone()
+        assert where == ("public",)
+        conn.execute("DROP SCHEMA team_a CASCADE")  # one team leaves: the other keeps pgvector
+    PostgresDatabase(in_schemas(fresh_database, "team_b,public")).close()
+    with pytest.raises(StorageError) as refused:
+        PostgresDatabase(in_schemas(fresh_database, "team_c"))
+    assert "pgvector is installed in the schema public" in str(refused.value)
+    assert "options=-csearch_path=BASE_SCHEMA,public" in str(refused.value)
+    assert tables(in_schemas(fresh_database, "team_c")) == []

@@ -162,16 +162,39 @@ def ensure_vector_extension(conn: Any, url: str) -> None:
             "or build pgvector), then try again"
         )
     try:
-        conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+        conn.execute(_create_extension_statement(conn))
     except psycopg.errors.InsufficientPrivilege:
         raise StorageError(
             f"the pgvector extension is not enabled in the database at {mask_url(url)} and "
             "this user may not enable it; ask an administrator to run CREATE EXTENSION vector "
             "in that database"
         ) from None
-    problem = pgvector_problem(extension_version(conn, "vector"), url)
+    problem = pgvector_problem(extension_version(conn, "vector"), url) or _unseen_vector(conn, url)
     if problem is not None:
         raise StorageError(problem)
+
+
+def _create_extension_statement(conn: Any) -> str:
+    """CREATE EXTENSION vector into public when the search path holds it: left to itself the
+    server puts it in the path's first schema, a base's own when bases share a database in
+    schemas of their own, where no other base sees it and dropping that base drops it."""
+    shared = conn.execute("SELECT 'public' = ANY(current_schemas(false))").fetchone()[0]
+    return "CREATE EXTENSION IF NOT EXISTS vector" + (" SCHEMA public" if shared else "")
+
+
+def _unseen_vector(conn: Any, url: str) -> str | None:
+    """Why this connection cannot use pgvector's types although the database has it: the
+    extension's schema is not on its search path. None when it can."""
+    if conn.execute("SELECT to_regtype('vector')").fetchone()[0] is not None:
+        return None
+    schema = conn.execute(
+        "SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'vector'"
+    ).fetchone()[0]
+    return (
+        f"pgvector is installed in the schema {schema} of the database at {mask_url(url)}, "
+        f"which is not on this connection's search path; add it after the base's own schema "
+        f"(options=-csearch_path=BASE_SCHEMA,{schema} in the URL)"
+    )
 
 
 def extension_version(conn: Any, name: str) -> str | None:
