@@ -318,8 +318,10 @@ async def test_a_write_a_rule_of_the_base_refuses_is_named_and_the_form_stays(
     make_app: AppFactory, db_file: Path
 ) -> None:
     import sqlite3
+    from contextlib import closing
 
-    with sqlite3.connect(db_file) as conn:  # a team's own rule, added beside Rekall's schema
+    # A team's own rule, added beside Rekall's schema.
+    with closing(sqlite3.connect(db_file)) as conn, conn:
         conn.execute(
             "CREATE TRIGGER no_drafts BEFORE INSERT ON entries WHEN NEW.title LIKE 'Draft%' "
             "BEGIN SELECT RAISE(ABORT, 'drafts stay out of the base'); END"
