@@ -66,8 +66,9 @@ class EntryOperations:
         """Read one entry, counting the access when asked. Raises NotFound/Ambiguous."""
         entry_id = self.resolve(id_or_prefix)
         if record_access:
-            with self.db.write() as (conn, _):
-                self.db.repos.entries.record_access(conn, entry_id, self.clock())
+            # Not a write of the base's content: no cache (rankings, counts, filters) holds
+            # access counts, so reading bumps no generation and wakes no other process.
+            self.db.record_access(entry_id, self.clock())
         with self.db.read() as conn:
             return self.db.repos.entries.fetch_entry(conn, entry_id)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import NamedTuple
@@ -116,6 +116,26 @@ def write_transaction(conn: sqlite3.Connection) -> Iterator[int]:
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+
+
+def write_aside(conn: sqlite3.Connection, work: Callable[[], None], wait_ms: int) -> bool:
+    """Run one autocommit write outside a write transaction, waiting at most wait_ms for
+    another process's lock; False (nothing written) when the lock stayed taken.
+
+    For bookkeeping that no cache depends on (access counts): it bumps no generation, and
+    a long write elsewhere (an import) must not make a read wait behind it.
+    """
+    usual = int(conn.execute("PRAGMA busy_timeout").fetchone()[0])
+    conn.execute(f"PRAGMA busy_timeout = {int(wait_ms)}")
+    try:
+        work()
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            return False
+        raise
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {usual}")
+    return True
 
 
 def read_generation(conn: sqlite3.Connection) -> int:

@@ -16,6 +16,7 @@ from rekall.storage.connection import (
     describe_database_error,
     read_generation,
     read_uid,
+    write_aside,
     write_transaction,
 )
 
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
     from rekall.storage.repositories import Repositories
 
 T = TypeVar("T")
+# How long counting an access waits for another process's write lock before it is skipped.
+ACCESS_WAIT_MS = 100
 
 
 class Database:
@@ -62,6 +65,17 @@ class Database:
         """Run read-only work in a read transaction (the server backend saves round trips)."""
         with self.read() as conn:
             return work(conn)
+
+    def record_access(self, entry_id: str, now: str) -> bool:
+        """Count one access of an entry, outside the write scope: the generation stays (no
+        cache holds access counts), and a write lock held elsewhere is waited for at most
+        ACCESS_WAIT_MS. False when the count was skipped for that lock."""
+        with self._lock, self._translate_errors():
+            return write_aside(
+                self._conn,
+                lambda: self.repos.entries.record_access(self._conn, entry_id, now),
+                ACCESS_WAIT_MS,
+            )
 
     def generation(self) -> int:
         """The current write generation (cheap: one indexed row)."""

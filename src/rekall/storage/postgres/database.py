@@ -21,6 +21,9 @@ T = TypeVar("T")
 CHANNEL = "rekall_writes"
 POOL_MAX = 4
 RANDOM_PAGE_COST = 1.1
+# How long counting an access waits for a lock (the entry's row, being edited) before it is
+# skipped: a read must not wait behind a long write.
+ACCESS_WAIT_MS = 100
 READ_BEGIN = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"
 BUMP_AND_NOTIFY = (
     "WITH bumped AS (UPDATE meta SET value = value + 1 WHERE key = 'generation' "
@@ -140,6 +143,20 @@ class PostgresDatabase:
             generation = int(row[0])
             self._own.append(generation)
             yield conn, generation
+
+    def record_access(self, entry_id: str, now: str) -> bool:
+        """Count one access of an entry, outside the write scope: no generation row taken,
+        no bump, no NOTIFY (no cache holds access counts), so a colleague's reading wakes
+        no one and waits for no write but one of that very row, ACCESS_WAIT_MS at most.
+        False when the count was skipped for a lock."""
+        with self._translate_errors():
+            try:
+                with self._transaction("BEGIN") as conn:
+                    conn.execute(f"SET LOCAL lock_timeout = {ACCESS_WAIT_MS}")
+                    self.repos.entries.record_access(conn, entry_id, now)
+            except self.psycopg.errors.LockNotAvailable:
+                return False
+        return True
 
     def query(self, work: Callable[[Any], T]) -> T:
         """Run read-only work outside a transaction: one round trip per statement, no BEGIN

@@ -13,6 +13,7 @@ from rekall.storage.postgres.schema_keyword import (
     m008_keep_stop_words,
     m009_keep_search_words_in_the_row,
     m010_bound_the_keyword_pending_lists,
+    m011_leave_the_words_total_alone_when_no_words_change,
     search_vector,
     words,
 )
@@ -215,5 +216,6 @@ MIGRATIONS: tuple[Migration, ...] = (
     m008_keep_stop_words,
     m009_keep_search_words_in_the_row,
     m010_bound_the_keyword_pending_lists,
+    m011_leave_the_words_total_alone_when_no_words_change,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

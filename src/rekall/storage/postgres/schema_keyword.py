@@ -143,6 +143,37 @@ def m010_bound_the_keyword_pending_lists(conn: Any) -> None:
         conn.execute(f"ALTER INDEX {index} SET (gin_pending_list_limit = {PENDING_LIST_KB})")
 
 
+def m011_leave_the_words_total_alone_when_no_words_change(conn: Any) -> None:
+    """The search words total updated only when an entry's words change.
+
+    m007's trigger updated the total on every UPDATE of entries, adding nothing for one
+    that left the words alone: counting an access (which takes no generation row, so that
+    reading an entry waits for no write) then waited for any write holding the total's row,
+    an import for its whole length, and made the next writer wait for it in turn.
+    """
+    conn.execute(
+        """
+        CREATE OR REPLACE FUNCTION rekall_sum_search_words() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        DECLARE
+            change bigint := 0;
+        BEGIN
+            IF TG_OP <> 'DELETE' THEN
+                change := change + (SELECT coalesce(sum(length(search)), 0) FROM new_rows);
+            END IF;
+            IF TG_OP <> 'INSERT' THEN
+                change := change - (SELECT coalesce(sum(length(search)), 0) FROM old_rows);
+            END IF;
+            IF change <> 0 THEN
+                UPDATE meta SET value = value + change WHERE key = 'search_words';
+            END IF;
+            RETURN NULL;
+        END
+        $$;
+        """
+    )
+
+
 def remade_search_columns(config: str, storage: str | None = None) -> str:
     """SQL making the search and context_search columns, their indexes and the word total
     again with config (and with storage, how PostgreSQL keeps a large value: MAIN in the
