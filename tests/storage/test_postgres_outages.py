@@ -18,6 +18,7 @@ import pytest
 from rekall.core.errors import StorageError
 from rekall.storage.postgres import listener
 from rekall.storage.postgres.database import PostgresDatabase
+from rekall.storage.postgres.pooling import BUSY_WAIT_S, POOL_MAX, WAIT_S
 
 
 class OwnServer:
@@ -149,6 +150,29 @@ def test_a_server_that_is_down_is_reported_in_seconds_and_used_at_once_when_back
     started = time.monotonic()
     assert touch(base) >= 2
     assert time.monotonic() - started < 2
+
+
+def test_a_pool_whose_connections_are_all_busy_is_waited_for_not_replaced(
+    base: PostgresDatabase,
+) -> None:
+    pool = base._pool._pool
+    together = threading.Barrier(POOL_MAX + 1)
+
+    def hold() -> None:
+        with base.read() as conn:
+            together.wait(10)
+            conn.execute("SELECT pg_sleep(%s)", (WAIT_S + 1,))
+
+    threads = [threading.Thread(target=hold) for _ in range(POOL_MAX)]
+    for thread in threads:
+        thread.start()
+    together.wait(10)
+    started = time.monotonic()
+    assert base.generation() >= 0
+    assert WAIT_S < time.monotonic() - started < BUSY_WAIT_S
+    assert base._pool._pool is pool  # a new pool would only have added connections
+    for thread in threads:
+        thread.join(30)
 
 
 def test_a_write_this_process_rolled_back_does_not_hide_anothers_of_that_number(

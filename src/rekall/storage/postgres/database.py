@@ -49,6 +49,7 @@ class PostgresDatabase:
             self._pool = ServerPool(
                 lambda: open_pool(url, self.pgvector_version),
                 lambda: self._connect(autocommit=True).close(),
+                self.location,
             )
         self._listener: Any = None
         self._listener_lock = threading.Lock()

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from rekall.core.errors import StorageError
 from rekall.storage.postgres import connection as pg
 from rekall.storage.postgres import index_settings
 from rekall.storage.postgres.vector_param import register_vector_param
@@ -16,6 +17,8 @@ RANDOM_PAGE_COST = 1.1
 # How long a command waits for a pooled connection: as long as a connect may take, so a
 # server that is down is reported within seconds, not after psycopg_pool's 30.
 WAIT_S = pg.CONNECT_TIMEOUT_S
+# How long in all a command waits while the server answers but every connection is in use.
+BUSY_WAIT_S = 30.0
 
 
 def open_pool(url: str, pgvector_version: str) -> Any:
@@ -68,13 +71,18 @@ class ServerPool:
     8 s …): after an outage its clients would wait out that backoff long after the server is
     back. Instead a command that waits WAIT_S in vain connects directly: no answer, and the
     server's own error is raised (and the next command asks the server first, so it fails at
-    once while the server stays down); an answer, and a new pool replaces the old one, whose
-    connections in use are closed as they come back.
+    once while the server stays down); an answer after failed connects, and a new pool
+    replaces the old one, whose connections in use are closed as they come back. A pool that
+    never failed to connect is busy, not stuck: the command waits on (a new pool would only
+    add connections), up to BUSY_WAIT_S in all.
     """
 
-    def __init__(self, open_new: Callable[[], Any], probe: Callable[[], None]) -> None:
+    def __init__(
+        self, open_new: Callable[[], Any], probe: Callable[[], None], location: str
+    ) -> None:
         self._open_new = open_new
         self._probe = probe
+        self.location = location
         self._pool = open_new()
         self._lock = threading.Lock()
         self._unreachable = False
@@ -110,23 +118,40 @@ class ServerPool:
         try:
             return pool, pool.getconn(WAIT_S)
         except PoolTimeout:
-            self._renew(pool)
+            if not self._renew(pool):
+                return pool, self._wait_busy(pool)
         except PoolClosed:
             if self._closed:
                 raise  # closed by close(), not replaced by _renew()
         pool = self._pool
         return pool, pool.getconn(WAIT_S)
 
-    def _renew(self, stale: Any) -> None:
-        """Replace the pool stale by a new one when the server answers; raise its error
-        when it does not. Another thread may have replaced it already."""
+    def _renew(self, stale: Any) -> bool:
+        """Replace the pool stale by a new one when the server answers and stale has failed
+        to connect; raise the server's error when it does not answer. False when stale is
+        only busy. Another thread may have replaced it already."""
         with self._lock:
             if self._pool is not stale:
-                return
+                return True
             try:
                 self._probe()
             except Exception:
                 self._unreachable = True
                 raise
+            if not self._unreachable and not stale.get_stats().get("connections_errors"):
+                return False
             self._pool, self._unreachable = self._open_new(), False
         stale.close()
+        return True
+
+    def _wait_busy(self, pool: Any) -> Any:
+        from psycopg_pool import PoolTimeout
+
+        try:
+            return pool.getconn(BUSY_WAIT_S - WAIT_S)
+        except PoolTimeout:
+            raise StorageError(
+                f"every connection of this process to PostgreSQL at {self.location} stayed "
+                f"busy for {BUSY_WAIT_S:.0f} s (long statements, or writes waiting for "
+                "another to end); nothing was done: try again when they are done"
+            ) from None
