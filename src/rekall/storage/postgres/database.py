@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import secrets
 import threading
-from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -14,20 +14,20 @@ from rekall.storage.contract import Repositories
 from rekall.storage.postgres import connection as pg
 from rekall.storage.postgres import index_settings
 from rekall.storage.postgres.migrations import migrate
-from rekall.storage.postgres.vector_param import register_vector_param
+from rekall.storage.postgres.pooling import ServerPool, open_pool
 from rekall.storage.refusals import refused_write, server_refused
 
 T = TypeVar("T")
 CHANNEL = "rekall_writes"
-POOL_MAX = 4
-RANDOM_PAGE_COST = 1.1
 # How long counting an access waits for a lock (the entry's row, being edited) before it is
 # skipped: a read must not wait behind a long write.
 ACCESS_WAIT_MS = 100
 READ_BEGIN = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"
+# The payload is '<writer>:<generation>': a listener tells its own process's writes by the
+# writer, never by the number, which another process reuses when a write here rolls back.
 BUMP_AND_NOTIFY = (
     "WITH bumped AS (UPDATE meta SET value = value + 1 WHERE key = 'generation' "
-    "RETURNING value) SELECT value, pg_notify(%s, value::text) FROM bumped"
+    "RETURNING value) SELECT value, pg_notify(%s, %s::text || ':' || value::text) FROM bumped"
 )
 
 
@@ -48,11 +48,16 @@ class PostgresDatabase:
         self.psycopg = pg.import_psycopg()
         self.pgvector_version = self._prepare()
         self.repos = _repositories()
-        self._pool = self._open_pool()
+        with self._translate_errors():
+            self._pool = ServerPool(
+                lambda: open_pool(url, self.pgvector_version),
+                lambda: self._connect(autocommit=True).close(),
+                self.location,
+            )
         self._listener: Any = None
         self._listener_lock = threading.Lock()
-        # Generations this process wrote: listeners hear only of other processes' writes.
-        self._own: deque[int] = deque(maxlen=1024)
+        # Names this handle's writes in their notifications: its listener skips them.
+        self.writer = secrets.token_hex(8)
 
     def _prepare(self) -> str:
         with self._translate_errors(), self._connect(autocommit=True) as conn:
@@ -65,50 +70,15 @@ class PostgresDatabase:
             self.url, autocommit=autocommit, connect_timeout=pg.CONNECT_TIMEOUT_S
         )
 
-    def _open_pool(self) -> Any:
-        from psycopg_pool import ConnectionPool
-
-        iterative = pg.version_tuple(self.pgvector_version) >= (0, 8)
-
-        def configure(conn: Any) -> None:
-            conn.row_factory = pg.named_rows
-            register_vector_param(conn)
-            # A base is searched from memory, where a random page costs about what a
-            # sequential one does. At the default (4) the planner read every row's tsvector
-            # for a common word instead of the GIN index: 31 ms against 5 ms at 10K.
-            settings = {"random_page_cost": str(RANDOM_PAGE_COST)}
-            if iterative:
-                # Filters apply inside the HNSW scan, which goes on until k rows pass them.
-                # Relaxed: with 1% of 100,000 rows allowed, recall@10 0.982 against 0.957
-                # for strict_order at the same cost; callers sort the rows by distance.
-                settings["hnsw.iterative_scan"] = "relaxed_order"
-            # With them, enough candidates for the 50 that hybrid search asks for, or what
-            # the base sets (rekall index settings); more set per query. One round trip.
-            index_settings.start_session(conn, settings)
-
-        # Autocommit connections with explicit BEGIN and COMMIT: each round trip to the server
-        # costs a context switch on both sides, so a read is BEGIN, its queries, COMMIT.
-        pool = ConnectionPool(
-            self.url,
-            min_size=1,
-            max_size=POOL_MAX,
-            kwargs={"connect_timeout": pg.CONNECT_TIMEOUT_S, "autocommit": True},
-            configure=configure,
-            open=False,
-            name="rekall",
-        )
-        with self._translate_errors():
-            pool.open(wait=True, timeout=pg.CONNECT_TIMEOUT_S * 2)
-        return pool
-
     @contextmanager
     def _transaction(self, begin: str) -> Iterator[Any]:
         """A pooled connection inside BEGIN … COMMIT (ROLLBACK on any exception).
 
         A connection the server dropped while it sat in the pool fails at BEGIN, before
-        anything ran: that is the one moment a retry is always safe, so it is retried once on
-        a fresh connection. A drop later in the transaction is reported; the server rolls
-        the transaction back, so nothing is half-written.
+        anything ran: that is the one moment a retry is always safe, so it is retried once,
+        after the pool has replaced every dead connection it held (a restart drops them
+        all). A drop later in the transaction is reported; the server rolls the transaction
+        back, so nothing is half-written, and nothing that may have committed runs twice.
         """
         for attempt in (1, 2):
             with self._pool.connection() as conn:
@@ -117,16 +87,17 @@ class PostgresDatabase:
                 except self.psycopg.OperationalError:
                     if attempt == 2:
                         raise
-                    continue
-                try:
-                    yield conn
-                except BaseException:
-                    if not conn.closed:
-                        with contextlib.suppress(self.psycopg.Error):
-                            conn.execute("ROLLBACK")
-                    raise
-                conn.execute("COMMIT")
-                return
+                else:
+                    try:
+                        yield conn
+                    except BaseException:
+                        if not conn.closed:
+                            with contextlib.suppress(self.psycopg.Error):
+                                conn.execute("ROLLBACK")
+                        raise
+                    conn.execute("COMMIT")
+                    return
+            self._pool.check()
 
     @contextmanager
     def read(self) -> Iterator[Any]:
@@ -139,10 +110,8 @@ class PostgresDatabase:
         """A transaction with the generation bumped and announced; yields (connection, gen)."""
         with self._translate_errors(), self._transaction("BEGIN") as conn:
             # The NOTIFY is delivered at commit only: listeners never hear of a rollback.
-            row = conn.execute(BUMP_AND_NOTIFY, (CHANNEL,)).fetchone()
-            generation = int(row[0])
-            self._own.append(generation)
-            yield conn, generation
+            row = conn.execute(BUMP_AND_NOTIFY, (CHANNEL, self.writer)).fetchone()
+            yield conn, int(row[0])
 
     def record_access(self, entry_id: str, now: str) -> bool:
         """Count one access of an entry, outside the write scope: no generation row taken,
@@ -163,7 +132,8 @@ class PostgresDatabase:
         or COMMIT. For work of one statement (several would each see their own moment).
 
         A connection the server dropped while it sat in the pool fails on the first
-        statement; reading again is always safe, so it is retried once on a fresh one.
+        statement; reading again is always safe, so it is retried once, after the pool has
+        replaced every dead connection it held.
         """
         with self._translate_errors():
             for attempt in (1, 2):
@@ -173,6 +143,7 @@ class PostgresDatabase:
                     except self.psycopg.OperationalError:
                         if attempt == 2 or not conn.broken:
                             raise
+                self._pool.check()
             raise AssertionError("unreachable")  # pragma: no cover
 
     def generation(self) -> int:
@@ -194,11 +165,12 @@ class PostgresDatabase:
 
     def listen(self, callback: Callable[[int], None]) -> None:
         """Call callback(generation), from a background thread, after each write that another
-        process (on this machine or any other) commits."""
+        process (on this machine or any other) commits, and after the listener reconnects
+        (writes made meanwhile were not heard)."""
         from rekall.storage.postgres.listener import Listener
 
-        def unless_own(generation: int) -> None:
-            if generation not in self._own:
+        def unless_own(generation: int, writer: str | None) -> None:
+            if writer != self.writer:
                 callback(generation)
 
         with self._listener_lock:
