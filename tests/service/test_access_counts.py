@@ -118,37 +118,40 @@ def test_a_show_does_not_wait_behind_a_write_holding_the_generation(
     assert any_backend.get(entry.id).access_count == (2 if backend_url else 1)
 
 
-def test_a_show_does_not_wait_for_an_import_holding_the_words_total(
-    postgres_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def on_server(postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Rekall]:
+    """A facade on a server base (postgres_url), closed afterwards."""
     monkeypatch.setenv("REKALL_DATABASE_URL", postgres_url)
     rekall = Rekall(load_config())
     try:
-        entry = rekall.add("bug", "flaky test", "retry")
-        # What a bulk import holds until it commits: the generation and the words total.
-        total = "UPDATE meta SET value = value WHERE key IN ('generation', 'search_words')"
-        with holding(postgres_url, rekall, total):
-            assert shown_within(lambda: rekall.get(entry.id)).access_count == 1
-        rekall.update(entry.id, content="retry twice, then look at the runner's clock")
-        with rekall.db.read() as conn:
-            kept = conn.execute("SELECT value FROM meta WHERE key = 'search_words'").fetchone()
-            summed = conn.execute("SELECT sum(length(search)) FROM entries").fetchone()
-        assert kept[0] == summed[0]
+        yield rekall
     finally:
         rekall.close()
+
+
+def test_a_show_does_not_wait_for_an_import_holding_the_words_total(
+    postgres_url: str, on_server: Rekall
+) -> None:
+    rekall = on_server
+    entry = rekall.add("bug", "flaky test", "retry")
+    # What a bulk import holds until it commits: the generation and the words total.
+    total = "UPDATE meta SET value = value WHERE key IN ('generation', 'search_words')"
+    with holding(postgres_url, rekall, total):
+        assert shown_within(lambda: rekall.get(entry.id)).access_count == 1
+    rekall.update(entry.id, content="retry twice, then look at the runner's clock")
+    with rekall.db.read() as conn:
+        kept = conn.execute("SELECT value FROM meta WHERE key = 'search_words'").fetchone()
+        summed = conn.execute("SELECT sum(length(search)) FROM entries").fetchone()
+    assert kept[0] == summed[0]
 
 
 def test_a_show_skips_the_count_of_an_entry_being_edited(
-    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+    postgres_url: str, on_server: Rekall
 ) -> None:
-    monkeypatch.setenv("REKALL_DATABASE_URL", postgres_url)
-    rekall = Rekall(load_config())
-    try:
-        entry = rekall.add("bug", "flaky test", "retry")
-        edit = f"UPDATE entries SET content = 'half-way' WHERE id = '{entry.id}'"
-        with holding(postgres_url, rekall, edit):
-            shown = shown_within(lambda: rekall.get(entry.id))
-            assert (shown.content, shown.access_count) == ("retry", 0)
-        assert rekall.get(entry.id).access_count == 1
-    finally:
-        rekall.close()
+    rekall = on_server
+    entry = rekall.add("bug", "flaky test", "retry")
+    edit = f"UPDATE entries SET content = 'half-way' WHERE id = '{entry.id}'"
+    with holding(postgres_url, rekall, edit):
+        shown = shown_within(lambda: rekall.get(entry.id))
+        assert (shown.content, shown.access_count) == ("retry", 0)
+    assert rekall.get(entry.id).access_count == 1
