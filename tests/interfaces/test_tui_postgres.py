@@ -39,6 +39,30 @@ async def test_another_process_write_shows_in_the_open_list(
         await until(pilot, lambda: "from a colleague" in titles(app))
 
 
+async def test_a_colleagues_write_leaves_the_cursor_on_its_entry(
+    postgres_url: str, tui_apps: AppFactory
+) -> None:
+    seed = Rekall(Config(database_url=postgres_url))
+    try:
+        seed.add("til", "chosen here")
+        seed.add("til", "written after it")
+    finally:
+        seed.close()
+    app = tui_apps(service_class=partial(Rekall, Config(database_url=postgres_url)))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: titles(app) == ["written after it", "chosen here"])
+        await until(pilot, lambda: app.service.db._listener.connected.is_set())
+        await pilot.press("escape", "down")
+        colleague = Rekall(Config(database_url=postgres_url))
+        try:
+            colleague.add("bug", "from a colleague")
+        finally:
+            colleague.close()
+        await until(pilot, lambda: "from a colleague" in titles(app))
+        entry = app.main_screen.table.current_entry()
+        assert entry is not None and entry.title == "chosen here"
+
+
 @pytest.mark.parametrize("backend", ["sqlite"])
 def test_watch_is_declined_where_reads_are_always_fresh(backend: str) -> None:
     rekall = Rekall()

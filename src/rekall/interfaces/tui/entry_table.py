@@ -82,26 +82,31 @@ class EntryTable(DataTable[Text]):
         self, loader: PageLoader, keep_position: bool = False, sort: str = "updated"
     ) -> None:
         """Show the first page from loader, sorted by sort; with keep_position, as many rows
-        as now and the same cursor row. Raises RekallError from the loader."""
+        as now and the cursor on the same entry (see _replace). Raises RekallError from the
+        loader."""
         self._set_sort(sort)
         wanted = max(PAGE_SIZE, len(self.entries)) if keep_position else PAGE_SIZE
-        row = self.cursor_row if keep_position else 0
         page = loader(0, wanted)
         self._loader = loader
         self._page_size, self._prefetch = PAGE_SIZE, PREFETCH_ROWS
         self._more = len(page) == wanted
-        self._replace(page, row)
+        self._replace(page, keep_position)
 
     def show_results(
-        self, entries: list[Entry], more: PageLoader | None = None, page_size: int = 0
+        self,
+        entries: list[Entry],
+        more: PageLoader | None = None,
+        page_size: int = 0,
+        keep_position: bool = False,
     ) -> None:
-        """Show a ranked result list, first row selected; when it is a full page, more
-        fetches further results as the cursor reaches its end."""
+        """Show a ranked result list, first row selected (with keep_position, the entry
+        selected now); when it is a full page, more fetches further results as the cursor
+        reaches its end."""
         self._set_sort("updated")
         self._loader = more
         self._page_size, self._prefetch = page_size, RESULTS_PREFETCH_ROWS
         self._more = more is not None and len(entries) == page_size
-        self._replace(entries, 0)
+        self._replace(entries, keep_position)
 
     def current_entry(self) -> Entry | None:
         """The entry under the cursor, if any."""
@@ -143,13 +148,20 @@ class EntryTable(DataTable[Text]):
             self._fetching = False
             self._more = False
 
-    def _replace(self, entries: list[Entry], row: int) -> None:
+    def _replace(self, entries: list[Entry], keep_position: bool) -> None:
+        """Show entries instead. With keep_position the cursor stays on the entry it is on,
+        wherever that entry now sorts (an edit moves it to the top of "updated"), so the next
+        key acts on the entry the user chose; if it is gone, on the row it left."""
+        current = self.current_entry() if keep_position else None
+        row = self.cursor_row if keep_position else 0
         self._generation += 1
         self._fetching = False
         self.clear()
         self.entries = []
         self._ids = set()
         self._append(entries)
+        if current is not None and current.id in self._ids:
+            row = next(n for n, entry in enumerate(self.entries) if entry.id == current.id)
         if self.entries:
             self.move_cursor(row=min(row, len(self.entries) - 1), scroll=True)
 

@@ -77,6 +77,7 @@ class MainScreen(SearchScreen):
         except RekallError as exc:
             report_error(self.app, exc)
         self._show_list_status()
+        self.show_preview()
         if self.table.has_more:
             self.call_after_refresh(self._count_entries)  # after the list is painted
 
@@ -96,7 +97,7 @@ class MainScreen(SearchScreen):
     def _show_list_status(self) -> None:
         table = self.table
         total = len(table.entries) if not table.has_more else self.total
-        self.set_status(list_status(len(table.entries), total, self.sort))
+        self.set_status(list_status(len(table.entries), total, self.sort, self.filters))
 
     def _show_search_title(self) -> None:
         search = self.query_one("#search", Input)
@@ -104,17 +105,17 @@ class MainScreen(SearchScreen):
         search.border_subtitle = describe_filters(self.filters)
 
     def action_focus_search(self) -> None:
-        self.open_when_shown = False
+        self.when_shown = None
         self.set_focus(self.query_one("#search", Input))
 
     def action_focus_results(self) -> None:
-        self.set_focus(self.table)
+        self.leave_search_box()
 
     def action_escape(self) -> None:
-        self.open_when_shown = False
+        self.when_shown = None
         search = self.query_one("#search", Input)
         if search.has_focus:
-            self.set_focus(self.table)
+            self.leave_search_box()
         elif search.value:
             search.value = ""
 
@@ -183,47 +184,47 @@ class MainScreen(SearchScreen):
     # -- the entry under the cursor ------------------------------------------------------
     def on_resize(self) -> None:
         self.query_one(Preview).display = self.size.width >= PREVIEW_MIN_WIDTH
+        self.show_preview()
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.show_preview()
+
+    def show_preview(self) -> None:
+        """The entry under the cursor, or nothing when the list is empty (an emptied list
+        highlights no row, so this is also called after every list shown). Its score,
+        snippet and matched words are those of the search whose results are on screen, none
+        for the listing: never those of an older or a newer query."""
         preview = self.query_one(Preview)
         if not preview.display:
             return
         entry = self.table.current_entry()
-        searched = bool(self.query_text.strip()) and self.last_response is not None
-        result = self.found.get(entry.id) if entry and searched else None
-        mode = self.last_response.mode if self.last_response else self.mode
-        preview.show(entry, result, self.query_text if searched else "", mode)
+        shown, response = self.last_shown, self.last_response
+        if shown is None or response is None:
+            preview.show(entry, None, "", self.mode)
+            return
+        result = self.found.get(entry.id) if entry else None
+        preview.show(entry, result, shown.query, response.mode)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if event.row_key.value:
             self.rekall.open_entry(event.row_key.value)
 
-    def _current_id(self) -> str | None:
-        entry = self.table.current_entry()
-        if entry is None:
-            self.notify("No entry selected.", severity="warning")
-            return None
-        return entry.id
-
+    # Each acts on the current entry, waiting for the search of the query as typed
+    # (act_on_current), as enter does.
     def action_add(self) -> None:
         self.rekall.add_entry()
 
     def action_edit(self) -> None:
-        if entry_id := self._current_id():
-            self.rekall.edit_entry(entry_id)
+        self.act_on_current("edit", self.rekall.edit_entry)
 
     def action_edit_external(self) -> None:
-        if entry_id := self._current_id():
-            self.rekall.edit_in_editor(entry_id)
+        self.act_on_current("edit in $EDITOR", self.rekall.edit_in_editor)
 
     def action_link(self) -> None:
-        if entry_id := self._current_id():
-            self.rekall.link_entry(entry_id)
+        self.act_on_current("link", self.rekall.link_entry)
 
     def action_deprecate(self) -> None:
-        if entry_id := self._current_id():
-            self.rekall.deprecate_entry(entry_id)
+        self.act_on_current("deprecate", self.rekall.deprecate_entry)
 
     def action_delete(self) -> None:
-        if entry_id := self._current_id():
-            self.rekall.delete_entry(entry_id)
+        self.act_on_current("delete", self.rekall.delete_entry)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, cast
 
@@ -33,11 +34,17 @@ if TYPE_CHECKING:
     from rekall.interfaces.tui.app import RekallApp
 
 
+# Something to do to the entry under the cursor once the list is current: a verb for the
+# user ("open", "edit") and the act, given the entry's id.
+EntryAction = tuple[str, Callable[[str], None]]
+
+
 class SearchScreen(Screen[None]):
     """A search box (#search), a status line (#status) and an EntryTable (#entries).
 
     Each search is numbered (seq); the list on screen is "settled" once it shows the outcome
-    of the latest one. Until then it stays, marked stale, and enter waits for the new results.
+    of the latest one. Until then it stays, marked stale, and a key that acts on the entry
+    under the cursor (enter, e, x…) waits for the new results.
     """
 
     def __init__(self, mode: str) -> None:
@@ -48,17 +55,20 @@ class SearchScreen(Screen[None]):
         self.seq = 0
         self.warming = False
         self.model_missing = False
-        # The search whose results the table shows (benchmarks time keystrokes with it).
+        # The search whose results the table shows, None while it shows the listing
+        # (benchmarks time keystrokes with it).
         self.last_shown: SearchRequest | None = None
         self.last_response: SearchResponse | None = None
         # The seq whose outcome (results or an error) is on screen: older means searching.
         self.settled = 0
-        # Enter was pressed on results still being searched: open the top one when shown.
-        self.open_when_shown = False
-        # Enters that left the search box before it took in the keys typed ahead of them.
+        # A key asked to act on the entry under the cursor while the list was stale: done on
+        # the row highlighted once the results of the query as typed are shown.
+        self.when_shown: EntryAction | None = None
+        # Keys (enter, ↓, esc) that left the search box before it took in the keys typed
+        # ahead of them.
         self.unflushed = 0
         self._told: set[str] = set()
-        # The shown search results by entry id, for the preview's snippet and score.
+        # The results of last_shown by entry id, for the preview's snippet and score.
         self.found: dict[str, SearchResult] = {}
 
     @property
@@ -74,6 +84,10 @@ class SearchScreen(Screen[None]):
 
     def show_list(self, keep_position: bool = False) -> None:
         """Show the browse listing (the subclass says how)."""
+        raise NotImplementedError
+
+    def show_preview(self) -> None:
+        """Show the entry under the cursor beside the list (the subclass says how)."""
         raise NotImplementedError
 
     # -- searching -----------------------------------------------------------------------
@@ -93,7 +107,10 @@ class SearchScreen(Screen[None]):
         if not self.query_text.strip():
             self.app.workers.cancel_group(self, "search")
             self._settle(self.seq)
+            # The listing shows no search's results: no score or snippet belongs to its rows.
+            self.last_shown, self.last_response, self.found = None, None, {}
             self.show_list()
+            self._act_if_asked()
             return
         mode, provisional = self._plan()
         request = SearchRequest(self.seq, self.query_text, mode, self.filters, provisional)
@@ -107,7 +124,13 @@ class SearchScreen(Screen[None]):
             if not why and self.table.has_class("-stale"):
                 return  # already marked, with a more precise reason
             self.table.add_class("-stale")
-            self.set_status(why or f"Searching “{self.query_text}”… (previous results below)")
+            self.set_status(why or self._searching_status())
+
+    def _searching_status(self) -> str:
+        """What the stale list waits for, and the key waiting with it."""
+        if self.when_shown is None:
+            return f"Searching “{self.query_text}”… (previous results below)"
+        return f"Searching “{self.query_text}”… then {self.when_shown[0]} the highlighted result"
 
     def _settle(self, seq: int) -> None:
         self.settled = seq
@@ -179,23 +202,31 @@ class SearchScreen(Screen[None]):
         self._show_results(request, response)
 
     def _show_results(self, request: SearchRequest, response: SearchResponse) -> None:
+        # The same search again (a reload after a write): the cursor stays on its entry.
+        shown = self.last_shown
+        again = shown is not None and (shown.query, shown.mode, shown.filters) == (
+            request.query,
+            request.mode,
+            request.filters,
+        )
         self.found = {result.entry.id: result for result in response.results}
         entries = [result.entry for result in response.results]
         more = more_results(self.rekall.service, request)
-        self.table.show_results(entries, more, SEARCH_LIMIT)
         self.last_shown, self.last_response = request, response
+        self.table.show_results(entries, more, SEARCH_LIMIT, keep_position=again)
+        self.show_preview()
         self._settle(request.seq)
         self.set_status(results_status(request, response, entries, self.table.has_more))
         for notice in response.notices:
             if notice not in self._told:
                 self._told.add(notice)
                 self.notify(notice, severity="warning", timeout=8)
-        self._open_if_asked()
+        self._act_if_asked()
 
     def on_search_failed(self, message: SearchFailed) -> None:
         if message.request.seq == self.seq:
             self._settle(self.seq)
-            self.open_when_shown = False
+            self.when_shown = None
         if message.request.seq in (self.seq, -1):
             self.notify(message.error, title="Error", severity="error", timeout=8)
             self.set_status(message.error.splitlines()[0])
@@ -204,36 +235,46 @@ class SearchScreen(Screen[None]):
     def action_enter(self) -> None:
         """From the search box, go to the results; in them, open the entry under the cursor,
         or, while the typed query is still being searched, its top result once shown."""
-        search = self.query_one("#search", Input)
-        if self.focused is search:
-            self.set_focus(self.table)  # now, so the next key already goes to the table
-            # The box may still hold keys typed before this enter; until it has taken
-            # them in (and started their search), the results count as stale.
-            self.unflushed += 1
-            after_typed_keys(search, self._search_flushed)
+        if self.focused is self.query_one("#search", Input):
+            self.leave_search_box()
         elif self.focused is self.table:
-            if self.searching:
-                self.open_when_shown = True
-                self.set_status(f"Searching “{self.query_text}”… enter opens the top result")
-            else:
-                self._open_current()
+            self.act_on_current("open", self.rekall.open_entry)
         else:
             raise SkipAction()
+
+    def leave_search_box(self) -> None:
+        """Focus the list now, so the next key already goes to it."""
+        search = self.query_one("#search", Input)
+        self.set_focus(self.table)
+        # The box may still hold keys typed before this one; until it has taken them in
+        # (and started their search), the results count as stale.
+        self.unflushed += 1
+        after_typed_keys(search, self._search_flushed)
+
+    def act_on_current(self, verb: str, act: Callable[[str], None]) -> None:
+        """act(entry id) on the entry under the cursor; while the list is still an older
+        query's, on the row highlighted once the results of the query as typed are shown
+        (the top one of a new query), never on a row of the stale list."""
+        if self.searching:
+            self.when_shown = (verb, act)
+            self.set_status(self._searching_status())
+            return
+        entry = self.table.current_entry()
+        if entry is None:
+            self.notify(f"Nothing to {verb}: no entry selected.", severity="warning", timeout=3)
+            return
+        act(entry.id)
 
     def _search_flushed(self) -> None:
         self.unflushed -= 1
         if not self.searching:
-            self._open_if_asked()
+            self._act_if_asked()
 
-    def _open_if_asked(self) -> None:
-        if self.open_when_shown and not self.searching:
-            self.open_when_shown = False
+    def _act_if_asked(self) -> None:
+        if self.when_shown is not None and not self.searching:
+            verb, act = self.when_shown
+            self.when_shown = None
             if self.table.entries:
-                self._open_current()
+                self.act_on_current(verb, act)
             else:
-                self.notify("Nothing to open: no results.", timeout=3)
-
-    def _open_current(self) -> None:
-        entry = self.table.current_entry()
-        if entry is not None:
-            self.rekall.open_entry(entry.id)
+                self.notify(f"Nothing to {verb}: no results.", timeout=3)

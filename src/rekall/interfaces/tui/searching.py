@@ -113,9 +113,14 @@ def results_status(
     return f"{found} · {response.mode} · {response.elapsed_ms:.0f} ms"
 
 
-def list_status(count: int, total: int | None, sort: str) -> str:
+def list_status(count: int, total: int | None, sort: str, filters: EntryFilter) -> str:
     """The status line for the browse listing: "100 of 2,003 entries" (total None: not
     counted yet)."""
+    if not count and describe_filters(filters):
+        return (
+            f"No entry matches the filters ({describe_filters(filters)}). "
+            "Press ctrl+f to change them."
+        )
     if not count:
         return "No entries here yet. Press ctrl+n to add one, or ctrl+f to change the filters."
     if total is None:
