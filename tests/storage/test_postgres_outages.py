@@ -283,3 +283,37 @@ def test_a_listening_connection_gone_silent_is_replaced(
     finally:
         remote.close()
         proxy.close()
+
+
+def test_the_listener_outlives_high_descriptors_and_a_failing_subscriber(
+    base: PostgresDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import resource
+
+    monkeypatch.setattr(listener, "LIVENESS_SECONDS", 0.5, raising=False)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 1200:
+        pytest.skip("this machine allows fewer than 1,200 open files")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 1200), hard))
+    # A busy server process: the listener's socket gets a number past select()'s 1024.
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    other = PostgresDatabase(base.url)
+    heard: list[int] = []
+
+    def failing(generation: int) -> None:
+        raise RuntimeError("a subscriber's bug")
+
+    try:
+        other.listen(failing)
+        other.listen(heard.append)
+        assert other._listener.connected.wait(10)
+        time.sleep(1.5)  # past a liveness question or two, asked on that socket
+        written = touch(base)
+        assert wait_for(lambda: written in heard, 15), heard
+        assert other._listener._thread.is_alive()
+    finally:
+        other.close()
+        for descriptor in held:
+            os.close(descriptor)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))

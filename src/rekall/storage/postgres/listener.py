@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import select
+import selectors
 import threading
+import traceback
 from collections.abc import Callable
 from time import monotonic
 from typing import Any
@@ -71,7 +72,7 @@ class Listener:
                     self._reconnecting = True
                     self.connected.set()
                     self._listen(conn)
-            except psycopg.Error:
+            except Exception:  # noqa: BLE001 - whatever broke, the thread must go on listening
                 self.connected.clear()
                 self._stop.wait(RETRY_SECONDS)
 
@@ -94,7 +95,10 @@ class Listener:
 
     def _announce(self, generation: int, writer: str | None) -> None:
         for callback in list(self._callbacks):
-            callback(generation, writer)
+            try:
+                callback(generation, writer)
+            except Exception:  # noqa: BLE001 - a subscriber's bug must not deafen the others
+                traceback.print_exc()
 
 
 def _generation(conn: Any) -> int:
@@ -137,6 +141,10 @@ def _wait(socket: int, deadline: float, writing: bool, timeout: float) -> None:
     import psycopg
 
     remaining = max(0.0, deadline - monotonic())
-    ready = select.select([] if writing else [socket], [socket] if writing else [], [], remaining)
-    if not any(ready):
+    # A selector, not select.select: that refuses descriptors from 1024 up, which a busy
+    # server process reaches.
+    with selectors.DefaultSelector() as selector:
+        selector.register(socket, selectors.EVENT_WRITE if writing else selectors.EVENT_READ)
+        ready = selector.select(remaining)
+    if not ready:
         raise psycopg.OperationalError(f"no answer from the server in {timeout:g} s")
