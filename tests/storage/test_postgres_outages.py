@@ -154,9 +154,16 @@ def test_a_server_that_is_down_is_reported_in_seconds_and_used_at_once_when_back
     assert time.monotonic() - started < 2
 
 
+@pytest.mark.parametrize("restarted", [False, True])
 def test_a_pool_whose_connections_are_all_busy_is_waited_for_not_replaced(
-    base: PostgresDatabase,
+    own_server: OwnServer, base: PostgresDatabase, restarted: bool
 ) -> None:
+    if restarted:  # the pool came through a restart: its count of failed connects stays up
+        fill_pool(base)
+        own_server.ctl("stop")
+        threading.Timer(1.5, own_server.start).start()
+        touch(base)
+        assert base._pool._pool.get_stats().get("connections_errors")
     pool = base._pool._pool
     together = threading.Barrier(POOL_MAX + 1)
 

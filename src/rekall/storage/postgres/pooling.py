@@ -72,9 +72,9 @@ class ServerPool:
     back. Instead a command that waits WAIT_S in vain connects directly: no answer, and the
     server's own error is raised (and the next command asks the server first, so it fails at
     once while the server stays down); an answer after failed connects, and a new pool
-    replaces the old one, whose connections in use are closed as they come back. A pool that
-    never failed to connect is busy, not stuck: the command waits on (a new pool would only
-    add connections), up to BUSY_WAIT_S in all.
+    replaces the old one, whose connections in use are closed as they come back. A pool
+    holding all POOL_MAX connections, every one in use, is busy, not stuck: the command waits
+    on (a new pool would only add connections), up to BUSY_WAIT_S in all.
     """
 
     def __init__(
@@ -138,7 +138,7 @@ class ServerPool:
             except Exception:
                 self._unreachable = True
                 raise
-            if not self._unreachable and not stale.get_stats().get("connections_errors"):
+            if not self._unreachable and _all_in_use(stale):
                 return False
             self._pool, self._unreachable = self._open_new(), False
         stale.close()
@@ -155,3 +155,11 @@ class ServerPool:
                 f"busy for {BUSY_WAIT_S:.0f} s (long statements, or writes waiting for "
                 "another to end); nothing was done: try again when they are done"
             ) from None
+
+
+def _all_in_use(pool: Any) -> bool:
+    """Whether pool holds as many connections as it may, none of them idle: it waits for
+    one to come back, not for the server. (Its count of failed connects never goes down,
+    so it cannot tell a pool failing now from one that came through a restart.)"""
+    stats = pool.get_stats()
+    return bool(stats.get("pool_size", 0) >= pool.max_size and not stats.get("pool_available"))
