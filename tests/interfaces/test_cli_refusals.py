@@ -169,3 +169,23 @@ def test_a_privilege_the_role_lacks_is_not_taken_for_a_refused_write(
     assert result.exit_code == 1
     assert "permission denied for table links" in result.stderr
     assert "refused the write" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_an_edit_a_policy_hides_from_the_role_is_named_not_called_deleted(
+    cli: CliInvoker, postgres_url: str, member: tuple[str, str]
+) -> None:
+    env = {"REKALL_DATABASE_URL": member[0]}
+    entry = cli("add", "til", "nohup survives logout", "-c", "SIGHUP", env=env).stdout.strip()
+    owner_runs(
+        postgres_url,
+        "ALTER TABLE entries ENABLE ROW LEVEL SECURITY; "
+        "CREATE POLICY read_all ON entries FOR SELECT USING (true); "
+        "CREATE POLICY edit_none ON entries FOR UPDATE USING (false)",
+    )
+    for command in (("edit", entry, "--title", "nohup, again"), ("deprecate", entry)):
+        result = cli(*command, env=env)
+        assert result.exit_code == 1, result.stdout
+        assert "is there but its change was skipped" in result.stderr
+        assert "deleted" not in result.stderr and "A rule added to the base" in result.stderr
+    shown = json.loads(cli("show", entry, "--json", env=env).stdout)
+    assert (shown["title"], shown["status"]) == ("nohup survives logout", "active")

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from rekall.core import entries as core
 from rekall.core.context import apply_context_changes
 from rekall.core.entries import Entry, EntryFilter, Link, NewEntry, supersession_cycles
-from rekall.core.errors import NotFoundError, ValidationError
+from rekall.core.errors import NotFoundError, RefusedWriteError, RekallError, ValidationError
 from rekall.core.ids import new_id
 
 if TYPE_CHECKING:
@@ -91,7 +91,7 @@ class EntryOperations:
                     conn, fields["superseded_by"]
                 )
             if not self.db.repos.entries.update_entry(conn, entry_id, fields, self.clock()):
-                raise _deleted_meanwhile(entry_id)
+                raise self._not_updated(conn, entry_id)
             if tags is not None:
                 self.db.repos.entries.replace_tags(conn, entry_id, tags)
             if context_changes:
@@ -103,6 +103,21 @@ class EntryOperations:
             if after_write:
                 after_write(conn, self.db.repos.entries.seq_of(conn, entry_id), entry, generation)
         return entry
+
+    def _not_updated(self, conn: Any, entry_id: str) -> RekallError:
+        """Why an UPDATE of an entry the command had found changed no row: another process
+        deleted it meanwhile, or, the row still there, a rule of the base (a row-level
+        security policy's USING) hides it from this role's changes. Either way the write,
+        rolled back, changed nothing."""
+        try:
+            self.db.repos.entries.seq_of(conn, entry_id)
+        except NotFoundError:
+            return NotFoundError(f"entry {entry_id} was deleted meanwhile; nothing was written")
+        reason = (
+            f"entry {entry_id} is there but its change was skipped: a row-level security "
+            "policy or a trigger of the base keeps it as it is"
+        )
+        return RefusedWriteError(self.db.location, reason, None, own=False)
 
     def delete(self, id_or_prefix: str) -> Entry:
         """Delete an entry and everything hanging off it. Raises NotFound/Ambiguous."""
@@ -128,7 +143,7 @@ class EntryOperations:
                 {"status": "deprecated", "superseded_by": replacement},
                 self.clock(),
             ):
-                raise _deleted_meanwhile(entry_id)
+                raise self._not_updated(conn, entry_id)
             self.db.repos.entries.stamp_author(conn, entry_id, current_author(), created=False)
             if replacement and not _has_link(self.db, conn, replacement, entry_id, "supersedes"):
                 self.db.repos.links.add_link(
@@ -221,12 +236,6 @@ def _has_link(db: Store, conn: Any, source: str, target: str, link_type: str) ->
         link.source_id == source and link.target_id == target and link.type == link_type
         for link in db.repos.links.links_of(conn, source)
     )
-
-
-def _deleted_meanwhile(entry_id: str) -> NotFoundError:
-    """An entry found when the command resolved its id and gone by its write: another
-    process deleted it, and the write (rolled back) had nothing to change."""
-    return NotFoundError(f"entry {entry_id} was deleted meanwhile; nothing was written")
 
 
 def _refuse_cycle(repo: Any, conn: Any, entry_id: str, replacement: str) -> None:
