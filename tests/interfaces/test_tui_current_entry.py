@@ -3,10 +3,14 @@ the preview pane beside the list."""
 
 from __future__ import annotations
 
+import threading
+from typing import Any
+
 import pytest
 from textual.widgets import Input
 
 from rekall.core.entries import Entry
+from rekall.interfaces.tui import search_screen
 from rekall.interfaces.tui.app import RekallApp
 from rekall.interfaces.tui.dialogs import ConfirmScreen
 from rekall.interfaces.tui.forms import EntryForm, FilterForm
@@ -16,6 +20,7 @@ from rekall.interfaces.tui.preview import Preview
 from rekall.service import Rekall
 from tests.interfaces.test_tui_keys import burst
 from tests.interfaces.tui_pilot import (
+    DEADLINE,
     NEWEST_FIRST,
     SIZE,
     AppFactory,
@@ -180,6 +185,139 @@ async def test_going_back_to_the_search_box_drops_the_waiting_key(make_app: AppF
         await until(pilot, lambda: titles(app) == ["CORS fails on Safari"] and settled(app))
         await pilot.pause()
         assert isinstance(app.screen, MainScreen)
+
+
+# -- 4b. a rerun of the question on screen leaves it current ---------------------------------
+class HeldRerun(GatedRekall):
+    """Also holds, apart from the gate, every hybrid search made once the model is loaded
+    (the rerun by meaning of provisional keyword results) until rerun_gate is set."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.rerun_gate = threading.Event()
+
+    def search(self, query: str, mode: str | None = None, *args: Any, **kwargs: Any) -> Any:
+        if mode == "hybrid" and self.semantic.models.loaded:
+            assert self.rerun_gate.wait(DEADLINE), "the test never let the rerun run"
+        return super().search(query, mode, *args, **kwargs)
+
+    def open_gates(self) -> None:
+        super().open_gates()
+        self.rerun_gate.set()
+
+
+# "webapp" by keywords while the model loads, then by meaning: ENOSPC moves up a row.
+WEBAPP_BY_KEYWORDS = [NEWEST_FIRST[3], NEWEST_FIRST[5], NEWEST_FIRST[0]]
+WEBAPP_TOP_BY_MEANING = "CORS fails on Safari"
+
+
+async def highlight_while_the_model_loads(app: RekallApp, pilot: Any) -> Entry:
+    """Search "webapp" in hybrid mode, highlight ENOSPC in the keyword results shown while the
+    model loads, then let it load: returns ENOSPC, with its rerun by meaning held."""
+    service = app.service
+    assert isinstance(service, HeldRerun)
+    service.hold = lambda query, mode: mode == "hybrid"  # the search that loads the model
+    await type_query(pilot, app, "webapp")
+    await until(pilot, lambda: titles(app) == WEBAPP_BY_KEYWORDS and settled(app))
+    await pilot.press("escape", "down", "down")
+    chosen = current(app)
+    assert chosen.title == NEWEST_FIRST[0]
+    service.gate.set()
+    await until(pilot, lambda: service.semantic.models.loaded and not settled(app))
+    return chosen
+
+
+@pytest.mark.model
+async def test_results_by_meaning_after_the_keyword_ones_keep_the_cursor_on_its_entry(
+    make_app: AppFactory,
+) -> None:
+    app = make_app(mode="hybrid", service_class=HeldRerun)
+    async with app.run_test(size=SIZE) as pilot:
+        chosen = await highlight_while_the_model_loads(app, pilot)
+        assert isinstance(app.service, HeldRerun)
+        app.service.rerun_gate.set()
+        await until(pilot, lambda: "· hybrid ·" in status(app))
+        assert titles(app)[0] == WEBAPP_TOP_BY_MEANING
+        assert current(app).id == chosen.id
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("key", ["e", "d"])
+async def test_a_letter_key_while_the_model_loads_acts_at_once_on_the_highlighted_entry(
+    make_app: AppFactory, key: str
+) -> None:
+    app = make_app(mode="hybrid", service_class=HeldRerun)
+    async with app.run_test(size=SIZE) as pilot:
+        chosen = await highlight_while_the_model_loads(app, pilot)
+        await pilot.press(key)
+        # Not queued for the rerun's top result: the list on screen answers "webapp".
+        await until(pilot, lambda: acting_on(app) is not None or "then " in status(app))
+        assert chosen.title in str(acting_on(app))
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, MainScreen))
+        assert isinstance(app.service, HeldRerun)
+        app.service.rerun_gate.set()
+        await until(pilot, lambda: "· hybrid ·" in status(app))
+        assert current(app).id == chosen.id
+
+
+async def test_a_letter_key_during_a_reload_acts_at_once_on_the_highlighted_entry(
+    make_app: AppFactory,
+) -> None:
+    app = make_app()
+    service = app.service
+    assert isinstance(service, GatedRekall)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_query(pilot, app, "linux")
+        await until(pilot, lambda: len(titles(app)) == 2 and settled(app))
+        await pilot.press("escape", "down")
+        chosen = current(app)
+        service.hold = lambda query, mode: True
+        await pilot.press("r")
+        await until(pilot, service.held_started.is_set)
+        await pilot.press("e")
+        await until(pilot, lambda: acting_on(app) is not None or "then " in status(app))
+        assert acting_on(app) == chosen.title
+
+
+async def test_a_reload_that_matches_nothing_any_more_says_so_at_once(
+    make_app: AppFactory, monkeypatch: pytest.MonkeyPatch, seeded: dict[str, str]
+) -> None:
+    # A new query's empty answer would wait for longer than the test does.
+    monkeypatch.setattr(search_screen, "EMPTY_AFTER", DEADLINE * 2)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await type_query(pilot, app, "safari")
+        await until(pilot, lambda: titles(app) == ["CORS fails on Safari"] and settled(app))
+        other = Rekall()
+        try:
+            other.delete(seeded["CORS fails on Safari"])
+        finally:
+            other.close()
+        await pilot.press("escape", "r")
+        await until(pilot, lambda: titles(app) == [] and settled(app))
+        assert status(app).startswith("No results")
+
+
+@pytest.mark.model
+async def test_a_letter_key_after_switching_mode_waits_for_the_new_results(
+    make_app: AppFactory,
+) -> None:
+    app = make_app(mode="hybrid")
+    service = app.service
+    assert isinstance(service, GatedRekall)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_query(pilot, app, "webapp")
+        await until(pilot, lambda: "· hybrid ·" in status(app))
+        await pilot.press("escape", "down")
+        assert current(app).title != WEBAPP_BY_KEYWORDS[0]
+        service.hold = lambda query, mode: mode == "keyword"
+        await pilot.press("ctrl+t", "e")
+        await until(pilot, lambda: "then edit" in status(app))
+        assert isinstance(app.screen, MainScreen), "edited a row of the hybrid results"
+        service.gate.set()
+        await until(pilot, lambda: acting_on(app) is not None)
+        assert acting_on(app) == WEBAPP_BY_KEYWORDS[0]
 
 
 # -- 5. the preview empties with the list ---------------------------------------------------

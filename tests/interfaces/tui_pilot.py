@@ -84,6 +84,10 @@ class GatedRekall(Rekall):
         self.hold: Callable[[str, str | None], bool] = lambda query, mode: False
         self.fail: Callable[[str], bool] = lambda query: False
 
+    def open_gates(self) -> None:
+        """Let every held search finish (before the facade closes)."""
+        self.gate.set()
+
     def search(self, query: str, mode: str | None = None, *args: Any, **kwargs: Any) -> Any:
         from rekall.core.errors import StorageError
 
@@ -119,7 +123,7 @@ class Apps:
     def close_all(self) -> None:
         for app in self.made:
             if isinstance(app.service, GatedRekall):
-                app.service.gate.set()  # a held search must end before its facade closes
+                app.service.open_gates()  # a held search must end before its facade closes
             app.close_service()
 
 

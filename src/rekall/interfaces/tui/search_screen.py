@@ -43,8 +43,9 @@ class SearchScreen(Screen[None]):
     """A search box (#search), a status line (#status) and an EntryTable (#entries).
 
     Each search is numbered (seq); the list on screen is "settled" once it shows the outcome
-    of the latest one. Until then it stays, marked stale, and a key that acts on the entry
-    under the cursor (enter, e, x…) waits for the new results.
+    of the latest one. Until then it stays; unless it already answers the query as typed
+    (the search running is a rerun of it), it is marked stale and a key that acts on the
+    entry under the cursor (enter, e, x…) waits for the new results.
     """
 
     def __init__(self, mode: str) -> None:
@@ -62,7 +63,7 @@ class SearchScreen(Screen[None]):
         # The seq whose outcome (results or an error) is on screen: older means searching.
         self.settled = 0
         # A key asked to act on the entry under the cursor while the list was stale: done on
-        # the row highlighted once the results of the query as typed are shown.
+        # the row highlighted once the list answers the query as typed.
         self.when_shown: EntryAction | None = None
         # Keys (enter, ↓, esc) that left the search box before it took in the keys typed
         # ahead of them.
@@ -98,8 +99,23 @@ class SearchScreen(Screen[None]):
 
     @property
     def searching(self) -> bool:
-        """True while the results on screen are not yet those of the query as typed."""
+        """True until the outcome of the latest search is on screen (a rerun's too)."""
         return self.settled != self.seq or self.unflushed > 0
+
+    @property
+    def stale(self) -> bool:
+        """True while the list on screen does not answer the query as typed. A rerun of the
+        question on screen (the search by meaning after provisional keyword results, a
+        reload after a write) leaves it current: the user chose a row of it."""
+        return self.unflushed > 0 or (self.settled != self.seq and not self._answers_typed())
+
+    def _answers_typed(self) -> bool:
+        shown = self.last_shown
+        return shown is not None and shown.question == (self.query_text, self.mode, self.filters)
+
+    def _answers(self, request: SearchRequest) -> bool:
+        """True when the results on screen answer the same question as request's."""
+        return self.last_shown is not None and self.last_shown.question == request.question
 
     def run_search(self) -> None:
         """Start a search for the current text; an empty box shows the listing again."""
@@ -113,14 +129,16 @@ class SearchScreen(Screen[None]):
             self._act_if_asked()
             return
         mode, provisional = self._plan()
-        request = SearchRequest(self.seq, self.query_text, mode, self.filters, provisional)
+        request = SearchRequest(
+            self.seq, self.query_text, mode, self.filters, provisional, chosen_mode=self.mode
+        )
         self.search(request)
         self.set_timer(STALE_AFTER, partial(self._mark_stale, request.seq))
 
     def _mark_stale(self, seq: int, why: str = "") -> None:
         """The list on screen is not the answer to the query as typed: say so (the previous
         results stay until the new ones arrive, rather than flashing an empty list)."""
-        if seq == self.seq and self.searching:
+        if seq == self.seq and self.stale:
             if not why and self.table.has_class("-stale"):
                 return  # already marked, with a more precise reason
             self.table.add_class("-stale")
@@ -189,6 +207,10 @@ class SearchScreen(Screen[None]):
         request, response = message.request, message.response
         if request.seq != self.seq:
             return
+        if not response.results and self._answers(request):
+            # A rerun of the question on screen: nothing matches it any more, say so now.
+            self._show_results(request, response)
+            return
         if not response.results and request.provisional:
             # No keyword match while the model loads: the search by meaning follows.
             self._mark_stale(request.seq, f"{LOADING_STATUS}: no keyword match yet")
@@ -202,13 +224,9 @@ class SearchScreen(Screen[None]):
         self._show_results(request, response)
 
     def _show_results(self, request: SearchRequest, response: SearchResponse) -> None:
-        # The same search again (a reload after a write): the cursor stays on its entry.
-        shown = self.last_shown
-        again = shown is not None and (shown.query, shown.mode, shown.filters) == (
-            request.query,
-            request.mode,
-            request.filters,
-        )
+        # The same question again (a reload, or by meaning once the model is loaded): the
+        # cursor stays on its entry.
+        again = self._answers(request)
         self.found = {result.entry.id: result for result in response.results}
         entries = [result.entry for result in response.results]
         more = more_results(self.rekall.service, request)
@@ -255,7 +273,7 @@ class SearchScreen(Screen[None]):
         """act(entry id) on the entry under the cursor; while the list is still an older
         query's, on the row highlighted once the results of the query as typed are shown
         (the top one of a new query), never on a row of the stale list."""
-        if self.searching:
+        if self.stale:
             self.when_shown = (verb, act)
             self.set_status(self._searching_status())
             return
@@ -267,11 +285,11 @@ class SearchScreen(Screen[None]):
 
     def _search_flushed(self) -> None:
         self.unflushed -= 1
-        if not self.searching:
+        if not self.stale:
             self._act_if_asked()
 
     def _act_if_asked(self) -> None:
-        if self.when_shown is not None and not self.searching:
+        if self.when_shown is not None and not self.stale:
             verb, act = self.when_shown
             self.when_shown = None
             if self.table.entries:

@@ -38,7 +38,15 @@ class SearchRequest:
     filters: EntryFilter
     # Keyword results shown while the model loads; the full search follows.
     provisional: bool = False
+    # The mode the user chose, when the search runs in another (provisional: keyword).
+    chosen_mode: str = ""
     started: float = field(default_factory=time.perf_counter)
+
+    @property
+    def question(self) -> tuple[str, str, EntryFilter]:
+        """What the user asked: text, chosen mode and filters. Provisional keyword results
+        and the search by meaning that follows them answer the same question."""
+        return (self.query, self.chosen_mode or self.mode, self.filters)
 
 
 class SearchDone(Message):
