@@ -40,6 +40,7 @@ from tests.interfaces.tui_pilot import (
     SIZE,
     AppFactory,
     GatedRekall,
+    holding,
     record_notices,
     settled,
     status,
@@ -157,9 +158,7 @@ async def test_results_page_in_as_the_cursor_nears_the_end(
 
 async def test_a_slow_search_overtaken_by_a_newer_one_never_shows(make_app: AppFactory) -> None:
     app = make_app()
-    service = app.service
-    assert isinstance(service, GatedRekall)
-    service.hold = lambda query, mode: query == "webapp"
+    service = holding(app, "webapp")
     async with app.run_test(size=SIZE) as pilot:
         await type_query(pilot, app, "webapp")
         stale = [w for w in app.workers if w.group == "search"]
@@ -511,9 +510,7 @@ async def test_quits_cleanly(make_app: AppFactory, keys: tuple[str, ...]) -> Non
 
 async def test_closing_waits_for_a_search_still_running(make_app: AppFactory) -> None:
     app = make_app()
-    service = app.service
-    assert isinstance(service, GatedRekall)
-    service.hold = lambda query, mode: query == "postgres"
+    service = holding(app, "postgres")
     closed_after_search: list[bool] = []
     close = service.close
 

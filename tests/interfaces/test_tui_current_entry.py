@@ -25,6 +25,7 @@ from tests.interfaces.tui_pilot import (
     SIZE,
     AppFactory,
     GatedRekall,
+    holding,
     settled,
     status,
     titles,
@@ -143,9 +144,7 @@ async def test_a_letter_key_during_a_search_acts_on_its_results(
     make_app: AppFactory, key: str
 ) -> None:
     app = make_app()
-    service = app.service
-    assert isinstance(service, GatedRekall)
-    service.hold = lambda query, mode: query == "safari"
+    service = holding(app, "safari")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press(*"safari", "down", key)
         await until(pilot, service.held_started.is_set)
@@ -160,9 +159,7 @@ async def test_a_letter_key_in_a_burst_acts_on_the_results_of_the_text_before_it
     make_app: AppFactory,
 ) -> None:
     app = make_app()
-    service = app.service
-    assert isinstance(service, GatedRekall)
-    service.hold = lambda query, mode: query == "postgres"
+    service = holding(app, "postgres")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         burst(app, "postgres", "down", "e")
@@ -176,9 +173,7 @@ async def test_a_letter_key_in_a_burst_acts_on_the_results_of_the_text_before_it
 
 async def test_going_back_to_the_search_box_drops_the_waiting_key(make_app: AppFactory) -> None:
     app = make_app()
-    service = app.service
-    assert isinstance(service, GatedRekall)
-    service.hold = lambda query, mode: query == "safari"
+    service = holding(app, "safari")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press(*"safari", "down", "d", "slash")
         service.gate.set()
@@ -352,9 +347,7 @@ async def test_filters_matching_nothing_say_so_and_empty_the_preview(
 # -- 6. the preview's score and snippet are those of the results on screen ------------------
 async def test_the_preview_never_shows_an_older_querys_score(make_app: AppFactory) -> None:
     app = make_app()
-    service = app.service
-    assert isinstance(service, GatedRekall)
-    service.hold = lambda query, mode: query == "nohup"
+    service = holding(app, "nohup")
     async with app.run_test(size=WIDE) as pilot:
         await type_query(pilot, app, "safari")
         await until(pilot, lambda: "\nscore " in preview(app) and settled(app))

@@ -22,7 +22,7 @@ from tests.interfaces.tui_pilot import (
     NEWEST_FIRST,
     SIZE,
     AppFactory,
-    GatedRekall,
+    holding,
     opened,
     titles,
     until,
@@ -55,9 +55,7 @@ async def test_enter_after_a_burst_opens_the_top_hit_of_the_typed_query(
     make_app: AppFactory, pause: float
 ) -> None:
     app = make_app()
-    service = app.service
-    assert isinstance(service, GatedRekall)
-    service.hold = lambda query, mode: query == "postgres"
+    service = holding(app, "postgres")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         burst(app, "postgres", "enter")

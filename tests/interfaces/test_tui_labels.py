@@ -19,6 +19,7 @@ from tests.interfaces.tui_pilot import (
     SIZE,
     AppFactory,
     GatedRekall,
+    holding,
     status,
     titles,
     type_query,
@@ -117,9 +118,7 @@ async def test_a_slow_search_keeps_the_previous_results_marked_stale(
     make_app: AppFactory,
 ) -> None:
     app = make_app()
-    service = app.service
-    assert isinstance(service, GatedRekall)
-    service.hold = lambda query, mode: query == "linux"
+    service = holding(app, "linux")
     async with app.run_test(size=SIZE) as pilot:
         await type_query(pilot, app, "postgres")
         await until(pilot, lambda: titles(app) == ["Postgres max_connections too low"])

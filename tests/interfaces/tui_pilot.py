@@ -136,6 +136,14 @@ def build_apps() -> Iterator[Apps]:
         apps.close_all()
 
 
+def holding(app: RekallApp, query: str) -> GatedRekall:
+    """app's facade, made to hold every search of query until the test opens its gate."""
+    service = app.service
+    assert isinstance(service, GatedRekall)
+    service.hold = lambda text, mode: text == query
+    return service
+
+
 async def until(pilot: Pilot[Any], check: Callable[[], bool], timeout: float = DEADLINE) -> None:
     """Let the app run until check() holds; fail after timeout seconds.
 
