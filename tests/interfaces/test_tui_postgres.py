@@ -12,7 +12,7 @@ import pytest
 
 from rekall.config import Config
 from rekall.service import Rekall
-from tests.interfaces.tui_pilot import SIZE, AppFactory, titles, until
+from tests.interfaces.tui_pilot import SIZE, AppFactory, record_notices, titles, until
 
 
 async def test_another_process_write_shows_in_the_open_list(
@@ -70,3 +70,33 @@ def test_watch_is_declined_where_reads_are_always_fresh(backend: str) -> None:
         assert rekall.watch(lambda generation: None) is False
     finally:
         rekall.close()
+
+
+async def test_an_open_entry_shows_a_colleagues_edit_and_closes_on_their_delete(
+    postgres_url: str, tui_apps: AppFactory
+) -> None:
+    from rekall.interfaces.tui.detail import DetailScreen
+    from rekall.interfaces.tui.main_screen import MainScreen
+
+    seed = Rekall(Config(database_url=postgres_url))
+    try:
+        entry = seed.add("til", "nohup keeps a job alive", "SIGHUP kills jobs.")
+    finally:
+        seed.close()
+    app = tui_apps(service_class=partial(Rekall, Config(database_url=postgres_url)))
+    async with app.run_test(size=SIZE) as pilot:
+        notices = record_notices(app)
+        await until(pilot, lambda: titles(app) == ["nohup keeps a job alive"])
+        await until(pilot, lambda: app.service.db._listener.connected.is_set())
+        await pilot.press("escape", "enter")
+        await until(pilot, lambda: isinstance(app.screen, DetailScreen))
+        colleague = Rekall(Config(database_url=postgres_url))
+        try:
+            colleague.update(entry.id, title="nohup or tmux keep a job alive")
+            await until(pilot, lambda: app.screen.entry.title == "nohup or tmux keep a job alive")
+            colleague.delete(entry.id)
+        finally:
+            colleague.close()
+        await until(pilot, lambda: isinstance(app.screen, MainScreen))
+        await until(pilot, lambda: titles(app) == [])
+        assert "“nohup or tmux keep a job alive” was deleted elsewhere." in notices

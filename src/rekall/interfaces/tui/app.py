@@ -11,7 +11,7 @@ from textual.notifications import SeverityLevel
 from rekall.interfaces.tui.entry_actions import EntryActionsApp
 from rekall.interfaces.tui.main_screen import MainScreen
 from rekall.interfaces.tui.styles import STYLESHEET
-from rekall.interfaces.tui.threads import FacadeCalls, MainThreadCall
+from rekall.interfaces.tui.threads import EntriesChanged, FacadeCalls, MainThreadCall
 from rekall.service import Rekall
 
 Notify = Callable[[str], None]
@@ -66,8 +66,13 @@ class RekallApp(EntryActionsApp):
         self.service.watch(self._written_elsewhere)
 
     def _written_elsewhere(self, generation: int) -> None:
-        """From the listening thread: reload the list on the UI thread."""
-        self.post_message(MainThreadCall(lambda: self.main_screen.reload()))
+        """From the listening thread: every open screen reads its entries again, on the UI
+        thread (the list, and an entry's detail a colleague may have changed or deleted)."""
+        self.post_message(MainThreadCall(self._read_again))
+
+    def _read_again(self) -> None:
+        for screen in self.screen_stack:
+            screen.post_message(EntriesChanged())
 
     @property
     def main_screen(self) -> MainScreen:

@@ -15,7 +15,7 @@ from textual.widgets.option_list import Option
 
 from rekall.core.context import LABELS
 from rekall.core.entries import Entry, Link
-from rekall.core.errors import RekallError
+from rekall.core.errors import NotFoundError, RekallError
 from rekall.interfaces.tui.threads import EntriesChanged, report_error, run_in_thread
 
 if TYPE_CHECKING:
@@ -126,6 +126,12 @@ class DetailScreen(Screen[None]):
             entry = service.get(self.entry_id, record_access=record_access)
             links = service.links(entry.id)
             nearby = service.related(entry.id, RELATED_DEPTH)
+        except NotFoundError:
+            shown = self.entry
+            name = f"“{shown.title}”" if shown is not None else f"Entry {self.entry_id}"
+            self.app.notify(f"{name} was deleted elsewhere.", timeout=6)
+            self.leave()
+            return
         except RekallError as exc:
             report_error(self.app, exc)
             self.leave()
