@@ -116,8 +116,7 @@ def member(postgres_url: str) -> Iterator[tuple[str, str]]:
     with psycopg.connect(postgres_url, autocommit=True) as conn:
         schema = conn.execute("SELECT current_schema()").fetchone()[0]  # type: ignore[index]
         conn.execute(
-            # CREATE too: opening a base runs CREATE TABLE IF NOT EXISTS for its schema version.
-            f"CREATE ROLE {role}; GRANT USAGE, CREATE ON SCHEMA {schema} TO {role}; "
+            f"CREATE ROLE {role}; GRANT USAGE ON SCHEMA {schema} TO {role}; "
             f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {role}; "
             f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA {schema} TO {role}"
         )

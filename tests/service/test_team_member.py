@@ -8,6 +8,7 @@ import pytest
 from rekall.config import Config
 from rekall.core.errors import NotFoundError
 from rekall.service import Rekall
+from tests.service.server_indexes import schema_of
 
 pytestmark = pytest.mark.model
 
@@ -31,3 +32,31 @@ def test_a_member_without_create_on_the_schema_works_the_base(
             member.get(added.id)
     finally:
         member.close()
+
+
+def test_a_role_that_may_only_read_shows_and_searches(team: Rekall, postgres_server: str) -> None:
+    import uuid
+    from urllib.parse import quote
+
+    import psycopg
+
+    from rekall.core.errors import StorageError
+
+    schema = schema_of(team)
+    role = f"reader_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(postgres_server, autocommit=True) as conn:
+        conn.execute(f"CREATE ROLE {role}; GRANT USAGE ON SCHEMA {schema} TO {role}")
+        conn.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA {schema} TO {role}")
+    url = postgres_server + "&options=" + quote(f"-crole={role} -csearch_path={schema},public")
+    reader = Rekall(Config(database_url=url))
+    try:
+        found = reader.search("retry", mode="keyword").results
+        assert found
+        shown = reader.get(found[0].entry.id)  # the access is not counted, the entry shown
+        assert shown.access_count == team.get(found[0].entry.id, record_access=False).access_count
+        with pytest.raises(StorageError, match="permission denied"):
+            reader.add("til", "a reader's note", "refused")
+    finally:
+        reader.close()
+        with psycopg.connect(postgres_server, autocommit=True) as conn:
+            conn.execute(f"DROP OWNED BY {role}; DROP ROLE {role}")
