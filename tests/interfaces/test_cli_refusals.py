@@ -74,6 +74,32 @@ def test_a_link_a_teams_trigger_refuses_is_named_and_not_written(
     assert cli("link", archived, live).exit_code == 0  # what the rule allows is still linked
 
 
+SKIP_ARCHIVED_LINKS = {
+    "sqlite": "CREATE TRIGGER skip_archived_links BEFORE INSERT ON links "
+    "WHEN (SELECT title FROM entries WHERE id = new.target_id) LIKE '%(archived)' "
+    "BEGIN SELECT RAISE(IGNORE); END",
+    "postgres": "CREATE FUNCTION skip_archived_links() RETURNS trigger LANGUAGE plpgsql AS $$ "
+    "BEGIN IF (SELECT title FROM entries WHERE id = NEW.target_id) LIKE '%(archived)' THEN "
+    "RETURN NULL; END IF; RETURN NEW; END $$; "
+    "CREATE TRIGGER skip_archived_links BEFORE INSERT ON links "
+    "FOR EACH ROW EXECUTE FUNCTION skip_archived_links()",
+}
+
+
+def test_a_link_a_teams_trigger_skips_is_named_not_said_linked(
+    cli: CliInvoker, any_backend: Rekall
+) -> None:
+    live, archived = added(cli, "Deploy notes"), added(cli, "Old deploy notes (archived)")
+    add_team_rule(any_backend, SKIP_ARCHIVED_LINKS[any_backend.db.kind])
+    assert_refused(
+        any_backend, cli("link", live, archived), "a trigger of the base skipped the new link"
+    )
+    assert links_held(any_backend) == 0
+    assert cli("link", archived, live).exit_code == 0  # what the rule allows is still linked
+    duplicate = cli("link", archived, live)
+    assert duplicate.exit_code == 2 and "already linked" in duplicate.stderr  # bad input
+
+
 def test_a_link_a_teams_unique_index_refuses_is_not_called_already_linked(
     cli: CliInvoker, any_backend: Rekall
 ) -> None:

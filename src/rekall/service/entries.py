@@ -176,6 +176,10 @@ class EntryOperations:
         now = self.clock()
         with self.db.write() as (conn, _):
             self.db.repos.links.add_link(conn, source, target, kind, reason, now)
+            if not _has_link(self.db, conn, source, target, kind):
+                # No error, no row: a trigger of the base skipped the insert.
+                skipped = "a trigger of the base skipped the new link"
+                raise RefusedWriteError(self.db.location, skipped, None, own=False)
         return Link(source, target, kind, reason, now)
 
     def unlink(self, a: str, b: str, link_type: str | None) -> int:

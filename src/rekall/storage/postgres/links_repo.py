@@ -33,8 +33,17 @@ def add_link(
         "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (source_id, target_id, type) DO NOTHING",
         (source_id, target_id, link_type, reason, now),
     ).rowcount
-    if inserted == 0:
+    if inserted == 0 and _linked(conn, source_id, target_id, link_type):
         raise ValidationError(f"{source_id} is already linked to {target_id} as '{link_type}'")
+    # Neither: a BEFORE trigger of the base returned NULL, and the caller finds no link.
+
+
+def _linked(conn: Any, source_id: str, target_id: str, link_type: str) -> bool:
+    row = conn.execute(
+        "SELECT 1 FROM links WHERE source_id = %s AND target_id = %s AND type = %s",
+        (source_id, target_id, link_type),
+    ).fetchone()
+    return row is not None
 
 
 def remove_link(conn: Any, source_id: str, target_id: str, link_type: str | None) -> int:
