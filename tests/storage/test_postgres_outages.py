@@ -16,7 +16,7 @@ import psycopg
 import pytest
 
 from rekall.core.errors import StorageError
-from rekall.storage.postgres import listener
+from rekall.storage.postgres import connection, listener
 from rekall.storage.postgres.database import PostgresDatabase
 from rekall.storage.postgres.pooling import BUSY_WAIT_S, POOL_MAX, WAIT_S
 
@@ -324,3 +324,12 @@ def test_the_listener_outlives_high_descriptors_and_a_failing_subscriber(
         for descriptor in held:
             os.close(descriptor)
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_pooled_connections_carry_tcp_keepalives(base: PostgresDatabase) -> None:
+    """What finds a peer gone without a word (the kernel's probes; then 30 s for data never
+    acknowledged instead of ~15 minutes of retries), as the listener's connection has it."""
+    wanted = {key: str(value) for key, value in connection.KEEPALIVES.items()}
+    with base.read() as conn:
+        pooled = conn.info.get_parameters()
+    assert {key: pooled.get(key) for key in wanted} == wanted

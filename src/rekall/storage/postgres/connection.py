@@ -16,6 +16,19 @@ INSTALL_HINT = (
 )
 
 
+# TCP keepalives find a peer gone without a word (a NAT's or firewall's idle timeout, a laptop
+# resuming on another network): a pooled connection is then found dead when next used, and
+# data the peer never acknowledges ends the connection in 30 s rather than after the kernel's
+# ~15 minutes of retries.
+KEEPALIVES: dict[str, Any] = {
+    "keepalives": 1,
+    "keepalives_idle": 30,
+    "keepalives_interval": 10,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 30_000,  # ms
+}
+
+
 def is_postgres_url(url: str) -> bool:
     """True for postgresql:// and postgres:// URLs."""
     return url.split("://", 1)[0].lower() in ("postgresql", "postgres")

@@ -9,6 +9,8 @@ from collections.abc import Callable
 from time import monotonic
 from typing import Any
 
+from rekall.storage.postgres import connection as pg
+
 RETRY_SECONDS = 2.0
 POLL_SECONDS = 0.5
 # A connection left idle can die without a word (a NAT's or firewall's idle timeout, a laptop
@@ -16,15 +18,6 @@ POLL_SECONDS = 0.5
 # notification the server is asked for an answer, and a connection without one is replaced.
 LIVENESS_SECONDS = 30.0
 ANSWER_SECONDS = 10.0
-# TCP keepalives find a dead peer the kernel can see, even between liveness questions.
-KEEPALIVES: dict[str, Any] = {
-    "keepalives": 1,
-    "keepalives_idle": 30,
-    "keepalives_interval": 10,
-    "keepalives_count": 3,
-    "tcp_user_timeout": 30_000,  # ms: data the peer never acknowledges ends the connection
-}
-
 Callback = Callable[[int, "str | None"], None]
 
 
@@ -64,7 +57,7 @@ class Listener:
         while not self._stop.is_set():
             try:
                 with psycopg.connect(
-                    self.url, autocommit=True, connect_timeout=5, **KEEPALIVES
+                    self.url, autocommit=True, connect_timeout=5, **pg.KEEPALIVES
                 ) as conn:
                     conn.execute(f"LISTEN {self.channel}")
                     if self._reconnecting:

@@ -49,7 +49,7 @@ def open_pool(url: str, pgvector_version: str) -> Any:
         url,
         min_size=1,
         max_size=POOL_MAX,
-        kwargs={"connect_timeout": pg.CONNECT_TIMEOUT_S, "autocommit": True},
+        kwargs={"connect_timeout": pg.CONNECT_TIMEOUT_S, "autocommit": True, **pg.KEEPALIVES},
         configure=configure,
         open=False,
         name="rekall",
