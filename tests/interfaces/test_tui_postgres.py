@@ -100,3 +100,36 @@ async def test_an_open_entry_shows_a_colleagues_edit_and_closes_on_their_delete(
         await until(pilot, lambda: isinstance(app.screen, MainScreen))
         await until(pilot, lambda: titles(app) == [])
         assert "“nohup or tmux keep a job alive” was deleted elsewhere." in notices
+
+
+async def test_an_entry_deleted_under_another_open_one_closes_when_uncovered(
+    postgres_url: str, tui_apps: AppFactory
+) -> None:
+    from rekall.interfaces.tui.detail import DetailScreen
+
+    seed = Rekall(Config(database_url=postgres_url))
+    try:
+        below, above = seed.add("til", "alpha entry", "A."), seed.add("til", "beta entry", "B.")
+    finally:
+        seed.close()
+    app = tui_apps(service_class=partial(Rekall, Config(database_url=postgres_url)))
+    async with app.run_test(size=SIZE) as pilot:
+        notices = record_notices(app)
+        await until(pilot, lambda: app.service.db._listener.connected.is_set())
+        app.open_entry(below.id)
+        await until(pilot, lambda: getattr(app.screen, "entry", None) is not None)
+        app.open_entry(above.id)
+        await until(pilot, lambda: getattr(app.screen, "entry_id", None) == above.id)
+        colleague = Rekall(Config(database_url=postgres_url))
+        try:
+            colleague.delete(below.id)
+            await until(pilot, lambda: any("alpha entry" in n for n in notices))
+            for title in ("beta 1", "beta 2"):  # the covered screen is not read again
+                colleague.update(above.id, title=title)
+                await until(pilot, partial(lambda wanted: app.screen.entry.title == wanted, title))
+        finally:
+            colleague.close()
+        assert getattr(app.screen, "entry_id", None) == above.id  # the top one stayed
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, DetailScreen))
+        assert sum("alpha entry" in n for n in notices) == 1

@@ -198,12 +198,14 @@ class DetailScreen(Screen[None]):
         dismiss() pops whatever screen is on top, so it must run once, and only then.
         """
         self.gone = True
-        if self.is_current and not self.leaving:
+        # The screen on top, not is_current: that also holds for a screen seen under a
+        # dialog, and dismiss() would close the dialog instead.
+        if self.app.screen is self and not self.leaving:
             self.leaving = True
             self.dismiss()
 
     def on_entries_changed(self, message: EntriesChanged) -> None:
-        if message.deleted == self.entry_id:
+        if self.gone or message.deleted == self.entry_id:
             self.leave()
         else:
             self.similar_shown = False

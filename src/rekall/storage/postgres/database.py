@@ -117,15 +117,19 @@ class PostgresDatabase:
         """Count one access of an entry, outside the write scope: no generation row taken,
         no bump, no NOTIFY (no cache holds access counts), so a colleague's reading wakes
         no one and waits for no write but one of that very row, ACCESS_WAIT_MS at most.
-        False when the count was skipped: for a lock, or for a role that may read the base
-        but not write it (a reading must work for it)."""
+        False when the count was skipped: for a lock, or for a role or server that may read
+        the base but not write it (a standby, a read-only role): a reading must work there."""
         errors = self.psycopg.errors
         with self._translate_errors():
             try:
                 with self._transaction("BEGIN") as conn:
                     conn.execute(f"SET LOCAL lock_timeout = {ACCESS_WAIT_MS}")
                     self.repos.entries.record_access(conn, entry_id, now)
-            except (errors.LockNotAvailable, errors.InsufficientPrivilege):
+            except (
+                errors.LockNotAvailable,
+                errors.InsufficientPrivilege,
+                errors.ReadOnlySqlTransaction,
+            ):
                 return False
         return True
 
