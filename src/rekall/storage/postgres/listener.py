@@ -57,7 +57,7 @@ class Listener:
         while not self._stop.is_set():
             try:
                 with psycopg.connect(
-                    self.url, autocommit=True, connect_timeout=5, **pg.KEEPALIVES
+                    self.url, autocommit=True, connect_timeout=pg.CONNECT_TIMEOUT_S, **pg.KEEPALIVES
                 ) as conn:
                     conn.execute(f"LISTEN {self.channel}")
                     if self._reconnecting:
