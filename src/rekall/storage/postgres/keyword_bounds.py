@@ -11,7 +11,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from rekall.storage.postgres.schema_keyword import HEAD_VECTOR, TS_CONFIG
+from rekall.core.entries import EntryFilter
+from rekall.storage.fts_repo import DOCUMENT_COUNT_CAP, KeywordQuery
+from rekall.storage.postgres.schema_keyword import (
+    AGE_GROUP_BITS,
+    AGE_GROUP_SIZE,
+    HEAD_VECTOR,
+    TS_CONFIG,
+    age_group,
+)
 
 # A word the statistics say at least this many entries hold is not counted row by row:
 # the estimate is used (counting 5,000 entries read 2,780 pages, 19 ms at 100,000).
@@ -20,6 +28,19 @@ ESTIMATE_FROM = 1000
 # rarest words (in order, up to this many) and up to this many holding every word: a row
 # holding only the common words matches little of the query's rarity (docs/decisions/008).
 RANKED_ROWS = 1000
+# A list whose word's rows are more than this many times what it reads takes them from the
+# newest groups of entries expected to hold this many times what it reads (schema_keyword's
+# age groups): twice, so that an uneven spread still fills the list.
+NEWEST_MARGIN = 2
+# The index walks every row of the groups it reads (~25 ns each at 1M entries) where it
+# would gather every row holding the word (~300 ns each, into a bitmap): the newest groups
+# are read only while they hold fewer than this many times the word's rows.
+GROUP_ROWS_PER_ROW = 8
+# The tsquery naming the newest %s groups of entries, the last one maybe partly filled.
+NEWEST_GROUPS = (
+    f"(SELECT string_agg((t.top - g)::text, ' | ')::tsquery FROM (SELECT max(seq) >> "
+    f"{AGE_GROUP_BITS} AS top FROM entries) t, generate_series(0, %s - 1) g)"
+)
 # The most common lexemes of the search column and their share of the rows, gathered by
 # ANALYZE (autovacuum keeps them current); none before the table was first analysed. A CTE
 # read once per statement: planning the pg_stats view once per word took 3-12 ms.
@@ -46,8 +67,37 @@ def estimated_count(token: str, total_sql: str) -> tuple[str, list[Any]]:
     return sql, [ESTIMATE_FROM, token]
 
 
+def bounded_lists(
+    parts: list[tuple[str, list[Any]]],
+    query: KeywordQuery,
+    counts: Sequence[int],
+    total: int,
+    filters: EntryFilter,
+    limit: int,
+    typed_common: bool = False,
+) -> list[tuple[str, list[Any], int]] | None:
+    """Which rows ranking reads for a counted query (ranked_rows), its phrases' tsquery SQL
+    in parts (keyword_repo.phrase_queries).
+
+    A typed last word the statistics list as common (typed_common, or a count above what a
+    count goes to: only theirs is) is a word of its own whatever else it begins: its rows
+    are picked by the word itself, since
+    for a prefix GIN gathers the rows of every word it begins before reading one (17 ms for
+    "connect" at 1M entries); they are still ranked by the prefix. A filter may leave few of
+    a common word's newest rows, so a filtered search reads its rows from every age."""
+    parts = list(parts)
+    common = typed_common or counts[-1] > DOCUMENT_COUNT_CAP
+    if query.prefix_last and len(query.phrases[-1]) == 1 and common:
+        parts[-1] = (f"to_tsquery('{TS_CONFIG}', %s)", [f"'{query.phrases[-1][0]}'"])
+    narrowed = bool(filters.types or filters.tags or filters.project is not None)
+    return ranked_rows(parts, counts, limit, None if narrowed else total)
+
+
 def ranked_rows(
-    parts: Sequence[tuple[str, list[Any]]], counts: Sequence[int], limit: int
+    parts: Sequence[tuple[str, list[Any]]],
+    counts: Sequence[int],
+    limit: int,
+    total: int | None = None,
 ) -> list[tuple[str, list[Any], int]] | None:
     """Which rows keyword ranking reads for the best limit hits: a condition on entries e,
     its parameters and how many of its rows to read at most, for each list; or None to read
@@ -57,7 +107,9 @@ def ranked_rows(
     how many entries hold each. The lists: the rows of the rarest phrases, rarest first
     while they stay within RANKED_ROWS (or hold fewer than limit); the rows holding every
     phrase; and the rows holding one of the other, common, phrases in their title, tags or
-    context keys (the fields ranking weighs most).
+    context keys (the fields ranking weighs most). Given total, the number of entries (none
+    when a filter may leave only a few of a list's rows), a list of a word in many more rows
+    than it reads takes its newest ones (newest()).
     """
     if sum(counts) <= RANKED_ROWS:
         return None
@@ -72,7 +124,8 @@ def ranked_rows(
     # as a one-word query's always is) has its title, tags and context keys read too.
     cut = [i for i in range(len(parts)) if i not in chosen or rows > RANKED_ROWS]
     every = " && ".join(sql for sql, _ in parts)
-    lists = [(_any(parts, chosen, "e.search"), _params(parts, chosen), RANKED_ROWS)]
+    first, first_params = newest(_any(parts, chosen, "e.search"), rows, total)
+    lists = [(first, [*_params(parts, chosen), *first_params], RANKED_ROWS)]
     # The rows holding every phrase hold the chosen ones: they are among the first list's
     # when it reads all of theirs (counted, not estimated: an estimate may fall short), or
     # are the very same rows when there is one phrase. Read again, they were ranked twice.
@@ -80,8 +133,28 @@ def ranked_rows(
     if len(parts) > 1 and not complete:
         lists.append((f"e.search @@ ({every})", _params(parts, range(len(parts))), RANKED_ROWS))
     if cut:
-        lists.append((_any(parts, cut, HEAD_VECTOR), _params(parts, cut), RANKED_ROWS))
+        # Fewer rows hold a word in these fields than anywhere: the most common one's count
+        # is the estimate that leaves the widest window.
+        head, head_params = newest(
+            _any(parts, cut, HEAD_VECTOR), max(counts[i] for i in cut), total
+        )
+        lists.append((head, [*_params(parts, cut), *head_params], RANKED_ROWS))
     return lists
+
+
+def newest(condition: str, rows: int, total: int | None) -> tuple[str, list[Any]]:
+    """The condition, kept to the newest entries when the rows it matches (about rows of
+    total entries) are many more than a list reads: a GIN index hands over every row holding
+    a word before the first is read, and the newest groups of entries expected to hold
+    NEWEST_MARGIN times RANKED_ROWS of them are a few posting lists (m012). Their rows are as
+    good a choice as the table's first ones, which are what a list read before: its rows are
+    ranked, not chosen by rank."""
+    if total is None or rows <= NEWEST_MARGIN * RANKED_ROWS:
+        return condition, []
+    groups = -(-NEWEST_MARGIN * RANKED_ROWS * total // (rows * AGE_GROUP_SIZE))
+    if groups * AGE_GROUP_SIZE > min(total, GROUP_ROWS_PER_ROW * rows):
+        return condition, []
+    return f"{condition} AND {age_group()} @@ {NEWEST_GROUPS}", [groups]
 
 
 def rows_to_rank(

@@ -13,8 +13,8 @@ from rekall.storage.postgres.entries_repo import filter_clause
 from rekall.storage.postgres.headlines import HEADLINE_OPTIONS, headline_of, one_line
 from rekall.storage.postgres.keyword_bounds import (
     STATS_CTE,
+    bounded_lists,
     estimated_count,
-    ranked_rows,
     rows_to_rank,
 )
 from rekall.storage.postgres.schema_keyword import TS_CONFIG
@@ -77,6 +77,8 @@ class WordCounts:
     counts: list[int]
     total: int
     query: KeywordQuery
+    # The typed last phrase is one word the statistics list as common (its count theirs).
+    typed_common: bool = False
 
 
 def document_counts(conn: Any, query: KeywordQuery) -> tuple[list[int], int]:
@@ -110,8 +112,8 @@ def counted_words(conn: Any, query: KeywordQuery) -> WordCounts:
     ).fetchone()
     if not typed:
         return WordCounts([int(value) for value in row[:-1]], int(row[-1]), query)
-    counts = [int(value) for value in row[:-2]]
-    return WordCounts(counts, int(row[-1]), resolved(query, bool(row[-2])))
+    counts = [int(value) for value in row[:-3]]
+    return WordCounts(counts, int(row[-1]), resolved(query, bool(row[-3])), bool(row[-2]))
 
 
 def capped(sql: str, params: list[Any]) -> tuple[str, list[Any]]:
@@ -256,12 +258,16 @@ def search_phrases(
     if counts is None:
         found = counted_words(conn, query)
         query, phrase_counts, total = found.query, found.counts, found.total
+        typed_common = found.typed_common
     else:
         phrase_counts, total = counts
+        typed_common = False
         if query.prefix_last and phrase_counts[-1] == 0:
             # The typed word is in no entry, in any form: asking which to match would cost.
             query = resolved(query, True)
-    within = ranked_rows(phrase_queries(query), phrase_counts, limit)
+    within = bounded_lists(
+        phrase_queries(query), query, phrase_counts, total, filters, limit, typed_common
+    )
     ctes, params, select, select_params = ranked(
         query, filters, limit, "k", rarity(phrase_counts, total), snippets, within
     )

@@ -14,6 +14,7 @@ from rekall.storage.postgres.schema_keyword import (
     m009_keep_search_words_in_the_row,
     m010_bound_the_keyword_pending_lists,
     m011_leave_the_words_total_alone_when_no_words_change,
+    m012_index_the_words_with_their_entries_age,
     search_vector,
     words,
 )
@@ -217,5 +218,6 @@ MIGRATIONS: tuple[Migration, ...] = (
     m009_keep_search_words_in_the_row,
     m010_bound_the_keyword_pending_lists,
     m011_leave_the_words_total_alone_when_no_words_change,
+    m012_index_the_words_with_their_entries_age,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -11,7 +11,7 @@ from rekall.storage.fts_repo import EntryFields, KeywordHit, KeywordQuery
 from rekall.storage.postgres.entries_repo import filter_clause, select_with_context
 from rekall.storage.postgres.headlines import one_line
 from rekall.storage.postgres.index_settings import session_ef_search
-from rekall.storage.postgres.keyword_bounds import ranked_rows
+from rekall.storage.postgres.keyword_bounds import bounded_lists
 from rekall.storage.postgres.keyword_repo import (
     counted_words,
     headline_sql,
@@ -92,7 +92,9 @@ def keyword_candidates(
     for the snippets); the rest is one statement."""
     found = counted_words(conn, query)
     query, counts, total = found.query, found.counts, found.total
-    within = ranked_rows(phrase_queries(query), counts, k)
+    within = bounded_lists(
+        phrase_queries(query), query, counts, total, filters, k, found.typed_common
+    )
     keyword_ctes, keyword_params, _, _ = ranked(
         query, filters, k, "k1", rarity(counts, total), headline=False, within=within
     )

@@ -72,8 +72,9 @@ def typed_count(
     query: KeywordQuery, count: Any, estimate: tuple[str, list[Any]] | None
 ) -> tuple[str, list[Any], str, list[Any]]:
     """For the word counts statement: a CTE (with a leading comma) and its parameters, and
-    SQL for two columns, how many entries hold the typed last phrase and whether any holds
-    its prefix, and their parameters. count(sql, params) is SQL counting the entries that
+    SQL for three columns, how many entries hold the typed last phrase, whether any holds
+    its prefix and whether the statistics list its whole word as common, and their
+    parameters. count(sql, params) is SQL counting the entries that
     match a tsquery SQL (capped); estimate the statistics' estimate of the whole word, when
     the phrase is one word.
 
@@ -81,18 +82,21 @@ def typed_count(
     entry (a subquery in an ELSE branch runs only when reached)."""
     prefix, forms = typed_forms(query.phrases[-1])
     prefix_sql, prefix_params = count(TYPED, [prefix])
-    if estimate is not None:
-        prefix_sql = f"coalesce({estimate[0]}, {prefix_sql})"
-        prefix_params = [*estimate[1], *prefix_params]
-    cte = f", typed_n AS MATERIALIZED (SELECT {prefix_sql} AS n)"
+    estimate_sql, estimate_params = estimate or ("NULL::bigint", [])
+    cte = (
+        f", typed_n AS MATERIALIZED (SELECT coalesce(x.estimate, {prefix_sql}) AS n, "
+        f"x.estimate IS NOT NULL AS common FROM (SELECT {estimate_sql} AS estimate) x)"
+    )
+    params = [*prefix_params, *estimate_params]  # in the order they appear
+    common = "(SELECT common FROM typed_n)"
     if not forms:
-        return cte, prefix_params, "(SELECT n FROM typed_n), true", []
+        return cte, params, f"(SELECT n FROM typed_n), true, {common}", []
     either_sql, either_params = count(TYPED, [either(prefix, forms)])
     columns = (
         f"(SELECT CASE WHEN n > 0 THEN n ELSE {either_sql} END FROM typed_n), "
-        "(SELECT n > 0 FROM typed_n)"
+        f"(SELECT n > 0 FROM typed_n), {common}"
     )
-    return cte, prefix_params, columns, either_params
+    return cte, params, columns, either_params
 
 
 def resolved(query: KeywordQuery, found: bool) -> KeywordQuery:
