@@ -13,7 +13,7 @@ def conditions(parts: list[tuple[str, list[str]]], counts: list[int]) -> list[st
     """The condition of each list of rows ranked_rows reads, for 50 hits."""
     lists = ranked_rows(parts, counts, 50)
     assert lists is not None
-    return [condition for condition, _, _ in lists]
+    return [listed.condition for listed in lists]
 
 
 def test_the_rows_holding_every_word_are_read_apart_only_when_the_first_list_is_cut() -> None:

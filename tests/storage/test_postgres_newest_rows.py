@@ -14,7 +14,6 @@ from rekall.service import Rekall
 from rekall.storage.fts_repo import DOCUMENT_COUNT_CAP, KeywordQuery
 from rekall.storage.postgres import keyword_bounds
 from rekall.storage.postgres.keyword_bounds import (
-    GROUP_ROWS_PER_ROW,
     NEWEST_MARGIN,
     RANKED_ROWS,
     bounded_lists,
@@ -28,32 +27,42 @@ from tests.storage.test_postgres_concurrency import no_model
 ENTRIES = 2 * AGE_GROUP_SIZE + 500
 
 
+def add_notes(url: str, count: int, content: str, project: str | None = None) -> None:
+    """count notes holding content, in one statement (fast enough for thousands)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO entries (id, type, title, content, project, created_at, updated_at) "
+            "SELECT gen_random_uuid()::text, 'til', 'note ' || n, %s, %s, now(), now() "
+            "FROM generate_series(1, %s) n",
+            (content, project, count),
+        )
+
+
 @pytest.fixture
 def crowded(postgres_url: str, tmp_path: Path) -> Iterator[Rekall]:
     """A base of ENTRIES notes holding "common", the first 50 in project "old"."""
     rekall = Rekall(no_model(postgres_url, tmp_path))
-    with psycopg.connect(postgres_url, autocommit=True) as conn:
-        conn.execute(
-            "INSERT INTO entries (id, type, title, content, project, created_at, updated_at) "
-            "SELECT 'N' || lpad(n::text, 25, '0'), 'til', 'note ' || n, 'a common word', "
-            "CASE WHEN n <= 50 THEN 'old' END, now(), now() FROM generate_series(1, %s) n",
-            (ENTRIES,),
-        )
+    add_notes(postgres_url, 50, "a common word", "old")
+    add_notes(postgres_url, ENTRIES - 50, "a common word")
     try:
         yield rekall
     finally:
         rekall.close()
 
 
-def candidates(base: Rekall, query: KeywordQuery, filters: EntryFilter) -> tuple[list[int], str]:
-    """The seqs of the keyword candidates and the plan of the ranking statement."""
+def candidates(
+    base: Rekall, query: KeywordQuery, filters: EntryFilter, analyze: bool = False
+) -> tuple[list[int], str]:
+    """The seqs of the keyword candidates and the plan of the ranking statement (run, with
+    analyze)."""
     search = base.db.repos.vector_search
     assert search is not None
     with base.db.read() as conn:
         recorder = Recorder(conn)
         found = search.keyword_candidates(recorder, 10, query, filters)
         sql, params = next((s, p) for s, p in recorder.sent if "ts_rank" in s)
-        plan = "\n".join(row[0] for row in conn.execute("EXPLAIN " + sql, params))
+        explain = "EXPLAIN (ANALYZE) " if analyze else "EXPLAIN "
+        plan = "\n".join(row[0] for row in conn.execute(explain + sql, params))
     return [hit.seq for hit in found.hits], plan
 
 
@@ -61,22 +70,69 @@ def test_a_common_words_rows_come_from_the_newest_entries_through_the_index(
     crowded: Rekall, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(keyword_bounds, "RANKED_ROWS", 100)
-    seqs, plan = candidates(crowded, KeywordQuery((("common",),)), EntryFilter())
+    seqs, plan = candidates(crowded, KeywordQuery((("common",),)), EntryFilter(), analyze=True)
     newest_group = ENTRIES >> AGE_GROUP_BITS
     assert len(seqs) == 10
     # Every row ties: the first ten read win. They were the table's first rows before.
     assert {seq >> AGE_GROUP_BITS for seq in seqs} == {newest_group}
-    # The group is a condition of the index, not a filter on the rows it hands over.
+    # The group is a condition of the index, not a filter on the rows it hands over, and
+    # the rows of every age are not read: the newest held enough.
     served = [line for line in plan.splitlines() if "Index Cond" in line]
     assert any("array_to_tsvector" in line for line in served), plan
+    assert "never executed" in plan
+
+
+def test_a_common_word_of_older_entries_is_still_found(
+    crowded: Rekall, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_notes(postgres_url, 3000, "a legacy word")  # after them, none holding it
+    add_notes(postgres_url, 2 * AGE_GROUP_SIZE, "a plain word")
+    monkeypatch.setattr(keyword_bounds, "RANKED_ROWS", 100)
+    seqs, _ = candidates(crowded, KeywordQuery((("legacy",),)), EntryFilter())
+    assert len(seqs) == 10 and all(ENTRIES < seq <= ENTRIES + 3000 for seq in seqs)
+
+
+def test_a_base_whose_newest_entries_were_deleted_still_finds_a_common_word(
+    crowded: Rekall, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_notes(postgres_url, 3 * AGE_GROUP_SIZE, "filler")
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute("DELETE FROM entries WHERE content = 'filler'")
+    add_notes(postgres_url, 5, "a common word")
+    monkeypatch.setattr(keyword_bounds, "RANKED_ROWS", 100)
+    seqs, _ = candidates(crowded, KeywordQuery((("common",),)), EntryFilter())
+    assert len(seqs) == 10  # 5 in the newest group, the others of every age
 
 
 def test_a_filtered_search_reads_a_common_words_rows_of_every_age(
-    crowded: Rekall, monkeypatch: pytest.MonkeyPatch
+    crowded: Rekall, postgres_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute("UPDATE entries SET status = 'deprecated' WHERE seq <= 30")
     monkeypatch.setattr(keyword_bounds, "RANKED_ROWS", 100)
-    seqs, _ = candidates(crowded, KeywordQuery((("common",),)), EntryFilter(project="old"))
+    query = KeywordQuery((("common",),))
+    seqs, plan = candidates(crowded, query, EntryFilter(project="old"))
     assert len(seqs) == 10 and max(seqs) <= 50  # the oldest entries, all in the project
+    assert "array_to_tsvector" not in plan
+    seqs, plan = candidates(crowded, query, EntryFilter(status="deprecated"))
+    assert sorted(seqs) == list(range(1, 11)) and "array_to_tsvector" not in plan
+
+
+def test_the_title_list_reads_a_common_words_newest_titles(
+    crowded: Rekall, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute("UPDATE entries SET title = 'common ' || title WHERE seq % 4 = 0")
+    monkeypatch.setattr(keyword_bounds, "RANKED_ROWS", 100)
+    lists = bounded_lists(
+        [("p(%s)", ["common"])], KeywordQuery((("common",),)), [ENTRIES], ENTRIES,
+        EntryFilter(), 10,
+    )  # fmt: skip
+    assert lists is not None and lists[-1].newest is not None  # sized for a quarter
+    seqs, _ = candidates(crowded, KeywordQuery((("common",),)), EntryFilter())
+    # A title match outranks a body-only one: the ten best are titles, the newest ones.
+    assert len(seqs) == 10 and all(seq % 4 == 0 for seq in seqs)
+    assert {seq >> AGE_GROUP_BITS for seq in seqs} == {ENTRIES >> AGE_GROUP_BITS}
 
 
 def test_a_typed_word_the_statistics_call_common_picks_rows_by_the_word(
@@ -100,20 +156,18 @@ def test_a_typed_word_the_statistics_call_common_picks_rows_by_the_word(
 
 
 def test_a_list_is_kept_to_the_newest_groups_only_where_they_cost_less() -> None:
-    condition = "e.search @@ q"
     most = NEWEST_MARGIN * RANKED_ROWS
     total = 100 * AGE_GROUP_SIZE
-    assert newest(condition, most, total) == (condition, [])  # few rows: read them all
-    assert newest(condition, 10 * most, None) == (condition, [])  # a filtered search
+    assert newest(most, total) is None  # few rows: read them all
+    assert newest(10 * most, None) is None  # a filtered search
     # A word in 40,000 of 409,600 entries: about 2,000 of its rows, twice what the list
     # reads, are in five groups of 4,096.
-    kept, params = newest(condition, 20 * most, total)
-    assert kept.startswith(condition + " AND array_to_tsvector") and params == [5]
-    # Just over the margin: the groups would hold more rows than gathering the word's.
-    rows = most + 1
-    groups = -(-most * total // (rows * AGE_GROUP_SIZE))
-    assert groups * AGE_GROUP_SIZE > GROUP_ROWS_PER_ROW * rows
-    assert newest(condition, rows, total) == (condition, [])
+    window = newest(20 * most, total)
+    assert window is not None and window[0].startswith("array_to_tsvector")
+    assert window[1] == [5]
+    # Just over the margin, the groups would hold over GROUP_ROWS_PER_ROW times the rows
+    # gathering the word's rows reads: 11 groups for 2,001 rows.
+    assert newest(most + 1, total) is None
 
 
 def test_only_a_typed_word_known_to_be_common_is_matched_whole_in_the_lists() -> None:
@@ -126,7 +180,7 @@ def test_only_a_typed_word_known_to_be_common_is_matched_whole_in_the_lists() ->
             parts, query, [counts[0], typed_count], 10**6, EntryFilter(), 10, typed_common
         )
         assert lists is not None
-        return " ".join(f"{condition} {params}" for condition, params, _ in lists)
+        return " ".join(f"{listed.condition} {listed.params}" for listed in lists)
 
     assert "'commo':*" in listed(False, counts[1])  # counted, as a prefix
     assert "'commo':*" not in listed(True, counts[1]) and "'commo'" in listed(True, counts[1])

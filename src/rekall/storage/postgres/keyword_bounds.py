@@ -9,7 +9,7 @@ search grows with the number of entries holding the query's words: at 100,000 en
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from rekall.core.entries import EntryFilter
 from rekall.storage.fts_repo import DOCUMENT_COUNT_CAP, KeywordQuery
@@ -41,6 +41,9 @@ NEWEST_GROUPS = (
     f"(SELECT string_agg((t.top - g)::text, ' | ')::tsquery FROM (SELECT max(seq) >> "
     f"{AGE_GROUP_BITS} AS top FROM entries) t, generate_series(0, %s - 1) g)"
 )
+# Fewer rows hold a word in a title, tags or context keys than anywhere in the row: the
+# newest groups read for those fields are sized for this share of the word's rows.
+HEAD_SHARE = 4
 # The most common lexemes of the search column and their share of the rows, gathered by
 # ANALYZE (autovacuum keeps them current); none before the table was first analysed. A CTE
 # read once per statement: planning the pg_stats view once per word took 3-12 ms.
@@ -67,6 +70,17 @@ def estimated_count(token: str, total_sql: str) -> tuple[str, list[Any]]:
     return sql, [ESTIMATE_FROM, token]
 
 
+class RankedList(NamedTuple):
+    """Rows keyword ranking reads: those matching condition (SQL on entries e, with params),
+    at most most of them; with newest (SQL and params), those of the newest entries first,
+    and the others only when the newest hold fewer than most (newest())."""
+
+    condition: str
+    params: list[Any]
+    most: int
+    newest: tuple[str, list[Any]] | None = None
+
+
 def bounded_lists(
     parts: list[tuple[str, list[Any]]],
     query: KeywordQuery,
@@ -75,7 +89,7 @@ def bounded_lists(
     filters: EntryFilter,
     limit: int,
     typed_common: bool = False,
-) -> list[tuple[str, list[Any], int]] | None:
+) -> list[RankedList] | None:
     """Which rows ranking reads for a counted query (ranked_rows), its phrases' tsquery SQL
     in parts (keyword_repo.phrase_queries).
 
@@ -84,12 +98,14 @@ def bounded_lists(
     are picked by the word itself, since
     for a prefix GIN gathers the rows of every word it begins before reading one (17 ms for
     "connect" at 1M entries); they are still ranked by the prefix. A filter may leave few of
-    a common word's newest rows, so a filtered search reads its rows from every age."""
+    a common word's newest rows, so a filtered search reads its rows from every age (the
+    default, active entries, is most of any base)."""
     parts = list(parts)
     common = typed_common or counts[-1] > DOCUMENT_COUNT_CAP
     if query.prefix_last and len(query.phrases[-1]) == 1 and common:
         parts[-1] = (f"to_tsquery('{TS_CONFIG}', %s)", [f"'{query.phrases[-1][0]}'"])
     narrowed = bool(filters.types or filters.tags or filters.project is not None)
+    narrowed = narrowed or filters.status not in (None, "active")
     return ranked_rows(parts, counts, limit, None if narrowed else total)
 
 
@@ -98,7 +114,7 @@ def ranked_rows(
     counts: Sequence[int],
     limit: int,
     total: int | None = None,
-) -> list[tuple[str, list[Any], int]] | None:
+) -> list[RankedList] | None:
     """Which rows keyword ranking reads for the best limit hits: a condition on entries e,
     its parameters and how many of its rows to read at most, for each list; or None to read
     every entry that holds any phrase (when they are at most RANKED_ROWS).
@@ -124,44 +140,51 @@ def ranked_rows(
     # as a one-word query's always is) has its title, tags and context keys read too.
     cut = [i for i in range(len(parts)) if i not in chosen or rows > RANKED_ROWS]
     every = " && ".join(sql for sql, _ in parts)
-    first, first_params = newest(_any(parts, chosen, "e.search"), rows, total)
-    lists = [(first, [*_params(parts, chosen), *first_params], RANKED_ROWS)]
+    lists = [
+        RankedList(
+            _any(parts, chosen, "e.search"),
+            _params(parts, chosen),
+            RANKED_ROWS,
+            newest(rows, total),
+        )
+    ]
     # The rows holding every phrase hold the chosen ones: they are among the first list's
     # when it reads all of theirs (counted, not estimated: an estimate may fall short), or
     # are the very same rows when there is one phrase. Read again, they were ranked twice.
     complete = rows <= RANKED_ROWS and all(counts[i] < ESTIMATE_FROM for i in chosen)
     if len(parts) > 1 and not complete:
-        lists.append((f"e.search @@ ({every})", _params(parts, range(len(parts))), RANKED_ROWS))
+        every_params = _params(parts, range(len(parts)))
+        lists.append(RankedList(f"e.search @@ ({every})", every_params, RANKED_ROWS))
     if cut:
-        # Fewer rows hold a word in these fields than anywhere: the most common one's count
-        # is the estimate that leaves the widest window.
-        head, head_params = newest(
-            _any(parts, cut, HEAD_VECTOR), max(counts[i] for i in cut), total
-        )
-        lists.append((head, [*_params(parts, cut), *head_params], RANKED_ROWS))
+        in_head = max(counts[i] for i in cut) // HEAD_SHARE
+        head = _any(parts, cut, HEAD_VECTOR)
+        lists.append(RankedList(head, _params(parts, cut), RANKED_ROWS, newest(in_head, total)))
     return lists
 
 
-def newest(condition: str, rows: int, total: int | None) -> tuple[str, list[Any]]:
-    """The condition, kept to the newest entries when the rows it matches (about rows of
-    total entries) are many more than a list reads: a GIN index hands over every row holding
-    a word before the first is read, and the newest groups of entries expected to hold
-    NEWEST_MARGIN times RANKED_ROWS of them are a few posting lists (m012). Their rows are as
-    good a choice as the table's first ones, which are what a list read before: its rows are
-    ranked, not chosen by rank."""
+def newest(rows: int, total: int | None) -> tuple[str, list[Any]] | None:
+    """The condition (and its parameters) keeping a list to the newest entries, when the
+    rows it matches (about rows of total entries) are many more than it reads; else None.
+
+    A GIN index hands over every row holding a word before the first is read; the newest
+    groups of entries expected to hold NEWEST_MARGIN times RANKED_ROWS of them are a few
+    posting lists (m012). Their rows are as good a choice as the table's first ones, which a
+    list read before: its rows are ranked, not chosen by rank. A word used mostly in older
+    entries, or a base with many deleted, leaves the newest groups short: the list then
+    reads the others too (rows_to_rank())."""
     if total is None or rows <= NEWEST_MARGIN * RANKED_ROWS:
-        return condition, []
+        return None
     groups = -(-NEWEST_MARGIN * RANKED_ROWS * total // (rows * AGE_GROUP_SIZE))
     if groups * AGE_GROUP_SIZE > min(total, GROUP_ROWS_PER_ROW * rows):
-        return condition, []
-    return f"{condition} AND {age_group()} @@ {NEWEST_GROUPS}", [groups]
+        return None
+    return f"{age_group()} @@ {NEWEST_GROUPS}", [groups]
 
 
 def rows_to_rank(
     scored: str,
     clause: str,
     filter_params: list[Any],
-    within: Sequence[tuple[str, list[Any], int]] | None,
+    within: Sequence[RankedList] | None,
 ) -> tuple[str, list[Any]]:
     """The scored rows keyword_repo.ranked() orders, and their parameters: every match, or
     the union of the lists in within (ranked_rows()). scored: a SELECT to add conditions to,
@@ -169,10 +192,28 @@ def rows_to_rank(
     if within is None:  # OFFSET 0: the rank in ranked() would otherwise call ts_rank twice
         return f"{scored} WHERE e.search @@ q.query{clause} OFFSET 0", filter_params
     # Each list ranked as it is read: a second visit of each row cost as much again.
-    rows = " UNION ".join(
-        f"({scored} WHERE {condition}{clause} LIMIT %s)" for condition, _, _ in within
+    lists = [_list_rows(scored, clause, filter_params, listed) for listed in within]
+    return " UNION ".join(sql for sql, _ in lists), [v for _, ps in lists for v in ps]
+
+
+def _list_rows(
+    scored: str, clause: str, filter_params: list[Any], listed: RankedList
+) -> tuple[str, list[Any]]:
+    """SQL for the scored rows of one list, and its parameters."""
+    every_age = f"({scored} WHERE {listed.condition}{clause} LIMIT %s)"
+    params = [*listed.params, *filter_params, listed.most]
+    if listed.newest is None:
+        return every_age, params
+    window, window_params = listed.newest
+    # The rows of every age are read only when the newest fall short: the filter on the
+    # count is a constant of the statement, and the scan under it is then never started.
+    newest_rows = f"{scored} WHERE {listed.condition} AND {window}{clause} LIMIT %s"
+    sql = (
+        f"(WITH w AS MATERIALIZED ({newest_rows}) SELECT * FROM w UNION "
+        f"SELECT * FROM {every_age} f WHERE (SELECT count(*) FROM w) < %s)"
     )
-    return rows, [v for _, ps, most in within for v in (*ps, *filter_params, most)]
+    newest_params = [*listed.params, *window_params, *filter_params, listed.most]
+    return sql, [*newest_params, *params, listed.most]
 
 
 def _any(parts: Sequence[tuple[str, list[Any]]], chosen: Sequence[int], vector: str) -> str:

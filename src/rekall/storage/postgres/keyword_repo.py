@@ -13,6 +13,7 @@ from rekall.storage.postgres.entries_repo import filter_clause
 from rekall.storage.postgres.headlines import HEADLINE_OPTIONS, headline_of, one_line
 from rekall.storage.postgres.keyword_bounds import (
     STATS_CTE,
+    RankedList,
     bounded_lists,
     estimated_count,
     rows_to_rank,
@@ -160,7 +161,7 @@ def ranked(
     name: str,
     weights: Sequence[float],
     headline: bool = True,
-    within: Sequence[tuple[str, list[Any], int]] | None = None,
+    within: Sequence[RankedList] | None = None,
 ) -> tuple[str, list[Any], str, list[Any]]:
     """The best matches of a query as SQL parts, each with its parameters: CTEs ({name}_q,
     {name}) holding the top rows, and a SELECT of (seq, rank, snippet, in_context) from them.
