@@ -142,17 +142,26 @@ def test_a_typed_word_the_statistics_call_common_picks_rows_by_the_word(
 
     with psycopg.connect(postgres_url, autocommit=True) as conn:
         conn.execute("ANALYZE entries")
-    typed = KeywordQuery((("a",), ("commo",)), prefix_last=True)
-    whole = KeywordQuery((("a",), ("common",)), prefix_last=True)
+    typed = KeywordQuery((("commo",),), prefix_last=True)
+    whole = KeywordQuery((("common",),), prefix_last=True)
     with crowded.db.read() as conn:
         assert not counted_words(conn, typed).typed_common  # no entry holds the word "commo"
         assert counted_words(conn, whole).typed_common
     monkeypatch.setattr(keyword_bounds, "RANKED_ROWS", 100)
     seqs, plan = candidates(crowded, whole, EntryFilter())
-    # EXPLAIN doubles the quotes of a tsquery's lexemes.
-    assert len(seqs) == 10 and "''common'':*" not in plan and "''common''" in plan
+    assert len(seqs) == 10
+    # The newest rows are picked by the whole word (EXPLAIN doubles a lexeme's quotes).
+    assert newest_conditions(plan) and all(
+        "''common''" in line and "''common'':*" not in line for line in newest_conditions(plan)
+    )
     prefix_seqs, prefix_plan = candidates(crowded, typed, EntryFilter())
-    assert len(prefix_seqs) == 10 and "''commo'':*" in prefix_plan
+    assert len(prefix_seqs) == 10 and newest_conditions(prefix_plan)
+    assert all("''commo'':*" in line for line in newest_conditions(prefix_plan))
+
+
+def newest_conditions(plan: str) -> list[str]:
+    """The index conditions of a plan that keep to the newest entries."""
+    return [line for line in plan.splitlines() if "Index Cond" in line and "array_to" in line]
 
 
 def test_a_list_is_kept_to_the_newest_groups_only_where_they_cost_less() -> None:
@@ -170,22 +179,36 @@ def test_a_list_is_kept_to_the_newest_groups_only_where_they_cost_less() -> None
     assert newest(most + 1, total) is None
 
 
-def test_only_a_typed_word_known_to_be_common_is_matched_whole_in_the_lists() -> None:
+def test_a_typed_common_word_picks_newest_rows_whole_and_older_ones_as_a_prefix() -> None:
     parts: list[tuple[str, list[Any]]] = [("p(%s)", ["a"]), ("typed(%s)", ["'commo':*"])]
     query = KeywordQuery((("a",), ("commo",)), prefix_last=True)
-    counts = [2 * RANKED_ROWS, 3 * RANKED_ROWS]
 
-    def listed(typed_common: bool, typed_count: int) -> str:
-        lists = bounded_lists(
-            parts, query, [counts[0], typed_count], 10**6, EntryFilter(), 10, typed_common
-        )
-        assert lists is not None
-        return " ".join(f"{listed.condition} {listed.params}" for listed in lists)
+    def lists(typed_common: bool, count: int, filters: EntryFilter | None = None) -> Any:
+        filters = filters or EntryFilter()
+        found = bounded_lists(parts, query, [30_000, count], 10**6, filters, 10, typed_common)
+        assert found is not None and len(found) == 3  # the typed word's, every word's, titles'
+        return found
 
-    assert "'commo':*" in listed(False, counts[1])  # counted, as a prefix
-    assert "'commo':*" not in listed(True, counts[1]) and "'commo'" in listed(True, counts[1])
-    # Only the statistics give a count beyond the cap.
-    assert "'commo':*" not in listed(False, DOCUMENT_COUNT_CAP + 1)
+    first, every, _ = lists(True, 20_000)  # the statistics call the whole word common
+    assert first.params == ["'commo':*"] and first.newest[1][0] == "'commo'"
+    assert "'commo'" in every.params and "'commo':*" not in every.params
+    first, every, _ = lists(False, 4_000)  # counted (within the cap): as a prefix
+    assert first.params == ["'commo':*"] and "'commo':*" in every.params
+    _, every, _ = lists(False, DOCUMENT_COUNT_CAP + 1)  # only the statistics count beyond
+    assert "'commo'" in every.params
+    for listed in lists(True, 20_000, EntryFilter(project="p")):  # every age: the prefix
+        assert listed.newest is None and "'commo'" not in listed.params
+
+
+def test_a_filtered_search_for_a_typed_common_word_finds_the_words_it_begins(
+    crowded: Rekall, postgres_url: str
+) -> None:
+    add_notes(postgres_url, 20, "the commonwealth games", "p")
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute("ANALYZE entries")
+    typed = KeywordQuery((("common",),), prefix_last=True)
+    seqs, _ = candidates(crowded, typed, EntryFilter(project="p"))
+    assert len(seqs) == 10 and min(seqs) > ENTRIES
 
 
 def test_a_base_of_schema_11_gets_its_keyword_indexes_with_the_entries_age(

@@ -72,8 +72,8 @@ def estimated_count(token: str, total_sql: str) -> tuple[str, list[Any]]:
 
 class RankedList(NamedTuple):
     """Rows keyword ranking reads: those matching condition (SQL on entries e, with params),
-    at most most of them; with newest (SQL and params), those of the newest entries first,
-    and the others only when the newest hold fewer than most (newest())."""
+    at most most of them; with newest (a condition on the newest entries and its params),
+    those first, and the others only when the newest hold fewer than most."""
 
     condition: str
     params: list[Any]
@@ -93,20 +93,21 @@ def bounded_lists(
     """Which rows ranking reads for a counted query (ranked_rows), its phrases' tsquery SQL
     in parts (keyword_repo.phrase_queries).
 
-    A typed last word the statistics list as common (typed_common, or a count above what a
-    count goes to: only theirs is) is a word of its own whatever else it begins: its rows
-    are picked by the word itself, since
-    for a prefix GIN gathers the rows of every word it begins before reading one (17 ms for
-    "connect" at 1M entries); they are still ranked by the prefix. A filter may leave few of
-    a common word's newest rows, so a filtered search reads its rows from every age (the
-    default, active entries, is most of any base)."""
-    parts = list(parts)
+    A filter may leave few of a common word's newest rows, so a filtered search reads its
+    rows from every age (the default, active entries, is most of any base). Otherwise a
+    typed last word the statistics list as common (typed_common, or a count above what a
+    count goes to: only theirs is) picks the newest rows and those holding every phrase by
+    the word itself: for a prefix GIN gathers the rows of every word it begins before
+    reading one (17 ms for "connect" at 1M entries). They are still ranked by the prefix,
+    and rows of every age, when read, are picked by it too."""
+    narrowed = bool(filters.types or filters.tags or filters.project is not None)
+    if narrowed or filters.status not in (None, "active"):
+        return ranked_rows(parts, counts, limit)
+    whole = list(parts)
     common = typed_common or counts[-1] > DOCUMENT_COUNT_CAP
     if query.prefix_last and len(query.phrases[-1]) == 1 and common:
-        parts[-1] = (f"to_tsquery('{TS_CONFIG}', %s)", [f"'{query.phrases[-1][0]}'"])
-    narrowed = bool(filters.types or filters.tags or filters.project is not None)
-    narrowed = narrowed or filters.status not in (None, "active")
-    return ranked_rows(parts, counts, limit, None if narrowed else total)
+        whole[-1] = (f"to_tsquery('{TS_CONFIG}', %s)", [f"'{query.phrases[-1][0]}'"])
+    return ranked_rows(parts, counts, limit, total, whole)
 
 
 def ranked_rows(
@@ -114,6 +115,7 @@ def ranked_rows(
     counts: Sequence[int],
     limit: int,
     total: int | None = None,
+    whole: Sequence[tuple[str, list[Any]]] | None = None,
 ) -> list[RankedList] | None:
     """Which rows keyword ranking reads for the best limit hits: a condition on entries e,
     its parameters and how many of its rows to read at most, for each list; or None to read
@@ -125,7 +127,8 @@ def ranked_rows(
     phrase; and the rows holding one of the other, common, phrases in their title, tags or
     context keys (the fields ranking weighs most). Given total, the number of entries (none
     when a filter may leave only a few of a list's rows), a list of a word in many more rows
-    than it reads takes its newest ones (newest()).
+    than it reads takes its newest ones (newest()); whole, the phrases as they pick those
+    and the rows holding every phrase (bounded_lists()).
     """
     if sum(counts) <= RANKED_ROWS:
         return None
@@ -139,27 +142,36 @@ def ranked_rows(
     # A phrase whose rows are not all read (a common one, or a chosen one cut by the limit,
     # as a one-word query's always is) has its title, tags and context keys read too.
     cut = [i for i in range(len(parts)) if i not in chosen or rows > RANKED_ROWS]
-    every = " && ".join(sql for sql, _ in parts)
-    lists = [
-        RankedList(
-            _any(parts, chosen, "e.search"),
-            _params(parts, chosen),
-            RANKED_ROWS,
-            newest(rows, total),
-        )
-    ]
+    whole = whole or parts
+    lists = [_read(parts, whole, chosen, "e.search", newest(rows, total))]
     # The rows holding every phrase hold the chosen ones: they are among the first list's
     # when it reads all of theirs (counted, not estimated: an estimate may fall short), or
     # are the very same rows when there is one phrase. Read again, they were ranked twice.
     complete = rows <= RANKED_ROWS and all(counts[i] < ESTIMATE_FROM for i in chosen)
     if len(parts) > 1 and not complete:
-        every_params = _params(parts, range(len(parts)))
+        every = " && ".join(sql for sql, _ in whole)
+        every_params = _params(whole, range(len(parts)))
         lists.append(RankedList(f"e.search @@ ({every})", every_params, RANKED_ROWS))
     if cut:
         in_head = max(counts[i] for i in cut) // HEAD_SHARE
-        head = _any(parts, cut, HEAD_VECTOR)
-        lists.append(RankedList(head, _params(parts, cut), RANKED_ROWS, newest(in_head, total)))
+        lists.append(_read(parts, whole, cut, HEAD_VECTOR, newest(in_head, total)))
     return lists
+
+
+def _read(
+    parts: Sequence[tuple[str, list[Any]]],
+    whole: Sequence[tuple[str, list[Any]]],
+    chosen: Sequence[int],
+    vector: str,
+    window: tuple[str, list[Any]] | None,
+) -> RankedList:
+    """The list of rows whose vector holds one of the chosen phrases: the newest in window
+    first (picked by the whole phrases) when there is one, else of every age."""
+    listed = RankedList(_any(parts, chosen, vector), _params(parts, chosen), RANKED_ROWS)
+    if window is None:
+        return listed
+    condition = f"{_any(whole, chosen, vector)} AND {window[0]}"
+    return listed._replace(newest=(condition, [*_params(whole, chosen), *window[1]]))
 
 
 def newest(rows: int, total: int | None) -> tuple[str, list[Any]] | None:
@@ -204,15 +216,15 @@ def _list_rows(
     params = [*listed.params, *filter_params, listed.most]
     if listed.newest is None:
         return every_age, params
-    window, window_params = listed.newest
+    condition, newest_params = listed.newest
     # The rows of every age are read only when the newest fall short: the filter on the
     # count is a constant of the statement, and the scan under it is then never started.
-    newest_rows = f"{scored} WHERE {listed.condition} AND {window}{clause} LIMIT %s"
+    newest_rows = f"{scored} WHERE {condition}{clause} LIMIT %s"
     sql = (
         f"(WITH w AS MATERIALIZED ({newest_rows}) SELECT * FROM w UNION "
         f"SELECT * FROM {every_age} f WHERE (SELECT count(*) FROM w) < %s)"
     )
-    newest_params = [*listed.params, *window_params, *filter_params, listed.most]
+    newest_params = [*newest_params, *filter_params, listed.most]
     return sql, [*newest_params, *params, listed.most]
 
 
