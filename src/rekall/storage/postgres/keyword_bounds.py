@@ -41,6 +41,10 @@ NEWEST_GROUPS = (
     f"(SELECT string_agg((t.top - g)::text, ' | ')::tsquery FROM (SELECT max(seq) >> "
     f"{AGE_GROUP_BITS} AS top FROM entries) t, generate_series(0, %s - 1) g)"
 )
+# A list reads rows of every age too when its newest are fewer than its most over this:
+# a quarter of a list of newest rows is more than the 50 candidates a search asks for, and
+# reading the others as well cost as much as before the newest were read first.
+NEWEST_ENOUGH = 4
 # Fewer rows hold a word in a title, tags or context keys than anywhere in the row: the
 # newest groups read for those fields are sized for this share of the word's rows.
 HEAD_SHARE = 4
@@ -73,7 +77,7 @@ def estimated_count(token: str, total_sql: str) -> tuple[str, list[Any]]:
 class RankedList(NamedTuple):
     """Rows keyword ranking reads: those matching condition (SQL on entries e, with params),
     at most most of them; with newest (a condition on the newest entries and its params),
-    those first, and the others only when the newest hold fewer than most."""
+    those first, and the others only when the newest are too few (NEWEST_ENOUGH)."""
 
     condition: str
     params: list[Any]
@@ -225,7 +229,7 @@ def _list_rows(
         f"SELECT * FROM {every_age} f WHERE (SELECT count(*) FROM w) < %s)"
     )
     newest_params = [*newest_params, *filter_params, listed.most]
-    return sql, [*newest_params, *params, listed.most]
+    return sql, [*newest_params, *params, listed.most // NEWEST_ENOUGH]
 
 
 def _any(parts: Sequence[tuple[str, list[Any]]], chosen: Sequence[int], vector: str) -> str:
