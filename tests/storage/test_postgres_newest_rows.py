@@ -27,15 +27,21 @@ from tests.storage.test_postgres_concurrency import no_model
 ENTRIES = 2 * AGE_GROUP_SIZE + 500
 
 
+def run(url: str, sql: str, params: tuple[Any, ...] | None = None) -> None:
+    """One statement on its own connection, as a colleague's client would send it."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(sql, params)
+
+
 def add_notes(url: str, count: int, content: str, project: str | None = None) -> None:
     """count notes holding content, in one statement (fast enough for thousands)."""
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(
-            "INSERT INTO entries (id, type, title, content, project, created_at, updated_at) "
-            "SELECT gen_random_uuid()::text, 'til', 'note ' || n, %s, %s, now(), now() "
-            "FROM generate_series(1, %s) n",
-            (content, project, count),
-        )
+    run(
+        url,
+        "INSERT INTO entries (id, type, title, content, project, created_at, updated_at) "
+        "SELECT gen_random_uuid()::text, 'til', 'note ' || n, %s, %s, now(), now() "
+        "FROM generate_series(1, %s) n",
+        (content, project, count),
+    )
 
 
 @pytest.fixture
@@ -96,8 +102,7 @@ def test_a_base_whose_newest_entries_were_deleted_still_finds_a_common_word(
     crowded: Rekall, postgres_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     add_notes(postgres_url, 3 * AGE_GROUP_SIZE, "filler")
-    with psycopg.connect(postgres_url, autocommit=True) as conn:
-        conn.execute("DELETE FROM entries WHERE content = 'filler'")
+    run(postgres_url, "DELETE FROM entries WHERE content = 'filler'")
     add_notes(postgres_url, 5, "a common word")
     monkeypatch.setattr(keyword_bounds, "RANKED_ROWS", 100)
     seqs, _ = candidates(crowded, KeywordQuery((("common",),)), EntryFilter())
@@ -107,8 +112,7 @@ def test_a_base_whose_newest_entries_were_deleted_still_finds_a_common_word(
 def test_a_filtered_search_reads_a_common_words_rows_of_every_age(
     crowded: Rekall, postgres_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with psycopg.connect(postgres_url, autocommit=True) as conn:
-        conn.execute("UPDATE entries SET status = 'deprecated' WHERE seq <= 30")
+    run(postgres_url, "UPDATE entries SET status = 'deprecated' WHERE seq <= 30")
     monkeypatch.setattr(keyword_bounds, "RANKED_ROWS", 100)
     query = KeywordQuery((("common",),))
     seqs, plan = candidates(crowded, query, EntryFilter(project="old"))
@@ -121,8 +125,7 @@ def test_a_filtered_search_reads_a_common_words_rows_of_every_age(
 def test_the_title_list_reads_a_common_words_newest_titles(
     crowded: Rekall, postgres_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with psycopg.connect(postgres_url, autocommit=True) as conn:
-        conn.execute("UPDATE entries SET title = 'common ' || title WHERE seq % 4 = 0")
+    run(postgres_url, "UPDATE entries SET title = 'common ' || title WHERE seq % 4 = 0")
     monkeypatch.setattr(keyword_bounds, "RANKED_ROWS", 100)
     lists = bounded_lists(
         [("p(%s)", ["common"])], KeywordQuery((("common",),)), [ENTRIES], ENTRIES,
@@ -140,8 +143,7 @@ def test_a_typed_word_the_statistics_call_common_picks_rows_by_the_word(
 ) -> None:
     from rekall.storage.postgres.keyword_repo import counted_words
 
-    with psycopg.connect(postgres_url, autocommit=True) as conn:
-        conn.execute("ANALYZE entries")
+    run(postgres_url, "ANALYZE entries")
     typed = KeywordQuery((("commo",),), prefix_last=True)
     whole = KeywordQuery((("common",),), prefix_last=True)
     with crowded.db.read() as conn:
@@ -204,8 +206,7 @@ def test_a_filtered_search_for_a_typed_common_word_finds_the_words_it_begins(
     crowded: Rekall, postgres_url: str
 ) -> None:
     add_notes(postgres_url, 20, "the commonwealth games", "p")
-    with psycopg.connect(postgres_url, autocommit=True) as conn:
-        conn.execute("ANALYZE entries")
+    run(postgres_url, "ANALYZE entries")
     typed = KeywordQuery((("common",),), prefix_last=True)
     seqs, _ = candidates(crowded, typed, EntryFilter(project="p"))
     assert len(seqs) == 10 and min(seqs) > ENTRIES
