@@ -20,6 +20,7 @@ from rekall.storage.postgres.schema_keyword import (
     TS_CONFIG,
     age_group,
 )
+from rekall.storage.postgres.typed_words import TYPED
 
 # A word the statistics say at least this many entries hold is not counted row by row:
 # the estimate is used (counting 5,000 entries read 2,780 pages, 19 ms at 100,000).
@@ -110,7 +111,7 @@ def bounded_lists(
     whole = list(parts)
     common = typed_common or counts[-1] > DOCUMENT_COUNT_CAP
     if query.prefix_last and len(query.phrases[-1]) == 1 and common:
-        whole[-1] = (f"to_tsquery('{TS_CONFIG}', %s)", [f"'{query.phrases[-1][0]}'"])
+        whole[-1] = (TYPED, [f"'{query.phrases[-1][0]}'"])  # the word, not its prefix
     return ranked_rows(parts, counts, limit, total, whole)
 
 
